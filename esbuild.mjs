@@ -1,0 +1,46 @@
+// Bundles the extension host, the CLI, the inference worker and the webview.
+// Native modules (onnxruntime-node, sharp) stay external and ship beside the bundle.
+import * as esbuild from 'esbuild';
+import { cp, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  external: ['vscode', 'onnxruntime-node', 'sharp'],
+  // transformers.js reads import.meta.url in its ESM build; give the CJS bundle a value.
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+};
+
+const builds = [
+  { ...nodeCommon, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { worker: 'src/core/embedding/worker.ts' }, outdir: 'dist' },
+];
+
+async function copyAssets() {
+  // tree-sitter runtime + grammars, loaded by the worker at run time.
+  const wasmSrc = path.join(path.dirname(require.resolve('@vscode/tree-sitter-wasm/package.json')), 'wasm');
+  await mkdir('dist/wasm', { recursive: true });
+  await cp(wasmSrc, 'dist/wasm', { recursive: true, filter: (f) => !f.endsWith('.d.ts') });
+}
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await copyAssets();
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  await copyAssets();
+}

@@ -1,0 +1,133 @@
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { SingleBar } from 'cli-progress';
+import type { DownloadProgress } from '../core/embedding/protocol';
+import { type IndexSummary, indexWorkspace } from '../core/index/indexer';
+import { errorMessage, isAbortError } from '../core/util/errors';
+import { embeddingRequest, interruptSignal, type ModelOptions, startWorker } from './engine';
+import { defaultIndexDir } from './paths';
+import { formatBytes, formatDuration } from './format';
+
+export interface IndexCommandOptions extends ModelOptions {
+  indexDir?: string;
+  maxFileSize?: number;
+  maxTokens?: number;
+  include?: string[];
+  exclude?: string[];
+  secretPattern?: string[];
+  json?: boolean;
+  quiet?: boolean;
+  events?: boolean;
+  commitEvery?: number;
+}
+
+export async function runIndexCommand(dir: string, options: IndexCommandOptions): Promise<number> {
+  const root = path.resolve(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    process.stderr.write(`sift: ${dir} is not a folder\n`);
+    return 2;
+  }
+  const indexDir = path.resolve(options.indexDir ?? defaultIndexDir(root));
+  const signal = interruptSignal();
+  const client = await startWorker(options);
+  const showBar = !options.quiet && !options.events && process.stderr.isTTY;
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: ' {phase} [{bar}] {percentage}% | {value}/{total} files | {fps} files/s | {cps} chunks/s | ETA {eta_formatted}',
+    hideCursor: true,
+    etaBuffer: 50,
+  });
+  let barStarted = false;
+  const downloads = client.onProgress((p: DownloadProgress) => {
+    if (p.status === 'progress' && showBar && p.total) {
+      process.stderr.write(`\r downloading ${p.model} ${p.file}: ${formatBytes(p.loaded ?? 0)} / ${formatBytes(p.total)} (${Math.floor(p.percent ?? 0)}%)   `);
+    } else if (p.status === 'done' && showBar) process.stderr.write('\n');
+  });
+  const started = Date.now();
+  try {
+    const run = indexWorkspace({
+      root,
+      indexDir,
+      embedding: embeddingRequest(options),
+      maxTokens: options.maxTokens,
+      client,
+      signal,
+      commitEveryFiles: options.commitEvery,
+      discovery: {
+        maxFileBytes: options.maxFileSize,
+        include: options.include,
+        exclude: options.exclude,
+        extraSecretPatterns: options.secretPattern,
+      },
+    });
+    let result = await run.next();
+    while (!result.done) {
+      const event = result.value;
+      if (options.events) process.stderr.write(`${JSON.stringify(event)}\n`);
+      if (event.type === 'notice') {
+        if (barStarted) bar.stop();
+        process.stderr.write(`sift: ${event.message}\n`);
+        barStarted = false;
+      } else if (event.type === 'plan' && showBar && event.toProcess > 0) {
+        bar.start(event.toProcess, 0, { phase: 'indexing', fps: '0', cps: '0' });
+        barStarted = true;
+      } else if (event.type === 'progress' && barStarted) {
+        const secs = Math.max(0.001, (Date.now() - started) / 1000);
+        bar.update(event.filesDone, { fps: (event.filesDone / secs).toFixed(0), cps: (event.chunks / secs).toFixed(0) });
+      }
+      result = await run.next();
+    }
+    if (barStarted) bar.stop();
+    const summary = result.value;
+    if (options.json) process.stdout.write(`${JSON.stringify(jsonSummary(summary), null, 2)}\n`);
+    else printSummary(summary);
+    return 0;
+  } catch (err) {
+    if (barStarted) bar.stop();
+    if (isAbortError(err)) {
+      process.stderr.write('sift: indexing cancelled; the index keeps everything committed so far.\n');
+      return 130;
+    }
+    process.stderr.write(`sift: ${errorMessage(err)}\n`);
+    if (process.env.SIFT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return 1;
+  } finally {
+    downloads.dispose();
+    await client.dispose();
+  }
+}
+
+/** The documented `sift index --json` schema (see README). */
+export function jsonSummary(s: IndexSummary) {
+  return {
+    root: s.root,
+    indexDir: s.indexDir,
+    files: {
+      indexed: s.files.indexed,
+      skipped: s.files.skipped.map(({ path: p, reason, detail }) => ({ path: p, reason, ...(detail ? { detail } : {}) })),
+      changed: s.files.changed,
+      removed: s.files.removed,
+      unchanged: s.files.unchanged,
+    },
+    skippedByReason: s.skippedByReason,
+    chunks: s.chunks,
+    embedded: s.embedded,
+    reused: s.reused,
+    embedding: s.embedding,
+    lexicalOnly: s.embedding === null,
+    notices: s.notices,
+    indexBytes: s.indexBytes,
+    ms: s.ms,
+  };
+}
+
+function printSummary(s: IndexSummary): void {
+  const out = process.stdout;
+  out.write(`Indexed ${s.files.indexed.length} files into ${s.chunks} chunks in ${formatDuration(s.ms)}\n`);
+  out.write(`  changed ${s.files.changed.length}, unchanged ${s.files.unchanged}, removed ${s.files.removed.length}\n`);
+  out.write(`  embedded ${s.embedded} chunks${s.reused ? `, reused ${s.reused} unchanged` : ''}`);
+  out.write(s.embedding ? ` with ${s.embedding.model} (${s.embedding.dtype}, ${s.embedding.dim} dims)\n` : ' (lexical-only index)\n');
+  const reasons = Object.entries(s.skippedByReason).sort((a, b) => b[1] - a[1]);
+  if (reasons.length) out.write(`  skipped ${s.files.skipped.length}: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}\n`);
+  out.write(`  index: ${s.indexDir} (${formatBytes(s.indexBytes)})\n`);
+}

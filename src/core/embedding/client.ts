@@ -1,0 +1,88 @@
+import { Worker } from 'node:worker_threads';
+import { SiftError } from '../util/errors';
+import type { DownloadProgress, MethodName, WorkerMethods, WorkerRequest, WorkerResponse } from './protocol';
+
+/**
+ * Typed proxy to the inference worker. One worker per client; requests are queued by the worker
+ * in order. `dispose()` terminates it; pending calls then reject.
+ */
+export class InferenceClient {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly progressListeners = new Set<(p: DownloadProgress) => void>();
+  private exited: Error | undefined;
+
+  /** @param workerScript absolute path of the bundled worker (dist/worker.js). */
+  constructor(workerScript: string) {
+    this.worker = new Worker(workerScript);
+    this.worker.on('message', (msg: WorkerResponse) => this.onMessage(msg));
+    this.worker.on('error', (err) => this.failAll(new SiftError(`The inference worker crashed: ${err.message}`, 'general', { cause: err })));
+    this.worker.on('exit', (code) => this.failAll(new SiftError(`The inference worker stopped (exit code ${code}).`)));
+  }
+
+  call<M extends MethodName>(method: M, params: WorkerMethods[M][0], signal?: AbortSignal): Promise<WorkerMethods[M][1]> {
+    if (this.exited) return Promise.reject(this.exited);
+    if (signal?.aborted) return Promise.reject(abortError());
+    const id = this.nextId++;
+    return new Promise<WorkerMethods[M][1]>((resolve, reject) => {
+      const onAbort = () => {
+        // The worker finishes the current request; its result is dropped.
+        this.pending.delete(id);
+        reject(abortError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (v) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(v as WorkerMethods[M][1]);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      });
+      const request: WorkerRequest<M> = { id, method, params };
+      this.worker.postMessage(request);
+    });
+  }
+
+  onProgress(listener: (p: DownloadProgress) => void): { dispose(): void } {
+    this.progressListeners.add(listener);
+    return { dispose: () => this.progressListeners.delete(listener) };
+  }
+
+  /** Keeps the process alive only while requests are in flight. */
+  unref(): void {
+    this.worker.unref();
+  }
+
+  async dispose(): Promise<void> {
+    this.failAll(new SiftError('The inference worker was shut down.'));
+    await this.worker.terminate();
+  }
+
+  private onMessage(msg: WorkerResponse): void {
+    if (msg.kind === 'progress') {
+      for (const l of this.progressListeners) l(msg.progress);
+      return;
+    }
+    const entry = this.pending.get(msg.id);
+    if (!entry) return;
+    this.pending.delete(msg.id);
+    if (msg.kind === 'result') entry.resolve(msg.result);
+    else entry.reject(new SiftError(msg.message));
+  }
+
+  private failAll(err: Error): void {
+    this.exited ??= err;
+    for (const entry of this.pending.values()) entry.reject(err);
+    this.pending.clear();
+  }
+}
+
+function abortError(): Error {
+  const err = new SiftError('Cancelled.', 'aborted');
+  err.name = 'AbortError';
+  return err;
+}

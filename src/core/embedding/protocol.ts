@@ -1,0 +1,92 @@
+/**
+ * Messages between the main thread and the inference worker. The worker owns every model
+ * (tokenizers, bi-encoder, cross-encoder) and the tree-sitter chunker, so the caller's thread
+ * (the CLI's, or VS Code's extension host) never runs inference or parsing.
+ */
+import type { Chunk } from '../types';
+
+/** Where models come from. */
+export interface ModelEnvironment {
+  /** Where downloaded models are cached. */
+  cacheDir: string;
+  /** When false, only local folders and the cache are used (no network). */
+  allowRemote: boolean;
+  /** Hub mirror (default https://huggingface.co/). Tests point this at a local server. */
+  remoteHost?: string;
+  /** onnxruntime intra-op threads (default 2). */
+  threads?: number;
+}
+
+/** A model to load: a hub id ("Xenova/all-MiniLM-L6-v2") or an absolute path to a local folder. */
+export interface ModelRequest {
+  model: string;
+  /** "q8" (int8, default), "fp32", "fp16", … */
+  dtype?: string;
+}
+
+export interface LoadedModel {
+  model: string;
+  dtype: string;
+  /** Embedding dimension (bi-encoder only). */
+  dim?: number;
+}
+
+export type LoadResult = { ok: true; info: LoadedModel } | { ok: false; message: string };
+
+export interface ChunkRequestFile {
+  path: string;
+  text: string;
+}
+
+export interface ChunkParams {
+  files: ChunkRequestFile[];
+  maxTokens: number;
+}
+
+export type ChunkFileResult = { path: string; chunks: Chunk[] } | { path: string; error: string };
+
+export interface RerankParams {
+  query: string;
+  passages: string[];
+  /** Max tokens of question + passage + special tokens (default 256). */
+  maxLength?: number;
+  batchSize?: number;
+}
+
+/** method → [params, result] */
+export interface WorkerMethods {
+  configure: [ModelEnvironment, void];
+  loadEmbedder: [ModelRequest, LoadResult];
+  loadReranker: [ModelRequest, LoadResult];
+  /** Which token counter chunk sizes are measured with ("model:<id>" or "heuristic"). */
+  tokenizerName: [Record<string, never>, string];
+  chunk: [ChunkParams, ChunkFileResult[]];
+  /** Embeds texts (mean pooled, normalised). Result: one flat Float32Array, `dim` values per text. */
+  embed: [{ texts: string[]; batchSize?: number }, Float32Array];
+  /** Cross-encoder scores (logits), one per passage. */
+  rerank: [RerankParams, number[]];
+}
+
+export type MethodName = keyof WorkerMethods;
+
+export interface WorkerRequest<M extends MethodName = MethodName> {
+  id: number;
+  method: M;
+  params: WorkerMethods[M][0];
+}
+
+export type WorkerResponse =
+  | { kind: 'result'; id: number; result: unknown }
+  | { kind: 'error'; id: number; message: string; name?: string }
+  | { kind: 'progress'; progress: DownloadProgress };
+
+/** Model download progress, forwarded from transformers.js. */
+export interface DownloadProgress {
+  model: string;
+  file: string;
+  status: 'initiate' | 'download' | 'progress' | 'done' | 'ready';
+  loaded?: number;
+  total?: number;
+  /** 0–100 */
+  percent?: number;
+}

@@ -1,0 +1,194 @@
+/**
+ * Inference worker entry (bundled as dist/worker.js). Runs in a worker_threads worker: loads
+ * models with transformers.js, chunks files with tree-sitter, embeds and reranks. Every request
+ * answers with a result or an error message; nothing here throws across the thread boundary.
+ */
+import { parentPort } from 'node:worker_threads';
+import {
+  AutoModelForSequenceClassification,
+  AutoTokenizer,
+  type FeatureExtractionPipeline,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+  env,
+  pipeline,
+} from '@huggingface/transformers';
+import { HeuristicTokenCounter, chunkFile } from '../chunking';
+import type { TokenCounter } from '../types';
+import { errorMessage } from '../util/errors';
+import { checkLocalModelFolder, DEFAULT_DTYPE, onnxFileFor, resolveModel } from './models';
+import type {
+  ChunkFileResult,
+  DownloadProgress,
+  LoadResult,
+  MethodName,
+  ModelEnvironment,
+  ModelRequest,
+  WorkerMethods,
+  WorkerRequest,
+  WorkerResponse,
+} from './protocol';
+import { buildPairInputs } from './pairs';
+
+const port = parentPort;
+if (!port) throw new Error('worker.ts must run inside a worker thread');
+
+let environment: ModelEnvironment = { cacheDir: '', allowRemote: false, threads: 2 };
+let embedder: { pipe: FeatureExtractionPipeline; name: string; dim: number } | undefined;
+let reranker: { tokenizer: PreTrainedTokenizer; model: PreTrainedModel; name: string } | undefined;
+const heuristic = new HeuristicTokenCounter();
+
+function post(message: WorkerResponse, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+/** Points transformers.js at the right place for this model; returns the id to load. */
+function prepare(request: ModelRequest): { id: string; display: string; problem?: string } {
+  const resolved = resolveModel(request.model);
+  env.cacheDir = environment.cacheDir || null;
+  env.allowRemoteModels = environment.allowRemote && !resolved.localRoot;
+  if (environment.remoteHost) env.remoteHost = environment.remoteHost.endsWith('/') ? environment.remoteHost : `${environment.remoteHost}/`;
+  if (resolved.localRoot) {
+    env.allowLocalModels = true;
+    env.localModelPath = resolved.localRoot.endsWith('/') ? resolved.localRoot : `${resolved.localRoot}/`;
+    const problem = checkLocalModelFolder(resolved.displayName);
+    return { id: resolved.id, display: resolved.displayName, problem };
+  }
+  // Hub ids resolve against the cache (and the network when allowed), never a stray local folder.
+  env.allowLocalModels = false;
+  return { id: resolved.id, display: resolved.displayName };
+}
+
+function progressCallback(model: string) {
+  return (info: { status: string; file?: string; loaded?: number; total?: number; progress?: number }) => {
+    if (!['initiate', 'download', 'progress', 'done', 'ready'].includes(info.status)) return;
+    const progress: DownloadProgress = {
+      model,
+      file: info.file ?? '',
+      status: info.status as DownloadProgress['status'],
+      loaded: info.loaded,
+      total: info.total,
+      percent: info.progress,
+    };
+    post({ kind: 'progress', progress });
+  };
+}
+
+function explainLoadFailure(kind: string, request: ModelRequest, display: string, err: unknown): string {
+  const dtype = request.dtype ?? DEFAULT_DTYPE;
+  const cause = errorMessage(err).split('\n')[0];
+  const where = resolveModel(request.model).localRoot
+    ? `from the folder ${display} (expected config.json, tokenizer.json, tokenizer_config.json and ${onnxFileFor(dtype)})`
+    : environment.allowRemote
+      ? `from the model hub or the cache in ${environment.cacheDir} (offline? blocked network?)`
+      : `from the cache in ${environment.cacheDir}, and downloads are switched off`;
+  return `The ${kind} model ${display} could not be loaded ${where}: ${cause}`;
+}
+
+const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<WorkerMethods[M][1]> } = {
+  async configure(params) {
+    environment = { threads: 2, ...params };
+  },
+
+  async loadEmbedder(request): Promise<LoadResult> {
+    const dtype = request.dtype ?? DEFAULT_DTYPE;
+    const { id, display, problem } = prepare(request);
+    if (problem) return { ok: false, message: `The embedding model could not be loaded: ${problem}.` };
+    try {
+      const pipe = (await pipeline('feature-extraction', id, {
+        dtype: dtype as 'q8',
+        session_options: { intraOpNumThreads: environment.threads ?? 2, interOpNumThreads: 1 },
+        progress_callback: progressCallback(display),
+      })) as FeatureExtractionPipeline;
+      const probe = await pipe('dimension probe', { pooling: 'mean', normalize: true });
+      const dim = probe.dims[probe.dims.length - 1] as number;
+      await embedder?.pipe.dispose();
+      embedder = { pipe, name: display, dim };
+      return { ok: true, info: { model: display, dtype, dim } };
+    } catch (err) {
+      return { ok: false, message: explainLoadFailure('embedding', request, display, err) };
+    }
+  },
+
+  async loadReranker(request): Promise<LoadResult> {
+    const dtype = request.dtype ?? DEFAULT_DTYPE;
+    const { id, display, problem } = prepare(request);
+    if (problem) return { ok: false, message: `The reranker model could not be loaded: ${problem}.` };
+    try {
+      const progress_callback = progressCallback(display);
+      const tokenizer = await AutoTokenizer.from_pretrained(id, { progress_callback });
+      const model = await AutoModelForSequenceClassification.from_pretrained(id, {
+        dtype: dtype as 'q8',
+        session_options: { intraOpNumThreads: environment.threads ?? 2, interOpNumThreads: 1 },
+        progress_callback,
+      });
+      await reranker?.model.dispose();
+      reranker = { tokenizer, model, name: display };
+      return { ok: true, info: { model: display, dtype } };
+    } catch (err) {
+      return { ok: false, message: explainLoadFailure('reranker', request, display, err) };
+    }
+  },
+
+  async tokenizerName() {
+    return embedder ? `model:${embedder.name}` : 'heuristic';
+  },
+
+  async chunk({ files, maxTokens }) {
+    const counter: TokenCounter = embedder ? modelTokenCounter(embedder.pipe.tokenizer) : heuristic;
+    const results: ChunkFileResult[] = [];
+    for (const file of files) {
+      try {
+        results.push({ path: file.path, chunks: await chunkFile({ path: file.path, text: file.text }, { maxTokens, tokenCounter: counter }) });
+      } catch (err) {
+        results.push({ path: file.path, error: errorMessage(err) });
+      }
+    }
+    return results;
+  },
+
+  async embed({ texts, batchSize = 32 }) {
+    if (!embedder) throw new Error('no embedding model is loaded');
+    const out = new Float32Array(texts.length * embedder.dim);
+    for (let i = 0; i < texts.length; i += batchSize) {
+      const batch = texts.slice(i, i + batchSize);
+      const tensor = await embedder.pipe(batch, { pooling: 'mean', normalize: true });
+      out.set(tensor.data as Float32Array, i * embedder.dim);
+      tensor.dispose();
+    }
+    return out;
+  },
+
+  async rerank({ query, passages, maxLength = 256, batchSize = 10 }) {
+    if (!reranker) throw new Error('no reranker model is loaded');
+    const scores: number[] = [];
+    for (let i = 0; i < passages.length; i += batchSize) {
+      const inputs = buildPairInputs(reranker.tokenizer, query, passages.slice(i, i + batchSize), maxLength);
+      const { logits } = await reranker.model(inputs);
+      const data = logits.data as Float32Array;
+      const width = logits.dims[1] as number;
+      // One logit per pair (ms-marco style); with two labels use the "relevant" one.
+      for (let r = 0; r < logits.dims[0]; r++) scores.push(data[r * width + (width - 1)]!);
+    }
+    return scores;
+  },
+};
+
+function modelTokenCounter(tokenizer: PreTrainedTokenizer): TokenCounter {
+  return { count: (text: string) => tokenizer.encode(text).length };
+}
+
+port.on('message', (request: WorkerRequest) => {
+  const handler = handlers[request.method] as (p: unknown) => Promise<unknown>;
+  if (!handler) {
+    post({ kind: 'error', id: request.id, message: `unknown method ${String(request.method)}` });
+    return;
+  }
+  handler(request.params).then(
+    (result) => {
+      const transfer = result instanceof Float32Array ? [result.buffer as ArrayBuffer] : [];
+      post({ kind: 'result', id: request.id, result }, transfer);
+    },
+    (err: unknown) => post({ kind: 'error', id: request.id, message: errorMessage(err), name: (err as Error)?.name }),
+  );
+});

@@ -1,0 +1,254 @@
+import { promises as fsp } from 'node:fs';
+import type { DiscoveryOptions, SkippedFile } from '../discovery';
+import { discoverFiles } from '../discovery';
+import type { InferenceClient } from '../embedding/client';
+import type { ModelRequest } from '../embedding/protocol';
+import { embeddingText } from '../embedding/text';
+import type { Chunk } from '../types';
+import { errorMessage, throwIfAborted } from '../util/errors';
+import { sha256Hex } from '../util/fs';
+import type { ChunkerInfo, EmbeddingInfo } from './manifest';
+import { type FileUpdate, IndexStore } from './store';
+
+/** Bump when chunk boundaries or chunk fields change: older indexes are rebuilt. */
+export const CHUNKER_VERSION = 1;
+export const DEFAULT_MAX_TOKENS = 256;
+
+export interface IndexOptions {
+  root: string;
+  indexDir: string;
+  discovery?: DiscoveryOptions;
+  /** null: build a lexical-only index on purpose. */
+  embedding: ModelRequest | null;
+  maxTokens?: number;
+  client: InferenceClient;
+  signal?: AbortSignal;
+  /** Commit after this many changed files (bounds the work lost to a crash). */
+  commitEveryFiles?: number;
+  /** Texts per embedding request. */
+  embedBatch?: number;
+}
+
+export type IndexEvent =
+  | { type: 'notice'; message: string }
+  | { type: 'model'; embedding: EmbeddingInfo | null }
+  | { type: 'discovering'; seen: number }
+  | { type: 'plan'; toProcess: number; unchanged: number; removed: number; skipped: number }
+  | { type: 'progress'; filesDone: number; filesTotal: number; chunks: number; embedded: number }
+  | { type: 'commit'; generation: number };
+
+export interface IndexSummary {
+  root: string;
+  indexDir: string;
+  files: {
+    /** Every file in the index after this run (relative, '/'-separated, sorted). */
+    indexed: string[];
+    skipped: SkippedFile[];
+    /** Files (re)chunked in this run. */
+    changed: string[];
+    removed: string[];
+    unchanged: number;
+  };
+  /** Chunks in the index after this run. */
+  chunks: number;
+  /** Chunks embedded in this run (0 when nothing changed, or for a lexical-only index). */
+  embedded: number;
+  /** Chunks of changed files whose vectors were reused because their content did not change. */
+  reused: number;
+  embedding: EmbeddingInfo | null;
+  tokenizer: string;
+  skippedByReason: Record<string, number>;
+  notices: string[];
+  indexBytes: number;
+  ms: number;
+}
+
+/**
+ * Brings the index of `root` up to date. A generator so callers can show progress and cancel
+ * (via `signal`); the return value is the summary. Re-runs only read files whose size or mtime
+ * changed, and re-chunk/re-embed only those whose content hash changed.
+ */
+export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexSummary> {
+  const started = performance.now();
+  const { client, signal } = opts;
+  const maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
+  const notices: string[] = [];
+  const notice = (message: string): IndexEvent => {
+    notices.push(message);
+    return { type: 'notice', message };
+  };
+
+  let embedding: EmbeddingInfo | null = null;
+  if (opts.embedding) {
+    const loaded = await client.call('loadEmbedder', opts.embedding, signal);
+    if (loaded.ok) embedding = { model: loaded.info.model, dtype: loaded.info.dtype, dim: loaded.info.dim ?? 0 };
+    else yield notice(`${loaded.message}. Continuing with a lexical-only index (keyword search, no semantic search).`);
+  }
+  yield { type: 'model', embedding };
+  const tokenizer = await client.call('tokenizerName', {}, signal);
+  const chunker: ChunkerInfo = { version: CHUNKER_VERSION, maxTokens, tokenizer };
+
+  const { store, rebuildReason } = await IndexStore.open(opts.indexDir, {
+    root: opts.root,
+    embedding,
+    chunker,
+    lock: true,
+  });
+  try {
+    if (rebuildReason) yield notice(rebuildReason);
+
+    // 1. Discover.
+    const skipped: SkippedFile[] = [];
+    const seen = new Map<string, { size: number; mtimeMs: number; absPath: string }>();
+    let count = 0;
+    for await (const event of discoverFiles(opts.root, opts.discovery ?? {}, signal)) {
+      if (event.type === 'file') seen.set(event.file.path, event.file);
+      else skipped.push(event.skip);
+      if (++count % 500 === 0) yield { type: 'discovering', seen: count };
+    }
+
+    // 2. Plan: unchanged by stat, candidates to read, removals.
+    const candidates: string[] = [];
+    let unchanged = 0;
+    for (const [rel, st] of seen) {
+      const entry = store.file(rel);
+      if (entry && entry.size === st.size && entry.mtimeMs === st.mtimeMs) unchanged++;
+      else candidates.push(rel);
+    }
+    const removed = Object.keys(store.manifest.files).filter((rel) => !seen.has(rel));
+    yield { type: 'plan', toProcess: candidates.length, unchanged, removed: removed.length, skipped: skipped.length };
+
+    // 3. Read, chunk, embed in batches; commit periodically so a crash loses little work.
+    const commitEvery = opts.commitEveryFiles ?? 200;
+    const batchSize = 32;
+    let pending: FileUpdate[] = [];
+    let pendingRemoved = [...removed];
+    let pendingRestat: { path: string; size: number; mtimeMs: number }[] = [];
+    const changed: string[] = [];
+    let embedded = 0;
+    let reused = 0;
+    let filesDone = 0;
+    let chunksMade = 0;
+
+    const commit = async function* () {
+      if (!pending.length && !pendingRemoved.length && !pendingRestat.length) return;
+      const generation = await store.commit({ removed: pendingRemoved, upserted: pending, restat: pendingRestat });
+      pending = [];
+      pendingRemoved = [];
+      pendingRestat = [];
+      yield { type: 'commit', generation } as IndexEvent;
+    };
+
+    for (let i = 0; i < candidates.length; i += batchSize) {
+      throwIfAborted(signal);
+      const batch = candidates.slice(i, i + batchSize);
+      const toChunk: { path: string; text: string; hash: string; size: number; mtimeMs: number }[] = [];
+      for (const rel of batch) {
+        const st = seen.get(rel)!;
+        let buf: Buffer;
+        try {
+          buf = await fsp.readFile(st.absPath);
+        } catch (err) {
+          // Deleted or made unreadable since discovery: report, and drop it from the index.
+          skipped.push({ path: rel, reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? errorMessage(err) });
+          seen.delete(rel);
+          if (store.file(rel)) pendingRemoved.push(rel);
+          continue;
+        }
+        const hash = sha256Hex(buf, 16);
+        const entry = store.file(rel);
+        if (entry && entry.hash === hash) {
+          pendingRestat.push({ path: rel, size: buf.length, mtimeMs: st.mtimeMs });
+          unchanged++;
+          continue;
+        }
+        toChunk.push({ path: rel, text: decodeText(buf), hash, size: buf.length, mtimeMs: st.mtimeMs });
+      }
+      const results = toChunk.length
+        ? await client.call('chunk', { files: toChunk.map(({ path, text }) => ({ path, text })), maxTokens }, signal)
+        : [];
+      const updates: { file: (typeof toChunk)[number]; chunks: Chunk[]; vectors?: (number[] | undefined)[] }[] = [];
+      for (let k = 0; k < results.length; k++) {
+        const result = results[k]!;
+        const file = toChunk[k]!;
+        if ('error' in result) {
+          skipped.push({ path: file.path, reason: 'unreadable', detail: `could not be chunked: ${result.error}` });
+          seen.delete(file.path);
+          if (store.file(file.path)) pendingRemoved.push(file.path);
+          continue;
+        }
+        updates.push({ file, chunks: result.chunks });
+      }
+      if (embedding) {
+        const missing: { u: number; c: number; text: string }[] = [];
+        for (let u = 0; u < updates.length; u++) {
+          const update = updates[u]!;
+          const old = await store.vectorsOfFile(update.file.path);
+          update.vectors = update.chunks.map((chunk, c) => {
+            const v = old.get(chunk.id);
+            if (v) reused++;
+            else missing.push({ u, c, text: embeddingText(chunk) });
+            return v;
+          });
+        }
+        const embedBatch = opts.embedBatch ?? 64;
+        for (let m = 0; m < missing.length; m += embedBatch) {
+          const slice = missing.slice(m, m + embedBatch);
+          const flat = await client.call('embed', { texts: slice.map((x) => x.text) }, signal);
+          slice.forEach((x, j) => {
+            updates[x.u]!.vectors![x.c] = Array.from(flat.subarray(j * embedding!.dim, (j + 1) * embedding!.dim));
+          });
+          embedded += slice.length;
+          yield { type: 'progress', filesDone, filesTotal: candidates.length, chunks: chunksMade, embedded };
+        }
+      }
+      for (const { file, chunks, vectors } of updates) {
+        changed.push(file.path);
+        chunksMade += chunks.length;
+        pending.push({
+          path: file.path,
+          entry: { hash: file.hash, size: file.size, mtimeMs: file.mtimeMs },
+          chunks,
+          vectors: vectors as number[][] | undefined,
+        });
+      }
+      filesDone += batch.length;
+      yield { type: 'progress', filesDone, filesTotal: candidates.length, chunks: chunksMade, embedded };
+      if (pending.length >= commitEvery) yield* commit();
+    }
+    yield* commit();
+
+    const skippedByReason: Record<string, number> = {};
+    for (const s of skipped) skippedByReason[s.reason] = (skippedByReason[s.reason] ?? 0) + 1;
+    skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return {
+      root: opts.root,
+      indexDir: opts.indexDir,
+      files: {
+        indexed: Object.keys(store.manifest.files).sort(),
+        skipped,
+        changed: changed.sort(),
+        removed: removed.sort(),
+        unchanged,
+      },
+      chunks: store.chunkCount,
+      embedded,
+      reused,
+      embedding,
+      tokenizer,
+      skippedByReason,
+      notices,
+      indexBytes: await store.diskSize(),
+      ms: Math.round(performance.now() - started),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+/** UTF-8 with the BOM removed; invalid sequences become U+FFFD rather than failing the file. */
+function decodeText(buf: Buffer): string {
+  const text = buf.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+

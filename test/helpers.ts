@@ -1,0 +1,24 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+/** The bundled worker: tests run against the same build that ships (`npm test` builds first). */
+export const WORKER_SCRIPT = path.join(REPO_ROOT, 'dist', 'worker.js');
+export const CLI_SCRIPT = path.join(REPO_ROOT, 'dist', 'cli.js');
+export const TINY_EMBEDDER = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny-embedder');
+export const TINY_RERANKER = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny-reranker');
+
+export function tempDir(prefix = 'sift-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Writes a tree of files: keys are '/'-separated relative paths. */
+export function writeTree(root: string, files: Record<string, string | Buffer>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    const full = path.join(root, ...rel.split('/'));
+    mkdirSync(path.dirname(full), { recursive: true });
+    writeFileSync(full, content);
+  }
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+import { IndexStore } from '../../src/core/index/store';
+import { readManifest } from '../../src/core/index/manifest';
+import { CLI_SCRIPT, TINY_EMBEDDER, tempDir, writeTree } from '../helpers';
+
+function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A corpus of many small TypeScript files (enough for several commits). */
+function corpus(n: number): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < n; i++) {
+    files[`pkg${i % 7}/module${i}.ts`] =
+      `export function handler${i}(input: string): string {\n  // module ${i} transforms its input\n  return input.repeat(${i % 5 + 1});\n}\n\n` +
+      `export class Service${i} {\n  run(x: number): number {\n    return x * ${i};\n  }\n}\n`;
+  }
+  return files;
+}
+
+/** Every shard the manifest references can be read: chunks parse, and vectra holds a vector per chunk. */
+async function assertLoadable(indexDir: string): Promise<number> {
+  const loaded = await readManifest(indexDir);
+  assert.notEqual(loaded.kind, 'invalid', `index failed to load: ${loaded.kind === 'invalid' ? loaded.reason : ''}`);
+  if (loaded.kind === 'missing') return 0;
+  const { store } = await IndexStore.openForRead(indexDir);
+  let n = 0;
+  for (const shard of store!.manifest.shards) {
+    const data = await store!.loadShard(shard);
+    assert.equal(data.chunks.length, shard.chunks);
+    assert.equal(data.vectors.size, shard.chunks);
+    n += data.chunks.length;
+  }
+  assert.equal(n, store!.chunkCount);
+  return n;
+}
+
+describe('sift index (CLI)', () => {
+  it('prints the documented --json summary and exits 0', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const root = path.join(dir, 'repo');
+      writeTree(root, { ...corpus(3), '.gitignore': 'secret-dir/\n', 'secret-dir/a.ts': 'x', 'id_rsa': 'KEY', 'img.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0]) });
+      const args = ['index', root, '--index-dir', path.join(dir, 'idx'), '--embedding-model', TINY_EMBEDDER, '--offline', '--json'];
+      const r = await runCli(args);
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout);
+      assert.deepEqual(json.files.indexed, ['.gitignore', 'pkg0/module0.ts', 'pkg1/module1.ts', 'pkg2/module2.ts']);
+      const reasons = Object.fromEntries(json.files.skipped.map((s: { path: string; reason: string }) => [s.path, s.reason]));
+      assert.equal(reasons['id_rsa'], 'secret');
+      assert.equal(reasons['img.png'], 'binary');
+      assert.equal(reasons['secret-dir'], 'ignored');
+      assert.equal(typeof json.chunks, 'number');
+      assert.equal(json.embedded, json.chunks);
+      assert.equal(typeof json.ms, 'number');
+      assert.equal(json.lexicalOnly, false);
+
+      const again = JSON.parse((await runCli(args)).stdout);
+      assert.equal(again.embedded, 0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('fails with a one-line reason and a non-zero exit code on bad input', async () => {
+    const r = await runCli(['index', '/definitely/not/here', '--json']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /is not a folder/);
+  });
+
+  it('never leaves an unloadable index when killed with SIGKILL during indexing', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const root = path.join(dir, 'repo');
+      const indexDir = path.join(dir, 'idx');
+      writeTree(root, corpus(240));
+      const args = ['index', root, '--index-dir', indexDir, '--embedding-model', TINY_EMBEDDER, '--offline', '--events', '--commit-every', '16', '--json'];
+      const kills = 6;
+      let killedMidRun = 0;
+      for (let round = 0; round < kills; round++) {
+        // Each round: wait for a random progress event, then kill at a random moment after it.
+        const target = 1 + Math.floor(Math.random() * 12);
+        const child: ChildProcess = spawn(process.execPath, [CLI_SCRIPT, ...args]);
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        let seen = 0;
+        createInterface({ input: child.stderr! }).on('line', (line) => {
+          if (!line.startsWith('{"type":"progress"') && !line.startsWith('{"type":"commit"')) return;
+          if (++seen === target) setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 40));
+        });
+        child.stdout!.resume();
+        const code = await exited;
+        if (code === null) killedMidRun++;
+        await assertLoadable(indexDir);
+      }
+      assert.ok(killedMidRun >= kills - 1, `only ${killedMidRun} of ${kills} runs were killed before finishing`);
+      // A final uninterrupted run completes the index; it matches a clean build.
+      const final = await runCli(args.filter((a) => a !== '--events'));
+      assert.equal(final.code, 0, final.stderr);
+      const resumed = JSON.parse(final.stdout);
+      const clean = JSON.parse((await runCli(['index', root, '--index-dir', path.join(dir, 'clean'), '--embedding-model', TINY_EMBEDDER, '--offline', '--json'])).stdout);
+      assert.equal(resumed.chunks, clean.chunks);
+      assert.deepEqual(resumed.files.indexed, clean.files.indexed);
+      assert.equal(await assertLoadable(indexDir), clean.chunks);
+      // No stray temp files or unreferenced shard versions remain after a successful run.
+      const shardDirs = await fsp.readdir(path.join(indexDir, 'shards'));
+      const { store } = await IndexStore.openForRead(indexDir);
+      assert.deepEqual(shardDirs.sort(), store!.manifest.shards.map((s) => s.dir).sort());
+    } finally {
+      cleanup();
+    }
+  });
+});
