@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
+import type { InferenceClient } from '../core/embedding/client';
 import type { DownloadProgress } from '../core/embedding/protocol';
 import { type IndexSummary, indexWorkspace } from '../core/index/indexer';
 import { errorMessage, isAbortError } from '../core/util/errors';
@@ -22,14 +23,52 @@ export interface IndexCommandOptions extends ModelOptions {
 }
 
 export async function runIndexCommand(dir: string, options: IndexCommandOptions): Promise<number> {
-  const root = path.resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
-    process.stderr.write(`sift: ${dir} is not a folder\n`);
-    return 2;
-  }
+  const root = resolveRoot(dir);
+  if (!root) return 2;
   const indexDir = path.resolve(options.indexDir ?? defaultIndexDir(root));
   const signal = interruptSignal();
   const client = await startWorker(options);
+  try {
+    const summary = await buildIndex(client, root, indexDir, options, signal);
+    if (options.json) process.stdout.write(`${JSON.stringify(jsonSummary(summary), null, 2)}\n`);
+    else printSummary(summary);
+    return 0;
+  } catch (err) {
+    return reportFailure(err, 'indexing');
+  } finally {
+    await client.dispose();
+  }
+}
+
+/** Resolves and checks the folder argument; prints a one-line reason and returns undefined when unusable. */
+export function resolveRoot(dir: string): string | undefined {
+  const root = path.resolve(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    process.stderr.write(`sift: ${dir} is not a folder\n`);
+    return undefined;
+  }
+  return root;
+}
+
+/** Prints a one-line reason for a failure and returns the exit code. */
+export function reportFailure(err: unknown, what: string): number {
+  if (isAbortError(err)) {
+    process.stderr.write(`sift: ${what} cancelled; the index keeps everything committed so far.\n`);
+    return 130;
+  }
+  process.stderr.write(`sift: ${errorMessage(err)}\n`);
+  if (process.env.SIFT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+  return 1;
+}
+
+/** Runs the indexer with a progress bar (TTY), JSON-lines events (--events) or silently. */
+export async function buildIndex(
+  client: InferenceClient,
+  root: string,
+  indexDir: string,
+  options: IndexCommandOptions,
+  signal: AbortSignal,
+): Promise<IndexSummary> {
   const showBar = !options.quiet && !options.events && process.stderr.isTTY;
   const bar = new SingleBar({
     stream: process.stderr,
@@ -66,8 +105,8 @@ export async function runIndexCommand(dir: string, options: IndexCommandOptions)
       if (options.events) process.stderr.write(`${JSON.stringify(event)}\n`);
       if (event.type === 'notice') {
         if (barStarted) bar.stop();
-        process.stderr.write(`sift: ${event.message}\n`);
         barStarted = false;
+        process.stderr.write(`sift: ${event.message}\n`);
       } else if (event.type === 'plan' && showBar && event.toProcess > 0) {
         bar.start(event.toProcess, 0, { phase: 'indexing', fps: '0', cps: '0' });
         barStarted = true;
@@ -77,23 +116,10 @@ export async function runIndexCommand(dir: string, options: IndexCommandOptions)
       }
       result = await run.next();
     }
-    if (barStarted) bar.stop();
-    const summary = result.value;
-    if (options.json) process.stdout.write(`${JSON.stringify(jsonSummary(summary), null, 2)}\n`);
-    else printSummary(summary);
-    return 0;
-  } catch (err) {
-    if (barStarted) bar.stop();
-    if (isAbortError(err)) {
-      process.stderr.write('sift: indexing cancelled; the index keeps everything committed so far.\n');
-      return 130;
-    }
-    process.stderr.write(`sift: ${errorMessage(err)}\n`);
-    if (process.env.SIFT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
-    return 1;
+    return result.value;
   } finally {
+    if (barStarted) bar.stop();
     downloads.dispose();
-    await client.dispose();
   }
 }
 

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { runAskCommand } from './askCommand';
 import { runIndexCommand } from './indexCommand';
 
 const program = new Command();
@@ -33,6 +34,39 @@ program
   .option('--commit-every <files>', 'commit the index after this many changed files', positiveInt)
   .action(async (dir: string, options) => {
     process.exitCode = await runIndexCommand(dir, options);
+  });
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number ≥ 0');
+  return n;
+}
+
+program
+  .command('ask')
+  .description('answer a question about a folder (indexes it first when needed)')
+  .usage('[options] [dir] <question>')
+  .argument('<dirOrQuestion>', 'folder to ask about (default: current folder), or the question')
+  .argument('[question]', 'the question, quoted')
+  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)')
+  .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder')
+  .option('--reranker-model <idOrDir>', 'cross-encoder model: hub id or local folder')
+  .option('--offline', 'never download models; use local folders and the cache only')
+  .option('--lexical-only', 'keyword retrieval only (no embedding model)')
+  .option('--no-rerank', 'rank by fusion only (no cross-encoder)')
+  .option('--compare', 'show rankings (and answers) with and without reranking side by side')
+  .option('--top <n>', 'sources given to the LLM (N)', positiveInt)
+  .option('--candidates <k>', 'fused candidates to rerank (K)', positiveInt)
+  .option('--token-budget <n>', 'context token budget for the sources', positiveInt)
+  .option('--llm-model <name>', 'LLM model name (or SIFT_LLM_MODEL)')
+  .option('--llm-base-url <url>', 'OpenAI-compatible base URL (or OPENAI_BASE_URL)')
+  .option('--temperature <t>', 'LLM temperature', nonNegativeNumber)
+  .option('--llm-max-tokens <n>', 'maximum answer length in tokens', positiveInt)
+  .option('--json', 'print a machine-readable result on stdout')
+  .option('--quiet', 'no progress display')
+  .action(async (first: string, second: string | undefined, options) => {
+    const [dir, question] = second === undefined ? ['.', first] : [first, second];
+    process.exitCode = await runAskCommand(dir, question, options);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { LocalIndex } from 'vectra';
+import { buildLexicalIndex, loadLexicalIndex, serializeLexicalIndex } from '../retrieval/lexical';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage } from '../util/errors';
 import { directorySize, fsyncDir, writeFileAtomic } from '../util/fs';
@@ -34,6 +35,9 @@ export const SHARD_CAPACITY = 4000;
 const SHARDS_DIR = 'shards';
 const CHUNKS_FILE = 'chunks.json';
 const LOCK_FILE = 'writer.lock';
+const LEXICAL_FILE = 'lexical.json';
+
+export type LexicalIndex = ReturnType<typeof loadLexicalIndex>;
 
 export interface ShardData {
   chunks: Chunk[];
@@ -67,6 +71,7 @@ export interface OpenResult {
 export class IndexStore {
   private shardCache = new Map<string, ShardData>();
   private vectraCache = new Map<string, LocalIndex>();
+  private lexicalCache = new Map<string, LexicalIndex>();
   private releaseLock?: () => Promise<void>;
 
   private constructor(
@@ -141,6 +146,7 @@ export class IndexStore {
   async close(): Promise<void> {
     this.shardCache.clear();
     this.vectraCache.clear();
+    this.lexicalCache.clear();
     const release = this.releaseLock;
     this.releaseLock = undefined;
     if (release) await release().catch(() => undefined);
@@ -178,6 +184,16 @@ export class IndexStore {
     if (!index) {
       index = new LocalIndex(path.join(this.indexDir, SHARDS_DIR, shard.dir));
       this.vectraCache.set(shard.dir, index);
+    }
+    return index;
+  }
+
+  /** The BM25 index of a shard. */
+  async lexicalIndex(shard: ShardEntry): Promise<LexicalIndex> {
+    let index = this.lexicalCache.get(shard.dir);
+    if (!index) {
+      index = loadLexicalIndex(await fsp.readFile(path.join(this.indexDir, SHARDS_DIR, shard.dir, LEXICAL_FILE), 'utf8'));
+      this.lexicalCache.set(shard.dir, index);
     }
     return index;
   }
@@ -308,6 +324,11 @@ export class IndexStore {
     const chunksFile = path.join(full, CHUNKS_FILE);
     await fsp.writeFile(chunksFile, JSON.stringify(chunks));
     await syncFile(chunksFile);
+    const lexical = buildLexicalIndex(chunks);
+    const lexicalFile = path.join(full, LEXICAL_FILE);
+    await fsp.writeFile(lexicalFile, serializeLexicalIndex(lexical));
+    await syncFile(lexicalFile);
+    this.lexicalCache.set(dir, lexical);
     if (this.manifestData.embedding) {
       const index = new LocalIndex(full);
       await index.createIndex({ version: 1 });
@@ -334,6 +355,7 @@ export class IndexStore {
       await fsp.rm(path.join(shardsDir, name), { recursive: true, force: true }).catch(() => undefined);
       this.shardCache.delete(name);
       this.vectraCache.delete(name);
+      this.lexicalCache.delete(name);
     }
     for (const name of await fsp.readdir(this.indexDir).catch(() => [] as string[])) {
       if (name.endsWith('.tmp') && name.startsWith('.')) await fsp.rm(path.join(this.indexDir, name), { force: true }).catch(() => undefined);

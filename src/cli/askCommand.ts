@@ -1,0 +1,214 @@
+import * as path from 'node:path';
+import { type AnswerResult, type AskContext, type CompareResult, type RankedResult, ask, askCompare } from '../core/answer/ask';
+import type { InferenceClient } from '../core/embedding/client';
+import { DEFAULT_DTYPE, DEFAULT_RERANKER_MODEL } from '../core/embedding/models';
+import { IndexStore } from '../core/index/store';
+import type { LlmConfig } from '../core/llm/llm';
+import { Reranker } from '../core/rerank/reranker';
+import { SiftError } from '../core/util/errors';
+import { interruptSignal, startWorker } from './engine';
+import { type IndexCommandOptions, buildIndex, reportFailure, resolveRoot } from './indexCommand';
+import { defaultIndexDir } from './paths';
+
+export interface AskCommandOptions extends IndexCommandOptions {
+  rerankerModel?: string;
+  rerank?: boolean; // commander: --no-rerank sets false
+  compare?: boolean;
+  top?: number;
+  candidates?: number;
+  tokenBudget?: number;
+  llmModel?: string;
+  llmBaseUrl?: string;
+  temperature?: number;
+  llmMaxTokens?: number;
+}
+
+/** Exit code when retrieval worked but the LLM call failed (partial answer kept). */
+export const EXIT_LLM_FAILED = 3;
+
+export function llmConfigFromEnv(options: AskCommandOptions): Partial<LlmConfig> | undefined {
+  const baseURL = options.llmBaseUrl ?? process.env.OPENAI_BASE_URL;
+  const apiKey = process.env.OPENAI_API_KEY;
+  if (!baseURL && !apiKey) return undefined;
+  return {
+    baseURL,
+    apiKey,
+    model: options.llmModel ?? process.env.SIFT_LLM_MODEL ?? 'gpt-4o-mini',
+    temperature: options.temperature,
+    maxTokens: options.llmMaxTokens,
+  };
+}
+
+export async function runAskCommand(dir: string, question: string, options: AskCommandOptions): Promise<number> {
+  const root = resolveRoot(dir);
+  if (!root) return 2;
+  if (!question?.trim()) {
+    process.stderr.write('sift: the question is empty\n');
+    return 2;
+  }
+  const indexDir = path.resolve(options.indexDir ?? defaultIndexDir(root));
+  const signal = interruptSignal();
+  const client = await startWorker(options);
+  const notice = (m: string) => process.stderr.write(`sift: ${m}\n`);
+  try {
+    const summary = await buildIndex(client, root, indexDir, { ...options, quiet: options.quiet || options.json }, signal);
+    const { store, problem } = await IndexStore.openForRead(indexDir);
+    if (!store) throw new SiftError(`The index in ${indexDir} cannot be read: ${problem}.`);
+    const wantRerank = options.compare || options.rerank !== false;
+    const reranker = wantRerank ? await loadReranker(client, options, notice) : undefined;
+    const ctx: AskContext = {
+      store,
+      embedder: summary.embedding ? client : undefined,
+      reranker,
+      signal,
+      settings: { candidates: options.candidates, topN: options.top, tokenBudget: options.tokenBudget, llm: llmConfigFromEnv(options) },
+    };
+    const human = !options.json;
+    if (options.compare) {
+      const result = await askCompare(ctx, question, {
+        onEvent: (e) => {
+          if (!human) return;
+          if (e.type === 'ranked' && e.variant === 'reranked') printComparison(question, ctx, e.ranking);
+          if (e.type === 'sources' && ctx.settings.llm) process.stdout.write(`\n── Answer ${e.variant === 'reranked' ? 'with' : 'without'} reranking ──\n`);
+          if (e.type === 'token') process.stdout.write(e.text);
+        },
+      });
+      if (human) {
+        printNotices(result.reranked.notices);
+        for (const r of [result.notReranked, result.reranked]) printAnswerTail(r, r === result.reranked ? 'with reranking' : 'without reranking');
+      } else process.stdout.write(`${JSON.stringify(compareJson(result), null, 2)}\n`);
+      return result.reranked.answerKind === 'error' || result.notReranked.answerKind === 'error' ? EXIT_LLM_FAILED : 0;
+    }
+    const result = await ask(ctx, question, {
+      rerank: options.rerank !== false,
+      onEvent: (e) => {
+        if (human && e.type === 'token') process.stdout.write(e.text);
+      },
+    });
+    if (human) {
+      printNotices(result.notices);
+      printAnswerTail(result);
+      printSources(result);
+    } else process.stdout.write(`${JSON.stringify(answerJson(result), null, 2)}\n`);
+    return result.answerKind === 'error' ? EXIT_LLM_FAILED : 0;
+  } catch (err) {
+    return reportFailure(err, 'the question');
+  } finally {
+    await client.dispose();
+  }
+}
+
+async function loadReranker(client: InferenceClient, options: AskCommandOptions, notice: (m: string) => void): Promise<Reranker | undefined> {
+  const model = options.rerankerModel ?? process.env.SIFT_RERANKER_MODEL ?? DEFAULT_RERANKER_MODEL;
+  const loaded = await client.call('loadReranker', { model, dtype: process.env.SIFT_DTYPE ?? DEFAULT_DTYPE });
+  if (!loaded.ok) {
+    notice(`${loaded.message}. Answering without reranking.`);
+    return undefined;
+  }
+  return new Reranker(client, loaded.info.model);
+}
+
+/** `sift ask --json` (see README for the schema). */
+export function answerJson(r: AnswerResult) {
+  return {
+    question: r.question,
+    retrieval: r.retrieval,
+    reranked: r.reranked,
+    answerKind: r.answerKind,
+    answer: r.answer,
+    ...(r.error ? { error: r.error } : {}),
+    citations: r.citations.map(({ n, verified, count }) => ({ n, verified, count })),
+    sources: r.sources.map((s) => ({
+      n: s.n,
+      path: s.path,
+      startLine: s.startLine,
+      endLine: s.endLine,
+      symbols: s.symbols,
+      retrievers: s.retrievers,
+      rankBefore: s.rankBefore,
+      rankAfter: s.rankAfter,
+      scores: s.scores,
+      chunks: s.chunks,
+      text: s.text,
+    })),
+    ranking: r.ranking,
+    timings: r.timings,
+    notices: r.notices,
+  };
+}
+
+export function compareJson(r: CompareResult) {
+  return { question: r.question, reranked: answerJson(r.reranked), notReranked: answerJson(r.notReranked) };
+}
+
+function printNotices(notices: string[]): void {
+  for (const n of new Set(notices)) process.stderr.write(`sift: ${n}\n`);
+}
+
+function printAnswerTail(r: AnswerResult, label?: string): void {
+  const out = process.stdout;
+  if (r.answerKind === 'retrieval-only') return;
+  if (r.answer && !r.answer.endsWith('\n')) out.write('\n');
+  if (r.error) process.stderr.write(`sift: ${label ? `(${label}) ` : ''}${r.error.message}\n`);
+  const bad = r.citations.filter((c) => !c.verified).map((c) => `[${c.n}]`);
+  const good = r.citations.filter((c) => c.verified).length;
+  out.write(`\n${label ? `${label}: ` : ''}${good} verified citation${good === 1 ? '' : 's'}${bad.length ? `; unverified (no such source): ${bad.join(' ')}` : ''}\n`);
+}
+
+function retrieverLabel(rs: string[]): string {
+  return rs.map((r) => (r === 'lexical' ? 'bm25' : r)).join('+') || '-';
+}
+
+function movement(before: number, after: number): string {
+  if (after < before) return `▲${before - after}`;
+  if (after > before) return `▼${after - before}`;
+  return '=';
+}
+
+function fmtScores(s: RankedResult['scores']): string {
+  const parts: string[] = [];
+  if (s.rerank !== undefined) parts.push(`ce ${s.rerank.toFixed(3)}`);
+  if (s.dense !== undefined) parts.push(`cos ${s.dense.toFixed(3)}`);
+  if (s.lexical !== undefined) parts.push(`bm25 ${s.lexical.toFixed(2)}`);
+  parts.push(`rrf ${s.fused.toFixed(4)}`);
+  return parts.join(' · ');
+}
+
+function printSources(r: AnswerResult): void {
+  const out = process.stdout;
+  if (!r.sources.length) {
+    out.write('\nNo sources found. Try other words, or check that the folder was indexed (sift index).\n');
+    return;
+  }
+  out.write(`\nSources (${r.retrieval}${r.reranked ? ', reranked' : ''}):\n`);
+  const loc = (s: { path: string; startLine: number; endLine: number }) => `${s.path}:${s.startLine}-${s.endLine}`;
+  const width = Math.min(60, Math.max(...r.sources.map((s) => loc(s).length)));
+  for (const s of r.sources) {
+    const ranks = `${s.rankBefore} → ${s.rankAfter} ${movement(s.rankBefore, s.rankAfter)}`;
+    out.write(` [${s.n}] ${loc(s).padEnd(width)}  ${retrieverLabel(s.retrievers).padEnd(10)}  ${ranks.padEnd(10)}  ${fmtScores(s.scores)}\n`);
+    if (r.answerKind === 'retrieval-only') {
+      const lines = s.text.split('\n');
+      for (const line of lines.slice(0, 6)) out.write(`      │ ${line.slice(0, 110)}\n`);
+      if (lines.length > 6) out.write(`      │ … ${lines.length - 6} more lines\n`);
+    }
+  }
+}
+
+function printComparison(question: string, ctx: AskContext, reranked: RankedResult[]): void {
+  const out = process.stdout;
+  const top = ctx.settings.topN ?? 8;
+  const before = [...reranked].sort((a, b) => a.rankBefore - b.rankBefore).slice(0, top);
+  const after = reranked.slice(0, top);
+  const cell = (r: RankedResult) => `${r.path}:${r.startLine}-${r.endLine}`;
+  const w = Math.min(56, Math.max(24, ...before.map((r) => cell(r).length + 4)));
+  out.write(`\nQ: ${question}\n\n ${'Without reranking'.padEnd(w)}  With reranking${ctx.reranker ? ` (${path.basename(ctx.reranker.model)})` : ' (unavailable)'}\n`);
+  for (let i = 0; i < Math.max(before.length, after.length); i++) {
+    const b = before[i];
+    const a = after[i];
+    const left = b ? `${String(i + 1).padStart(2)} ${cell(b)}` : '';
+    const right = a ? `${String(i + 1).padStart(2)} ${cell(a)}  ${movement(a.rankBefore, a.rankAfter)}${a.rankBefore > top ? ' (new)' : ''}` : '';
+    out.write(` ${left.padEnd(w)}  ${right}\n`);
+  }
+  const dropped = before.filter((b) => !after.some((a) => a.chunkId === b.chunkId));
+  if (dropped.length) out.write(` dropped from the top ${top} by reranking: ${dropped.map(cell).join(', ')}\n`);
+}

@@ -1,0 +1,247 @@
+import type { InferenceClient } from '../embedding/client';
+import type { IndexStore } from '../index/store';
+import { type Citation, parseCitations } from '../llm/citations';
+import { type PackedSource, packContext } from '../llm/context';
+import { type LlmConfig, LlmError, llmConfigured, streamChat } from '../llm/llm';
+import { buildMessages } from '../llm/prompt';
+import type { Reranker } from '../rerank/reranker';
+import { type RetrieveResult, retrieve } from '../retrieval/retriever';
+import { type Candidate, type RetrieverName, retrieversOf } from '../retrieval/types';
+import { errorMessage } from '../util/errors';
+
+export interface AskSettings {
+  candidates?: number;
+  topN?: number;
+  tokenBudget?: number;
+  /** Cross-encoder max tokens per (question, chunk) pair. */
+  rerankMaxLength?: number;
+  llm?: Partial<LlmConfig>;
+}
+
+export interface AskContext {
+  store: IndexStore;
+  /** Worker with the index's embedding model loaded; omit for lexical-only retrieval. */
+  embedder?: InferenceClient;
+  /** Omit when no cross-encoder is available. */
+  reranker?: Reranker;
+  settings: AskSettings;
+  signal?: AbortSignal;
+}
+
+export type Variant = 'reranked' | 'notReranked';
+
+export interface Timings {
+  embed: number;
+  dense: number;
+  lexical: number;
+  fuse: number;
+  rerank: number;
+  /** From sending the LLM request to its first token (null without an LLM answer). */
+  firstToken: number | null;
+  total: number;
+}
+
+export interface SourceResult {
+  n: number;
+  path: string;
+  startLine: number;
+  endLine: number;
+  language: string;
+  symbols: string[];
+  retrievers: RetrieverName[];
+  rankBefore: number;
+  rankAfter: number;
+  scores: { dense?: number; lexical?: number; fused: number; rerank?: number };
+  /** How many chunks were merged into this source. */
+  chunks: number;
+  text: string;
+}
+
+export interface RankedResult {
+  chunkId: string;
+  path: string;
+  startLine: number;
+  endLine: number;
+  symbols: string[];
+  retrievers: RetrieverName[];
+  rankBefore: number;
+  rankAfter: number;
+  scores: SourceResult['scores'];
+}
+
+export interface AnswerResult {
+  question: string;
+  retrieval: 'hybrid' | 'lexical-only';
+  reranked: boolean;
+  /** 'llm': answered by the LLM; 'retrieval-only': no LLM configured; 'error': the LLM call failed (partial text kept). */
+  answerKind: 'llm' | 'retrieval-only' | 'error';
+  answer: string;
+  error?: { kind: string; message: string };
+  citations: Citation[];
+  sources: SourceResult[];
+  /** The full candidate list in final order (top K). */
+  ranking: RankedResult[];
+  timings: Timings;
+  notices: string[];
+}
+
+export interface CompareResult {
+  question: string;
+  reranked: AnswerResult;
+  notReranked: AnswerResult;
+}
+
+export type AskEvent =
+  | { type: 'retrieved'; mode: 'hybrid' | 'lexical-only'; candidates: number }
+  | { type: 'ranked'; variant: Variant; ranking: RankedResult[] }
+  | { type: 'sources'; variant: Variant; sources: SourceResult[] }
+  | { type: 'token'; variant: Variant; text: string }
+  | { type: 'notice'; message: string };
+
+/** One question, one ranking (reranked when a reranker is given and `rerank` is true), one answer. */
+export async function ask(ctx: AskContext, question: string, opts: { rerank: boolean; onEvent?: (e: AskEvent) => void }): Promise<AnswerResult> {
+  const started = performance.now();
+  const notices: string[] = [];
+  const retrieved = await retrieveStage(ctx, question, notices, opts.onEvent);
+  const variant: Variant = opts.rerank && ctx.reranker ? 'reranked' : 'notReranked';
+  if (opts.rerank && !ctx.reranker) notices.push('Reranking is unavailable (no cross-encoder loaded): showing the fused ranking.');
+  const ranked = await rankStage(ctx, question, retrieved.candidates, variant === 'reranked');
+  return answerStage(ctx, question, retrieved, ranked, variant, started, notices, opts.onEvent);
+}
+
+/**
+ * Compare mode: retrieval runs once; the same candidates are ranked with and without the
+ * cross-encoder, and (with an LLM) answered twice, so the difference is reranking alone.
+ */
+export async function askCompare(ctx: AskContext, question: string, opts: { onEvent?: (e: AskEvent) => void } = {}): Promise<CompareResult> {
+  const started = performance.now();
+  const notices: string[] = [];
+  const retrieved = await retrieveStage(ctx, question, notices, opts.onEvent);
+  if (!ctx.reranker) notices.push('Reranking is unavailable (no cross-encoder loaded): both sides show the fused ranking.');
+  const plain = await rankStage(ctx, question, retrieved.candidates, false);
+  const reranked = await rankStage(ctx, question, retrieved.candidates, Boolean(ctx.reranker));
+  const notReranked = await answerStage(ctx, question, retrieved, plain, 'notReranked', started, [...notices], opts.onEvent);
+  const withRerank = await answerStage(ctx, question, retrieved, reranked, 'reranked', started, [...notices], opts.onEvent);
+  return { question, reranked: withRerank, notReranked };
+}
+
+interface Retrieved extends RetrieveResult {
+  total: number;
+}
+
+async function retrieveStage(ctx: AskContext, question: string, notices: string[], onEvent?: (e: AskEvent) => void): Promise<Retrieved> {
+  const t = performance.now();
+  const result = await retrieve(ctx.store, question, { candidates: ctx.settings.candidates, embedder: ctx.embedder, signal: ctx.signal });
+  if (result.mode === 'lexical-only') {
+    const message = 'Keyword (BM25) retrieval only: no embedding model is available for this index.';
+    notices.push(message);
+    onEvent?.({ type: 'notice', message });
+  }
+  onEvent?.({ type: 'retrieved', mode: result.mode, candidates: result.candidates.length });
+  return { ...result, total: performance.now() - t };
+}
+
+async function rankStage(ctx: AskContext, question: string, candidates: Candidate[], rerank: boolean): Promise<{ candidates: Candidate[]; ms: number; reranked: boolean }> {
+  if (!rerank || !ctx.reranker || candidates.length === 0) return { candidates, ms: 0, reranked: false };
+  const t = performance.now();
+  const out = await ctx.reranker.rerank(question, candidates, { signal: ctx.signal, maxLength: ctx.settings.rerankMaxLength });
+  return { candidates: out.candidates, ms: performance.now() - t, reranked: true };
+}
+
+async function answerStage(
+  ctx: AskContext,
+  question: string,
+  retrieved: Retrieved,
+  ranked: { candidates: Candidate[]; ms: number; reranked: boolean },
+  variant: Variant,
+  started: number,
+  notices: string[],
+  onEvent?: (e: AskEvent) => void,
+): Promise<AnswerResult> {
+  const ranking = ranked.candidates.map(toRanked);
+  onEvent?.({ type: 'ranked', variant, ranking });
+  const packed = packContext(ranked.candidates, { topN: ctx.settings.topN, tokenBudget: ctx.settings.tokenBudget });
+  const sources = packed.map(toSource);
+  onEvent?.({ type: 'sources', variant, sources });
+  const timings: Timings = { ...roundTimings(retrieved.timings), rerank: round(ranked.ms), firstToken: null, total: 0 };
+  const base = { question, retrieval: retrieved.mode, reranked: ranked.reranked, sources, ranking, timings, notices };
+
+  const llm = ctx.settings.llm;
+  if (!llmConfigured(llm)) {
+    notices.push('No LLM is configured: showing the ranked sources. Set a base URL (OPENAI_BASE_URL) and a model (--llm-model) to get a written answer.');
+    timings.total = round(performance.now() - started);
+    return { ...base, answerKind: 'retrieval-only', answer: '', citations: [] };
+  }
+  let answer = '';
+  const requested = performance.now();
+  try {
+    answer = await streamChat(
+      llm,
+      buildMessages(question, packed),
+      {
+        onToken: (text) => {
+          if (timings.firstToken === null) timings.firstToken = round(performance.now() - requested);
+          answer += text;
+          onEvent?.({ type: 'token', variant, text });
+        },
+      },
+      ctx.signal,
+    );
+    timings.total = round(performance.now() - started);
+    return { ...base, answerKind: 'llm', answer, citations: parseCitations(answer, sources.length) };
+  } catch (err) {
+    timings.total = round(performance.now() - started);
+    const error = err instanceof LlmError ? { kind: err.kind, message: err.message } : { kind: 'other', message: errorMessage(err) };
+    return { ...base, answerKind: 'error', answer, error, citations: parseCitations(answer, sources.length) };
+  }
+}
+
+function scoresOf(c: Candidate): SourceResult['scores'] {
+  const p = c.provenance;
+  return {
+    ...(p.dense ? { dense: round4(p.dense.score) } : {}),
+    ...(p.lexical ? { lexical: round4(p.lexical.score) } : {}),
+    fused: round4(p.fused.score),
+    ...(p.rerank ? { rerank: round4(p.rerank.score) } : {}),
+  };
+}
+
+function toRanked(c: Candidate): RankedResult {
+  return {
+    chunkId: c.chunk.id,
+    path: c.chunk.path,
+    startLine: c.chunk.startLine,
+    endLine: c.chunk.endLine,
+    symbols: c.chunk.symbols,
+    retrievers: retrieversOf(c.provenance),
+    rankBefore: c.rankBefore,
+    rankAfter: c.rankAfter,
+    scores: scoresOf(c),
+  };
+}
+
+function toSource(s: PackedSource): SourceResult {
+  const best = s.candidates[0]!;
+  const retrievers = new Set<RetrieverName>();
+  for (const c of s.candidates) for (const r of retrieversOf(c.provenance)) retrievers.add(r);
+  return {
+    n: s.n,
+    path: s.path,
+    startLine: s.startLine,
+    endLine: s.endLine,
+    language: s.language,
+    symbols: [...new Set(s.candidates.flatMap((c) => c.chunk.symbols))],
+    retrievers: [...retrievers].sort(),
+    rankBefore: best.rankBefore,
+    rankAfter: best.rankAfter,
+    scores: scoresOf(best),
+    chunks: s.candidates.length,
+    text: s.text,
+  };
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+function roundTimings(t: RetrieveResult['timings']) {
+  return { embed: round(t.embed), dense: round(t.dense), lexical: round(t.lexical), fuse: round(t.fuse) };
+}

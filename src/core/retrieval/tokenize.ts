@@ -1,0 +1,60 @@
+// wink-porter2-stemmer ships no types; it is a single function.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const stem: (word: string) => string = require('wink-porter2-stemmer');
+
+/**
+ * Code-aware tokens for BM25. An identifier yields itself (lowercased) and its parts split on
+ * camelCase / PascalCase / snake_case / kebab-case / digit boundaries, so "retryFailedUploads"
+ * matches a question about "failed uploads" and an exact "retryFailedUploads" scores higher.
+ * Parts are stemmed (Porter2) so "uploads"/"upload" and "retries"/"retry" meet; whole
+ * identifiers are kept verbatim for exact matches.
+ */
+const WORD = /[A-Za-z_$][A-Za-z0-9_$]*(?:-[A-Za-z0-9_$]+)*|[0-9]+/g;
+
+/** Question words and glue that carry no signal in code search (kept small on purpose). */
+export const STOPWORDS = new Set(
+  (
+    'a an and are as at be by can could did do does doing for from has have how i if in into is it its ' +
+    'me my of on or our should so than that the their them then there these this those to was we were ' +
+    'what when where which while who whom why will with would you your about any all also there here ' +
+    'used using use uses happen happens implemented implement implementation handled handle handles work works'
+  ).split(' '),
+);
+
+export function splitIdentifier(word: string): string[] {
+  return word
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/([A-Za-z])([0-9])/g, '$1 $2')
+    .replace(/([0-9])([A-Za-z])/g, '$1 $2')
+    .split(/[\s_$-]+/)
+    .filter(Boolean);
+}
+
+/** Tokens of a text for indexing or querying (lowercased, stopwords removed, parts stemmed). */
+export function codeTokens(text: string): string[] {
+  const out: string[] = [];
+  for (const match of text.matchAll(WORD)) {
+    const word = match[0];
+    const lower = word.toLowerCase();
+    const parts = splitIdentifier(word);
+    if (parts.length > 1) {
+      if (lower.length <= 64) out.push(lower);
+      for (const part of parts) pushPart(out, part.toLowerCase());
+    } else {
+      pushPart(out, lower);
+    }
+  }
+  return out;
+}
+
+function pushPart(out: string[], part: string): void {
+  if (part.length < 2 && !/[0-9]/.test(part)) return;
+  if (STOPWORDS.has(part)) return;
+  out.push(part.length > 3 && /^[a-z]+$/.test(part) ? stem(part) : part);
+}
+
+/** Path segments and file-name parts as tokens ("src/upload/retryQueue.ts" → src, upload, retry, queue, …). */
+export function pathTokens(p: string): string[] {
+  return codeTokens(p.replace(/[/.\\]/g, ' '));
+}

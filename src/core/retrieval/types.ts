@@ -1,0 +1,34 @@
+import type { Chunk } from '../types';
+
+export type RetrieverName = 'dense' | 'lexical';
+
+export interface RetrieverHit {
+  /** 1-based rank in that retriever's list. */
+  rank: number;
+  score: number;
+}
+
+/** Where a candidate came from and how each stage ranked it. Ranks are 1-based. */
+export interface Provenance {
+  dense?: RetrieverHit;
+  lexical?: RetrieverHit & { terms: string[] };
+  fused: RetrieverHit;
+  /** Present when the cross-encoder scored this candidate. */
+  rerank?: RetrieverHit;
+}
+
+export interface Candidate {
+  chunk: Chunk;
+  provenance: Provenance;
+  /** Rank after fusion (before reranking). */
+  rankBefore: number;
+  /** Final rank (equals rankBefore when not reranked). */
+  rankAfter: number;
+}
+
+export function retrieversOf(p: Provenance): RetrieverName[] {
+  const out: RetrieverName[] = [];
+  if (p.dense) out.push('dense');
+  if (p.lexical) out.push('lexical');
+  return out;
+}
