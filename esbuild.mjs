@@ -9,7 +9,22 @@ const require = createRequire(import.meta.url);
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
+// vectra's LocalIndex loads wink-nlp, its 3 MB English model and wink-bm25 at require time, only
+// for its BM25 mode, which Sift does not use (it is too slow: it rebuilds on every query). Stub them.
+const VECTRA_UNUSED = /^(wink-nlp|wink-eng-lite-web-model|wink-bm25-text-search)$/;
+const stubVectraBm25 = {
+  name: 'stub-vectra-bm25',
+  setup(build) {
+    build.onResolve({ filter: VECTRA_UNUSED }, (args) => ({ path: args.path, namespace: 'sift-stub' }));
+    build.onLoad({ filter: /.*/, namespace: 'sift-stub' }, (args) => ({
+      contents: `module.exports = function () { throw new Error(${JSON.stringify(args.path + ' is not bundled: vectra BM25 mode is unused')}); };`,
+      loader: 'js',
+    }));
+  },
+};
+
 const nodeCommon = {
+  plugins: [stubVectraBm25],
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -92,8 +92,10 @@ describe('sift index (CLI)', () => {
       const kills = 6;
       let killedMidRun = 0;
       for (let round = 0; round < kills; round++) {
-        // Each round: wait for a random progress event, then kill at a random moment after it.
-        const target = 1 + Math.floor(Math.random() * 12);
+        // Every round changes every file, so each run has a full index's worth of work to be killed in.
+        writeTree(root, Object.fromEntries(Object.entries(corpus(240)).map(([p, c]) => [p, `${c}// round ${round}\n`])));
+        // Wait for a random progress event, then kill at a random moment after it.
+        const target = 1 + Math.floor(Math.random() * 8);
         const child: ChildProcess = spawn(process.execPath, [CLI_SCRIPT, ...args]);
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
         let seen = 0;

@@ -193,7 +193,7 @@ describe('indexWorkspace (real worker, tiny model, real vectra)', () => {
       const chunker = { version: 1, maxTokens: 256, tokenizer: 'heuristic' };
       const { store } = await IndexStore.open(indexDir, { root, embedding: null, chunker, lock: true });
       try {
-        await assert.rejects(runIndex({ root, indexDir, embedding: null }, client), /Another Sift process is updating the index/);
+        await assert.rejects(runIndex({ root, indexDir, embedding: null }, client), /Another Sift process \(pid \d+\) is updating the index/);
       } finally {
         await store.close();
       }

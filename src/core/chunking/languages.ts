@@ -262,3 +262,33 @@ export function hasGrammar(language: string): boolean {
 export function languagesWithGrammar(): string[] {
   return Object.keys(GRAMMARS);
 }
+
+/** Other names callers may use for a language (VS Code ids, common aliases) → our id. */
+const ALIASES: Readonly<Record<string, string>> = {
+  typescriptreact: 'tsx',
+  javascriptreact: 'javascript',
+  jsx: 'javascript',
+  js: 'javascript',
+  ts: 'typescript',
+  py: 'python',
+  golang: 'go',
+  rs: 'rust',
+  'c++': 'cpp',
+  cs: 'csharp',
+  'c#': 'csharp',
+  rb: 'ruby',
+  sh: 'bash',
+  shell: 'bash',
+  shellscript: 'bash',
+  zsh: 'bash',
+  md: 'markdown',
+  yml: 'yaml',
+  text: 'plaintext',
+  txt: 'plaintext',
+};
+
+/** Maps a caller-supplied language name to our id (lower-cased; aliases resolved). */
+export function normalizeLanguage(language: string): string {
+  const l = language.trim().toLowerCase();
+  return ALIASES[l] ?? l;
+}

@@ -38,6 +38,7 @@ export function sniffBinary(head: Uint8Array): ContentVerdict {
 export function sniffMinified(sample: string, fileSize: number, maxLineLength: number, prose: boolean): ContentVerdict {
   let lines = 0;
   let longest = 0;
+  let total = 0;
   let start = 0;
   for (;;) {
     const nl = sample.indexOf('\n', start);
@@ -45,6 +46,7 @@ export function sniffMinified(sample: string, fileSize: number, maxLineLength: n
     let len = end - start;
     if (len > 0 && sample.charCodeAt(end - 1) === 13) len--; // CRLF
     if (len > longest) longest = len;
+    total += len;
     if (nl === -1) {
       if (len > 0) lines++;
       break;
@@ -54,7 +56,7 @@ export function sniffMinified(sample: string, fileSize: number, maxLineLength: n
   }
   if (longest > maxLineLength) return { reason: 'minified', detail: `a line of at least ${longest} characters (limit ${maxLineLength})` };
   if (!prose && fileSize > AVERAGE_LINE_MIN_FILE_BYTES && lines > 0) {
-    const average = sample.length / lines;
+    const average = total / lines;
     if (average > MAX_AVERAGE_LINE_LENGTH) {
       return { reason: 'minified', detail: `average line length ${Math.round(average)} (limit ${MAX_AVERAGE_LINE_LENGTH})` };
     }

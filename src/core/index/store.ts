@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { LocalIndex } from 'vectra';
+import { LocalIndex } from 'vectra/lib/LocalIndex';
 import { buildLexicalIndex, loadLexicalIndex, serializeLexicalIndex } from '../retrieval/lexical';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage } from '../util/errors';

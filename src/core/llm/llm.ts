@@ -97,8 +97,8 @@ export function redactSecrets(message: string, apiKey?: string): string {
 }
 
 function classifyRaw(err: unknown, cfg: LlmConfig, where: string, signal?: AbortSignal): LlmError {
-  if (err instanceof LlmError) return err;
   if (signal?.aborted || err instanceof OpenAI.APIUserAbortError) return new LlmError('aborted', 'Stopped.');
+  if (err instanceof LlmError) return err;
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
     return new LlmError('timeout', `The LLM at ${where} did not answer within ${Math.round((cfg.timeoutMs ?? 60_000) / 1000)} s. Check that the server is running and not overloaded, or raise the timeout.`);
   }

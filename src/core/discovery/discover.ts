@@ -1,0 +1,135 @@
+import { type Dirent, promises as fsp } from 'node:fs';
+import { SiftError, throwIfAborted } from '../util/errors';
+import { DiscoveryMatcher, type EntryKind, entryKind, errorCode } from './matcher';
+import type { DiscoveryEvent, DiscoveryOptions, DiscoveryResult, SkipReason } from './types';
+
+/** Default for `WalkOptions.concurrency`. */
+export const DEFAULT_DISCOVERY_CONCURRENCY = 16;
+
+export interface WalkOptions {
+  /**
+   * Entries inspected (stat'ed and sniffed) concurrently ahead of the one being yielded, across
+   * directories. Results are still yielded in walk order. Default 16; 1 = strictly one at a time,
+   * nothing looked at before the consumer asks for it.
+   */
+  concurrency?: number;
+  /** Reuse a matcher built for the same root (its options win over `opts`' path rules). */
+  matcher?: DiscoveryMatcher;
+}
+
+/**
+ * Walks `root` and yields one event per file indexed (`file`) or path skipped (`skip`).
+ *
+ * - Order is deterministic: depth-first, directory entries sorted by name (UTF-16 code units).
+ * - Every path that is not indexed gets a skip event with a reason; a skipped DIRECTORY gets ONE
+ *   event for the directory itself (its contents are not listed).
+ * - Symlinks are never followed (see `SkipReason`); directories reached twice (bind mounts) are
+ *   reported as `symlink-loop`.
+ * - Never throws for anything inside the root (I/O errors become `unreadable` skips). Throws a
+ *   `SiftError` (`bad-input`) if `root` is not a readable folder, and an `AbortError`
+ *   (`SiftError` code `aborted`) promptly once `signal` is aborted.
+ *
+ * See `DiscoveryMatcher` for the exact rules and their order.
+ */
+export async function* discoverFiles(
+  root: string,
+  opts: DiscoveryOptions = {},
+  signal?: AbortSignal,
+  walk: WalkOptions = {},
+): AsyncGenerator<DiscoveryEvent, void, undefined> {
+  throwIfAborted(signal);
+  const matcher = walk.matcher ?? (await DiscoveryMatcher.create(root, opts));
+  throwIfAborted(signal);
+  const concurrency = Math.max(1, Math.floor(walk.concurrency ?? DEFAULT_DISCOVERY_CONCURRENCY));
+  const visited = new Set<string>();
+
+  type Task = { event: DiscoveryEvent } | { rel: string; kind: EntryKind };
+
+  /** The walk proper, in order: directory verdicts as events, other entries as tasks to inspect. */
+  async function* walkDir(relDir: string): AsyncGenerator<Task, void, undefined> {
+    const abs = matcher.absPath(relDir);
+    let entries: Dirent[];
+    try {
+      // The root may be given through a symlink (followed); nothing below it is.
+      const st = relDir === '' ? await fsp.stat(abs, { bigint: true }) : await fsp.lstat(abs, { bigint: true });
+      if (!st.isDirectory()) {
+        if (relDir === '') throw new SiftError(`${root} is not a folder`, 'bad-input');
+        yield { event: skip(relDir, 'not-a-file', `${entryKind(st)} (changed during discovery)`) };
+        return;
+      }
+      // Directories cannot be hard-linked, so a (dev, ino) seen twice is a bind mount or similar loop.
+      if (st.ino !== 0n) {
+        const key = `${st.dev}:${st.ino}`;
+        if (visited.has(key)) {
+          yield { event: skip(relDir, 'symlink-loop', 'directory already visited (bind mount?)') };
+          return;
+        }
+        visited.add(key);
+      }
+      entries = await fsp.readdir(abs, { withFileTypes: true });
+    } catch (err) {
+      if (relDir === '') {
+        throw err instanceof SiftError ? err : new SiftError(`${root} is not a readable folder (${errorCode(err)})`, 'bad-input', { cause: err });
+      }
+      yield { event: skip(relDir, 'unreadable', errorCode(err)) };
+      return;
+    }
+    throwIfAborted(signal);
+    await matcher.preloadDir(relDir);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      throwIfAborted(signal);
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
+      if (!entry.isDirectory()) {
+        yield { rel, kind: entryKind(entry) };
+        continue;
+      }
+      const verdict = matcher.checkDirectory(rel);
+      if (verdict.ok) yield* walkDir(rel);
+      else yield { event: skip(verdict.path, verdict.reason, verdict.detail) };
+    }
+  }
+
+  // Inspect up to `concurrency` entries ahead of the consumer, across directories; yield in walk order.
+  // With concurrency 1 nothing happens ahead of the consumer: each entry is looked at when pulled.
+  const tasks = walkDir('');
+  const queue: Promise<DiscoveryEvent>[] = [];
+  let exhausted = false;
+  try {
+    for (;;) {
+      throwIfAborted(signal);
+      while (!exhausted && queue.length < concurrency) {
+        const next = await tasks.next();
+        if (next.done) exhausted = true;
+        else queue.push('event' in next.value ? Promise.resolve(next.value.event) : matcher.inspectEntry(next.value.rel, next.value.kind));
+      }
+      const head = queue.shift();
+      if (!head) return;
+      const event = await head;
+      throwIfAborted(signal);
+      yield event;
+    }
+  } finally {
+    await tasks.return(undefined);
+  }
+}
+
+function skip(p: string, reason: SkipReason, detail?: string): DiscoveryEvent {
+  return { type: 'skip', skip: detail === undefined ? { path: p, reason } : { path: p, reason, detail } };
+}
+
+/**
+ * Runs `discoverFiles` to completion. Both lists are sorted by path (UTF-16 code units).
+ * Rejects like `discoverFiles` (bad root, cancellation).
+ */
+export async function discover(root: string, opts: DiscoveryOptions = {}, signal?: AbortSignal, walk: WalkOptions = {}): Promise<DiscoveryResult> {
+  const result: DiscoveryResult = { files: [], skipped: [] };
+  for await (const event of discoverFiles(root, opts, signal, walk)) {
+    if (event.type === 'file') result.files.push(event.file);
+    else result.skipped.push(event.skip);
+  }
+  const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  result.files.sort(byPath);
+  result.skipped.sort(byPath);
+  return result;
+}
