@@ -1,5 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * A real HTTP server speaking the OpenAI chat-completions wire format (JSON and SSE streaming),
@@ -39,7 +39,7 @@ export class OpenAiTestServer {
   /** Resolves each time a client disconnects from a stalled stream. */
   private disconnectWaiters: (() => void)[] = [];
   private server: Server;
-  private openSockets = new Set<import('node:net').Socket>();
+  private openSockets = new Set<Socket>();
   baseURL = '';
 
   constructor() {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { type Dirent, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 
 /**
@@ -49,7 +49,7 @@ export function sha256Hex(data: string | Uint8Array, length = 64): string {
 /** Total size in bytes of all files under a directory (0 if it does not exist). */
 export async function directorySize(dir: string): Promise<number> {
   let total = 0;
-  let entries: import('node:fs').Dirent[];
+  let entries: Dirent[];
   try {
     entries = await fsp.readdir(dir, { withFileTypes: true });
   } catch {
