@@ -113,6 +113,31 @@ describe('indexWorkspace (real worker, tiny model, real vectra)', () => {
     }
   });
 
+  it('updates only the paths a watcher reports (changedPaths), keeping the rest', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const root = path.join(dir, 'repo');
+      const indexDir = path.join(dir, 'index');
+      writeTree(root, FIXTURE);
+      const opts = { root, indexDir, embedding: { model: TINY_EMBEDDER, dtype: 'fp32' } };
+      const full = (await runIndex(opts, client)).summary;
+      writeTree(root, { 'src/new.ts': 'export const answer = 42;\n', 'notes.txt': 'changed notes\n', 'secrets.pem': '-----BEGIN PRIVATE KEY-----\n' });
+      await fsp.rm(path.join(root, 'src/util.ts'));
+      const s = (await runIndex({ ...opts, changedPaths: ['src/new.ts', 'notes.txt', 'src/util.ts', 'secrets.pem'] }, client)).summary;
+      assert.deepEqual(s.files.changed, ['notes.txt', 'src/new.ts']);
+      assert.deepEqual(s.files.removed, ['src/util.ts']);
+      assert.deepEqual(s.files.skipped.map((k) => [k.path, k.reason]), [['secrets.pem', 'secret']]);
+      assert.equal(s.files.unchanged, full.files.indexed.length - 2);
+      assert.deepEqual(s.files.indexed, ['.gitignore', 'docs/guide.md', 'lib/parse.py', 'notes.txt', 'src/new.ts', 'src/upload.ts']);
+      // A changed .gitignore re-walks everything.
+      writeTree(root, { '.gitignore': 'build/\ndocs/\n' });
+      const g = (await runIndex({ ...opts, changedPaths: ['.gitignore'] }, client)).summary;
+      assert.deepEqual(g.files.removed, ['docs/guide.md']);
+    } finally {
+      cleanup();
+    }
+  });
+
   it('stores one vector per chunk in vectra, retrievable by similarity', async () => {
     const { dir, cleanup } = tempDir();
     try {

@@ -5,7 +5,7 @@ import { type PackedSource, packContext } from '../llm/context';
 import { type LlmConfig, LlmError, llmConfigured, streamChat } from '../llm/llm';
 import { buildMessages } from '../llm/prompt';
 import type { Reranker } from '../rerank/reranker';
-import { type RetrieveResult, retrieve } from '../retrieval/retriever';
+import { type NamedStore, type RetrieveResult, retrieve } from '../retrieval/retriever';
 import { type Candidate, type RetrieverName, retrieversOf } from '../retrieval/types';
 import { errorMessage } from '../util/errors';
 
@@ -19,7 +19,8 @@ export interface AskSettings {
 }
 
 export interface AskContext {
-  store: IndexStore;
+  /** One index, or several folders' indexes searched together (multi-root). */
+  store: IndexStore | NamedStore[];
   /** Worker with the index's embedding model loaded; omit for lexical-only retrieval. */
   embedder?: InferenceClient;
   /** Omit when no cross-encoder is available. */
@@ -43,6 +44,8 @@ export interface Timings {
 
 export interface SourceResult {
   n: number;
+  /** Workspace folder name (multi-root only). */
+  folder?: string;
   path: string;
   startLine: number;
   endLine: number;
@@ -59,6 +62,7 @@ export interface SourceResult {
 
 export interface RankedResult {
   chunkId: string;
+  folder?: string;
   path: string;
   startLine: number;
   endLine: number;
@@ -209,6 +213,7 @@ function scoresOf(c: Candidate): SourceResult['scores'] {
 function toRanked(c: Candidate): RankedResult {
   return {
     chunkId: c.chunk.id,
+    ...(c.folder ? { folder: c.folder } : {}),
     path: c.chunk.path,
     startLine: c.chunk.startLine,
     endLine: c.chunk.endLine,
@@ -226,6 +231,7 @@ function toSource(s: PackedSource): SourceResult {
   for (const c of s.candidates) for (const r of retrieversOf(c.provenance)) retrievers.add(r);
   return {
     n: s.n,
+    ...(best.folder ? { folder: best.folder } : {}),
     path: s.path,
     startLine: s.startLine,
     endLine: s.endLine,

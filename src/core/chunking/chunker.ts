@@ -620,7 +620,7 @@ class FileChunker {
       return true;
     };
     const alone = (a: number, b: number): void => {
-      pieces.push({ start: a, end: b, kind: scope.gapKind, symbols: scope.symbols, header: scope.header });
+      for (const w of this.windows(a, b, scope.header, score(a, b))) pieces.push({ ...w, kind: scope.gapKind, symbols: scope.symbols, header: scope.header });
     };
     const emit = (p: Piece): void => {
       if (pending) {

@@ -62,19 +62,24 @@ export function resolveWasmDir(override?: string): string {
 
 /**
  * Initialises the tree-sitter runtime for this thread. Idempotent: the first call decides the
- * wasm folder; later calls (with any options) return the same promise. A failed initialisation
- * is forgotten so that a later call can retry (e.g. with a different `wasmDir`).
+ * wasm folder; later calls (with any options, including another `wasmDir`) return the same
+ * promise. A failed initialisation is forgotten so that a later call can retry. Errors from
+ * here and from grammar loading have messages starting with "tree-sitter:".
  */
 export function init(options: TreeSitterOptions = {}): Promise<void> {
   if (!initPromise) {
     initPromise = (async () => {
       const dir = resolveWasmDir(options.wasmDir);
-      // Loaded on first use so that importing the chunker costs nothing for non-code files.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require('@vscode/tree-sitter-wasm') as typeof TreeSitter;
-      await mod.Parser.init({ locateFile: (file: string) => path.join(dir, file) });
-      runtime = mod;
-      activeWasmDir = dir;
+      try {
+        // Loaded on first use so that importing the chunker costs nothing for non-code files.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const mod = require('@vscode/tree-sitter-wasm') as typeof TreeSitter;
+        await mod.Parser.init({ locateFile: (file: string) => path.join(dir, file) });
+        runtime = mod;
+        activeWasmDir = dir;
+      } catch (err) {
+        throw new Error(`tree-sitter: cannot initialise the runtime from ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     })();
     initPromise.catch(() => {
       initPromise = undefined;
@@ -96,8 +101,13 @@ export async function getLanguage(language: string): Promise<TSLanguage | undefi
   let loaded = languages.get(file);
   if (!loaded) {
     loaded = (async () => {
-      const bytes = await readFile(path.join(activeWasmDir!, file));
-      return runtime!.Language.load(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      const where = path.join(activeWasmDir!, file);
+      try {
+        const bytes = await readFile(where);
+        return await runtime!.Language.load(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      } catch (err) {
+        throw new Error(`tree-sitter: cannot load the ${language} grammar (${where}): ${err instanceof Error ? err.message : String(err)}`);
+      }
     })();
     languages.set(file, loaded);
     loaded.catch(() => languages.delete(file));

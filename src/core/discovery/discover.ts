@@ -4,12 +4,12 @@ import { DiscoveryMatcher, type EntryKind, entryKind, errorCode } from './matche
 import type { DiscoveryEvent, DiscoveryOptions, DiscoveryResult, SkipReason } from './types';
 
 /** Default for `WalkOptions.concurrency`. */
-export const DEFAULT_DISCOVERY_CONCURRENCY = 16;
+export const DEFAULT_DISCOVERY_CONCURRENCY = 32;
 
 export interface WalkOptions {
   /**
    * Entries inspected (stat'ed and sniffed) concurrently ahead of the one being yielded, across
-   * directories. Results are still yielded in walk order. Default 16; 1 = strictly one at a time,
+   * directories. Results are still yielded in walk order. Default 32; 1 = strictly one at a time,
    * nothing looked at before the consumer asks for it.
    */
   concurrency?: number;
@@ -51,12 +51,16 @@ export async function* discoverFiles(
     let entries: Dirent[];
     try {
       // The root may be given through a symlink (followed); nothing below it is.
-      const st = relDir === '' ? await fsp.stat(abs, { bigint: true }) : await fsp.lstat(abs, { bigint: true });
+      const [st, list] = await Promise.all([
+        relDir === '' ? fsp.stat(abs, { bigint: true }) : fsp.lstat(abs, { bigint: true }),
+        fsp.readdir(abs, { withFileTypes: true }).catch((err: unknown) => err as Error),
+      ]);
       if (!st.isDirectory()) {
         if (relDir === '') throw new SiftError(`${root} is not a folder`, 'bad-input');
         yield { event: skip(relDir, 'not-a-file', `${entryKind(st)} (changed during discovery)`) };
         return;
       }
+      if (list instanceof Error) throw list;
       // Directories cannot be hard-linked, so a (dev, ino) seen twice is a bind mount or similar loop.
       if (st.ino !== 0n) {
         const key = `${st.dev}:${st.ino}`;
@@ -66,7 +70,7 @@ export async function* discoverFiles(
         }
         visited.add(key);
       }
-      entries = await fsp.readdir(abs, { withFileTypes: true });
+      entries = list;
     } catch (err) {
       if (relDir === '') {
         throw err instanceof SiftError ? err : new SiftError(`${root} is not a readable folder (${errorCode(err)})`, 'bad-input', { cause: err });
@@ -75,7 +79,7 @@ export async function* discoverFiles(
       return;
     }
     throwIfAborted(signal);
-    await matcher.preloadDir(relDir);
+    await matcher.preloadDir(relDir, entries.map((e) => e.name));
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       throwIfAborted(signal);

@@ -55,8 +55,10 @@ const defaultIgnoreCase = process.platform === 'darwin' || process.platform === 
  * verdict including file content).
  *
  * Rule order for a FILE (first hit reports the reason):
- *   default-excluded (only a `.git` file) → secret → ignored → excluded (exclude globs, then include globs) → generated → minified (name)
- *   → binary (extension) → [opened] not-a-file → too-large → binary (content) → minified (content).
+ *   default-excluded (only a `.git` file) → secret → ignored → excluded (exclude globs, then include
+ *   globs) → generated → minified (name) → binary (extension) → [lstat] symlink handling /
+ *   not-a-file → too-large → [first 64 KiB read] binary (content) → minified (content).
+ * Everything up to too-large is decided without opening the file.
  * For a DIRECTORY: default-excluded → secret (`…/` patterns) → ignored → excluded (exclude globs, or
  * no include glob can match inside it). A skipped directory is reported once and not walked.
  *
@@ -112,9 +114,9 @@ export class DiscoveryMatcher {
     this.realRoot = realRoot;
     const ignoreCase = options.ignoreCase ?? defaultIgnoreCase;
     this.opts = {
-      maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
-      maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
-      maxProseLineLength: options.maxProseLineLength ?? DEFAULT_MAX_PROSE_LINE_LENGTH,
+      maxFileBytes: limit(options.maxFileBytes, DEFAULT_MAX_FILE_BYTES),
+      maxLineLength: limit(options.maxLineLength, DEFAULT_MAX_LINE_LENGTH),
+      maxProseLineLength: limit(options.maxProseLineLength, DEFAULT_MAX_PROSE_LINE_LENGTH),
       useGitignore: options.useGitignore ?? true,
       ignoreCase,
       isKnownFile: options.isKnownFile,
@@ -169,10 +171,11 @@ export class DiscoveryMatcher {
    */
   relative(p: string): string | undefined {
     const abs = path.isAbsolute(p) ? p : path.join(this.root, p);
+    const outside = (r: string) => r === '..' || r.startsWith(`..${path.sep}`) || path.isAbsolute(r);
     let rel = path.relative(this.root, abs);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    if (outside(rel)) {
       rel = path.relative(this.realRoot, abs);
-      if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+      if (outside(rel)) return undefined;
     }
     return rel.split(path.sep).join('/');
   }
@@ -268,13 +271,17 @@ export class DiscoveryMatcher {
   // Used by the walker: the caller guarantees that every ancestor directory passed `checkDirectory`
   // and that `preloadDir` ran for the entry's directory.
 
-  /** Reads (once) the ignore files of directory `relDir` without blocking the event loop. */
-  async preloadDir(relDir: string): Promise<void> {
+  /**
+   * Reads (once) the ignore files of directory `relDir` without blocking the event loop. `names`,
+   * the directory's entries when the caller has them, saves trying to open absent files.
+   */
+  async preloadDir(relDir: string, names?: readonly string[]): Promise<void> {
     if (this.dirRules.has(relDir)) return;
     const dirAbs = this.absPath(relDir);
+    const has = (name: string) => !names || names.includes(name);
     const [git, sift] = await Promise.all([
-      this.opts.useGitignore ? readRuleFile(path.join(dirAbs, GITIGNORE_FILE), this.opts.ignoreCase) : undefined,
-      readRuleFile(path.join(dirAbs, SIFTIGNORE_FILE), this.opts.ignoreCase),
+      this.opts.useGitignore && has(GITIGNORE_FILE) ? readRuleFile(path.join(dirAbs, GITIGNORE_FILE), this.opts.ignoreCase) : undefined,
+      has(SIFTIGNORE_FILE) ? readRuleFile(path.join(dirAbs, SIFTIGNORE_FILE), this.opts.ignoreCase) : undefined,
     ]);
     if (!this.dirRules.has(relDir)) this.dirRules.set(relDir, this.makeDirRules(git, sift));
   }
@@ -520,6 +527,11 @@ function ancestorDirs(rel: string): string[] {
   }
   out.push('');
   return out;
+}
+
+/** A usable numeric limit: `undefined`, NaN and negative values fall back to the default. */
+function limit(value: number | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
 }
 
 function extensionOf(rel: string): string {

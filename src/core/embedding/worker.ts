@@ -3,6 +3,8 @@
  * models with transformers.js, chunks files with tree-sitter, embeds and reranks. Every request
  * answers with a result or an error message; nothing here throws across the thread boundary.
  */
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import {
   AutoModelForSequenceClassification,
@@ -54,8 +56,11 @@ function prepare(request: ModelRequest): { id: string; display: string; problem?
     const problem = checkLocalModelFolder(resolved.displayName);
     return { id: resolved.id, display: resolved.displayName, problem };
   }
-  // Hub ids resolve against the cache (and the network when allowed), never a stray local folder.
-  env.allowLocalModels = false;
+  // Hub ids resolve against the download cache (and the network when allowed), never against a stray
+  // local folder: point the local lookup at a folder that holds no models. (Disabling local models
+  // outright makes transformers.js refuse to run offline even when the model is cached.)
+  env.allowLocalModels = true;
+  env.localModelPath = path.join(environment.cacheDir || os.tmpdir(), '.no-local-models') + path.sep;
   return { id: resolved.id, display: resolved.displayName };
 }
 
@@ -76,13 +81,16 @@ function progressCallback(model: string) {
 
 function explainLoadFailure(kind: string, request: ModelRequest, display: string, err: unknown): string {
   const dtype = request.dtype ?? DEFAULT_DTYPE;
-  const cause = errorMessage(err).split('\n')[0];
-  const where = resolveModel(request.model).localRoot
-    ? `from the folder ${display} (expected config.json, tokenizer.json, tokenizer_config.json and ${onnxFileFor(dtype)})`
-    : environment.allowRemote
-      ? `from the model hub or the cache in ${environment.cacheDir} (offline? blocked network?)`
-      : `from the cache in ${environment.cacheDir}, and downloads are switched off`;
-  return `The ${kind} model ${display} could not be loaded ${where}: ${cause}`;
+  const cause = errorMessage(err).split('\n')[0]!.replace(/\.+$/, '');
+  const flag = kind === 'embedding' ? '--embedding-model' : '--reranker-model';
+  if (resolveModel(request.model).localRoot) {
+    return `The ${kind} model folder ${display} could not be loaded (it needs config.json, tokenizer.json, tokenizer_config.json and ${onnxFileFor(dtype)}): ${cause}`;
+  }
+  if (!environment.allowRemote) {
+    return `The ${kind} model ${display} is not in the model cache (${environment.cacheDir}) and downloads are switched off. Run once with network access, or pass a local model folder with ${flag}`;
+  }
+  const host = environment.remoteHost ?? 'https://huggingface.co/';
+  return `The ${kind} model ${display} could not be downloaded from ${host} and is not in the model cache (${environment.cacheDir}): ${cause}. Check the network, or pass a local model folder with ${flag}`;
 }
 
 const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<WorkerMethods[M][1]> } = {

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
-import type { DiscoveryOptions, SkippedFile } from '../discovery';
-import { discoverFiles } from '../discovery';
+import * as path from 'node:path';
+import { DiscoveryMatcher, type DiscoveryOptions, type SkippedFile, discoverFiles } from '../discovery';
 import type { InferenceClient } from '../embedding/client';
 import type { ModelRequest } from '../embedding/protocol';
 import { embeddingText } from '../embedding/text';
@@ -27,6 +27,12 @@ export interface IndexOptions {
   commitEveryFiles?: number;
   /** Texts per embedding request. */
   embedBatch?: number;
+  /**
+   * Only look at these paths (relative, '/'-separated): files or folders that a watcher saw change.
+   * Everything else in the index is kept as is. A changed ignore file (.gitignore, .siftignore)
+   * triggers a full walk, since it can change what is indexed anywhere below it.
+   */
+  changedPaths?: string[];
 }
 
 export type IndexEvent =
@@ -82,7 +88,7 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
   if (opts.embedding) {
     const loaded = await client.call('loadEmbedder', opts.embedding, signal);
     if (loaded.ok) embedding = { model: loaded.info.model, dtype: loaded.info.dtype, dim: loaded.info.dim ?? 0 };
-    else yield notice(`${loaded.message}. Continuing with a lexical-only index (keyword search, no semantic search).`);
+    else yield notice(`${loaded.message.replace(/\.+$/, '')}. Continuing with a lexical-only index (keyword search, no semantic search).`);
   }
   yield { type: 'model', embedding };
   const tokenizer = await client.call('tokenizerName', {}, signal);
@@ -97,25 +103,39 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
   try {
     if (rebuildReason) yield notice(rebuildReason);
 
-    // 1. Discover.
+    // 1. Discover: the whole tree, or only the paths a watcher reported.
     const skipped: SkippedFile[] = [];
     const seen = new Map<string, { size: number; mtimeMs: number; absPath: string }>();
-    let count = 0;
-    for await (const event of discoverFiles(opts.root, opts.discovery ?? {}, signal)) {
-      if (event.type === 'file') seen.set(event.file.path, event.file);
-      else skipped.push(event.skip);
-      if (++count % 500 === 0) yield { type: 'discovering', seen: count };
+    let removed: string[];
+    let unchanged = 0;
+    const partial = opts.changedPaths && !rebuildReason ? await partialScope(opts, store) : undefined;
+    if (partial) {
+      for (const rel of partial.paths) {
+        const event = await partial.matcher.inspect(rel);
+        if (event.type === 'file') seen.set(event.file.path, event.file);
+        else if (!isGone(event.skip)) skipped.push(event.skip);
+      }
+      const indexed = Object.keys(store.manifest.files);
+      const touched = (f: string) => partial.paths.some((p) => f === p || f.startsWith(`${p}/`));
+      removed = indexed.filter((f) => touched(f) && !seen.has(f));
+      unchanged = indexed.filter((f) => !touched(f)).length;
+    } else {
+      let count = 0;
+      for await (const event of discoverFiles(opts.root, opts.discovery ?? {}, signal)) {
+        if (event.type === 'file') seen.set(event.file.path, event.file);
+        else skipped.push(event.skip);
+        if (++count % 500 === 0) yield { type: 'discovering', seen: count };
+      }
+      removed = Object.keys(store.manifest.files).filter((rel) => !seen.has(rel));
     }
 
     // 2. Plan: unchanged by stat, candidates to read, removals.
     const candidates: string[] = [];
-    let unchanged = 0;
     for (const [rel, st] of seen) {
       const entry = store.file(rel);
       if (entry && entry.size === st.size && entry.mtimeMs === st.mtimeMs) unchanged++;
       else candidates.push(rel);
     }
-    const removed = Object.keys(store.manifest.files).filter((rel) => !seen.has(rel));
     yield { type: 'plan', toProcess: candidates.length, unchanged, removed: removed.length, skipped: skipped.length };
 
     // 3. Read, chunk, embed in batches; commit periodically so a crash loses little work.
@@ -244,6 +264,22 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
   } finally {
     await store.close();
   }
+}
+
+/** The matcher for a watcher-driven update, or undefined when a full walk is needed. */
+async function partialScope(opts: IndexOptions, store: IndexStore): Promise<{ matcher: DiscoveryMatcher; paths: string[] } | undefined> {
+  const matcher = await DiscoveryMatcher.create(opts.root, opts.discovery ?? {});
+  const paths = [...new Set(opts.changedPaths!.map((p) => p.replace(/\\/g, '/').replace(/\/+$/, '')))].filter(Boolean);
+  // An ignore-file change can re-include or exclude anything below it; an empty index has nothing to keep.
+  if (paths.some((p) => matcher.isRuleFile(p)) || Object.keys(store.manifest.files).length === 0) return undefined;
+  // A new or moved folder: walk everything (cheap: unchanged files are recognised by size and mtime).
+  for (const p of paths) if ((await fsp.stat(path.join(opts.root, p)).catch(() => undefined))?.isDirectory()) return undefined;
+  return { matcher, paths };
+}
+
+/** A path that no longer exists (deleted or renamed away) is a removal, not a skip. */
+function isGone(skip: SkippedFile): boolean {
+  return skip.reason === 'unreadable' && /ENOENT|ENOTDIR/.test(skip.detail ?? '');
 }
 
 /** UTF-8 with the BOM removed; invalid sequences become U+FFFD rather than failing the file. */

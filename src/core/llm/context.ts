@@ -8,6 +8,8 @@ export const DEFAULT_TOKEN_BUDGET = 3000;
 export interface PackedSource {
   /** 1-based number the answer cites as [n]. */
   n: number;
+  /** Workspace folder name (multi-root only). */
+  folder?: string;
   path: string;
   startLine: number;
   endLine: number;
@@ -37,12 +39,13 @@ export function packContext(
   const selected = ranked.slice(0, topN);
 
   // Merge per file: ranges that overlap or touch become one.
-  const groups: { path: string; language: string; start: number; end: number; lines: Map<number, string>; members: Candidate[] }[] = [];
+  const groups: { folder: string; path: string; language: string; start: number; end: number; lines: Map<number, string>; members: Candidate[] }[] = [];
   for (const c of selected) {
     const { path, startLine, endLine } = c.chunk;
-    let group = groups.find((g) => g.path === path && startLine <= g.end + 1 && endLine >= g.start - 1);
+    const folder = c.folder ?? '';
+    let group = groups.find((g) => g.folder === folder && g.path === path && startLine <= g.end + 1 && endLine >= g.start - 1);
     if (!group) {
-      group = { path, language: c.chunk.language, start: startLine, end: endLine, lines: new Map(), members: [] };
+      group = { folder, path, language: c.chunk.language, start: startLine, end: endLine, lines: new Map(), members: [] };
       groups.push(group);
     }
     group.start = Math.min(group.start, startLine);
@@ -51,7 +54,7 @@ export function packContext(
     group.members.push(c);
     // A merge can make this group touch another group of the same file: fold them together.
     for (const other of groups) {
-      if (other === group || other.path !== path || other.start > group.end + 1 || other.end < group.start - 1) continue;
+      if (other === group || other.folder !== folder || other.path !== path || other.start > group.end + 1 || other.end < group.start - 1) continue;
       group.start = Math.min(group.start, other.start);
       group.end = Math.max(group.end, other.end);
       for (const [n, l] of other.lines) group.lines.set(n, l);
@@ -69,7 +72,7 @@ export function packContext(
     let text = lines.join('\n');
     let end = g.end;
     let truncated = false;
-    const overhead = counter.count(`[${sources.length + 1}] ${g.path}:${g.start}-${g.end}\n\`\`\`\n\`\`\`\n`);
+    const overhead = counter.count(`[${sources.length + 1}] ${g.folder}/${g.path}:${g.start}-${g.end}\n\`\`\`\n\`\`\`\n`);
     let cost = counter.count(text) + overhead;
     if (used + cost > budget) {
       if (sources.length > 0) continue; // try smaller sources further down
@@ -83,6 +86,7 @@ export function packContext(
     used += cost;
     sources.push({
       n: sources.length + 1,
+      ...(g.folder ? { folder: g.folder } : {}),
       path: g.path,
       startLine: g.start,
       endLine: end,

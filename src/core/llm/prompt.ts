@@ -23,7 +23,7 @@ export function formatSources(sources: PackedSource[]): string {
   return sources
     .map((s) => {
       const f = fence(s.text);
-      return `[${s.n}] ${s.path}:${s.startLine}-${s.endLine}\n${f}${s.language}\n${s.text}\n${f}`;
+      return `[${s.n}] ${s.folder ? `${s.folder}/` : ''}${s.path}:${s.startLine}-${s.endLine}\n${f}${s.language}\n${s.text}\n${f}`;
     })
     .join('\n\n');
 }

@@ -26,6 +26,12 @@ export interface RetrieveTimings {
   fuse: number;
 }
 
+/** One folder's index; `name` labels its results when several folders are searched (multi-root). */
+export interface NamedStore {
+  name: string;
+  store: IndexStore;
+}
+
 export interface RetrieveResult {
   candidates: Candidate[];
   mode: 'hybrid' | 'lexical-only';
@@ -35,14 +41,19 @@ export interface RetrieveResult {
 /**
  * Dense similarity (vectra, every shard, merged) plus BM25 (every shard, merged), fused by
  * reciprocal rank. Every candidate records which retrievers found it and at what rank.
+ * Several folders' indexes (multi-root) are searched as one collection.
  */
-export async function retrieve(store: IndexStore, query: string, opts: RetrieveOptions = {}): Promise<RetrieveResult> {
+export async function retrieve(stores: IndexStore | NamedStore[], query: string, opts: RetrieveOptions = {}): Promise<RetrieveResult> {
+  const named: NamedStore[] = Array.isArray(stores) ? stores : [{ name: '', store: stores }];
   const k = opts.candidates ?? DEFAULT_CANDIDATES;
   const depth = opts.depth ?? Math.max(k * 2, 50);
   const timings: RetrieveTimings = { embed: 0, dense: 0, lexical: 0, fuse: 0 };
-  const shards = store.manifest.shards;
-  const dim = store.manifest.embedding?.dim;
+  // Dense search needs every folder's vectors from the same model (the one loaded in the worker).
+  const dims = new Set(named.map((n) => n.store.manifest.embedding?.dim ?? 0));
+  const dim = dims.size === 1 ? [...dims][0]! : 0;
   const hybrid = Boolean(opts.embedder && dim);
+  // Keys are folder-qualified: chunk ids are only unique within one folder's index.
+  const key = (i: number, id: string) => `${i}\u0000${id}`;
 
   let denseHits: { id: string; score: number }[] = [];
   if (hybrid) {
@@ -52,9 +63,11 @@ export async function retrieve(store: IndexStore, query: string, opts: RetrieveO
     timings.embed = performance.now() - t;
     throwIfAborted(opts.signal);
     t = performance.now();
-    for (const shard of shards) {
-      const results = await store.vectraIndex(shard).queryItems(vector, '', depth);
-      for (const r of results) denseHits.push({ id: r.item.id, score: r.score });
+    for (const [i, { store }] of named.entries()) {
+      for (const shard of store.manifest.shards) {
+        const results = await store.vectraIndex(shard).queryItems(vector, '', depth);
+        for (const r of results) denseHits.push({ id: key(i, r.item.id), score: r.score });
+      }
     }
     denseHits = sortHits(denseHits).slice(0, depth);
     timings.dense = performance.now() - t;
@@ -62,8 +75,10 @@ export async function retrieve(store: IndexStore, query: string, opts: RetrieveO
 
   let t = performance.now();
   let lexicalHits: { id: string; score: number; terms: string[] }[] = [];
-  for (const shard of shards) {
-    lexicalHits.push(...searchLexical(await store.lexicalIndex(shard), query, depth));
+  for (const [i, { store }] of named.entries()) {
+    for (const shard of store.manifest.shards) {
+      for (const hit of searchLexical(await store.lexicalIndex(shard), query, depth)) lexicalHits.push({ ...hit, id: key(i, hit.id) });
+    }
   }
   lexicalHits = sortHits(lexicalHits).slice(0, depth);
   timings.lexical = performance.now() - t;
@@ -75,18 +90,25 @@ export async function retrieve(store: IndexStore, query: string, opts: RetrieveO
   const fused = reciprocalRankFusion(lists, opts.rrfK ?? DEFAULT_RRF_K).slice(0, k);
   const denseRank = new Map(denseHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
   const lexRank = new Map(lexicalHits.map((h, i) => [h.id, { rank: i + 1, score: h.score, terms: h.terms }]));
-  const chunks = await chunksById(store, new Set(fused.map((f) => f.id)));
+  const chunks = new Map<string, Chunk>();
+  for (const [i, { store }] of named.entries()) {
+    const wanted = new Set(fused.filter((f) => f.id.startsWith(`${i}\u0000`)).map((f) => f.id.slice(f.id.indexOf('\u0000') + 1)));
+    if (wanted.size) for (const [id, c] of await chunksById(store, wanted)) chunks.set(key(i, id), c);
+  }
   const candidates: Candidate[] = [];
-  fused.forEach((f, i) => {
+  for (const f of fused) {
     const chunk = chunks.get(f.id);
-    if (!chunk) return;
+    if (!chunk) continue;
+    const rank = candidates.length + 1;
+    const folder = named[Number(f.id.slice(0, f.id.indexOf('\u0000')))]!.name;
     candidates.push({
       chunk,
-      provenance: { dense: denseRank.get(f.id), lexical: lexRank.get(f.id), fused: { rank: i + 1, score: f.score } },
-      rankBefore: i + 1,
-      rankAfter: i + 1,
+      ...(folder ? { folder } : {}),
+      provenance: { dense: denseRank.get(f.id), lexical: lexRank.get(f.id), fused: { rank, score: f.score } },
+      rankBefore: rank,
+      rankAfter: rank,
     });
-  });
+  }
   timings.fuse = performance.now() - t;
   return { candidates, mode: hybrid ? 'hybrid' : 'lexical-only', timings };
 }

@@ -19,6 +19,8 @@ export interface Provenance {
 
 export interface Candidate {
   chunk: Chunk;
+  /** The workspace folder's name when several folders are searched (multi-root); absent otherwise. */
+  folder?: string;
   provenance: Provenance;
   /** Rank after fusion (before reranking). */
   rankBefore: number;
