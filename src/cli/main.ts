@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runAskCommand } from './askCommand';
+import { runEvalCommand } from './evalCommand';
 import { runIndexCommand } from './indexCommand';
 
 const program = new Command();
@@ -67,6 +68,35 @@ program
   .action(async (first: string, second: string | undefined, options) => {
     const [dir, question] = second === undefined ? ['.', first] : [first, second];
     process.exitCode = await runAskCommand(dir, question, options);
+  });
+
+program
+  .command('eval')
+  .description('measure retrieval quality (bm25, dense, hybrid, +cross-encoder, +learning-to-rank) on questions with known answers')
+  .argument('[dir]', 'the repository folder (or --repo)')
+  .option('--repo <dir>', 'the repository folder (at the questions\' commit)')
+  .option('--questions <file>', 'questions file (JSON lines, SWE-QA format: question, silver_gold [{path, line_ranges}])')
+  .option('--filter <repo>', 'only questions whose "repo" is this (owner/name or name)')
+  .option('--from-git-history <n>', 'mine up to N questions from the git log and evaluate each at its parent commit', positiveInt)
+  .option('--max-files-per-commit <n>', 'skip commits touching more files (with --from-git-history, default 8)', positiveInt)
+  .option('--worktree <dir>', 'where to check out parent commits (with --from-git-history)')
+  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)')
+  .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder')
+  .option('--reranker-model <idOrDir>', 'cross-encoder model: hub id or local folder')
+  .option('--lexical-only', 'keyword index only (dense and hybrid variants unavailable)')
+  .option('--offline', 'never download models; use local folders and the cache only')
+  .option('--variants <list>', 'comma-separated: bm25, dense, hybrid, each optionally +ce and/or +ltr')
+  .option('--candidates <k>', 'candidates reordered by the cross-encoder / learning-to-rank (K, default 50)', positiveInt)
+  .option('--depth <n>', 'how deep each retriever looks (default 100)', positiveInt)
+  .option('--ltr-model <file>', 'learning-to-rank model JSON (default: the shipped model)')
+  .option('--no-ltr', 'no learning-to-rank variants')
+  .option('--limit <n>', 'only the first N questions', positiveInt)
+  .option('--json-out <file>', 'write the table and per-question results as JSON')
+  .option('--ltr-dump <file>', 'write per-candidate features and grades as JSON lines (training data)')
+  .option('--json', 'print the table as JSON on stdout')
+  .option('--quiet', 'no progress display')
+  .action(async (dir: string | undefined, options) => {
+    process.exitCode = await runEvalCommand(dir, options);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

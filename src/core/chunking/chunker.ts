@@ -105,10 +105,10 @@ interface Scope {
   partBase: string;
   gapKind: ChunkKind;
   container?: ChunkKind;
-  /** Rows of the container's signature (treated like closers: merged into a neighbour). */
+  /** Rows of the container's own signature: alone, they join the piece below. */
   sigRows?: [number, number];
+  /** Node under which statement depth is measured when leftovers are cut into windows. */
   depthRoot: TSNode;
-  root: boolean;
 }
 
 function sha16(s: string): string {
@@ -461,7 +461,6 @@ class FileChunker {
       partBase: '',
       gapKind: 'module',
       depthRoot: root,
-      root: true,
     };
     return this.scope(rootScope);
   }
@@ -673,7 +672,6 @@ class FileChunker {
         container: scope.container,
         sigRows: this.sigRows(node, body),
         depthRoot: node,
-        root: false,
       });
     }
     if (this.fits(context, def.start, def.end)) {
@@ -692,7 +690,6 @@ class FileChunker {
         container: kind,
         sigRows: this.sigRows(node, body),
         depthRoot: node,
-        root: false,
       });
     }
     const [wins] = this.labelledWindows([[def.start, def.end]], own, (a, b) => this.codeScore(node, a, b));

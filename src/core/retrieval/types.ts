@@ -15,6 +15,8 @@ export interface Provenance {
   fused: RetrieverHit;
   /** Present when the cross-encoder scored this candidate. */
   rerank?: RetrieverHit;
+  /** Present when the learning-to-rank stage scored this candidate (after fusion or the cross-encoder). */
+  ltr?: RetrieverHit;
 }
 
 export interface Candidate {

@@ -1,0 +1,184 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { InferenceClient } from '../core/embedding/client';
+import { DEFAULT_DTYPE, DEFAULT_RERANKER_MODEL } from '../core/embedding/models';
+import { EvalWorktree, type MineResult, commitTimes, mineGitHistory } from '../core/eval/gitHistory';
+import { type EvalQuestion, parseQuestions } from '../core/eval/questions';
+import { formatTable } from '../core/eval/report';
+import { DEFAULT_VARIANTS, type EvalRun, type LtrRows, type QuestionOutcome, type VariantSpec, parseVariant, runEval, summarize } from '../core/eval/runner';
+import type { IndexSummary } from '../core/index/indexer';
+import { IndexStore } from '../core/index/store';
+import { LtrModel, shippedLtrModel } from '../core/ltr/model';
+import { Reranker } from '../core/rerank/reranker';
+import { SiftError } from '../core/util/errors';
+import { interruptSignal, startWorker } from './engine';
+import { type IndexCommandOptions, buildIndex, reportFailure, resolveRoot } from './indexCommand';
+import { defaultIndexDir } from './paths';
+
+export interface EvalCommandOptions extends IndexCommandOptions {
+  repo?: string;
+  questions?: string;
+  filter?: string;
+  rerankerModel?: string;
+  variants?: string;
+  candidates?: number;
+  depth?: number;
+  ltrModel?: string;
+  ltr?: boolean; // --no-ltr
+  jsonOut?: string;
+  ltrDump?: string;
+  fromGitHistory?: number;
+  maxFilesPerCommit?: number;
+  limit?: number;
+  worktree?: string;
+}
+
+function progress(options: EvalCommandOptions, text: string): void {
+  if (!options.quiet) process.stderr.write(text);
+}
+
+export async function runEvalCommand(dirArg: string | undefined, options: EvalCommandOptions): Promise<number> {
+  const root = resolveRoot(options.repo ?? dirArg ?? '.');
+  if (!root) return 2;
+  if (!options.questions && !options.fromGitHistory) {
+    process.stderr.write('sift: give --questions FILE or --from-git-history N\n');
+    return 2;
+  }
+  const specs: VariantSpec[] = [];
+  for (const name of (options.variants ?? DEFAULT_VARIANTS.join(',')).split(',').filter((s) => s.trim())) {
+    const spec = parseVariant(name);
+    if (!spec) {
+      process.stderr.write(`sift: unknown variant "${name}" (use bm25, dense or hybrid, optionally followed by +ce and/or +ltr)\n`);
+      return 2;
+    }
+    if (!specs.some((s) => s.name === spec.name)) specs.push(spec);
+  }
+  let ltr: LtrModel | undefined;
+  try {
+    if (options.ltr !== false) ltr = options.ltrModel ? LtrModel.fromJson(JSON.parse(await fsp.readFile(options.ltrModel, 'utf8'))) : shippedLtrModel();
+  } catch (err) {
+    process.stderr.write(`sift: cannot load the learning-to-rank model ${options.ltrModel}: ${(err as Error).message}\n`);
+    return 2;
+  }
+
+  const signal = interruptSignal();
+  const client = await startWorker(options);
+  const quietIndex = { ...options, quiet: true };
+  const notice = (m: string) => process.stderr.write(`sift: ${m}\n`);
+  try {
+    const needCe = specs.some((s) => s.ce);
+    const reranker = needCe ? await loadReranker(client, options, notice) : undefined;
+    const candidates = options.candidates ?? 50;
+    const depth = options.depth ?? Math.max(100, candidates);
+    const collect = options.ltrDump ? (['bm25', 'hybrid'] as const) : undefined;
+    const runs: { run: EvalRun; summary: IndexSummary; commit?: string }[] = [];
+    let mined: MineResult | undefined;
+    let droppedNoGold = 0;
+
+    const evaluate = async (dir: string, indexDir: string, questions: EvalQuestion[], label: string) => {
+      progress(options, `sift eval: indexing ${label} …\n`);
+      const summary = await buildIndex(client, dir, indexDir, quietIndex, signal);
+      for (const n of summary.notices) notice(n);
+      const { store, problem } = await IndexStore.openForRead(indexDir);
+      if (!store) throw new SiftError(`The index in ${indexDir} cannot be read: ${problem}.`);
+      try {
+        const run = await runEval(
+          { store, embedder: summary.embedding ? client : undefined, reranker, ltr },
+          questions,
+          {
+            variants: specs,
+            candidates,
+            depth,
+            collectLtr: collect ? [...collect] : undefined,
+            signal,
+            onQuestion: (done, total) => progress(options, `\r sift eval: ${label}: ${done}/${total} questions`),
+          },
+        );
+        progress(options, '\n');
+        return { run, summary };
+      } finally {
+        await store.close();
+      }
+    };
+
+    if (options.fromGitHistory) {
+      mined = await mineGitHistory(root, { max: options.fromGitHistory, maxFiles: options.maxFilesPerCommit });
+      progress(options, `sift eval: mined ${mined.questions.length} questions from ${mined.scanned} commits (skipped: ${Object.entries(mined.skipped).filter(([, n]) => n).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'})\n`);
+      if (!mined.questions.length) throw new SiftError('no usable commits found in the history');
+      const indexDir = path.resolve(options.indexDir ?? `${defaultIndexDir(root)}-history`);
+      const worktreeDir = path.resolve(options.worktree ?? `${indexDir}-worktree`);
+      // Oldest parent first: consecutive checkouts change few files, so re-indexing is incremental.
+      const byParent = new Map<string, EvalQuestion[]>();
+      for (const q of mined.questions) byParent.set(q.parent, [...(byParent.get(q.parent) ?? []), q]);
+      const times = await commitTimes(root, [...byParent.keys()]);
+      const parents = [...byParent.keys()].sort((a, b) => (times.get(a) ?? 0) - (times.get(b) ?? 0) || (a < b ? -1 : 1));
+      const tree = await EvalWorktree.create(root, worktreeDir, parents[0]!);
+      try {
+        for (const [i, parent] of parents.entries()) {
+          await tree.checkout(parent);
+          const r = await evaluate(tree.dir, indexDir, byParent.get(parent)!, `commit ${i + 1}/${parents.length} (${parent.slice(0, 10)})`);
+          runs.push({ ...r, commit: parent });
+        }
+      } finally {
+        await tree.remove();
+      }
+    } else {
+      const parsed = parseQuestions(await fsp.readFile(options.questions!, 'utf8'), options.filter);
+      droppedNoGold = parsed.droppedNoGold;
+      let questions = parsed.questions;
+      if (options.limit) questions = questions.slice(0, options.limit);
+      if (!questions.length) throw new SiftError(`no questions with gold files in ${options.questions}${options.filter ? ` for ${options.filter}` : ''}`);
+      const indexDir = path.resolve(options.indexDir ?? defaultIndexDir(root));
+      runs.push(await evaluate(root, indexDir, questions, path.basename(root)));
+    }
+
+    const questions: QuestionOutcome[] = runs.flatMap((r) => r.run.questions);
+    const ltrRows: LtrRows[] = runs.flatMap((r) => r.run.ltrRows);
+    const unavailable = Object.assign({}, ...runs.map((r) => r.run.unavailable)) as Record<string, string>;
+    const summaries = summarize(specs, questions, unavailable);
+    const last = runs[runs.length - 1]!.summary;
+    const title = `Retrieval on ${path.basename(root)}: ${questions.length} questions${mined ? ` mined from git history` : ''}; index ${last.chunks} chunks, ${last.embedding ? `embedding ${path.basename(last.embedding.model)}` : 'lexical-only'}; reranker ${reranker ? path.basename(reranker.model) : 'none'}; LTR ${ltr ? String(ltr.json.meta?.name ?? options.ltrModel ?? 'shipped') : 'off'}; K=${candidates}`;
+    if (options.json) process.stdout.write(`${JSON.stringify({ title, variants: summaries }, null, 2)}\n`);
+    else process.stdout.write(`\n${formatTable(summaries, title)}`);
+    if (options.jsonOut) {
+      const report = {
+        title,
+        repo: root,
+        questionsFile: options.questions ? path.resolve(options.questions) : undefined,
+        filter: options.filter,
+        fromGitHistory: mined ? { requested: options.fromGitHistory, mined: mined.questions.length, scanned: mined.scanned, skipped: mined.skipped } : undefined,
+        droppedNoGold,
+        settings: { candidates, depth, variants: specs.map((s) => s.name) },
+        models: {
+          embedding: last.embedding,
+          reranker: reranker?.model ?? null,
+          ltr: ltr ? { source: options.ltrModel ? path.resolve(options.ltrModel) : 'shipped', meta: ltr.json.meta ?? {} } : null,
+        },
+        index: runs.map((r) => ({ commit: r.commit, chunks: r.summary.chunks, files: r.summary.files.indexed.length, embedded: r.summary.embedded, reused: r.summary.reused, changed: r.summary.files.changed.length, ms: r.summary.ms })),
+        variants: summaries,
+        questions,
+      };
+      await fsp.mkdir(path.dirname(path.resolve(options.jsonOut)), { recursive: true });
+      await fsp.writeFile(options.jsonOut, `${JSON.stringify(report, null, 1)}\n`);
+    }
+    if (options.ltrDump) {
+      await fsp.mkdir(path.dirname(path.resolve(options.ltrDump)), { recursive: true });
+      await fsp.writeFile(options.ltrDump, ltrRows.map((r) => JSON.stringify(r)).join('\n') + (ltrRows.length ? '\n' : ''));
+    }
+    return 0;
+  } catch (err) {
+    return reportFailure(err, 'the evaluation');
+  } finally {
+    await client.dispose();
+  }
+}
+
+async function loadReranker(client: InferenceClient, options: EvalCommandOptions, notice: (m: string) => void): Promise<Reranker | undefined> {
+  const model = options.rerankerModel ?? process.env.SIFT_RERANKER_MODEL ?? DEFAULT_RERANKER_MODEL;
+  const loaded = await client.call('loadReranker', { model, dtype: process.env.SIFT_DTYPE ?? DEFAULT_DTYPE });
+  if (!loaded.ok) {
+    notice(`${loaded.message.replace(/\.+$/, '')}. Cross-encoder variants are unavailable.`);
+    return undefined;
+  }
+  return new Reranker(client, loaded.info.model);
+}

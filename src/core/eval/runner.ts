@@ -1,0 +1,284 @@
+import type { InferenceClient } from '../embedding/client';
+import type { IndexStore } from '../index/store';
+import { extractFeatures, queryInfo } from '../ltr/features';
+import { type LtrModel, ltrRerank } from '../ltr/model';
+import type { Reranker } from '../rerank/reranker';
+import { DEFAULT_RRF_K } from '../retrieval/fusion';
+import { retrieve } from '../retrieval/retriever';
+import type { Candidate } from '../retrieval/types';
+import { throwIfAborted } from '../util/errors';
+import { type QuestionMetrics, type RankedChunk, chunkGrade, fileRanking, meanMetrics, scoreRanking } from './metrics';
+import type { EvalQuestion, GoldFile } from './questions';
+
+/**
+ * Runs every pipeline variant on the same index (the same chunk ids) for a list of questions.
+ *
+ * Retrieval runs once per question (`retrieve` with a candidate list deep enough to hold both
+ * retrievers' full lists); the variants are cut from it:
+ *   bm25    the BM25 list alone (as a lexical-only index would rank it)
+ *   dense   the vector list alone
+ *   hybrid  reciprocal rank fusion of both (what `sift ask` ranks)
+ *   +ce     the top K of the base list reordered by the cross-encoder
+ *   +ltr    the top K reordered by the learning-to-rank model (after the cross-encoder in +ce+ltr)
+ * Reordered top K is followed by the rest of the base list, so every variant ranks the same set.
+ */
+export type BaseName = 'bm25' | 'dense' | 'hybrid';
+export interface VariantSpec {
+  name: string;
+  base: BaseName;
+  ce: boolean;
+  ltr: boolean;
+}
+
+export const DEFAULT_VARIANTS = ['bm25', 'dense', 'hybrid', 'hybrid+ce', 'hybrid+ltr', 'hybrid+ce+ltr', 'bm25+ltr'];
+
+export function parseVariant(name: string): VariantSpec | undefined {
+  const parts = name.trim().toLowerCase().split('+');
+  const base = parts[0] as BaseName;
+  if (!['bm25', 'dense', 'hybrid'].includes(base)) return undefined;
+  const rest = new Set(parts.slice(1));
+  for (const r of rest) if (r !== 'ce' && r !== 'ltr') return undefined;
+  const ce = rest.has('ce');
+  const ltr = rest.has('ltr');
+  return { name: [base, ...(ce ? ['ce'] : []), ...(ltr ? ['ltr'] : [])].join('+'), base, ce, ltr };
+}
+
+export interface EvalEngine {
+  store: IndexStore;
+  /** Worker with the index's embedding model loaded (omit: no dense variants). */
+  embedder?: InferenceClient;
+  reranker?: Reranker;
+  ltr?: LtrModel;
+}
+
+export interface EvalRunOptions {
+  variants: VariantSpec[];
+  /** Candidates reordered by the cross-encoder / learning-to-rank (K, as `sift ask --candidates`). */
+  candidates: number;
+  /** How deep each retriever looks. */
+  depth: number;
+  /** Keep the top-K feature rows and grades of these bases (for training the LTR model). */
+  collectLtr?: BaseName[];
+  signal?: AbortSignal;
+  onQuestion?: (done: number, total: number) => void;
+}
+
+export interface StageTimings {
+  embed: number;
+  dense: number;
+  lexical: number;
+  fuse: number;
+  ce: number;
+  ltr: number;
+}
+
+export interface VariantOutcome {
+  metrics: QuestionMetrics;
+  /** 1-based rank of each gold file in the file ranking (null: not retrieved). */
+  goldFileRanks: Record<string, number | null>;
+  topFiles: string[];
+  topChunks: { id: string; path: string; startLine: number; endLine: number; grade: number; symbols: string[] }[];
+  ms: number;
+}
+
+export interface QuestionOutcome {
+  id: string;
+  question: string;
+  repo?: string;
+  commit?: string;
+  gold: GoldFile[];
+  /** Gold files the index does not contain (not discoverable: skipped, deleted, …). */
+  goldNotIndexed: string[];
+  variants: Record<string, VariantOutcome>;
+  timings: StageTimings;
+}
+
+export interface LtrRows {
+  id: string;
+  repo?: string;
+  base: BaseName;
+  ce: boolean;
+  features: number[][];
+  grades: number[];
+  paths: string[];
+}
+
+export interface VariantSummary {
+  name: string;
+  available: boolean;
+  reason?: string;
+  n: number;
+  metrics?: QuestionMetrics;
+  /** Mean milliseconds per question of the stages this variant uses, and their sum. */
+  latency?: Partial<StageTimings> & { total: number };
+}
+
+export interface EvalRun {
+  questions: QuestionOutcome[];
+  ltrRows: LtrRows[];
+  unavailable: Record<string, string>;
+}
+
+function round(v: number, d = 4): number {
+  const f = 10 ** d;
+  return Math.round(v * f) / f;
+}
+
+/** Candidates as a single-retriever (lexical-only or dense-only) pipeline would produce them. */
+function restrict(all: Candidate[], which: 'lexical' | 'dense', depth: number): Candidate[] {
+  return all
+    .filter((c) => c.provenance[which])
+    .sort((a, b) => a.provenance[which]!.rank - b.provenance[which]!.rank)
+    .slice(0, depth)
+    .map((c, i) => ({
+      ...c,
+      provenance: { [which]: c.provenance[which], fused: { rank: i + 1, score: 1 / (DEFAULT_RRF_K + i + 1) } } as Candidate['provenance'],
+      rankBefore: i + 1,
+      rankAfter: i + 1,
+    }));
+}
+
+export function availability(spec: VariantSpec, engine: EvalEngine): string | undefined {
+  const dense = Boolean(engine.embedder && engine.store.manifest.embedding);
+  if ((spec.base === 'dense' || spec.base === 'hybrid') && !dense) return 'no embedding model for this index';
+  if (spec.ce && !engine.reranker) return 'no cross-encoder model';
+  if (spec.ltr && !engine.ltr) return 'no learning-to-rank model';
+  return undefined;
+}
+
+/** Chunks of the gold files present in the index (for the ideal DCG), by path. */
+async function chunksByPath(store: IndexStore, paths: Set<string>): Promise<Map<string, RankedChunk[]>> {
+  const out = new Map<string, RankedChunk[]>();
+  for await (const c of store.allChunks()) {
+    if (!paths.has(c.path)) continue;
+    const list = out.get(c.path) ?? [];
+    list.push({ path: c.path, startLine: c.startLine, endLine: c.endLine });
+    out.set(c.path, list);
+  }
+  return out;
+}
+
+export async function runEval(engine: EvalEngine, questions: readonly EvalQuestion[], opts: EvalRunOptions): Promise<EvalRun> {
+  const unavailable: Record<string, string> = {};
+  const runnable = opts.variants.filter((v) => {
+    const why = availability(v, engine);
+    if (why) unavailable[v.name] = why;
+    return !why;
+  });
+  const goldPaths = new Set(questions.flatMap((q) => q.gold.map((g) => g.path)));
+  const indexChunks = await chunksByPath(engine.store, goldPaths);
+  const K = opts.candidates;
+  const out: QuestionOutcome[] = [];
+  const ltrRows: LtrRows[] = [];
+  const hasDense = Boolean(engine.embedder && engine.store.manifest.embedding);
+
+  for (const [qi, q] of questions.entries()) {
+    throwIfAborted(opts.signal);
+    const retrieved = await retrieve(engine.store, q.question, {
+      candidates: opts.depth * 2,
+      depth: opts.depth,
+      embedder: hasDense ? engine.embedder : undefined,
+      signal: opts.signal,
+    });
+    const rt = retrieved.timings;
+    const timings: StageTimings = { embed: rt.embed, dense: rt.dense, lexical: rt.lexical, fuse: rt.fuse, ce: 0, ltr: 0 };
+    const bases = new Map<BaseName, Candidate[]>();
+    bases.set('bm25', restrict(retrieved.candidates, 'lexical', opts.depth));
+    if (hasDense) {
+      bases.set('dense', restrict(retrieved.candidates, 'dense', opts.depth));
+      bases.set('hybrid', retrieved.candidates);
+    }
+    const qinfo = queryInfo(q.question);
+    const ceCache = new Map<BaseName, Candidate[]>();
+    const ceStage = async (base: BaseName): Promise<Candidate[]> => {
+      let top = ceCache.get(base);
+      if (!top) {
+        const t = performance.now();
+        top = (await engine.reranker!.rerank(q.question, bases.get(base)!.slice(0, K), { signal: opts.signal })).candidates;
+        const ms = performance.now() - t;
+        if (base === 'hybrid' || !timings.ce) timings.ce = ms;
+        ceCache.set(base, top);
+      }
+      return top;
+    };
+    const goldFiles = q.gold.map((g) => g.path);
+    const allGold = goldFiles.flatMap((p) => indexChunks.get(p) ?? []);
+    const variants: Record<string, VariantOutcome> = {};
+    for (const spec of runnable) {
+      const base = bases.get(spec.base)!;
+      let top = base.slice(0, K);
+      let ms = 0;
+      if (spec.ce) top = await ceStage(spec.base);
+      if (spec.ltr) {
+        const t = performance.now();
+        top = ltrRerank(engine.ltr!, q.question, top);
+        ms = performance.now() - t;
+        if (spec.base === 'hybrid' || !timings.ltr) timings.ltr = ms;
+      }
+      const ranking = [...top, ...base.slice(K)];
+      const chunks = ranking.map((c) => c.chunk);
+      const files = fileRanking(chunks);
+      const rankOf = new Map(files.map((f, i) => [f, i + 1]));
+      variants[spec.name] = {
+        metrics: scoreRanking(chunks, q.gold, allGold),
+        goldFileRanks: Object.fromEntries(goldFiles.map((g) => [g, rankOf.get(g) ?? null])),
+        topFiles: files.slice(0, 10),
+        topChunks: chunks.slice(0, 10).map((c) => ({ id: c.id, path: c.path, startLine: c.startLine, endLine: c.endLine, grade: chunkGrade(c, q.gold), symbols: c.symbols })),
+        ms: round(ms, 3),
+      };
+    }
+    for (const base of opts.collectLtr ?? []) {
+      const list = bases.get(base);
+      if (!list) continue;
+      const variantsToDump: boolean[] = [false, ...(engine.reranker ? [true] : [])];
+      for (const ce of variantsToDump) {
+        const top = ce ? await ceStage(base) : list.slice(0, K);
+        ltrRows.push({
+          id: q.id,
+          ...(q.repo ? { repo: q.repo } : {}),
+          base,
+          ce,
+          features: extractFeatures(qinfo, top).map((x) => x.map((v) => round(v, 5))),
+          grades: top.map((c) => chunkGrade(c.chunk, q.gold)),
+          paths: top.map((c) => c.chunk.path),
+        });
+      }
+    }
+    out.push({
+      id: q.id,
+      question: q.question,
+      ...(q.repo ? { repo: q.repo } : {}),
+      ...(q.commit ? { commit: q.commit } : {}),
+      gold: q.gold,
+      goldNotIndexed: goldFiles.filter((g) => !engine.store.file(g)),
+      variants,
+      timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round(v as number, 3)])) as unknown as StageTimings,
+    });
+    opts.onQuestion?.(qi + 1, questions.length);
+  }
+  return { questions: out, ltrRows, unavailable };
+}
+
+const STAGES_OF: Record<BaseName, (keyof StageTimings)[]> = {
+  bm25: ['lexical'],
+  dense: ['embed', 'dense'],
+  hybrid: ['embed', 'dense', 'lexical', 'fuse'],
+};
+
+/** Mean metrics and latency per variant over the questions (in the order of `variants`). */
+export function summarize(variants: VariantSpec[], questions: readonly QuestionOutcome[], unavailable: Record<string, string>): VariantSummary[] {
+  return variants.map((spec) => {
+    if (unavailable[spec.name]) return { name: spec.name, available: false, reason: unavailable[spec.name], n: 0 };
+    const rows = questions.filter((q) => q.variants[spec.name]);
+    const stages: (keyof StageTimings)[] = [...STAGES_OF[spec.base], ...(spec.ce ? (['ce'] as const) : []), ...(spec.ltr ? (['ltr'] as const) : [])];
+    const latency: Partial<StageTimings> & { total: number } = { total: 0 };
+    for (const s of stages) {
+      const mean = rows.length ? rows.reduce((a, q) => a + (s === 'ltr' ? q.variants[spec.name]!.ms : q.timings[s]), 0) / rows.length : 0;
+      latency[s] = round(mean, 2);
+      latency.total += mean;
+    }
+    latency.total = round(latency.total, 2);
+    const metrics = meanMetrics(rows.map((q) => q.variants[spec.name]!.metrics));
+    return { name: spec.name, available: true, n: rows.length, metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, round(v)])) as unknown as QuestionMetrics, latency };
+  });
+}

@@ -1,0 +1,253 @@
+import { codeTokens, pathTokens } from '../retrieval/tokenize';
+import type { Candidate } from '../retrieval/types';
+
+/**
+ * Per-candidate features for the learning-to-rank stage. Everything is computed in-process from
+ * the question, the candidate's chunk and its provenance (which retriever found it, at what rank
+ * and score), and the candidate list it belongs to (scores are normalised within the list, file
+ * aggregates count a file's chunks in the list). No index access, no model call: a few
+ * microseconds per candidate.
+ *
+ * Editor signals (file open, recently edited, near the cursor) are optional inputs; the CLI and
+ * the offline training data have none, so they are 0 there.
+ */
+export const FEATURE_NAMES = [
+  // lexical (BM25 over symbols/path/header/text)
+  'lex_has',
+  'lex_rr', // 1 / log2(1 + rank)
+  'lex_rel', // score / best score in the list
+  // dense (bi-encoder cosine)
+  'dense_has',
+  'dense_rr',
+  'dense_gap', // cosine − best cosine in the list
+  // reciprocal rank fusion
+  'fused_rr',
+  // cross-encoder
+  'ce_has',
+  'ce_rr',
+  'ce_z', // score standardised within the list
+  // query-term coverage per field, weighted by a list-local idf
+  'cov_symbols',
+  'cov_path',
+  'cov_header',
+  'cov_text',
+  // identifiers named in the question
+  'ident_symbol', // a question identifier equals one of the chunk's symbols
+  'ident_symbol_inner', // … equals the innermost symbol
+  'ident_path', // a question identifier names the file (stem) or a dotted module path matching it
+  'names_file', // the question names the file ("provider.py" or its stem as a word)
+  'names_segment', // share of the path's directory segments the question names
+  // chunk kind and shape
+  'kind_function',
+  'kind_class',
+  'kind_module',
+  'kind_doc',
+  'kind_lines',
+  'is_test',
+  'is_doc',
+  'is_init',
+  'is_example',
+  'log_lines',
+  'symbol_depth',
+  'path_depth',
+  // the chunk's file in the list
+  'file_chunks', // log(1 + chunks of this file in the list)
+  'file_best_rr', // 1 / log2(1 + best fused rank of the file)
+  'file_lex_sum', // Σ lex_rel over the file's chunks in the list
+  'file_rank_in_file', // 1 / (1 + this chunk's position among its file's chunks)
+  // editor (0 in the CLI)
+  'ed_open',
+  'ed_recent',
+  'ed_near_cursor',
+] as const;
+
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+export const FEATURE_COUNT = FEATURE_NAMES.length;
+
+/** Optional editor context: files open, recently edited, and the cursor. */
+export interface EditorSignals {
+  openFiles?: readonly string[];
+  recentFiles?: readonly string[];
+  cursor?: { path: string; line: number };
+}
+
+const IDENT = /`([^`]+)`|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*/g;
+const GENERIC_SEGMENTS = new Set(['src', 'lib', 'libs', 'source', 'sources', 'pkg', 'package', 'packages', 'app', 'main', 'test', 'tests', 'testing', 'doc', 'docs', 'core', 'util', 'utils', 'common', 'internal']);
+
+function isTestPath(p: string): boolean {
+  return /(^|\/)(tests?|testing|__tests__|spec)\//i.test(p) || /(^|\/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*\.(test|spec)\.[a-z]+|conftest\.py)$/i.test(p);
+}
+
+function isDocPath(p: string): boolean {
+  return /\.(md|mdx|rst|txt|adoc)$/i.test(p) || /(^|\/)(docs?|documentation)\//i.test(p);
+}
+
+function isExamplePath(p: string): boolean {
+  return /(^|\/)(examples?|samples?|benchmarks?|bench|scripts?|tools?)\//i.test(p);
+}
+
+/** The question's precomputed parts (reused for every candidate). */
+export interface QueryInfo {
+  tokens: string[];
+  /** Identifiers written in the question, lowercased (plain words excluded unless back-quoted). */
+  identifiers: Set<string>;
+  /** Every lowercased word of the question (for naming files and folders). */
+  words: Set<string>;
+  lower: string;
+}
+
+export function queryInfo(question: string): QueryInfo {
+  const tokens = [...new Set(codeTokens(question))];
+  const identifiers = new Set<string>();
+  for (const m of question.matchAll(IDENT)) {
+    const raw = m[1] ?? m[0];
+    const quoted = m[1] !== undefined;
+    for (const part of raw.split(/[^A-Za-z0-9_.]+/).filter(Boolean)) {
+      const looksLikeCode = quoted || /_/.test(part) || /[a-z][A-Z]/.test(part) || /\./.test(part) || /^[A-Z][a-z]+[A-Z]/.test(part);
+      if (!looksLikeCode) continue;
+      const lower = part.toLowerCase().replace(/^\.+|\.+$/g, '');
+      if (lower.length < 3) continue;
+      identifiers.add(lower);
+      // "flask.json.provider" also names "provider"; "Foo.bar" names "bar".
+      if (lower.includes('.')) for (const seg of lower.split('.')) if (seg.length >= 3) identifiers.add(seg);
+    }
+  }
+  const words = new Set(question.toLowerCase().match(/[a-z0-9_]+/g) ?? []);
+  return { tokens, identifiers, words, lower: question.toLowerCase() };
+}
+
+interface Fields {
+  symbols: Set<string>;
+  path: Set<string>;
+  header: Set<string>;
+  text: Set<string>;
+}
+
+function fieldsOf(c: Candidate): Fields {
+  const ch = c.chunk;
+  return {
+    symbols: new Set(codeTokens(ch.symbols.join(' '))),
+    path: new Set(pathTokens(ch.path)),
+    header: new Set(codeTokens(ch.header)),
+    text: new Set(codeTokens(ch.text)),
+  };
+}
+
+const rr = (rank: number | undefined) => (rank ? 1 / Math.log2(1 + rank) : 0);
+
+/**
+ * Feature vectors (FEATURE_NAMES order) for a candidate list. Candidates are identified by their
+ * position; the list order does not matter (ranks come from provenance).
+ */
+export function extractFeatures(question: string | QueryInfo, candidates: readonly Candidate[], editor?: EditorSignals): number[][] {
+  const q = typeof question === 'string' ? queryInfo(question) : question;
+  const n = candidates.length;
+  if (!n) return [];
+  const fields = candidates.map(fieldsOf);
+
+  // List-local idf of each query token over the candidates' union of fields.
+  const idf = new Map<string, number>();
+  for (const t of q.tokens) {
+    let df = 0;
+    for (const f of fields) if (f.symbols.has(t) || f.path.has(t) || f.header.has(t) || f.text.has(t)) df++;
+    idf.set(t, Math.log(1 + n / (1 + df)));
+  }
+  const idfTotal = [...idf.values()].reduce((a, b) => a + b, 0) || 1;
+  const coverage = (set: Set<string>) => {
+    let s = 0;
+    for (const t of q.tokens) if (set.has(t)) s += idf.get(t)!;
+    return s / idfTotal;
+  };
+
+  const maxLex = Math.max(0, ...candidates.map((c) => c.provenance.lexical?.score ?? 0)) || 1;
+  const denseScores = candidates.map((c) => c.provenance.dense?.score).filter((s): s is number => s !== undefined);
+  const maxDense = denseScores.length ? Math.max(...denseScores) : 0;
+  const minDense = denseScores.length ? Math.min(...denseScores) : 0;
+  const ceScores = candidates.map((c) => c.provenance.rerank?.score).filter((s): s is number => s !== undefined);
+  const ceMean = ceScores.length ? ceScores.reduce((a, b) => a + b, 0) / ceScores.length : 0;
+  const ceStd = ceScores.length ? Math.sqrt(ceScores.reduce((a, b) => a + (b - ceMean) ** 2, 0) / ceScores.length) || 1 : 1;
+
+  // File aggregates.
+  const byFile = new Map<string, number[]>();
+  candidates.forEach((c, i) => {
+    const key = `${c.folder ?? ''}\u0000${c.chunk.path}`;
+    const list = byFile.get(key) ?? [];
+    list.push(i);
+    byFile.set(key, list);
+  });
+  const fileOf = candidates.map((c) => byFile.get(`${c.folder ?? ''}\u0000${c.chunk.path}`)!);
+
+  const open = new Set(editor?.openFiles ?? []);
+  const recent = new Set(editor?.recentFiles ?? []);
+
+  return candidates.map((c, i) => {
+    const ch = c.chunk;
+    const p = c.provenance;
+    const f = fields[i]!;
+    const lowerSymbols = ch.symbols.map((s) => s.toLowerCase());
+    const inner = lowerSymbols[lowerSymbols.length - 1];
+    const base = ch.path.split('/').pop() ?? ch.path;
+    const stem = base.replace(/\.[^.]+$/, '').toLowerCase();
+    const dirs = ch.path.split('/').slice(0, -1).map((d) => d.toLowerCase());
+    const modulePath = ch.path.replace(/\.[^./]+$/, '').replace(/\//g, '.').toLowerCase();
+    let identSymbol = 0;
+    let identPath = 0;
+    for (const id of q.identifiers) {
+      if (lowerSymbols.includes(id)) identSymbol = 1;
+      if ((stem.length >= 3 && id === stem && stem !== '__init__') || (id.includes('.') && (modulePath.endsWith(id) || modulePath.endsWith(id.split('.').slice(0, -1).join('.'))) && id.split('.').length > 1)) identPath = 1;
+    }
+    const namesFile = q.lower.includes(base.toLowerCase()) || (stem.length >= 4 && stem !== '__init__' && q.words.has(stem)) ? 1 : 0;
+    const segs = dirs.filter((d) => !GENERIC_SEGMENTS.has(d) && d.length >= 3);
+    const namesSegment = segs.length ? segs.filter((d) => q.words.has(d)).length / segs.length : 0;
+    const lines = ch.endLine - ch.startLine + 1;
+    const fileIdx = fileOf[i]!;
+    const fileBest = Math.min(...fileIdx.map((j) => candidates[j]!.provenance.fused.rank));
+    const fileLexSum = fileIdx.reduce((s, j) => s + (candidates[j]!.provenance.lexical?.score ?? 0) / maxLex, 0);
+    const posInFile = fileIdx.filter((j) => candidates[j]!.provenance.fused.rank < p.fused.rank).length;
+    const kind = ch.kind;
+    const doc = isDocPath(ch.path);
+    const cursor = editor?.cursor;
+    const near = cursor && cursor.path === ch.path ? (cursor.line >= ch.startLine && cursor.line <= ch.endLine ? 1 : 1 / (1 + Math.min(Math.abs(cursor.line - ch.startLine), Math.abs(cursor.line - ch.endLine)) / 50)) : 0;
+    const x: Record<FeatureName, number> = {
+      lex_has: p.lexical ? 1 : 0,
+      lex_rr: rr(p.lexical?.rank),
+      lex_rel: p.lexical ? p.lexical.score / maxLex : 0,
+      dense_has: p.dense ? 1 : 0,
+      dense_rr: rr(p.dense?.rank),
+      dense_gap: denseScores.length ? (p.dense?.score ?? minDense) - maxDense : 0,
+      fused_rr: rr(p.fused.rank),
+      ce_has: p.rerank ? 1 : 0,
+      ce_rr: rr(p.rerank?.rank),
+      ce_z: p.rerank ? (p.rerank.score - ceMean) / ceStd : 0,
+      cov_symbols: coverage(f.symbols),
+      cov_path: coverage(f.path),
+      cov_header: coverage(f.header),
+      cov_text: coverage(f.text),
+      ident_symbol: identSymbol,
+      ident_symbol_inner: inner && q.identifiers.has(inner) ? 1 : 0,
+      ident_path: identPath,
+      names_file: namesFile,
+      names_segment: namesSegment,
+      kind_function: kind === 'function' || kind === 'method' ? 1 : 0,
+      kind_class: kind === 'class' || kind === 'interface' || kind === 'type' || kind === 'enum' ? 1 : 0,
+      kind_module: kind === 'module' ? 1 : 0,
+      kind_doc: kind === 'section' ? 1 : 0,
+      kind_lines: kind === 'lines' ? 1 : 0,
+      is_test: isTestPath(ch.path) ? 1 : 0,
+      is_doc: doc ? 1 : 0,
+      is_init: base === '__init__.py' || /^index\.[jt]sx?$/.test(base) ? 1 : 0,
+      is_example: isExamplePath(ch.path) ? 1 : 0,
+      log_lines: Math.log(1 + lines),
+      symbol_depth: ch.symbols.length,
+      path_depth: ch.path.split('/').length - 1,
+      file_chunks: Math.log(1 + fileIdx.length),
+      file_best_rr: rr(fileBest),
+      file_lex_sum: fileLexSum,
+      file_rank_in_file: 1 / (1 + posInFile),
+      ed_open: open.has(ch.path) ? 1 : 0,
+      ed_recent: recent.has(ch.path) ? 1 : 0,
+      ed_near_cursor: near,
+    };
+    return FEATURE_NAMES.map((name) => x[name]);
+  });
+}

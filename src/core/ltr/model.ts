@@ -1,0 +1,76 @@
+import type { Candidate } from '../retrieval/types';
+import { SiftError } from '../util/errors';
+import { type EditorSignals, FEATURE_NAMES, extractFeatures } from './features';
+
+/**
+ * A small learning-to-rank model: standardised features → linear term + one hidden tanh layer.
+ * score(x) = w·z + Σ_h v_h tanh(W_h·z + b_h) + c, with z = (x − mean) / std.
+ * With no hidden units it is a linear model. Stored as JSON (a few KB), scored in-process.
+ */
+export interface LtrModelJson {
+  format: 'sift-ltr/1';
+  /** Feature names, in the order of every weight vector. Unknown names read as 0. */
+  features: string[];
+  mean: number[];
+  std: number[];
+  linear: number[];
+  hidden: { w: number[]; b: number }[];
+  out: number[];
+  bias: number;
+  /** Free-form: what it was trained on, objective, hyper-parameters, validation numbers. */
+  meta?: Record<string, unknown>;
+}
+
+export class LtrModel {
+  private readonly index: number[];
+
+  constructor(readonly json: LtrModelJson) {
+    if (json.format !== 'sift-ltr/1') throw new SiftError(`unsupported learning-to-rank model format ${String(json.format)}`);
+    const n = json.features.length;
+    if (json.mean.length !== n || json.std.length !== n || json.linear.length !== n || json.hidden.some((h) => h.w.length !== n) || json.out.length !== json.hidden.length) {
+      throw new SiftError('learning-to-rank model: weight shapes do not match its feature list');
+    }
+    // Map the model's features onto the extractor's (feature lists may differ across versions).
+    this.index = json.features.map((name) => (FEATURE_NAMES as readonly string[]).indexOf(name));
+  }
+
+  static fromJson(value: unknown): LtrModel {
+    return new LtrModel(value as LtrModelJson);
+  }
+
+  /** Scores one feature vector in FEATURE_NAMES order. */
+  score(x: readonly number[]): number {
+    const m = this.json;
+    const z = this.index.map((j, i) => (j < 0 ? 0 : ((x[j] ?? 0) - m.mean[i]!) / (m.std[i]! || 1)));
+    let s = m.bias;
+    for (let i = 0; i < z.length; i++) s += m.linear[i]! * z[i]!;
+    for (let h = 0; h < m.hidden.length; h++) {
+      const unit = m.hidden[h]!;
+      let a = unit.b;
+      for (let i = 0; i < z.length; i++) a += unit.w[i]! * z[i]!;
+      s += m.out[h]! * Math.tanh(a);
+    }
+    return s;
+  }
+}
+
+/**
+ * Reorders candidates by the learning-to-rank score. Each candidate gets `provenance.ltr`
+ * ({rank, score}) and `rankAfter` = its new rank; ties keep the incoming order (stable). Use after
+ * fusion, or after the cross-encoder (its score is then a feature).
+ */
+export function ltrRerank(model: LtrModel, question: string, candidates: readonly Candidate[], editor?: EditorSignals): Candidate[] {
+  const features = extractFeatures(question, candidates, editor);
+  const scored = candidates.map((c, i) => ({ c, i, score: model.score(features[i]!) }));
+  scored.sort((a, b) => b.score - a.score || a.i - b.i);
+  return scored.map(({ c, score }, r) => ({ ...c, provenance: { ...c.provenance, ltr: { rank: r + 1, score } }, rankAfter: r + 1 }));
+}
+
+let shipped: LtrModel | undefined;
+
+/** The model shipped with Sift (src/core/ltr/model.json, bundled). */
+export function shippedLtrModel(): LtrModel {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  shipped ??= LtrModel.fromJson(require('./model.json'));
+  return shipped;
+}

@@ -1,0 +1,184 @@
+/**
+ * The one message protocol between the extension host and the chat webview. Both sides import
+ * these schemas and validate every message they receive: a TypeScript type is not a check.
+ * Imported by the host (src/vscode) and the webview (webview/); never imports vscode.
+ */
+import { z } from 'zod';
+
+const int = z.number().int();
+const shortText = z.string().max(20_000);
+
+export const Variant = z.enum(['reranked', 'notReranked']);
+export type Variant = z.infer<typeof Variant>;
+
+export const Scores = z.object({
+  dense: z.number().optional(),
+  lexical: z.number().optional(),
+  fused: z.number(),
+  rerank: z.number().optional(),
+});
+
+export const Retriever = z.enum(['dense', 'lexical']);
+
+export const Source = z.object({
+  n: int.min(1),
+  folder: z.string().max(500).optional(),
+  path: z.string().max(2000),
+  startLine: int.min(1),
+  endLine: int.min(1),
+  language: z.string().max(50),
+  symbols: z.array(z.string().max(500)).max(50),
+  retrievers: z.array(Retriever).max(2),
+  rankBefore: int.min(1),
+  rankAfter: int.min(1),
+  scores: Scores,
+  chunks: int.min(1),
+  /** A snippet of the source (the host cuts long sources). */
+  text: z.string().max(100_000),
+});
+export type Source = z.infer<typeof Source>;
+
+export const Ranked = z.object({
+  chunkId: z.string().max(100),
+  folder: z.string().max(500).optional(),
+  path: z.string().max(2000),
+  startLine: int.min(1),
+  endLine: int.min(1),
+  symbols: z.array(z.string().max(500)).max(50),
+  retrievers: z.array(Retriever).max(2),
+  rankBefore: int.min(1),
+  rankAfter: int.min(1),
+  scores: Scores,
+});
+export type Ranked = z.infer<typeof Ranked>;
+
+export const Citation = z.object({ n: int, verified: z.boolean(), count: int });
+
+export const Timings = z.object({
+  embed: z.number(),
+  dense: z.number(),
+  lexical: z.number(),
+  fuse: z.number(),
+  rerank: z.number(),
+  firstToken: z.number().nullable(),
+  total: z.number(),
+});
+
+/** One answer (one side of a comparison). */
+export const Answer = z.object({
+  variant: Variant,
+  retrieval: z.enum(['hybrid', 'lexical-only']),
+  reranked: z.boolean(),
+  answerKind: z.enum(['llm', 'retrieval-only', 'error', 'pending']),
+  answer: z.string().max(1_000_000),
+  error: z.object({ kind: z.string().max(50), message: shortText }).optional(),
+  citations: z.array(Citation).max(500),
+  sources: z.array(Source).max(100),
+  ranking: z.array(Ranked).max(500),
+  timings: Timings.optional(),
+  notices: z.array(shortText).max(20),
+});
+export type Answer = z.infer<typeof Answer>;
+
+export const Turn = z.object({
+  id: z.string().max(100),
+  question: shortText,
+  compare: z.boolean(),
+  rerank: z.boolean(),
+  askedAt: z.string().max(40),
+  status: z.enum(['running', 'done', 'error', 'stopped']),
+  /** Error that prevented any answer (e.g. index unavailable). */
+  failure: shortText.optional(),
+  answers: z.array(Answer).max(2),
+});
+export type Turn = z.infer<typeof Turn>;
+
+export const FolderStatus = z.object({
+  name: z.string().max(500),
+  state: z.enum(['idle', 'indexing', 'ready', 'paused', 'error', 'untrusted']),
+  filesDone: int.optional(),
+  filesTotal: int.optional(),
+  chunks: int.optional(),
+  message: shortText.optional(),
+});
+
+export const IndexStatus = z.object({
+  state: z.enum(['idle', 'indexing', 'ready', 'paused', 'error', 'untrusted', 'no-folder']),
+  folders: z.array(FolderStatus).max(100),
+  /** Which retrieval is possible: hybrid, or lexical-only with the reason. */
+  retrieval: z.enum(['hybrid', 'lexical-only', 'unknown']),
+  /** Models that could not be loaded, with the user-facing reason. */
+  missingModels: z.array(z.object({ role: z.enum(['embedding', 'reranker']), model: z.string().max(2000), message: shortText })).max(4),
+  message: shortText.optional(),
+});
+export type IndexStatus = z.infer<typeof IndexStatus>;
+
+export const LlmInfo = z.object({
+  configured: z.boolean(),
+  model: z.string().max(500).optional(),
+  baseURL: z.string().max(2000).optional(),
+  hasApiKey: z.boolean(),
+});
+export type LlmInfo = z.infer<typeof LlmInfo>;
+
+// ---------------------------------------------------------------- webview → host
+
+export const HostCommand = z.enum(['setApiKey', 'openSettings', 'reindex', 'showLogs', 'resume']);
+
+export const FromWebview = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('ask'), question: shortText.min(1), rerank: z.boolean(), compare: z.boolean() }),
+  z.object({ type: z.literal('stop'), id: z.string().max(100) }),
+  z.object({ type: z.literal('retry'), id: z.string().max(100) }),
+  z.object({
+    type: z.literal('openSource'),
+    folder: z.string().max(500).optional(),
+    path: z.string().min(1).max(2000),
+    startLine: int.min(1),
+    endLine: int.min(1),
+  }),
+  z.object({ type: z.literal('setRerank'), enabled: z.boolean() }),
+  z.object({ type: z.literal('clearHistory') }),
+  z.object({ type: z.literal('command'), command: HostCommand }),
+]);
+export type FromWebview = z.infer<typeof FromWebview>;
+
+// ---------------------------------------------------------------- host → webview
+
+export const ToWebview = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('init'),
+    history: z.array(Turn).max(200),
+    rerank: z.boolean(),
+    status: IndexStatus,
+    llm: LlmInfo,
+  }),
+  z.object({ type: z.literal('status'), status: IndexStatus }),
+  z.object({ type: z.literal('llm'), llm: LlmInfo }),
+  z.object({ type: z.literal('setRerank'), enabled: z.boolean() }),
+  /** A whole turn (new, or replaced after it finished). */
+  z.object({ type: z.literal('turn'), turn: Turn }),
+  z.object({ type: z.literal('token'), id: z.string().max(100), variant: Variant, text: z.string().max(100_000) }),
+  z.object({ type: z.literal('history'), history: z.array(Turn).max(200) }),
+  z.object({ type: z.literal('prefill'), question: shortText, submit: z.boolean(), compare: z.boolean().optional() }),
+  z.object({ type: z.literal('focusInput') }),
+]);
+export type ToWebview = z.infer<typeof ToWebview>;
+
+/** Validates a message; returns it typed, or an error description. */
+export function parseFromWebview(data: unknown): { ok: true; message: FromWebview } | { ok: false; error: string } {
+  const r = FromWebview.safeParse(data);
+  return r.success ? { ok: true, message: r.data } : { ok: false, error: summarize(r.error) };
+}
+
+export function parseToWebview(data: unknown): { ok: true; message: ToWebview } | { ok: false; error: string } {
+  const r = ToWebview.safeParse(data);
+  return r.success ? { ok: true, message: r.data } : { ok: false, error: summarize(r.error) };
+}
+
+function summarize(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
