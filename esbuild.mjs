@@ -23,6 +23,18 @@ const stubVectraBm25 = {
   },
 };
 
+// transformers.js requires sharp for image inputs at load time; Sift only embeds text.
+const stubSharp = {
+  name: 'stub-sharp',
+  setup(build) {
+    build.onResolve({ filter: /^sharp$/ }, () => ({ path: 'sharp', namespace: 'sift-stub-sharp' }));
+    build.onLoad({ filter: /.*/, namespace: 'sift-stub-sharp' }, () => ({
+      contents: "module.exports = function sharp() { throw new Error('image input is not supported by Sift'); };",
+      loader: 'js',
+    }));
+  },
+};
+
 const nodeCommon = {
   plugins: [stubVectraBm25],
   bundle: true,
@@ -32,7 +44,7 @@ const nodeCommon = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
-  external: ['vscode', 'onnxruntime-node', 'sharp'],
+  external: ['vscode', 'onnxruntime-node'],
   // transformers.js reads import.meta.url in its ESM build; give the CJS bundle a value.
   define: { 'import.meta.url': 'importMetaUrl' },
   banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
@@ -41,7 +53,19 @@ const nodeCommon = {
 const builds = [
   { ...nodeCommon, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' },
-  { ...nodeCommon, entryPoints: { worker: 'src/core/embedding/worker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { worker: 'src/core/embedding/worker.ts' }, outdir: 'dist', plugins: [stubVectraBm25, stubSharp] },
+  {
+    // The chat webview: browser code, imports src/protocol only.
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'media',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+  },
 ];
 
 async function copyAssets() {
@@ -49,6 +73,10 @@ async function copyAssets() {
   const wasmSrc = path.join(path.dirname(require.resolve('@vscode/tree-sitter-wasm/package.json')), 'wasm');
   await mkdir('dist/wasm', { recursive: true });
   await cp(wasmSrc, 'dist/wasm', { recursive: true, filter: (f) => !f.endsWith('.d.ts') });
+  // Codicons for the webview (font + css), served from media/ under the webview's CSP.
+  const codicons = path.join(path.dirname(require.resolve('@vscode/codicons/package.json')), 'dist');
+  await mkdir('media/codicons', { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) await cp(path.join(codicons, f), path.join('media/codicons', f));
 }
 
 if (watch) {

@@ -102,7 +102,12 @@ else
   npm rebuild argon2 >&2
 
   step "checking: code-server --version"
-  version_out="$(node "$ENTRY" --version 2>&1)" || die "code-server --version failed: $version_out"
+  # code-server writes a default config.yaml (with a random password) and a log folder under the
+  # XDG dirs on every start, even for --version: point them at a throwaway folder, not at $HOME.
+  xdg_tmp="$(mktemp -d)"
+  version_out="$(XDG_CONFIG_HOME="$xdg_tmp/config" XDG_DATA_HOME="$xdg_tmp/data" node "$ENTRY" --version 2>&1)" \
+    || { rm -rf "$xdg_tmp"; die "code-server --version failed: $version_out"; }
+  rm -rf "$xdg_tmp"
   grep -q "^$CODE_SERVER_VERSION" <<<"$version_out" || die "unexpected code-server --version output: $version_out"
   printf '%s' "$STAMP_TEXT" >"$STAMP"
   log "code-server $CODE_SERVER_VERSION installed"

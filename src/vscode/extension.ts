@@ -1,18 +1,112 @@
 import * as vscode from 'vscode';
+import { errorMessage } from '../core/util/errors';
+import { ChatController, PANEL_TYPE, VIEW_ID, jumpHighlight } from './chat';
+import { DisposableStore } from './lifecycle';
+import { SiftService } from './service';
+import { effectOf } from './settings';
+import { StatusBar } from './statusBar';
 
 /**
- * Activation is thin: nothing loads until a Sift command or view is used. The chat panel,
- * indexing service and settings arrive with the extension issue; this entry exists so the
- * manifest, bundle and packaging are real from the start.
+ * Activation is thin and lazy: it wires commands, the chat view and the status bar. The worker,
+ * the models and the index load on first use (opening the view or asking).
  */
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Sift', { log: true });
-  context.subscriptions.push(
-    log,
-    vscode.commands.registerCommand('sift.showLogs', () => log.show()),
+  context.subscriptions.push(log);
+  try {
+    const root = new DisposableStore();
+    context.subscriptions.push(root);
+    wire(context, root, log);
+  } catch (err) {
+    // Explain a failed activation instead of leaving commands that do nothing.
+    log.error(`Activation failed: ${errorMessage(err)}\n${(err as Error)?.stack ?? ''}`);
+    void vscode.window.showErrorMessage(`Sift could not start: ${errorMessage(err)}`, 'Show Logs').then((choice) => {
+      if (choice) log.show();
+    });
+  }
+}
+
+function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vscode.LogOutputChannel): void {
+  root.add(jumpHighlight);
+  const service = root.add(new SiftService(context, log));
+  const chat = root.add(new ChatController(context, service, log));
+  const status = root.add(new StatusBar());
+  status.update(service.status());
+  root.add(service.onDidChangeStatus((s) => status.update(s)));
+
+  root.add(vscode.window.registerWebviewViewProvider(VIEW_ID, chat, { webviewOptions: { retainContextWhenHidden: true } }));
+  root.add(vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, chat));
+
+  const command = (id: string, fn: (...args: unknown[]) => unknown) =>
+    root.add(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          await fn(...args);
+        } catch (err) {
+          log.error(`${id} failed: ${errorMessage(err)}`);
+          void vscode.window.showErrorMessage(`Sift: ${errorMessage(err)}`);
+        }
+      }),
+    );
+
+  command('sift.ask', async (question?: unknown) => {
+    if (typeof question === 'string' && question.trim()) return chat.prefill(question, true);
+    await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
+    return chat.prefill('', false);
+  });
+  command('sift.askSelection', async () => {
+    const editor = vscode.window.activeTextEditor;
+    const text = editor?.document.getText(editor.selection).trim();
+    if (!editor || !text) {
+      void vscode.window.showInformationMessage('Sift: select some code first, then ask about it.');
+      return;
+    }
+    const rel = vscode.workspace.asRelativePath(editor.document.uri);
+    const snippet = text.length > 1500 ? `${text.slice(0, 1500)}…` : text;
+    return chat.prefill(`What does this code in ${rel} do, and where is it used?\n\n${snippet}`, false);
+  });
+  command('sift.compare', async (question?: unknown) => chat.prefill(typeof question === 'string' ? question : '', typeof question === 'string' && question.trim().length > 0, true));
+  command('sift.openChatInEditor', () => chat.openInEditor());
+  command('sift.reindex', () => service.reindex());
+  command('sift.pauseIndexing', () => service.pause());
+  command('sift.resumeIndexing', () => service.resume());
+  command('sift.toggleRerank', () => {
+    chat.setRerank(!chat.rerankEnabled);
+    void vscode.window.setStatusBarMessage(`Sift: reranking ${chat.rerankEnabled ? 'on' : 'off'}`, 3000);
+  });
+  command('sift.setApiKey', async () => {
+    const key = await vscode.window.showInputBox({
+      title: 'Sift: API key for the LLM endpoint',
+      prompt: 'Stored in VS Code\'s secret storage, never in settings or logs.',
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim().length < 4 ? 'That does not look like an API key.' : undefined),
+    });
+    if (key === undefined) return;
+    await service.setApiKey(key.trim());
+    log.info('API key stored in secret storage.');
+    await chat.refreshLlm();
+  });
+  command('sift.clearApiKey', async () => {
+    await service.setApiKey(undefined);
+    log.info('API key removed from secret storage.');
+    await chat.refreshLlm();
+  });
+  command('sift.showLogs', () => log.show());
+  command('sift.clearHistory', () => chat.clearHistory());
+  command('sift.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:sift-dev.sift-codebase-qa'));
+
+  root.add(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      const effect = effectOf(e);
+      if (!effect) return;
+      log.info(`Settings changed (${effect}).`);
+      if (effect === 'reindex' || effect === 'reload-models') service.settingsChanged(effect);
+      void chat.refreshLlm();
+    }),
   );
 }
 
 export function deactivate(): void {
-  // Everything is owned by context.subscriptions.
+  // Everything hangs off context.subscriptions.
 }

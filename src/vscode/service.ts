@@ -64,13 +64,13 @@ export class SiftService implements vscode.Disposable {
     this.syncFolders();
     this.disposables.add(vscode.workspace.onDidChangeWorkspaceFolders(() => {
       this.syncFolders();
-      this.scheduleIndex();
+      void this.scheduleIndex();
     }));
     this.disposables.add(vscode.workspace.onDidGrantWorkspaceTrust(() => {
       this.log.info('Workspace trusted: indexing can start.');
       for (const f of this.folders.values()) f.state = 'idle';
       this.emitStatus();
-      this.scheduleIndex();
+      void this.scheduleIndex();
     }));
     this.disposables.add(toDisposable(() => {
       this.indexAbort?.abort();
@@ -164,7 +164,7 @@ export class SiftService implements vscode.Disposable {
       // Debounced: a burst of saves (format-on-save, git checkout) becomes one update.
       this.watchTimer = setTimeout(() => {
         this.watchTimer = undefined;
-        this.scheduleIndex();
+        void this.scheduleIndex();
       }, WATCH_DEBOUNCE_MS);
     };
     this.disposables.add(watcher.onDidCreate(note));

@@ -13,7 +13,10 @@ export interface WalkOptions {
    * nothing looked at before the consumer asks for it.
    */
   concurrency?: number;
-  /** Reuse a matcher built for the same root (its options win over `opts`' path rules). */
+  /**
+   * Walk with this matcher (e.g. the one a file watcher keeps) instead of building one: `root` and
+   * `opts` are then ignored. Its cached ignore files are reused, so `invalidate()` it after changes.
+   */
   matcher?: DiscoveryMatcher;
 }
 

@@ -128,7 +128,7 @@ export interface DiscoveryOptions {
    * Default false (like VS Code's `search.useParentIgnoreFiles`).
    */
   useParentIgnoreFiles?: boolean;
-  /** Case-insensitive ignore-file and glob matching. Default: true on macOS and Windows, false elsewhere. Secret rules are always case-insensitive. */
+  /** Case-insensitive ignore-file and glob matching. Default: true on macOS and Windows, false elsewhere. Secret, generated and minified-name rules are always case-insensitive. */
   ignoreCase?: boolean;
   /** Files larger than this are skipped as `too-large`. Default `DEFAULT_MAX_FILE_BYTES` (1 MiB). */
   maxFileBytes?: number;

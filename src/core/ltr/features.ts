@@ -123,14 +123,37 @@ interface Fields {
   text: Set<string>;
 }
 
+/**
+ * codeTokens of a text as a set, memoised per word (a codebase has few distinct words, and
+ * stemming dominates the cost), and per chunk hash for whole chunks.
+ */
+const WORD = /[A-Za-z_$][A-Za-z0-9_$]*(?:-[A-Za-z0-9_$]+)*|[0-9]+/g;
+const wordCache = new Map<string, string[]>();
+function tokenSet(text: string, into = new Set<string>()): Set<string> {
+  for (const m of text.matchAll(WORD)) {
+    const w = m[0];
+    let toks = wordCache.get(w);
+    if (!toks) {
+      if (wordCache.size > 200_000) wordCache.clear();
+      toks = codeTokens(w);
+      wordCache.set(w, toks);
+    }
+    for (const t of toks) into.add(t);
+  }
+  return into;
+}
+
+const fieldCache = new Map<string, Fields>();
 function fieldsOf(c: Candidate): Fields {
   const ch = c.chunk;
-  return {
-    symbols: new Set(codeTokens(ch.symbols.join(' '))),
-    path: new Set(pathTokens(ch.path)),
-    header: new Set(codeTokens(ch.header)),
-    text: new Set(codeTokens(ch.text)),
-  };
+  const key = `${ch.hash}\u0000${ch.path}\u0000${ch.symbols.join('.')}`;
+  let f = fieldCache.get(key);
+  if (!f) {
+    f = { symbols: tokenSet(ch.symbols.join(' ')), path: new Set(pathTokens(ch.path)), header: tokenSet(ch.header), text: tokenSet(ch.text) };
+    if (fieldCache.size > 20_000) fieldCache.clear();
+    fieldCache.set(key, f);
+  }
+  return f;
 }
 
 const rr = (rank: number | undefined) => (rank ? 1 / Math.log2(1 + rank) : 0);

@@ -1,0 +1,408 @@
+import { type Answer, type FromWebview, type IndexStatus, type LlmInfo, type Ranked, type Source, type ToWebview, type Turn, parseToWebview } from '../src/protocol/messages';
+import { highlightCode, renderMarkdown } from './markdown';
+
+/**
+ * The chat webview. Everything it shows comes from validated host messages; everything it sends
+ * is a protocol message the host validates again. No inline scripts or styles (strict CSP); all
+ * text from files and models goes through textContent or the sanitising markdown renderer.
+ */
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+const vscode = acquireVsCodeApi();
+
+interface State {
+  history: Turn[];
+  rerank: boolean;
+  status?: IndexStatus;
+  llm?: LlmInfo;
+  draft: string;
+}
+const saved = vscode.getState() as Partial<State> | undefined;
+const state: State = { history: saved?.history ?? [], rerank: saved?.rerank ?? true, draft: saved?.draft ?? '' };
+
+function persist(): void {
+  vscode.setState({ history: state.history, rerank: state.rerank, draft: input.value });
+}
+
+function send(message: FromWebview): void {
+  vscode.postMessage(message);
+}
+
+// ------------------------------------------------------------ tiny DOM helper
+
+type Child = Node | string | null | undefined | false;
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (k === 'class') el.className = String(v);
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+const icon = (name: string) => h('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
+
+// ------------------------------------------------------------ layout
+
+const app = document.getElementById('app')!;
+const statusLine = h('div', { class: 'status', role: 'status', 'aria-live': 'polite' });
+const notices = h('div', { class: 'notices' });
+const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' });
+const input = h('textarea', { id: 'question', rows: '3', placeholder: 'Ask about this codebase…  (Enter to ask, Shift+Enter for a new line)', 'aria-label': 'Question' });
+const rerankBox = h('input', { type: 'checkbox', id: 'rerank-toggle', role: 'switch' });
+const askButton = h('button', { class: 'primary', id: 'ask', title: 'Ask (Enter)' }, icon('send'), ' Ask');
+const compareButton = h('button', { id: 'compare', title: 'Ask and compare answers with and without reranking' }, icon('split-horizontal'), ' Compare');
+const composer = h(
+  'div',
+  { class: 'composer' },
+  input,
+  h('div', { class: 'composer-row' }, h('label', { class: 'toggle', for: 'rerank-toggle', title: 'Rerank candidates with the cross-encoder' }, rerankBox, ' Rerank'), h('span', { class: 'spacer' }), compareButton, askButton),
+);
+app.append(h('header', {}, statusLine, notices), log, composer);
+input.value = state.draft;
+
+function submit(compare: boolean): void {
+  const question = input.value.trim();
+  if (!question) {
+    input.focus();
+    return;
+  }
+  send({ type: 'ask', question, rerank: state.rerank, compare });
+  input.value = '';
+  persist();
+}
+
+askButton.addEventListener('click', () => submit(false));
+compareButton.addEventListener('click', () => submit(true));
+input.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    submit(e.altKey);
+  }
+});
+input.addEventListener('input', () => persist());
+rerankBox.addEventListener('change', () => {
+  state.rerank = rerankBox.checked;
+  send({ type: 'setRerank', enabled: state.rerank });
+  persist();
+});
+
+// Citation and source clicks are delegated: elements are re-rendered while streaming.
+log.addEventListener('click', (e) => {
+  const target = (e.target as HTMLElement).closest('[data-cite],[data-open],[data-action],a') as HTMLElement | null;
+  if (!target) return;
+  if (target.tagName === 'A') {
+    e.preventDefault(); // links in answers never navigate the webview
+    return;
+  }
+  if (target.dataset.cite) {
+    const answerEl = target.closest('[data-answer]') as HTMLElement | null;
+    const source = answerEl ? findSource(answerEl.dataset.turn!, answerEl.dataset.answer as Answer['variant'], Number(target.dataset.cite)) : undefined;
+    if (source) openSource(source);
+    return;
+  }
+  if (target.dataset.open) {
+    const [turnId, variant, n] = target.dataset.open.split('|');
+    const source = findSource(turnId!, variant as Answer['variant'], Number(n));
+    if (source) openSource(source);
+    return;
+  }
+  const action = target.dataset.action;
+  const turnId = target.dataset.turn;
+  if (action === 'stop' && turnId) send({ type: 'stop', id: turnId });
+  else if (action === 'retry' && turnId) send({ type: 'retry', id: turnId });
+  else if (action === 'setApiKey' || action === 'openSettings' || action === 'reindex' || action === 'showLogs' || action === 'resume') send({ type: 'command', command: action });
+});
+
+function findSource(turnId: string, variant: Answer['variant'], n: number): Source | undefined {
+  return state.history.find((t) => t.id === turnId)?.answers.find((a) => a.variant === variant)?.sources.find((s) => s.n === n);
+}
+
+function openSource(s: Source | Ranked): void {
+  send({ type: 'openSource', folder: s.folder, path: s.path, startLine: s.startLine, endLine: s.endLine });
+}
+
+// ------------------------------------------------------------ rendering
+
+function renderStatus(): void {
+  const s = state.status;
+  statusLine.replaceChildren();
+  if (!s) return;
+  const chunks = s.folders.reduce((n, f) => n + (f.chunks ?? 0), 0);
+  const done = s.folders.reduce((n, f) => n + (f.filesDone ?? 0), 0);
+  const total = s.folders.reduce((n, f) => n + (f.filesTotal ?? 0), 0);
+  const text: Record<IndexStatus['state'], string> = {
+    idle: 'Index: not built yet',
+    indexing: `Indexing ${done}/${total} files${total ? ` (${Math.floor((100 * done) / total)}%)` : ''}…`,
+    ready: `Index ready: ${chunks.toLocaleString('en-US')} chunks${s.retrieval === 'lexical-only' ? ' · keyword search only' : ''}`,
+    paused: 'Indexing paused',
+    error: `Indexing failed: ${s.message ?? 'see logs'}`,
+    untrusted: s.message ?? 'Workspace not trusted: nothing is indexed.',
+    'no-folder': s.message ?? 'Open a folder to use Sift.',
+  };
+  const iconName: Record<IndexStatus['state'], string> = { idle: 'circle-outline', indexing: 'sync', ready: 'check', paused: 'debug-pause', error: 'error', untrusted: 'shield', 'no-folder': 'folder' };
+  statusLine.dataset.state = s.state;
+  statusLine.append(icon(iconName[s.state]), ' ', text[s.state]);
+  if (s.state === 'paused') statusLine.append(' ', h('button', { class: 'link', 'data-action': 'resume' }, 'Resume'));
+  if (s.state === 'error') statusLine.append(' ', h('button', { class: 'link', 'data-action': 'showLogs' }, 'Show logs'));
+  const llm = state.llm;
+  if (llm) statusLine.append(h('span', { class: 'llm' }, icon(llm.configured ? 'sparkle' : 'circle-slash'), llm.configured ? ` ${llm.model ?? ''}` : ' no LLM'));
+
+  notices.replaceChildren();
+  for (const m of s.missingModels) {
+    notices.append(
+      h('div', { class: 'notice warn', role: 'note' }, icon('warning'), ' ', `${m.role === 'embedding' ? 'Embedding' : 'Reranker'} model unavailable: `, m.message, ' ',
+        m.role === 'embedding' ? 'Sift uses keyword search meanwhile.' : 'Answers are ranked without the cross-encoder.', ' ',
+        'Set ', h('code', {}, 'sift.models.localFolder'), ' to a folder with the models, or allow downloads. ',
+        h('button', { class: 'link', 'data-action': 'openSettings' }, 'Open settings')),
+    );
+  }
+}
+
+function renderEmpty(): HTMLElement {
+  const llm = state.llm;
+  return h(
+    'div',
+    { class: 'empty' },
+    h('h2', {}, 'Ask about this codebase'),
+    h('p', {}, 'Sift finds the code that answers your question with keyword and semantic search, reranks it, and cites every source. Try: ', h('em', {}, '“where do we retry failed uploads?”')),
+    llm?.configured
+      ? h('p', {}, icon('sparkle'), ` Answers by ${llm.model ?? 'the configured model'}${llm.baseURL ? ` at ${llm.baseURL}` : ''}.`)
+      : h(
+          'div',
+          { class: 'notice' },
+          h('p', {}, icon('info'), ' No LLM is configured, so Sift shows the ranked sources without a written answer.'),
+          h('p', {}, 'Set ', h('code', {}, 'sift.llm.baseUrl'), ' to any OpenAI-compatible endpoint (Ollama ', h('code', {}, 'http://localhost:11434/v1'), ', LM Studio, vLLM, llama.cpp) and ', h('code', {}, 'sift.llm.model'), '; for OpenAI set an API key.'),
+          h('p', {}, h('button', { 'data-action': 'openSettings' }, icon('gear'), ' Open settings'), ' ', h('button', { 'data-action': 'setApiKey' }, icon('key'), ' Set API key')),
+        ),
+  );
+}
+
+function movement(r: { rankBefore: number; rankAfter: number }): HTMLElement {
+  const d = r.rankBefore - r.rankAfter;
+  if (d > 0) return h('span', { class: 'move up', title: `moved up ${d}` }, `▲${d}`);
+  if (d < 0) return h('span', { class: 'move down', title: `moved down ${-d}` }, `▼${-d}`);
+  return h('span', { class: 'move same', title: 'unchanged' }, '＝');
+}
+
+function scoreText(s: Source['scores']): string {
+  const parts: string[] = [];
+  if (s.rerank !== undefined) parts.push(`cross-encoder ${s.rerank.toFixed(2)}`);
+  if (s.dense !== undefined) parts.push(`cosine ${s.dense.toFixed(3)}`);
+  if (s.lexical !== undefined) parts.push(`BM25 ${s.lexical.toFixed(1)}`);
+  parts.push(`RRF ${s.fused.toFixed(4)}`);
+  return parts.join(' · ');
+}
+
+function location(s: { folder?: string; path: string; startLine: number; endLine: number }): string {
+  return `${s.folder ? `${s.folder}/` : ''}${s.path}:${s.startLine}-${s.endLine}`;
+}
+
+function renderSource(turn: Turn, a: Answer, s: Source): HTMLElement {
+  const code = h('code', { class: `language-${s.language}` });
+  const lines = s.text.split('\n');
+  code.textContent = lines.slice(0, 12).join('\n') + (lines.length > 12 ? '\n…' : '');
+  highlightCode(code, s.language);
+  return h(
+    'li',
+    { class: 'source' },
+    h(
+      'div',
+      { class: 'source-head' },
+      h('button', { class: 'source-link', 'data-open': `${turn.id}|${a.variant}|${s.n}`, title: `Open ${location(s)}` }, `[${s.n}] ${location(s)}`),
+      ...s.retrievers.map((r) => h('span', { class: `badge ${r}`, title: r === 'dense' ? 'found by semantic (dense) search' : 'found by keyword (BM25) search' }, r === 'dense' ? 'dense' : 'BM25')),
+      h('span', { class: 'rank', title: a.reranked ? 'rank before → after reranking' : 'fused rank' }, a.reranked ? `#${s.rankBefore} → #${s.rankAfter} ` : `#${s.rankAfter}`, a.reranked ? movement(s) : null),
+    ),
+    h('div', { class: 'scores' }, scoreText(s.scores), s.symbols.length ? ` · ${s.symbols.join('.')}` : ''),
+    h('pre', { class: 'snippet' }, code),
+  );
+}
+
+function renderAnswer(turn: Turn, a: Answer, label?: string): HTMLElement {
+  const body = h('div', { class: 'answer-body', 'data-answer': a.variant, 'data-turn': turn.id });
+  if (a.answer) body.append(renderMarkdown(a.answer, a.sources.length));
+  else if (a.answerKind === 'retrieval-only') body.append(h('p', { class: 'muted' }, 'No LLM configured: here are the ranked sources.'));
+  else if (turn.status === 'running') body.append(h('p', { class: 'muted pending' }, icon('loading codicon-modifier-spin'), a.sources.length ? ' Writing the answer…' : ' Searching…'));
+  const parts: Child[] = [label ? h('h3', { class: 'variant' }, label) : null, body];
+  if (a.error && a.error.kind !== 'aborted') {
+    parts.push(h('div', { class: 'notice error', role: 'alert' }, icon('error'), ' ', a.error.message, ' ', h('button', { 'data-action': 'retry', 'data-turn': turn.id }, icon('refresh'), ' Retry')));
+  } else if (a.error?.kind === 'aborted') {
+    parts.push(h('div', { class: 'muted' }, 'Stopped.'));
+  }
+  const unverified = a.citations.filter((c) => !c.verified);
+  if (unverified.length) parts.push(h('div', { class: 'notice warn' }, icon('warning'), ` Unverified citation${unverified.length > 1 ? 's' : ''}: ${unverified.map((c) => `[${c.n}]`).join(' ')} (no such source was given).`));
+  for (const n of a.notices.filter((x) => !/No LLM is configured/.test(x))) parts.push(h('div', { class: 'muted small' }, n));
+  if (a.sources.length) {
+    parts.push(h('details', { class: 'sources', open: true }, h('summary', {}, `Sources (${a.sources.length})`), h('ol', {}, ...a.sources.map((s) => renderSource(turn, a, s)))));
+  }
+  if (a.timings) {
+    const t = a.timings;
+    parts.push(h('div', { class: 'timings muted small' }, `${a.retrieval === 'hybrid' ? 'hybrid' : 'keyword only'} · retrieve ${Math.round(t.embed + t.dense + t.lexical + t.fuse)} ms${a.reranked ? ` · rerank ${Math.round(t.rerank)} ms` : ''}${t.firstToken !== null ? ` · first token ${Math.round(t.firstToken)} ms` : ''} · total ${Math.round(t.total)} ms`));
+  }
+  return h('div', { class: 'answer', 'data-variant': a.variant }, ...parts);
+}
+
+function renderRankingColumns(turn: Turn): HTMLElement | null {
+  const reranked = turn.answers.find((a) => a.variant === 'reranked');
+  if (!reranked?.ranking.length) return null;
+  const top = Math.max(8, reranked.sources.length);
+  const before = [...reranked.ranking].sort((x, y) => x.rankBefore - y.rankBefore).slice(0, top);
+  const after = reranked.ranking.slice(0, top);
+  const row = (r: Ranked, withMove: boolean, i: number) =>
+    h('li', {}, h('button', { class: 'source-link', title: `Open ${location(r)}`, 'data-rank-open': `${r.chunkId}` }, `${i + 1}. ${location(r)}`), withMove ? movement(r) : null);
+  const col = (title: string, rows: Ranked[], withMove: boolean) => h('div', { class: 'col' }, h('h4', {}, title), h('ol', { class: 'ranking' }, ...rows.map((r, i) => row(r, withMove, i))));
+  const el = h('div', { class: 'columns rankings', 'aria-label': 'Rankings without and with reranking' }, col('Without reranking', before, false), col(reranked.reranked ? 'With reranking' : 'With reranking (unavailable)', after, true));
+  el.addEventListener('click', (e) => {
+    const b = (e.target as HTMLElement).closest('[data-rank-open]') as HTMLElement | null;
+    const r = b && reranked.ranking.find((x) => x.chunkId === b.dataset.rankOpen);
+    if (r) openSource(r);
+  });
+  return el;
+}
+
+function renderTurn(turn: Turn): HTMLElement {
+  const head = h(
+    'div',
+    { class: 'question' },
+    h('div', { class: 'q-text' }, turn.question),
+    h('div', { class: 'q-meta muted small' }, turn.compare ? 'compare' : turn.rerank ? 'reranked' : 'not reranked'),
+    turn.status === 'running' ? h('button', { class: 'stop', 'data-action': 'stop', 'data-turn': turn.id, title: 'Stop (Escape)' }, icon('debug-stop'), ' Stop') : null,
+  );
+  const el = h('section', { class: `turn ${turn.status}`, 'data-turn-id': turn.id, 'aria-label': `Question: ${turn.question.slice(0, 80)}` }, head);
+  if (turn.failure) {
+    el.append(h('div', { class: 'notice error', role: 'alert' }, icon('error'), ' ', turn.failure, ' ', h('button', { 'data-action': 'retry', 'data-turn': turn.id }, icon('refresh'), ' Retry')));
+  }
+  if (turn.compare) {
+    const left = turn.answers.find((a) => a.variant === 'notReranked');
+    const right = turn.answers.find((a) => a.variant === 'reranked');
+    if (left || right) {
+      el.append(h('div', { class: 'columns answers' }, left ? renderAnswer(turn, left, 'Without reranking') : h('div'), right ? renderAnswer(turn, right, 'With reranking') : h('div')));
+      const cols = renderRankingColumns(turn);
+      if (cols) el.append(h('details', { class: 'ranking-details', open: true }, h('summary', {}, 'Rankings side by side'), cols));
+    }
+  } else {
+    for (const a of turn.answers) el.append(renderAnswer(turn, a));
+  }
+  return el;
+}
+
+function renderLog(): void {
+  log.replaceChildren(...(state.history.length ? state.history.map(renderTurn) : [renderEmpty()]));
+}
+
+function replaceTurn(turn: Turn): void {
+  const existing = log.querySelector(`[data-turn-id="${CSS.escape(turn.id)}"]`);
+  const i = state.history.findIndex((t) => t.id === turn.id);
+  if (i >= 0) state.history[i] = turn;
+  else state.history.push(turn);
+  if (existing) existing.replaceWith(renderTurn(turn));
+  else {
+    if (state.history.length === 1) log.replaceChildren();
+    log.append(renderTurn(turn));
+  }
+  scrollToEnd();
+  persist();
+}
+
+let pendingFrame = 0;
+const dirty = new Set<string>();
+function appendToken(id: string, variant: Answer['variant'], text: string): void {
+  const turn = state.history.find((t) => t.id === id);
+  const answer = turn?.answers.find((a) => a.variant === variant);
+  if (!turn || !answer) return;
+  answer.answer += text;
+  dirty.add(`${id}|${variant}`);
+  // Re-render at most once per frame while tokens stream in.
+  if (!pendingFrame) {
+    pendingFrame = requestAnimationFrame(() => {
+      pendingFrame = 0;
+      for (const key of dirty) {
+        const [tid, v] = key.split('|');
+        const t = state.history.find((x) => x.id === tid);
+        const a = t?.answers.find((x) => x.variant === v);
+        const body = log.querySelector(`[data-turn="${CSS.escape(tid!)}"][data-answer="${v}"]`);
+        if (a && body) body.replaceChildren(renderMarkdown(a.answer, a.sources.length));
+      }
+      dirty.clear();
+      scrollToEnd();
+    });
+  }
+}
+
+function scrollToEnd(): void {
+  log.lastElementChild?.scrollIntoView({ block: 'end' });
+}
+
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') {
+    const running = [...state.history].reverse().find((t) => t.status === 'running');
+    if (running) send({ type: 'stop', id: running.id });
+  }
+});
+
+// ------------------------------------------------------------ host messages
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const parsed = parseToWebview(event.data);
+  if (!parsed.ok) {
+    console.warn(`Sift: ignored a malformed message: ${parsed.error}`);
+    return;
+  }
+  const msg: ToWebview = parsed.message;
+  switch (msg.type) {
+    case 'init':
+      state.history = msg.history;
+      state.rerank = msg.rerank;
+      state.status = msg.status;
+      state.llm = msg.llm;
+      rerankBox.checked = msg.rerank;
+      renderStatus();
+      renderLog();
+      scrollToEnd();
+      persist();
+      break;
+    case 'status':
+      state.status = msg.status;
+      renderStatus();
+      break;
+    case 'llm':
+      state.llm = msg.llm;
+      renderStatus();
+      if (!state.history.length) renderLog();
+      break;
+    case 'setRerank':
+      state.rerank = msg.enabled;
+      rerankBox.checked = msg.enabled;
+      persist();
+      break;
+    case 'turn':
+      replaceTurn(msg.turn);
+      break;
+    case 'token':
+      appendToken(msg.id, msg.variant, msg.text);
+      break;
+    case 'history':
+      state.history = msg.history;
+      renderLog();
+      persist();
+      break;
+    case 'prefill':
+      input.value = msg.question;
+      input.focus();
+      if (msg.submit) submit(Boolean(msg.compare));
+      else if (msg.compare) compareButton.focus();
+      break;
+    case 'focusInput':
+      input.focus();
+      break;
+  }
+});
+
+rerankBox.checked = state.rerank;
+renderLog();
+send({ type: 'ready' });
