@@ -121,7 +121,12 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
       unchanged = indexed.filter((f) => !touched(f)).length;
     } else {
       let count = 0;
-      for await (const event of discoverFiles(opts.root, opts.discovery ?? {}, signal)) {
+      // Files already indexed with the same size and mtime are not opened again.
+      const isKnownFile = (f: { path: string; size: number; mtimeMs: number }) => {
+        const e = store.file(f.path);
+        return Boolean(e && e.size === f.size && e.mtimeMs === f.mtimeMs);
+      };
+      for await (const event of discoverFiles(opts.root, { ...opts.discovery, isKnownFile }, signal)) {
         if (event.type === 'file') seen.set(event.file.path, event.file);
         else skipped.push(event.skip);
         if (++count % 500 === 0) yield { type: 'discovering', seen: count };

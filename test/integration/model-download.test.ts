@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { InferenceClient } from '../../src/core/embedding/client';
+import type { DownloadProgress } from '../../src/core/embedding/protocol';
+import { TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir } from '../helpers';
+import { ModelHubServer } from '../support/modelHub';
+
+describe('model download from a hub-shaped server, then offline reuse of the cache', () => {
+  let hub: ModelHubServer;
+  let dir: string;
+  let cleanup: () => void;
+  before(async () => {
+    ({ dir, cleanup } = tempDir());
+    hub = new ModelHubServer({ 'sift-test/tiny-embedder': TINY_EMBEDDER, 'sift-test/tiny-reranker': TINY_RERANKER });
+    await hub.start();
+  });
+  after(async () => {
+    await hub.stop();
+    cleanup();
+  });
+
+  it('downloads with byte progress into the cache, and loads from the cache with downloads off', async () => {
+    const cacheDir = path.join(dir, 'models');
+    const online = new InferenceClient(WORKER_SCRIPT);
+    const progress: DownloadProgress[] = [];
+    online.onProgress((p) => progress.push(p));
+    try {
+      await online.call('configure', { cacheDir, allowRemote: true, remoteHost: hub.url });
+      const loaded = await online.call('loadEmbedder', { model: 'sift-test/tiny-embedder', dtype: 'q8' });
+      assert.ok(loaded.ok, loaded.ok ? '' : loaded.message);
+      assert.equal(loaded.info.dim, 64);
+      const reranker = await online.call('loadReranker', { model: 'sift-test/tiny-reranker', dtype: 'q8' });
+      assert.ok(reranker.ok, reranker.ok ? '' : reranker.message);
+    } finally {
+      await online.dispose();
+    }
+    assert.ok(hub.requests.some((r) => r.includes('/sift-test/tiny-embedder/resolve/main/onnx/model_quantized.onnx')), hub.requests.join('\n'));
+    const onnx = progress.filter((p) => p.status === 'progress' && p.file.endsWith('model_quantized.onnx') && p.model === 'sift-test/tiny-embedder');
+    assert.ok(onnx.length > 0, 'byte progress reported for the model file');
+    assert.ok(onnx.every((p) => typeof p.loaded === 'number' && typeof p.total === 'number' && p.total > 0));
+    assert.equal(Math.round(onnx.at(-1)!.percent!), 100);
+    assert.ok(existsSync(cacheDir));
+
+    // Offline (and the hub gone): the cached copy is used.
+    const requestsBefore = hub.requests.length;
+    const offline = new InferenceClient(WORKER_SCRIPT);
+    try {
+      await offline.call('configure', { cacheDir, allowRemote: false, remoteHost: hub.url });
+      const again = await offline.call('loadEmbedder', { model: 'sift-test/tiny-embedder', dtype: 'q8' });
+      assert.ok(again.ok, again.ok ? '' : again.message);
+      const vec = await offline.call('embed', { texts: ['retry failed uploads'] });
+      assert.equal(vec.length, 64);
+      assert.equal(hub.requests.length, requestsBefore, 'no network request when offline');
+    } finally {
+      await offline.dispose();
+    }
+  });
+
+  it('explains a model the hub does not have, and one that is not cached when offline', async () => {
+    const client = new InferenceClient(WORKER_SCRIPT);
+    try {
+      await client.call('configure', { cacheDir: path.join(dir, 'empty-cache'), allowRemote: true, remoteHost: hub.url });
+      const missing = await client.call('loadEmbedder', { model: 'sift-test/no-such-model' });
+      assert.equal(missing.ok, false);
+      assert.match(!missing.ok ? missing.message : '', /could not be downloaded from http:\/\/127\.0\.0\.1:\d+\/ and is not in the model cache/);
+      await client.call('configure', { cacheDir: path.join(dir, 'empty-cache'), allowRemote: false });
+      const offline = await client.call('loadReranker', { model: 'sift-test/tiny-reranker' });
+      assert.equal(offline.ok, false);
+      assert.match(!offline.ok ? offline.message : '', /is not in the model cache .* downloads are switched off.*--reranker-model/);
+    } finally {
+      await client.dispose();
+    }
+  });
+});

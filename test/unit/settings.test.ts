@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { SETTINGS, contributedProperties } from '../../src/vscode/settingsSchema';
+import { REPO_ROOT } from '../helpers';
+
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+
+describe('settings are defined once and match package.json', () => {
+  it('contributes exactly the settings of the schema, with the same types and defaults', () => {
+    const contributed = pkg.contributes.configuration.properties as Record<string, Record<string, unknown>>;
+    assert.deepEqual(Object.keys(contributed).sort(), Object.keys(SETTINGS).map((k) => `sift.${k}`).sort());
+    assert.deepEqual(contributed, contributedProperties());
+    for (const [key, def] of Object.entries(contributed)) {
+      assert.ok(typeof def.markdownDescription === 'string' && (def.markdownDescription as string).length > 20, `${key} has a description`);
+      if (def.type === 'number') assert.equal(typeof def.default, 'number', key);
+      if (def.type === 'boolean') assert.equal(typeof def.default, 'boolean', key);
+      if (def.type === 'array') assert.ok(Array.isArray(def.default), key);
+    }
+  });
+
+  it('covers every option the extension promises', () => {
+    for (const key of ['llm.baseUrl', 'llm.model', 'models.embedding', 'models.reranker', 'models.localFolder', 'models.allowDownloads', 'retrieval.candidates', 'retrieval.topN', 'retrieval.tokenBudget', 'index.include', 'index.exclude', 'index.maxFileSize', 'rerank.enabled']) {
+      assert.ok(key in SETTINGS, key);
+    }
+    assert.ok(!Object.keys(SETTINGS).some((k) => /apikey/i.test(k)), 'the API key is never a setting');
+  });
+
+  it('registers every contributed command with a category, and activates only on Sift views and commands', () => {
+    const commands = pkg.contributes.commands as { command: string; category: string }[];
+    assert.ok(commands.every((c) => c.command.startsWith('sift.') && c.category === 'Sift'));
+    const source = readFileSync(path.join(REPO_ROOT, 'src/vscode/extension.ts'), 'utf8');
+    for (const c of commands) assert.ok(source.includes(`'${c.command}'`), `${c.command} is registered in extension.ts`);
+    assert.ok(!(pkg.activationEvents as string[]).includes('*'));
+    assert.equal(pkg.main, './dist/extension.js');
+  });
+});
