@@ -103,6 +103,8 @@ export interface Workbench {
   pageDialogs(): string[];
   /** Text of the workbench's own modal dialogs currently shown (`.monaco-dialog-box`). */
   visibleDialogs(): Promise<string[]>;
+  /** Clicks the button labelled `label` in the workbench's modal dialog (e.g. the trust prompt) and waits for it to close. */
+  clickDialogButton(label: string, opts?: { timeoutMs?: number }): Promise<void>;
   /** Text of the notification toasts currently shown. */
   visibleNotifications(): Promise<string[]>;
   /** The extension host log (`<user-data-dir>/logs/<ts>/exthost<N>/remoteexthost.log`, all N). */
@@ -347,6 +349,11 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
       consoleMessages: () => [...console_],
       pageDialogs: () => [...dialogs],
       visibleDialogs: () => page.locator('.monaco-dialog-box').allInnerTexts(),
+      async clickDialogButton(label, o) {
+        const box = page.locator('.monaco-dialog-box');
+        await box.locator('.monaco-button', { hasText: label }).first().click({ timeout: o?.timeoutMs ?? 30_000 });
+        await box.waitFor({ state: 'hidden', timeout: o?.timeoutMs ?? 30_000 });
+      },
       visibleNotifications: () => page.locator('.notifications-toasts .notification-toast').allInnerTexts(),
       extensionHostLog: () => readAll(exthostLogs(`${path.sep}remoteexthost.log`)),
       extensionLog: (channel, extensionId = 'sift-dev.sift-codebase-qa') =>
@@ -400,7 +407,12 @@ async function runCommand(page: Page, title: string, timeoutMs: number): Promise
     if (!(await input.isVisible())) {
       await page.locator('.monaco-workbench').focus().catch(() => undefined);
       await page.keyboard.press('F1');
-      await input.waitFor({ state: 'visible', timeout: Math.max(1000, deadline - Date.now()) });
+      try {
+        await input.waitFor({ state: 'visible', timeout: Math.max(1000, deadline - Date.now()) });
+      } catch (e) {
+        const modal = await page.locator('.monaco-dialog-box').allInnerTexts().catch(() => []);
+        throw new Error(`F1 did not open the command palette${modal.length ? `; a modal dialog is open: ${JSON.stringify(modal)}` : ''}`, { cause: e });
+      }
     }
     await input.fill(`>${title}`);
     const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({
