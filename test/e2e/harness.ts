@@ -163,13 +163,14 @@ export function buildVsix(): string {
     return process.env.SIFT_E2E_VSIX;
   }
   if (vsixBuilt) return vsixBuilt;
-  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-  const vsix = path.join(REPO_ROOT, `${pkg.name}-${pkg.version}.vsix`);
-  rmSync(vsix, { force: true });
+  const started = Date.now();
   // stdin closed: vsce asks "continue? [y/N]" on a TTY for some warnings; never hang on it.
-  const r = spawnSync('npm', ['run', 'package', '--silent'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0 || !existsSync(vsix)) {
-    throw new Error(`npm run package failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  const r = spawnSync('npm', ['run', 'package'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  // vsce prints "DONE  Packaged: /abs/name.vsix (N files, X MB)"; the name is set by the script.
+  const packaged = /Packaged: (.+?\.vsix)/.exec(r.stdout)?.[1];
+  const vsix = packaged && path.resolve(REPO_ROOT, packaged);
+  if (r.status !== 0 || !vsix || !existsSync(vsix) || statSync(vsix).mtimeMs < started - 2000) {
+    throw new Error(`npm run package failed (exit ${r.status}, vsix ${vsix ?? 'not reported'}):\n${r.stdout}\n${r.stderr}`);
   }
   vsixBuilt = vsix;
   return vsix;

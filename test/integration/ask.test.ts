@@ -10,63 +10,7 @@ import { retrieve } from '../../src/core/retrieval/retriever';
 import { embeddingText } from '../../src/core/embedding/text';
 import { TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
 import { OpenAiTestServer } from '../support/openaiServer';
-
-/** A small repository with one planted answer per question. */
-export const REPO: Record<string, string> = {
-  'src/net/uploader.ts': [
-    'import { backoff } from "./backoff";',
-    '',
-    'export class Uploader {',
-    '  /** Re-sends every upload that failed, waiting longer after each attempt. */',
-    '  async retryFailedUploads(queue: string[], maxAttempts = 5): Promise<number> {',
-    '    let sent = 0;',
-    '    for (const item of queue) {',
-    '      for (let attempt = 1; attempt <= maxAttempts; attempt++) {',
-    '        if (await this.send(item)) { sent++; break; }',
-    '        await backoff(attempt);',
-    '      }',
-    '    }',
-    '    return sent;',
-    '  }',
-    '',
-    '  private async send(item: string): Promise<boolean> {',
-    '    return item.length > 0;',
-    '  }',
-    '}',
-    '',
-  ].join('\n'),
-  'src/net/backoff.ts': 'export function backoff(attempt: number): Promise<void> {\n  const delay = Math.min(30000, 2 ** attempt * 100);\n  return new Promise((resolve) => setTimeout(resolve, delay));\n}\n',
-  'src/auth/session.py': [
-    'class SessionStore:',
-    '    """Keeps user sessions in memory."""',
-    '',
-    '    def invalidate_expired_sessions(self, now):',
-    '        """Drop every session whose expiry time has passed."""',
-    '        self.sessions = {k: v for k, v in self.sessions.items() if v.expires > now}',
-    '',
-    '    def create_session(self, user):',
-    '        token = make_token(user)',
-    '        self.sessions[token] = user',
-    '        return token',
-    '',
-  ].join('\n'),
-  'src/config/loader.go': [
-    'package config',
-    '',
-    '// LoadConfig reads the YAML configuration file from disk.',
-    'func LoadConfig(path string) (*Config, error) {',
-    '\tdata, err := os.ReadFile(path)',
-    '\tif err != nil {',
-    '\t\treturn nil, err',
-    '\t}',
-    '\treturn parse(data)',
-    '}',
-    '',
-  ].join('\n'),
-  'docs/upload-guide.md': '# Uploads\n\nFailed uploads are retried by the uploader with exponential backoff.\n\n## Limits\n\nAt most five attempts per file.\n',
-  'README.md': '# Demo\n\nA demo repository for tests.\n',
-  '.env': 'OPENAI_API_KEY=sk-live-should-never-leave-this-file\nDB_PASSWORD=hunter2-secret\n',
-};
+import { REPO } from '../support/repo';
 
 describe('retrieve → rerank → answer (real worker, tiny models, local OpenAI server)', () => {
   let client: InferenceClient;

@@ -101,7 +101,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
   async loadEmbedder(request): Promise<LoadResult> {
     const dtype = request.dtype ?? DEFAULT_DTYPE;
     const { id, display, problem } = prepare(request);
-    if (problem) return { ok: false, message: `The embedding model could not be loaded: ${problem}.` };
+    if (problem) return { ok: false, message: `The embedding model folder could not be loaded: ${problem}` };
     try {
       const pipe = (await pipeline('feature-extraction', id, {
         dtype: dtype as 'q8',
@@ -121,7 +121,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
   async loadReranker(request): Promise<LoadResult> {
     const dtype = request.dtype ?? DEFAULT_DTYPE;
     const { id, display, problem } = prepare(request);
-    if (problem) return { ok: false, message: `The reranker model could not be loaded: ${problem}.` };
+    if (problem) return { ok: false, message: `The reranker model folder could not be loaded: ${problem}` };
     try {
       const progress_callback = progressCallback(display);
       const tokenizer = await AutoTokenizer.from_pretrained(id, { progress_callback });

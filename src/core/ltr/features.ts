@@ -55,6 +55,8 @@ export const FEATURE_NAMES = [
   'file_best_rr', // 1 / log2(1 + best fused rank of the file)
   'file_lex_sum', // Σ lex_rel over the file's chunks in the list
   'file_rank_in_file', // 1 / (1 + this chunk's position among its file's chunks)
+  'file_cov', // query-term coverage of the union of the file's chunks in the list
+  'file_lex_max', // best lex_rel of the file's chunks
   // editor (0 in the CLI)
   'ed_open',
   'ed_recent',
@@ -200,6 +202,13 @@ export function extractFeatures(question: string | QueryInfo, candidates: readon
   });
   const fileOf = candidates.map((c) => byFile.get(`${c.folder ?? ''}\u0000${c.chunk.path}`)!);
 
+  const fileCov = new Map<number[], number>();
+  for (const idx of byFile.values()) {
+    const union = new Set<string>();
+    for (const j of idx) for (const f of Object.values(fields[j]!) as Set<string>[]) for (const t of f) union.add(t);
+    fileCov.set(idx, coverage(union));
+  }
+
   const open = new Set(editor?.openFiles ?? []);
   const recent = new Set(editor?.recentFiles ?? []);
 
@@ -267,6 +276,8 @@ export function extractFeatures(question: string | QueryInfo, candidates: readon
       file_best_rr: rr(fileBest),
       file_lex_sum: fileLexSum,
       file_rank_in_file: 1 / (1 + posInFile),
+      file_cov: fileCov.get(fileIdx)!,
+      file_lex_max: Math.max(...fileIdx.map((j) => (candidates[j]!.provenance.lexical?.score ?? 0) / maxLex)),
       ed_open: open.has(ch.path) ? 1 : 0,
       ed_recent: recent.has(ch.path) ? 1 : 0,
       ed_near_cursor: near,

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CLI_SCRIPT, TINY_EMBEDDER, TINY_RERANKER, tempDir, writeTree } from '../helpers';
+import { OpenAiTestServer } from '../support/openaiServer';
+import { REPO } from '../support/repo';
+
+function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const childEnv: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined, ...env })) if (v !== undefined) childEnv[k] = v;
+    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env: childEnv });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('sift ask (CLI)', () => {
+  let server: OpenAiTestServer;
+  let dir: string;
+  let cleanup: () => void;
+  let root: string;
+  const models = () => ['--embedding-model', TINY_EMBEDDER, '--reranker-model', TINY_RERANKER, '--offline', '--index-dir', path.join(dir, 'idx')];
+
+  before(async () => {
+    ({ dir, cleanup } = tempDir());
+    root = path.join(dir, 'repo');
+    writeTree(root, REPO);
+    server = new OpenAiTestServer();
+    await server.start();
+  });
+  after(async () => {
+    await server.stop();
+    cleanup();
+  });
+
+  it('--json: streamed answer, numbered sources with provenance, verified citations, timings', async () => {
+    server.script = [{ kind: 'answer', text: 'Retries happen in `retryFailedUploads` [1]. Unknown [42].' }];
+    const r = await runCli(['ask', root, 'where do we retry failed uploads?', ...models(), '--llm-model', 'test-model', '--json'], { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-cli-test-key' });
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.answerKind, 'llm');
+    assert.equal(json.answer, 'Retries happen in `retryFailedUploads` [1]. Unknown [42].');
+    assert.deepEqual(json.citations.map((c: { n: number; verified: boolean }) => [c.n, c.verified]), [[1, true], [42, false]]);
+    assert.equal(json.retrieval, 'hybrid');
+    assert.equal(json.reranked, true);
+    const s = json.sources[0];
+    for (const k of ['n', 'path', 'startLine', 'endLine', 'retrievers', 'rankBefore', 'rankAfter', 'scores']) assert.ok(k in s, k);
+    assert.equal(typeof s.scores.rerank, 'number');
+    for (const k of ['embed', 'dense', 'lexical', 'fuse', 'rerank', 'firstToken', 'total']) assert.equal(typeof json.timings[k], 'number', k);
+    assert.equal(server.requests.at(-1)!.body.model, 'test-model');
+    assert.ok(!r.stderr.includes('sk-cli-test-key') && !r.stdout.includes('sk-cli-test-key'));
+  });
+
+  it('human output streams the answer, then a sources table with rank movement', async () => {
+    server.script = [{ kind: 'answer', text: 'See [1].' }];
+    const r = await runCli(['ask', root, 'how many attempts per file are allowed for uploads', ...models(), '--llm-model', 'm'], { OPENAI_BASE_URL: server.baseURL });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^See \[1\]\./);
+    assert.match(r.stdout, /Sources \(hybrid, reranked\):/);
+    assert.match(r.stdout, /\[1\] \S+:\d+-\d+ +(dense|bm25)/);
+    assert.match(r.stdout, /\d+ → \d+ (▲\d+|▼\d+|=)/);
+    assert.match(r.stdout, /1 verified citation/);
+  });
+
+  it('--compare --json: both rankings and both answers', async () => {
+    server.script = [{ kind: 'answer', text: 'A [1].' }];
+    const r = await runCli(['ask', root, 'how many attempts per file are allowed for uploads', ...models(), '--compare', '--json', '--llm-model', 'm'], { OPENAI_BASE_URL: server.baseURL });
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.reranked.reranked, true);
+    assert.equal(json.notReranked.reranked, false);
+    assert.equal(json.reranked.answer, 'A [1].');
+    assert.notDeepEqual(json.reranked.ranking.map((x: { chunkId: string }) => x.chunkId), json.notReranked.ranking.map((x: { chunkId: string }) => x.chunkId));
+  });
+
+  it('--compare human output shows the rankings side by side with movements', async () => {
+    const r = await runCli(['ask', root, 'how many attempts per file are allowed for uploads', ...models(), '--compare']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Without reranking +With reranking/);
+    assert.match(r.stdout, /▲\d+/);
+  });
+
+  it('retrieval-only when no LLM is configured', async () => {
+    const before = server.requests.length;
+    const r = await runCli(['ask', root, 'where do we retry failed uploads?', ...models(), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.answerKind, 'retrieval-only');
+    assert.ok(json.sources.length > 0 && json.sources[0].text.length > 0);
+    assert.equal(server.requests.length, before);
+  });
+
+  it('lexical-only with a one-line explanation when models cannot be loaded; never a stack trace', async () => {
+    const r = await runCli(['ask', root, 'retryFailedUploads', '--embedding-model', path.join(dir, 'missing-model'), '--reranker-model', path.join(dir, 'missing-reranker'), '--index-dir', path.join(dir, 'idx-lex'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.retrieval, 'lexical-only');
+    assert.equal(json.reranked, false);
+    assert.equal(json.sources[0].path, 'src/net/uploader.ts');
+    assert.match(r.stderr, /embedding model folder could not be loaded: model folder \S+missing-model does not exist/);
+    assert.match(r.stderr, /lexical-only/);
+    assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
+  });
+
+  it('an LLM error gives a message that says what to check, keeps the sources, exits 3', async () => {
+    server.script = [{ kind: 'status', status: 404, message: 'model nope not found' }];
+    const r = await runCli(['ask', root, 'retry uploads', ...models(), '--llm-model', 'nope', '--no-rerank'], { OPENAI_BASE_URL: server.baseURL });
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /does not know the model "nope".*Check the model name/);
+    assert.match(r.stdout, /Sources \(hybrid\):/);
+    assert.ok(!/\n\s+at /.test(r.stderr));
+  });
+});
