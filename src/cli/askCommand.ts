@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type AnswerResult, type AskContext, type CompareResult, type RankedResult, ask, askCompare } from '../core/answer/ask';
 import type { InferenceClient } from '../core/embedding/client';
 import { DEFAULT_DTYPE, DEFAULT_RERANKER_MODEL } from '../core/embedding/models';
 import { IndexStore } from '../core/index/store';
 import type { LlmConfig } from '../core/llm/llm';
+import { LtrModel, shippedLtrModel } from '../core/ltr/model';
 import { Reranker } from '../core/rerank/reranker';
 import { SiftError } from '../core/util/errors';
 import { interruptSignal, startWorker } from './engine';
@@ -21,6 +23,8 @@ export interface AskCommandOptions extends IndexCommandOptions {
   llmBaseUrl?: string;
   temperature?: number;
   llmMaxTokens?: number;
+  ltr?: boolean;
+  ltrModel?: string;
 }
 
 /** Exit code when retrieval worked but the LLM call failed (partial answer kept). */
@@ -60,8 +64,15 @@ export async function runAskCommand(dir: string, question: string, options: AskC
       store,
       embedder: summary.embedding ? client : undefined,
       reranker,
+      ltr: options.ltrModel ? LtrModel.fromJson(JSON.parse(readFileSync(options.ltrModel, 'utf8'))) : options.ltr ? shippedLtrModel() : undefined,
       signal,
-      settings: { candidates: options.candidates, topN: options.top, tokenBudget: options.tokenBudget, llm: llmConfigFromEnv(options) },
+      settings: {
+        candidates: options.candidates,
+        topN: options.top,
+        tokenBudget: options.tokenBudget,
+        redactSecrets: options.redact !== false,
+        llm: llmConfigFromEnv(options),
+      },
     };
     const human = !options.json;
     if (options.compare) {
@@ -167,6 +178,7 @@ function movement(before: number, after: number): string {
 
 function fmtScores(s: RankedResult['scores']): string {
   const parts: string[] = [];
+  if (s.ltr !== undefined) parts.push(`ltr ${s.ltr.toFixed(3)}`);
   if (s.rerank !== undefined) parts.push(`ce ${s.rerank.toFixed(3)}`);
   if (s.dense !== undefined) parts.push(`cos ${s.dense.toFixed(3)}`);
   if (s.lexical !== undefined) parts.push(`bm25 ${s.lexical.toFixed(2)}`);

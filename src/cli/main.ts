@@ -54,7 +54,9 @@ program
   .option('--reranker-model <idOrDir>', 'cross-encoder model: hub id or local folder')
   .option('--offline', 'never download models; use local folders and the cache only')
   .option('--lexical-only', 'keyword retrieval only (no embedding model)')
-  .option('--no-rerank', 'rank by fusion only (no cross-encoder)')
+  .option('--no-rerank', 'rank by fusion only (no cross-encoder, no learning-to-rank)')
+  .option('--ltr', 'also rerank with the shipped learning-to-rank model (after the cross-encoder; see docs/eval.md)')
+  .option('--ltr-model <file>', 'rerank with this learning-to-rank model JSON (implies --ltr)')
   .option('--compare', 'show rankings (and answers) with and without reranking side by side')
   .option('--top <n>', 'sources given to the LLM (N)', positiveInt)
   .option('--candidates <k>', 'fused candidates to rerank (K)', positiveInt)
@@ -63,6 +65,7 @@ program
   .option('--llm-base-url <url>', 'OpenAI-compatible base URL (or OPENAI_BASE_URL)')
   .option('--temperature <t>', 'LLM temperature', nonNegativeNumber)
   .option('--llm-max-tokens <n>', 'maximum answer length in tokens', positiveInt)
+  .option('--no-redact', 'do not redact keys and credentials found in sources before sending them to the LLM')
   .option('--json', 'print a machine-readable result on stdout')
   .option('--quiet', 'no progress display')
   .action(async (first: string, second: string | undefined, options) => {

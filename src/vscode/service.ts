@@ -462,6 +462,7 @@ export class SiftService implements vscode.Disposable {
         candidates: s['retrieval.candidates'],
         topN: s['retrieval.topN'],
         tokenBudget: s['retrieval.tokenBudget'],
+        redactSecrets: s['llm.redactSecrets'],
         llm: await this.llmConfig(),
       },
     };

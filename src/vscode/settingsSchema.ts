@@ -29,6 +29,7 @@ export const SETTINGS = {
   'llm.model': def({ type: 'string', default: '', description: 'Model name sent to the endpoint (e.g. `gpt-4o-mini`, `qwen2.5-coder:7b`). Required for a written answer.', effect: 'none' }),
   'llm.temperature': def({ type: 'number', default: 0.1, minimum: 0, maximum: 2, description: 'Sampling temperature for answers.', effect: 'none' }),
   'llm.maxTokens': def({ type: 'number', default: 1024, minimum: 16, maximum: 32768, description: 'Maximum answer length in tokens.', effect: 'none' }),
+  'llm.redactSecrets': def({ type: 'boolean', default: true, description: 'Before sources are sent to the LLM, replace private-key blocks and credential patterns (cloud keys, tokens, passwords in URLs) found inside indexed files with `[REDACTED …]`. Secret files themselves are never indexed.', effect: 'none' }),
   'llm.timeoutSeconds': def({ type: 'number', default: 60, minimum: 1, maximum: 600, description: 'How long to wait for the LLM before giving up.', effect: 'none' }),
   'models.embedding': def({ type: 'string', default: 'Xenova/all-MiniLM-L6-v2', description: 'Embedding (bi-encoder) model: a Hugging Face hub id in transformers.js ONNX layout, or an absolute path to a local model folder. Changing it rebuilds the index.', effect: 'reindex' }),
   'models.reranker': def({ type: 'string', default: 'Xenova/ms-marco-MiniLM-L-6-v2', description: 'Cross-encoder reranker: a hub id or an absolute path to a local model folder.', effect: 'reload-models' }),

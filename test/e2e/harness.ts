@@ -17,7 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Frame, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type ConsoleMessage, type Frame, type Page } from 'playwright-core';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const RESULTS_DIR = path.join(REPO_ROOT, 'test-results', 'e2e');
@@ -76,7 +76,7 @@ export interface ConsoleEntry {
 
 export interface Workbench {
   page: Page;
-  browser: Browser;
+  /** The browser (a persistent context: one window, `page`). */
   context: BrowserContext;
   /** e.g. http://127.0.0.1:41234/?folder=/tmp/ws */
   url: string;
@@ -177,26 +177,36 @@ export function buildVsix(): string {
 }
 
 /**
- * Runs code-server as a child of a guardian that leads its own process group. The guardian kills
- * the group when its stdin closes: on stop(), or when the test process dies (even by SIGKILL).
+ * Runs code-server under a guardian process. code-server leads its own process group (with the
+ * extension host, file watcher, terminals). The guardian kills that group when its stdin closes:
+ * after a "stop" line on stop(), or without one when the test process died (even by SIGKILL); in
+ * that case it also removes the temp folder. argv: tmpDir, entry.js, code-server args.
  */
 const GUARDIAN = `
 const { spawn } = require('child_process');
-const [entry, ...args] = process.argv.slice(1);
-const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
-let killing = false;
-function killGroup() {
-  if (killing) return; killing = true;
-  try { process.kill(-process.pid, 'SIGTERM'); } catch {}
-  setTimeout(() => { try { process.kill(-process.pid, 'SIGKILL'); } catch {} }, 3000).unref();
+const { rmSync } = require('fs');
+const [tmp, entry, ...args] = process.argv.slice(1);
+const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+let stopRequested = false, ending = false;
+const killGroup = (sig) => { try { process.kill(-child.pid, sig); } catch {} };
+function end() {
+  if (ending) return; ending = true;
+  killGroup('SIGTERM');
+  setTimeout(() => killGroup('SIGKILL'), 3000).unref();
 }
-process.on('SIGTERM', killGroup);
-process.stdin.on('end', killGroup); process.stdin.on('error', killGroup); process.stdin.resume();
-// code-server gone (stopped or crashed): whatever is left of the group (extension hosts, file
-// watchers, terminals) goes with it, the guardian included.
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (d) => { if (d.includes('stop')) stopRequested = true; });
+process.stdin.on('end', end); process.stdin.on('error', end);
+process.on('SIGTERM', end); process.on('SIGINT', end);
 child.on('exit', (code, signal) => {
   console.error('[guardian] code-server exited (' + (signal || code) + ')');
-  try { process.kill(-process.pid, 'SIGKILL'); } catch {}
+  killGroup('SIGKILL'); // whatever is left of its group
+  if (!stopRequested) {
+    // The test process is gone: nobody else will clean up. The browser quits on its own when
+    // its pipe closes; remove again a moment later for files it wrote meanwhile.
+    const rm = () => { try { rmSync(tmp, { recursive: true, force: true, maxRetries: 3 }); } catch {} };
+    rm(); setTimeout(() => { rm(); process.exit(0); }, 2000);
+  } else process.exit(0);
 });
 `;
 
@@ -260,7 +270,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     ...(trust === 'trusted' ? ['--disable-workspace-trust'] : []),
     opts.workspace,
   ];
-  const server: ChildProcess = spawn(process.execPath, ['-e', GUARDIAN, CODE_SERVER_ENTRY, ...serverArgs], {
+  const server: ChildProcess = spawn(process.execPath, ['-e', GUARDIAN, tmp, CODE_SERVER_ENTRY, ...serverArgs], {
     env, detached: true, stdio: ['pipe', 'pipe', 'pipe'],
   });
   let serverOut = '';
@@ -273,7 +283,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
   (server.stdout as unknown as { unref?: () => void }).unref?.();
   (server.stderr as unknown as { unref?: () => void }).unref?.();
 
-  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
   let stopped = false;
   const console_: ConsoleEntry[] = [];
   const dialogs: string[] = [];
@@ -301,8 +311,8 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     if (stopped) return;
     stopped = true;
     process.off('exit', killOnExit);
-    if (browser) await browser.close().catch(() => undefined);
-    server.stdin?.end();
+    if (context) await context.close().catch(() => undefined);
+    server.stdin?.end('stop\n');
     const killed = await Promise.race([serverExited.then(() => true), delay(10_000).then(() => false)]);
     if (!killed && server.pid) {
       try { process.kill(-server.pid, 'SIGKILL'); } catch { /* already gone */ }
@@ -325,9 +335,24 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     const port = await waitForListening(server, () => serverOut, startTimeoutMs);
     const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(opts.workspace).replace(/%2F/g, '/')}`;
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
-    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1400, height: 900 } });
-    const page = await context.newPage();
+    // A persistent context keeps the browser profile in our temp folder (not /tmp/playwright_*), and
+    // Chromium's own files (crash reports in ~/.config/chromium, temp files) go there too.
+    const chromiumHome = path.join(tmp, 'chromium');
+    mkdirSync(path.join(chromiumHome, 'tmp'), { recursive: true });
+    context = await chromium.launchPersistentContext(path.join(chromiumHome, 'profile'), {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      timeout: 60_000,
+      viewport: opts.viewport ?? { width: 1400, height: 900 },
+      artifactsDir: path.join(chromiumHome, 'artifacts'),
+      env: {
+        ...process.env,
+        TMPDIR: path.join(chromiumHome, 'tmp'),
+        XDG_CONFIG_HOME: path.join(chromiumHome, 'config'),
+        XDG_CACHE_HOME: path.join(chromiumHome, 'cache'),
+      },
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (m: ConsoleMessage) => console_.push({ type: m.type(), text: m.text(), url: m.location().url }));
     page.on('pageerror', (e) => console_.push({ type: 'error', text: `pageerror: ${e.stack ?? e.message}`, url: '' }));
     page.on('dialog', (d) => {
@@ -338,7 +363,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     await page.locator('.monaco-workbench').waitFor({ state: 'attached', timeout: startTimeoutMs });
 
     const wb: Workbench = {
-      page, browser, context, url, port, workspace: opts.workspace, userDataDir, extensionsDir, artifactsDir,
+      page, context, url, port, workspace: opts.workspace, userDataDir, extensionsDir, artifactsDir,
       runCommand: (title, o) => runCommand(page, title, o?.timeoutMs ?? 30_000),
       findWebviewFrame: (sel, o) => findFrame(page, sel, o?.timeoutMs ?? 30_000),
       async screenshot(file) {
@@ -366,9 +391,9 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     };
     return wb;
   } catch (e) {
-    if (browser) {
+    if (context) {
       // Keep a picture of what the browser showed when start-up failed.
-      const pages = browser.contexts().flatMap((c) => c.pages());
+      const pages = context.pages();
       if (pages[0]) await pages[0].screenshot({ path: path.join(artifactsDir, 'start-failure.png') }).catch(() => undefined);
     }
     await stop();

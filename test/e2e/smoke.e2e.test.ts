@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { tempDir, writeTree } from '../helpers';
-import { buildVsix, startWorkbench, type Workbench } from './harness';
+import { buildVsix, startWorkbench, waitFor, type Workbench } from './harness';
 
 let wb: Workbench | undefined;
 let ws: { dir: string; cleanup: () => void } | undefined;
@@ -32,15 +32,10 @@ test('Sift: Show Logs activates the extension and shows the "Sift" Output channe
   await wb.runCommand('Sift: Show Logs');
 
   // The Output view is the active panel and its channel picker shows "Sift".
-  await page.waitForFunction(
-    () => {
-      const panel = document.querySelector('.part.panel');
-      const select = panel?.querySelector<HTMLSelectElement>('.title-actions select.monaco-select-box');
-      return panel?.querySelector('.title-label h2')?.textContent === 'Output' && select?.value === 'Sift';
-    },
-    null,
-    { timeout: 30_000 },
-  );
+  const panel = page.locator('.part.panel');
+  await panel.locator('.title-label h2', { hasText: /^Output$/ }).waitFor({ timeout: 30_000 });
+  const channel = panel.locator('.title-actions select.monaco-select-box');
+  await waitFor(async () => ((await channel.inputValue().catch(() => '')) === 'Sift' ? true : undefined), 30_000, 'the Output channel picker to show "Sift"');
   await wb.screenshot('show-logs');
 
   const hostLog = await wb.waitForLog(() => wb!.extensionHostLog(), /_doActivateExtension sift-dev\.sift-codebase-qa\b/);

@@ -52,6 +52,17 @@ export const REPO: Record<string, string> = {
   ].join('\n'),
   'docs/upload-guide.md': '# Uploads\n\nFailed uploads are retried by the uploader with exponential backoff.\n\n## Limits\n\nAt most five attempts per file.\n',
   'README.md': '# Demo\n\nA demo repository for tests.\n',
+  'src/deploy/publish.ts': [
+    '// Publishes release artifacts to the bucket.',
+    'export function publishArtifacts(bucket: string) {',
+    '  const accessKeyId = "AKIAIOSFODNN7EXAMPLE";',
+    '  const signingKey = `-----BEGIN RSA PRIVATE KEY-----',
+    'MIIEowIBAAKCAQEA1234567890abcdefSECRETKEYMATERIAL',
+    '-----END RSA PRIVATE KEY-----`;',
+    '  return upload(bucket, accessKeyId, signingKey);',
+    '}',
+    '',
+  ].join('\n'),
   '.env': 'OPENAI_API_KEY=sk-live-should-never-leave-this-file\nDB_PASSWORD=hunter2-secret\n',
 };
 

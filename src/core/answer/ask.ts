@@ -4,6 +4,7 @@ import { type Citation, parseCitations } from '../llm/citations';
 import { type PackedSource, packContext } from '../llm/context';
 import { type LlmConfig, LlmError, llmConfigured, streamChat } from '../llm/llm';
 import { buildMessages } from '../llm/prompt';
+import { type LtrModel, ltrRerank } from '../ltr/model';
 import type { Reranker } from '../rerank/reranker';
 import { type NamedStore, type RetrieveResult, retrieve } from '../retrieval/retriever';
 import { type Candidate, type RetrieverName, retrieversOf } from '../retrieval/types';
@@ -16,6 +17,8 @@ export interface AskSettings {
   /** Cross-encoder max tokens per (question, chunk) pair. */
   rerankMaxLength?: number;
   llm?: Partial<LlmConfig>;
+  /** Redact private keys and credential patterns in sources before they go to the LLM (default true). */
+  redactSecrets?: boolean;
 }
 
 export interface AskContext {
@@ -25,6 +28,8 @@ export interface AskContext {
   embedder?: InferenceClient;
   /** Omit when no cross-encoder is available. */
   reranker?: Reranker;
+  /** Learning-to-rank model applied when reranking (after the cross-encoder, or alone); omit to switch it off. */
+  ltr?: LtrModel;
   settings: AskSettings;
   signal?: AbortSignal;
 }
@@ -54,7 +59,7 @@ export interface SourceResult {
   retrievers: RetrieverName[];
   rankBefore: number;
   rankAfter: number;
-  scores: { dense?: number; lexical?: number; fused: number; rerank?: number };
+  scores: { dense?: number; lexical?: number; fused: number; rerank?: number; ltr?: number };
   /** How many chunks were merged into this source. */
   chunks: number;
   text: string;
@@ -107,8 +112,8 @@ export async function ask(ctx: AskContext, question: string, opts: { rerank: boo
   const started = performance.now();
   const notices: string[] = [];
   const retrieved = await retrieveStage(ctx, question, notices, opts.onEvent);
-  const variant: Variant = opts.rerank && ctx.reranker ? 'reranked' : 'notReranked';
-  if (opts.rerank && !ctx.reranker) notices.push('Reranking is unavailable (no cross-encoder loaded): showing the fused ranking.');
+  const variant: Variant = opts.rerank && (ctx.reranker || ctx.ltr) ? 'reranked' : 'notReranked';
+  if (opts.rerank && !ctx.reranker && !ctx.ltr) notices.push('Reranking is unavailable (no cross-encoder loaded): showing the fused ranking.');
   const ranked = await rankStage(ctx, question, retrieved.candidates, variant === 'reranked');
   return answerStage(ctx, question, retrieved, ranked, variant, started, notices, opts.onEvent);
 }
@@ -121,9 +126,9 @@ export async function askCompare(ctx: AskContext, question: string, opts: { onEv
   const started = performance.now();
   const notices: string[] = [];
   const retrieved = await retrieveStage(ctx, question, notices, opts.onEvent);
-  if (!ctx.reranker) notices.push('Reranking is unavailable (no cross-encoder loaded): both sides show the fused ranking.');
+  if (!ctx.reranker && !ctx.ltr) notices.push('Reranking is unavailable (no cross-encoder loaded): both sides show the fused ranking.');
   const plain = await rankStage(ctx, question, retrieved.candidates, false);
-  const reranked = await rankStage(ctx, question, retrieved.candidates, Boolean(ctx.reranker));
+  const reranked = await rankStage(ctx, question, retrieved.candidates, Boolean(ctx.reranker || ctx.ltr));
   const notReranked = await answerStage(ctx, question, retrieved, plain, 'notReranked', started, [...notices], opts.onEvent);
   const withRerank = await answerStage(ctx, question, retrieved, reranked, 'reranked', started, [...notices], opts.onEvent);
   return { question, reranked: withRerank, notReranked };
@@ -146,10 +151,12 @@ async function retrieveStage(ctx: AskContext, question: string, notices: string[
 }
 
 async function rankStage(ctx: AskContext, question: string, candidates: Candidate[], rerank: boolean): Promise<{ candidates: Candidate[]; ms: number; reranked: boolean }> {
-  if (!rerank || !ctx.reranker || candidates.length === 0) return { candidates, ms: 0, reranked: false };
+  if (!rerank || (!ctx.reranker && !ctx.ltr) || candidates.length === 0) return { candidates, ms: 0, reranked: false };
   const t = performance.now();
-  const out = await ctx.reranker.rerank(question, candidates, { signal: ctx.signal, maxLength: ctx.settings.rerankMaxLength });
-  return { candidates: out.candidates, ms: performance.now() - t, reranked: true };
+  let out = candidates;
+  if (ctx.reranker) out = (await ctx.reranker.rerank(question, candidates, { signal: ctx.signal, maxLength: ctx.settings.rerankMaxLength })).candidates;
+  if (ctx.ltr) out = ltrRerank(ctx.ltr, question, out);
+  return { candidates: out, ms: performance.now() - t, reranked: true };
 }
 
 async function answerStage(
@@ -181,7 +188,7 @@ async function answerStage(
   try {
     answer = await streamChat(
       llm,
-      buildMessages(question, packed),
+      buildMessages(question, packed, { redact: ctx.settings.redactSecrets !== false }),
       {
         onToken: (text) => {
           if (timings.firstToken === null) timings.firstToken = round(performance.now() - requested);
@@ -207,6 +214,7 @@ function scoresOf(c: Candidate): SourceResult['scores'] {
     ...(p.lexical ? { lexical: round4(p.lexical.score) } : {}),
     fused: round4(p.fused.score),
     ...(p.rerank ? { rerank: round4(p.rerank.score) } : {}),
+    ...(p.ltr ? { ltr: round4(p.ltr.score) } : {}),
   };
 }
 

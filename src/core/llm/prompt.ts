@@ -1,4 +1,5 @@
 import type { PackedSource } from './context';
+import { redactSecretsInText } from './redact';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -28,8 +29,9 @@ export function formatSources(sources: PackedSource[]): string {
     .join('\n\n');
 }
 
-export function buildMessages(question: string, sources: PackedSource[]): ChatMessage[] {
-  const context = sources.length ? formatSources(sources) : '(no sources were found for this question)';
+export function buildMessages(question: string, sources: PackedSource[], opts: { redact?: boolean } = {}): ChatMessage[] {
+  const safe = opts.redact === false ? sources : sources.map((s) => ({ ...s, text: redactSecretsInText(s.text).text }));
+  const context = safe.length ? formatSources(safe) : '(no sources were found for this question)';
   return [
     { role: 'system', content: SYSTEM },
     { role: 'user', content: `Sources:\n\n${context}\n\nQuestion: ${question}` },

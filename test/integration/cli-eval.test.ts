@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CLI_SCRIPT, TINY_EMBEDDER, TINY_RERANKER, tempDir, writeTree } from '../helpers';
+
+function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env: { ...process.env, SIFT_DTYPE: 'fp32', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const REPO: Record<string, string> = {
+  'src/uploads/retry.py': [
+    'import time',
+    '',
+    'class UploadQueue:',
+    '    """Holds uploads waiting to be sent."""',
+    '',
+    '    def retry_failed_uploads(self, attempts=5):',
+    '        """Re-send every failed upload with exponential backoff."""',
+    '        for item in self.failed:',
+    '            for attempt in range(attempts):',
+    '                if self.send(item):',
+    '                    break',
+    '                time.sleep(2 ** attempt)',
+    '',
+    '    def send(self, item):',
+    '        return bool(item)',
+    '',
+  ].join('\n'),
+  'src/auth/session.py': [
+    'class SessionStore:',
+    '    def invalidate_expired_sessions(self, now):',
+    '        """Drop every session whose expiry time has passed."""',
+    '        self.sessions = {k: v for k, v in self.sessions.items() if v.expires > now}',
+    '',
+    '    def create_session(self, user):',
+    '        token = make_token(user)',
+    '        self.sessions[token] = user',
+    '        return token',
+    '',
+  ].join('\n'),
+  'src/config/loader.ts': 'export function loadConfig(path: string): Config {\n  const text = readFileSync(path, "utf8");\n  return parseYaml(text);\n}\n',
+  'tests/test_retry.py': 'def test_retry_failed_uploads():\n    q = UploadQueue()\n    q.retry_failed_uploads(attempts=1)\n',
+  'docs/guide.md': '# Guide\n\nUploads are retried; sessions expire.\n',
+};
+
+const QUESTIONS = [
+  { query_id: 'demo-0', repo: 'acme/demo', question: 'Where are failed uploads retried with backoff?', silver_gold: [{ path: 'src/uploads/retry.py', line_ranges: [[6, 12]] }] },
+  { query_id: 'demo-1', repo: 'acme/demo', question: 'How are expired sessions invalidated?', silver_gold: [{ path: 'src/auth/session.py', line_ranges: [[2, 4]] }] },
+  { query_id: 'demo-2', repo: 'acme/demo', question: 'Which function loads the YAML config file?', silver_gold: [{ path: 'src/config/loader.ts', line_ranges: [] }, { path: 'docs/guide.md', line_ranges: [] }] },
+  { query_id: 'other-0', repo: 'acme/other', question: 'Not this repository', silver_gold: [{ path: 'x.py', line_ranges: [] }] },
+];
+
+const VARIANTS = ['bm25', 'dense', 'hybrid', 'hybrid+ce', 'hybrid+ltr', 'hybrid+ce+ltr', 'bm25+ltr'];
+
+describe('sift eval (CLI)', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let root: string;
+  let questions: string;
+
+  before(() => {
+    const t = tempDir('sift-eval-');
+    dir = t.dir;
+    cleanup = t.cleanup;
+    root = path.join(dir, 'repo');
+    writeTree(root, REPO);
+    questions = path.join(dir, 'questions.jsonl');
+    writeFileSync(questions, QUESTIONS.map((q) => JSON.stringify(q)).join('\n') + '\n');
+  });
+  after(() => cleanup());
+
+  it('runs every variant on the same index, prints the table, writes per-question JSON, and is deterministic', async () => {
+    const out1 = path.join(dir, 'out1.json');
+    const out2 = path.join(dir, 'out2.json');
+    const common = ['eval', '--repo', root, '--questions', questions, '--filter', 'demo', '--index-dir', path.join(dir, 'idx'), '--embedding-model', TINY_EMBEDDER, '--reranker-model', TINY_RERANKER, '--offline', '--quiet'];
+    const r1 = await runCli([...common, '--json-out', out1]);
+    assert.equal(r1.code, 0, r1.stderr);
+    for (const v of VARIANTS) assert.match(r1.stdout, new RegExp(`^\\| ${v.replace(/\+/g, '\\+')} \\| 3 \\| [0-9.]+ \\|`, 'm'), `row ${v} in\n${r1.stdout}`);
+    assert.match(r1.stdout, /file Acc@1 \| Acc@3 \| Acc@5 \| Recall@5 \| Recall@10 \| MRR@10 \| chunk nDCG@10/);
+    const j1 = JSON.parse(readFileSync(out1, 'utf8'));
+    assert.deepEqual(j1.variants.map((v: { name: string }) => v.name), VARIANTS);
+    assert.ok(j1.variants.every((v: { available: boolean }) => v.available));
+    assert.equal(j1.questions.length, 3);
+    for (const q of j1.questions) {
+      assert.deepEqual(Object.keys(q.variants).sort(), [...VARIANTS].sort());
+      for (const v of Object.values(q.variants) as { metrics: Record<string, number>; topChunks: unknown[] }[]) {
+        for (const m of Object.values(v.metrics)) assert.ok(m >= 0 && m <= 1);
+        assert.ok(v.topChunks.length > 0);
+      }
+      assert.ok(q.timings.lexical >= 0 && q.timings.ce >= 0);
+    }
+    // The keyword question about retrying uploads finds its file near the top with BM25 (its test may come first).
+    assert.ok(j1.questions[0].variants.bm25.goldFileRanks['src/uploads/retry.py'] <= 2);
+    const bm25 = j1.variants.find((v: { name: string }) => v.name === 'bm25');
+    assert.ok(bm25.latency.lexical >= 0 && bm25.latency.total >= 0);
+    assert.equal(j1.models.ltr.source, 'shipped');
+
+    // Second run: the index is reused (nothing re-embedded), same rankings and metrics.
+    const r2 = await runCli([...common, '--json-out', out2]);
+    assert.equal(r2.code, 0, r2.stderr);
+    const j2 = JSON.parse(readFileSync(out2, 'utf8'));
+    assert.equal(j2.index[0].embedded, 0);
+    const strip = (j: { questions: { variants: Record<string, { metrics: unknown; topChunks: unknown }> }[] }) =>
+      j.questions.map((q) => Object.fromEntries(Object.entries(q.variants).map(([k, v]) => [k, [v.metrics, v.topChunks]])));
+    assert.deepEqual(strip(j2), strip(j1));
+  });
+
+  it('reports variants that need a missing model as unavailable instead of failing', async () => {
+    const r = await runCli(['eval', root, '--questions', questions, '--filter', 'acme/demo', '--index-dir', path.join(dir, 'idx-lex'), '--lexical-only', '--offline', '--reranker-model', path.join(dir, 'no-such-model'), '--variants', 'bm25,hybrid,bm25+ce,bm25+ltr', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    const byName = Object.fromEntries(j.variants.map((v: { name: string }) => [v.name, v]));
+    assert.equal(byName.bm25.available, true);
+    assert.equal(byName['bm25+ltr'].available, true);
+    assert.equal(byName.hybrid.available, false);
+    assert.match(byName.hybrid.reason, /embedding/);
+    assert.equal(byName['bm25+ce'].available, false);
+    assert.match(byName['bm25+ce'].reason, /cross-encoder/);
+    assert.match(r.stderr, /Cross-encoder variants are unavailable/);
+  });
+
+  it('rejects unknown variants and missing question sources', async () => {
+    const bad = await runCli(['eval', root, '--questions', questions, '--variants', 'bm25,sparse']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown variant "sparse"/);
+    const none = await runCli(['eval', root]);
+    assert.equal(none.code, 2);
+  });
+
+  it('mines questions from git history and evaluates each at its parent commit', async () => {
+    const repo = path.join(dir, 'git-repo');
+    mkdirSync(repo);
+    const env = { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@e.x', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@e.x', GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' };
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'commit.gpgsign=false', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, env, encoding: 'utf8' });
+    git('init', '-q');
+    writeTree(repo, REPO);
+    git('add', '-A');
+    git('commit', '-q', '-m', 'Initial import of the demo project');
+    const edit = (file: string, from: string, to: string, message: string) => {
+      const full = path.join(repo, file);
+      writeFileSync(full, readFileSync(full, 'utf8').replace(from, to));
+      git('commit', '-q', '-am', message);
+    };
+    edit('src/uploads/retry.py', '2 ** attempt', 'min(60, 2 ** attempt)', 'Cap the backoff delay between upload retries at one minute');
+    edit('src/auth/session.py', 'v.expires > now', 'v.expires >= now', 'Keep sessions that expire exactly now when invalidating');
+    edit('src/config/loader.ts', '"utf8"', '"utf-8"', 'Bump version to 2.0.0');
+    const out = path.join(dir, 'history.json');
+    const r = await runCli(['eval', repo, '--from-git-history', '5', '--index-dir', path.join(dir, 'idx-hist'), '--lexical-only', '--offline', '--variants', 'bm25,bm25+ltr', '--json-out', out, '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(j.fromGitHistory.mined, 2);
+    assert.equal(j.fromGitHistory.skipped['version-bump'], 1);
+    assert.equal(j.index.length, 2, 'one evaluation per parent commit');
+    assert.ok(j.index[1].changed <= 1, 'the second parent re-indexes only the file that changed');
+    const ids = j.questions.map((q: { question: string }) => q.question).sort();
+    assert.deepEqual(ids, ['Cap the backoff delay between upload retries at one minute', 'Keep sessions that expire exactly now when invalidating']);
+    const cap = j.questions.find((q: { question: string }) => q.question.startsWith('Cap'));
+    assert.deepEqual(cap.gold.map((g: { path: string }) => g.path), ['src/uploads/retry.py']);
+    assert.equal(cap.variants.bm25.goldFileRanks['src/uploads/retry.py'], 1);
+    assert.match(r.stdout, /mined from git history/);
+    // The work tree used for the parents is removed again.
+    assert.doesNotMatch(git('worktree', 'list'), /idx-hist-worktree/);
+  });
+});

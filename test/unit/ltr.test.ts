@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { dcg } from '../../src/core/eval/metrics';
+import { FEATURE_NAMES, extractFeatures, queryInfo } from '../../src/core/ltr/features';
+import { LtrModel, ltrRerank, shippedLtrModel } from '../../src/core/ltr/model';
+import { type TrainQuery, mulberry32, trainLambdaRank } from '../../src/core/ltr/train';
+import type { Candidate } from '../../src/core/retrieval/types';
+import type { Chunk, ChunkKind } from '../../src/core/types';
+
+function chunk(path: string, symbols: string[], text: string, kind: ChunkKind = 'function', startLine = 1): Chunk {
+  const endLine = startLine + text.split('\n').length - 1;
+  return { id: `${path}:${startLine}`, path, startLine, endLine, language: 'python', kind, symbols, header: symbols.join(' > '), text, hash: `${path}:${startLine}` };
+}
+
+function cand(c: Chunk, rank: number, lex?: number, ce?: number): Candidate {
+  return {
+    chunk: c,
+    provenance: {
+      ...(lex !== undefined ? { lexical: { rank, score: lex, terms: [] } } : {}),
+      fused: { rank, score: 1 / (60 + rank) },
+      ...(ce !== undefined ? { rerank: { rank, score: ce } } : {}),
+    },
+    rankBefore: rank,
+    rankAfter: rank,
+  };
+}
+
+const feat = (x: number[], name: (typeof FEATURE_NAMES)[number]) => x[FEATURE_NAMES.indexOf(name)]!;
+
+describe('learning-to-rank features', () => {
+  const question = 'How does `retry_failed_uploads` in upload_queue.py back off after an error?';
+  const cands = [
+    cand(chunk('src/net/upload_queue.py', ['UploadQueue', 'retry_failed_uploads'], 'def retry_failed_uploads(self):\n    backoff(attempt)\n', 'method', 10), 1, 12.5),
+    cand(chunk('tests/test_upload.py', ['test_retry'], 'def test_retry():\n    assert retry_failed_uploads([]) == 0\n'), 2, 6.25),
+    cand(chunk('docs/guide.md', [], '# Uploads\nFailed uploads back off.\n', 'section'), 3, 2.5),
+    cand(chunk('src/net/upload_queue.py', ['UploadQueue'], 'class UploadQueue:\n    pass\n', 'class', 1), 4, 1),
+  ];
+
+  it('extracts identifier, file-naming, kind, provenance and file-aggregate features', () => {
+    const q = queryInfo(question);
+    assert.ok(q.identifiers.has('retry_failed_uploads'));
+    assert.ok(!q.identifiers.has('after'), 'plain words are not identifiers');
+    const x = extractFeatures(question, cands);
+    assert.equal(x.length, 4);
+    for (const row of x) assert.equal(row.length, FEATURE_NAMES.length);
+    const [impl, test, doc, cls] = x as [number[], number[], number[], number[]];
+    assert.equal(feat(impl, 'ident_symbol'), 1);
+    assert.equal(feat(impl, 'ident_symbol_inner'), 1);
+    assert.equal(feat(impl, 'names_file'), 1);
+    assert.equal(feat(impl, 'lex_rel'), 1);
+    assert.equal(feat(test, 'lex_rel'), 0.5);
+    assert.equal(feat(impl, 'kind_function'), 1);
+    assert.equal(feat(cls, 'kind_class'), 1);
+    assert.equal(feat(doc, 'kind_doc'), 1);
+    assert.equal(feat(doc, 'is_doc'), 1);
+    assert.equal(feat(test, 'is_test'), 1);
+    assert.equal(feat(impl, 'is_test'), 0);
+    assert.equal(feat(test, 'names_file'), 0);
+    assert.equal(feat(impl, 'file_chunks'), Math.log(3), 'two chunks of upload_queue.py in the list');
+    assert.equal(feat(cls, 'file_best_rr'), 1, 'its file has the rank-1 chunk');
+    assert.equal(feat(cls, 'file_rank_in_file'), 1 / 2);
+    assert.ok(feat(impl, 'cov_symbols') > feat(doc, 'cov_symbols'));
+    assert.equal(feat(impl, 'ce_has'), 0);
+    assert.equal(feat(impl, 'ed_open'), 0);
+    const withEditor = extractFeatures(question, cands, { openFiles: ['docs/guide.md'], cursor: { path: 'src/net/upload_queue.py', line: 11 } });
+    assert.equal(feat(withEditor[2]!, 'ed_open'), 1);
+    assert.equal(feat(withEditor[0]!, 'ed_near_cursor'), 1);
+  });
+
+  it('scores deterministically, records provenance, and costs well under 1 ms per candidate', () => {
+    const model = shippedLtrModel();
+    const a = ltrRerank(model, question, cands);
+    const b = ltrRerank(model, question, cands);
+    assert.deepEqual(a.map((c) => c.chunk.id), b.map((c) => c.chunk.id));
+    a.forEach((c, i) => {
+      assert.equal(c.provenance.ltr?.rank, i + 1);
+      assert.equal(c.rankAfter, i + 1);
+      assert.equal(typeof c.provenance.ltr?.score, 'number');
+    });
+    // 50 fresh candidates (no token cache): time features + scoring.
+    const many = Array.from({ length: 50 }, (_, i) =>
+      cand(chunk(`pkg/mod${i}.py`, [`Thing${i}`, `method_${i}`], Array.from({ length: 30 }, (_, l) => `    value_${l} = compute_${i}(retry, upload, queue_${l})`).join('\n')), i + 1, 50 - i),
+    );
+    const t = performance.now();
+    ltrRerank(model, question, many);
+    const perCandidate = (performance.now() - t) / many.length;
+    assert.ok(perCandidate < 1, `${perCandidate.toFixed(3)} ms per candidate`);
+  });
+
+  it('reads its own JSON and rejects malformed models', () => {
+    const m = shippedLtrModel();
+    assert.ok(m.json.features.every((f) => (FEATURE_NAMES as readonly string[]).includes(f)));
+    assert.throws(() => LtrModel.fromJson({ ...m.json, linear: [1] }), /shapes/);
+    assert.throws(() => LtrModel.fromJson({ ...m.json, format: 'other' }), /format/);
+  });
+});
+
+describe('LambdaRank training', () => {
+  /** Synthetic queries: relevance depends on two features; the noisy "fused" feature is what the base order uses. */
+  function synthetic(n: number, seed: number): TrainQuery[] {
+    const rand = mulberry32(seed);
+    const iSym = FEATURE_NAMES.indexOf('ident_symbol');
+    const iTest = FEATURE_NAMES.indexOf('is_test');
+    const iFused = FEATURE_NAMES.indexOf('fused_rr');
+    return Array.from({ length: n }, (_, q) => {
+      const features: number[][] = [];
+      const grades: number[] = [];
+      for (let d = 0; d < 20; d++) {
+        const x = new Array<number>(FEATURE_NAMES.length).fill(0);
+        x[iSym] = rand() < 0.2 ? 1 : 0;
+        x[iTest] = rand() < 0.3 ? 1 : 0;
+        const grade = x[iSym]! && !x[iTest] ? 2 : x[iSym] ? 1 : 0;
+        x[iFused] = 1 / Math.log2(2 + d) + (rand() - 0.5) * 0.3;
+        features.push(x);
+        grades.push(grade);
+      }
+      return { id: `q${q}`, features, grades };
+    });
+  }
+  const ndcg = (qs: TrainQuery[], score: (x: number[]) => number) =>
+    qs.reduce((sum, q) => {
+      const order = q.features.map((x, i) => ({ s: score(x), i })).sort((a, b) => b.s - a.s || a.i - b.i);
+      const ideal = dcg([...q.grades].sort((a, b) => b - a), 10);
+      return sum + (ideal ? dcg(order.map(({ i }) => q.grades[i]!), 10) / ideal : 0);
+    }, 0) / qs.length;
+
+  it('improves nDCG@10 on held-out synthetic queries and is deterministic', () => {
+    const train = synthetic(60, 1);
+    const test = synthetic(40, 2);
+    const iFused = FEATURE_NAMES.indexOf('fused_rr');
+    const before = ndcg(test, (x) => x[iFused]!);
+    const json = trainLambdaRank(train, { hidden: 4, epochs: 8, seed: 3 });
+    const model = new LtrModel(json);
+    const afterScore = ndcg(test, (x) => model.score(x));
+    assert.ok(afterScore > before + 0.15, `nDCG ${before.toFixed(3)} → ${afterScore.toFixed(3)}`);
+    assert.deepEqual(trainLambdaRank(train, { hidden: 4, epochs: 8, seed: 3 }), json, 'same data and seed → same model');
+    const linear = trainLambdaRank(train, { hidden: 0, epochs: 8, seed: 3, exclude: ['ed_open'] });
+    assert.ok(!linear.features.includes('ed_open'));
+    assert.ok(ndcg(test, (x) => new LtrModel(linear).score(x)) > before + 0.15);
+  });
+});
