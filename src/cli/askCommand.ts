@@ -23,6 +23,7 @@ export interface AskCommandOptions extends IndexCommandOptions {
   llmBaseUrl?: string;
   temperature?: number;
   llmMaxTokens?: number;
+  redact?: boolean; // commander: --no-redact sets false
   ltr?: boolean;
   ltrModel?: string;
 }
@@ -213,7 +214,7 @@ function printComparison(question: string, ctx: AskContext, reranked: RankedResu
   const after = reranked.slice(0, top);
   const cell = (r: RankedResult) => `${r.path}:${r.startLine}-${r.endLine}`;
   const w = Math.min(56, Math.max(24, ...before.map((r) => cell(r).length + 4)));
-  out.write(`\nQ: ${question}\n\n ${'Without reranking'.padEnd(w)}  With reranking${ctx.reranker ? ` (${path.basename(ctx.reranker.model)})` : ' (unavailable)'}\n`);
+  out.write(`\nQ: ${question}\n\n ${'Without reranking'.padEnd(w)}  With reranking${ctx.reranker || ctx.ltr ? ` (${[ctx.reranker ? path.basename(ctx.reranker.model) : '', ctx.ltr ? 'learning-to-rank' : ''].filter(Boolean).join(' + ')})` : ' (unavailable)'}\n`);
   for (let i = 0; i < Math.max(before.length, after.length); i++) {
     const b = before[i];
     const a = after[i];
