@@ -187,7 +187,7 @@ function movement(r: { rankBefore: number; rankAfter: number }): HTMLElement {
   const d = r.rankBefore - r.rankAfter;
   if (d > 0) return h('span', { class: 'move up', title: `moved up ${d}` }, `▲${d}`);
   if (d < 0) return h('span', { class: 'move down', title: `moved down ${-d}` }, `▼${-d}`);
-  return h('span', { class: 'move same', title: 'unchanged' }, '＝');
+  return h('span', { class: 'move same', title: 'unchanged' }, '=');
 }
 
 function scoreText(s: Source['scores']): string {
@@ -253,8 +253,10 @@ function renderRankingColumns(turn: Turn): HTMLElement | null {
   const top = Math.max(8, reranked.sources.length);
   const before = [...reranked.ranking].sort((x, y) => x.rankBefore - y.rankBefore).slice(0, top);
   const after = reranked.ranking.slice(0, top);
+  // Compact rows: file name and lines, the full path in the tooltip, the movement first so narrow columns keep it.
+  const short = (r: Ranked) => `${r.path.split('/').pop()}:${r.startLine}-${r.endLine}`;
   const row = (r: Ranked, withMove: boolean, i: number) =>
-    h('li', {}, h('button', { class: 'source-link', title: `Open ${location(r)}`, 'data-rank-open': `${r.chunkId}` }, `${i + 1}. ${location(r)}`), withMove ? movement(r) : null);
+    h('li', {}, h('span', { class: 'pos' }, `${i + 1}.`), withMove ? movement(r) : null, h('button', { class: 'source-link', title: `Open ${location(r)}`, 'data-rank-open': `${r.chunkId}` }, short(r)));
   const col = (title: string, rows: Ranked[], withMove: boolean) => h('div', { class: 'col' }, h('h4', {}, title), h('ol', { class: 'ranking' }, ...rows.map((r, i) => row(r, withMove, i))));
   const el = h('div', { class: 'columns rankings', 'aria-label': 'Rankings without and with reranking' }, col('Without reranking', before, false), col(reranked.reranked ? 'With reranking' : 'With reranking (unavailable)', after, true));
   el.addEventListener('click', (e) => {

@@ -64,7 +64,13 @@ export interface WorkbenchOptions {
   name?: string;
   /** Default 1400×900. */
   viewport?: { width: number; height: number };
-  /** How long to wait for code-server to listen and for `.monaco-workbench`. Default 90 s. */
+  /**
+   * Also wait until the remote extension host has started and activated its eager extensions
+   * ("Eager extensions activated" in its log): from then on the palette lists every installed
+   * extension's commands. Default true, except with `trust: 'prompt'` (the host waits for the answer).
+   */
+  waitForExtensionHost?: boolean;
+  /** How long to wait for code-server to listen, `.monaco-workbench` and the extension host. Default 90 s. */
   startTimeoutMs?: number;
 }
 
@@ -120,7 +126,7 @@ export interface Workbench {
   logFiles(): string[];
   /** code-server's own stdout+stderr so far. */
   serverOutput(): string;
-  /** Closes the browser, kills code-server's process group, keeps logs in artifactsDir, removes temp files. Idempotent. */
+  /** Screenshots `final.png`, closes the browser, kills code-server's process group, keeps logs in artifactsDir, removes temp files. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -187,6 +193,7 @@ const { spawn } = require('child_process');
 const { rmSync } = require('fs');
 const [tmp, entry, ...args] = process.argv.slice(1);
 const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+console.error('[guardian] code-server pid ' + child.pid);
 let stopRequested = false, ending = false;
 const killGroup = (sig) => { try { process.kill(-child.pid, sig); } catch {} };
 function end() {
@@ -311,12 +318,16 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     if (stopped) return;
     stopped = true;
     process.off('exit', killOnExit);
-    if (context) await context.close().catch(() => undefined);
+    if (context) {
+      // What the workbench showed at the end: the first thing to look at when a test failed.
+      const page = context.pages()[0];
+      if (page) await page.screenshot({ path: path.join(artifactsDir, 'final.png'), timeout: 10_000 }).catch(() => undefined);
+      await context.close().catch(() => undefined);
+    }
     server.stdin?.end('stop\n');
-    const killed = await Promise.race([serverExited.then(() => true), delay(10_000).then(() => false)]);
-    if (!killed && server.pid) {
-      try { process.kill(-server.pid, 'SIGKILL'); } catch { /* already gone */ }
-      await Promise.race([serverExited, delay(5_000)]);
+    if (!(await withTimeout(serverExited, 10_000))) {
+      killHard();
+      await withTimeout(serverExited, 5_000);
     }
     try {
       if (existsSync(logsDir)) cpSync(logsDir, path.join(artifactsDir, 'logs'), { recursive: true });
@@ -325,9 +336,19 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     } catch { /* artifacts are best effort */ }
     rmSync(tmp, { recursive: true, force: true });
   };
-  // Last resort when the test process exits without stop(): synchronous kill of the group.
+  // SIGKILL to code-server's process group, then the guardian's (which then removes the temp folder
+  // unless stop() asked it not to).
+  const killHard = () => {
+    const csPid = Number(/\[guardian\] code-server pid (\d+)/.exec(serverOut)?.[1]);
+    for (const pid of [csPid, server.pid]) {
+      if (pid) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  };
+  // The test process exits without stop() (an uncaught error, process.exit): kill synchronously.
+  // (When it is killed outright, the guardian sees its stdin close and does the same.)
   const killOnExit = () => {
-    if (server.pid) try { process.kill(-server.pid, 'SIGKILL'); } catch { /* gone */ }
+    const csPid = Number(/\[guardian\] code-server pid (\d+)/.exec(serverOut)?.[1]);
+    if (csPid) try { process.kill(-csPid, 'SIGKILL'); } catch { /* gone */ }
   };
   process.on('exit', killOnExit);
 
@@ -361,6 +382,10 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     });
     await page.goto(url, { timeout: startTimeoutMs });
     await page.locator('.monaco-workbench').waitFor({ state: 'attached', timeout: startTimeoutMs });
+    if (opts.waitForExtensionHost ?? trust !== 'prompt') {
+      await waitFor(() => (/Eager extensions activated/.test(readAll(exthostLogs(`${path.sep}remoteexthost.log`))) ? true : undefined),
+        startTimeoutMs, 'the extension host ("Eager extensions activated" in remoteexthost.log)');
+    }
 
     const wb: Workbench = {
       page, context, url, port, workspace: opts.workspace, userDataDir, extensionsDir, artifactsDir,
@@ -391,12 +416,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     };
     return wb;
   } catch (e) {
-    if (context) {
-      // Keep a picture of what the browser showed when start-up failed.
-      const pages = context.pages();
-      if (pages[0]) await pages[0].screenshot({ path: path.join(artifactsDir, 'start-failure.png') }).catch(() => undefined);
-    }
-    await stop();
+    await stop(); // screenshots final.png when the browser got that far
     const err = e as Error;
     err.message += `\n--- code-server output ---\n${serverOut.slice(-4000)}`;
     throw err;
@@ -440,17 +460,18 @@ async function runCommand(page: Page, title: string, timeoutMs: number): Promise
         throw new Error(`F1 did not open the command palette${modal.length ? `; a modal dialog is open: ${JSON.stringify(modal)}` : ''}`, { cause: e });
       }
     }
-    await input.fill(`>${title}`);
+    await input.fill(`>${title}`); if (process.env.SIFT_E2E_DEBUG) console.error(`[runCommand] attempt ${attempt} at ${new Date().toISOString()}`);
     const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({
       has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) }),
     });
     try {
-      await row.first().waitFor({ state: 'visible', timeout: Math.min(5000, Math.max(500, deadline - Date.now())) });
+      await row.first().waitFor({ state: 'visible', timeout: Math.min(3000, Math.max(500, deadline - Date.now())) });
     } catch (e) {
       if (Date.now() >= deadline) {
         const shown = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allInnerTexts().catch(() => []);
         throw new Error(`command "${title}" not found in the palette after ${attempt} attempts; shown: ${JSON.stringify(shown)}`, { cause: e });
       }
+      if (process.env.SIFT_E2E_DEBUG) console.error('[runCommand] rows', await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allInnerTexts().catch(() => []), await page.locator('.quick-input-widget').innerText().catch(() => ''));
       await page.keyboard.press('Escape');
       await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
       continue;
@@ -482,6 +503,17 @@ export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefi
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await delay(100);
+  }
+}
+
+/** true when `p` settled within `ms`; never keeps the process alive once `p` settled. */
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -33,7 +33,7 @@ test('Sift: Show Logs activates the extension and shows the "Sift" Output channe
 
   // The Output view is the active panel and its channel picker shows "Sift".
   const panel = page.locator('.part.panel');
-  await panel.locator('.title-label h2', { hasText: /^Output$/ }).waitFor({ timeout: 30_000 });
+  await panel.locator('.composite-bar .action-item.checked', { hasText: /^Output$/ }).waitFor({ timeout: 30_000 });
   const channel = panel.locator('.title-actions select.monaco-select-box');
   await waitFor(async () => ((await channel.inputValue().catch(() => '')) === 'Sift' ? true : undefined), 30_000, 'the Output channel picker to show "Sift"');
   await wb.screenshot('show-logs');

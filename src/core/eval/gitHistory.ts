@@ -53,7 +53,7 @@ const FIELD = '\u001f';
 
 const REVERT = /^revert\b|this reverts commit [0-9a-f]{7,}/i;
 const VERSION_BUMP = /^(bump|release|prepare (for )?release|version|update version|set version|changelog|tag)\b|\bbump(ed|s)? (the )?(version|dependenc|deps|[\w@/.-]+ from )|\brelease (v?\d+\.\d+|notes)|^v?\d+\.\d+(\.\d+)?([-.\w]*)?$|\[(release|bump)\]|^(chore|build)\((deps|release)\)/i;
-const FORMATTING = /^(style|format|reformat|lint|black|isort|prettier|ruff|flake8|autopep8|pre-commit|whitespace|typo|fix typos?|trailing whitespace)\b|\b(run|apply|applied|ran) (black|isort|prettier|ruff|pre-commit|autopep8|clang-format|gofmt|rustfmt)\b|\b(reformat|formatting only|code style|fix (the )?formatting|whitespace only)\b/i;
+const FORMATTING = /^(style|format|reformat|lint|black|isort|prettier|ruff|flake8|autopep8|pre-commit|whitespace|typo|fix typos?|trailing whitespace)\b|\btypos?\b|\b(run|apply|applied|ran) (black|isort|prettier|ruff|pre-commit|autopep8|clang-format|gofmt|rustfmt)\b|\b(reformat|formatting only|code style|fix (the )?formatting|whitespace only)\b/i;
 const TRAILER = /^(signed-off-by|co-authored-by|reviewed-by|acked-by|cc|change-id|reported-by|tested-by|suggested-by|helped-by):/i;
 
 /** The question text of a commit message: subject + body without trailers, PR numbers and long noise. */

@@ -279,6 +279,6 @@ export function summarize(variants: VariantSpec[], questions: readonly QuestionO
     }
     latency.total = round(latency.total, 2);
     const metrics = meanMetrics(rows.map((q) => q.variants[spec.name]!.metrics));
-    return { name: spec.name, available: true, n: rows.length, metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, round(v)])) as unknown as QuestionMetrics, latency };
+    return { name: spec.name, available: true, n: rows.length, metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, round(v, 6)])) as unknown as QuestionMetrics, latency };
   });
 }
