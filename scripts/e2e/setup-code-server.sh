@@ -39,6 +39,7 @@ NODE_ABI="$(node -p 'process.versions.modules')"
 STAMP_TEXT="code-server=$CODE_SERVER_VERSION node-abi=$NODE_ABI"
 
 # ---- 1. Debian packages -------------------------------------------------------------------------
+CURRENT_STEP="checking Debian packages ${APT_PACKAGES[*]}"
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -63,6 +64,11 @@ RG="$(command -v rg || true)"
 [[ -n "$RG" ]] || die "rg (ripgrep) not found after installing the ripgrep package"
 
 # ---- 2. code-server (cached) --------------------------------------------------------------------
+CURRENT_STEP="preparing the cache directory $CACHE"
+mkdir -p "$CACHE" || die "cannot create the cache directory $CACHE"
+# One installer at a time (two test runs starting together): the second waits, then finds the stamp.
+exec 9>"$CACHE/.setup.lock"
+flock 9 || die "cannot lock $CACHE/.setup.lock"
 if [[ $FORCE == 0 && -f "$STAMP" && "$(cat "$STAMP")" == "$STAMP_TEXT" && -f "$ENTRY" ]]; then
   log "code-server $CODE_SERVER_VERSION already installed in $CS_DIR"
 else

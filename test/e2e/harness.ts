@@ -5,7 +5,7 @@
  * Prerequisite: `bash scripts/e2e/setup-code-server.sh` (installs code-server into a cache outside
  * the repository and Chromium via apt). `npm run test:e2e` does it all.
  *
- *   const wb = await startWorkbench({ vsix: await buildVsix(), workspace: dir, name: 'smoke' });
+ *   const wb = await startWorkbench({ vsix: buildVsix(), workspace: dir, name: 'smoke' });
  *   try { await wb.runCommand('Sift: Show Logs'); … } finally { await wb.stop(); }
  *
  * Everything lives in a fresh temp folder (user data, extensions, code-server config and logs);
@@ -60,7 +60,10 @@ export interface WorkbenchOptions {
   env?: Record<string, string>;
   /** Default `trusted`. */
   trust?: TrustMode;
-  /** Names the artifact folder `test-results/e2e/<name>/` (screenshots, logs). Default `workbench`. */
+  /**
+   * Names the artifact folder `test-results/e2e/<name>/` (screenshots, logs; emptied at start).
+   * Default `workbench`. A second start with the same name in one process uses `<name>-2`.
+   */
   name?: string;
   /** Default 1400×900. */
   viewport?: { width: number; height: number };
@@ -158,6 +161,7 @@ export const IGNORED_CONSOLE_ERRORS: Array<(e: ConsoleEntry) => boolean> = [
 ];
 
 let vsixBuilt: string | undefined;
+const usedNames = new Map<string, number>();
 
 /**
  * Builds the VSIX with `npm run package` once per process and returns its path. When
@@ -231,7 +235,10 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sift-e2e-'));
   const userDataDir = path.join(tmp, 'user-data');
   const extensionsDir = path.join(tmp, 'extensions');
-  const artifactsDir = path.join(RESULTS_DIR, name);
+  // Fresh per run; a second workbench with the same name in one process gets `<name>-2`, ….
+  const n = (usedNames.get(name) ?? 0) + 1;
+  usedNames.set(name, n);
+  const artifactsDir = path.join(RESULTS_DIR, n === 1 ? name : `${name}-${n}`);
   rmSync(artifactsDir, { recursive: true, force: true });
   mkdirSync(artifactsDir, { recursive: true });
   mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
@@ -309,10 +316,10 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     walk(logsDir);
     return out.sort();
   };
-  const readAll = (files: string[]) => files.map((f) => readFileSync(f, 'utf8')).join('');
+  const readAll = (files: string[]) => files.map((f) => { try { return readFileSync(f, 'utf8'); } catch { return ''; } }).join('');
   const exthostLogs = (suffix: string) =>
     logFiles().filter((f) => /[\\/]exthost\d+[\\/]/.test(f) && f.endsWith(suffix))
-      .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+      .sort((a, b) => mtime(a) - mtime(b));
 
   const stop = async () => {
     if (stopped) return;
@@ -322,7 +329,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
       // What the workbench showed at the end: the first thing to look at when a test failed.
       const page = context.pages()[0];
       if (page) await page.screenshot({ path: path.join(artifactsDir, 'final.png'), timeout: 10_000 }).catch(() => undefined);
-      await context.close().catch(() => undefined);
+      await withTimeout(context.close().catch(() => undefined), 15_000);
     }
     server.stdin?.end('stop\n');
     if (!(await withTimeout(serverExited, 10_000))) {
@@ -354,6 +361,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
 
   try {
     const port = await waitForListening(server, () => serverOut, startTimeoutMs);
+    debug(`code-server listening on 127.0.0.1:${port} (${tmp})`);
     const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(opts.workspace).replace(/%2F/g, '/')}`;
 
     // A persistent context keeps the browser profile in our temp folder (not /tmp/playwright_*), and
@@ -380,11 +388,14 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
       dialogs.push(`${d.type()}: ${d.message()}`);
       void d.dismiss().catch(() => undefined);
     });
+    debug('browser started');
     await page.goto(url, { timeout: startTimeoutMs });
     await page.locator('.monaco-workbench').waitFor({ state: 'attached', timeout: startTimeoutMs });
+    debug('.monaco-workbench attached');
     if (opts.waitForExtensionHost ?? trust !== 'prompt') {
       await waitFor(() => (/Eager extensions activated/.test(readAll(exthostLogs(`${path.sep}remoteexthost.log`))) ? true : undefined),
         startTimeoutMs, 'the extension host ("Eager extensions activated" in remoteexthost.log)');
+      debug('extension host ready');
     }
 
     const wb: Workbench = {
@@ -460,7 +471,8 @@ async function runCommand(page: Page, title: string, timeoutMs: number): Promise
         throw new Error(`F1 did not open the command palette${modal.length ? `; a modal dialog is open: ${JSON.stringify(modal)}` : ''}`, { cause: e });
       }
     }
-    await input.fill(`>${title}`); if (process.env.SIFT_E2E_DEBUG) console.error(`[runCommand] attempt ${attempt} at ${new Date().toISOString()}`);
+    await input.fill(`>${title}`);
+    debug(`runCommand "${title}": attempt ${attempt}`);
     const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({
       has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) }),
     });
@@ -471,7 +483,7 @@ async function runCommand(page: Page, title: string, timeoutMs: number): Promise
         const shown = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allInnerTexts().catch(() => []);
         throw new Error(`command "${title}" not found in the palette after ${attempt} attempts; shown: ${JSON.stringify(shown)}`, { cause: e });
       }
-      if (process.env.SIFT_E2E_DEBUG) console.error('[runCommand] rows', await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allInnerTexts().catch(() => []), await page.locator('.quick-input-widget').innerText().catch(() => ''));
+      debug(`runCommand "${title}": not listed yet, palette shows ${JSON.stringify(await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allInnerTexts().catch(() => []))}`);
       await page.keyboard.press('Escape');
       await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
       continue;
@@ -515,6 +527,15 @@ async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** SIFT_E2E_DEBUG=1 traces the harness on stderr. */
+function debug(msg: string): void {
+  if (process.env.SIFT_E2E_DEBUG) console.error(`[e2e ${new Date().toISOString().slice(11, 23)}] ${msg}`);
+}
+
+function mtime(f: string): number {
+  try { return statSync(f).mtimeMs; } catch { return 0; }
 }
 
 function delay(ms: number): Promise<void> {
