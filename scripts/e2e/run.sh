@@ -22,13 +22,21 @@ if ! out="$(npm run package </dev/null 2>&1)"; then
 fi
 vsix="$(printf '%s\n' "$out" | sed -n 's/.*Packaged: \(.*\.vsix\).*/\1/p' | tail -1)"
 [[ -n "$vsix" && -f "$vsix" ]] || { printf '%s\n' "$out" >&2; echo "e2e: no VSIX reported by npm run package" >&2; exit 1; }
-vsix="$(realpath "$vsix")"
-export SIFT_E2E_VSIX="$vsix"
-echo "   $vsix ($(du -h "$vsix" | cut -f1))" >&2
+# Tests install a private copy: a concurrent `npm run package` rewrites the one in the repo, and a
+# half-written zip fails to install.
+vsix_dir="$(mktemp -d "${TMPDIR:-/tmp}/sift-e2e-vsix-XXXXXX")"
+trap 'rm -rf "$vsix_dir"' EXIT
+cp "$vsix" "$vsix_dir/"
+export SIFT_E2E_VSIX="$vsix_dir/$(basename "$vsix")"
+if command -v unzip >/dev/null && ! unzip -tq "$SIFT_E2E_VSIX" >/dev/null; then
+  echo "e2e: $vsix is not a valid zip (rewritten by a concurrent npm run package?)" >&2
+  exit 1
+fi
+echo "   $(realpath "$vsix") ($(du -h "$vsix" | cut -f1)), tests use a copy: $SIFT_E2E_VSIX" >&2
 
 echo "== e2e: tests" >&2
 # Node 20's test runner does not expand globs: bash does.
 shopt -s globstar nullglob
 if (($#)); then files=("$@"); else files=(test/e2e/**/*.e2e.test.ts); fi
 ((${#files[@]})) || { echo "e2e: no test files" >&2; exit 1; }
-exec node --import tsx --test --test-concurrency=1 "${files[@]}"
+node --import tsx --test --test-concurrency=1 "${files[@]}"

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../core/util/errors';
 import { ChatController, PANEL_TYPE, VIEW_ID, jumpHighlight } from './chat';
+import { evaluateWorkspace } from './evaluate';
 import { DisposableStore } from './lifecycle';
 import { SiftService } from './service';
 import { effectOf } from './settings';
@@ -94,6 +95,12 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
   });
   command('sift.showLogs', () => log.show());
   command('sift.clearHistory', () => chat.clearHistory());
+  command('sift.evaluate', async () => {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const folder = folders.length > 1 ? await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Evaluate retrieval on which folder?' }) : folders[0];
+    if (!folder) return;
+    await evaluateWorkspace(context, log, folder);
+  });
   command('sift.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:sift-dev.sift-codebase-qa'));
 
   root.add(

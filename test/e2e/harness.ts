@@ -157,6 +157,10 @@ export const DEFAULT_SETTINGS: Record<string, unknown> = {
  */
 export const IGNORED_CONSOLE_ERRORS: Array<(e: ConsoleEntry) => boolean> = [
   (e) => /\/vsda\//.test(e.url),
+  // "Developer: Reload Window": the old window's logger writes after its IndexedDB closed, and the
+  // workbench reports its own (chat, remote) slow shutdown participants.
+  (e) => /Unable to write file 'vscode-log:.*IndexedDB database '[^']+' is closed/.test(e.text),
+  (e) => /\[lifecycle\] Long running operations during shutdown/.test(e.text),
   (e) => /net::ERR_NAME_NOT_RESOLVED|net::ERR_INTERNET_DISCONNECTED|net::ERR_CONNECTION_REFUSED/.test(e.text) && !/^https?:\/\/127\.0\.0\.1/.test(e.url),
 ];
 
@@ -164,8 +168,10 @@ let vsixBuilt: string | undefined;
 const usedNames = new Map<string, number>();
 
 /**
- * Builds the VSIX with `npm run package` once per process and returns its path. When
- * `SIFT_E2E_VSIX` is set (scripts/e2e/run.sh builds once for all test files), uses that instead.
+ * Builds the VSIX with `npm run package` once per process and returns the path of a private copy
+ * (another `npm run package` meanwhile rewrites the one in the repo: a half-written zip fails to
+ * install). When `SIFT_E2E_VSIX` is set (scripts/e2e/run.sh builds once for all test files, and
+ * copies it), uses that instead.
  */
 export function buildVsix(): string {
   if (process.env.SIFT_E2E_VSIX) {
@@ -182,8 +188,11 @@ export function buildVsix(): string {
   if (r.status !== 0 || !vsix || !existsSync(vsix) || statSync(vsix).mtimeMs < started - 2000) {
     throw new Error(`npm run package failed (exit ${r.status}, vsix ${vsix ?? 'not reported'}):\n${r.stdout}\n${r.stderr}`);
   }
-  vsixBuilt = vsix;
-  return vsix;
+  const copyDir = mkdtempSync(path.join(os.tmpdir(), 'sift-e2e-vsix-'));
+  process.on('exit', () => rmSync(copyDir, { recursive: true, force: true }));
+  vsixBuilt = path.join(copyDir, path.basename(vsix));
+  cpSync(vsix, vsixBuilt);
+  return vsixBuilt;
 }
 
 /**
