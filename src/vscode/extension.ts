@@ -18,6 +18,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const root = new DisposableStore();
     context.subscriptions.push(root);
     wire(context, root, log);
+    log.info(`Sift ${String(context.extension.packageJSON.version)} activated (${vscode.env.appName} ${vscode.version}). Models and the index load on first use.`);
   } catch (err) {
     // Explain a failed activation instead of leaving commands that do nothing.
     log.error(`Activation failed: ${errorMessage(err)}\n${(err as Error)?.stack ?? ''}`);
