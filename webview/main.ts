@@ -147,19 +147,25 @@ function renderStatus(): void {
   };
   const iconName: Record<IndexStatus['state'], string> = { idle: 'circle-outline', indexing: 'sync', ready: 'check', paused: 'debug-pause', error: 'error', untrusted: 'shield', 'no-folder': 'folder' };
   statusLine.dataset.state = s.state;
-  statusLine.append(icon(iconName[s.state]), ' ', text[s.state]);
+  statusLine.append(h('span', { class: 'state' }, icon(iconName[s.state]), ' ', text[s.state]));
   if (s.state === 'paused') statusLine.append(' ', h('button', { class: 'link', 'data-action': 'resume' }, 'Resume'));
   if (s.state === 'error') statusLine.append(' ', h('button', { class: 'link', 'data-action': 'showLogs' }, 'Show logs'));
   const llm = state.llm;
   if (llm) statusLine.append(h('span', { class: 'llm' }, icon(llm.configured ? 'sparkle' : 'circle-slash'), llm.configured ? ` ${llm.model ?? ''}` : ' no LLM'));
 
+  // Status updates re-render the notices: keep the ones the user opened open.
+  const open = new Set([...notices.querySelectorAll('details[open]')].map((d) => (d as HTMLElement).dataset.role));
   notices.replaceChildren();
   for (const m of s.missingModels) {
+    const name = m.model.split('/').slice(-2).join('/');
     notices.append(
-      h('div', { class: 'notice warn', role: 'note' }, icon('warning'), ' ', `${m.role === 'embedding' ? 'Embedding' : 'Reranker'} model unavailable: `, m.message, ' ',
-        m.role === 'embedding' ? 'Sift uses keyword search meanwhile.' : 'Answers are ranked without the cross-encoder.', ' ',
-        'Set ', h('code', {}, 'sift.models.localFolder'), ' to a folder with the models, or allow downloads. ',
-        h('button', { class: 'link', 'data-action': 'openSettings' }, 'Open settings')),
+      h(
+        'details',
+        { class: 'notice warn', role: 'note', 'data-role': m.role, open: open.has(m.role) },
+        h('summary', {}, icon('warning'), ` ${m.role === 'embedding' ? 'Embedding' : 'Reranker'} model ${name} unavailable: `, m.role === 'embedding' ? 'keyword search only.' : 'answers are not reranked.'),
+        h('p', {}, m.message.replace(/ Continuing with a lexical-only index.*$/, '')),
+        h('p', {}, 'Set ', h('code', {}, 'sift.models.localFolder'), ' to a folder holding the models, or allow downloads. ', h('button', { class: 'link', 'data-action': 'openSettings' }, 'Open settings')),
+      ),
     );
   }
 }

@@ -114,7 +114,7 @@ async function loadReranker(client: InferenceClient, options: AskCommandOptions,
   const model = options.rerankerModel ?? process.env.SIFT_RERANKER_MODEL ?? DEFAULT_RERANKER_MODEL;
   const loaded = await client.call('loadReranker', { model, dtype: process.env.SIFT_DTYPE ?? DEFAULT_DTYPE });
   if (!loaded.ok) {
-    notice(`${loaded.message}. Answering without reranking.`);
+    notice(`${loaded.message.replace(/local model folder$/, 'local model folder (--reranker-model DIR)')}. Answering without reranking.`);
     return undefined;
   }
   return new Reranker(client, loaded.info.model);

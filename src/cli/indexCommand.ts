@@ -106,7 +106,8 @@ export async function buildIndex(
       if (event.type === 'notice') {
         if (barStarted) bar.stop();
         barStarted = false;
-        process.stderr.write(`sift: ${event.message}\n`);
+        const hint = /embedding model/.test(event.message) && /local model folder/.test(event.message) ? ' (--embedding-model DIR)' : '';
+        process.stderr.write(`sift: ${event.message.replace(/local model folder/, `local model folder${hint}`)}\n`);
       } else if (event.type === 'plan' && showBar && event.toProcess > 0) {
         bar.start(event.toProcess, 0, { phase: 'indexing', fps: '0', cps: '0' });
         barStarted = true;

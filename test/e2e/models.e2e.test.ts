@@ -42,8 +42,9 @@ test('offline without models: the panel says which are missing, keyword search s
   await wb.runCommand('Sift: Ask Sift');
   const frame = await wb.findWebviewFrame('#question', { timeoutMs: 60_000 });
   await frame.locator('.status[data-state="ready"]').waitFor({ timeout: 120_000 });
-  const notice = frame.locator('.notices .notice', { hasText: 'Embedding model unavailable' });
+  const notice = frame.locator('.notices .notice', { hasText: /Embedding model .*all-MiniLM-L6-v2 unavailable: keyword search only/ });
   await notice.waitFor({ timeout: 30_000 });
+  await notice.locator('summary').click(); // details open on demand
   assert.match(await notice.innerText(), /Xenova\/all-MiniLM-L6-v2 is not in the model cache/);
   assert.match(await notice.innerText(), /sift\.models\.localFolder/);
   assert.match(await frame.locator('.status').innerText(), /keyword search only/);
@@ -53,7 +54,7 @@ test('offline without models: the panel says which are missing, keyword search s
   await waitFor(async () => ((await turn.getAttribute('class'))?.includes('done') ? true : undefined), 120_000, 'the keyword-only answer');
   assert.match(await turn.locator('li.source').first().innerText(), /src\/net\/uploader\.ts/);
   assert.equal(await turn.locator('.badge.dense').count(), 0, 'no dense retrieval without the model');
-  await frame.locator('.notices .notice', { hasText: 'Reranker model unavailable' }).waitFor({ timeout: 30_000 });
+  await frame.locator('.notices .notice', { hasText: /Reranker model .* unavailable: answers are not reranked/ }).waitFor({ timeout: 30_000 });
   await wb.screenshot('01-missing-models');
 });
 

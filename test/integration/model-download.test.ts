@@ -68,7 +68,7 @@ describe('model download from a hub-shaped server, then offline reuse of the cac
       await client.call('configure', { cacheDir: path.join(dir, 'empty-cache'), allowRemote: false });
       const offline = await client.call('loadReranker', { model: 'sift-test/tiny-reranker' });
       assert.equal(offline.ok, false);
-      assert.match(!offline.ok ? offline.message : '', /is not in the model cache .* downloads are switched off.*--reranker-model/);
+      assert.match(!offline.ok ? offline.message : '', /is not in the model cache .* downloads are switched off.*local model folder/);
     } finally {
       await client.dispose();
     }

@@ -82,15 +82,14 @@ function progressCallback(model: string) {
 function explainLoadFailure(kind: string, request: ModelRequest, display: string, err: unknown): string {
   const dtype = request.dtype ?? DEFAULT_DTYPE;
   const cause = errorMessage(err).split('\n')[0]!.replace(/\.+$/, '');
-  const flag = kind === 'embedding' ? '--embedding-model' : '--reranker-model';
   if (resolveModel(request.model).localRoot) {
     return `The ${kind} model folder ${display} could not be loaded (it needs config.json, tokenizer.json, tokenizer_config.json and ${onnxFileFor(dtype)}): ${cause}`;
   }
   if (!environment.allowRemote) {
-    return `The ${kind} model ${display} is not in the model cache (${environment.cacheDir}) and downloads are switched off. Run once with network access, or pass a local model folder with ${flag}`;
+    return `The ${kind} model ${display} is not in the model cache (${environment.cacheDir}) and downloads are switched off. Allow downloads once with network access, or use a local model folder`;
   }
   const host = environment.remoteHost ?? 'https://huggingface.co/';
-  return `The ${kind} model ${display} could not be downloaded from ${host} and is not in the model cache (${environment.cacheDir}): ${cause}. Check the network, or pass a local model folder with ${flag}`;
+  return `The ${kind} model ${display} could not be downloaded from ${host} and is not in the model cache (${environment.cacheDir}): ${cause}. Check the network, or use a local model folder`;
 }
 
 const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<WorkerMethods[M][1]> } = {

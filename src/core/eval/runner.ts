@@ -101,6 +101,9 @@ export interface LtrRows {
   features: number[][];
   grades: number[];
   paths: string[];
+  /** The question and the candidates as scored (chunk + provenance), so features can be recomputed offline. */
+  question?: string;
+  candidates?: Candidate[];
 }
 
 export interface VariantSummary {
@@ -241,6 +244,8 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
           features: extractFeatures(qinfo, top).map((x) => x.map((v) => round(v, 5))),
           grades: top.map((c) => chunkGrade(c.chunk, q.gold)),
           paths: top.map((c) => c.chunk.path),
+          question: q.question,
+          candidates: top.map((c) => ({ chunk: c.chunk, ...(c.folder ? { folder: c.folder } : {}), provenance: c.provenance, rankBefore: c.rankBefore, rankAfter: c.rankAfter })),
         });
       }
     }
