@@ -207,12 +207,14 @@ const { rmSync } = require('fs');
 const [tmp, entry, ...args] = process.argv.slice(1);
 const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
 console.error('[guardian] code-server pid ' + child.pid);
+// Escalation grace periods (not synchronisation): SIGTERM first, SIGKILL if still alive after this.
+const KILL_GRACE_MS = 3000, CLEANUP_RETRY_MS = 2000;
 let stopRequested = false, ending = false;
 const killGroup = (sig) => { try { process.kill(-child.pid, sig); } catch {} };
 function end() {
   if (ending) return; ending = true;
   killGroup('SIGTERM');
-  setTimeout(() => killGroup('SIGKILL'), 3000).unref();
+  setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
 }
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (d) => { if (d.includes('stop')) stopRequested = true; });
@@ -225,7 +227,7 @@ child.on('exit', (code, signal) => {
     // The test process is gone: nobody else will clean up. The browser quits on its own when
     // its pipe closes; remove again a moment later for files it wrote meanwhile.
     const rm = () => { try { rmSync(tmp, { recursive: true, force: true, maxRetries: 3 }); } catch {} };
-    rm(); setTimeout(() => { rm(); process.exit(0); }, 2000);
+    rm(); setTimeout(() => { rm(); process.exit(0); }, CLEANUP_RETRY_MS);
   } else process.exit(0);
 });
 `;
