@@ -31,19 +31,35 @@ export function splitIdentifier(word: string): string[] {
     .filter(Boolean);
 }
 
+/**
+ * Identifiers repeat heavily across a codebase, and splitting + stemming costs ~10 µs per word:
+ * memoise per word (bounded; cleared when full).
+ */
+const WORD_CACHE_LIMIT = 200_000;
+const wordCache = new Map<string, readonly string[]>();
+
+function wordTokens(word: string): readonly string[] {
+  const cached = wordCache.get(word);
+  if (cached) return cached;
+  const out: string[] = [];
+  const lower = word.toLowerCase();
+  const parts = splitIdentifier(word);
+  if (parts.length > 1) {
+    if (lower.length <= 64) out.push(lower);
+    for (const part of parts) pushPart(out, part.toLowerCase());
+  } else {
+    pushPart(out, lower);
+  }
+  if (wordCache.size >= WORD_CACHE_LIMIT) wordCache.clear();
+  wordCache.set(word, out);
+  return out;
+}
+
 /** Tokens of a text for indexing or querying (lowercased, stopwords removed, parts stemmed). */
 export function codeTokens(text: string): string[] {
   const out: string[] = [];
   for (const match of text.matchAll(WORD)) {
-    const word = match[0];
-    const lower = word.toLowerCase();
-    const parts = splitIdentifier(word);
-    if (parts.length > 1) {
-      if (lower.length <= 64) out.push(lower);
-      for (const part of parts) pushPart(out, part.toLowerCase());
-    } else {
-      pushPart(out, lower);
-    }
+    for (const t of wordTokens(match[0])) out.push(t);
   }
   return out;
 }
