@@ -69,6 +69,27 @@ describe('retrieve → rerank → answer (real worker, tiny models, local OpenAI
     }
   });
 
+  it('searches several folders (multi-root) as one collection, labelling each result with its folder', async () => {
+    const t = tempDir();
+    try {
+      const other = path.join(t.dir, 'other');
+      writeTree(other, { 'lib/uploads.py': 'def retry_failed_uploads(queue):\n    """Retry every failed upload in the queue."""\n    return [u for u in queue if u.failed]\n' });
+      const gen = indexWorkspace({ root: other, indexDir: path.join(t.dir, 'index'), client, embedding: { model: TINY_EMBEDDER, dtype: 'fp32' } });
+      let r = await gen.next();
+      while (!r.done) r = await gen.next();
+      const second = (await IndexStore.openForRead(path.join(t.dir, 'index'))).store!;
+      const { candidates, mode } = await retrieve([{ name: 'web', store }, { name: 'worker', store: second }], 'retry failed uploads', { embedder: client });
+      assert.equal(mode, 'hybrid');
+      const folders = new Set(candidates.map((c) => c.folder));
+      assert.deepEqual([...folders].sort(), ['web', 'worker']);
+      assert.ok(candidates.some((c) => c.folder === 'worker' && c.chunk.path === 'lib/uploads.py'));
+      assert.ok(candidates.some((c) => c.folder === 'web' && c.chunk.path === 'src/net/uploader.ts'));
+      candidates.forEach((c, i) => assert.equal(c.rankBefore, i + 1));
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('records provenance: retrievers, per-retriever rank and score, fused rank', async () => {
     const { candidates } = await retrieve(store, 'retry failed uploads backoff', { embedder: client });
     assert.ok(candidates.length > 0);
