@@ -53,8 +53,9 @@ test('ask, stream, open a source, toggle reranking, compare, reload: all in the 
   });
   const { page } = wb;
 
-  // 1. Open the Sift view from the command palette (keyboard only), wait for the index.
-  await wb.runCommand('Sift: Ask Sift');
+  // 1. Open the Sift view with its keybinding (the page needs focus first), wait for the index.
+  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } });
+  await page.keyboard.press('Control+Alt+KeyQ');
   let frame = await chatFrame(wb);
   await wb.screenshot('01-view-open');
   await waitFor(async () => (/Sift: [\d,]+ chunks/.test(await statusBarText(wb!)) ? true : undefined), 120_000, 'the status bar to show the index is ready');
