@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'media/**', 'node_modules/**', 'test/fixtures/**', '.vscode-test/**', 'bin/**'] },
+  { ignores: ['dist/**', 'media/**', 'node_modules/**', 'test/fixtures/**', '.vscode-test/**', 'bin/**', '.tmp/**', 'test-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs `sift eval` on the six SWE-QA repositories (../shared/eval/swe-qa) at their pinned commits.
 #
-#   scripts/eval-swe-qa.sh [--mirrors DIR] [--work DIR] [--train] [-- extra sift eval options]
+#   scripts/eval-swe-qa.sh [--mirrors DIR] [--work DIR] [--train [--history DIR]] [-- extra sift eval options]
 #
 # Each repository is exported (git archive, never committed here) to $WORK/src/<name> from a bare
 # mirror $MIRRORS/<owner>+<name>/repo when present, else cloned from GitHub (needs network).
@@ -11,7 +11,9 @@
 #   1. eval bm25 (+ dense/hybrid/+ce when models are given via extra options), dumping the top-K
 #      candidates' LTR features (--ltr-dump) to $WORK/out/<name>.ltr.jsonl;
 #   2. with --train: scripts/train-ltr.ts trains one model per held-out repository on the OTHER
-#      five (leave-one-repository-out) into $LTR_DIR (default eval/ltr-models, committed);
+#      five (leave-one-repository-out) into $LTR_DIR (default eval/ltr-models, committed), plus the
+#      git-history dumps in --history DIR (`scripts/eval-history.sh dump` writes them, one
+#      <name>.ltr.jsonl per training repository), and the shipped model on everything;
 #   3. eval each repository with its held-out model (ltr-loro-<name>.json): the +ltr rows are on
 #      questions the model never saw. Tables: $WORK/out/<name>.md, per-question JSON: <name>.json.
 #
@@ -22,12 +24,14 @@ HERE="$(cd "$(dirname "$0")/.." && pwd)"
 MIRRORS=/work/.mirror
 WORK=/tmp/swe-qa
 TRAIN=0
+HISTORY=""
 EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --mirrors) MIRRORS="$2"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
     --train) TRAIN=1; shift ;;
+    --history) HISTORY="$2"; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -77,7 +81,9 @@ if [[ $TRAIN == 1 ]]; then
     run_eval "$name" "${EXTRA[@]}" --no-ltr --ltr-dump "$WORK/out/$name.ltr.jsonl" >/dev/null
   done
   mkdir -p "$LTR_DIR"
-  (cd "$HERE" && node --import tsx scripts/train-ltr.ts --data "$WORK/out" --out "$LTR_DIR" --ship "$HERE/src/core/ltr/model.json")
+  HIST_ARGS=()
+  if [[ -n "$HISTORY" ]]; then for f in "$HISTORY"/*.ltr.jsonl; do HIST_ARGS+=(--extra "$f"); done; fi
+  (cd "$HERE" && node --import tsx scripts/train-ltr.ts --data "$WORK/out" --out "$LTR_DIR" "${HIST_ARGS[@]}" --ship "$HERE/src/core/ltr/model.json")
 fi
 
 for entry in "${REPOS[@]}"; do

@@ -61,6 +61,13 @@ describe('learning-to-rank features', () => {
     assert.equal(feat(cls, 'file_rank_in_file'), 1 / 2);
     assert.ok(feat(impl, 'cov_symbols') > feat(doc, 'cov_symbols'));
     assert.equal(feat(impl, 'ce_has'), 0);
+    assert.equal(feat(impl, 'file_rank_rr'), 1, 'upload_queue.py is the first file');
+    assert.equal(feat(test, 'file_rank_rr'), 1 / Math.log2(3), 'test_upload.py the second');
+    assert.equal(feat(cls, 'file_share'), 2 / 4);
+    assert.equal(feat(cls, 'file_ident'), 1, 'another chunk of its file is named by the question');
+    assert.equal(feat(test, 'ident_text'), 1 / 3, 'the test calls retry_failed_uploads (not upload_queue.py / upload_queue)');
+    assert.equal(feat(test, 'test_match'), 0, 'the question is not about tests');
+    assert.equal(feat(extractFeatures('Add a test for retry_failed_uploads', cands)[1]!, 'test_match'), 1);
     assert.equal(feat(impl, 'ed_open'), 0);
     const withEditor = extractFeatures(question, cands, { openFiles: ['docs/guide.md'], cursor: { path: 'src/net/upload_queue.py', line: 11 } });
     assert.equal(feat(withEditor[2]!, 'ed_open'), 1);
@@ -144,5 +151,20 @@ describe('LambdaRank training', () => {
     const linear = trainLambdaRank(train, { hidden: 0, epochs: 8, seed: 3, exclude: ['ed_open'] });
     assert.ok(!linear.features.includes('ed_open'));
     assert.ok(ndcg(test, (x) => new LtrModel(linear).score(x)) > before + 0.15);
+  });
+
+  it('stays at a prior on the base rank when the L2 pull towards it is strong', () => {
+    const train = synthetic(60, 1);
+    const test = synthetic(40, 2);
+    const iFused = FEATURE_NAMES.indexOf('fused_rr');
+    const base = ndcg(test, (x) => x[iFused]!);
+    const anchored = trainLambdaRank(train, { hidden: 0, epochs: 8, seed: 3, l2: 1000, prior: { fused_rr: 1 } });
+    const j = anchored.features.indexOf('fused_rr');
+    assert.ok(Math.abs(anchored.linear[j]! - 1) < 0.05, `fused_rr weight ${anchored.linear[j]}`);
+    assert.ok(anchored.linear.every((w, i) => i === j || Math.abs(w) < 0.05));
+    assert.ok(Math.abs(ndcg(test, (x) => new LtrModel(anchored).score(x)) - base) < 0.02, 'ranks as the base order');
+    // A weak pull lets the data move it away from the prior.
+    const free = trainLambdaRank(train, { hidden: 0, epochs: 8, seed: 3, l2: 1e-3, prior: { fused_rr: 1 } });
+    assert.ok(ndcg(test, (x) => new LtrModel(free).score(x)) > base + 0.15);
   });
 });

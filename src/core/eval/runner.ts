@@ -104,6 +104,8 @@ export interface LtrRows {
   /** The question and the candidates as scored (chunk + provenance), so features can be recomputed offline. */
   question?: string;
   candidates?: Candidate[];
+  /** The question's gold files (for file-level metrics offline). */
+  goldFiles?: string[];
 }
 
 export interface VariantSummary {
@@ -245,6 +247,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
           grades: top.map((c) => chunkGrade(c.chunk, q.gold)),
           paths: top.map((c) => c.chunk.path),
           question: q.question,
+          goldFiles,
           candidates: top.map((c) => ({ chunk: c.chunk, ...(c.folder ? { folder: c.folder } : {}), provenance: c.provenance, rankBefore: c.rankBefore, rankAfter: c.rankAfter })),
         });
       }

@@ -57,6 +57,13 @@ export const FEATURE_NAMES = [
   'file_rank_in_file', // 1 / (1 + this chunk's position among its file's chunks)
   'file_cov', // query-term coverage of the union of the file's chunks in the list
   'file_lex_max', // best lex_rel of the file's chunks
+  'file_rank_rr', // 1 / log2(1 + the file's rank among the list's files, files ordered by their best chunk)
+  'file_share', // share of the list's chunks that belong to this file
+  'file_ident', // some chunk of this file has a symbol the question names
+  // identifiers and query-conditional kind signals
+  'ident_text', // share of the question's identifiers written in the chunk's text
+  'test_match', // a test file, and the question talks about tests
+  'doc_match', // a documentation file, and the question talks about docs
   // editor (0 in the CLI)
   'ed_open',
   'ed_recent',
@@ -96,6 +103,9 @@ export interface QueryInfo {
   /** Every lowercased word of the question (for naming files and folders). */
   words: Set<string>;
   lower: string;
+  /** The question mentions tests / documentation. */
+  aboutTests: boolean;
+  aboutDocs: boolean;
 }
 
 export function queryInfo(question: string): QueryInfo {
@@ -115,7 +125,15 @@ export function queryInfo(question: string): QueryInfo {
     }
   }
   const words = new Set(question.toLowerCase().match(/[a-z0-9_]+/g) ?? []);
-  return { tokens, identifiers, words, lower: question.toLowerCase() };
+  const lower = question.toLowerCase();
+  return {
+    tokens,
+    identifiers,
+    words,
+    lower,
+    aboutTests: /\b(tests?|testing|tested|pytest|unittest|spec|specs|fixtures?|test suite|coverage)\b/.test(lower),
+    aboutDocs: /\b(docs?|documentation|documented|readme|changelog|docstrings?|guide|tutorial|typos?|wording|markdown|release notes)\b/.test(lower),
+  };
 }
 
 interface Fields {
@@ -156,6 +174,18 @@ function fieldsOf(c: Candidate): Fields {
     fieldCache.set(key, f);
   }
   return f;
+}
+
+const lowerCache = new Map<string, string>();
+function lowerText(c: Candidate): string {
+  const key = `${c.chunk.hash}\u0000${c.chunk.path}`;
+  let t = lowerCache.get(key);
+  if (t === undefined) {
+    t = c.chunk.text.toLowerCase();
+    if (lowerCache.size > 20_000) lowerCache.clear();
+    lowerCache.set(key, t);
+  }
+  return t;
 }
 
 const rr = (rank: number | undefined) => (rank ? 1 / Math.log2(1 + rank) : 0);
@@ -208,6 +238,17 @@ export function extractFeatures(question: string | QueryInfo, candidates: readon
     for (const j of idx) for (const f of Object.values(fields[j]!) as Set<string>[]) for (const t of f) union.add(t);
     fileCov.set(idx, coverage(union));
   }
+
+  // Files ordered by their best chunk (fused rank): the file ranking the metrics use.
+  const fileRank = new Map<number[], number>();
+  [...byFile.values()]
+    .map((idx) => ({ idx, best: Math.min(...idx.map((j) => candidates[j]!.provenance.fused.rank)) }))
+    .sort((a, b) => a.best - b.best)
+    .forEach(({ idx }, r) => fileRank.set(idx, r + 1));
+  const identSym = candidates.map((c) => c.chunk.symbols.some((s) => q.identifiers.has(s.toLowerCase())));
+  const fileIdent = new Map<number[], number>();
+  for (const idx of byFile.values()) fileIdent.set(idx, idx.some((j) => identSym[j]) ? 1 : 0);
+  const ids = [...q.identifiers];
 
   const open = new Set(editor?.openFiles ?? []);
   const recent = new Set(editor?.recentFiles ?? []);
@@ -278,6 +319,12 @@ export function extractFeatures(question: string | QueryInfo, candidates: readon
       file_rank_in_file: 1 / (1 + posInFile),
       file_cov: fileCov.get(fileIdx)!,
       file_lex_max: Math.max(...fileIdx.map((j) => (candidates[j]!.provenance.lexical?.score ?? 0) / maxLex)),
+      file_rank_rr: rr(fileRank.get(fileIdx)),
+      file_share: fileIdx.length / n,
+      file_ident: fileIdent.get(fileIdx)!,
+      ident_text: ids.length ? ids.filter((id) => lowerText(c).includes(id)).length / ids.length : 0,
+      test_match: q.aboutTests && isTestPath(ch.path) ? 1 : 0,
+      doc_match: q.aboutDocs && doc ? 1 : 0,
       ed_open: open.has(ch.path) ? 1 : 0,
       ed_recent: recent.has(ch.path) ? 1 : 0,
       ed_near_cursor: near,

@@ -24,6 +24,15 @@ export interface TrainOptions {
   ndcgAt?: number;
   /** Features to leave out (e.g. editor signals with no training data). */
   exclude?: readonly string[];
+  /**
+   * A prior linear model (weights on standardised features, by name) that training starts from
+   * and the L2 penalty pulls towards: ‖θ − prior‖². With a prior on the base ranking's own rank
+   * feature (e.g. lex_rr for BM25), a strongly regularised model stays close to the base order and
+   * moves away from it only as far as the training data supports.
+   */
+  prior?: Readonly<Record<string, number>>;
+  /** Per-feature multipliers of the L2 penalty (e.g. more shrinkage for dataset-prior flags such as is_test). */
+  l2Scale?: Readonly<Record<string, number>>;
   meta?: Record<string, unknown>;
 }
 
@@ -63,6 +72,7 @@ class Adam {
   }
 }
 
+const EMPTY = new Float64Array(0);
 const gain = (g: number) => 2 ** g - 1;
 const disc = (rank: number) => 1 / Math.log2(rank + 1);
 
@@ -101,6 +111,13 @@ export function trainLambdaRank(queries: readonly TrainQuery[], opts: TrainOptio
   const oBias = oOut + H;
   for (let i = 0; i < H * F; i++) theta[oW + i] = (rand() - 0.5) * 0.2;
   for (let h = 0; h < H; h++) theta[oOut + h] = (rand() - 0.5) * 0.2;
+  const prior = new Float64Array(P);
+  const l2w = new Float64Array(P).fill(1);
+  used.forEach(({ name }, i) => {
+    prior[i] = opts.prior?.[name] ?? 0;
+    theta[i] = prior[i]!;
+    l2w[i] = opts.l2Scale?.[name] ?? 1;
+  });
   const adam = new Adam(P, lr);
   const grad = new Float64Array(P);
 
@@ -125,12 +142,11 @@ export function trainLambdaRank(queries: readonly TrainQuery[], opts: TrainOptio
     for (const qi of order) {
       const { z, y } = data[qi]!;
       const n = z.length;
-      const acts = z.map(() => new Float64Array(H));
-      const s = z.map((zi, i) => forward(zi, acts[i]!));
+      const acts = H ? z.map(() => new Float64Array(H)) : undefined;
+      const s = z.map((zi, i) => forward(zi, acts ? acts[i]! : EMPTY));
       const rankOf = new Array<number>(n);
-      s.map((v, i) => ({ v, i }))
-        .sort((a, b) => b.v - a.v || a.i - b.i)
-        .forEach(({ i }, r) => (rankOf[i] = r + 1));
+      const idx = s.map((_, i) => i).sort((a, b) => s[b]! - s[a]! || a - b);
+      for (let r = 0; r < n; r++) rankOf[idx[r]!] = r + 1;
       const ideal = [...y].sort((a, b) => b - a);
       let idcg = 0;
       for (let r = 0; r < Math.min(k, n); r++) idcg += gain(ideal[r]!) * disc(r + 1);
@@ -153,14 +169,14 @@ export function trainLambdaRank(queries: readonly TrainQuery[], opts: TrainOptio
         const zi = z[i]!;
         for (let f = 0; f < F; f++) grad[f]! += li * zi[f]!;
         for (let h = 0; h < H; h++) {
-          const t = acts[i]![h]!;
+          const t = acts![i]![h]!;
           grad[oOut + h]! += li * t;
           const back = li * theta[oOut + h]! * (1 - t * t);
           grad[oB + h]! += back;
           for (let f = 0; f < F; f++) grad[oW + h * F + f]! += back * zi[f]!;
         }
       }
-      for (let p = 0; p < oBias; p++) grad[p]! += l2 * theta[p]!;
+      for (let p = 0; p < oBias; p++) grad[p]! += l2 * l2w[p]! * (theta[p]! - prior[p]!);
       adam.step(theta, grad);
     }
   }
@@ -181,6 +197,8 @@ export function trainLambdaRank(queries: readonly TrainQuery[], opts: TrainOptio
       epochs,
       learningRate: lr,
       l2,
+      ...(opts.prior ? { prior: opts.prior } : {}),
+      ...(opts.l2Scale ? { l2Scale: opts.l2Scale } : {}),
       seed: opts.seed ?? 1,
       queries: data.length,
       candidates: data.reduce((a, q) => a + q.y.length, 0),
