@@ -10,6 +10,7 @@ import { Reranker } from '../core/rerank/reranker';
 import { SiftError } from '../core/util/errors';
 import { interruptSignal, startWorker } from './engine';
 import { type IndexCommandOptions, buildIndex, reportFailure, resolveRoot } from './indexCommand';
+import { humanErr, humanOut } from './format';
 import { defaultIndexDir } from './paths';
 
 export interface AskCommandOptions extends IndexCommandOptions {
@@ -48,13 +49,13 @@ export async function runAskCommand(dir: string, question: string, options: AskC
   const root = resolveRoot(dir);
   if (!root) return 2;
   if (!question?.trim()) {
-    process.stderr.write('sift: the question is empty\n');
+    humanErr('sift: the question is empty\n');
     return 2;
   }
   const indexDir = path.resolve(options.indexDir ?? defaultIndexDir(root));
   const signal = interruptSignal();
   const client = await startWorker(options);
-  const notice = (m: string) => process.stderr.write(`sift: ${m}\n`);
+  const notice = (m: string) => humanErr(`sift: ${m}\n`);
   try {
     const summary = await buildIndex(client, root, indexDir, { ...options, quiet: options.quiet || options.json }, signal);
     const { store, problem } = await IndexStore.openForRead(indexDir);
@@ -81,8 +82,8 @@ export async function runAskCommand(dir: string, question: string, options: AskC
         onEvent: (e) => {
           if (!human) return;
           if (e.type === 'ranked' && e.variant === 'reranked') printComparison(question, ctx, e.ranking);
-          if (e.type === 'sources' && ctx.settings.llm) process.stdout.write(`\n── Answer ${e.variant === 'reranked' ? 'with' : 'without'} reranking ──\n`);
-          if (e.type === 'token') process.stdout.write(e.text);
+          if (e.type === 'sources' && ctx.settings.llm) humanOut(`\n── Answer ${e.variant === 'reranked' ? 'with' : 'without'} reranking ──\n`);
+          if (e.type === 'token') humanOut(e.text);
         },
       });
       if (human) {
@@ -94,7 +95,7 @@ export async function runAskCommand(dir: string, question: string, options: AskC
     const result = await ask(ctx, question, {
       rerank: options.rerank !== false,
       onEvent: (e) => {
-        if (human && e.type === 'token') process.stdout.write(e.text);
+        if (human && e.type === 'token') humanOut(e.text);
       },
     });
     if (human) {
@@ -154,14 +155,14 @@ export function compareJson(r: CompareResult) {
 }
 
 function printNotices(notices: string[]): void {
-  for (const n of new Set(notices)) process.stderr.write(`sift: ${n}\n`);
+  for (const n of new Set(notices)) humanErr(`sift: ${n}\n`);
 }
 
 function printAnswerTail(r: AnswerResult, label?: string): void {
-  const out = process.stdout;
+  const out = { write: humanOut };
   if (r.answerKind === 'retrieval-only') return;
   if (r.answer && !r.answer.endsWith('\n')) out.write('\n');
-  if (r.error) process.stderr.write(`sift: ${label ? `(${label}) ` : ''}${r.error.message}\n`);
+  if (r.error) humanErr(`sift: ${label ? `(${label}) ` : ''}${r.error.message}\n`);
   const bad = r.citations.filter((c) => !c.verified).map((c) => `[${c.n}]`);
   const good = r.citations.filter((c) => c.verified).length;
   out.write(`\n${label ? `${label}: ` : ''}${good} verified citation${good === 1 ? '' : 's'}${bad.length ? `; unverified (no such source): ${bad.join(' ')}` : ''}\n`);
@@ -188,7 +189,7 @@ function fmtScores(s: RankedResult['scores']): string {
 }
 
 function printSources(r: AnswerResult): void {
-  const out = process.stdout;
+  const out = { write: humanOut };
   if (!r.sources.length) {
     out.write('\nNo sources found. Try other words, or check that the folder was indexed (sift index).\n');
     return;
@@ -208,7 +209,7 @@ function printSources(r: AnswerResult): void {
 }
 
 function printComparison(question: string, ctx: AskContext, reranked: RankedResult[]): void {
-  const out = process.stdout;
+  const out = { write: humanOut };
   const top = ctx.settings.topN ?? 8;
   const before = [...reranked].sort((a, b) => a.rankBefore - b.rankBefore).slice(0, top);
   const after = reranked.slice(0, top);

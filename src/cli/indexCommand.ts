@@ -7,7 +7,7 @@ import { type IndexSummary, indexWorkspace } from '../core/index/indexer';
 import { errorMessage, isAbortError } from '../core/util/errors';
 import { embeddingRequest, interruptSignal, type ModelOptions, startWorker } from './engine';
 import { defaultIndexDir } from './paths';
-import { formatBytes, formatDuration } from './format';
+import { formatBytes, formatDuration, humanErr } from './format';
 
 export interface IndexCommandOptions extends ModelOptions {
   indexDir?: string;
@@ -44,7 +44,7 @@ export async function runIndexCommand(dir: string, options: IndexCommandOptions)
 export function resolveRoot(dir: string): string | undefined {
   const root = path.resolve(dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    process.stderr.write(`sift: ${dir} is not a folder\n`);
+    humanErr(`sift: ${dir} is not a folder\n`);
     return undefined;
   }
   return root;
@@ -53,10 +53,10 @@ export function resolveRoot(dir: string): string | undefined {
 /** Prints a one-line reason for a failure and returns the exit code. */
 export function reportFailure(err: unknown, what: string): number {
   if (isAbortError(err)) {
-    process.stderr.write(`sift: ${what} cancelled; the index keeps everything committed so far.\n`);
+    humanErr(`sift: ${what} cancelled; the index keeps everything committed so far.\n`);
     return 130;
   }
-  process.stderr.write(`sift: ${errorMessage(err)}\n`);
+  humanErr(`sift: ${errorMessage(err)}\n`);
   if (process.env.SIFT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
   return 1;
 }
@@ -107,7 +107,7 @@ export async function buildIndex(
         if (barStarted) bar.stop();
         barStarted = false;
         const hint = /embedding model/.test(event.message) && /local model folder/.test(event.message) ? ' (--embedding-model DIR)' : '';
-        process.stderr.write(`sift: ${event.message.replace(/local model folder/, `local model folder${hint}`)}\n`);
+        humanErr(`sift: ${event.message.replace(/local model folder/, `local model folder${hint}`)}\n`);
       } else if (event.type === 'plan' && showBar && event.toProcess > 0) {
         bar.start(event.toProcess, 0, { phase: 'indexing', fps: '0', cps: '0' });
         barStarted = true;

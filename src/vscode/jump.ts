@@ -1,6 +1,5 @@
-import { promises as fsp } from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { resolveInsideRoot } from '../core/util/containment';
 
 const highlight = vscode.window.createTextEditorDecorationType({
   backgroundColor: new vscode.ThemeColor('editor.findMatchHighlightBackground'),
@@ -15,23 +14,8 @@ const highlight = vscode.window.createTextEditorDecorationType({
  * renders LLM output, so its requests are untrusted input.
  */
 export async function resolveInside(folder: vscode.WorkspaceFolder, relPath: string): Promise<{ uri: vscode.Uri } | { error: string }> {
-  if (path.isAbsolute(relPath) || /^[a-zA-Z]:/.test(relPath) || relPath.includes('\\') || relPath.includes('\0')) {
-    return { error: `Refused to open "${relPath}": only paths relative to the workspace can be opened.` };
-  }
-  if (relPath.split('/').some((seg) => seg === '..')) return { error: `Refused to open "${relPath}": it points outside the workspace.` };
-  const root = folder.uri.fsPath;
-  const target = path.join(root, ...relPath.split('/'));
-  try {
-    const [realRoot, realTarget] = await Promise.all([fsp.realpath(root), fsp.realpath(target)]);
-    if (realTarget !== realRoot && !realTarget.startsWith(realRoot + path.sep)) {
-      return { error: `Refused to open "${relPath}": it resolves outside the workspace.` };
-    }
-    const stat = await fsp.stat(realTarget);
-    if (!stat.isFile()) return { error: `"${relPath}" is not a file.` };
-  } catch {
-    return { error: `"${relPath}" no longer exists in ${folder.name}. Reindex if files moved.` };
-  }
-  return { uri: vscode.Uri.file(target) };
+  const resolved = await resolveInsideRoot(folder.uri.fsPath, relPath, folder.name);
+  return 'error' in resolved ? resolved : { uri: vscode.Uri.file(resolved.path) };
 }
 
 /** Opens the file with the range selected, revealed in the centre and highlighted. */

@@ -14,6 +14,8 @@ export type Behaviour =
   | { kind: 'hang' }
   /** Sends some pieces, then destroys the socket. */
   | { kind: 'reset-after'; text: string; pieces: number }
+  /** Destroys the connection before sending any status line or header. */
+  | { kind: 'reset-before-headers' }
   | { kind: 'malformed' }
   | { kind: 'empty' };
 
@@ -90,6 +92,9 @@ export class OpenAiTestServer {
         return;
       case 'hang':
         return; // the socket stays open until the client gives up
+      case 'reset-before-headers':
+        req.socket.destroy();
+        return;
       case 'malformed':
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.end('data: {"choices": [ this is not json\n\n');

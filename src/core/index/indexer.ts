@@ -1,13 +1,15 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { DiscoveryMatcher, type DiscoveryOptions, type SkippedFile, discoverFiles } from '../discovery';
+import { DEFAULT_MAX_FILE_BYTES } from '../discovery/defaults';
 import type { InferenceClient } from '../embedding/client';
 import type { ModelRequest } from '../embedding/protocol';
 import { embeddingText } from '../embedding/text';
 import type { Chunk } from '../types';
-import { errorMessage, throwIfAborted } from '../util/errors';
+import { throwIfAborted } from '../util/errors';
 import { sha256Hex } from '../util/fs';
 import type { ChunkerInfo, EmbeddingInfo } from './manifest';
+import { readIndexableFile } from './readSource';
 import { type FileUpdate, IndexStore } from './store';
 
 /** Bump when chunk boundaries or chunk fields change: older indexes are rebuilt. */
@@ -145,6 +147,8 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
 
     // 3. Read, chunk, embed in batches; commit periodically so a crash loses little work.
     const commitEvery = opts.commitEveryFiles ?? 200;
+    const maxFileBytes = opts.discovery?.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const realRoot = await fsp.realpath(opts.root).catch(() => path.resolve(opts.root));
     const batchSize = 32;
     let pending: FileUpdate[] = [];
     let pendingRemoved = [...removed];
@@ -170,16 +174,16 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
       const toChunk: { path: string; text: string; hash: string; size: number; mtimeMs: number }[] = [];
       for (const rel of batch) {
         const st = seen.get(rel)!;
-        let buf: Buffer;
-        try {
-          buf = await fsp.readFile(st.absPath);
-        } catch (err) {
-          // Deleted or made unreadable since discovery: report, and drop it from the index.
-          skipped.push({ path: rel, reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? errorMessage(err) });
+        // Re-checked on read: the file may have been deleted, swapped (symlink, FIFO), grown or
+        // turned binary since discovery. Report the skip, and drop it from the index.
+        const read = await readIndexableFile(st.absPath, realRoot, maxFileBytes);
+        if (!read.ok) {
+          skipped.push({ path: rel, reason: read.reason, detail: read.detail });
           seen.delete(rel);
           if (store.file(rel)) pendingRemoved.push(rel);
           continue;
         }
+        const buf = read.buf;
         const hash = sha256Hex(buf, 16);
         const entry = store.file(rel);
         if (entry && entry.hash === hash) {

@@ -44,7 +44,7 @@ export interface StreamHandlers {
  * caller keeps it.
  */
 export async function streamChat(cfg: LlmConfig, messages: ChatMessage[], handlers: StreamHandlers, signal?: AbortSignal): Promise<string> {
-  const where = cfg.baseURL ?? 'https://api.openai.com/v1';
+  const where = displayUrl(cfg.baseURL ?? 'https://api.openai.com/v1');
   const client = new OpenAI({
     baseURL: cfg.baseURL,
     // Local servers ignore the key, but the client insists on one.
@@ -89,11 +89,29 @@ function classify(err: unknown, cfg: LlmConfig, where: string, signal?: AbortSig
   return clean === e.message ? e : new LlmError(e.kind, clean, e.status);
 }
 
+/** The base URL for messages: credentials in it (user:password@, ?key=…) are never shown. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = '';
+      u.password = '';
+    }
+    for (const k of [...u.searchParams.keys()]) u.searchParams.set(k, '[redacted]');
+    return u.toString().replace(/%5Bredacted%5D/g, '[redacted]').replace(/\/$/, url.endsWith('/') ? '/' : '');
+  } catch {
+    return url.replace(/\/\/[^/@\s]*@/, '//').replace(/\?.*$/, '');
+  }
+}
+
 /** Removes an API key, and anything shaped like one, from a message. */
 export function redactSecrets(message: string, apiKey?: string): string {
   let out = message;
   if (apiKey && apiKey.length >= 4) out = out.split(apiKey).join('[redacted]');
-  return out.replace(/\b(sk|pk|rk)-[A-Za-z0-9*_-]{6,}/g, '$1-[redacted]').replace(/\bBearer\s+\S+/gi, 'Bearer [redacted]');
+  return out
+    .replace(/\b(sk|pk|rk)-[A-Za-z0-9*_-]{6,}/g, '$1-[redacted]')
+    .replace(/\bBearer\s+\S+/gi, 'Bearer [redacted]')
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1[redacted]@');
 }
 
 function classifyRaw(err: unknown, cfg: LlmConfig, where: string, signal?: AbortSignal): LlmError {
