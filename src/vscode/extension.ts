@@ -97,6 +97,10 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
   command('sift.showLogs', () => log.show());
   command('sift.clearHistory', () => chat.clearHistory());
   command('sift.evaluate', async () => {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage('Sift: evaluation runs git in this repository; trust the workspace first.');
+      return;
+    }
     const folders = vscode.workspace.workspaceFolders ?? [];
     const folder = folders.length > 1 ? await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Evaluate retrieval on which folder?' }) : folders[0];
     if (!folder) return;

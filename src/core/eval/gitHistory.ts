@@ -5,9 +5,18 @@ import type { EvalQuestion, GoldFile } from './questions';
 
 const run = promisify(execFile);
 
+/**
+ * The repository is untrusted input: a hostile .git/config could run commands through hooks,
+ * fsmonitor, diff/textconv drivers or filters during checkout and diff. Switch them all off.
+ */
+const SAFE_GIT = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'diff.external=', '-c', 'core.pager=cat', '-c', 'protocol.allow=never'];
+const SAFE_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_ATTR_NOSYSTEM: '1' };
+
 async function git(repo: string, args: string[]): Promise<string> {
+  // No textconv/external diff drivers, no filters on checkout (worktrees are read, never built).
+  const hardened = args[0] === 'diff' || args[0] === 'log' || args[0] === 'show' ? [args[0], '--no-textconv', '--no-ext-diff', ...args.slice(1)] : args;
   try {
-    const { stdout } = await run('git', ['-C', repo, ...args], { maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' });
+    const { stdout } = await run('git', [...SAFE_GIT, '-C', repo, ...hardened], { maxBuffer: 256 * 1024 * 1024, encoding: 'utf8', env: SAFE_ENV });
     return stdout;
   } catch (err) {
     throw new SiftError(`git ${args[0]} failed in ${repo}: ${(err as Error).message.split('\n')[0]}`, 'general', { cause: err });
