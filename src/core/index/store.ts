@@ -334,8 +334,10 @@ export class IndexStore {
       await index.createIndex({ version: 1 });
       await index.beginUpdate();
       for (const c of chunks) {
-        const vector = vectors.get(c.id);
-        if (!vector) throw new SiftError(`internal: no vector for chunk ${c.id} of ${c.path}`);
+        const exact = vectors.get(c.id);
+        if (!exact) throw new SiftError(`internal: no vector for chunk ${c.id} of ${c.path}`);
+        const vector = roundVector(exact);
+        vectors.set(c.id, vector);
         await index.insertItem({ id: c.id, vector, metadata: {} });
       }
       await index.endUpdate();
@@ -361,6 +363,22 @@ export class IndexStore {
       if (name.endsWith('.tmp') && name.startsWith('.')) await fsp.rm(path.join(this.indexDir, name), { force: true }).catch(() => undefined);
     }
   }
+}
+
+/**
+ * vectra stores vectors as JSON text: a float64 printed in full takes ~20 bytes, so a 384-dim
+ * vector is ~8 KB on disk and parsed back slowly. Components of a unit vector rounded to
+ * `VECTOR_DECIMALS` places (|error| ≤ 5e-5 each, cosine error ~1e-5 at 384 dims: far below the
+ * gaps between neighbours' scores) print in ~7 bytes. Already-rounded vectors are unchanged, so
+ * vectors reused from an older shard version round-trip exactly.
+ */
+export const VECTOR_DECIMALS = 4;
+const VECTOR_SCALE = 10 ** VECTOR_DECIMALS;
+
+export function roundVector(v: readonly number[]): number[] {
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = Math.round(v[i]! * VECTOR_SCALE) / VECTOR_SCALE;
+  return out;
 }
 
 function nextShardName(existing: Iterable<string>): string {

@@ -1,0 +1,729 @@
+/**
+ * Sift's performance benchmark (issue 6): every figure beside a baseline or goal measured in the
+ * same run. Used by `npm run bench` (scripts/bench/run.ts) and, with tiny models and sizes, by
+ * test/integration/bench-smoke.test.ts so these code paths never rot.
+ *
+ *   P1 indexing chunks/s end to end vs raw onnxruntime on the same token batches; reopen time
+ *   P2 rerank 50 candidates through the worker vs raw onnxruntime on the same pairs
+ *   P3 dense + lexical + fusion latency, load time and bytes/chunk at several index sizes
+ *   P4 main-thread event-loop delay while indexing / reranking; RSS with both models + N chunks
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, promises as fsp, statSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { AutoTokenizer, env as hfEnv, type PreTrainedTokenizer, type Tensor as HfTensor } from '@huggingface/transformers';
+import * as ort from 'onnxruntime-node';
+import { InferenceClient } from '../../src/core/embedding/client';
+import { buildPairInputs } from '../../src/core/embedding/pairs';
+import { embeddingText } from '../../src/core/embedding/text';
+import { CHUNKER_VERSION, DEFAULT_MAX_TOKENS, type IndexEvent, type IndexSummary, indexWorkspace } from '../../src/core/index/indexer';
+import { type FileUpdate, IndexStore } from '../../src/core/index/store';
+import { retrieve } from '../../src/core/retrieval/retriever';
+import type { Chunk } from '../../src/core/types';
+import { sha256Hex } from '../../src/core/util/fs';
+import { queryText, rng, syntheticChunks, unitVector, writeSourceRepo } from './corpus';
+
+export type Section = 'P1' | 'P2' | 'P3' | 'P4';
+export const ALL_SECTIONS: Section[] = ['P1', 'P2', 'P3', 'P4'];
+
+export interface BenchConfig {
+  /** Absolute model folders (transformers.js layout with onnx/model_quantized.onnx). */
+  embedder: string;
+  reranker: string;
+  workerScript: string;
+  /** Scratch directory (corpora, indexes); the caller deletes it. */
+  workDir: string;
+  sections: Section[];
+  threads: number;
+  dtype: 'q8' | 'fp32';
+  /** P1: files of the synthetic source repo indexed end to end. */
+  p1Files: number;
+  /** P1: files of the repo that is indexed, then reopened unchanged. */
+  reopenFiles: number;
+  /** P2: timed rerank runs (distinct questions), candidates per run, tokens per pair, batch. */
+  p2Runs: number;
+  p2Candidates: number;
+  p2MaxLength: number;
+  p2Batch: number;
+  /** P2: also time other truncation lengths / batch sizes and the score cache. */
+  p2Variants: boolean;
+  /** P3: index sizes (chunks) measured; vectors have the embedder's dimension. */
+  p3Sizes: number[];
+  p3Queries: number;
+  /** P4: chunks in the index when RSS is measured with both models loaded. */
+  p4Chunks: number;
+  /** Progress lines (stderr). */
+  log?: (line: string) => void;
+}
+
+export interface Row {
+  id: string;
+  section: Section;
+  metric: string;
+  value: number;
+  unit: string;
+  /** What the figure is compared with, measured in the same run (or the goal itself). */
+  baseline?: { label: string; value: number; unit: string };
+  /** value ÷ baseline, or baseline ÷ value for throughputs (so "≥ goal" reads naturally). */
+  ratio?: number;
+  goal: string;
+  /** undefined: informational row without a goal. */
+  met?: boolean;
+  note?: string;
+}
+
+export interface BenchResult {
+  date: string;
+  machine: MachineInfo;
+  config: Omit<BenchConfig, 'log' | 'workDir'>;
+  rows: Row[];
+  seconds: number;
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  ramGiB: number;
+  node: string;
+  platform: string;
+  onnxruntime: string;
+  /** 1-minute load average before and after the run (other processes compete for the 2 cores). */
+  loadBefore: number;
+  loadAfter?: number;
+}
+
+export function machineInfo(): MachineInfo {
+  let cpu = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu;
+  } catch {
+    /* not Linux */
+  }
+  const ortPkg = JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string };
+  return {
+    cpu,
+    cores: os.cpus().length,
+    ramGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${os.platform()}-${os.arch()}`,
+    onnxruntime: ortPkg.version,
+    loadBefore: Math.round(os.loadavg()[0]! * 100) / 100,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
+  const started = performance.now();
+  const machine = machineInfo();
+  const rows: Row[] = [];
+  const log = cfg.log ?? (() => undefined);
+  mkdirSync(cfg.workDir, { recursive: true });
+  const want = new Set(cfg.sections);
+  hfEnv.allowRemoteModels = false;
+  hfEnv.allowLocalModels = true;
+
+  if (want.has('P1') || want.has('P4')) rows.push(...(await benchIndexing(cfg, log, want)));
+  if (want.has('P2') || want.has('P4')) rows.push(...(await benchRerank(cfg, log, want)));
+  if (want.has('P3') || want.has('P4')) rows.push(...(await benchSearch(cfg, log, want)));
+
+  machine.loadAfter = Math.round(os.loadavg()[0]! * 100) / 100;
+  rows.sort((a, b) => ALL_SECTIONS.indexOf(a.section) - ALL_SECTIONS.indexOf(b.section)); // stable: keeps order within a section
+  const { log: _log, workDir: _w, ...config } = cfg;
+  return { date: new Date().toISOString(), machine, config, rows, seconds: Math.round((performance.now() - started) / 1000) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// P1 (and P4 indexing): end-to-end indexing vs raw onnxruntime on the same token batches.
+
+async function newClient(cfg: BenchConfig): Promise<InferenceClient> {
+  const client = new InferenceClient(cfg.workerScript);
+  await client.call('configure', { cacheDir: path.join(cfg.workDir, 'model-cache'), allowRemote: false, threads: cfg.threads });
+  return client;
+}
+
+async function drain(gen: AsyncGenerator<IndexEvent, IndexSummary>, onEvent?: (e: IndexEvent) => void): Promise<IndexSummary> {
+  let r = await gen.next();
+  while (!r.done) {
+    onEvent?.(r.value);
+    r = await gen.next();
+  }
+  return r.value;
+}
+
+function histogram(): IntervalHistogram {
+  return monitorEventLoopDelay({ resolution: 10 });
+}
+const ms = (ns: number) => ns / 1e6;
+
+function onnxFile(folder: string, dtype: string): string {
+  return path.join(folder, 'onnx', dtype === 'fp32' ? 'model.onnx' : 'model_quantized.onnx');
+}
+
+async function rawSession(folder: string, cfg: BenchConfig): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(onnxFile(folder, cfg.dtype), { intraOpNumThreads: cfg.threads, interOpNumThreads: 1 });
+}
+
+async function tokenizerFor(folder: string): Promise<PreTrainedTokenizer> {
+  hfEnv.localModelPath = path.dirname(folder) + path.sep;
+  return AutoTokenizer.from_pretrained(path.basename(folder));
+}
+
+function toOrt(inputs: Record<string, HfTensor>, names: readonly string[]): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of names) {
+    const t = inputs[name];
+    if (t) feeds[name] = new ort.Tensor('int64', t.data as BigInt64Array, t.dims as number[]);
+    else if (name === 'token_type_ids') {
+      const ids = inputs.input_ids!;
+      feeds[name] = new ort.Tensor('int64', new BigInt64Array((ids.data as BigInt64Array).length), ids.dims as number[]);
+    }
+  }
+  return feeds;
+}
+
+async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: Set<Section>): Promise<Row[]> {
+  const rows: Row[] = [];
+  const repo = path.join(cfg.workDir, 'p1-repo');
+  const indexDir = path.join(cfg.workDir, 'p1-index');
+  writeSourceRepo(repo, cfg.p1Files, { seed: 11 });
+  log(`P1: indexing ${cfg.p1Files} files with ${path.basename(cfg.embedder)} (${cfg.dtype}, ${cfg.threads} threads)`);
+
+  // End to end, as the CLI / extension host does it; record the exact embed batches.
+  const client = await newClient(cfg);
+  const batches: string[][] = [];
+  let embedMs = 0;
+  const spy = Object.create(client) as InferenceClient;
+  spy.call = (async (method: string, params: unknown, signal?: AbortSignal) => {
+    if (method !== 'embed') return client.call(method as never, params as never, signal);
+    batches.push((params as { texts: string[] }).texts);
+    const t = performance.now();
+    const out = await client.call('embed', params as { texts: string[] }, signal);
+    embedMs += performance.now() - t;
+    return out;
+  }) as InferenceClient['call'];
+  const h = histogram();
+  let t0 = 0;
+  h.enable();
+  const loadStart = performance.now();
+  let modelMs = 0;
+  let cpu0 = process.cpuUsage();
+  const summary = await drain(
+    indexWorkspace({ root: repo, indexDir, embedding: { model: cfg.embedder, dtype: cfg.dtype }, client: spy }),
+    (e) => {
+      if (e.type === 'model') {
+        cpu0 = process.cpuUsage();
+        t0 = performance.now();
+        modelMs = t0 - loadStart;
+      }
+    },
+  );
+  const e2eMs = performance.now() - t0;
+  const e2eCpu = process.cpuUsage(cpu0);
+  h.disable();
+  const model = summary.embedding;
+  if (!model) throw new Error(`P1: the embedding model did not load: ${summary.notices.join(' ')}`);
+  const tokenizerName = summary.tokenizer;
+  await client.dispose();
+  const chunks = summary.embedded;
+  const e2eRate = chunks / (e2eMs / 1000);
+
+  // Raw: onnxruntime-node directly, same model file, same texts in the same batches of 32
+  // (the worker's pipeline batch), tokenised beforehand; only session.run is timed.
+  const tokenizer = await tokenizerFor(cfg.embedder);
+  const session = await rawSession(cfg.embedder, cfg);
+  let rawMs = 0;
+  let rawCount = 0;
+  let rawCpuMs = 0;
+  {
+    // warm-up (the worker's pipeline was warmed by its dimension probe)
+    const warm = tokenizer(['warm up'], { padding: true, truncation: true }) as unknown as Record<string, HfTensor>;
+    await session.run(toOrt(warm, session.inputNames));
+  }
+  for (const call of batches) {
+    for (let i = 0; i < call.length; i += 32) {
+      const texts = call.slice(i, i + 32);
+      const enc = tokenizer(texts, { padding: true, truncation: true }) as unknown as Record<string, HfTensor>;
+      const feeds = toOrt(enc, session.inputNames);
+      const c = process.cpuUsage();
+      const t = performance.now();
+      await session.run(feeds);
+      rawMs += performance.now() - t;
+      const cpu = process.cpuUsage(c);
+      rawCpuMs += (cpu.user + cpu.system) / 1000;
+      rawCount += texts.length;
+    }
+  }
+  await session.release();
+  const rawRate = rawCount / (rawMs / 1000);
+  if (want.has('P1')) {
+    rows.push({
+      id: 'P1.index.throughput',
+      section: 'P1',
+      metric: `indexing end to end (${summary.files.indexed.length} files, ${chunks} chunks)`,
+      value: round(e2eRate, 1),
+      unit: 'chunks/s',
+      baseline: { label: 'raw onnxruntime, same batches', value: round(rawRate, 1), unit: 'chunks/s' },
+      ratio: round(e2eRate / rawRate, 2),
+      goal: '≥ 0.9×',
+      met: e2eRate / rawRate >= 0.9,
+      // CPU time (all threads of the process) is far less sensitive to other load than wall time.
+      note: `CPU time: raw ${Math.round(rawCpuMs)} ms vs end to end ${Math.round((e2eCpu.user + e2eCpu.system) / 1000)} ms (${round(rawCpuMs / ((e2eCpu.user + e2eCpu.system) / 1000), 2)}×); embed calls ${Math.round(embedMs)} ms of ${Math.round(e2eMs)} ms wall; model load ${Math.round(modelMs)} ms (not counted)`,
+    });
+  }
+  if (want.has('P4')) {
+    rows.push({
+      id: 'P4.eventloop.indexing',
+      section: 'P4',
+      metric: 'main-thread event-loop delay while indexing (max)',
+      value: round(ms(h.max), 1),
+      unit: 'ms',
+      baseline: { label: 'p99', value: round(ms(h.percentile(99)), 1), unit: 'ms' },
+      goal: '≤ 50 ms',
+      met: ms(h.max) <= 50,
+      note: `mean ${round(ms(h.mean), 1)} ms`,
+    });
+  }
+
+  if (want.has('P1')) rows.push(await benchReopen(cfg, log, { model: model.model, dtype: model.dtype, dim: model.dim }, tokenizerName));
+  return rows;
+}
+
+/** Builds an index of `reopenFiles` one-chunk files through the store API, then reopens it with the indexer. */
+async function benchReopen(cfg: BenchConfig, log: (l: string) => void, embedding: { model: string; dtype: string; dim: number }, tokenizer: string): Promise<Row> {
+  const repo = path.join(cfg.workDir, 'reopen-repo');
+  const indexDir = path.join(cfg.workDir, 'reopen-index');
+  log(`P1: reopening an unchanged repository of ${cfg.reopenFiles} files`);
+  const r = rng(5);
+  const rels: string[] = [];
+  for (let f = 0; f < cfg.reopenFiles; f++) {
+    const rel = `pkg${f % 100}/sub${Math.floor(f / 100) % 10}/file${f}.ts`;
+    const full = path.join(repo, rel);
+    mkdirSync(path.dirname(full), { recursive: true });
+    await fsp.writeFile(full, `export const value${f} = ${f};\nexport function f${f}() { return value${f} * 2; }\n`);
+    rels.push(rel);
+  }
+  const { store } = await IndexStore.open(indexDir, {
+    root: repo,
+    embedding,
+    chunker: { version: CHUNKER_VERSION, maxTokens: DEFAULT_MAX_TOKENS, tokenizer },
+    lock: true,
+  });
+  for (let i = 0; i < rels.length; i += 4000) {
+    const upserted: FileUpdate[] = [];
+    for (const rel of rels.slice(i, i + 4000)) {
+      const full = path.join(repo, rel);
+      const buf = await fsp.readFile(full);
+      const st = statSync(full);
+      const [chunk] = syntheticChunks(r, upserted.length + i, 1, 80).map((c) => ({ ...c, path: rel, id: sha256Hex(rel, 16) }));
+      upserted.push({ path: rel, entry: { hash: sha256Hex(buf, 16), size: st.size, mtimeMs: st.mtimeMs }, chunks: [chunk!], vectors: [unitVector(r, embedding.dim)] });
+    }
+    await store.commit({ removed: [], upserted });
+  }
+  await store.close();
+
+  // Reopen: a new worker, model load, full walk with stat, nothing re-read — what a new editor session does.
+  const t = performance.now();
+  const client = await newClient(cfg);
+  let modelMs = 0;
+  const summary = await drain(indexWorkspace({ root: repo, indexDir, embedding: { model: cfg.embedder, dtype: cfg.dtype }, client }), (e) => {
+    if (e.type === 'model') modelMs = performance.now() - t;
+  });
+  const total = performance.now() - t;
+  await client.dispose();
+  if (summary.embedded !== 0 || summary.files.changed.length !== 0 || summary.notices.length) {
+    throw new Error(`P1 reopen: expected an unchanged index, got ${summary.files.changed.length} changed, notices: ${summary.notices.join(' ')}`);
+  }
+  return {
+    id: 'P1.reopen',
+    section: 'P1',
+    metric: `reopen unchanged repository (${summary.files.indexed.length} files)`,
+    value: round(total / 1000, 2),
+    unit: 's',
+    baseline: { label: 'goal', value: 5, unit: 's' },
+    ratio: round(total / 5000, 2),
+    goal: '≤ 5 s',
+    met: total <= 5000,
+    note: `worker start + model load ${Math.round(modelMs)} ms, walk + stat + manifest ${Math.round(total - modelMs)} ms`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// P2 (and P4 reranking): cross-encoder through the worker vs raw onnxruntime on the same pairs.
+
+async function passagesFor(cfg: BenchConfig, n: number): Promise<string[]> {
+  // Real chunks of the P1 corpus when it exists (sizes as the chunker makes them), else synthetic.
+  const indexDir = path.join(cfg.workDir, 'p1-index');
+  const out: string[] = [];
+  const { store } = await IndexStore.openForRead(indexDir);
+  if (store) {
+    const all: Chunk[] = [];
+    for await (const c of store.allChunks()) all.push(c);
+    all.sort((a, b) => b.text.length - a.text.length);
+    for (const c of all.slice(0, n)) out.push(embeddingText(c));
+    await store.close();
+  }
+  const r = rng(3);
+  let f = 0;
+  while (out.length < n) out.push(...syntheticChunks(r, f++, 1, 1200).map(embeddingText));
+  return out.slice(0, n);
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[i]!;
+}
+
+async function benchRerank(cfg: BenchConfig, log: (l: string) => void, want: Set<Section>): Promise<Row[]> {
+  const rows: Row[] = [];
+  const passages = await passagesFor(cfg, cfg.p2Candidates);
+  log(`P2: reranking ${passages.length} candidates × ${cfg.p2Runs} runs with ${path.basename(cfg.reranker)} (${cfg.dtype})`);
+  const client = await newClient(cfg);
+  const loaded = await client.call('loadReranker', { model: cfg.reranker, dtype: cfg.dtype });
+  if (!loaded.ok) throw new Error(`P2: ${loaded.message}`);
+  const tokenizer = await tokenizerFor(cfg.reranker);
+  const session = await rawSession(cfg.reranker, cfg);
+  const r = rng(17);
+
+  let rawCpuMs = 0;
+  const rawRerank = async (query: string, maxLength: number, batch: number) => {
+    let total = 0;
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < passages.length; i += batch) {
+      const feeds = toOrt(buildPairInputs(tokenizer, query, passages.slice(i, i + batch), maxLength), session.inputNames);
+      const t = performance.now();
+      await session.run(feeds);
+      total += performance.now() - t;
+    }
+    const cpu = process.cpuUsage(cpu0);
+    rawCpuMs = (cpu.user + cpu.system) / 1000;
+    return total;
+  };
+  const workerRerank = async (query: string, maxLength: number, batch: number) => {
+    const t = performance.now();
+    await client.call('rerank', { query, passages, maxLength, batchSize: batch });
+    return performance.now() - t;
+  };
+
+  // Warm-up both, then alternate worker and raw runs so drifting machine load hits both alike.
+  await workerRerank(queryText(r), cfg.p2MaxLength, cfg.p2Batch);
+  await rawRerank(queryText(r), cfg.p2MaxLength, cfg.p2Batch);
+  const workerTimes: number[] = [];
+  const rawTimes: number[] = [];
+  const rawCpu: number[] = [];
+  for (let i = 0; i < cfg.p2Runs; i++) {
+    const q = queryText(r);
+    workerTimes.push(await workerRerank(q, cfg.p2MaxLength, cfg.p2Batch));
+    rawTimes.push(await rawRerank(q, cfg.p2MaxLength, cfg.p2Batch));
+    rawCpu.push(rawCpuMs);
+  }
+  // CPU time is what the model costs whatever else runs on the machine: on an idle machine with
+  // `threads` cores free, the wall time of the raw run approaches cpu / threads.
+  const idleEstimate = percentile(rawCpu, 50) / cfg.threads;
+  const p50 = percentile(workerTimes, 50);
+  const p95 = percentile(workerTimes, 95);
+  const raw50 = percentile(rawTimes, 50);
+  const raw95 = percentile(rawTimes, 95);
+  const label = `${passages.length} pairs × ${cfg.p2MaxLength} tok, batch ${cfg.p2Batch}, ${cfg.dtype}`;
+  if (want.has('P2')) {
+    rows.push({
+      id: 'P2.rerank.p50',
+      section: 'P2',
+      metric: `rerank p50 (${label})`,
+      value: Math.round(p50),
+      unit: 'ms',
+      baseline: { label: 'raw onnxruntime p50, same pairs', value: Math.round(raw50), unit: 'ms' },
+      ratio: round(p50 / raw50, 2),
+      goal: '≤ 1.2× and ≤ 1000 ms',
+      met: p50 / raw50 <= 1.2 && p50 <= 1000,
+      note: `raw onnxruntime CPU time ${Math.round(percentile(rawCpu, 50))} ms per rerank → ≈ ${Math.round(idleEstimate)} ms wall with ${cfg.threads} idle cores`,
+    });
+    rows.push({
+      id: 'P2.rerank.p95',
+      section: 'P2',
+      metric: `rerank p95 (${label})`,
+      value: Math.round(p95),
+      unit: 'ms',
+      baseline: { label: 'raw onnxruntime p95, same pairs', value: Math.round(raw95), unit: 'ms' },
+      ratio: round(p95 / raw95, 2),
+      goal: '≤ 1.2×',
+      met: p95 / raw95 <= 1.2,
+    });
+  }
+  if (want.has('P4')) {
+    // Worker-only reranks, the monitor running throughout (the raw runs above block this thread,
+    // and a monitor paused across them reports that gap as delay).
+    const h = histogram();
+    h.enable();
+    const runs = Math.min(cfg.p2Runs, 5);
+    for (let i = 0; i < runs; i++) await workerRerank(queryText(r), cfg.p2MaxLength, cfg.p2Batch);
+    h.disable();
+    rows.push({
+      id: 'P4.eventloop.rerank',
+      section: 'P4',
+      metric: 'main-thread event-loop delay while reranking in the worker (max)',
+      value: round(ms(h.max), 1),
+      unit: 'ms',
+      baseline: { label: 'p99', value: round(ms(h.percentile(99)), 1), unit: 'ms' },
+      goal: '≤ 50 ms',
+      met: ms(h.max) <= 50,
+      note: `${Math.min(cfg.p2Runs, 5)} reranks of ${passages.length} pairs`,
+    });
+  }
+
+  if (want.has('P2') && cfg.p2Variants) {
+    // The levers: truncation length and batch size (each vs raw onnxruntime with the same setting).
+    const variants: { maxLength: number; batch: number }[] = [
+      { maxLength: 128, batch: cfg.p2Batch },
+      { maxLength: 192, batch: cfg.p2Batch },
+      { maxLength: cfg.p2MaxLength, batch: 5 },
+      { maxLength: cfg.p2MaxLength, batch: 25 },
+      { maxLength: cfg.p2MaxLength, batch: passages.length },
+    ];
+    const runs = Math.max(2, Math.ceil(cfg.p2Runs / 3));
+    for (const v of variants) {
+      const wt: number[] = [];
+      const rt: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const q = queryText(r);
+        wt.push(await workerRerank(q, v.maxLength, v.batch));
+        rt.push(await rawRerank(q, v.maxLength, v.batch));
+      }
+      const w50 = percentile(wt, 50);
+      const r50 = percentile(rt, 50);
+      rows.push({
+        id: `P2.variant.len${v.maxLength}.batch${v.batch}`,
+        section: 'P2',
+        metric: `rerank p50, ${v.maxLength} tok, batch ${v.batch}`,
+        value: Math.round(w50),
+        unit: 'ms',
+        baseline: { label: 'raw onnxruntime p50, same setting', value: Math.round(r50), unit: 'ms' },
+        ratio: round(w50 / r50, 2),
+        goal: 'informational',
+        note: `${runs} runs; vs default setting ${Math.round(p50)} ms`,
+      });
+    }
+  }
+  await session.release();
+  await client.dispose();
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// P3 (and P4 RSS): a synthetic index filled through the store API, searched with retrieve().
+
+export const CHUNKS_PER_FILE = 20;
+
+async function benchSearch(cfg: BenchConfig, log: (l: string) => void, want: Set<Section>): Promise<Row[]> {
+  const rows: Row[] = [];
+  const dim = await embedderDim(cfg);
+  const sizes = [...new Set([...(want.has('P3') ? cfg.p3Sizes : []), ...(want.has('P4') ? [cfg.p4Chunks] : [])])].sort((a, b) => a - b);
+  const indexDir = path.join(cfg.workDir, 'p3-index');
+  const r = rng(23);
+  const openWriter = async () =>
+    (
+      await IndexStore.open(indexDir, {
+        root: path.join(cfg.workDir, 'p3-repo'),
+        embedding: { model: 'bench-synthetic', dtype: cfg.dtype, dim },
+        chunker: { version: CHUNKER_VERSION, maxTokens: DEFAULT_MAX_TOKENS, tokenizer: 'heuristic' },
+        lock: true,
+      })
+    ).store;
+  let count = 0;
+  let file = 0;
+  let writeMs = 0;
+  for (const size of sizes) {
+    log(`P3: filling the index to ${size} chunks (${dim}-dim vectors)`);
+    // A writer keeps every shard it wrote in memory: reopen it per size so only one index is held.
+    const writer = await openWriter();
+    while (count < size) {
+      // One commit per ~4000 chunks: each fills a fresh shard, as a large first index does.
+      const upserted: FileUpdate[] = [];
+      let n = 0;
+      while (count + n < size && n < 4000) {
+        const k = Math.min(CHUNKS_PER_FILE, size - count - n);
+        const chunks = syntheticChunks(r, file, k);
+        upserted.push({ path: chunks[0]!.path, entry: { hash: sha256Hex(`f${file}`, 16), size: 1, mtimeMs: 1 }, chunks, vectors: chunks.map(() => unitVector(r, dim)) });
+        file++;
+        n += k;
+      }
+      const t = performance.now();
+      await writer.commit({ removed: [], upserted });
+      writeMs += performance.now() - t;
+      count += n;
+    }
+    await writer.close();
+    // Readers below open the index afresh, as a new session would.
+    if (want.has('P3') && cfg.p3Sizes.includes(size)) rows.push(...(await measureSearch(cfg, indexDir, size, dim)));
+    if (want.has('P4') && size === cfg.p4Chunks) rows.push(...(await measureRss(cfg, indexDir, size)));
+  }
+  log(`P3: wrote ${count} chunks in ${Math.round(writeMs / 1000)} s`);
+  return rows;
+}
+
+async function embedderDim(cfg: BenchConfig): Promise<number> {
+  const config = JSON.parse(await fsp.readFile(path.join(cfg.embedder, 'config.json'), 'utf8')) as { hidden_size?: number };
+  return config.hidden_size ?? 384;
+}
+
+/** A stand-in for the inference worker that returns a fixed query vector (P3 times search, not the model). */
+function vectorEmbedder(vector: number[]): InferenceClient {
+  return { call: async () => Float32Array.from(vector) } as unknown as InferenceClient;
+}
+
+async function measureSearch(cfg: BenchConfig, indexDir: string, size: number, dim: number): Promise<Row[]> {
+  const r = rng(size);
+  const bytes = await directoryBytes(indexDir);
+  // Load: open read-only and answer the first query (loads every shard's vectors, BM25 index, chunks).
+  const t = performance.now();
+  const { store } = await IndexStore.openForRead(indexDir);
+  if (!store) throw new Error('P3: index did not open');
+  await retrieve(store, queryText(r), { embedder: vectorEmbedder(unitVector(r, dim)) });
+  const loadMs = performance.now() - t;
+  const totals: number[] = [];
+  const dense: number[] = [];
+  const lexical: number[] = [];
+  for (let q = 0; q < cfg.p3Queries; q++) {
+    const res = await retrieve(store, queryText(r), { embedder: vectorEmbedder(unitVector(r, dim)) });
+    const { dense: d, lexical: l, fuse: f } = res.timings;
+    totals.push(d + l + f);
+    dense.push(d);
+    lexical.push(l);
+  }
+  await store.close();
+  const p50 = percentile(totals, 50);
+  const perChunk = bytes / size;
+  const k = size >= 1000 ? `${size / 1000}k` : String(size);
+  return [
+    {
+      id: `P3.search.${k}`,
+      section: 'P3',
+      metric: `dense + lexical + fusion p50 at ${k} chunks`,
+      value: round(p50, 1),
+      unit: 'ms',
+      baseline: { label: 'goal', value: 50, unit: 'ms' },
+      ratio: round(p50 / 50, 2),
+      goal: '≤ 50 ms',
+      met: p50 <= 50,
+      note: `dense ${round(percentile(dense, 50), 1)} ms, lexical ${round(percentile(lexical, 50), 1)} ms; p95 ${round(percentile(totals, 95), 1)} ms`,
+    },
+    {
+      id: `P3.load.${k}`,
+      section: 'P3',
+      metric: `index load (open + first query) at ${k} chunks`,
+      value: round(loadMs / 1000, 2),
+      unit: 's',
+      baseline: { label: 'goal', value: 1, unit: 's' },
+      ratio: round(loadMs / 1000, 2),
+      goal: '≤ 1 s',
+      met: loadMs <= 1000,
+    },
+    {
+      id: `P3.bytes.${k}`,
+      section: 'P3',
+      metric: `bytes per chunk on disk at ${k} chunks`,
+      value: Math.round(perChunk),
+      unit: 'B',
+      baseline: { label: 'goal', value: 2048, unit: 'B' },
+      ratio: round(perChunk / 2048, 2),
+      goal: '≤ 2 KB',
+      met: perChunk <= 2048,
+      note: `${round(bytes / 2 ** 20, 1)} MiB total`,
+    },
+  ];
+}
+
+async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) total += await directoryBytes(full);
+    else if (e.isFile()) total += (await fsp.stat(full)).size;
+  }
+  return total;
+}
+
+export interface RssReport {
+  baselineMB: number;
+  modelsMB: number;
+  indexMB: number;
+  afterQueryMB: number;
+  /** Peak RSS of the whole run (process.resourceUsage().maxRSS). */
+  peakMB: number;
+  heapUsedMB: number;
+}
+
+/**
+ * RSS in a fresh process (so nothing this benchmark loaded counts): both models loaded in the
+ * worker, the index opened, one question retrieved (loads every shard) and reranked.
+ */
+async function measureRss(cfg: BenchConfig, indexDir: string, size: number): Promise<Row[]> {
+  const child = path.join(__dirname, 'rss-child.ts');
+  const args = { worker: cfg.workerScript, embedder: cfg.embedder, reranker: cfg.reranker, indexDir, threads: cfg.threads, dtype: cfg.dtype, cacheDir: path.join(cfg.workDir, 'model-cache') };
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', child, JSON.stringify(args)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`rss child failed: ${stderr || err.message}`)) : resolve(stdout),
+    );
+  });
+  const rep = JSON.parse(out.trim().split('\n').pop()!) as RssReport;
+  const k = size >= 1000 ? `${size / 1000}k` : String(size);
+  return [
+    {
+      id: 'P4.rss',
+      section: 'P4',
+      metric: `RSS, both models loaded + ${k} chunks searched and reranked`,
+      value: rep.afterQueryMB,
+      unit: 'MB',
+      baseline: { label: 'same process, models only', value: rep.modelsMB, unit: 'MB' },
+      ratio: round(rep.afterQueryMB / 600, 2),
+      goal: '≤ 600 MB',
+      met: rep.afterQueryMB <= 600,
+      note: `bare process ${rep.baselineMB} MB; after retrieval ${rep.indexMB} MB; peak ${rep.peakMB} MB; JS heap ${rep.heapUsedMB} MB`,
+    },
+  ];
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function formatTable(rows: Row[]): string {
+  const header = ['id', 'metric', 'value', 'baseline / goal (same run)', 'ratio', 'goal', 'met'];
+  const lines = rows.map((r) => [
+    r.id,
+    r.metric,
+    `${r.value} ${r.unit}`,
+    r.baseline ? `${r.baseline.label}: ${r.baseline.value} ${r.baseline.unit}` : '',
+    r.ratio === undefined ? '' : `${r.ratio}×`,
+    r.goal,
+    r.met === undefined ? '–' : r.met ? 'yes' : 'NO',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(fmt)].join('\n');
+}
+
+export function markdownTable(result: BenchResult): string {
+  const m = result.machine;
+  const out = [
+    `Run ${result.date.slice(0, 10)} (${result.seconds} s): ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, ${m.platform}, onnxruntime-node ${m.onnxruntime}; ` +
+      `load average ${m.loadBefore} before / ${m.loadAfter ?? '?'} after (other processes shared the cores). ` +
+      `Models: ${path.basename(result.config.embedder)} / ${path.basename(result.config.reranker)}, ${result.config.dtype}, ${result.config.threads} threads.`,
+    '',
+    '| id | metric | value | baseline / goal (same run) | ratio | goal | met | note |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of result.rows) {
+    out.push(
+      `| ${r.id} | ${r.metric} | ${r.value} ${r.unit} | ${r.baseline ? `${r.baseline.label}: ${r.baseline.value} ${r.baseline.unit}` : ''} | ${r.ratio === undefined ? '' : `${r.ratio}×`} | ${r.goal} | ${r.met === undefined ? '–' : r.met ? 'yes' : '**no**'} | ${r.note ?? ''} |`,
+    );
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench [-- options]`: Sift's performance benchmark (see docs/performance.md).
+ *
+ *   --quick             smaller corpora and index sizes, fewer runs (a few minutes)
+ *   --only P1,P3        run a subset of P1 (indexing), P2 (reranking), P3 (search), P4 (editor)
+ *   --sizes 10000,50000 P3 index sizes in chunks
+ *   --runs N            P2 timed reranks
+ *   --files N           P1 source files indexed end to end
+ *   --models DIR        where the MiniLM-shaped models are made (default ~/.cache/sift/bench-models)
+ *   --dtype q8|fp32     default q8 (int8, Sift's default)
+ *   --no-write          print only; do not write docs/bench/<date>.json or docs/performance.md
+ *
+ * The models have the exact shape of the defaults (MiniLM-L6: 6 layers, hidden 384, vocab 30522)
+ * with random weights: same cost as the real ones. They are made once with
+ * scripts/make-tiny-models.py (Debian's python3-torch and python3-onnx) outside the repository.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ALL_SECTIONS, type BenchConfig, type Section, formatTable, markdownTable, runBench } from './bench';
+
+const REPO = path.resolve(__dirname, '..', '..');
+
+function ensureModels(dir: string): { embedder: string; reranker: string } {
+  const embedder = path.join(dir, 'minilm-embedder');
+  const reranker = path.join(dir, 'minilm-reranker');
+  if (!existsSync(path.join(embedder, 'onnx', 'model_quantized.onnx')) || !existsSync(path.join(reranker, 'onnx', 'model_quantized.onnx'))) {
+    process.stderr.write(`Making MiniLM-shaped models in ${dir} (once)…\n`);
+    execFileSync('/usr/bin/python3', [path.join(REPO, 'scripts', 'make-tiny-models.py'), '--shape', 'minilm', dir], { stdio: 'inherit' });
+  }
+  return { embedder, reranker };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      sizes: { type: 'string' },
+      runs: { type: 'string' },
+      files: { type: 'string' },
+      models: { type: 'string' },
+      dtype: { type: 'string', default: 'q8' },
+      'no-write': { type: 'boolean', default: false },
+      'keep-workdir': { type: 'boolean', default: false },
+    },
+  });
+  const quick = values.quick!;
+  const sections = (values.only ? values.only.split(',').map((s) => s.trim().toUpperCase()) : ALL_SECTIONS) as Section[];
+  for (const s of sections) if (!ALL_SECTIONS.includes(s)) throw new Error(`unknown section ${s} (use ${ALL_SECTIONS.join(', ')})`);
+  const modelsDir = path.resolve(values.models ?? process.env.SIFT_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'sift', 'bench-models'));
+  const worker = path.join(REPO, 'dist', 'worker.js');
+  if (!existsSync(worker)) throw new Error('dist/worker.js is missing: run `npm run build` first');
+  const models = ensureModels(modelsDir);
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'sift-bench-'));
+  const cfg: BenchConfig = {
+    ...models,
+    workerScript: worker,
+    workDir,
+    sections,
+    threads: 2,
+    dtype: values.dtype === 'fp32' ? 'fp32' : 'q8',
+    p1Files: Number(values.files ?? (quick ? 40 : 200)),
+    reopenFiles: quick ? 2000 : 10_000,
+    p2Runs: Number(values.runs ?? (quick ? 5 : 15)),
+    p2Candidates: 50,
+    p2MaxLength: 256,
+    p2Batch: 10,
+    p2Variants: !quick,
+    p3Sizes: values.sizes ? values.sizes.split(',').map(Number) : quick ? [10_000, 50_000] : [10_000, 50_000, 100_000, 200_000],
+    p3Queries: quick ? 10 : 20,
+    p4Chunks: quick ? 50_000 : 100_000,
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
+  try {
+    const result = await runBench(cfg);
+    process.stdout.write(`\n${formatTable(result.rows)}\n\n`);
+    const m = result.machine;
+    process.stdout.write(`${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB, Node ${m.node}; load average ${m.loadBefore} → ${m.loadAfter}; ${result.seconds} s\n`);
+    if (!values['no-write']) {
+      const day = result.date.slice(0, 10);
+      const dir = path.join(REPO, 'docs', 'bench');
+      mkdirSync(dir, { recursive: true });
+      const jsonFile = path.join(dir, `${day}${quick ? '-quick' : ''}.json`);
+      writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
+      const doc = path.join(REPO, 'docs', 'performance.md');
+      const begin = '<!-- bench:begin -->';
+      const end = '<!-- bench:end -->';
+      const block = `${begin}\n${markdownTable(result)}\n\nRaw results: [\`docs/bench/${path.basename(jsonFile)}\`](bench/${path.basename(jsonFile)}).\n${end}`;
+      const text = existsSync(doc) ? readFileSync(doc, 'utf8') : `# Performance\n\n${begin}\n${end}\n`;
+      const i = text.indexOf(begin);
+      const j = text.indexOf(end);
+      writeFileSync(doc, i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text}\n${block}\n`);
+      process.stdout.write(`wrote ${path.relative(REPO, jsonFile)} and docs/performance.md\n`);
+    }
+  } finally {
+    if (!values['keep-workdir']) rmSync(workDir, { recursive: true, force: true });
+    else process.stderr.write(`work dir kept: ${workDir}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
