@@ -1,64 +1,48 @@
-import MiniSearch, { type Options, type SearchResult } from 'minisearch';
 import type { Chunk } from '../types';
+import { type Bm25Index, FIELD_COUNT, type FieldTerms, type LexicalDoc } from './bm25';
 import { codeTokens, pathTokens } from './tokenize';
 
 /**
- * BM25 (MiniSearch's BM25+) over code-aware tokens with boosted fields: symbol names and path
- * segments weigh more than body text. One MiniSearch index per shard, stored beside the shard's
- * vectra index and rewritten with it, so updates stay incremental.
+ * BM25 (BM25+, scored exactly as MiniSearch does) over code-aware tokens with boosted fields:
+ * symbol names and path segments weigh more than body text. One index per shard (`bm25.ts`),
+ * stored beside the shard's vectors and rewritten with it, so updates stay incremental.
  *
  * Trade-off, stated: term statistics (IDF, average length) are per shard. Below ~4000 chunks
  * there is one shard and scores are exact BM25; above, shards are merged by score.
  */
 export const FIELD_BOOSTS = { symbols: 3, path: 2, header: 1.5, text: 1 } as const;
+/** Boosts in FIELD_NAMES order (symbols, path, header, text). */
+export const BOOSTS: readonly number[] = [FIELD_BOOSTS.symbols, FIELD_BOOSTS.path, FIELD_BOOSTS.header, FIELD_BOOSTS.text];
 export const BM25_PARAMS = { k: 1.2, b: 0.75, d: 0.5 };
 
-type LexDoc = Pick<Chunk, 'id' | 'path' | 'header' | 'text'> & { symbols: string };
-
-const OPTIONS: Options<LexDoc> = {
-  idField: 'id',
-  fields: ['symbols', 'path', 'header', 'text'],
-  storeFields: [],
-  tokenize: (text: string, field?: string) => (field === 'path' ? pathTokens(text) : codeTokens(text)),
-  processTerm: (term: string) => term,
-  searchOptions: {
-    boost: { ...FIELD_BOOSTS },
-    bm25: BM25_PARAMS,
-    prefix: false,
-    fuzzy: false,
-    combineWith: 'OR',
-    // Queries go through the same tokenizer (identifier splitting, stemming, stopwords).
-    tokenize: (text: string) => codeTokens(text),
-    processTerm: (term: string) => term,
-  },
-};
-
-function toDoc(c: Chunk): LexDoc {
-  return { id: c.id, path: c.path, header: c.header, text: c.text, symbols: c.symbols.join(' ') };
+function counts(tokens: string[]): FieldTerms {
+  const m: FieldTerms = new Map();
+  for (const t of tokens) m.set(t, (m.get(t) ?? 0) + 1);
+  return m;
 }
 
-export function buildLexicalIndex(chunks: Chunk[]): MiniSearch<LexDoc> {
-  const ms = new MiniSearch<LexDoc>(OPTIONS);
-  ms.addAll(chunks.map(toDoc));
-  return ms;
-}
-
-export function serializeLexicalIndex(ms: MiniSearch<LexDoc>): string {
-  return JSON.stringify(ms);
-}
-
-export function loadLexicalIndex(json: string): MiniSearch<LexDoc> {
-  return MiniSearch.loadJSON<LexDoc>(json, OPTIONS);
+/** The terms of a chunk's fields (symbols, path, header, text), as they are indexed. */
+export function lexicalDoc(c: Pick<Chunk, 'id' | 'path' | 'header' | 'text' | 'symbols'>): LexicalDoc {
+  const fields = [codeTokens(c.symbols.join(' ')), pathTokens(c.path), codeTokens(c.header), codeTokens(c.text)].map(counts);
+  if (fields.length !== FIELD_COUNT) throw new Error('internal: field count');
+  return { id: c.id, fields };
 }
 
 export interface LexicalHit {
   id: string;
+  /** Row of the chunk in its shard. */
+  row: number;
   score: number;
   /** Query terms that matched. */
   terms: string[];
 }
 
-export function searchLexical(ms: MiniSearch<LexDoc>, query: string, k: number): LexicalHit[] {
-  const results: SearchResult[] = ms.search(query);
-  return results.slice(0, k).map((r) => ({ id: String(r.id), score: r.score, terms: r.terms }));
+/** Query terms: the same tokenizer as the index (identifier splitting, stemming, stopwords). */
+export function queryTerms(query: string): string[] {
+  return codeTokens(query);
+}
+
+export function searchLexical(index: Bm25Index, query: string | readonly string[], k: number): LexicalHit[] {
+  const terms = typeof query === 'string' ? queryTerms(query) : query;
+  return index.search(terms, BOOSTS, BM25_PARAMS, k);
 }

@@ -1,0 +1,351 @@
+/**
+ * A compact, binary BM25 index for one shard, scored exactly like MiniSearch's BM25+ (the
+ * library Sift used before; it stays in the tests as the oracle, and `test/unit/bm25.test.ts`
+ * asserts equal ids, scores and order). Why not MiniSearch itself: its index lives in Maps of
+ * Maps and is stored as JSON — ~1.5 KB per chunk on disk, hundreds of milliseconds to parse a
+ * shard, and 0.9 s per query at 200k chunks (measured, docs/performance.md). Here a shard's
+ * index is one buffer of typed arrays, searched in place: nothing is parsed on open, a term is
+ * found by binary search over its UTF-8 bytes, and scoring walks posting arrays.
+ *
+ * Layout (little-endian; every array aligned to its element size):
+ *   header   u32 magic "SLX1", u32 docs, u32 terms, u32 postings, u32 idBytes, u32 termBytes, u32×2 reserved
+ *   f64[F]   average field length (MiniSearch's running average, bit for bit)
+ *   u32[T+1] term byte offsets into the term blob
+ *   u32[T·F+1] posting start per (term, field), term-major
+ *   u16[D·F] field length per document (distinct terms in the field, as MiniSearch counts it)
+ *   u16[P]   posting document (row in the shard)
+ *   u16[P]   posting term frequency
+ *   u8[]     term blob (terms sorted by UTF-8 bytes), then the chunk ids joined by "\n"
+ */
+export const FIELD_NAMES = ['symbols', 'path', 'header', 'text'] as const;
+export const FIELD_COUNT = FIELD_NAMES.length;
+export type FieldTerms = Map<string, number>;
+/** Per field (FIELD_NAMES order): term → frequency. */
+export type LexicalDoc = { id: string; fields: FieldTerms[] };
+
+export interface Bm25Params {
+  k: number;
+  b: number;
+  d: number;
+}
+
+const MAGIC = 0x31584c53; // "SLX1"
+const HEADER_BYTES = 32;
+const MAX_U16 = 0xffff;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const align = (n: number, to: number) => Math.ceil(n / to) * to;
+
+/** Builds a shard's index from its documents (in row order). */
+export function buildBm25(docs: readonly LexicalDoc[]): Uint8Array {
+  if (docs.length > MAX_U16 + 1) throw new Error(`a BM25 shard holds at most ${MAX_U16 + 1} documents`);
+  const postingsByTerm = new Map<string, number[][]>();
+  const avg = new Float64Array(FIELD_COUNT);
+  const fieldLengths = new Uint16Array(docs.length * FIELD_COUNT);
+  let postings = 0;
+  docs.forEach((doc, row) => {
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      const terms = doc.fields[f]!;
+      // MiniSearch's running average (same operations, same order: equal doubles).
+      avg[f] = (avg[f]! * row + terms.size) / (row + 1);
+      fieldLengths[row * FIELD_COUNT + f] = Math.min(terms.size, MAX_U16);
+      for (const [term, tf] of terms) {
+        let lists = postingsByTerm.get(term);
+        if (!lists) postingsByTerm.set(term, (lists = Array.from({ length: FIELD_COUNT }, () => [])));
+        lists[f]!.push(row, Math.min(tf, MAX_U16));
+        postings++;
+      }
+    }
+  });
+  const termBytes = [...postingsByTerm.keys()].map((t) => ({ t, b: encoder.encode(t) })).sort((x, y) => compareBytes(x.b, y.b));
+  const blobTerms = termBytes.reduce((n, x) => n + x.b.length, 0);
+  const ids = encoder.encode(docs.map((d) => d.id).join('\n'));
+  const T = termBytes.length;
+  const D = docs.length;
+
+  let offset = HEADER_BYTES;
+  const avgAt = offset;
+  offset += 8 * FIELD_COUNT;
+  const termOffAt = offset;
+  offset += 4 * (T + 1);
+  const postStartAt = offset;
+  offset += 4 * (T * FIELD_COUNT + 1);
+  const lenAt = offset;
+  offset += 2 * D * FIELD_COUNT;
+  const docAt = offset;
+  offset += 2 * postings;
+  const tfAt = offset;
+  offset += 2 * postings;
+  const blobAt = offset;
+  const total = align(blobAt + blobTerms + ids.length, 8);
+
+  const buf = new Uint8Array(total);
+  const view = new DataView(buf.buffer);
+  [MAGIC, D, T, postings, ids.length, blobTerms, 0, 0].forEach((v, i) => view.setUint32(i * 4, v, true));
+  new Float64Array(buf.buffer, avgAt, FIELD_COUNT).set(avg);
+  const termOff = new Uint32Array(buf.buffer, termOffAt, T + 1);
+  const postStart = new Uint32Array(buf.buffer, postStartAt, T * FIELD_COUNT + 1);
+  new Uint16Array(buf.buffer, lenAt, D * FIELD_COUNT).set(fieldLengths);
+  const postDoc = new Uint16Array(buf.buffer, docAt, postings);
+  const postTf = new Uint16Array(buf.buffer, tfAt, postings);
+  let p = 0;
+  let b = 0;
+  termBytes.forEach(({ t, b: bytes }, i) => {
+    termOff[i] = b;
+    buf.set(bytes, blobAt + b);
+    b += bytes.length;
+    const lists = postingsByTerm.get(t)!;
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      postStart[i * FIELD_COUNT + f] = p;
+      const list = lists[f]!;
+      for (let j = 0; j < list.length; j += 2) {
+        postDoc[p] = list[j]!;
+        postTf[p] = list[j + 1]!;
+        p++;
+      }
+    }
+  });
+  termOff[T] = b;
+  postStart[T * FIELD_COUNT] = p;
+  buf.set(ids, blobAt + blobTerms);
+  return buf;
+}
+
+export interface Bm25Hit {
+  /** Row of the document in its shard. */
+  row: number;
+  id: string;
+  score: number;
+  /** Query terms that matched, in query order. */
+  terms: string[];
+}
+
+/** A shard's BM25 index opened over its bytes (no parsing beyond the header). */
+export class Bm25Index {
+  readonly docs: number;
+  private readonly terms: number;
+  private readonly avg: Float64Array;
+  private readonly termOff: Uint32Array;
+  private readonly postStart: Uint32Array;
+  private readonly fieldLen: Uint16Array;
+  private readonly postDoc: Uint16Array;
+  private readonly postTf: Uint16Array;
+  private readonly blob: Uint8Array;
+  private readonly idsAt: number;
+  private readonly idBytes: number;
+  private idList?: string[];
+
+  constructor(bytes: Uint8Array) {
+    // Typed-array views need aligned offsets; a pooled Buffer may not be.
+    const buf = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes); // copies (Buffer#slice would not)
+    if (buf.byteLength < HEADER_BYTES) throw new Error('BM25 index is truncated');
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const u32 = (i: number) => view.getUint32(i * 4, true);
+    if (u32(0) !== MAGIC) throw new Error('not a Sift BM25 index');
+    const D = u32(1);
+    const T = u32(2);
+    const P = u32(3);
+    this.idBytes = u32(4);
+    const blobTerms = u32(5);
+    this.docs = D;
+    this.terms = T;
+    let offset = buf.byteOffset + HEADER_BYTES;
+    const take = <A>(make: (o: number) => A, bytesLen: number): A => {
+      if (offset + bytesLen > buf.byteOffset + buf.byteLength) throw new Error('BM25 index is truncated');
+      const a = make(offset);
+      offset += bytesLen;
+      return a;
+    };
+    this.avg = take((o) => new Float64Array(buf.buffer, o, FIELD_COUNT), 8 * FIELD_COUNT);
+    this.termOff = take((o) => new Uint32Array(buf.buffer, o, T + 1), 4 * (T + 1));
+    this.postStart = take((o) => new Uint32Array(buf.buffer, o, T * FIELD_COUNT + 1), 4 * (T * FIELD_COUNT + 1));
+    this.fieldLen = take((o) => new Uint16Array(buf.buffer, o, D * FIELD_COUNT), 2 * D * FIELD_COUNT);
+    this.postDoc = take((o) => new Uint16Array(buf.buffer, o, P), 2 * P);
+    this.postTf = take((o) => new Uint16Array(buf.buffer, o, P), 2 * P);
+    this.blob = take((o) => new Uint8Array(buf.buffer, o, blobTerms + this.idBytes), blobTerms + this.idBytes);
+    this.idsAt = blobTerms;
+    if (this.termOff[T] !== blobTerms || this.postStart[T * FIELD_COUNT] !== P) throw new Error('BM25 index is inconsistent');
+  }
+
+  get byteLength(): number {
+    return this.blob.byteOffset + this.blob.byteLength - this.avg.byteOffset + HEADER_BYTES;
+  }
+
+  /** Chunk ids by row. */
+  ids(): string[] {
+    this.idList ??= this.docs ? decoder.decode(this.blob.subarray(this.idsAt, this.idsAt + this.idBytes)).split('\n') : [];
+    return this.idList;
+  }
+
+  /** Term index, or -1. */
+  private find(term: Uint8Array): number {
+    let lo = 0;
+    let hi = this.terms - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareBytes(this.blob.subarray(this.termOff[mid]!, this.termOff[mid + 1]!), term);
+      if (c === 0) return mid;
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Every document's field terms (to rebuild a shard without re-tokenising its unchanged chunks). */
+  documents(): LexicalDoc[] {
+    const ids = this.ids();
+    const docs: LexicalDoc[] = ids.map((id) => ({ id, fields: Array.from({ length: FIELD_COUNT }, () => new Map<string, number>()) }));
+    for (let t = 0; t < this.terms; t++) {
+      const term = decoder.decode(this.blob.subarray(this.termOff[t]!, this.termOff[t + 1]!));
+      for (let f = 0; f < FIELD_COUNT; f++) {
+        const end = this.postStart[t * FIELD_COUNT + f + 1]!;
+        for (let p = this.postStart[t * FIELD_COUNT + f]!; p < end; p++) docs[this.postDoc[p]!]!.fields[f]!.set(term, this.postTf[p]!);
+      }
+    }
+    // Map insertion order is not part of the scoring; field lengths are the map sizes.
+    return docs;
+  }
+
+  /**
+   * The top `k` documents for the query terms (with repeats, in query order), scored and ordered
+   * exactly as MiniSearch's `search` with `combineWith: 'OR'`, no prefix/fuzzy, field boosts:
+   * per query term, per field, BM25+ × boost, summed per term, then over terms; times the number
+   * of distinct query terms matched; ties in the order documents were first matched.
+   */
+  search(queryTerms: readonly string[], boosts: readonly number[], params: Bm25Params, k: number): Bm25Hit[] {
+    const D = this.docs;
+    if (!D || !queryTerms.length || k <= 0) return [];
+    const unique = [...new Set(queryTerms)];
+    const W = Math.ceil(unique.length / 32);
+    const masks = new Uint32Array(D * W);
+    const total = new Float64Array(D);
+    const spec = new Float64Array(D);
+    const order = new Int32Array(D).fill(-1);
+    const seenInSpec = new Uint8Array(D);
+    const touched: number[] = [];
+    const specTouched: number[] = [];
+    const { k: k1, b, d } = params;
+    let next = 0;
+    for (const term of queryTerms) {
+      const t = this.find(encoder.encode(term));
+      if (t < 0) continue;
+      const u = unique.indexOf(term);
+      const word = u >>> 5;
+      const bit = 1 << (u & 31);
+      for (let f = 0; f < FIELD_COUNT; f++) {
+        const start = this.postStart[t * FIELD_COUNT + f]!;
+        const end = this.postStart[t * FIELD_COUNT + f + 1]!;
+        if (start === end) continue;
+        const matching = end - start;
+        const idf = Math.log(1 + (D - matching + 0.5) / (matching + 0.5));
+        const boost = boosts[f]!;
+        const avg = this.avg[f]!;
+        for (let p = start; p < end; p++) {
+          const doc = this.postDoc[p]!;
+          const tf = this.postTf[p]!;
+          const len = this.fieldLen[doc * FIELD_COUNT + f]!;
+          const raw = idf * (d + (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * len) / avg)));
+          // MiniSearch: termWeight * termBoost * fieldBoost * docBoost * rawScore, weights of 1.
+          const weighted = boost * raw;
+          if (seenInSpec[doc]) spec[doc] = spec[doc]! + weighted;
+          else {
+            seenInSpec[doc] = 1;
+            specTouched.push(doc);
+            spec[doc] = weighted;
+          }
+          if (order[doc] === -1) {
+            order[doc] = next++;
+            touched.push(doc);
+          }
+          masks[doc * W + word] = masks[doc * W + word]! | bit;
+        }
+      }
+      // Per-term sums are added to the total term by term, as MiniSearch's OR combination does.
+      for (const doc of specTouched) {
+        total[doc] = total[doc]! + spec[doc]!;
+        seenInSpec[doc] = 0;
+      }
+      specTouched.length = 0;
+    }
+    const final = new Float64Array(D);
+    for (const doc of touched) {
+      let quality = 0;
+      for (let w = 0; w < W; w++) quality += popcount(masks[doc * W + w]!);
+      final[doc] = total[doc]! * (quality || 1);
+    }
+    // Higher score first; equal scores in first-match order (MiniSearch's stable sort of its result Map).
+    const better = (x: number, y: number) => final[x]! > final[y]! || (final[x] === final[y] && order[x]! < order[y]!);
+    const top = selectTop(touched, k, better);
+    const ids = this.ids();
+    return top.map((doc) => ({
+      row: doc,
+      id: ids[doc]!,
+      score: final[doc]!,
+      terms: objectKeyOrder(unique.filter((_, u) => (masks[doc * W + (u >>> 5)]! & (1 << (u & 31))) !== 0)),
+    }));
+  }
+}
+
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * MiniSearch reports a hit's terms as the keys of an object, so integer-like terms ("25") come
+ * first in numeric order, then the others in the order they matched. Reproduced for equal output.
+ */
+function objectKeyOrder(terms: string[]): string[] {
+  const numeric = terms.filter((t) => ARRAY_INDEX.test(t) && Number(t) < 2 ** 32 - 1);
+  if (!numeric.length) return terms;
+  return [...numeric.sort((a, b) => Number(a) - Number(b)), ...terms.filter((t) => !numeric.includes(t))];
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** The best `k` items, best first, with a bounded heap whose root is the worst kept item. */
+export function selectTop(items: readonly number[], k: number, better: (a: number, b: number) => boolean): number[] {
+  const heap: number[] = [];
+  const worse = (a: number, b: number) => better(b, a);
+  const up = (i: number) => {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!worse(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && worse(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  for (const item of items) {
+    if (heap.length < k) {
+      heap.push(item);
+      up(heap.length - 1);
+    } else if (better(item, heap[0]!)) {
+      heap[0] = item;
+      down(0);
+    }
+  }
+  return heap.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d) return d;
+  }
+  return a.length - b.length;
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import MiniSearch, { type Options } from 'minisearch';
+import { Bm25Index, buildBm25, selectTop } from '../../src/core/retrieval/bm25';
+import { BM25_PARAMS, FIELD_BOOSTS, lexicalDoc, searchLexical } from '../../src/core/retrieval/lexical';
+import { codeTokens, pathTokens } from '../../src/core/retrieval/tokenize';
+
+/** The MiniSearch configuration Sift used before its own BM25: the oracle for scores and order. */
+type Doc = { id: string; path: string; header: string; text: string; symbols: string };
+const ORACLE: Options<Doc> = {
+  idField: 'id',
+  fields: ['symbols', 'path', 'header', 'text'],
+  storeFields: [],
+  tokenize: (text: string, field?: string) => (field === 'path' ? pathTokens(text) : codeTokens(text)),
+  processTerm: (term: string) => term,
+  searchOptions: {
+    boost: { ...FIELD_BOOSTS },
+    bm25: BM25_PARAMS,
+    prefix: false,
+    fuzzy: false,
+    combineWith: 'OR',
+    tokenize: (text: string) => codeTokens(text),
+    processTerm: (term: string) => term,
+  },
+};
+
+interface TestChunk {
+  id: string;
+  path: string;
+  header: string;
+  text: string;
+  symbols: string[];
+}
+
+/** Real code: this repository's own sources, cut into ~40-line pieces. */
+function repoChunks(): TestChunk[] {
+  const out: TestChunk[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith('.ts')) {
+        const lines = readFileSync(full, 'utf8').split('\n');
+        for (let i = 0; i < lines.length; i += 40) {
+          const text = lines.slice(i, i + 40).join('\n');
+          const sym = /(?:function|class|interface|const)\s+([A-Za-z_]\w*)/.exec(text)?.[1];
+          out.push({ id: `${full}#${i}`, path: path.relative('.', full), header: sym ? `function ${sym}` : '', text, symbols: sym ? [sym] : [] });
+        }
+      }
+    }
+  };
+  walk('src/core');
+  return out;
+}
+
+function oracleSearch(chunks: TestChunk[], query: string) {
+  const ms = new MiniSearch<Doc>(ORACLE);
+  ms.addAll(chunks.map((c) => ({ ...c, symbols: c.symbols.join(' ') })));
+  return ms.search(query);
+}
+
+const QUERIES = [
+  'where do we retry failed uploads',
+  'how is the manifest written atomically after a commit',
+  'BM25 scoring of lexical hits per shard',
+  'tokenize identifiers camelCase snake_case',
+  'lock lock lock writer pid',
+  'embedding worker onnxruntime threads batch',
+  'symlink outside root containment',
+  'nothing matches zzqqxx',
+  'IndexStore commit shard generation garbage',
+  'rerank cross encoder pairs truncation',
+];
+
+describe('BM25 index', () => {
+  const chunks = repoChunks();
+  const index = new Bm25Index(buildBm25(chunks.map(lexicalDoc)));
+
+  it('scores, orders and reports terms exactly as MiniSearch (the library it replaces)', () => {
+    assert.ok(chunks.length > 200, `corpus of ${chunks.length} chunks`);
+    for (const q of QUERIES) {
+      const expected = oracleSearch(chunks, q).slice(0, 100);
+      const got = searchLexical(index, q, 100);
+      assert.equal(got.length, expected.length, q);
+      got.forEach((hit, i) => {
+        assert.equal(hit.id, expected[i]!.id, `${q}: rank ${i + 1}`);
+        assert.equal(hit.score, expected[i]!.score, `${q}: score at rank ${i + 1}`);
+        assert.deepEqual(hit.terms, expected[i]!.terms, `${q}: terms at rank ${i + 1}`);
+        assert.equal(chunks[hit.row]!.id, hit.id);
+      });
+    }
+  });
+
+  it('matches MiniSearch on many small random corpora (ties, repeats, empty fields)', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const words = ['alpha', 'beta', 'gamma', 'delta', 'upload', 'retry', 'fooBar', 'baz_qux', 'x1', 'épée', '数据'];
+    const pickWords = (n: number) => Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)]!).join(' ');
+    for (let round = 0; round < 40; round++) {
+      const n = 1 + Math.floor(rnd() * 30);
+      const docs: TestChunk[] = Array.from({ length: n }, (_, i) => ({
+        id: `d${round}-${i}`,
+        path: `src/${pickWords(1)}/${pickWords(1)}.ts`,
+        header: rnd() < 0.3 ? '' : pickWords(2),
+        text: pickWords(Math.floor(rnd() * 12)),
+        symbols: rnd() < 0.5 ? [] : [pickWords(1)],
+      }));
+      const idx = new Bm25Index(buildBm25(docs.map(lexicalDoc)));
+      for (let qn = 0; qn < 5; qn++) {
+        const q = pickWords(1 + Math.floor(rnd() * 4));
+        const expected = oracleSearch(docs, q);
+        const got = searchLexical(idx, q, 1000);
+        assert.deepEqual(
+          got.map((h) => [h.id, h.score, h.terms]),
+          expected.map((r) => [r.id, r.score, r.terms]),
+          `round ${round}: ${q}`,
+        );
+      }
+    }
+  });
+
+  it('round-trips its documents, so a shard can be rebuilt without re-tokenising', () => {
+    const docs = chunks.slice(0, 50).map(lexicalDoc);
+    const again = new Bm25Index(buildBm25(new Bm25Index(buildBm25(docs)).documents()));
+    const first = new Bm25Index(buildBm25(docs));
+    for (const q of QUERIES) assert.deepEqual(searchLexical(again, q, 100), searchLexical(first, q, 100));
+    assert.deepEqual(again.ids(), docs.map((d) => d.id));
+  });
+
+  it('is smaller than the MiniSearch JSON it replaces and rejects damaged bytes', () => {
+    const bytes = buildBm25(chunks.map(lexicalDoc));
+    const ms = new MiniSearch<Doc>(ORACLE);
+    ms.addAll(chunks.map((c) => ({ ...c, symbols: c.symbols.join(' ') })));
+    const json = Buffer.byteLength(JSON.stringify(ms));
+    assert.ok(bytes.byteLength < json, `binary ${bytes.byteLength} B vs MiniSearch JSON ${json} B`);
+    assert.throws(() => new Bm25Index(bytes.subarray(0, bytes.byteLength / 2)), /truncated|inconsistent/);
+    const wrong = bytes.slice();
+    wrong[0] = 0;
+    assert.throws(() => new Bm25Index(wrong), /not a Sift BM25 index/);
+    // An unaligned copy (as a pooled Buffer may be) still opens.
+    const unaligned = Buffer.alloc(bytes.byteLength + 1);
+    unaligned.set(bytes, 1);
+    assert.equal(new Bm25Index(unaligned.subarray(1)).docs, chunks.length);
+  });
+
+  it('selectTop keeps the best k in order', () => {
+    const values = Array.from({ length: 500 }, (_, i) => (i * 7919) % 97);
+    const items = values.map((_, i) => i);
+    const better = (a: number, b: number) => values[a]! > values[b]! || (values[a] === values[b] && a < b);
+    const full = [...items].sort((a, b) => (better(a, b) ? -1 : 1));
+    for (const k of [1, 5, 37, 500, 600]) assert.deepEqual(selectTop(items, k, better), full.slice(0, k));
+  });
+});
