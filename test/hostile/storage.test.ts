@@ -33,7 +33,7 @@ async function loadAll(indexDir: string): Promise<string[]> {
     const data = await store!.loadShard(shard);
     assert.equal(data.chunks.length, shard.chunks);
     if (store!.manifest.embedding) assert.equal(data.vectors.size, shard.chunks);
-    await store!.lexicalIndex(shard);
+    await store!.lexical(shard);
     n += data.chunks.length;
   }
   assert.equal(n, store!.chunkCount);

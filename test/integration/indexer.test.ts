@@ -152,8 +152,15 @@ describe('indexWorkspace (real worker, tiny model, real vectra)', () => {
       const data = await store.loadShard(shard);
       // A chunk's own vector is its nearest neighbour.
       const target = data.chunks[2]!;
-      const hits = await store.vectraIndex(shard).queryItems(data.vectors.get(target.id)!, '', 1);
+      const query = data.vectors.get(target.id)!;
+      const hits = await store.vectraIndex(shard).queryItems(query, '', 10);
       assert.equal(hits[0]!.item.id, target.id);
+      // vectra's own query over the stored items and Sift's int8 scan rank alike, with equal scores.
+      const block = (await store.vectors(shard))!;
+      const scores = block.block.scores(new Float32Array(query));
+      const scanned = [...scores].map((score, row) => ({ id: block.ids[row]!, score })).sort((a, b) => b.score - a.score).slice(0, 10);
+      assert.deepEqual(scanned.map((h) => h.id), hits.map((h) => h.item.id));
+      scanned.forEach((h, i) => assert.ok(Math.abs(h.score - hits[i]!.score) < 2e-3, `${h.score} vs ${hits[i]!.score}`));
     } finally {
       cleanup();
     }

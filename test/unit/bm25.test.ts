@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import MiniSearch, { type Options } from 'minisearch';
 import { Bm25Index, buildBm25, selectTop } from '../../src/core/retrieval/bm25';
 import { BM25_PARAMS, FIELD_BOOSTS, lexicalDoc, searchLexical } from '../../src/core/retrieval/lexical';
@@ -76,9 +76,12 @@ const QUERIES = [
 
 describe('BM25 index', () => {
   const chunks = repoChunks();
-  const index = new Bm25Index(buildBm25(chunks.map(lexicalDoc)));
+  let index: Bm25Index;
+  before(async () => {
+    index = new Bm25Index(await buildBm25(chunks.map(lexicalDoc)));
+  });
 
-  it('scores, orders and reports terms exactly as MiniSearch (the library it replaces)', () => {
+  it('scores, orders and reports terms exactly as MiniSearch (the library it replaces)', async () => {
     assert.ok(chunks.length > 200, `corpus of ${chunks.length} chunks`);
     for (const q of QUERIES) {
       const expected = oracleSearch(chunks, q).slice(0, 100);
@@ -93,7 +96,7 @@ describe('BM25 index', () => {
     }
   });
 
-  it('matches MiniSearch on many small random corpora (ties, repeats, empty fields)', () => {
+  it('matches MiniSearch on many small random corpora (ties, repeats, empty fields)', async () => {
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
     const words = ['alpha', 'beta', 'gamma', 'delta', 'upload', 'retry', 'fooBar', 'baz_qux', 'x1', 'épée', '数据'];
@@ -107,7 +110,7 @@ describe('BM25 index', () => {
         text: pickWords(Math.floor(rnd() * 12)),
         symbols: rnd() < 0.5 ? [] : [pickWords(1)],
       }));
-      const idx = new Bm25Index(buildBm25(docs.map(lexicalDoc)));
+      const idx = new Bm25Index(await buildBm25(docs.map(lexicalDoc)));
       for (let qn = 0; qn < 5; qn++) {
         const q = pickWords(1 + Math.floor(rnd() * 4));
         const expected = oracleSearch(docs, q);
@@ -121,16 +124,16 @@ describe('BM25 index', () => {
     }
   });
 
-  it('round-trips its documents, so a shard can be rebuilt without re-tokenising', () => {
+  it('round-trips its documents, so a shard can be rebuilt without re-tokenising', async () => {
     const docs = chunks.slice(0, 50).map(lexicalDoc);
-    const again = new Bm25Index(buildBm25(new Bm25Index(buildBm25(docs)).documents()));
-    const first = new Bm25Index(buildBm25(docs));
+    const again = new Bm25Index(await buildBm25(await new Bm25Index(await buildBm25(docs)).documents()));
+    const first = new Bm25Index(await buildBm25(docs));
     for (const q of QUERIES) assert.deepEqual(searchLexical(again, q, 100), searchLexical(first, q, 100));
     assert.deepEqual(again.ids(), docs.map((d) => d.id));
   });
 
-  it('is smaller than the MiniSearch JSON it replaces and rejects damaged bytes', () => {
-    const bytes = buildBm25(chunks.map(lexicalDoc));
+  it('is smaller than the MiniSearch JSON it replaces and rejects damaged bytes', async () => {
+    const bytes = await buildBm25(chunks.map(lexicalDoc));
     const ms = new MiniSearch<Doc>(ORACLE);
     ms.addAll(chunks.map((c) => ({ ...c, symbols: c.symbols.join(' ') })));
     const json = Buffer.byteLength(JSON.stringify(ms));

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 
 /** Bump when the on-disk layout changes: older indexes are rebuilt, never misread. */
-export const INDEX_FORMAT_VERSION = 1;
+export const INDEX_FORMAT_VERSION = 2;
 export const MANIFEST_FILE = 'manifest.json';
 
 /** What produced the vectors; a different one means the index must be rebuilt. */

@@ -1,11 +1,13 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { LocalIndex } from 'vectra/lib/LocalIndex';
-import { buildLexicalIndex, loadLexicalIndex, serializeLexicalIndex } from '../retrieval/lexical';
+import { Bm25Index, type LexicalDoc, buildBm25 } from '../retrieval/bm25';
+import { lexicalDoc } from '../retrieval/lexical';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage } from '../util/errors';
 import { directorySize, fsyncDir, writeFileAtomic } from '../util/fs';
 import { LockedError, acquireLock } from '../util/lock';
+import { TimeSlicer } from '../util/slice';
+import { ChunkBlocksReader, encodeChunkBlocks } from './chunkBlocks';
 import {
   type ChunkerInfo,
   type EmbeddingInfo,
@@ -17,31 +19,36 @@ import {
   incompatibility,
   readManifest,
 } from './manifest';
+import { ShardVectorIndex, type ShardVectors, VECTORS_FILE, readShardVectors } from './shardVectors';
 
 /**
  * The on-disk index of one workspace folder.
  *
  * Layout (all under `indexDir`, never inside the user's repository):
  *   manifest.json            the only mutable file; replaced atomically (temp + rename)
- *   shards/<name>.g<gen>/    immutable shard versions: chunks.json (+ vectra's index.json when embedded)
+ *   shards/<name>.g<gen>/    immutable shard versions:
+ *     chunks.bin             the chunks (text + metadata) in deflate blocks, read per block
+ *     lexical.bin            the shard's BM25 index (typed arrays, searched in place)
+ *     vectors.bin            the shard's vectra index (int8 directions), when the index is embedded
  *
- * vectra keeps a whole index in one JSON string and scans all ids on insert, so it cannot hold
- * 100k items. Chunks are therefore spread over bounded shards (one vectra index each), all chunks
- * of one file in the same shard. A commit writes new versions of the shards it touches into fresh
- * directories, then swaps the manifest; old versions are deleted only after the swap. A process
- * killed at any moment leaves the previous manifest pointing at intact shard directories.
+ * Chunks are spread over bounded shards, all chunks of one file in the same shard, rows in the
+ * same order in all three files. A commit writes new versions of the shards it touches into
+ * fresh directories, then swaps the manifest; old versions are deleted only after the swap. A
+ * process killed at any moment leaves the previous manifest pointing at intact shard directories.
+ *
+ * Readers load a shard's BM25 and vectors on first use and read chunk text only for the final
+ * candidates; nothing else is held in memory.
  */
 export const SHARD_CAPACITY = 4000;
 const SHARDS_DIR = 'shards';
-const CHUNKS_FILE = 'chunks.json';
+const CHUNKS_FILE = 'chunks.bin';
 const LOCK_FILE = 'writer.lock';
-const LEXICAL_FILE = 'lexical.json';
+const LEXICAL_FILE = 'lexical.bin';
 
-export type LexicalIndex = ReturnType<typeof loadLexicalIndex>;
-
+/** A shard's contents in full (for rewriting it, or for evaluation). */
 export interface ShardData {
   chunks: Chunk[];
-  /** chunk id → vector (absent in lexical-only indexes). */
+  /** chunk id → vector (unit length; absent in lexical-only indexes). */
   vectors: Map<string, number[]>;
 }
 
@@ -69,9 +76,11 @@ export interface OpenResult {
 }
 
 export class IndexStore {
-  private shardCache = new Map<string, ShardData>();
-  private vectraCache = new Map<string, LocalIndex>();
-  private lexicalCache = new Map<string, LexicalIndex>();
+  private lexicalCache = new Map<string, Promise<Bm25Index>>();
+  private vectorCache = new Map<string, Promise<ShardVectors | undefined>>();
+  private chunkReaders = new Map<string, ChunkBlocksReader>();
+  /** The writer's last written shard, kept for the next commit (it usually touches it again). */
+  private hot?: { dir: string; chunks: Chunk[]; docs: LexicalDoc[]; vectors: Map<string, number[]> };
   private releaseLock?: () => Promise<void>;
 
   private constructor(
@@ -144,9 +153,10 @@ export class IndexStore {
   }
 
   async close(): Promise<void> {
-    this.shardCache.clear();
-    this.vectraCache.clear();
     this.lexicalCache.clear();
+    this.vectorCache.clear();
+    this.chunkReaders.clear();
+    this.hot = undefined;
     const release = this.releaseLock;
     this.releaseLock = undefined;
     if (release) await release().catch(() => undefined);
@@ -156,46 +166,103 @@ export class IndexStore {
     return directorySize(this.indexDir);
   }
 
-  async loadShard(shard: ShardEntry): Promise<ShardData> {
-    const cached = this.shardCache.get(shard.dir);
-    if (cached) return cached;
-    const dir = path.join(this.indexDir, SHARDS_DIR, shard.dir);
-    const chunks = JSON.parse(await fsp.readFile(path.join(dir, CHUNKS_FILE), 'utf8')) as Chunk[];
-    const vectors = new Map<string, number[]>();
-    if (this.manifestData.embedding) {
-      const items = await this.vectraIndex(shard).listItems();
-      for (const item of items) vectors.set(item.id, item.vector);
-    }
-    const data = { chunks, vectors };
-    this.shardCache.set(shard.dir, data);
-    return data;
+  private shardPath(shard: ShardEntry | string, file?: string): string {
+    const dir = typeof shard === 'string' ? shard : shard.dir;
+    return file ? path.join(this.indexDir, SHARDS_DIR, dir, file) : path.join(this.indexDir, SHARDS_DIR, dir);
   }
 
-  /** All chunks of the index (loads every shard). */
+  private damaged(shard: ShardEntry, what: string, err: unknown): SiftError {
+    return new SiftError(
+      `The index in ${this.indexDir} is damaged (${what} of shard ${shard.name}: ${errorMessage(err)}). Run "Sift: Reindex Workspace" (or \`sift index\`) to repair it.`,
+      'index-corrupt',
+      { cause: err },
+    );
+  }
+
+  /** The BM25 index of a shard (loaded once, searched in place). */
+  lexical(shard: ShardEntry): Promise<Bm25Index> {
+    let p = this.lexicalCache.get(shard.dir);
+    if (!p) {
+      p = fsp.readFile(this.shardPath(shard, LEXICAL_FILE)).then(
+        (bytes) => {
+          const index = new Bm25Index(bytes);
+          if (index.docs !== shard.chunks) throw new Error(`${index.docs} documents, the manifest says ${shard.chunks}`);
+          return index;
+        },
+      ).catch((err: unknown) => {
+        this.lexicalCache.delete(shard.dir);
+        throw this.damaged(shard, 'the keyword index', err);
+      });
+      this.lexicalCache.set(shard.dir, p);
+    }
+    return p;
+  }
+
+  /** The vectors of a shard as a scan block, or undefined for a lexical-only index. */
+  vectors(shard: ShardEntry): Promise<ShardVectors | undefined> {
+    if (!this.manifestData.embedding) return Promise.resolve(undefined);
+    let p = this.vectorCache.get(shard.dir);
+    if (!p) {
+      p = readShardVectors(this.shardPath(shard)).then((v) => {
+        if (v.ids.length !== shard.chunks) throw new Error(`${v.ids.length} vectors, the manifest says ${shard.chunks}`);
+        return v;
+      }).catch((err: unknown) => {
+        this.vectorCache.delete(shard.dir);
+        throw this.damaged(shard, 'the vectors', err);
+      });
+      this.vectorCache.set(shard.dir, p);
+    }
+    return p;
+  }
+
+  /** The vectra index of a shard (its full API; the query path uses `vectors`). */
+  vectraIndex(shard: ShardEntry): ShardVectorIndex {
+    return new ShardVectorIndex(this.shardPath(shard));
+  }
+
+  private chunkReader(shard: ShardEntry): ChunkBlocksReader {
+    let r = this.chunkReaders.get(shard.dir);
+    if (!r) this.chunkReaders.set(shard.dir, (r = new ChunkBlocksReader(this.shardPath(shard, CHUNKS_FILE))));
+    return r;
+  }
+
+  /** The chunks at the given rows of a shard (reads and inflates only their blocks). */
+  async chunksAt(shard: ShardEntry, rows: readonly number[]): Promise<Chunk[]> {
+    try {
+      return await this.chunkReader(shard).rows(rows);
+    } catch (err) {
+      throw this.damaged(shard, 'the chunk file', err);
+    }
+  }
+
+  /** A shard in full: every chunk and (embedded indexes) its vector. */
+  async loadShard(shard: ShardEntry): Promise<ShardData> {
+    if (this.hot?.dir === shard.dir) return { chunks: this.hot.chunks, vectors: this.hot.vectors };
+    let chunks: Chunk[];
+    try {
+      chunks = await this.chunkReader(shard).all();
+    } catch (err) {
+      throw this.damaged(shard, 'the chunk file', err);
+    }
+    const vectors = new Map<string, number[]>();
+    const block = await this.vectors(shard);
+    if (block) {
+      const dim = block.block.dim;
+      block.ids.forEach((id, i) => {
+        const v = new Array<number>(dim);
+        const f = block.block.scales[i]!;
+        for (let j = 0; j < dim; j++) v[j] = block.block.data[i * dim + j]! * f;
+        vectors.set(id, v);
+      });
+    }
+    return { chunks, vectors };
+  }
+
+  /** All chunks of the index (reads every shard's chunk file, one shard at a time). */
   async *allChunks(): AsyncGenerator<Chunk> {
     for (const shard of this.manifestData.shards) {
       for (const chunk of (await this.loadShard(shard)).chunks) yield chunk;
     }
-  }
-
-  /** The vectra index of a shard (for dense queries). */
-  vectraIndex(shard: ShardEntry): LocalIndex {
-    let index = this.vectraCache.get(shard.dir);
-    if (!index) {
-      index = new LocalIndex(path.join(this.indexDir, SHARDS_DIR, shard.dir));
-      this.vectraCache.set(shard.dir, index);
-    }
-    return index;
-  }
-
-  /** The BM25 index of a shard. */
-  async lexicalIndex(shard: ShardEntry): Promise<LexicalIndex> {
-    let index = this.lexicalCache.get(shard.dir);
-    if (!index) {
-      index = loadLexicalIndex(await fsp.readFile(path.join(this.indexDir, SHARDS_DIR, shard.dir, LEXICAL_FILE), 'utf8'));
-      this.lexicalCache.set(shard.dir, index);
-    }
-    return index;
   }
 
   /** Vectors already stored for the chunks of a file, by chunk id (to reuse unchanged chunks). */
@@ -205,11 +272,24 @@ export class IndexStore {
     if (!entry || !this.manifestData.embedding) return result;
     const shard = this.manifestData.shards.find((s) => s.name === entry.shard);
     if (!shard) return result;
-    const data = await this.loadShard(shard);
-    for (const id of entry.chunkIds) {
-      const v = data.vectors.get(id);
-      if (v) result.set(id, v);
+    if (this.hot?.dir === shard.dir) {
+      for (const id of entry.chunkIds) {
+        const v = this.hot.vectors.get(id);
+        if (v) result.set(id, v);
+      }
+      return result;
     }
+    const block = await this.vectors(shard);
+    if (!block) return result;
+    const want = new Set(entry.chunkIds);
+    const dim = block.block.dim;
+    block.ids.forEach((id, i) => {
+      if (!want.has(id)) return;
+      const v = new Array<number>(dim);
+      const f = block.block.scales[i]!;
+      for (let j = 0; j < dim; j++) v[j] = block.block.data[i * dim + j]! * f;
+      result.set(id, v);
+    });
     return result;
   }
 
@@ -274,29 +354,35 @@ export class IndexStore {
     }
 
     const written: string[] = [];
+    const slicer = new TimeSlicer();
     try {
       for (const [name, t] of touched) {
         const old = next.shards.find((s) => s.name === name);
         const chunks: Chunk[] = [];
+        const docs: LexicalDoc[] = [];
         const vectors = new Map<string, number[]>();
         if (old) {
-          const data = await this.loadShard(old);
-          for (const c of data.chunks) {
-            if (t.removeFiles.has(c.path)) continue;
+          const previous = await this.shardForRewrite(old, slicer);
+          previous.chunks.forEach((c, i) => {
+            if (t.removeFiles.has(c.path)) return;
             chunks.push(c);
-            const v = data.vectors.get(c.id);
+            docs.push(previous.docs[i]!);
+            const v = previous.vectors.get(c.id);
             if (v) vectors.set(c.id, v);
-          }
+          });
         }
         for (const u of t.add) {
-          u.chunks.forEach((c, i) => {
+          for (let i = 0; i < u.chunks.length; i++) {
+            if (slicer.due()) await slicer.pause();
+            const c = u.chunks[i]!;
             chunks.push(c);
+            docs.push(lexicalDoc(c));
             if (u.vectors) vectors.set(c.id, u.vectors[i]!);
-          });
+          }
         }
         const dir = `${name}.g${next.generation}`;
         written.push(dir);
-        await this.writeShard(dir, chunks, vectors);
+        await this.writeShard(dir, chunks, docs, vectors, slicer);
         const entry: ShardEntry = { name, dir, chunks: chunks.length };
         if (old) Object.assign(old, entry);
         else next.shards.push(entry);
@@ -305,6 +391,7 @@ export class IndexStore {
       // Files whose shard became empty were removed above, so no file points at a dropped shard.
       await writeFileAtomic(path.join(this.indexDir, MANIFEST_FILE), JSON.stringify(next));
     } catch (err) {
+      this.hot = undefined;
       for (const dir of written) await fsp.rm(path.join(this.indexDir, SHARDS_DIR, dir), { recursive: true, force: true }).catch(() => undefined);
       throw new SiftError(
         `Could not write the index in ${this.indexDir} (${errorMessage(err)}). The previous index is intact.`,
@@ -317,34 +404,54 @@ export class IndexStore {
     return next.generation;
   }
 
-  private async writeShard(dir: string, chunks: Chunk[], vectors: Map<string, number[]>): Promise<void> {
+  /** A shard's chunks with their BM25 documents and vectors, as the next version starts from. */
+  private async shardForRewrite(shard: ShardEntry, slicer: TimeSlicer): Promise<{ chunks: Chunk[]; docs: LexicalDoc[]; vectors: Map<string, number[]> }> {
+    if (this.hot?.dir === shard.dir) return this.hot;
+    const { chunks, vectors } = await this.loadShard(shard);
+    // The BM25 documents come back from the postings: unchanged chunks are not tokenised again.
+    const docs = await (await this.lexical(shard)).documents(slicer);
+    if (docs.length !== chunks.length) throw this.damaged(shard, 'the keyword index', new Error('row counts differ'));
+    return { chunks, docs, vectors };
+  }
+
+  private async writeShard(dir: string, chunks: Chunk[], docs: LexicalDoc[], vectors: Map<string, number[]>, slicer: TimeSlicer): Promise<void> {
     const full = path.join(this.indexDir, SHARDS_DIR, dir);
     await fsp.rm(full, { recursive: true, force: true });
     await fsp.mkdir(full, { recursive: true });
     const chunksFile = path.join(full, CHUNKS_FILE);
-    await fsp.writeFile(chunksFile, JSON.stringify(chunks));
+    await fsp.writeFile(chunksFile, await encodeChunkBlocks(chunks));
     await syncFile(chunksFile);
-    const lexical = buildLexicalIndex(chunks);
     const lexicalFile = path.join(full, LEXICAL_FILE);
-    await fsp.writeFile(lexicalFile, serializeLexicalIndex(lexical));
+    await fsp.writeFile(lexicalFile, await buildBm25(docs, slicer));
     await syncFile(lexicalFile);
-    this.lexicalCache.set(dir, lexical);
+    const stored = new Map<string, number[]>();
     if (this.manifestData.embedding) {
-      const index = new LocalIndex(full);
-      await index.createIndex({ version: 1 });
+      // Through vectra's own update API; ShardVectorIndex stores the items in binary.
+      const index = new ShardVectorIndex(full);
+      await index.createIndex();
       await index.beginUpdate();
       for (const c of chunks) {
-        const exact = vectors.get(c.id);
-        if (!exact) throw new SiftError(`internal: no vector for chunk ${c.id} of ${c.path}`);
-        const vector = roundVector(exact);
-        vectors.set(c.id, vector);
+        if (slicer.due()) await slicer.pause();
+        const vector = vectors.get(c.id);
+        if (!vector) throw new SiftError(`internal: no vector for chunk ${c.id} of ${c.path}`);
         await index.insertItem({ id: c.id, vector, metadata: {} });
       }
       await index.endUpdate();
-      await syncFile(path.join(full, 'index.json'));
+      await syncFile(path.join(full, VECTORS_FILE));
     }
     await fsyncDir(full);
-    this.shardCache.set(dir, { chunks, vectors });
+    // What a reader will decode: the stored (quantised) directions.
+    if (this.manifestData.embedding) {
+      const block = await readShardVectors(full);
+      const dim = block.block.dim;
+      block.ids.forEach((id, i) => {
+        const v = new Array<number>(dim);
+        const f = block.block.scales[i]!;
+        for (let j = 0; j < dim; j++) v[j] = block.block.data[i * dim + j]! * f;
+        stored.set(id, v);
+      });
+    }
+    this.hot = { dir, chunks, docs, vectors: stored };
   }
 
   /** Deletes shard directories the manifest does not reference (left by older commits or crashes). */
@@ -355,30 +462,18 @@ export class IndexStore {
     for (const name of entries) {
       if (live.has(name)) continue;
       await fsp.rm(path.join(shardsDir, name), { recursive: true, force: true }).catch(() => undefined);
-      this.shardCache.delete(name);
-      this.vectraCache.delete(name);
-      this.lexicalCache.delete(name);
     }
+    for (const dir of [...this.lexicalCache.keys(), ...this.vectorCache.keys(), ...this.chunkReaders.keys()]) {
+      if (live.has(dir)) continue;
+      this.lexicalCache.delete(dir);
+      this.vectorCache.delete(dir);
+      this.chunkReaders.delete(dir);
+    }
+    if (this.hot && !live.has(this.hot.dir)) this.hot = undefined;
     for (const name of await fsp.readdir(this.indexDir).catch(() => [] as string[])) {
       if (name.endsWith('.tmp') && name.startsWith('.')) await fsp.rm(path.join(this.indexDir, name), { force: true }).catch(() => undefined);
     }
   }
-}
-
-/**
- * vectra stores vectors as JSON text: a float64 printed in full takes ~20 bytes, so a 384-dim
- * vector is ~8 KB on disk and parsed back slowly. Components of a unit vector rounded to
- * `VECTOR_DECIMALS` places (|error| ≤ 5e-5 each, cosine error ~1e-5 at 384 dims: far below the
- * gaps between neighbours' scores) print in ~7 bytes. Already-rounded vectors are unchanged, so
- * vectors reused from an older shard version round-trip exactly.
- */
-export const VECTOR_DECIMALS = 4;
-const VECTOR_SCALE = 10 ** VECTOR_DECIMALS;
-
-export function roundVector(v: readonly number[]): number[] {
-  const out = new Array<number>(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = Math.round(v[i]! * VECTOR_SCALE) / VECTOR_SCALE;
-  return out;
 }
 
 function nextShardName(existing: Iterable<string>): string {

@@ -17,6 +17,8 @@
  *   u16[P]   posting term frequency
  *   u8[]     term blob (terms sorted by UTF-8 bytes), then the chunk ids joined by "\n"
  */
+import type { TimeSlicer } from '../util/slice';
+
 export const FIELD_NAMES = ['symbols', 'path', 'header', 'text'] as const;
 export const FIELD_COUNT = FIELD_NAMES.length;
 export type FieldTerms = Map<string, number>;
@@ -37,14 +39,19 @@ const decoder = new TextDecoder();
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
-/** Builds a shard's index from its documents (in row order). */
-export function buildBm25(docs: readonly LexicalDoc[]): Uint8Array {
+/**
+ * Builds a shard's index from its documents (in row order). With a slicer, yields to the event
+ * loop between documents when its time budget is used up.
+ */
+export async function buildBm25(docs: readonly LexicalDoc[], slicer?: TimeSlicer): Promise<Uint8Array> {
   if (docs.length > MAX_U16 + 1) throw new Error(`a BM25 shard holds at most ${MAX_U16 + 1} documents`);
   const postingsByTerm = new Map<string, number[][]>();
   const avg = new Float64Array(FIELD_COUNT);
   const fieldLengths = new Uint16Array(docs.length * FIELD_COUNT);
   let postings = 0;
-  docs.forEach((doc, row) => {
+  for (let row = 0; row < docs.length; row++) {
+    if (slicer?.due()) await slicer.pause();
+    const doc = docs[row]!;
     for (let f = 0; f < FIELD_COUNT; f++) {
       const terms = doc.fields[f]!;
       // MiniSearch's running average (same operations, same order: equal doubles).
@@ -57,7 +64,7 @@ export function buildBm25(docs: readonly LexicalDoc[]): Uint8Array {
         postings++;
       }
     }
-  });
+  }
   const termBytes = [...postingsByTerm.keys()].map((t) => ({ t, b: encoder.encode(t) })).sort((x, y) => compareBytes(x.b, y.b));
   const blobTerms = termBytes.reduce((n, x) => n + x.b.length, 0);
   const ids = encoder.encode(docs.map((d) => d.id).join('\n'));
@@ -91,7 +98,9 @@ export function buildBm25(docs: readonly LexicalDoc[]): Uint8Array {
   const postTf = new Uint16Array(buf.buffer, tfAt, postings);
   let p = 0;
   let b = 0;
-  termBytes.forEach(({ t, b: bytes }, i) => {
+  for (let i = 0; i < termBytes.length; i++) {
+    if ((i & 255) === 0 && slicer?.due()) await slicer.pause();
+    const { t, b: bytes } = termBytes[i]!;
     termOff[i] = b;
     buf.set(bytes, blobAt + b);
     b += bytes.length;
@@ -105,7 +114,7 @@ export function buildBm25(docs: readonly LexicalDoc[]): Uint8Array {
         p++;
       }
     }
-  });
+  }
   termOff[T] = b;
   postStart[T * FIELD_COUNT] = p;
   buf.set(ids, blobAt + blobTerms);
@@ -193,10 +202,11 @@ export class Bm25Index {
   }
 
   /** Every document's field terms (to rebuild a shard without re-tokenising its unchanged chunks). */
-  documents(): LexicalDoc[] {
+  async documents(slicer?: TimeSlicer): Promise<LexicalDoc[]> {
     const ids = this.ids();
     const docs: LexicalDoc[] = ids.map((id) => ({ id, fields: Array.from({ length: FIELD_COUNT }, () => new Map<string, number>()) }));
     for (let t = 0; t < this.terms; t++) {
+      if ((t & 255) === 0 && slicer?.due()) await slicer.pause();
       const term = decoder.decode(this.blob.subarray(this.termOff[t]!, this.termOff[t + 1]!));
       for (let f = 0; f < FIELD_COUNT; f++) {
         const end = this.postStart[t * FIELD_COUNT + f + 1]!;

@@ -1,8 +1,10 @@
 import type { InferenceClient } from '../embedding/client';
 import type { IndexStore } from '../index/store';
+import type { ShardEntry } from '../index/manifest';
+import { topK } from '../index/vectorKernel';
 import type { Chunk } from '../types';
 import { throwIfAborted } from '../util/errors';
-import { searchLexical } from './lexical';
+import { queryTerms, searchLexical } from './lexical';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from './fusion';
 import type { Candidate } from './types';
 
@@ -39,7 +41,7 @@ export interface RetrieveResult {
 }
 
 /**
- * Dense similarity (vectra, every shard, merged) plus BM25 (every shard, merged), fused by
+ * Dense similarity (int8 scan of every shard's vectra vectors, merged) plus BM25 (every shard, merged), fused by
  * reciprocal rank. Every candidate records which retrievers found it and at what rank.
  * Several folders' indexes (multi-root) are searched as one collection.
  */
@@ -55,18 +57,29 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   // Keys are folder-qualified: chunk ids are only unique within one folder's index.
   const key = (i: number, id: string) => `${i}\u0000${id}`;
 
-  let denseHits: { id: string; score: number }[] = [];
+  // Hits are located by (folder, shard, row); the chunk itself is read only for the final candidates.
+  type Located = { id: string; folder: number; shard: ShardEntry; row: number; score: number };
+  let denseHits: Located[] = [];
   if (hybrid) {
     let t = performance.now();
     const flat = await opts.embedder!.call('embed', { texts: [query] }, opts.signal);
-    const vector = Array.from(flat.subarray(0, dim));
+    const vector = flat.slice(0, dim);
     timings.embed = performance.now() - t;
     throwIfAborted(opts.signal);
     t = performance.now();
+    let norm = 0;
+    for (let j = 0; j < dim; j++) norm += vector[j]! * vector[j]!;
+    norm = Math.sqrt(norm) || 1;
+    let scores = new Float32Array(0);
     for (const [i, { store }] of named.entries()) {
       for (const shard of store.manifest.shards) {
-        const results = await store.vectraIndex(shard).queryItems(vector, '', depth);
-        for (const r of results) denseHits.push({ id: key(i, r.item.id), score: r.score });
+        const block = await store.vectors(shard);
+        if (!block) continue;
+        if (scores.length < block.block.n) scores = new Float32Array(block.block.n);
+        const out = block.block.scores(vector, scores.subarray(0, block.block.n));
+        for (const hit of topK(out, depth)) {
+          denseHits.push({ id: key(i, block.ids[hit.index]!), folder: i, shard, row: hit.index, score: hit.score / norm });
+        }
       }
     }
     denseHits = sortHits(denseHits).slice(0, depth);
@@ -74,10 +87,13 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   }
 
   let t = performance.now();
-  let lexicalHits: { id: string; score: number; terms: string[] }[] = [];
+  const terms = queryTerms(query);
+  let lexicalHits: (Located & { terms: string[] })[] = [];
   for (const [i, { store }] of named.entries()) {
     for (const shard of store.manifest.shards) {
-      for (const hit of searchLexical(await store.lexicalIndex(shard), query, depth)) lexicalHits.push({ ...hit, id: key(i, hit.id) });
+      for (const hit of searchLexical(await store.lexical(shard), terms, depth)) {
+        lexicalHits.push({ id: key(i, hit.id), folder: i, shard, row: hit.row, score: hit.score, terms: hit.terms });
+      }
     }
   }
   lexicalHits = sortHits(lexicalHits).slice(0, depth);
@@ -90,17 +106,18 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   const fused = reciprocalRankFusion(lists, opts.rrfK ?? DEFAULT_RRF_K).slice(0, k);
   const denseRank = new Map(denseHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
   const lexRank = new Map(lexicalHits.map((h, i) => [h.id, { rank: i + 1, score: h.score, terms: h.terms }]));
-  const chunks = new Map<string, Chunk>();
-  for (const [i, { store }] of named.entries()) {
-    const wanted = new Set(fused.filter((f) => f.id.startsWith(`${i}\u0000`)).map((f) => f.id.slice(f.id.indexOf('\u0000') + 1)));
-    if (wanted.size) for (const [id, c] of await chunksById(store, wanted)) chunks.set(key(i, id), c);
-  }
+  const where = new Map<string, Located>();
+  for (const h of [...denseHits, ...lexicalHits]) if (!where.has(h.id)) where.set(h.id, h);
+  const chunks = await hydrate(
+    named,
+    fused.map((f) => where.get(f.id)!),
+  );
   const candidates: Candidate[] = [];
   for (const f of fused) {
     const chunk = chunks.get(f.id);
     if (!chunk) continue;
     const rank = candidates.length + 1;
-    const folder = named[Number(f.id.slice(0, f.id.indexOf('\u0000')))]!.name;
+    const folder = named[where.get(f.id)!.folder]!.name;
     candidates.push({
       chunk,
       ...(folder ? { folder } : {}),
@@ -113,15 +130,27 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   return { candidates, mode: hybrid ? 'hybrid' : 'lexical-only', timings };
 }
 
-function sortHits<T extends { id: string; score: number }>(hits: T[]): T[] {
-  return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
-}
-
-async function chunksById(store: IndexStore, ids: Set<string>): Promise<Map<string, Chunk>> {
+/** Reads the located chunks, grouped by shard (one read per block). */
+async function hydrate(named: NamedStore[], located: { id: string; folder: number; shard: ShardEntry; row: number }[]): Promise<Map<string, Chunk>> {
+  const groups = new Map<string, { folder: number; shard: ShardEntry; items: typeof located }>();
+  for (const l of located) {
+    const g = `${l.folder}\u0000${l.shard.dir}`;
+    let group = groups.get(g);
+    if (!group) groups.set(g, (group = { folder: l.folder, shard: l.shard, items: [] }));
+    group.items.push(l);
+  }
   const out = new Map<string, Chunk>();
-  for (const shard of store.manifest.shards) {
-    for (const c of (await store.loadShard(shard)).chunks) if (ids.has(c.id)) out.set(c.id, c);
-    if (out.size === ids.size) break;
+  for (const { folder, shard, items } of groups.values()) {
+    const chunks = await named[folder]!.store.chunksAt(shard, items.map((l) => l.row));
+    chunks.forEach((c, i) => {
+      const l = items[i]!;
+      // Rows and ids come from the same shard version; a mismatch means the shard is inconsistent.
+      if (`${l.folder}\u0000${c.id}` === l.id) out.set(l.id, c);
+    });
   }
   return out;
+}
+
+function sortHits<T extends { id: string; score: number }>(hits: T[]): T[] {
+  return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
 }

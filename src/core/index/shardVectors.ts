@@ -1,0 +1,154 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { LocalIndex } from 'vectra/lib/LocalIndex';
+import type { IndexItem } from 'vectra/lib/types';
+import { Int8Vectors, quantizeInt8 } from './vectorKernel';
+
+/**
+ * A shard's vectors: a vectra `LocalIndex` whose persistence is a compact binary file instead of
+ * one JSON string.
+ *
+ * vectra stays the vector store — items go in through its update API (`beginUpdate`,
+ * `insertItem`, `endUpdate`), and `listItems` / `getItem` / `queryItems` work on a reopened shard
+ * (a test checks its `queryItems` against Sift's scan) — but vectra 0.12 writes the whole index
+ * as one `JSON.stringify`: ~8 KB per 384-dim vector, parsed back at JSON speed, failing outright
+ * past ~100k items (ENVIRONMENT.md). Only two methods are replaced: `loadIndexData` (decode) and
+ * `endUpdate` (encode). Vectors are stored as unit-length directions quantised to int8
+ * (cosine similarity is all Sift asks of them): 384 bytes + 4 per vector.
+ *
+ * Layout: u32 magic "SVX1", u32 n, u32 dim, u32 id bytes, f32[n] row factors (1 / ‖codes‖),
+ * i8[n·dim] codes, then the ids joined by "\n". Row i's vector is codes_i × factor_i (unit length).
+ *
+ * The query path does not go through vectra's object model: `readShardVectors` reads the codes
+ * straight into the memory of an `Int8Vectors` block, scanned by the SIMD kernel.
+ */
+export const VECTORS_FILE = 'vectors.bin';
+const MAGIC = 0x31585653; // "SVX1"
+const HEADER = 16;
+
+interface VectraData {
+  version: number;
+  metadata_config: { indexed?: string[] };
+  items: IndexItem[];
+}
+/** vectra's private state, typed for the two methods we replace (pinned to vectra 0.12.x). */
+interface VectraInternals {
+  _data?: VectraData;
+  _update?: VectraData;
+}
+
+export class ShardVectorIndex extends LocalIndex {
+  constructor(folder: string) {
+    super(folder, VECTORS_FILE);
+  }
+
+  private get internals(): VectraInternals {
+    return this as unknown as VectraInternals;
+  }
+
+  override async createIndex(): Promise<void> {
+    await fsp.mkdir(this.folderPath, { recursive: true });
+    this.internals._data = { version: 1, metadata_config: {}, items: [] };
+    await fsp.writeFile(path.join(this.folderPath, this.indexName), encodeItems([]));
+  }
+
+  protected override async loadIndexData(): Promise<void> {
+    if (this.internals._data) return;
+    const bytes = await fsp.readFile(path.join(this.folderPath, this.indexName));
+    const { ids, dim, codes, factors } = decode(bytes, path.join(this.folderPath, this.indexName));
+    const items: IndexItem[] = ids.map((id, i) => {
+      const vector = new Array<number>(dim);
+      for (let j = 0; j < dim; j++) vector[j] = codes[i * dim + j]! * factors[i]!;
+      return { id, metadata: {}, vector, norm: factors[i] ? 1 : 0 };
+    });
+    this.internals._data = { version: 1, metadata_config: {}, items };
+  }
+
+  override async endUpdate(): Promise<void> {
+    const update = this.internals._update;
+    if (!update) throw new Error('No update in progress');
+    const file = path.join(this.folderPath, this.indexName);
+    await fsp.writeFile(file, encodeItems(update.items));
+    // What a reader decodes (unit-length dequantised vectors), so this instance answers alike.
+    this.internals._data = undefined;
+    this.internals._update = undefined;
+  }
+}
+
+/** Encodes items (any length vectors of one dimension) as unit-length int8 directions. */
+export function encodeItems(items: readonly { id: string; vector: ArrayLike<number> }[]): Buffer {
+  const n = items.length;
+  const dim = n ? items[0]!.vector.length : 0;
+  const ids = Buffer.from(items.map((it) => it.id).join('\n'));
+  const buf = Buffer.alloc(HEADER + 4 * n + n * dim + ids.length);
+  buf.writeUInt32LE(MAGIC, 0);
+  buf.writeUInt32LE(n, 4);
+  buf.writeUInt32LE(dim, 8);
+  buf.writeUInt32LE(ids.length, 12);
+  const codes = new Int8Array(buf.buffer, buf.byteOffset + HEADER + 4 * n, n * dim);
+  items.forEach((it, i) => {
+    if (it.vector.length !== dim) throw new Error(`vector ${it.id} has ${it.vector.length} dimensions, expected ${dim}`);
+    if (it.id.includes('\n')) throw new Error(`invalid vector id ${JSON.stringify(it.id)}`);
+    quantizeInt8(it.vector, codes, i * dim);
+    let sq = 0;
+    for (let j = 0; j < dim; j++) sq += codes[i * dim + j]! * codes[i * dim + j]!;
+    buf.writeFloatLE(sq ? 1 / Math.sqrt(sq) : 0, HEADER + 4 * i);
+  });
+  ids.copy(buf, HEADER + 4 * n + n * dim);
+  return buf;
+}
+
+function header(bytes: Buffer, file: string): { n: number; dim: number; idBytes: number } {
+  if (bytes.length < HEADER || bytes.readUInt32LE(0) !== MAGIC) throw new Error(`${file} is not a Sift vector file`);
+  const n = bytes.readUInt32LE(4);
+  const dim = bytes.readUInt32LE(8);
+  const idBytes = bytes.readUInt32LE(12);
+  return { n, dim, idBytes };
+}
+
+function decode(bytes: Buffer, file: string): { ids: string[]; dim: number; codes: Int8Array; factors: Float32Array } {
+  const { n, dim, idBytes } = header(bytes, file);
+  if (bytes.length !== HEADER + 4 * n + n * dim + idBytes) throw new Error(`${file} is truncated or damaged`);
+  const factors = new Float32Array(n);
+  for (let i = 0; i < n; i++) factors[i] = bytes.readFloatLE(HEADER + 4 * i);
+  const codes = new Int8Array(bytes.buffer.slice(bytes.byteOffset + HEADER + 4 * n, bytes.byteOffset + HEADER + 4 * n + n * dim));
+  const ids = n ? bytes.toString('utf8', HEADER + 4 * n + n * dim).split('\n') : [];
+  if (ids.length !== n) throw new Error(`${file} has ${ids.length} ids for ${n} vectors`);
+  return { ids, dim, codes, factors };
+}
+
+export interface ShardVectors {
+  ids: string[];
+  /** Codes + row factors: `scores(q)[i]` is the dot product of q with row i's unit vector. */
+  block: Int8Vectors;
+}
+
+/** The query path: reads a shard's vectors straight into a scan block (one read per section). */
+export async function readShardVectors(folder: string): Promise<ShardVectors> {
+  const file = path.join(folder, VECTORS_FILE);
+  const fh = await fsp.open(file, 'r');
+  try {
+    const head = Buffer.alloc(HEADER);
+    await fh.read(head, 0, HEADER, 0);
+    const { n, dim, idBytes } = header(head, file);
+    const { size } = await fh.stat();
+    if (size !== HEADER + 4 * n + n * dim + idBytes) throw new Error(`${file} is truncated or damaged`);
+    const block = Int8Vectors.allocate(n, dim);
+    const factors = Buffer.from(block.scales.buffer, block.scales.byteOffset, 4 * n);
+    await fh.read(factors, 0, 4 * n, HEADER);
+    if (!isLittleEndian()) throw new Error('big-endian hosts are not supported');
+    const codes = Buffer.from(block.data.buffer, block.data.byteOffset, n * dim);
+    await fh.read(codes, 0, n * dim, HEADER + 4 * n);
+    const idBuf = Buffer.alloc(idBytes);
+    await fh.read(idBuf, 0, idBytes, HEADER + 4 * n + n * dim);
+    const ids = n ? idBuf.toString('utf8').split('\n') : [];
+    if (ids.length !== n) throw new Error(`${file} has ${ids.length} ids for ${n} vectors`);
+    return { ids, block };
+  } finally {
+    await fh.close();
+  }
+}
+
+function isLittleEndian(): boolean {
+  return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+}
