@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { closeSync, promises as fsp, openSync, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { deflateRaw, inflateRawSync } from 'node:zlib';
 import type { Chunk } from '../types';
@@ -11,7 +11,7 @@ import type { Chunk } from '../types';
  * Layout: u32 magic "SCB1", u32 chunks, u32 block size, u32 blocks, u32[blocks + 1] block end
  * offsets relative to the first block, then the blocks (each: deflate-raw of a JSON array).
  */
-export const BLOCK_SIZE = 32;
+export const BLOCK_SIZE = 8;
 const MAGIC = 0x31424353; // "SCB1"
 const HEADER = 16;
 const deflate = promisify(deflateRaw);
@@ -61,54 +61,75 @@ function inflateBlock(data: Buffer, file: string, block: number): Chunk[] {
   }
 }
 
-/** Random access to a chunk file: the header is read once; blocks are read on demand. */
+/**
+ * Random access to a chunk file: the file stays open (so a shard version deleted by a writer's
+ * garbage collection stays readable for a reader that already opened it), the header is read
+ * once, and blocks are read on demand with small synchronous reads (a few KB from the page
+ * cache: cheaper than a trip through the thread pool) and kept in a small LRU.
+ */
 export class ChunkBlocksReader {
   private header?: Header;
+  private fd?: number;
+  private readonly cache = new Map<number, Chunk[]>();
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly cacheBlocks = 8,
+  ) {}
 
-  private async head(fh: fsp.FileHandle): Promise<Header> {
+  private open(): number {
+    this.fd ??= openSync(this.file, 'r');
+    return this.fd;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.cache.clear();
+  }
+
+  private read(buf: Buffer, position: number): number {
+    return readSync(this.open(), buf, 0, buf.length, position);
+  }
+
+  private head(): Header {
     if (this.header) return this.header;
     const first = Buffer.alloc(4096);
-    const { bytesRead } = await fh.read(first, 0, first.length, 0);
-    let header = parseHeader(first.subarray(0, bytesRead), this.file);
+    let header = parseHeader(first.subarray(0, this.read(first, 0)), this.file);
     if (header.dataAt < 0) {
       const full = Buffer.alloc(HEADER - header.dataAt);
-      await fh.read(full, 0, full.length, 0);
+      this.read(full, 0);
       header = parseHeader(full, this.file);
     }
     this.header = header;
     return header;
   }
 
+  private block(h: Header, block: number): Chunk[] {
+    let chunks = this.cache.get(block);
+    if (chunks) {
+      this.cache.delete(block);
+    } else {
+      const start = h.ends[block]!;
+      const data = Buffer.alloc(h.ends[block + 1]! - start);
+      if (this.read(data, h.dataAt + start) !== data.length) throw new Error(`${this.file} is truncated`);
+      chunks = inflateBlock(data, this.file, block);
+      if (this.cache.size >= this.cacheBlocks) this.cache.delete(this.cache.keys().next().value!);
+    }
+    this.cache.set(block, chunks);
+    return chunks;
+  }
+
   /** The chunks at the given rows (in the order asked). */
   async rows(rows: readonly number[]): Promise<Chunk[]> {
-    const fh = await fsp.open(this.file, 'r');
-    try {
-      const h = await this.head(fh);
-      const byBlock = new Map<number, Chunk[]>();
-      const out: Chunk[] = [];
-      for (const row of rows) {
-        if (row < 0 || row >= h.chunks) throw new Error(`${this.file}: no chunk at row ${row}`);
-        const block = Math.floor(row / h.blockSize);
-        let chunks = byBlock.get(block);
-        if (!chunks) {
-          const start = h.ends[block]!;
-          const len = h.ends[block + 1]! - start;
-          const data = Buffer.alloc(len);
-          const { bytesRead } = await fh.read(data, 0, len, h.dataAt + start);
-          if (bytesRead !== len) throw new Error(`${this.file} is truncated`);
-          chunks = inflateBlock(data, this.file, block);
-          byBlock.set(block, chunks);
-        }
-        const chunk = chunks[row % h.blockSize];
-        if (!chunk) throw new Error(`${this.file}: block ${block} is short`);
-        out.push(chunk);
-      }
-      return out;
-    } finally {
-      await fh.close();
-    }
+    const h = this.head();
+    return rows.map((row) => {
+      if (!Number.isInteger(row) || row < 0 || row >= h.chunks) throw new Error(`${this.file}: no chunk at row ${row}`);
+      const block = Math.floor(row / h.blockSize);
+      const chunk = this.block(h, block)[row % h.blockSize];
+      if (!chunk) throw new Error(`${this.file}: block ${block} is short`);
+      return chunk;
+    });
   }
 
   /** Every chunk, in row order. */

@@ -155,6 +155,7 @@ export class IndexStore {
   async close(): Promise<void> {
     this.lexicalCache.clear();
     this.vectorCache.clear();
+    for (const r of this.chunkReaders.values()) r.close();
     this.chunkReaders.clear();
     this.hot = undefined;
     const release = this.releaseLock;
@@ -467,6 +468,7 @@ export class IndexStore {
       if (live.has(dir)) continue;
       this.lexicalCache.delete(dir);
       this.vectorCache.delete(dir);
+      this.chunkReaders.get(dir)?.close();
       this.chunkReaders.delete(dir);
     }
     if (this.hot && !live.has(this.hot.dir)) this.hot = undefined;

@@ -144,6 +144,8 @@ export class Bm25Index {
   private readonly idsAt: number;
   private readonly idBytes: number;
   private idList?: string[];
+  /** `k · (1 − b + b · length / avgLength)` per (document, field), for the last params used. */
+  private norms?: { k: number; b: number; values: Float64Array };
 
   constructor(bytes: Uint8Array) {
     // Typed-array views need aligned offsets; a pooled Buffer may not be.
@@ -187,6 +189,16 @@ export class Bm25Index {
     return this.idList;
   }
 
+  private fieldNorms(k: number, b: number): Float64Array {
+    if (this.norms?.k === k && this.norms.b === b) return this.norms.values;
+    const values = new Float64Array(this.docs * FIELD_COUNT);
+    for (let doc = 0; doc < this.docs; doc++) {
+      for (let f = 0; f < FIELD_COUNT; f++) values[doc * FIELD_COUNT + f] = k * (1 - b + (b * this.fieldLen[doc * FIELD_COUNT + f]!) / this.avg[f]!);
+    }
+    this.norms = { k, b, values };
+    return values;
+  }
+
   /** Term index, or -1. */
   private find(term: Uint8Array): number {
     let lo = 0;
@@ -227,71 +239,72 @@ export class Bm25Index {
     const D = this.docs;
     if (!D || !queryTerms.length || k <= 0) return [];
     const unique = [...new Set(queryTerms)];
-    const W = Math.ceil(unique.length / 32);
-    const masks = new Uint32Array(D * W);
+    const quality = new Uint16Array(D);
     const total = new Float64Array(D);
     const spec = new Float64Array(D);
     const order = new Int32Array(D).fill(-1);
-    const seenInSpec = new Uint8Array(D);
-    const touched: number[] = [];
-    const specTouched: number[] = [];
+    // Per document: the last query position (1-based) that touched it, and the distinct query terms matched.
+    const lastSpec = new Int32Array(D);
+    const W = Math.ceil(unique.length / 32);
+    const masks = new Uint32Array(D * W);
     const { k: k1, b, d } = params;
+    const norms = this.fieldNorms(k1, b);
+    const postDoc = this.postDoc;
+    const postTf = this.postTf;
+    const postStart = this.postStart;
+    const k1p1 = k1 + 1;
     let next = 0;
+    let position = 0;
     for (const term of queryTerms) {
+      position++;
       const t = this.find(encoder.encode(term));
       if (t < 0) continue;
       const u = unique.indexOf(term);
       const word = u >>> 5;
       const bit = 1 << (u & 31);
       for (let f = 0; f < FIELD_COUNT; f++) {
-        const start = this.postStart[t * FIELD_COUNT + f]!;
-        const end = this.postStart[t * FIELD_COUNT + f + 1]!;
+        const start = postStart[t * FIELD_COUNT + f]!;
+        const end = postStart[t * FIELD_COUNT + f + 1]!;
         if (start === end) continue;
         const matching = end - start;
         const idf = Math.log(1 + (D - matching + 0.5) / (matching + 0.5));
         const boost = boosts[f]!;
-        const avg = this.avg[f]!;
         for (let p = start; p < end; p++) {
-          const doc = this.postDoc[p]!;
-          const tf = this.postTf[p]!;
-          const len = this.fieldLen[doc * FIELD_COUNT + f]!;
-          const raw = idf * (d + (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * len) / avg)));
-          // MiniSearch: termWeight * termBoost * fieldBoost * docBoost * rawScore, weights of 1.
-          const weighted = boost * raw;
-          if (seenInSpec[doc]) spec[doc] = spec[doc]! + weighted;
-          else {
-            seenInSpec[doc] = 1;
-            specTouched.push(doc);
-            spec[doc] = weighted;
+          const doc = postDoc[p]!;
+          const tf = postTf[p]!;
+          if (lastSpec[doc] !== position) {
+            // First time this query term meets the document (fields run in order, documents
+            // ascending: MiniSearch's encounter order, which breaks ties). The previous term's
+            // sum goes to the total first, as MiniSearch's OR combination adds per-term sums.
+            lastSpec[doc] = position;
+            total[doc] = total[doc]! + spec[doc]!;
+            spec[doc] = 0;
+            if (order[doc]! < 0) order[doc] = next++;
+            const m = masks[doc * W + word]!;
+            if ((m & bit) === 0) {
+              masks[doc * W + word] = m | bit;
+              quality[doc] = quality[doc]! + 1;
+            }
           }
-          if (order[doc] === -1) {
-            order[doc] = next++;
-            touched.push(doc);
-          }
-          masks[doc * W + word] = masks[doc * W + word]! | bit;
+          // = idf * (d + tf * (k + 1) / (tf + k * (1 - b + b * len / avg))), evaluated in the same
+          // order; MiniSearch then multiplies termWeight * termBoost * fieldBoost * docBoost
+          // (weights of 1). A term's sum starts at 0: 0 + x is exact, so the doubles are equal.
+          spec[doc] = spec[doc]! + boost * (idf * (d + (tf * k1p1) / (tf + norms[doc * FIELD_COUNT + f]!)));
         }
       }
-      // Per-term sums are added to the total term by term, as MiniSearch's OR combination does.
-      for (const doc of specTouched) {
-        total[doc] = total[doc]! + spec[doc]!;
-        seenInSpec[doc] = 0;
-      }
-      specTouched.length = 0;
-    }
-    const final = new Float64Array(D);
-    for (const doc of touched) {
-      let quality = 0;
-      for (let w = 0; w < W; w++) quality += popcount(masks[doc * W + w]!);
-      final[doc] = total[doc]! * (quality || 1);
     }
     // Higher score first; equal scores in first-match order (MiniSearch's stable sort of its result Map).
-    const better = (x: number, y: number) => final[x]! > final[y]! || (final[x] === final[y] && order[x]! < order[y]!);
-    const top = selectTop(touched, k, better);
+    const top = new TopK(Math.min(k, next));
+    for (let doc = 0; doc < D; doc++) {
+      const o = order[doc]!;
+      if (o >= 0) top.offer(doc, (total[doc]! + spec[doc]!) * (quality[doc]! || 1), o);
+    }
+    const ranked = top.sorted();
     const ids = this.ids();
-    return top.map((doc) => ({
+    return ranked.map(({ doc, score }) => ({
       row: doc,
       id: ids[doc]!,
-      score: final[doc]!,
+      score,
       terms: objectKeyOrder(unique.filter((_, u) => (masks[doc * W + (u >>> 5)]! & (1 << (u & 31))) !== 0)),
     }));
   }
@@ -309,10 +322,76 @@ function objectKeyOrder(terms: string[]): string[] {
   return [...numeric.sort((a, b) => Number(a) - Number(b)), ...terms.filter((t) => !numeric.includes(t))];
 }
 
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+/** A bounded min-heap on (score, then later first-match order): the root is the worst kept. */
+class TopK {
+  private readonly docs: Int32Array;
+  private readonly scores: Float64Array;
+  private readonly orders: Int32Array;
+  private size = 0;
+
+  constructor(private readonly k: number) {
+    this.docs = new Int32Array(k);
+    this.scores = new Float64Array(k);
+    this.orders = new Int32Array(k);
+  }
+
+  /** a is worse than b */
+  private worse(a: number, b: number): boolean {
+    const sa = this.scores[a]!;
+    const sb = this.scores[b]!;
+    return sa < sb || (sa === sb && this.orders[a]! > this.orders[b]!);
+  }
+
+  private swap(a: number, b: number): void {
+    const d = this.docs[a]!;
+    const s = this.scores[a]!;
+    const o = this.orders[a]!;
+    this.docs[a] = this.docs[b]!;
+    this.scores[a] = this.scores[b]!;
+    this.orders[a] = this.orders[b]!;
+    this.docs[b] = d;
+    this.scores[b] = s;
+    this.orders[b] = o;
+  }
+
+  offer(doc: number, score: number, order: number): void {
+    if (this.k === 0) return;
+    if (this.size < this.k) {
+      let i = this.size++;
+      this.docs[i] = doc;
+      this.scores[i] = score;
+      this.orders[i] = order;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (!this.worse(i, parent)) break;
+        this.swap(i, parent);
+        i = parent;
+      }
+      return;
+    }
+    const rootScore = this.scores[0]!;
+    if (score < rootScore || (score === rootScore && order > this.orders[0]!)) return;
+    this.docs[0] = doc;
+    this.scores[0] = score;
+    this.orders[0] = order;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.size && this.worse(l, m)) m = l;
+      if (r < this.size && this.worse(r, m)) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+
+  sorted(): { doc: number; score: number }[] {
+    const out = Array.from({ length: this.size }, (_, i) => ({ doc: this.docs[i]!, score: this.scores[i]!, order: this.orders[i]! }));
+    out.sort((a, b) => b.score - a.score || a.order - b.order);
+    return out;
+  }
 }
 
 /** The best `k` items, best first, with a bounded heap whose root is the worst kept item. */
