@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { IndexStore } from '../../src/core/index/store';
+import { retrieve } from '../../src/core/retrieval/retriever';
 import { CLI_SCRIPT, TINY_EMBEDDER, TINY_RERANKER, tempDir, writeTree } from '../helpers';
 import { OpenAiTestServer } from '../support/openaiServer';
 import { REPO } from '../support/repo';
@@ -94,6 +97,33 @@ describe('sift ask (CLI)', () => {
     assert.equal(json.answerKind, 'retrieval-only');
     assert.ok(json.sources.length > 0 && json.sources[0].text.length > 0);
     assert.equal(server.requests.length, before);
+  });
+
+  it('a damaged shard file: a reader says what is wrong and how to repair; the next run rebuilds it', async () => {
+    const idx = path.join(dir, 'idx-damage');
+    const args = ['ask', root, 'retryFailedUploads', '--embedding-model', TINY_EMBEDDER, '--reranker-model', TINY_RERANKER, '--offline', '--index-dir', idx, '--json'];
+    const first = await runCli(args);
+    assert.equal(first.code, 0, first.stderr);
+    const expected = JSON.parse(first.stdout).sources.map((s: { path: string }) => s.path);
+    const { store } = await IndexStore.openForRead(idx);
+    const shard = store!.manifest.shards[0]!;
+    // Bit rot in the middle of the keyword index: same size, different bytes.
+    const file = path.join(idx, 'shards', shard.dir, 'lexical.bin');
+    const bytes = readFileSync(file);
+    for (let i = 40; i < 200; i++) bytes[i] = 0xff;
+    writeFileSync(file, bytes);
+    const reader = (await IndexStore.openForRead(idx)).store!;
+    await assert.rejects(retrieve(reader, 'retryFailedUploads'), (err: Error) => {
+      assert.match(err.message, /damaged/);
+      assert.match(err.message, /Reindex Workspace|sift index/);
+      return true;
+    });
+    await reader.close();
+    const second = await runCli(args);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /Rebuilding the index: it is damaged \(lexical\.bin of shard s0000 fails its checksum\)/);
+    assert.deepEqual(JSON.parse(second.stdout).sources.map((s: { path: string }) => s.path), expected);
+    assert.ok(!/\n\s+at /.test(second.stderr), 'no stack trace');
   });
 
   it('lexical-only with a one-line explanation when models cannot be loaded; never a stack trace', async () => {

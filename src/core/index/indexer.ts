@@ -101,6 +101,8 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
     embedding,
     chunker,
     lock: true,
+    // Watcher updates check shard sizes; full walks (startup, reindex, CLI) also checksums.
+    verify: opts.changedPaths ? 'sizes' : 'full',
   });
   try {
     if (rebuildReason) yield notice(rebuildReason);

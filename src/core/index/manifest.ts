@@ -35,6 +35,8 @@ export interface ShardEntry {
   /** Directory (under shards/) holding the current version of this shard. Immutable once written. */
   dir: string;
   chunks: number;
+  /** Size and CRC-32 of each file of the shard, checked before a writer builds on it. */
+  files?: Record<string, { bytes: number; crc: number }>;
 }
 
 export interface Manifest {

@@ -19,8 +19,8 @@ import { Int8Vectors, quantizeInt8 } from './vectorKernel';
  * Layout: u32 magic "SVX1", u32 n, u32 dim, u32 id bytes, f32[n] row factors (1 / ‖codes‖),
  * i8[n·dim] codes, then the ids joined by "\n". Row i's vector is codes_i × factor_i (unit length).
  *
- * The query path does not go through vectra's object model: `readShardVectors` reads the codes
- * straight into the memory of an `Int8Vectors` block, scanned by the SIMD kernel.
+ * The query path does not go through vectra's object model: `readShardVectors` copies the codes
+ * into the memory of an `Int8Vectors` block, scanned by the SIMD kernel.
  */
 export const VECTORS_FILE = 'vectors.bin';
 const MAGIC = 0x31585653; // "SVX1"
@@ -123,30 +123,23 @@ export interface ShardVectors {
   block: Int8Vectors;
 }
 
-/** The query path: reads a shard's vectors straight into a scan block (one read per section). */
-export async function readShardVectors(folder: string): Promise<ShardVectors> {
+/**
+ * The query path: reads a shard's vector file once and copies the codes straight into a scan
+ * block. `check` sees the file's bytes first (size and checksum against the manifest).
+ */
+export async function readShardVectors(folder: string, check?: (bytes: Uint8Array) => void): Promise<ShardVectors> {
   const file = path.join(folder, VECTORS_FILE);
-  const fh = await fsp.open(file, 'r');
-  try {
-    const head = Buffer.alloc(HEADER);
-    await fh.read(head, 0, HEADER, 0);
-    const { n, dim, idBytes } = header(head, file);
-    const { size } = await fh.stat();
-    if (size !== HEADER + 4 * n + n * dim + idBytes) throw new Error(`${file} is truncated or damaged`);
-    const block = Int8Vectors.allocate(n, dim);
-    const factors = Buffer.from(block.scales.buffer, block.scales.byteOffset, 4 * n);
-    await fh.read(factors, 0, 4 * n, HEADER);
-    if (!isLittleEndian()) throw new Error('big-endian hosts are not supported');
-    const codes = Buffer.from(block.data.buffer, block.data.byteOffset, n * dim);
-    await fh.read(codes, 0, n * dim, HEADER + 4 * n);
-    const idBuf = Buffer.alloc(idBytes);
-    await fh.read(idBuf, 0, idBytes, HEADER + 4 * n + n * dim);
-    const ids = n ? idBuf.toString('utf8').split('\n') : [];
-    if (ids.length !== n) throw new Error(`${file} has ${ids.length} ids for ${n} vectors`);
-    return { ids, block };
-  } finally {
-    await fh.close();
-  }
+  const bytes = await fsp.readFile(file);
+  check?.(bytes);
+  const { n, dim, idBytes } = header(bytes, file);
+  if (bytes.length !== HEADER + 4 * n + n * dim + idBytes) throw new Error(`${file} is truncated or damaged`);
+  if (!isLittleEndian()) throw new Error('big-endian hosts are not supported');
+  const block = Int8Vectors.allocate(n, dim);
+  block.scales.set(new Float32Array(bytes.buffer.slice(bytes.byteOffset + HEADER, bytes.byteOffset + HEADER + 4 * n)));
+  block.data.set(new Int8Array(bytes.buffer, bytes.byteOffset + HEADER + 4 * n, n * dim));
+  const ids = n ? bytes.toString('utf8', HEADER + 4 * n + n * dim).split('\n') : [];
+  if (ids.length !== n) throw new Error(`${file} has ${ids.length} ids for ${n} vectors`);
+  return { ids, block };
 }
 
 function isLittleEndian(): boolean {

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { Bm25Index, type LexicalDoc, buildBm25 } from '../retrieval/bm25';
 import { lexicalDoc } from '../retrieval/lexical';
 import type { Chunk } from '../types';
@@ -40,6 +41,8 @@ import { ShardVectorIndex, type ShardVectors, VECTORS_FILE, readShardVectors } f
  * candidates; nothing else is held in memory.
  */
 export const SHARD_CAPACITY = 4000;
+/** zlib.crc32 (Node ≥ 20.15); without it only sizes are checked. */
+const crc32: ((data: Uint8Array) => number) | undefined = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 const SHARDS_DIR = 'shards';
 const CHUNKS_FILE = 'chunks.bin';
 const LOCK_FILE = 'writer.lock';
@@ -67,6 +70,11 @@ export interface OpenOptions {
   /** Hold an exclusive lock (for writers). Readers do not need it. */
   lock?: boolean;
   shardCapacity?: number;
+  /**
+   * How a writer checks the shards it will build on: 'sizes' (stat, cheap: every update) or
+   * 'full' (sizes and CRC-32 of every file: a full walk). A damaged shard starts a rebuild.
+   */
+  verify?: 'sizes' | 'full';
 }
 
 export interface OpenResult {
@@ -128,6 +136,15 @@ export class IndexStore {
     }
     const store = new IndexStore(indexDir, manifest, opts.shardCapacity ?? SHARD_CAPACITY);
     store.releaseLock = release;
+    if (release && !rebuildReason && opts.verify) {
+      const problem = await store.verify(opts.verify);
+      if (problem) {
+        rebuildReason = `Rebuilding the index: it is damaged (${problem}).`;
+        const fresh = emptyManifest(opts.root, opts.embedding, opts.chunker);
+        fresh.generation = manifest.generation;
+        store.manifestData = fresh;
+      }
+    }
     if (release && !rebuildReason) await store.collectGarbage();
     return { store, rebuildReason };
   }
@@ -180,12 +197,36 @@ export class IndexStore {
     );
   }
 
+  /** Checks every shard's files against the manifest; returns the first problem found. */
+  async verify(level: 'sizes' | 'full'): Promise<string | undefined> {
+    const slicer = new TimeSlicer();
+    for (const shard of this.manifestData.shards) {
+      const expected = shard.files ?? {};
+      const names = [CHUNKS_FILE, LEXICAL_FILE, ...(this.manifestData.embedding ? [VECTORS_FILE] : [])];
+      for (const name of names) {
+        const file = this.shardPath(shard, name);
+        const st = await fsp.stat(file).catch(() => undefined);
+        if (!st) return `shard ${shard.name} has no ${name}`;
+        const want = expected[name];
+        if (!want) continue;
+        if (st.size !== want.bytes) return `${name} of shard ${shard.name} has ${st.size} bytes, expected ${want.bytes}`;
+        if (level === 'full' && crc32) {
+          if (slicer.due()) await slicer.pause();
+          const crc = crc32(await fsp.readFile(file));
+          if (crc !== want.crc) return `${name} of shard ${shard.name} fails its checksum`;
+        }
+      }
+    }
+    return undefined;
+  }
+
   /** The BM25 index of a shard (loaded once, searched in place). */
   lexical(shard: ShardEntry): Promise<Bm25Index> {
     let p = this.lexicalCache.get(shard.dir);
     if (!p) {
       p = fsp.readFile(this.shardPath(shard, LEXICAL_FILE)).then(
         (bytes) => {
+          checkFile(shard, LEXICAL_FILE, bytes);
           const index = new Bm25Index(bytes);
           if (index.docs !== shard.chunks) throw new Error(`${index.docs} documents, the manifest says ${shard.chunks}`);
           return index;
@@ -204,7 +245,7 @@ export class IndexStore {
     if (!this.manifestData.embedding) return Promise.resolve(undefined);
     let p = this.vectorCache.get(shard.dir);
     if (!p) {
-      p = readShardVectors(this.shardPath(shard)).then((v) => {
+      p = readShardVectors(this.shardPath(shard), (bytes) => checkFile(shard, VECTORS_FILE, bytes)).then((v) => {
         if (v.ids.length !== shard.chunks) throw new Error(`${v.ids.length} vectors, the manifest says ${shard.chunks}`);
         return v;
       }).catch((err: unknown) => {
@@ -383,8 +424,8 @@ export class IndexStore {
         }
         const dir = `${name}.g${next.generation}`;
         written.push(dir);
-        await this.writeShard(dir, chunks, docs, vectors, slicer);
-        const entry: ShardEntry = { name, dir, chunks: chunks.length };
+        const files = await this.writeShard(dir, chunks, docs, vectors, slicer);
+        const entry: ShardEntry = { name, dir, chunks: chunks.length, files };
         if (old) Object.assign(old, entry);
         else next.shards.push(entry);
       }
@@ -415,16 +456,25 @@ export class IndexStore {
     return { chunks, docs, vectors };
   }
 
-  private async writeShard(dir: string, chunks: Chunk[], docs: LexicalDoc[], vectors: Map<string, number[]>, slicer: TimeSlicer): Promise<void> {
+  private async writeShard(
+    dir: string,
+    chunks: Chunk[],
+    docs: LexicalDoc[],
+    vectors: Map<string, number[]>,
+    slicer: TimeSlicer,
+  ): Promise<Record<string, { bytes: number; crc: number }>> {
     const full = path.join(this.indexDir, SHARDS_DIR, dir);
     await fsp.rm(full, { recursive: true, force: true });
     await fsp.mkdir(full, { recursive: true });
-    const chunksFile = path.join(full, CHUNKS_FILE);
-    await fsp.writeFile(chunksFile, await encodeChunkBlocks(chunks));
-    await syncFile(chunksFile);
-    const lexicalFile = path.join(full, LEXICAL_FILE);
-    await fsp.writeFile(lexicalFile, await buildBm25(docs, slicer));
-    await syncFile(lexicalFile);
+    const files: Record<string, { bytes: number; crc: number }> = {};
+    const put = async (name: string, bytes: Uint8Array) => {
+      const file = path.join(full, name);
+      await fsp.writeFile(file, bytes);
+      await syncFile(file);
+      files[name] = { bytes: bytes.byteLength, crc: crc32 ? crc32(bytes) : 0 };
+    };
+    await put(CHUNKS_FILE, await encodeChunkBlocks(chunks));
+    await put(LEXICAL_FILE, await buildBm25(docs, slicer));
     const stored = new Map<string, number[]>();
     if (this.manifestData.embedding) {
       // Through vectra's own update API; ShardVectorIndex stores the items in binary.
@@ -438,7 +488,9 @@ export class IndexStore {
         await index.insertItem({ id: c.id, vector, metadata: {} });
       }
       await index.endUpdate();
+      const bytes = await fsp.readFile(path.join(full, VECTORS_FILE));
       await syncFile(path.join(full, VECTORS_FILE));
+      files[VECTORS_FILE] = { bytes: bytes.byteLength, crc: crc32 ? crc32(bytes) : 0 };
     }
     await fsyncDir(full);
     // What a reader will decode: the stored (quantised) directions.
@@ -453,6 +505,7 @@ export class IndexStore {
       });
     }
     this.hot = { dir, chunks, docs, vectors: stored };
+    return files;
   }
 
   /** Deletes shard directories the manifest does not reference (left by older commits or crashes). */
@@ -476,6 +529,14 @@ export class IndexStore {
       if (name.endsWith('.tmp') && name.startsWith('.')) await fsp.rm(path.join(this.indexDir, name), { force: true }).catch(() => undefined);
     }
   }
+}
+
+/** Throws when a file's size or checksum differs from what the commit that wrote it recorded. */
+function checkFile(shard: ShardEntry, name: string, bytes: Uint8Array): void {
+  const want = shard.files?.[name];
+  if (!want) return;
+  if (bytes.byteLength !== want.bytes) throw new Error(`${name} has ${bytes.byteLength} bytes, expected ${want.bytes}`);
+  if (crc32 && crc32(bytes) !== want.crc) throw new Error(`${name} fails its checksum`);
 }
 
 function nextShardName(existing: Iterable<string>): string {
