@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type AnswerResult, type AskEvent, type CompareResult, ask, askCompare } from '../core/answer/ask';
@@ -7,6 +7,7 @@ import { InferenceClient } from '../core/embedding/client';
 import { isLocalModelPath } from '../core/embedding/models';
 import type { DownloadProgress, LoadResult } from '../core/embedding/protocol';
 import { type IndexSummary, indexWorkspace } from '../core/index/indexer';
+import { MANIFEST_FILE } from '../core/index/manifest';
 import { IndexStore } from '../core/index/store';
 import type { LlmConfig } from '../core/llm/llm';
 import { Reranker } from '../core/rerank/reranker';
@@ -54,6 +55,8 @@ export class SiftService implements vscode.Disposable {
   private indexAbort: AbortController | undefined;
   private firstBuildDone = false;
   private watchTimer: NodeJS.Timeout | undefined;
+  /** Read-only stores kept across questions (loaded shards stay in memory), per index folder. */
+  private readonly readers = new Map<string, { store: IndexStore; stamp: string }>();
   private readonly statusEmitter = this.disposables.add(new vscode.EventEmitter<IndexStatus>());
   readonly onDidChangeStatus = this.statusEmitter.event;
 
@@ -77,7 +80,27 @@ export class SiftService implements vscode.Disposable {
       if (this.watchTimer) clearTimeout(this.watchTimer);
       void this.client?.dispose();
       this.client = undefined;
+      for (const r of this.readers.values()) void r.store.close();
+      this.readers.clear();
     }));
+  }
+
+  /**
+   * The read-only store of an index folder, reused while its manifest is unchanged (so a second
+   * question does not load the shards again), reopened after the indexer committed.
+   */
+  private async readerFor(indexDir: string): Promise<{ store?: IndexStore; problem?: string }> {
+    const st = await fsp.stat(path.join(indexDir, MANIFEST_FILE)).catch(() => undefined);
+    const stamp = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
+    const cached = this.readers.get(indexDir);
+    if (cached && stamp && cached.stamp === stamp) return { store: cached.store };
+    if (cached) {
+      this.readers.delete(indexDir);
+      void cached.store.close();
+    }
+    const opened = await IndexStore.openForRead(indexDir);
+    if (opened.store && stamp) this.readers.set(indexDir, { store: opened.store, stamp });
+    return opened;
   }
 
   dispose(): void {
@@ -444,7 +467,7 @@ export class SiftService implements vscode.Disposable {
     await this.ensureIndexed();
     const stores: NamedStore[] = [];
     for (const f of this.folders.values()) {
-      const { store, problem } = await IndexStore.openForRead(f.indexDir);
+      const { store, problem } = await this.readerFor(f.indexDir);
       if (store) stores.push({ name: this.folders.size > 1 ? f.folder.name : '', store });
       else this.log.warn(`[${f.folder.name}] no usable index (${problem})`);
     }
