@@ -3,6 +3,8 @@
  * (tokenizers, bi-encoder, cross-encoder) and the tree-sitter chunker, so the caller's thread
  * (the CLI's, or VS Code's extension host) never runs inference or parsing.
  */
+import type { EmbeddingInfo, ShardEntry } from '../index/manifest';
+import type { ShardSearchResult } from '../retrieval/shardSearch';
 import type { Chunk } from '../types';
 
 /** Where models come from. */
@@ -65,6 +67,22 @@ export interface WorkerMethods {
   embed: [{ texts: string[]; batchSize?: number }, Float32Array];
   /** Cross-encoder scores (logits), one per passage. */
   rerank: [RerankParams, number[]];
+  /**
+   * Searches some shards of an index (the caller searches the others at the same time). The
+   * worker keeps the shards it searched loaded; `live` lists every shard of the index, so it
+   * drops the ones a commit replaced.
+   */
+  searchShards: [SearchShardsParams, ShardSearchResult];
+}
+
+export interface SearchShardsParams {
+  indexDir: string;
+  embedding: EmbeddingInfo | null;
+  shards: ShardEntry[];
+  live: string[];
+  vector?: Float32Array;
+  terms: string[];
+  depth: number;
 }
 
 export type MethodName = keyof WorkerMethods;

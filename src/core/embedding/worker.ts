@@ -16,6 +16,8 @@ import {
   pipeline,
 } from '@huggingface/transformers';
 import { HeuristicTokenCounter, chunkFile } from '../chunking';
+import { IndexStore } from '../index/store';
+import { searchShards } from '../retrieval/shardSearch';
 import type { TokenCounter } from '../types';
 import { errorMessage } from '../util/errors';
 import { checkLocalModelFolder, DEFAULT_DTYPE, onnxFileFor, resolveModel } from './models';
@@ -39,6 +41,8 @@ let environment: ModelEnvironment = { cacheDir: '', allowRemote: false, threads:
 let embedder: { pipe: FeatureExtractionPipeline; name: string; dim: number } | undefined;
 let reranker: { tokenizer: PreTrainedTokenizer; model: PreTrainedModel; name: string } | undefined;
 const heuristic = new HeuristicTokenCounter();
+/** Shards this worker searches, per index folder (kept loaded between questions). */
+const views = new Map<string, IndexStore>();
 
 function post(message: WorkerResponse, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -178,6 +182,19 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
       for (let r = 0; r < logits.dims[0]; r++) scores.push(data[r * width + (width - 1)]!);
     }
     return scores;
+  },
+
+  async searchShards({ indexDir, embedding, shards, live, vector, terms, depth }) {
+    let view = views.get(indexDir);
+    if (!view || JSON.stringify(view.manifest.embedding) !== JSON.stringify(embedding)) {
+      void view?.close();
+      views.set(indexDir, (view = IndexStore.view(indexDir, shards, embedding)));
+    }
+    // Keep what this worker loaded for shards still in the index; drop the ones a commit replaced.
+    const liveSet = new Set(live);
+    const kept = new Map([...view.manifest.shards, ...shards].filter((s) => liveSet.has(s.dir)).map((s) => [s.dir, s]));
+    view.retain([...kept.values()]);
+    return searchShards(view, shards, { vector, terms }, depth);
   },
 };
 

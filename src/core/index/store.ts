@@ -157,6 +157,29 @@ export class IndexStore {
     return { store: new IndexStore(indexDir, loaded.manifest, SHARD_CAPACITY) };
   }
 
+  /**
+   * A read-only view of some shards of an index, for a thread that searches part of it (the
+   * inference worker): it loads and caches those shards like a reader. `retain` updates it.
+   */
+  static view(indexDir: string, shards: ShardEntry[], embedding: EmbeddingInfo | null): IndexStore {
+    const manifest = emptyManifest('', embedding, { version: 0, maxTokens: 0, tokenizer: '' });
+    manifest.shards = shards;
+    return new IndexStore(indexDir, manifest, SHARD_CAPACITY);
+  }
+
+  /** Replaces a view's shard list; shards no longer listed are dropped from memory. */
+  retain(shards: ShardEntry[]): void {
+    this.manifestData = { ...this.manifestData, shards };
+    const live = new Set(shards.map((s) => s.dir));
+    for (const dir of [...this.lexicalCache.keys(), ...this.vectorCache.keys(), ...this.chunkReaders.keys()]) {
+      if (live.has(dir)) continue;
+      this.lexicalCache.delete(dir);
+      this.vectorCache.delete(dir);
+      this.chunkReaders.get(dir)?.close();
+      this.chunkReaders.delete(dir);
+    }
+  }
+
   get manifest(): Readonly<Manifest> {
     return this.manifestData;
   }

@@ -1,10 +1,10 @@
 import type { InferenceClient } from '../embedding/client';
 import type { IndexStore } from '../index/store';
 import type { ShardEntry } from '../index/manifest';
-import { topK } from '../index/vectorKernel';
 import type { Chunk } from '../types';
 import { throwIfAborted } from '../util/errors';
-import { queryTerms, searchLexical } from './lexical';
+import { queryTerms } from './lexical';
+import { type ShardHit, type ShardSearchResult, searchShards } from './shardSearch';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from './fusion';
 import type { Candidate } from './types';
 
@@ -18,6 +18,12 @@ export interface RetrieveOptions {
   rrfK?: number;
   /** Inference worker with the index's embedding model loaded; omit for lexical-only. */
   embedder?: InferenceClient;
+  /**
+   * A worker that searches half of the shards while this thread searches the other half (the
+   * inference worker is idle during search). Defaults to `embedder`; without one, this thread
+   * searches everything.
+   */
+  searcher?: InferenceClient | null;
   signal?: AbortSignal;
 }
 
@@ -59,6 +65,48 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
 
   // Hits are located by (folder, shard, row); the chunk itself is read only for the final candidates.
   type Located = { id: string; folder: number; shard: ShardEntry; row: number; score: number };
+  const searcher = opts.searcher === undefined ? opts.embedder : (opts.searcher ?? undefined);
+  const totalShards = named.reduce((n, f) => n + f.store.manifest.shards.length, 0);
+  const split = Boolean(searcher) && totalShards > 1;
+  /** Runs one search phase over every folder: odd shards in the worker, even ones here, at once. */
+  const phase = async (q: { vector?: Float32Array; terms: string[] }, pick: (r: ShardSearchResult) => ShardHit[] | (ShardHit & { terms: string[] })[]) => {
+    const remote = split
+      ? named.map(({ store }) => {
+          const shards = store.manifest.shards.filter((_, j) => j % 2 === 1);
+          if (!shards.length) return Promise.resolve(undefined);
+          return searcher!.call(
+            'searchShards',
+            { indexDir: store.indexDir, embedding: store.manifest.embedding, shards, live: store.manifest.shards.map((s) => s.dir), ...q, depth },
+            opts.signal,
+          );
+        })
+      : [];
+    // Settle every remote call even if a local search throws (no unhandled rejections).
+    const settled = Promise.allSettled(remote);
+    const out: (Located & { terms?: string[] })[] = [];
+    let localError: unknown;
+    try {
+      for (const [i, { store }] of named.entries()) {
+        const shards = split ? store.manifest.shards.filter((_, j) => j % 2 === 0) : store.manifest.shards;
+        for (const h of pick(await searchShards(store, shards, q, depth))) out.push(locate(i, store, h));
+      }
+    } catch (err) {
+      localError = err;
+    }
+    const results = await settled;
+    if (localError) throw localError;
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'rejected') throw r.reason;
+      if (r.value) for (const h of pick(r.value)) out.push(locate(i, named[i]!.store, h));
+    }
+    return sortHits(out).slice(0, depth);
+  };
+  const locate = (i: number, store: IndexStore, h: ShardHit & { terms?: string[] }): Located & { terms?: string[] } => {
+    const shard = store.manifest.shards.find((s) => s.dir === h.dir);
+    if (!shard) throw new Error(`internal: hit in unknown shard ${h.dir}`);
+    return { id: key(i, h.id), folder: i, shard, row: h.row, score: h.score, ...(h.terms ? { terms: h.terms } : {}) };
+  };
+
   let denseHits: Located[] = [];
   if (hybrid) {
     let t = performance.now();
@@ -67,36 +115,12 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
     timings.embed = performance.now() - t;
     throwIfAborted(opts.signal);
     t = performance.now();
-    let norm = 0;
-    for (let j = 0; j < dim; j++) norm += vector[j]! * vector[j]!;
-    norm = Math.sqrt(norm) || 1;
-    let scores = new Float32Array(0);
-    for (const [i, { store }] of named.entries()) {
-      for (const shard of store.manifest.shards) {
-        const block = await store.vectors(shard);
-        if (!block) continue;
-        if (scores.length < block.block.n) scores = new Float32Array(block.block.n);
-        const out = block.block.scores(vector, scores.subarray(0, block.block.n));
-        for (const hit of topK(out, depth)) {
-          denseHits.push({ id: key(i, block.ids[hit.index]!), folder: i, shard, row: hit.index, score: hit.score / norm });
-        }
-      }
-    }
-    denseHits = sortHits(denseHits).slice(0, depth);
+    denseHits = await phase({ vector, terms: [] }, (r) => r.dense);
     timings.dense = performance.now() - t;
   }
 
   let t = performance.now();
-  const terms = queryTerms(query);
-  let lexicalHits: (Located & { terms: string[] })[] = [];
-  for (const [i, { store }] of named.entries()) {
-    for (const shard of store.manifest.shards) {
-      for (const hit of searchLexical(await store.lexical(shard), terms, depth)) {
-        lexicalHits.push({ id: key(i, hit.id), folder: i, shard, row: hit.row, score: hit.score, terms: hit.terms });
-      }
-    }
-  }
-  lexicalHits = sortHits(lexicalHits).slice(0, depth);
+  const lexicalHits = (await phase({ terms: queryTerms(query) }, (r) => r.lexical)) as (Located & { terms: string[] })[];
   timings.lexical = performance.now() - t;
   throwIfAborted(opts.signal);
 

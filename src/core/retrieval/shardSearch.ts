@@ -1,0 +1,59 @@
+import type { ShardEntry } from '../index/manifest';
+import type { IndexStore } from '../index/store';
+import { topK } from '../index/vectorKernel';
+import { searchLexical } from './lexical';
+
+/** A hit located in a shard: the chunk is read only if it becomes a final candidate. */
+export interface ShardHit {
+  /** The shard version's directory name. */
+  dir: string;
+  row: number;
+  id: string;
+  score: number;
+}
+
+export interface ShardSearchResult {
+  dense: ShardHit[];
+  lexical: (ShardHit & { terms: string[] })[];
+}
+
+/**
+ * Dense (int8 scan, cosine) and BM25 search over some shards of one index; each list is the best
+ * `depth` hits over those shards (score, then id). Runs on the caller's thread or, for half of
+ * the shards, in the inference worker (`searchShards` there), so both cores search at once.
+ */
+export async function searchShards(
+  store: IndexStore,
+  shards: readonly ShardEntry[],
+  query: { vector?: Float32Array; terms: readonly string[] },
+  depth: number,
+): Promise<ShardSearchResult> {
+  const dense: ShardHit[] = [];
+  if (query.vector) {
+    const q = query.vector;
+    let norm = 0;
+    for (let j = 0; j < q.length; j++) norm += q[j]! * q[j]!;
+    norm = Math.sqrt(norm) || 1;
+    let scores = new Float32Array(0);
+    for (const shard of shards) {
+      const block = await store.vectors(shard);
+      if (!block || block.block.dim !== q.length) continue;
+      if (scores.length < block.block.n) scores = new Float32Array(block.block.n);
+      const out = block.block.scores(q, scores.subarray(0, block.block.n));
+      for (const hit of topK(out, depth)) dense.push({ dir: shard.dir, row: hit.index, id: block.ids[hit.index]!, score: hit.score / norm });
+    }
+  }
+  const lexical: ShardSearchResult['lexical'] = [];
+  if (query.terms.length) {
+    for (const shard of shards) {
+      for (const hit of searchLexical(await store.lexical(shard), query.terms, depth)) {
+        lexical.push({ dir: shard.dir, row: hit.row, id: hit.id, score: hit.score, terms: hit.terms });
+      }
+    }
+  }
+  return { dense: best(dense, depth), lexical: best(lexical, depth) };
+}
+
+export function best<T extends { id: string; score: number }>(hits: T[], depth: number): T[] {
+  return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, depth);
+}
