@@ -9,6 +9,7 @@
  *   --models DIR        where the MiniLM-shaped models are made (default ~/.cache/sift/bench-models)
  *   --dtype q8|fp32     default q8 (int8, Sift's default)
  *   --no-write          print only; do not write docs/bench/<date>.json or docs/performance.md
+ *   --json-out FILE     also write the raw results to FILE
  *
  * The models have the exact shape of the defaults (MiniLM-L6: 6 layers, hidden 384, vocab 30522)
  * with random weights: same cost as the real ones. They are made once with
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
       models: { type: 'string' },
       dtype: { type: 'string', default: 'q8' },
       'no-write': { type: 'boolean', default: false },
+      'json-out': { type: 'string' },
       'keep-workdir': { type: 'boolean', default: false },
     },
   });
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${formatTable(result.rows)}\n\n`);
     const m = result.machine;
     process.stdout.write(`${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB, Node ${m.node}; load average ${m.loadBefore} → ${m.loadAfter}; ${result.seconds} s\n`);
+    if (values['json-out']) writeFileSync(values['json-out'], `${JSON.stringify(result, null, 2)}\n`);
     if (!values['no-write']) {
       const day = result.date.slice(0, 10);
       const dir = path.join(REPO, 'docs', 'bench');

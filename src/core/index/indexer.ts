@@ -170,27 +170,36 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
       yield { type: 'commit', generation } as IndexEvent;
     };
 
-    for (let i = 0; i < candidates.length; i += batchSize) {
+    /**
+     * Reads and chunks one batch of files (file I/O here, tree-sitter in the worker). Returns what
+     * to apply rather than applying it, because the next batch is prepared while this one embeds.
+     */
+    type Prepared = {
+      batch: string[];
+      updates: { file: { path: string; text: string; hash: string; size: number; mtimeMs: number }; chunks: Chunk[]; vectors?: (number[] | undefined)[] }[];
+      skips: SkippedFile[];
+      removals: string[];
+      restat: { path: string; size: number; mtimeMs: number }[];
+    };
+    const prepare = async (batch: string[]): Promise<Prepared> => {
       throwIfAborted(signal);
-      const batch = candidates.slice(i, i + batchSize);
-      const toChunk: { path: string; text: string; hash: string; size: number; mtimeMs: number }[] = [];
+      const out: Prepared = { batch, updates: [], skips: [], removals: [], restat: [] };
+      const toChunk: Prepared['updates'][number]['file'][] = [];
       for (const rel of batch) {
         const st = seen.get(rel)!;
         // Re-checked on read: the file may have been deleted, swapped (symlink, FIFO), grown or
         // turned binary since discovery. Report the skip, and drop it from the index.
         const read = await readIndexableFile(st.absPath, realRoot, maxFileBytes);
         if (!read.ok) {
-          skipped.push({ path: rel, reason: read.reason, detail: read.detail });
-          seen.delete(rel);
-          if (store.file(rel)) pendingRemoved.push(rel);
+          out.skips.push({ path: rel, reason: read.reason, detail: read.detail });
+          if (store.file(rel)) out.removals.push(rel);
           continue;
         }
         const buf = read.buf;
         const hash = sha256Hex(buf, 16);
         const entry = store.file(rel);
         if (entry && entry.hash === hash) {
-          pendingRestat.push({ path: rel, size: buf.length, mtimeMs: st.mtimeMs });
-          unchanged++;
+          out.restat.push({ path: rel, size: buf.length, mtimeMs: st.mtimeMs });
           continue;
         }
         toChunk.push({ path: rel, text: decodeText(buf), hash, size: buf.length, mtimeMs: st.mtimeMs });
@@ -198,54 +207,80 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
       const results = toChunk.length
         ? await client.call('chunk', { files: toChunk.map(({ path, text }) => ({ path, text })), maxTokens }, signal)
         : [];
-      const updates: { file: (typeof toChunk)[number]; chunks: Chunk[]; vectors?: (number[] | undefined)[] }[] = [];
       for (let k = 0; k < results.length; k++) {
         const result = results[k]!;
         const file = toChunk[k]!;
         if ('error' in result) {
-          skipped.push({ path: file.path, reason: 'unreadable', detail: `could not be chunked: ${result.error}` });
-          seen.delete(file.path);
-          if (store.file(file.path)) pendingRemoved.push(file.path);
+          out.skips.push({ path: file.path, reason: 'unreadable', detail: `could not be chunked: ${result.error}` });
+          if (store.file(file.path)) out.removals.push(file.path);
           continue;
         }
-        updates.push({ file, chunks: result.chunks });
+        out.updates.push({ file, chunks: result.chunks });
       }
-      if (embedding) {
-        const missing: { u: number; c: number; text: string }[] = [];
-        for (let u = 0; u < updates.length; u++) {
-          const update = updates[u]!;
-          const old = await store.vectorsOfFile(update.file.path);
-          update.vectors = update.chunks.map((chunk, c) => {
-            const v = old.get(chunk.id);
-            if (v) reused++;
-            else missing.push({ u, c, text: embeddingText(chunk) });
-            return v;
+      return out;
+    };
+    const batches: string[][] = [];
+    for (let i = 0; i < candidates.length; i += batchSize) batches.push(candidates.slice(i, i + batchSize));
+    // Pipelined: batch n + 1 is read and chunked while batch n is embedded (the worker chunks
+    // while onnxruntime's threads run the model), so chunking adds little to the wall time.
+    let next: Promise<Prepared> | undefined = batches.length ? prepare(batches[0]!) : undefined;
+    next?.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    for (let n = 0; n < batches.length; n++) {
+      const prepared: Prepared = await next!;
+      next = n + 1 < batches.length ? prepare(batches[n + 1]!) : undefined;
+      next?.catch(() => undefined);
+      let finished = false;
+      try {
+        for (const skip of prepared.skips) {
+          skipped.push(skip);
+          seen.delete(skip.path);
+        }
+        pendingRemoved.push(...prepared.removals);
+        pendingRestat.push(...prepared.restat);
+        unchanged += prepared.restat.length;
+        const updates = prepared.updates;
+        if (embedding) {
+          const missing: { u: number; c: number; text: string }[] = [];
+          for (let u = 0; u < updates.length; u++) {
+            const update = updates[u]!;
+            const old = await store.vectorsOfFile(update.file.path);
+            update.vectors = update.chunks.map((chunk, c) => {
+              const v = old.get(chunk.id);
+              if (v) reused++;
+              else missing.push({ u, c, text: embeddingText(chunk) });
+              return v;
+            });
+          }
+          const embedBatch = opts.embedBatch ?? 64;
+          for (let m = 0; m < missing.length; m += embedBatch) {
+            const slice = missing.slice(m, m + embedBatch);
+            const flat = await client.call('embed', { texts: slice.map((x) => x.text) }, signal);
+            slice.forEach((x, j) => {
+              updates[x.u]!.vectors![x.c] = Array.from(flat.subarray(j * embedding!.dim, (j + 1) * embedding!.dim));
+            });
+            embedded += slice.length;
+            yield { type: 'progress', filesDone, filesTotal: candidates.length, chunks: chunksMade, embedded };
+          }
+        }
+        for (const { file, chunks, vectors } of updates) {
+          changed.push(file.path);
+          chunksMade += chunks.length;
+          pending.push({
+            path: file.path,
+            entry: { hash: file.hash, size: file.size, mtimeMs: file.mtimeMs },
+            chunks,
+            vectors: vectors as number[][] | undefined,
           });
         }
-        const embedBatch = opts.embedBatch ?? 64;
-        for (let m = 0; m < missing.length; m += embedBatch) {
-          const slice = missing.slice(m, m + embedBatch);
-          const flat = await client.call('embed', { texts: slice.map((x) => x.text) }, signal);
-          slice.forEach((x, j) => {
-            updates[x.u]!.vectors![x.c] = Array.from(flat.subarray(j * embedding!.dim, (j + 1) * embedding!.dim));
-          });
-          embedded += slice.length;
-          yield { type: 'progress', filesDone, filesTotal: candidates.length, chunks: chunksMade, embedded };
-        }
+        filesDone += prepared.batch.length;
+        yield { type: 'progress', filesDone, filesTotal: candidates.length, chunks: chunksMade, embedded };
+        if (pending.length >= commitEvery) yield* commit();
+        finished = true;
+      } finally {
+        // On an error or a cancelled run, let the batch being prepared settle before the store
+        // closes (its result is dropped).
+        if (!finished) await next?.catch(() => undefined);
       }
-      for (const { file, chunks, vectors } of updates) {
-        changed.push(file.path);
-        chunksMade += chunks.length;
-        pending.push({
-          path: file.path,
-          entry: { hash: file.hash, size: file.size, mtimeMs: file.mtimeMs },
-          chunks,
-          vectors: vectors as number[][] | undefined,
-        });
-      }
-      filesDone += batch.length;
-      yield { type: 'progress', filesDone, filesTotal: candidates.length, chunks: chunksMade, embedded };
-      if (pending.length >= commitEvery) yield* commit();
     }
     yield* commit();
 
