@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { LocalIndex } from 'vectra/lib/LocalIndex';
 import type { IndexItem } from 'vectra/lib/types';
+import { TimeSlicer } from '../util/slice';
 import { Int8Vectors, quantizeInt8 } from './vectorKernel';
 
 /**
@@ -68,15 +69,25 @@ export class ShardVectorIndex extends LocalIndex {
     const update = this.internals._update;
     if (!update) throw new Error('No update in progress');
     const file = path.join(this.folderPath, this.indexName);
-    await fsp.writeFile(file, encodeItems(update.items));
+    await fsp.writeFile(file, await encodeItemsSliced(update.items));
     // What a reader decodes (unit-length dequantised vectors), so this instance answers alike.
     this.internals._data = undefined;
     this.internals._update = undefined;
   }
 }
 
+/** `encodeItems`, yielding to the event loop every few milliseconds (a shard is thousands of vectors). */
+async function encodeItemsSliced(items: readonly { id: string; vector: ArrayLike<number> }[]): Promise<Buffer> {
+  const slicer = new TimeSlicer(8);
+  return encodeItems(items, async () => {
+    if (slicer.due()) await slicer.pause();
+  });
+}
+
 /** Encodes items (any length vectors of one dimension) as unit-length int8 directions. */
-export function encodeItems(items: readonly { id: string; vector: ArrayLike<number> }[]): Buffer {
+export function encodeItems(items: readonly { id: string; vector: ArrayLike<number> }[]): Buffer;
+export function encodeItems(items: readonly { id: string; vector: ArrayLike<number> }[], tick: () => Promise<void>): Promise<Buffer>;
+export function encodeItems(items: readonly { id: string; vector: ArrayLike<number> }[], tick?: () => Promise<void>): Buffer | Promise<Buffer> {
   const n = items.length;
   const dim = n ? items[0]!.vector.length : 0;
   const ids = Buffer.from(items.map((it) => it.id).join('\n'));
@@ -86,16 +97,30 @@ export function encodeItems(items: readonly { id: string; vector: ArrayLike<numb
   buf.writeUInt32LE(dim, 8);
   buf.writeUInt32LE(ids.length, 12);
   const codes = new Int8Array(buf.buffer, buf.byteOffset + HEADER + 4 * n, n * dim);
-  items.forEach((it, i) => {
+  const encodeOne = (i: number) => {
+    const it = items[i]!;
     if (it.vector.length !== dim) throw new Error(`vector ${it.id} has ${it.vector.length} dimensions, expected ${dim}`);
     if (it.id.includes('\n')) throw new Error(`invalid vector id ${JSON.stringify(it.id)}`);
     quantizeInt8(it.vector, codes, i * dim);
     let sq = 0;
     for (let j = 0; j < dim; j++) sq += codes[i * dim + j]! * codes[i * dim + j]!;
     buf.writeFloatLE(sq ? 1 / Math.sqrt(sq) : 0, HEADER + 4 * i);
-  });
-  ids.copy(buf, HEADER + 4 * n + n * dim);
-  return buf;
+  };
+  const finish = () => {
+    ids.copy(buf, HEADER + 4 * n + n * dim);
+    return buf;
+  };
+  if (!tick) {
+    for (let i = 0; i < n; i++) encodeOne(i);
+    return finish();
+  }
+  return (async () => {
+    for (let i = 0; i < n; i++) {
+      if ((i & 63) === 0) await tick();
+      encodeOne(i);
+    }
+    return finish();
+  })();
 }
 
 function header(bytes: Buffer, file: string): { n: number; dim: number; idBytes: number } {

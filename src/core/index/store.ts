@@ -88,7 +88,7 @@ export class IndexStore {
   private vectorCache = new Map<string, Promise<ShardVectors | undefined>>();
   private chunkReaders = new Map<string, ChunkBlocksReader>();
   /** The writer's last written shard, kept for the next commit (it usually touches it again). */
-  private hot?: { dir: string; chunks: Chunk[]; docs: LexicalDoc[]; vectors: Map<string, number[]> };
+  private hot?: { dir: string; chunks: Chunk[]; docs: LexicalDoc[]; vectorOf: VectorLookup };
   private releaseLock?: () => Promise<void>;
 
   private constructor(
@@ -302,7 +302,14 @@ export class IndexStore {
 
   /** A shard in full: every chunk and (embedded indexes) its vector. */
   async loadShard(shard: ShardEntry): Promise<ShardData> {
-    if (this.hot?.dir === shard.dir) return { chunks: this.hot.chunks, vectors: this.hot.vectors };
+    if (this.hot?.dir === shard.dir) {
+      const vectors = new Map<string, number[]>();
+      for (const c of this.hot.chunks) {
+        const v = this.hot.vectorOf(c.id);
+        if (v) vectors.set(c.id, Array.from(v));
+      }
+      return { chunks: this.hot.chunks, vectors };
+    }
     let chunks: Chunk[];
     try {
       chunks = await this.chunkReader(shard).all();
@@ -339,8 +346,8 @@ export class IndexStore {
     if (!shard) return result;
     if (this.hot?.dir === shard.dir) {
       for (const id of entry.chunkIds) {
-        const v = this.hot.vectors.get(id);
-        if (v) result.set(id, v);
+        const v = this.hot.vectorOf(id);
+        if (v) result.set(id, Array.from(v));
       }
       return result;
     }
@@ -425,15 +432,15 @@ export class IndexStore {
         const old = next.shards.find((s) => s.name === name);
         const chunks: Chunk[] = [];
         const docs: LexicalDoc[] = [];
-        const vectors = new Map<string, number[]>();
+        const added = new Map<string, ArrayLike<number>>();
+        let previousVector: VectorLookup | undefined;
         if (old) {
           const previous = await this.shardForRewrite(old, slicer);
+          previousVector = previous.vectorOf;
           previous.chunks.forEach((c, i) => {
             if (t.removeFiles.has(c.path)) return;
             chunks.push(c);
             docs.push(previous.docs[i]!);
-            const v = previous.vectors.get(c.id);
-            if (v) vectors.set(c.id, v);
           });
         }
         for (const u of t.add) {
@@ -442,12 +449,13 @@ export class IndexStore {
             const c = u.chunks[i]!;
             chunks.push(c);
             docs.push(lexicalDoc(c));
-            if (u.vectors) vectors.set(c.id, u.vectors[i]!);
+            if (u.vectors) added.set(c.id, u.vectors[i]!);
           }
         }
+        const vectorOf: VectorLookup = (id) => added.get(id) ?? previousVector?.(id);
         const dir = `${name}.g${next.generation}`;
         written.push(dir);
-        const files = await this.writeShard(dir, chunks, docs, vectors, slicer);
+        const files = await this.writeShard(dir, chunks, docs, vectorOf, slicer);
         const entry: ShardEntry = { name, dir, chunks: chunks.length, files };
         if (old) Object.assign(old, entry);
         else next.shards.push(entry);
@@ -470,20 +478,26 @@ export class IndexStore {
   }
 
   /** A shard's chunks with their BM25 documents and vectors, as the next version starts from. */
-  private async shardForRewrite(shard: ShardEntry, slicer: TimeSlicer): Promise<{ chunks: Chunk[]; docs: LexicalDoc[]; vectors: Map<string, number[]> }> {
+  private async shardForRewrite(shard: ShardEntry, slicer: TimeSlicer): Promise<{ chunks: Chunk[]; docs: LexicalDoc[]; vectorOf: VectorLookup }> {
     if (this.hot?.dir === shard.dir) return this.hot;
-    const { chunks, vectors } = await this.loadShard(shard);
+    let chunks: Chunk[];
+    try {
+      chunks = await this.chunkReader(shard).all();
+    } catch (err) {
+      throw this.damaged(shard, 'the chunk file', err);
+    }
     // The BM25 documents come back from the postings: unchanged chunks are not tokenised again.
     const docs = await (await this.lexical(shard)).documents(slicer);
     if (docs.length !== chunks.length) throw this.damaged(shard, 'the keyword index', new Error('row counts differ'));
-    return { chunks, docs, vectors };
+    const block = await this.vectors(shard);
+    return { chunks, docs, vectorOf: block ? vectorLookup(block) : () => undefined };
   }
 
   private async writeShard(
     dir: string,
     chunks: Chunk[],
     docs: LexicalDoc[],
-    vectors: Map<string, number[]>,
+    vectorOf: VectorLookup,
     slicer: TimeSlicer,
   ): Promise<Record<string, { bytes: number; crc: number }>> {
     const full = path.join(this.indexDir, SHARDS_DIR, dir);
@@ -498,7 +512,6 @@ export class IndexStore {
     };
     await put(CHUNKS_FILE, await encodeChunkBlocks(chunks));
     await put(LEXICAL_FILE, await buildBm25(docs, slicer));
-    const stored = new Map<string, number[]>();
     if (this.manifestData.embedding) {
       // Through vectra's own update API; ShardVectorIndex stores the items in binary.
       const index = new ShardVectorIndex(full);
@@ -506,9 +519,10 @@ export class IndexStore {
       await index.beginUpdate();
       for (const c of chunks) {
         if (slicer.due()) await slicer.pause();
-        const vector = vectors.get(c.id);
+        const vector = vectorOf(c.id);
         if (!vector) throw new SiftError(`internal: no vector for chunk ${c.id} of ${c.path}`);
-        await index.insertItem({ id: c.id, vector, metadata: {} });
+        // vectra types vectors as number[]; it only reads them by index (a Float32Array row is fine).
+        await index.insertItem({ id: c.id, vector: vector as number[], metadata: {} });
       }
       await index.endUpdate();
       const bytes = await fsp.readFile(path.join(full, VECTORS_FILE));
@@ -516,18 +530,9 @@ export class IndexStore {
       files[VECTORS_FILE] = { bytes: bytes.byteLength, crc: crc32 ? crc32(bytes) : 0 };
     }
     await fsyncDir(full);
-    // What a reader will decode: the stored (quantised) directions.
-    if (this.manifestData.embedding) {
-      const block = await readShardVectors(full);
-      const dim = block.block.dim;
-      block.ids.forEach((id, i) => {
-        const v = new Array<number>(dim);
-        const f = block.block.scales[i]!;
-        for (let j = 0; j < dim; j++) v[j] = block.block.data[i * dim + j]! * f;
-        stored.set(id, v);
-      });
-    }
-    this.hot = { dir, chunks, docs, vectors: stored };
+    // What a reader will decode (the stored, quantised directions), for the next commit.
+    const stored = this.manifestData.embedding ? vectorLookup(await readShardVectors(full)) : () => undefined;
+    this.hot = { dir, chunks, docs, vectorOf: stored };
     return files;
   }
 
@@ -552,6 +557,23 @@ export class IndexStore {
       if (name.endsWith('.tmp') && name.startsWith('.')) await fsp.rm(path.join(this.indexDir, name), { force: true }).catch(() => undefined);
     }
   }
+}
+
+/** A chunk's stored vector by id, decoded on demand (a shard holds thousands; a commit needs a few). */
+type VectorLookup = (id: string) => ArrayLike<number> | undefined;
+
+function vectorLookup(v: ShardVectors): VectorLookup {
+  let rows: Map<string, number> | undefined;
+  return (id) => {
+    rows ??= new Map(v.ids.map((x, i) => [x, i]));
+    const r = rows.get(id);
+    if (r === undefined) return undefined;
+    const dim = v.block.dim;
+    const f = v.block.scales[r]!;
+    const out = new Float32Array(dim);
+    for (let j = 0; j < dim; j++) out[j] = v.block.data[r * dim + j]! * f;
+    return out;
+  };
 }
 
 /** Throws when a file's size or checksum differs from what the commit that wrote it recorded. */
