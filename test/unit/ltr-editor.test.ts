@@ -128,7 +128,7 @@ describe('learning from opened sources', () => {
     assert.equal(l.recordOpen(list, 2), 4);
     assert.equal(l.recordOpen(list, 0, new Set([2])), 3, 'a source opened before is not "not opened"');
     const pairs = l.toJSON().pairs;
-    assert.deepEqual(pairs.map((p) => p.weight), [3, 3, 3, 3, 1, 1, 1]);
+    assert.deepEqual(pairs.map((p) => p.weight), [0.75, 0.75, 0.75, 0.75, 0.3333, 0.3333, 0.3333], 'inverse propensity (rank) shared by the open’s pairs');
     const lex = FEATURE_NAMES.indexOf('lex_rel');
     assert.ok(pairs.every((p) => p.d[lex] === 0), 'the base ranking’s own scores are never learned');
     assert.ok(!LEARNABLE.has('lex_rel') && !LEARNABLE.has('fused_rr') && LEARNABLE.has('ed_open'));
@@ -138,6 +138,13 @@ describe('learning from opened sources', () => {
       { path: 'f0.py', count: 1 },
     ]);
     assert.equal(l.recordOpen(list, 9), 0, 'unknown position');
+  });
+
+  it('moves little after one open, even far down the list', () => {
+    const l = new FeedbackLearner(model);
+    l.recordOpen(shown(8, [7]), 7);
+    const w = l.residual()!.weights[FEATURE_NAMES.indexOf('ed_open')]!;
+    assert.ok(w > 0 && w < 0.25, `ed_open weight ${w} after one open (bound 0.5)`);
   });
 
   it('learns a bounded positive weight for a signal the opened sources share, and moves a ranking with it', () => {
@@ -178,7 +185,7 @@ describe('learning from opened sources', () => {
     assert.ok(fitResidual([]).every((v) => v === 0));
     const d = new Array<number>(FEATURE_NAMES.length).fill(0);
     d[FEATURE_NAMES.indexOf('is_test')] = 1;
-    const w = fitResidual(Array.from({ length: 200 }, () => ({ d, base: -5, weight: 8 })), { bound: 0.25 });
+    const w = fitResidual(Array.from({ length: 200 }, () => ({ d, base: -5, weight: 2 })), { bound: 0.25 });
     assert.equal(w[FEATURE_NAMES.indexOf('is_test')], 0.25);
   });
 

@@ -9,8 +9,9 @@ import type { LtrModel, LtrResidual } from './model';
  * Clicks are biased by position: people open what is shown on top. Each open is therefore turned
  * into pairs "opened > every other source shown that was not opened" weighted by the inverse of
  * the chance that the user looked at the opened position (propensity 1/rank, the usual
- * position-bias model; Joachims et al. 2017, "Unbiased learning-to-rank with biased feedback"), so
- * an open far down counts more than an open of the first source. Plain skip-above pairs (opened >
+ * position-bias model; Joachims et al. 2017, "Unbiased learning-to-rank with biased feedback"),
+ * clipped at 4 and shared among the open's pairs, so an open far down counts more than an open of
+ * the first source, but no single open dominates. Plain skip-above pairs (opened >
  * unopened above it) always disagree with the ranking shown; in simulation, learning from them
  * turned good rankings upside down. For the same reason the residual only sees features that do not
  * encode the base ranking (LEARNABLE: what the chunk is, which file, what the question names, the
@@ -45,7 +46,7 @@ export interface FeedbackPair {
   d: number[];
   /** Model score of the opened candidate minus that of the skipped one (without residual). */
   base: number;
-  /** Inverse propensity of the open (its 1-based position). */
+  /** The open's inverse propensity (its 1-based position, clipped at 4) shared among its pairs. */
   weight: number;
 }
 
@@ -100,6 +101,8 @@ function scalesOf(model: LtrModel): number[] {
 }
 
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+/** Clip of the inverse propensity 1/(1/rank): an open below position 4 counts as much as one at 4. */
+const MAX_INVERSE_PROPENSITY = 4;
 
 /**
  * The residual fitted to pairs: minimises Σ weight · log(1 + exp(−(base + w·d))) + l2/2 ‖w‖² by projected
@@ -170,11 +173,14 @@ export class FeedbackLearner {
   recordOpen(shown: readonly ShownCandidate[], opened: number, alreadyOpened: ReadonlySet<number> = new Set()): number {
     const o = shown[opened];
     if (!o) return 0;
+    const others = [...shown.keys()].filter((i) => i !== opened && !alreadyOpened.has(i));
+    // One open is one judgement: its inverse-propensity weight (clipped, as single far-down opens
+    // would otherwise dominate) is shared by its pairs.
+    const weight = round4(Math.min(opened + 1, MAX_INVERSE_PROPENSITY) / (others.length || 1));
     let added = 0;
-    for (let i = 0; i < shown.length; i++) {
-      if (i === opened || alreadyOpened.has(i)) continue;
+    for (const i of others) {
       const s = shown[i]!;
-      this.state.pairs.push({ d: FEATURE_NAMES.map((_, j) => (this.mask[j] ? round4(((o.features[j] ?? 0) - (s.features[j] ?? 0)) / this.scales[j]!) : 0)), base: round4(o.score - s.score), weight: opened + 1 });
+      this.state.pairs.push({ d: FEATURE_NAMES.map((_, j) => (this.mask[j] ? round4(((o.features[j] ?? 0) - (s.features[j] ?? 0)) / this.scales[j]!) : 0)), base: round4(o.score - s.score), weight });
       added++;
     }
     if (o.file) {
