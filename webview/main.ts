@@ -102,14 +102,16 @@ log.addEventListener('click', (e) => {
   }
   if (target.dataset.cite) {
     const answerEl = target.closest('[data-answer]') as HTMLElement | null;
-    const source = answerEl ? findSource(answerEl.dataset.turn!, answerEl.dataset.answer as Answer['variant'], Number(target.dataset.cite)) : undefined;
-    if (source) openSource(source);
+    const turnId = answerEl?.dataset.turn;
+    const variant = answerEl?.dataset.answer as Answer['variant'] | undefined;
+    const source = turnId && variant ? findSource(turnId, variant, Number(target.dataset.cite)) : undefined;
+    if (source) openSource(source, { turn: turnId!, variant: variant!, n: source.n });
     return;
   }
   if (target.dataset.open) {
     const [turnId, variant, n] = target.dataset.open.split('|');
     const source = findSource(turnId!, variant as Answer['variant'], Number(n));
-    if (source) openSource(source);
+    if (source) openSource(source, { turn: turnId!, variant: variant as Answer['variant'], n: source.n });
     return;
   }
   const action = target.dataset.action;
@@ -123,8 +125,9 @@ function findSource(turnId: string, variant: Answer['variant'], n: number): Sour
   return state.history.find((t) => t.id === turnId)?.answers.find((a) => a.variant === variant)?.sources.find((s) => s.n === n);
 }
 
-function openSource(s: Source | Ranked): void {
-  send({ type: 'openSource', folder: s.folder, path: s.path, startLine: s.startLine, endLine: s.endLine });
+/** Opens a source in the editor; `from` names the answer and source number (the host learns from opened sources). */
+function openSource(s: Source | Ranked, from?: { turn: string; variant: Answer['variant']; n: number }): void {
+  send({ type: 'openSource', folder: s.folder, path: s.path, startLine: s.startLine, endLine: s.endLine, ...from });
 }
 
 // ------------------------------------------------------------ rendering
@@ -196,8 +199,20 @@ function movement(r: { rankBefore: number; rankAfter: number }): HTMLElement {
   return h('span', { class: 'move same', title: 'unchanged' }, '=');
 }
 
+/** Markers for the editor signals the learning-to-rank stage used for this source. */
+function editorBadges(s: Source): HTMLElement[] {
+  const e = s.editor;
+  if (!e) return [];
+  const out: HTMLElement[] = [];
+  if (e.open) out.push(h('span', { class: 'badge editor', title: 'its file is open in an editor (a learning-to-rank signal)' }, 'open'));
+  if (e.edited) out.push(h('span', { class: 'badge editor', title: 'its file was edited recently (a learning-to-rank signal)' }, 'edited'));
+  if (e.nearCursor) out.push(h('span', { class: 'badge editor', title: 'near the cursor (a learning-to-rank signal)' }, 'near cursor'));
+  return out;
+}
+
 function scoreText(s: Source['scores']): string {
   const parts: string[] = [];
+  if (s.ltr !== undefined) parts.push(`LTR ${s.ltr.toFixed(2)}`);
   if (s.rerank !== undefined) parts.push(`cross-encoder ${s.rerank.toFixed(2)}`);
   if (s.dense !== undefined) parts.push(`cosine ${s.dense.toFixed(3)}`);
   if (s.lexical !== undefined) parts.push(`BM25 ${s.lexical.toFixed(1)}`);
@@ -222,6 +237,7 @@ function renderSource(turn: Turn, a: Answer, s: Source): HTMLElement {
       { class: 'source-head' },
       h('button', { class: 'source-link', 'data-open': `${turn.id}|${a.variant}|${s.n}`, title: `Open ${location(s)}` }, `[${s.n}] ${location(s)}`),
       ...s.retrievers.map((r) => h('span', { class: `badge ${r}`, title: r === 'dense' ? 'found by semantic (dense) search' : 'found by keyword (BM25) search' }, r === 'dense' ? 'dense' : 'BM25')),
+      ...editorBadges(s),
       h('span', { class: 'rank', title: a.reranked ? 'rank before → after reranking' : 'fused rank' }, a.reranked ? `#${s.rankBefore} → #${s.rankAfter} ` : `#${s.rankAfter}`, a.reranked ? movement(s) : null),
     ),
     h('div', { class: 'scores' }, scoreText(s.scores), s.symbols.length ? ` · ${s.symbols.join('.')}` : ''),

@@ -16,6 +16,7 @@ export const Scores = z.object({
   lexical: z.number().optional(),
   fused: z.number(),
   rerank: z.number().optional(),
+  ltr: z.number().optional(),
 });
 
 export const Retriever = z.enum(['dense', 'lexical']);
@@ -35,6 +36,8 @@ export const Source = z.object({
   chunks: int.min(1),
   /** A snippet of the source (the host cuts long sources). */
   text: z.string().max(100_000),
+  /** What the editor knew about its file when the learning-to-rank stage ranked it. */
+  editor: z.object({ open: z.boolean().optional(), edited: z.boolean().optional(), nearCursor: z.boolean().optional() }).optional(),
 });
 export type Source = z.infer<typeof Source>;
 
@@ -136,6 +139,10 @@ export const FromWebview = z.discriminatedUnion('type', [
     path: z.string().min(1).max(2000),
     startLine: int.min(1),
     endLine: int.min(1),
+    /** Which answer's source n was opened (for learning from opened sources); absent for ranking-list clicks. */
+    turn: z.string().max(100).optional(),
+    variant: Variant.optional(),
+    n: int.min(1).max(100).optional(),
   }),
   z.object({ type: z.literal('setRerank'), enabled: z.boolean() }),
   z.object({ type: z.literal('clearHistory') }),

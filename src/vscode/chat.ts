@@ -161,7 +161,8 @@ export class ChatController implements vscode.WebviewViewProvider, vscode.Webvie
         return;
       }
       case 'openSource':
-        return this.openSource(msg.folder, msg.path, msg.startLine, msg.endLine);
+        if ((await this.openSource(msg.folder, msg.path, msg.startLine, msg.endLine)) && msg.turn && msg.variant && msg.n) await this.service.noteOpened(msg.turn, msg.variant, msg.n);
+        return;
       case 'setRerank':
         this.setRerank(msg.enabled);
         return;
@@ -204,19 +205,21 @@ export class ChatController implements vscode.WebviewViewProvider, vscode.Webvie
     this.broadcast({ type: 'history', history: [] });
   }
 
-  private async openSource(folderName: string | undefined, relPath: string, startLine: number, endLine: number): Promise<void> {
+  /** Opens a source; true when it was opened (then it counts as a judgement for ranking feedback). */
+  private async openSource(folderName: string | undefined, relPath: string, startLine: number, endLine: number): Promise<boolean> {
     const folder = this.service.folderFor(folderName);
     if (!folder) {
       void vscode.window.showWarningMessage(`Sift: no workspace folder named "${folderName ?? ''}" is open.`);
-      return;
+      return false;
     }
     const resolved = await resolveInside(folder, relPath);
     if ('error' in resolved) {
       this.log.warn(resolved.error);
       void vscode.window.showWarningMessage(`Sift: ${resolved.error}`);
-      return;
+      return false;
     }
     await openAtRange(resolved.uri, startLine, endLine);
+    return true;
   }
 
   // ------------------------------------------------------------ turns
@@ -252,7 +255,7 @@ export class ChatController implements vscode.WebviewViewProvider, vscode.Webvie
       }
     };
     try {
-      const result = await this.service.ask(question, { rerank, compare, signal: controller.signal, onEvent });
+      const result = await this.service.ask(question, { id, rerank, compare, signal: controller.signal, onEvent });
       const answers = result.compare ? [result.compare.notReranked, result.compare.reranked] : [result.single!];
       turn.answers = answers.map((r) => toAnswer(r, result.compare ? (r === result.compare.reranked ? 'reranked' : 'notReranked') : r.reranked ? 'reranked' : 'notReranked'));
       const stopped = answers.some((a) => a.error?.kind === 'aborted');

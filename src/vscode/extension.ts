@@ -94,6 +94,10 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
     log.info('API key removed from secret storage.');
     await chat.refreshLlm();
   });
+  command('sift.clearLtrFeedback', async () => {
+    await service.clearFeedback();
+    void vscode.window.setStatusBarMessage('Sift: learned ranking feedback cleared', 3000);
+  });
   command('sift.showLogs', () => log.show());
   command('sift.clearHistory', () => chat.clearHistory());
   command('sift.evaluate', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type AnswerResult, type AskEvent, type CompareResult, ask, askCompare } from '../core/answer/ask';
+import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, ask, askCompare } from '../core/answer/ask';
 import { InferenceClient } from '../core/embedding/client';
 import { isLocalModelPath } from '../core/embedding/models';
 import type { DownloadProgress, LoadResult } from '../core/embedding/protocol';
@@ -10,10 +10,15 @@ import { type IndexSummary, indexWorkspace } from '../core/index/indexer';
 import { MANIFEST_FILE } from '../core/index/manifest';
 import { IndexStore } from '../core/index/store';
 import type { LlmConfig } from '../core/llm/llm';
+import type { WorkspaceRoot } from '../core/ltr/editor';
+import { FeedbackLearner, OpenRecorder } from '../core/ltr/feedback';
+import { shippedLtrModel } from '../core/ltr/model';
 import { Reranker } from '../core/rerank/reranker';
 import type { NamedStore } from '../core/retrieval/retriever';
+import type { Candidate } from '../core/retrieval/types';
 import { errorMessage, isAbortError } from '../core/util/errors';
 import type { IndexStatus } from '../protocol/messages';
+import { EditorContext } from './editorContext';
 import { DisposableStore, toDisposable } from './lifecycle';
 import { filesExcludeGlobs, readSettings } from './settings';
 import type { SiftSettings } from './settingsSchema';
@@ -36,6 +41,8 @@ interface FolderIndex {
 }
 
 const API_KEY_SECRET = 'sift.llm.apiKey';
+/** Learned ranking feedback: per workspace, in VS Code's workspace storage on this machine only. */
+const FEEDBACK_KEY = 'sift.ltrFeedback';
 const WATCH_DEBOUNCE_MS = 1500;
 
 /**
@@ -57,6 +64,8 @@ export class SiftService implements vscode.Disposable {
   private watchTimer: NodeJS.Timeout | undefined;
   /** Read-only stores kept across questions (loaded shards stay in memory), per index folder. */
   private readonly readers = new Map<string, { store: IndexStore; stamp: string }>();
+  private readonly editorContext = this.disposables.add(new EditorContext());
+  private recorder: OpenRecorder | undefined;
   private readonly statusEmitter = this.disposables.add(new vscode.EventEmitter<IndexStatus>());
   readonly onDidChangeStatus = this.statusEmitter.event;
 
@@ -457,10 +466,28 @@ export class SiftService implements vscode.Disposable {
     return Boolean(await this.context.secrets.get(API_KEY_SECRET));
   }
 
-  /** Answers a question over every ready folder; `compare` ranks and answers both ways. */
+  /** The learning-to-rank model's companion that learns from opened sources (created on first use). */
+  private feedback(): OpenRecorder {
+    if (!this.recorder) {
+      const model = shippedLtrModel();
+      this.recorder = new OpenRecorder(new FeedbackLearner(model, this.context.workspaceState.get(FEEDBACK_KEY)), model);
+    }
+    return this.recorder;
+  }
+
+  /** Folders as the index names them: by name in multi-root, '' for a single folder. */
+  private roots(): WorkspaceRoot[] {
+    const multi = this.folders.size > 1;
+    return [...this.folders.values()].map((f) => ({ name: multi ? f.folder.name : '', root: f.folder.uri.fsPath }));
+  }
+
+  /**
+   * Answers a question over every ready folder; `compare` ranks and answers both ways. `id`
+   * names the answer for `noteOpened`.
+   */
   async ask(
     question: string,
-    opts: { rerank: boolean; compare: boolean; signal: AbortSignal; onEvent: (e: AskEvent) => void },
+    opts: { id?: string; rerank: boolean; compare: boolean; signal: AbortSignal; onEvent: (e: AskEvent) => void },
   ): Promise<{ single?: AnswerResult; compare?: CompareResult }> {
     if (!vscode.workspace.isTrusted) throw new Error('This workspace is not trusted, so Sift has not indexed it. Trust the workspace to ask questions.');
     if (!this.folders.size) throw new Error('Open a folder first: Sift answers questions about the folders in your workspace.');
@@ -476,10 +503,21 @@ export class SiftService implements vscode.Disposable {
     const embedded = stores.every((s) => s.store.manifest.embedding);
     const reranker = opts.rerank || opts.compare ? await this.getReranker() : undefined;
     const s = readSettings();
-    const ctx = {
+    // Learning-to-rank: the shipped model with the editor's context and, when allowed, what was
+    // learned from the sources opened after earlier answers in this workspace.
+    const ltr = s['ltr.enabled'] ? shippedLtrModel() : undefined;
+    const learn = Boolean(ltr && s['ltr.learnFromOpens']);
+    const recorder = learn ? this.feedback() : undefined;
+    const editor = ltr ? { ...this.editorContext.signals(this.roots()), ...(recorder ? { openedBefore: recorder.learner.openedBefore() } : {}) } : undefined;
+    const ranked = new Map<string, readonly Candidate[]>();
+    const ctx: AskContext = {
       store: stores,
       embedder: embedded ? client : undefined,
       reranker,
+      ltr,
+      editor,
+      ltrResidual: recorder?.learner.residual(),
+      onCandidates: (variant, candidates) => ranked.set(variant, candidates),
       signal: opts.signal,
       settings: {
         candidates: s['retrieval.candidates'],
@@ -489,8 +527,35 @@ export class SiftService implements vscode.Disposable {
         llm: await this.llmConfig(),
       },
     };
-    if (opts.compare) return { compare: await askCompare(ctx, question, { onEvent: opts.onEvent }) };
-    return { single: await ask(ctx, question, { rerank: opts.rerank, onEvent: opts.onEvent }) };
+    if (editor) this.log.info(`Editor context: ${editor.openFiles?.length ?? 0} open, ${editor.recentFiles?.length ?? 0} recently edited, cursor ${editor.cursor ? `${editor.cursor.path}:${editor.cursor.line}` : 'none'}`);
+    const result = opts.compare ? { compare: await askCompare(ctx, question, { onEvent: opts.onEvent }) } : { single: await ask(ctx, question, { rerank: opts.rerank, onEvent: opts.onEvent }) };
+    // Remember the learning-to-rank answer's sources, to learn from the ones the user opens.
+    const answer = result.compare ? result.compare.reranked : result.single;
+    const candidates = ranked.get('reranked');
+    if (recorder && opts.id && answer?.reranked && candidates) recorder.remember(`${opts.id}|reranked`, question, candidates, answer.sources, editor);
+    return result;
+  }
+
+  /**
+   * The user opened source `n` of an answer: a relevance judgement for the ranking feedback
+   * (when learning is on and the answer was ranked by the learning-to-rank stage).
+   */
+  async noteOpened(id: string, variant: 'reranked' | 'notReranked', n: number): Promise<void> {
+    const s = readSettings();
+    if (!s['ltr.enabled'] || !s['ltr.learnFromOpens'] || variant !== 'reranked' || !this.recorder) return;
+    const added = this.recorder.opened(`${id}|${variant}`, n);
+    if (!added && !this.recorder.learner.openedBefore().length) return;
+    await this.context.workspaceState.update(FEEDBACK_KEY, this.recorder.learner.toJSON());
+    const top = this.recorder.learner.topWeights(4).map((w) => `${w.feature} ${w.weight}`).join(', ');
+    this.log.info(`Ranking feedback: source ${n} opened (${added} pairs; ${this.recorder.learner.pairCount} stored from ${this.recorder.learner.opens} opens)${top ? `; learned ${top}` : ''}`);
+  }
+
+  /** Forgets everything learned from opened sources in this workspace. */
+  async clearFeedback(): Promise<void> {
+    this.recorder?.learner.clear();
+    this.recorder?.forget();
+    await this.context.workspaceState.update(FEEDBACK_KEY, undefined);
+    this.log.info('Learned ranking feedback cleared.');
   }
 
   /** Workspace folder by name (multi-root) or the only folder. */

@@ -5,7 +5,10 @@ import { ask, askCompare, type AskContext } from '../../src/core/answer/ask';
 import { InferenceClient } from '../../src/core/embedding/client';
 import { indexWorkspace } from '../../src/core/index/indexer';
 import { IndexStore } from '../../src/core/index/store';
+import { FeedbackLearner, OpenRecorder } from '../../src/core/ltr/feedback';
+import { LtrModel } from '../../src/core/ltr/model';
 import { Reranker } from '../../src/core/rerank/reranker';
+import type { Candidate } from '../../src/core/retrieval/types';
 import { retrieve } from '../../src/core/retrieval/retriever';
 import { embeddingText } from '../../src/core/embedding/text';
 import { TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
@@ -189,6 +192,32 @@ describe('retrieve → rerank → answer (real worker, tiny models, local OpenAI
     assert.equal(result.answerKind, 'retrieval-only');
     assert.ok(result.sources.length > 0 && result.sources[0]!.text.length > 0);
     assert.ok(result.notices.some((n) => /No LLM is configured/.test(n)));
+  });
+
+  it('learning-to-rank in the editor: editor signals move an open file up, mark its source, and opens are learned from', async () => {
+    // A model with weight on the editor's "file is open" signal (the shipped one has none until it learns).
+    const features = ['lex_rel', 'ed_open', 'ed_opened_before'];
+    const ltr = new LtrModel({ format: 'sift-ltr/1', features, mean: [0, 0, 0], std: [1, 1, 1], linear: [1, 3, 0], hidden: [], out: [], bias: 0, meta: { name: 'editor-test' } });
+    const question = 'where do we retry failed uploads?';
+    const plain = await ask({ store, ltr, settings: {} }, question, { rerank: true });
+    const target = plain.sources.map((s) => s.path).find((p) => p !== plain.sources[0]!.path)!;
+    assert.ok(target, 'at least two files among the sources');
+    assert.ok(plain.sources.every((s) => !s.editor), 'no editor signals: no markers');
+    const seen: Candidate[][] = [];
+    const editor = { openFiles: [{ path: target }], cursor: { path: target, line: 1 } };
+    const result = await ask({ store, ltr, editor, settings: {}, onCandidates: (_v, c) => seen.push([...c]) }, question, { rerank: true });
+    assert.equal(result.sources[0]!.path, target, 'the open file comes first');
+    assert.deepEqual(result.sources[0]!.editor, { open: true, nearCursor: true });
+    assert.ok(result.sources.slice(1).every((s) => s.path === target || !s.editor?.open));
+    assert.equal(typeof result.sources[0]!.scores.ltr, 'number');
+    assert.equal(seen.length, 1);
+    assert.deepEqual(seen[0]!.map((c) => c.chunk.id), result.ranking.map((r) => r.chunkId));
+    // The user opens the last source: it becomes a judgement, and its file a remembered one.
+    const recorder = new OpenRecorder(new FeedbackLearner(ltr), ltr);
+    recorder.remember('turn', question, seen[0]!, result.sources, editor);
+    const n = result.sources.length;
+    assert.equal(recorder.opened('turn', n), n - 1);
+    assert.deepEqual(recorder.learner.openedBefore().map((f) => f.path), [result.sources[n - 1]!.path]);
   });
 
   it('compare: retrieval once, two rankings of the same candidates, two answers', async () => {

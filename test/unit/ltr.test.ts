@@ -69,7 +69,7 @@ describe('learning-to-rank features', () => {
     assert.equal(feat(test, 'test_match'), 0, 'the question is not about tests');
     assert.equal(feat(extractFeatures('Add a test for retry_failed_uploads', cands)[1]!, 'test_match'), 1);
     assert.equal(feat(impl, 'ed_open'), 0);
-    const withEditor = extractFeatures(question, cands, { openFiles: ['docs/guide.md'], cursor: { path: 'src/net/upload_queue.py', line: 11 } });
+    const withEditor = extractFeatures(question, cands, { openFiles: [{ path: 'docs/guide.md' }], cursor: { path: 'src/net/upload_queue.py', line: 11 } });
     assert.equal(feat(withEditor[2]!, 'ed_open'), 1);
     assert.equal(feat(withEditor[0]!, 'ed_near_cursor'), 1);
   });

@@ -9,6 +9,21 @@ describe('webview protocol validation', () => {
     assert.ok(parseToWebview({ type: 'token', id: 'x', variant: 'reranked', text: 'hi' }).ok);
   });
 
+  it('carries which answer’s source was opened, and learning-to-rank provenance on sources', () => {
+    const open = parseFromWebview({ type: 'openSource', path: 'src/a.ts', startLine: 1, endLine: 3, turn: 't-1', variant: 'reranked', n: 2 });
+    assert.ok(open.ok && open.message.type === 'openSource' && open.message.n === 2 && open.message.turn === 't-1');
+    assert.equal(parseFromWebview({ type: 'openSource', path: 'a.ts', startLine: 1, endLine: 3, n: 0 }).ok, false);
+    assert.equal(parseFromWebview({ type: 'openSource', path: 'a.ts', startLine: 1, endLine: 3, variant: 'best' }).ok, false);
+    const source = { n: 1, path: 'a.py', startLine: 1, endLine: 2, language: 'python', symbols: [], retrievers: ['lexical'], rankBefore: 3, rankAfter: 1, scores: { fused: 0.1, ltr: 1.5 }, chunks: 1, text: 'x', editor: { open: true, nearCursor: true } };
+    const answer = { variant: 'reranked', retrieval: 'lexical-only', reranked: true, answerKind: 'retrieval-only', answer: '', citations: [], sources: [source], ranking: [], notices: [] };
+    const turn = parseToWebview({ type: 'turn', turn: { id: 't', question: 'q', compare: false, rerank: true, askedAt: 'now', status: 'done', answers: [answer] } });
+    assert.ok(turn.ok && turn.message.type === 'turn');
+    const got = turn.ok && turn.message.type === 'turn' ? turn.message.turn.answers[0]!.sources[0]! : undefined;
+    assert.deepEqual(got?.editor, { open: true, nearCursor: true });
+    assert.equal(got?.scores.ltr, 1.5);
+    assert.equal(parseToWebview({ type: 'turn', turn: { id: 't', question: 'q', compare: false, rerank: true, askedAt: 'now', status: 'done', answers: [{ ...answer, sources: [{ ...source, editor: { open: 'yes' } }] }] } }).ok, false);
+  });
+
   it('rejects messages that do not match the protocol', () => {
     for (const bad of [
       null,

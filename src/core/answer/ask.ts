@@ -4,7 +4,9 @@ import { type Citation, parseCitations } from '../llm/citations';
 import { type PackedSource, packContext } from '../llm/context';
 import { type LlmConfig, LlmError, llmConfigured, streamChat } from '../llm/llm';
 import { buildMessages } from '../llm/prompt';
-import { type LtrModel, ltrRerank } from '../ltr/model';
+import { type EditorMarks, editorMarks } from '../ltr/editor';
+import type { EditorSignals } from '../ltr/features';
+import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
 import type { Reranker } from '../rerank/reranker';
 import { type NamedStore, type RetrieveResult, retrieve } from '../retrieval/retriever';
 import { type Candidate, type RetrieverName, retrieversOf } from '../retrieval/types';
@@ -30,6 +32,12 @@ export interface AskContext {
   reranker?: Reranker;
   /** Learning-to-rank model applied when reranking (after the cross-encoder, or alone); omit to switch it off. */
   ltr?: LtrModel;
+  /** In the editor: open / recently edited files and the cursor (learning-to-rank features, markers on sources). */
+  editor?: EditorSignals;
+  /** In the editor: the correction learned from the sources the user opened, added to the model's score. */
+  ltrResidual?: LtrResidual;
+  /** Called with each answer's final candidate list (the editor keeps it to learn from opened sources). */
+  onCandidates?: (variant: Variant, candidates: readonly Candidate[]) => void;
   settings: AskSettings;
   signal?: AbortSignal;
 }
@@ -63,6 +71,8 @@ export interface SourceResult {
   /** How many chunks were merged into this source. */
   chunks: number;
   text: string;
+  /** Editor signals the learning-to-rank stage saw for this source's file (in the editor only). */
+  editor?: EditorMarks;
 }
 
 export interface RankedResult {
@@ -155,7 +165,7 @@ async function rankStage(ctx: AskContext, question: string, candidates: Candidat
   const t = performance.now();
   let out = candidates;
   if (ctx.reranker) out = (await ctx.reranker.rerank(question, candidates, { signal: ctx.signal, maxLength: ctx.settings.rerankMaxLength })).candidates;
-  if (ctx.ltr) out = ltrRerank(ctx.ltr, question, out);
+  if (ctx.ltr) out = ltrRerank(ctx.ltr, question, out, ctx.editor, ctx.ltrResidual);
   return { candidates: out, ms: performance.now() - t, reranked: true };
 }
 
@@ -171,8 +181,13 @@ async function answerStage(
 ): Promise<AnswerResult> {
   const ranking = ranked.candidates.map(toRanked);
   onEvent?.({ type: 'ranked', variant, ranking });
+  ctx.onCandidates?.(variant, ranked.candidates);
   const packed = packContext(ranked.candidates, { topN: ctx.settings.topN, tokenBudget: ctx.settings.tokenBudget });
-  const sources = packed.map(toSource);
+  const withMarks = ranked.reranked && ctx.ltr && ctx.editor;
+  const sources = packed.map(toSource).map((s) => {
+    const marks = withMarks ? editorMarks(ctx.editor, s.folder, s.path, s.startLine, s.endLine) : undefined;
+    return marks ? { ...s, editor: marks } : s;
+  });
   onEvent?.({ type: 'sources', variant, sources });
   const timings: Timings = { ...roundTimings(retrieved.timings), rerank: round(ranked.ms), firstToken: null, total: 0 };
   const base = { question, retrieval: retrieved.mode, reranked: ranked.reranked, sources, ranking, timings, notices };

@@ -9,7 +9,8 @@ import type { Candidate } from '../retrieval/types';
  * microseconds per candidate.
  *
  * Editor signals (file open, recently edited, near the cursor) are optional inputs; the CLI and
- * the offline training data have none, so they are 0 there.
+ * the offline training data have none, so they are 0 there. Files are matched by folder and path
+ * (multi-root: the same relative path in two folders is two files).
  */
 export const FEATURE_NAMES = [
   // lexical (BM25 over symbols/path/header/text)
@@ -68,16 +69,29 @@ export const FEATURE_NAMES = [
   'ed_open',
   'ed_recent',
   'ed_near_cursor',
+  // learned on the user's machine (src/core/ltr/feedback.ts): log(1 + times the file was opened after an answer)
+  'ed_opened_before',
 ] as const;
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
-/** Optional editor context: files open, recently edited, and the cursor. */
+/** A file as the index names it: the workspace folder's name in multi-root (absent otherwise) and the path inside it. */
+export interface EditorFile {
+  folder?: string;
+  path: string;
+}
+
+/**
+ * Optional editor context (src/core/ltr/editor.ts builds it from the editor's absolute paths):
+ * files open in tabs, files edited recently (most recent first), and the cursor.
+ */
 export interface EditorSignals {
-  openFiles?: readonly string[];
-  recentFiles?: readonly string[];
-  cursor?: { path: string; line: number };
+  openFiles?: readonly EditorFile[];
+  recentFiles?: readonly EditorFile[];
+  cursor?: EditorFile & { line: number };
+  /** Files the user opened from Sift's sources before, with how often (kept by the feedback learner). */
+  openedBefore?: readonly (EditorFile & { count: number })[];
 }
 
 const IDENT = /`([^`]+)`|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*/g;
@@ -250,8 +264,15 @@ export function extractFeatures(question: string | QueryInfo, candidates: readon
   for (const idx of byFile.values()) fileIdent.set(idx, idx.some((j) => identSym[j]) ? 1 : 0);
   const ids = [...q.identifiers];
 
-  const open = new Set(editor?.openFiles ?? []);
-  const recent = new Set(editor?.recentFiles ?? []);
+  const key = (folder: string | undefined, p: string) => `${folder ?? ''}\u0000${p}`;
+  const openedBefore = new Map((editor?.openedBefore ?? []).map((f) => [key(f.folder, f.path), Math.log(1 + f.count)]));
+  const open = new Set((editor?.openFiles ?? []).map((f) => key(f.folder, f.path)));
+  // Recency: 1 for the last edited file, decaying with each more recent edit of another file.
+  const recent = new Map<string, number>();
+  (editor?.recentFiles ?? []).forEach((f, i) => {
+    const k = key(f.folder, f.path);
+    if (!recent.has(k)) recent.set(k, Math.exp(-i / 5));
+  });
 
   return candidates.map((c, i) => {
     const ch = c.chunk;
@@ -280,7 +301,8 @@ export function extractFeatures(question: string | QueryInfo, candidates: readon
     const kind = ch.kind;
     const doc = isDocPath(ch.path);
     const cursor = editor?.cursor;
-    const near = cursor && cursor.path === ch.path ? (cursor.line >= ch.startLine && cursor.line <= ch.endLine ? 1 : 1 / (1 + Math.min(Math.abs(cursor.line - ch.startLine), Math.abs(cursor.line - ch.endLine)) / 50)) : 0;
+    const fk = key(c.folder, ch.path);
+    const near = cursor && key(cursor.folder, cursor.path) === fk ? (cursor.line >= ch.startLine && cursor.line <= ch.endLine ? 1 : 1 / (1 + Math.min(Math.abs(cursor.line - ch.startLine), Math.abs(cursor.line - ch.endLine)) / 50)) : 0;
     const x: Record<FeatureName, number> = {
       lex_has: p.lexical ? 1 : 0,
       lex_rr: rr(p.lexical?.rank),
@@ -325,9 +347,10 @@ export function extractFeatures(question: string | QueryInfo, candidates: readon
       ident_text: ids.length ? ids.filter((id) => lowerText(c).includes(id)).length / ids.length : 0,
       test_match: q.aboutTests && isTestPath(ch.path) ? 1 : 0,
       doc_match: q.aboutDocs && doc ? 1 : 0,
-      ed_open: open.has(ch.path) ? 1 : 0,
-      ed_recent: recent.has(ch.path) ? 1 : 0,
+      ed_open: open.has(fk) ? 1 : 0,
+      ed_recent: recent.get(fk) ?? 0,
       ed_near_cursor: near,
+      ed_opened_before: openedBefore.get(fk) ?? 0,
     };
     return FEATURE_NAMES.map((name) => x[name]);
   });

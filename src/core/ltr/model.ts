@@ -55,13 +55,37 @@ export class LtrModel {
 }
 
 /**
+ * A bounded per-workspace correction learned on the user's machine from the sources they open
+ * (src/core/ltr/feedback.ts): weights on the raw features in FEATURE_NAMES order, added to the
+ * model's score.
+ */
+export interface LtrResidual {
+  weights: readonly number[];
+}
+
+export function residualScore(residual: LtrResidual | undefined, x: readonly number[]): number {
+  if (!residual) return 0;
+  let s = 0;
+  for (let j = 0; j < residual.weights.length; j++) s += residual.weights[j]! * (x[j] ?? 0);
+  return s;
+}
+
+/** Features and scores of a candidate list (model score plus the residual when given). */
+export function ltrScores(model: LtrModel, question: string, candidates: readonly Candidate[], editor?: EditorSignals, residual?: LtrResidual): { features: number[][]; scores: number[] } {
+  const features = extractFeatures(question, candidates, editor);
+  return { features, scores: features.map((x) => model.score(x) + residualScore(residual, x)) };
+}
+
+/**
  * Reorders candidates by the learning-to-rank score. Each candidate gets `provenance.ltr`
  * ({rank, score}) and `rankAfter` = its new rank; ties keep the incoming order (stable). Use after
- * fusion, or after the cross-encoder (its score is then a feature).
+ * fusion, or after the cross-encoder (its score is then a feature). In the editor, `editor` holds
+ * the open / recently edited files and the cursor, and `residual` what was learned from the
+ * sources the user opened.
  */
-export function ltrRerank(model: LtrModel, question: string, candidates: readonly Candidate[], editor?: EditorSignals): Candidate[] {
-  const features = extractFeatures(question, candidates, editor);
-  const scored = candidates.map((c, i) => ({ c, i, score: model.score(features[i]!) }));
+export function ltrRerank(model: LtrModel, question: string, candidates: readonly Candidate[], editor?: EditorSignals, residual?: LtrResidual): Candidate[] {
+  const { scores } = ltrScores(model, question, candidates, editor, residual);
+  const scored = candidates.map((c, i) => ({ c, i, score: scores[i]! }));
   scored.sort((a, b) => b.score - a.score || a.i - b.i);
   return scored.map(({ c, score }, r) => ({ ...c, provenance: { ...c.provenance, ltr: { rank: r + 1, score } }, rankAfter: r + 1 }));
 }

@@ -20,6 +20,8 @@ export interface TrainOptions {
   learningRate?: number;
   l2?: number;
   seed?: number;
+  /** Queries per optimiser step (their gradients summed); larger batches make training less seed-dependent. Default 1. */
+  batch?: number;
   /** nDCG truncation for the ΔnDCG weights (pairs both below it still count a little). Default 10. */
   ndcgAt?: number;
   /** Features to leave out (e.g. editor signals with no training data). */
@@ -82,6 +84,7 @@ export function trainLambdaRank(queries: readonly TrainQuery[], opts: TrainOptio
   const lr = opts.learningRate ?? 0.01;
   const l2 = opts.l2 ?? 1e-4;
   const k = opts.ndcgAt ?? 10;
+  const batch = Math.max(1, opts.batch ?? 1);
   const rand = mulberry32(opts.seed ?? 1);
   const exclude = new Set(opts.exclude ?? []);
   const used = FEATURE_NAMES.map((name, j) => ({ name, j })).filter(({ name }) => !exclude.has(name));
@@ -133,14 +136,23 @@ export function trainLambdaRank(queries: readonly TrainQuery[], opts: TrainOptio
     return s;
   };
 
+  /** One optimiser step on the summed gradient of the batch (mean over its queries) plus the L2 pull. */
+  let inBatch = 0;
+  const step = () => {
+    for (let p = 0; p < oBias; p++) grad[p] = grad[p]! / inBatch + l2 * l2w[p]! * (theta[p]! - prior[p]!);
+    adam.step(theta, grad);
+    grad.fill(0);
+    inBatch = 0;
+  };
   const order = data.map((_, i) => i);
   for (let epoch = 0; epoch < epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
-    for (const qi of order) {
-      const { z, y } = data[qi]!;
+    for (let oi = 0; oi < order.length; oi++) {
+      const { z, y } = data[order[oi]!]!;
+      const last = oi === order.length - 1;
       const n = z.length;
       const acts = H ? z.map(() => new Float64Array(H)) : undefined;
       const s = z.map((zi, i) => forward(zi, acts ? acts[i]! : EMPTY));
@@ -150,7 +162,10 @@ export function trainLambdaRank(queries: readonly TrainQuery[], opts: TrainOptio
       const ideal = [...y].sort((a, b) => b - a);
       let idcg = 0;
       for (let r = 0; r < Math.min(k, n); r++) idcg += gain(ideal[r]!) * disc(r + 1);
-      if (idcg <= 0) continue;
+      if (idcg <= 0) {
+        if (last && inBatch) step();
+        continue;
+      }
       const lambda = new Float64Array(n);
       const d = (r: number) => (r <= k ? disc(r) : disc(r) * 0.1);
       for (let i = 0; i < n; i++) {
@@ -162,7 +177,6 @@ export function trainLambdaRank(queries: readonly TrainQuery[], opts: TrainOptio
           lambda[j]! += rho * delta;
         }
       }
-      grad.fill(0);
       for (let i = 0; i < n; i++) {
         const li = lambda[i]!;
         if (li === 0) continue;
@@ -176,8 +190,8 @@ export function trainLambdaRank(queries: readonly TrainQuery[], opts: TrainOptio
           for (let f = 0; f < F; f++) grad[oW + h * F + f]! += back * zi[f]!;
         }
       }
-      for (let p = 0; p < oBias; p++) grad[p]! += l2 * l2w[p]! * (theta[p]! - prior[p]!);
-      adam.step(theta, grad);
+      inBatch++;
+      if (inBatch === batch || last) step();
     }
   }
 
@@ -197,6 +211,7 @@ export function trainLambdaRank(queries: readonly TrainQuery[], opts: TrainOptio
       epochs,
       learningRate: lr,
       l2,
+      ...(batch > 1 ? { batch } : {}),
       ...(opts.prior ? { prior: opts.prior } : {}),
       ...(opts.l2Scale ? { l2Scale: opts.l2Scale } : {}),
       seed: opts.seed ?? 1,
@@ -204,5 +219,33 @@ export function trainLambdaRank(queries: readonly TrainQuery[], opts: TrainOptio
       candidates: data.reduce((a, q) => a + q.y.length, 0),
       ...opts.meta,
     },
+  };
+}
+
+/**
+ * The average of linear models trained on the same data (same standardisation), as one model:
+ * a seed ensemble, or models over different feature subsets (a feature a model leaves out counts
+ * as weight 0). Averaging the weights is the same as averaging the scores, so the ensemble costs
+ * no more to score than one model.
+ */
+export function averageLinearModels(models: readonly LtrModelJson[], meta?: Record<string, unknown>): LtrModelJson {
+  if (!models.length) throw new Error('averageLinearModels: no models');
+  if (models.some((m) => m.hidden.length)) throw new Error('averageLinearModels: linear models only');
+  const names = FEATURE_NAMES.filter((f) => models.some((m) => m.features.includes(f)));
+  const stat = (name: string, key: 'mean' | 'std') => {
+    const m = models.find((x) => x.features.includes(name))!;
+    return m[key][m.features.indexOf(name)]!;
+  };
+  const round = (v: number) => Math.round(v * 1e6) / 1e6;
+  return {
+    format: 'sift-ltr/1',
+    features: [...names],
+    mean: names.map((n) => stat(n, 'mean')),
+    std: names.map((n) => stat(n, 'std')),
+    linear: names.map((n) => round(models.reduce((s, m) => s + (m.features.includes(n) ? m.linear[m.features.indexOf(n)]! : 0), 0) / models.length)),
+    hidden: [],
+    out: [],
+    bias: 0,
+    meta: { ...models[0]!.meta, ensemble: models.length, ...meta },
   };
 }
