@@ -480,7 +480,7 @@ async function benchRerank(cfg: BenchConfig, log: (l: string) => void, want: Set
     const variants: { maxLength: number; batch: number }[] = [
       { maxLength: 128, batch: cfg.p2Batch },
       { maxLength: 192, batch: cfg.p2Batch },
-      { maxLength: cfg.p2MaxLength, batch: 5 },
+      { maxLength: cfg.p2MaxLength, batch: 10 },
       { maxLength: cfg.p2MaxLength, batch: 25 },
       { maxLength: cfg.p2MaxLength, batch: passages.length },
     ];

@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     p2Runs: Number(values.runs ?? (quick ? 5 : 15)),
     p2Candidates: 50,
     p2MaxLength: 256,
-    p2Batch: 10,
+    p2Batch: 5,
     p2Variants: !quick,
     p3Sizes: values.sizes ? values.sizes.split(',').map(Number) : quick ? [10_000, 50_000] : [10_000, 50_000, 100_000, 200_000],
     p3Queries: quick ? 10 : 20,

@@ -130,7 +130,8 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
       const tokenizer = await AutoTokenizer.from_pretrained(id, { progress_callback });
       const model = await AutoModelForSequenceClassification.from_pretrained(id, {
         dtype: dtype as 'q8',
-        session_options: { intraOpNumThreads: environment.threads ?? 2, interOpNumThreads: 1 },
+        // No memory arena: a rerank of 50 pairs grows it by ~150 MB that would stay allocated between questions.
+        session_options: { intraOpNumThreads: environment.threads ?? 2, interOpNumThreads: 1, enableCpuMemArena: false },
         progress_callback,
       });
       await reranker?.model.dispose();
@@ -170,7 +171,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     return out;
   },
 
-  async rerank({ query, passages, maxLength = 256, batchSize = 10 }) {
+  async rerank({ query, passages, maxLength = 256, batchSize = 5 }) {
     if (!reranker) throw new Error('no reranker model is loaded');
     const scores: number[] = [];
     for (let i = 0; i < passages.length; i += batchSize) {

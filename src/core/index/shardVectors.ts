@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { LocalIndex } from 'vectra/lib/LocalIndex';
 import type { IndexItem } from 'vectra/lib/types';
 import { TimeSlicer } from '../util/slice';
@@ -149,23 +150,52 @@ export interface ShardVectors {
 }
 
 /**
- * The query path: reads a shard's vector file once and copies the codes straight into a scan
- * block. `check` sees the file's bytes first (size and checksum against the manifest).
+ * The query path: reads a shard's vector file straight into the memory of a scan block (no
+ * intermediate copy). `check` gets the file's size and CRC-32 (computed while reading) to compare
+ * with what the manifest recorded.
  */
-export async function readShardVectors(folder: string, check?: (bytes: Uint8Array) => void): Promise<ShardVectors> {
+export async function readShardVectors(folder: string, check?: (size: number, crc: number | undefined) => void): Promise<ShardVectors> {
   const file = path.join(folder, VECTORS_FILE);
-  const bytes = await fsp.readFile(file);
-  check?.(bytes);
-  const { n, dim, idBytes } = header(bytes, file);
-  if (bytes.length !== HEADER + 4 * n + n * dim + idBytes) throw new Error(`${file} is truncated or damaged`);
-  if (!isLittleEndian()) throw new Error('big-endian hosts are not supported');
-  const block = Int8Vectors.allocate(n, dim);
-  block.scales.set(new Float32Array(bytes.buffer.slice(bytes.byteOffset + HEADER, bytes.byteOffset + HEADER + 4 * n)));
-  block.data.set(new Int8Array(bytes.buffer, bytes.byteOffset + HEADER + 4 * n, n * dim));
-  const ids = n ? bytes.toString('utf8', HEADER + 4 * n + n * dim).split('\n') : [];
-  if (ids.length !== n) throw new Error(`${file} has ${ids.length} ids for ${n} vectors`);
-  return { ids, block };
+  const fh = await fsp.open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const head = Buffer.alloc(Math.min(HEADER, size));
+    await readFully(fh, head, 0);
+    const { n, dim, idBytes } = header(head, file);
+    if (size !== HEADER + 4 * n + n * dim + idBytes) {
+      check?.(size, undefined);
+      throw new Error(`${file} is truncated or damaged`);
+    }
+    if (!isLittleEndian()) throw new Error('big-endian hosts are not supported');
+    const block = Int8Vectors.allocate(n, dim);
+    const scales = Buffer.from(block.scales.buffer, block.scales.byteOffset, 4 * n);
+    const codes = Buffer.from(block.data.buffer, block.data.byteOffset, n * dim);
+    const ids = Buffer.alloc(idBytes);
+    await readFully(fh, scales, HEADER);
+    await readFully(fh, codes, HEADER + 4 * n);
+    await readFully(fh, ids, HEADER + 4 * n + n * dim);
+    let crc: number | undefined;
+    if (crc32) for (const part of [head, scales, codes, ids]) crc = crc32(part, crc ?? 0);
+    check?.(size, crc);
+    const list = n ? ids.toString('utf8').split('\n') : [];
+    if (list.length !== n) throw new Error(`${file} has ${list.length} ids for ${n} vectors`);
+    return { ids: list, block };
+  } finally {
+    await fh.close();
+  }
 }
+
+async function readFully(fh: fsp.FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
+    if (bytesRead === 0) throw new Error('unexpected end of file');
+    done += bytesRead;
+  }
+}
+
+/** zlib.crc32 (Node ≥ 20.15), incremental. */
+const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 function isLittleEndian(): boolean {
   return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

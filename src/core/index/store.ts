@@ -5,7 +5,7 @@ import { Bm25Index, type LexicalDoc, buildBm25 } from '../retrieval/bm25';
 import { lexicalDoc } from '../retrieval/lexical';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage } from '../util/errors';
-import { directorySize, fsyncDir, writeFileAtomic } from '../util/fs';
+import { directorySize, fsyncDir, readWhole, writeFileAtomic } from '../util/fs';
 import { LockedError, acquireLock } from '../util/lock';
 import { TimeSlicer } from '../util/slice';
 import { ChunkBlocksReader, encodeChunkBlocks } from './chunkBlocks';
@@ -247,7 +247,7 @@ export class IndexStore {
   lexical(shard: ShardEntry): Promise<Bm25Index> {
     let p = this.lexicalCache.get(shard.dir);
     if (!p) {
-      p = fsp.readFile(this.shardPath(shard, LEXICAL_FILE)).then(
+      p = readWhole(this.shardPath(shard, LEXICAL_FILE)).then(
         (bytes) => {
           checkFile(shard, LEXICAL_FILE, bytes);
           const index = new Bm25Index(bytes);
@@ -268,7 +268,7 @@ export class IndexStore {
     if (!this.manifestData.embedding) return Promise.resolve(undefined);
     let p = this.vectorCache.get(shard.dir);
     if (!p) {
-      p = readShardVectors(this.shardPath(shard), (bytes) => checkFile(shard, VECTORS_FILE, bytes)).then((v) => {
+      p = readShardVectors(this.shardPath(shard), (size, crc) => checkSum(shard, VECTORS_FILE, size, crc)).then((v) => {
         if (v.ids.length !== shard.chunks) throw new Error(`${v.ids.length} vectors, the manifest says ${shard.chunks}`);
         return v;
       }).catch((err: unknown) => {
@@ -578,10 +578,14 @@ function vectorLookup(v: ShardVectors): VectorLookup {
 
 /** Throws when a file's size or checksum differs from what the commit that wrote it recorded. */
 function checkFile(shard: ShardEntry, name: string, bytes: Uint8Array): void {
+  checkSum(shard, name, bytes.byteLength, crc32?.(bytes));
+}
+
+function checkSum(shard: ShardEntry, name: string, size: number, crc: number | undefined): void {
   const want = shard.files?.[name];
   if (!want) return;
-  if (bytes.byteLength !== want.bytes) throw new Error(`${name} has ${bytes.byteLength} bytes, expected ${want.bytes}`);
-  if (crc32 && crc32(bytes) !== want.crc) throw new Error(`${name} fails its checksum`);
+  if (size !== want.bytes) throw new Error(`${name} has ${size} bytes, expected ${want.bytes}`);
+  if (crc !== undefined && crc !== want.crc) throw new Error(`${name} fails its checksum`);
 }
 
 function nextShardName(existing: Iterable<string>): string {
