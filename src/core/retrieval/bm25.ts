@@ -7,14 +7,20 @@
  * index is one buffer of typed arrays, searched in place: nothing is parsed on open, a term is
  * found by binary search over its UTF-8 bytes, and scoring walks posting arrays.
  *
- * Layout (little-endian; every array aligned to its element size):
- *   header   u32 magic "SLX1", u32 docs, u32 terms, u32 postings, u32 idBytes, u32 termBytes, u32×2 reserved
+ * Layout (little-endian; every array aligned to its element size). Most terms are whole
+ * identifiers found in one field of a few chunks, so a term costs its bytes + 9: no per-field table.
+ *   header   u32 magic "SLX2", docs D, terms T, postings P, id bytes, term bytes, multi-field terms M, overflows O
  *   f64[F]   average field length (MiniSearch's running average, bit for bit)
  *   u32[T+1] term byte offsets into the term blob
- *   u32[T·F+1] posting start per (term, field), term-major
+ *   u32[T+1] first posting of each term (a term's postings run field by field, each by document)
+ *   u32[M]   terms present in more than one field (ascending) …
+ *   u32[O]   postings whose term frequency is ≥ 255 (ascending) …
+ *   u32[O]   … and those frequencies
  *   u16[D·F] field length per document (distinct terms in the field, as MiniSearch counts it)
+ *   u16[M·F] … and their posting counts per field
  *   u16[P]   posting document (row in the shard)
- *   u16[P]   posting term frequency
+ *   u8[T]    fields each term occurs in (bit per field)
+ *   u8[P]    posting term frequency (255: see the overflow table)
  *   u8[]     term blob (terms sorted by UTF-8 bytes), then the chunk ids joined by "\n"
  */
 import type { TimeSlicer } from '../util/slice';
@@ -31,7 +37,7 @@ export interface Bm25Params {
   d: number;
 }
 
-const MAGIC = 0x31584c53; // "SLX1"
+const MAGIC = 0x32584c53; // "SLX2"
 const HEADER_BYTES = 32;
 const MAX_U16 = 0xffff;
 const encoder = new TextEncoder();
@@ -60,7 +66,7 @@ export async function buildBm25(docs: readonly LexicalDoc[], slicer?: TimeSlicer
       for (const [term, tf] of terms) {
         let lists = postingsByTerm.get(term);
         if (!lists) postingsByTerm.set(term, (lists = Array.from({ length: FIELD_COUNT }, () => [])));
-        lists[f]!.push(row, Math.min(tf, MAX_U16));
+        lists[f]!.push(row, tf);
         postings++;
       }
     }
@@ -70,55 +76,96 @@ export async function buildBm25(docs: readonly LexicalDoc[], slicer?: TimeSlicer
   const ids = encoder.encode(docs.map((d) => d.id).join('\n'));
   const T = termBytes.length;
   const D = docs.length;
+  const masks = new Uint8Array(T);
+  const multi: number[] = [];
+  const overflow: number[] = [];
+  termBytes.forEach(({ t }, i) => {
+    const lists = postingsByTerm.get(t)!;
+    for (let f = 0; f < FIELD_COUNT; f++) if (lists[f]!.length) masks[i] = masks[i]! | (1 << f);
+    if (bitCount(masks[i]!) > 1) multi.push(i);
+  });
+  for (const lists of postingsByTerm.values()) for (const list of lists) for (let j = 1; j < list.length; j += 2) if (list[j]! >= TF_ESCAPE) overflow.push(0);
+  const M = multi.length;
+  const O = overflow.length;
 
   let offset = HEADER_BYTES;
-  const avgAt = offset;
-  offset += 8 * FIELD_COUNT;
-  const termOffAt = offset;
-  offset += 4 * (T + 1);
-  const postStartAt = offset;
-  offset += 4 * (T * FIELD_COUNT + 1);
-  const lenAt = offset;
-  offset += 2 * D * FIELD_COUNT;
-  const docAt = offset;
-  offset += 2 * postings;
-  const tfAt = offset;
-  offset += 2 * postings;
-  const blobAt = offset;
-  const total = align(blobAt + blobTerms + ids.length, 8);
+  const at = (bytes: number) => {
+    const o = offset;
+    offset += bytes;
+    return o;
+  };
+  const avgAt = at(8 * FIELD_COUNT);
+  const termOffAt = at(4 * (T + 1));
+  const termStartAt = at(4 * (T + 1));
+  const multiAt = at(4 * M);
+  const ovPosAt = at(4 * O);
+  const ovTfAt = at(4 * O);
+  const lenAt = at(2 * D * FIELD_COUNT);
+  const multiCountAt = at(2 * M * FIELD_COUNT);
+  const docAt = at(2 * postings);
+  const maskAt = at(T);
+  const tfAt = at(postings);
+  const blobAt = at(blobTerms + ids.length);
+  const total = align(offset, 8);
 
   const buf = new Uint8Array(total);
   const view = new DataView(buf.buffer);
-  [MAGIC, D, T, postings, ids.length, blobTerms, 0, 0].forEach((v, i) => view.setUint32(i * 4, v, true));
+  [MAGIC, D, T, postings, ids.length, blobTerms, M, O].forEach((v, i) => view.setUint32(i * 4, v, true));
   new Float64Array(buf.buffer, avgAt, FIELD_COUNT).set(avg);
   const termOff = new Uint32Array(buf.buffer, termOffAt, T + 1);
-  const postStart = new Uint32Array(buf.buffer, postStartAt, T * FIELD_COUNT + 1);
+  const termStart = new Uint32Array(buf.buffer, termStartAt, T + 1);
+  new Uint32Array(buf.buffer, multiAt, M).set(multi);
+  const ovPos = new Uint32Array(buf.buffer, ovPosAt, O);
+  const ovTf = new Uint32Array(buf.buffer, ovTfAt, O);
   new Uint16Array(buf.buffer, lenAt, D * FIELD_COUNT).set(fieldLengths);
+  const multiCount = new Uint16Array(buf.buffer, multiCountAt, M * FIELD_COUNT);
   const postDoc = new Uint16Array(buf.buffer, docAt, postings);
-  const postTf = new Uint16Array(buf.buffer, tfAt, postings);
+  buf.set(masks, maskAt);
+  const postTf = new Uint8Array(buf.buffer, tfAt, postings);
   let p = 0;
   let b = 0;
+  let m = 0;
+  let o = 0;
   for (let i = 0; i < termBytes.length; i++) {
     if ((i & 255) === 0 && slicer?.due()) await slicer.pause();
     const { t, b: bytes } = termBytes[i]!;
     termOff[i] = b;
+    termStart[i] = p;
     buf.set(bytes, blobAt + b);
     b += bytes.length;
     const lists = postingsByTerm.get(t)!;
+    const isMulti = m < M && multi[m] === i;
     for (let f = 0; f < FIELD_COUNT; f++) {
-      postStart[i * FIELD_COUNT + f] = p;
       const list = lists[f]!;
+      if (isMulti) multiCount[m * FIELD_COUNT + f] = list.length / 2;
       for (let j = 0; j < list.length; j += 2) {
         postDoc[p] = list[j]!;
-        postTf[p] = list[j + 1]!;
+        const tf = list[j + 1]!;
+        if (tf >= TF_ESCAPE) {
+          postTf[p] = TF_ESCAPE;
+          ovPos[o] = p;
+          ovTf[o++] = tf;
+        } else {
+          postTf[p] = tf;
+        }
         p++;
       }
     }
+    if (isMulti) m++;
   }
   termOff[T] = b;
-  postStart[T * FIELD_COUNT] = p;
+  termStart[T] = p;
   buf.set(ids, blobAt + blobTerms);
   return buf;
+}
+
+/** Term frequencies from this value up are kept in the overflow table (u8 postings). */
+const TF_ESCAPE = 255;
+
+function bitCount(x: number): number {
+  let n = 0;
+  for (; x; x &= x - 1) n++;
+  return n;
 }
 
 export interface Bm25Hit {
@@ -136,10 +183,15 @@ export class Bm25Index {
   private readonly terms: number;
   private readonly avg: Float64Array;
   private readonly termOff: Uint32Array;
-  private readonly postStart: Uint32Array;
+  private readonly termStart: Uint32Array;
+  private readonly multi: Uint32Array;
+  private readonly ovPos: Uint32Array;
+  private readonly ovTf: Uint32Array;
   private readonly fieldLen: Uint16Array;
+  private readonly multiCount: Uint16Array;
   private readonly postDoc: Uint16Array;
-  private readonly postTf: Uint16Array;
+  private readonly masks: Uint8Array;
+  private readonly postTf: Uint8Array;
   private readonly blob: Uint8Array;
   private readonly idsAt: number;
   private readonly idBytes: number;
@@ -159,6 +211,8 @@ export class Bm25Index {
     const P = u32(3);
     this.idBytes = u32(4);
     const blobTerms = u32(5);
+    const M = u32(6);
+    const O = u32(7);
     this.docs = D;
     this.terms = T;
     let offset = buf.byteOffset + HEADER_BYTES;
@@ -170,13 +224,57 @@ export class Bm25Index {
     };
     this.avg = take((o) => new Float64Array(buf.buffer, o, FIELD_COUNT), 8 * FIELD_COUNT);
     this.termOff = take((o) => new Uint32Array(buf.buffer, o, T + 1), 4 * (T + 1));
-    this.postStart = take((o) => new Uint32Array(buf.buffer, o, T * FIELD_COUNT + 1), 4 * (T * FIELD_COUNT + 1));
+    this.termStart = take((o) => new Uint32Array(buf.buffer, o, T + 1), 4 * (T + 1));
+    this.multi = take((o) => new Uint32Array(buf.buffer, o, M), 4 * M);
+    this.ovPos = take((o) => new Uint32Array(buf.buffer, o, O), 4 * O);
+    this.ovTf = take((o) => new Uint32Array(buf.buffer, o, O), 4 * O);
     this.fieldLen = take((o) => new Uint16Array(buf.buffer, o, D * FIELD_COUNT), 2 * D * FIELD_COUNT);
+    this.multiCount = take((o) => new Uint16Array(buf.buffer, o, M * FIELD_COUNT), 2 * M * FIELD_COUNT);
     this.postDoc = take((o) => new Uint16Array(buf.buffer, o, P), 2 * P);
-    this.postTf = take((o) => new Uint16Array(buf.buffer, o, P), 2 * P);
+    this.masks = take((o) => new Uint8Array(buf.buffer, o, T), T);
+    this.postTf = take((o) => new Uint8Array(buf.buffer, o, P), P);
     this.blob = take((o) => new Uint8Array(buf.buffer, o, blobTerms + this.idBytes), blobTerms + this.idBytes);
     this.idsAt = blobTerms;
-    if (this.termOff[T] !== blobTerms || this.postStart[T * FIELD_COUNT] !== P) throw new Error('BM25 index is inconsistent');
+    if (this.termOff[T] !== blobTerms || this.termStart[T] !== P) throw new Error('BM25 index is inconsistent');
+  }
+
+  /** Postings [start, end) of term t in field f. */
+  private range(t: number, f: number): [number, number] {
+    const mask = this.masks[t]!;
+    if (!(mask & (1 << f))) return [0, 0];
+    const start = this.termStart[t]!;
+    if ((mask & (mask - 1)) === 0) return [start, this.termStart[t + 1]!];
+    // Present in several fields: the counts are in the multi-field table.
+    let lo = 0;
+    let hi = this.multi.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.multi[mid]!;
+      if (v === t) {
+        let s = start;
+        for (let g = 0; g < f; g++) s += this.multiCount[mid * FIELD_COUNT + g]!;
+        return [s, s + this.multiCount[mid * FIELD_COUNT + f]!];
+      }
+      if (v < t) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    throw new Error('BM25 index is inconsistent (multi-field term)');
+  }
+
+  /** The term frequency of posting p (overflow table for values ≥ 255). */
+  private tfAt(p: number): number {
+    const tf = this.postTf[p]!;
+    if (tf < TF_ESCAPE) return tf;
+    let lo = 0;
+    let hi = this.ovPos.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.ovPos[mid]!;
+      if (v === p) return this.ovTf[mid]!;
+      if (v < p) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    throw new Error('BM25 index is inconsistent (term frequency)');
   }
 
   get byteLength(): number {
@@ -221,8 +319,8 @@ export class Bm25Index {
       if ((t & 255) === 0 && slicer?.due()) await slicer.pause();
       const term = decoder.decode(this.blob.subarray(this.termOff[t]!, this.termOff[t + 1]!));
       for (let f = 0; f < FIELD_COUNT; f++) {
-        const end = this.postStart[t * FIELD_COUNT + f + 1]!;
-        for (let p = this.postStart[t * FIELD_COUNT + f]!; p < end; p++) docs[this.postDoc[p]!]!.fields[f]!.set(term, this.postTf[p]!);
+        const [start, end] = this.range(t, f);
+        for (let p = start; p < end; p++) docs[this.postDoc[p]!]!.fields[f]!.set(term, this.tfAt(p));
       }
     }
     // Map insertion order is not part of the scoring; field lengths are the map sizes.
@@ -251,7 +349,6 @@ export class Bm25Index {
     const norms = this.fieldNorms(k1, b);
     const postDoc = this.postDoc;
     const postTf = this.postTf;
-    const postStart = this.postStart;
     const k1p1 = k1 + 1;
     let next = 0;
     let position = 0;
@@ -263,15 +360,15 @@ export class Bm25Index {
       const word = u >>> 5;
       const bit = 1 << (u & 31);
       for (let f = 0; f < FIELD_COUNT; f++) {
-        const start = postStart[t * FIELD_COUNT + f]!;
-        const end = postStart[t * FIELD_COUNT + f + 1]!;
+        const [start, end] = this.range(t, f);
         if (start === end) continue;
         const matching = end - start;
         const idf = Math.log(1 + (D - matching + 0.5) / (matching + 0.5));
         const boost = boosts[f]!;
         for (let p = start; p < end; p++) {
           const doc = postDoc[p]!;
-          const tf = postTf[p]!;
+          let tf = postTf[p]!;
+          if (tf === TF_ESCAPE) tf = this.tfAt(p);
           if (lastSpec[doc] !== position) {
             // First time this query term meets the document (fields run in order, documents
             // ascending: MiniSearch's encounter order, which breaks ties). The previous term's
