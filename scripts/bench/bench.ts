@@ -583,7 +583,7 @@ async function measureSearch(cfg: BenchConfig, indexDir: string, size: number, d
   const searcher = await newClient(cfg);
   // Load: open read-only and answer the first query (loads every shard's vectors and BM25 index).
   const t = performance.now();
-  const { store } = await IndexStore.openForRead(indexDir);
+  const { store } = await IndexStore.openForRead(indexDir, { files: false });
   if (!store) throw new Error('P3: index did not open');
   await retrieve(store, queryText(r), { embedder: vectorEmbedder(unitVector(r, dim)), searcher });
   const loadMs = performance.now() - t;

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   if (!e.ok || !r.ok) throw new Error(`models did not load: ${!e.ok ? e.message : ''} ${!r.ok ? r.message : ''}`);
   gc();
   const modelsMB = mb(process.memoryUsage().rss);
-  const { store, problem } = await IndexStore.openForRead(args.indexDir);
+  const { store, problem } = await IndexStore.openForRead(args.indexDir, { files: false });
   if (!store) throw new Error(`index did not open: ${problem}`);
   const question = 'where do we retry failed uploads after a timeout';
   // The synthetic index records another model name; only the dimension has to match for dense search.

@@ -58,7 +58,7 @@ export async function runAskCommand(dir: string, question: string, options: AskC
   const notice = (m: string) => humanErr(`sift: ${m}\n`);
   try {
     const summary = await buildIndex(client, root, indexDir, { ...options, quiet: options.quiet || options.json }, signal);
-    const { store, problem } = await IndexStore.openForRead(indexDir);
+    const { store, problem } = await IndexStore.openForRead(indexDir, { files: false });
     if (!store) throw new SiftError(`The index in ${indexDir} cannot be read: ${problem}.`);
     const wantRerank = options.compare || options.rerank !== false;
     const reranker = wantRerank ? await loadReranker(client, options, notice) : undefined;

@@ -107,7 +107,7 @@ export class SiftService implements vscode.Disposable {
       this.readers.delete(indexDir);
       void cached.store.close();
     }
-    const opened = await IndexStore.openForRead(indexDir);
+    const opened = await IndexStore.openForRead(indexDir, { files: false });
     if (opened.store && stamp) this.readers.set(indexDir, { store: opened.store, stamp });
     return opened;
   }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InferenceClient } from '../../src/core/embedding/client';
 import { type IndexEvent, type IndexOptions, type IndexSummary, indexWorkspace } from '../../src/core/index/indexer';
+import { retrieve } from '../../src/core/retrieval/retriever';
 import { IndexStore } from '../../src/core/index/store';
 import { TINY_EMBEDDER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
 
@@ -211,6 +212,37 @@ describe('indexWorkspace (real worker, tiny model, real vectra)', () => {
       const future = await runIndex(opts, client);
       assert.ok(future.summary.notices.some((n) => /format 999/.test(n)), future.summary.notices.join('\n'));
       assert.equal((await IndexStore.openForRead(indexDir)).problem, undefined);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('keeps the file table beside the manifest: one live table, searchable without it, a missing one is a rebuild', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const root = path.join(dir, 'repo');
+      const indexDir = path.join(dir, 'index');
+      writeTree(root, FIXTURE);
+      const opts = { root, indexDir, embedding: null };
+      await runIndex(opts, client);
+      writeTree(root, { 'src/extra.ts': 'export function extraUploadRetry() { return 1; }\n' });
+      await runIndex(opts, client);
+      const manifest = JSON.parse(await fsp.readFile(path.join(indexDir, 'manifest.json'), 'utf8'));
+      assert.equal(manifest.files, undefined);
+      const tables = (await fsp.readdir(indexDir)).filter((n) => n.startsWith('files.'));
+      assert.deepEqual(tables, [manifest.filesFile]);
+      const reader = (await IndexStore.openForRead(indexDir, { files: false })).store!;
+      assert.deepEqual(reader.manifest.files, {});
+      assert.throws(() => reader.file('src/extra.ts'), /without its file table/);
+      const hits = await retrieve(reader, 'extraUploadRetry');
+      assert.equal(hits.candidates[0]!.chunk.path, 'src/extra.ts');
+      const full = (await IndexStore.openForRead(indexDir)).store!;
+      assert.ok(full.file('src/extra.ts'));
+      await fsp.rm(path.join(indexDir, manifest.filesFile));
+      assert.match((await IndexStore.openForRead(indexDir)).problem ?? '', /file table files\.g\d+\.json is missing/);
+      const rebuilt = await runIndex(opts, client);
+      assert.ok(rebuilt.summary.notices.some((n) => /file table/.test(n)), rebuilt.summary.notices.join('\n'));
+      assert.ok((await IndexStore.openForRead(indexDir)).store!.file('src/extra.ts'));
     } finally {
       cleanup();
     }

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 
 /** Bump when the on-disk layout changes: older indexes are rebuilt, never misread. */
-export const INDEX_FORMAT_VERSION = 2;
+export const INDEX_FORMAT_VERSION = 3;
 export const MANIFEST_FILE = 'manifest.json';
 
 /** What produced the vectors; a different one means the index must be rebuilt. */
@@ -60,23 +60,46 @@ export type ManifestLoad =
   | { kind: 'ok'; manifest: Manifest }
   | { kind: 'invalid'; reason: string };
 
-export async function readManifest(indexDir: string): Promise<ManifestLoad> {
+/**
+ * On disk the file table (path → hash, shard, chunk ids: most of a manifest's bytes) lives in its
+ * own immutable file, `files.g<generation>.json`, named by `manifest.json` and written before it.
+ * Searching needs only the shard list, so readers can skip the table (`files: false`).
+ */
+export type ManifestOnDisk = Omit<Manifest, 'files'> & { filesFile: string };
+
+export async function readManifest(indexDir: string, opts: { files?: boolean } = {}): Promise<ManifestLoad> {
+  const parsed = await readJson(path.join(indexDir, MANIFEST_FILE), 'manifest');
+  if (parsed.kind !== 'ok') return parsed;
+  const head = parsed.value as Partial<ManifestOnDisk>;
+  let problem = validateManifest({ ...head, files: {} });
+  if (!problem && (typeof head.filesFile !== 'string' || !/^files\.g\d+\.json$/.test(head.filesFile))) problem = 'manifest names no file table';
+  if (problem) return { kind: 'invalid', reason: problem };
+  const { filesFile, ...rest } = head as ManifestOnDisk;
+  const manifest: Manifest = { ...rest, files: {} };
+  if (opts.files !== false) {
+    const table = await readJson(path.join(indexDir, filesFile), 'file table');
+    if (table.kind === 'missing') return { kind: 'invalid', reason: `the file table ${filesFile} is missing` };
+    if (table.kind === 'invalid') return table;
+    manifest.files = table.value as Manifest['files'];
+    const bad = validateManifest(manifest);
+    if (bad) return { kind: 'invalid', reason: bad };
+  }
+  return { kind: 'ok', manifest };
+}
+
+async function readJson(file: string, what: string): Promise<{ kind: 'ok'; value: unknown } | { kind: 'missing' } | { kind: 'invalid'; reason: string }> {
   let raw: string;
   try {
-    raw = await fsp.readFile(path.join(indexDir, MANIFEST_FILE), 'utf8');
+    raw = await fsp.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-    return { kind: 'invalid', reason: `cannot read manifest (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
+    return { kind: 'invalid', reason: `cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
   }
-  let data: unknown;
   try {
-    data = JSON.parse(raw);
+    return { kind: 'ok', value: JSON.parse(raw) };
   } catch {
-    return { kind: 'invalid', reason: 'manifest is not valid JSON' };
+    return { kind: 'invalid', reason: `${what} is not valid JSON` };
   }
-  const problem = validateManifest(data);
-  if (problem) return { kind: 'invalid', reason: problem };
-  return { kind: 'ok', manifest: data as Manifest };
 }
 
 /** Returns a description of what is wrong, or undefined when the manifest is usable. */

@@ -14,6 +14,7 @@ import {
   type EmbeddingInfo,
   type FileEntry,
   type Manifest,
+  type ManifestOnDisk,
   type ShardEntry,
   MANIFEST_FILE,
   emptyManifest,
@@ -150,12 +151,17 @@ export class IndexStore {
   }
 
   /** Opens an existing index read-only, or returns the reason it cannot be used. */
-  static async openForRead(indexDir: string): Promise<{ store?: IndexStore; problem?: string }> {
-    const loaded = await readManifest(indexDir);
+  static async openForRead(indexDir: string, opts: { files?: boolean } = {}): Promise<{ store?: IndexStore; problem?: string }> {
+    const loaded = await readManifest(indexDir, opts);
     if (loaded.kind === 'missing') return { problem: 'no index yet' };
     if (loaded.kind === 'invalid') return { problem: loaded.reason };
-    return { store: new IndexStore(indexDir, loaded.manifest, SHARD_CAPACITY) };
+    const store = new IndexStore(indexDir, loaded.manifest, SHARD_CAPACITY);
+    store.filesLoaded = opts.files !== false;
+    return { store };
   }
+
+  /** False for a reader opened without the file table (search only). */
+  private filesLoaded = true;
 
   /**
    * A read-only view of some shards of an index, for a thread that searches part of it (the
@@ -189,6 +195,7 @@ export class IndexStore {
   }
 
   file(relPath: string): FileEntry | undefined {
+    if (!this.filesLoaded) throw new Error('internal: this index was opened without its file table');
     return this.manifestData.files[relPath];
   }
 
@@ -462,7 +469,12 @@ export class IndexStore {
       }
       next.shards = next.shards.filter((s) => s.chunks > 0);
       // Files whose shard became empty were removed above, so no file points at a dropped shard.
-      await writeFileAtomic(path.join(this.indexDir, MANIFEST_FILE), JSON.stringify(next));
+      // The file table first, under a new name; then the manifest that names it (the atomic swap).
+      const filesFile = `files.g${next.generation}.json`;
+      const { files: table, ...head } = next;
+      await writeFileAtomic(path.join(this.indexDir, filesFile), JSON.stringify(table));
+      const onDisk: ManifestOnDisk = { ...head, filesFile };
+      await writeFileAtomic(path.join(this.indexDir, MANIFEST_FILE), JSON.stringify(onDisk));
     } catch (err) {
       this.hot = undefined;
       for (const dir of written) await fsp.rm(path.join(this.indexDir, SHARDS_DIR, dir), { recursive: true, force: true }).catch(() => undefined);
@@ -553,8 +565,10 @@ export class IndexStore {
       this.chunkReaders.delete(dir);
     }
     if (this.hot && !live.has(this.hot.dir)) this.hot = undefined;
+    const table = `files.g${this.manifestData.generation}.json`;
     for (const name of await fsp.readdir(this.indexDir).catch(() => [] as string[])) {
-      if (name.endsWith('.tmp') && name.startsWith('.')) await fsp.rm(path.join(this.indexDir, name), { force: true }).catch(() => undefined);
+      const stale = (name.endsWith('.tmp') && name.startsWith('.')) || (/^files\.g\d+\.json$/.test(name) && name !== table);
+      if (stale) await fsp.rm(path.join(this.indexDir, name), { force: true }).catch(() => undefined);
     }
   }
 }
