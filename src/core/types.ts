@@ -35,4 +35,10 @@ export interface Chunk {
 /** Counts tokens the way the embedding model will. */
 export interface TokenCounter {
   count(text: string): number;
+  /**
+   * True when tokens never span a line break, so count(a + "\n" + b) = count(a) + count(b) − count("")
+   * (BERT-style whitespace pre-tokenisation). The chunker then sizes a span from its lines' counts
+   * instead of tokenising it again.
+   */
+  readonly additiveAcrossLines?: boolean;
 }

@@ -569,3 +569,34 @@ describe('tree-sitter loading', () => {
     assert.throws(() => resolveWasmDir(FIXTURES), /no tree-sitter\.wasm/);
   });
 });
+
+describe('sizing from line counts (additive counters)', () => {
+  it('cuts exactly the same chunks as tokenising every span, on this repository\'s sources', async () => {
+    const heuristic = new HeuristicTokenCounter();
+    let spans = 0;
+    const slow: TokenCounter = {
+      count: (t) => {
+        spans++;
+        return heuristic.count(t);
+      },
+    };
+    let lineCalls = 0;
+    const fast: TokenCounter = {
+      additiveAcrossLines: true,
+      count: (t) => {
+        lineCalls++;
+        return heuristic.count(t);
+      },
+    };
+    const files = ['src/core/index/store.ts', 'src/core/retrieval/bm25.ts', 'src/core/chunking/chunker.ts', 'README.md', 'scripts/make-tiny-models.py'];
+    for (const rel of files) {
+      const text = readFileSync(path.join(__dirname, '..', '..', rel), 'utf8');
+      for (const maxTokens of [64, 256]) {
+        const a = await chunkFile({ path: rel, text }, { maxTokens, tokenCounter: slow });
+        const b = await chunkFile({ path: rel, text }, { maxTokens, tokenCounter: fast });
+        assert.deepEqual(b, a, `${rel} at ${maxTokens} tokens`);
+      }
+    }
+    assert.ok(lineCalls < spans, `line-count sizing tokenised ${lineCalls} strings, span sizing ${spans}`);
+  });
+});

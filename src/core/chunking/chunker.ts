@@ -173,8 +173,25 @@ class FileChunker {
     return this.counter.count(`${header}\n${text}`);
   }
 
+  private readonly headerTokens = new Map<string, number>();
+
+  /** Tokens of header (with the special tokens). */
+  private headerTok(header: string): number {
+    let n = this.headerTokens.get(header);
+    if (n === undefined) this.headerTokens.set(header, (n = this.counter.count(header)));
+    return n;
+  }
+
+  /** Exact tokens of header + rows s..e: from the lines' counts when the counter is additive. */
+  private spanTokens(header: string, s: number, e: number): number {
+    if (!this.counter.additiveAcrossLines) return this.tokens(header, this.textOf(s, e));
+    let n = this.headerTok(header);
+    for (let r = s; r <= e; r++) n += this.lineTok(r);
+    return n;
+  }
+
   private fits(header: string, s: number, e: number): boolean {
-    return this.tokens(header, this.textOf(s, e)) <= this.max;
+    return this.spanTokens(header, s, e) <= this.max;
   }
 
   private lineTok(r: number): number {
@@ -188,7 +205,7 @@ class FileChunker {
 
   /** Largest e in [s, b] such that rows s..e fit under `header`; s - 1 if row s alone does not. */
   private maxEnd(header: string, s: number, b: number): number {
-    let acc = this.counter.count(header); // includes the special tokens once
+    let acc = this.headerTok(header); // includes the special tokens once
     let e = s - 1;
     while (e < b) {
       const t = this.lineTok(e + 1);
@@ -197,13 +214,13 @@ class FileChunker {
       e++;
       if (acc > this.max) break; // first row over the estimate: let the exact count decide
     }
-    let exact = this.tokens(header, this.textOf(s, e));
+    let exact = this.spanTokens(header, s, e);
     while (exact > this.max) {
       const len = e - s + 1;
       if (len <= 1) return s - 1;
       const shorter = Math.min(len - 1, Math.max(1, Math.floor((len * this.max) / exact)));
       e = s + shorter - 1;
-      exact = this.tokens(header, this.textOf(s, e));
+      exact = this.spanTokens(header, s, e);
     }
     return e;
   }

@@ -24,6 +24,8 @@ const PIECE = /[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^\s\w]|_/gu;
 export class HeuristicTokenCounter implements TokenCounter {
   /** Tokens added to every sequence ([CLS] + [SEP]). */
   readonly specialTokens: number;
+  /** Pieces never contain whitespace. */
+  readonly additiveAcrossLines = true;
 
   constructor(options: { specialTokens?: number } = {}) {
     this.specialTokens = options.specialTokens ?? 2;

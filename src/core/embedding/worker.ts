@@ -199,8 +199,39 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
   },
 };
 
+const counters = new WeakMap<PreTrainedTokenizer, TokenCounter>();
+
 function modelTokenCounter(tokenizer: PreTrainedTokenizer): TokenCounter {
-  return { count: (text: string) => tokenizer.encode(text).length };
+  let counter = counters.get(tokenizer);
+  if (!counter) {
+    const count = (text: string) => tokenizer.encode(text).length;
+    counter = { count, additiveAcrossLines: splitsAtWhitespace(tokenizer, count) };
+    counters.set(tokenizer, counter);
+  }
+  return counter;
+}
+
+const WHITESPACE_PRE_TOKENIZERS = new Set(['BertPreTokenizer', 'Whitespace', 'WhitespaceSplit']);
+const LINE_SAFE_NORMALIZERS = new Set(['BertNormalizer', 'Lowercase', 'NFD', 'NFC', 'NFKC', 'NFKD', 'StripAccents']);
+
+/**
+ * Whether this tokenizer's tokens never span a line break (WordPiece after a whitespace
+ * pre-tokenizer, with normalizers that do not touch whitespace), checked on its tokenizer.json
+ * and on a few probes. Then a span's size is the sum of its lines' sizes (see TokenCounter).
+ */
+function splitsAtWhitespace(tokenizer: PreTrainedTokenizer, count: (t: string) => number): boolean {
+  type Part = { type?: string; normalizers?: Part[] } | null | undefined;
+  const json = (tokenizer as unknown as { _tokenizerJSON?: { pre_tokenizer?: Part; normalizer?: Part; model?: { type?: string } } })._tokenizerJSON;
+  if (!json || json.model?.type !== 'WordPiece' || !WHITESPACE_PRE_TOKENIZERS.has(json.pre_tokenizer?.type ?? '')) return false;
+  const normalizers = json.normalizer?.type === 'Sequence' ? (json.normalizer.normalizers ?? []) : json.normalizer ? [json.normalizer] : [];
+  if (!normalizers.every((n) => LINE_SAFE_NORMALIZERS.has(n?.type ?? ''))) return false;
+  const base = count('');
+  const probes: [string, string][] = [
+    ['export async function retryFailedUploads(queue: UploadQueue) {', '  for (const item of queue.failed()) await item.retry();'],
+    ['# Überschrift — naïve café', '    x = {"a": [1, 2.5e-3]}  // 注释'],
+    ['', '}'],
+  ];
+  return probes.every(([a, b]) => count(`${a}\n${b}`) === count(a) + count(b) - base);
 }
 
 port.on('message', (request: WorkerRequest) => {
