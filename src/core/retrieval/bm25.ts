@@ -74,7 +74,9 @@ export async function buildBm25(docs: readonly LexicalDoc[], slicer?: TimeSlicer
   // Sorted by UTF-8 bytes, bucket by bucket (first byte), yielding between buckets: one sort of
   // ~60k terms with a JS comparator would hold the event loop for tens of milliseconds.
   const buckets: { t: string; b: Uint8Array }[][] = Array.from({ length: 256 }, () => []);
+  let k = 0;
   for (const t of postingsByTerm.keys()) {
+    if ((++k & 255) === 0 && slicer?.due()) await slicer.pause();
     const b = encoder.encode(t);
     buckets[b[0] ?? 0]!.push({ t, b });
   }
@@ -92,12 +94,16 @@ export async function buildBm25(docs: readonly LexicalDoc[], slicer?: TimeSlicer
   const masks = new Uint8Array(T);
   const multi: number[] = [];
   const overflow: number[] = [];
-  termBytes.forEach(({ t }, i) => {
-    const lists = postingsByTerm.get(t)!;
-    for (let f = 0; f < FIELD_COUNT; f++) if (lists[f]!.length) masks[i] = masks[i]! | (1 << f);
+  for (let i = 0; i < T; i++) {
+    if ((i & 255) === 0 && slicer?.due()) await slicer.pause();
+    const lists = postingsByTerm.get(termBytes[i]!.t)!;
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      const list = lists[f]!;
+      if (list.length) masks[i] = masks[i]! | (1 << f);
+      for (let j = 1; j < list.length; j += 2) if (list[j]! >= TF_ESCAPE) overflow.push(0);
+    }
     if (bitCount(masks[i]!) > 1) multi.push(i);
-  });
-  for (const lists of postingsByTerm.values()) for (const list of lists) for (let j = 1; j < list.length; j += 2) if (list[j]! >= TF_ESCAPE) overflow.push(0);
+  }
   const M = multi.length;
   const O = overflow.length;
 
