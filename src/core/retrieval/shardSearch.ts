@@ -28,6 +28,12 @@ export async function searchShards(
   query: { vector?: Float32Array; terms: readonly string[] },
   depth: number,
 ): Promise<ShardSearchResult> {
+  // Start loading every shard this search needs (both kinds) before waiting for any: the reads
+  // overlap each other and the scoring of shards already loaded. Cached after the first query.
+  for (const shard of shards) {
+    if (query.vector) store.vectors(shard).catch(() => undefined);
+    store.lexical(shard).catch(() => undefined);
+  }
   const dense: ShardHit[] = [];
   if (query.vector) {
     const q = query.vector;
