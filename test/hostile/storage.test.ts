@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
@@ -115,9 +116,13 @@ describe('storage faults', () => {
       const before = readFileSync(path.join(indexDir, 'manifest.json'), 'utf8');
       const indexedBefore = await loadAll(indexDir);
 
-      // Enough new content to overflow the 2 MB filesystem.
+      // Enough new content to overflow the 2 MB filesystem: distinct words (the index compresses
+      // text and stores each term once, so repeated prose would fit).
       const big: Record<string, string> = {};
-      for (let i = 0; i < 1500; i++) big[`more/file${i}.md`] = `# Note ${i}\n\n${`lorem ipsum dolor sit amet ${i} `.repeat(40)}\n`;
+      for (let i = 0; i < 1500; i++) {
+        const words = Array.from({ length: 120 }, (_, w) => createHash('sha256').update(`${i}:${w}`).digest('hex').slice(0, 12));
+        big[`more/file${i}.md`] = `# Note ${i}\n\n${words.join(' ')}\n`;
+      }
       writeTree(root, big);
       if (!mounted) for (const d of [indexDir, path.join(indexDir, 'shards')]) chmodSync(d, 0o555);
       const failed = await runCli(args, env, asUser);
