@@ -1,4 +1,4 @@
-// Bundles the extension host, the CLI, the inference worker and the webview.
+// Bundles the extension host, the CLI, the inference worker, the indexing thread and the webview.
 // Native modules (onnxruntime-node, sharp) stay external and ship beside the bundle.
 import * as esbuild from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
@@ -55,6 +55,8 @@ const builds = [
   { ...nodeCommon, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { worker: 'src/core/embedding/worker.ts' }, outdir: 'dist', plugins: [stubVectraBm25, stubSharp] },
+  // The indexing thread (the extension host starts it so indexing work never runs on its thread).
+  { ...nodeCommon, entryPoints: { indexer: 'src/core/index/indexerWorker.ts' }, outdir: 'dist' },
   {
     // The chat webview: browser code, imports src/protocol only.
     entryPoints: { webview: 'webview/main.ts' },

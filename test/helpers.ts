@@ -5,6 +5,8 @@ import * as path from 'node:path';
 export const REPO_ROOT = path.resolve(__dirname, '..');
 /** The bundled worker: tests run against the same build that ships (`npm test` builds first). */
 export const WORKER_SCRIPT = path.join(REPO_ROOT, 'dist', 'worker.js');
+/** The bundled indexing thread the extension starts. */
+export const INDEXER_SCRIPT = path.join(REPO_ROOT, 'dist', 'indexer.js');
 export const CLI_SCRIPT = path.join(REPO_ROOT, 'dist', 'cli.js');
 export const TINY_EMBEDDER = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny-embedder');
 export const TINY_RERANKER = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny-reranker');

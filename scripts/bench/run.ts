@@ -5,7 +5,8 @@
  *   --only P1,P3        run a subset of P1 (indexing), P2 (reranking), P3 (search), P4 (editor)
  *   --sizes 10000,50000 P3 index sizes in chunks
  *   --runs N            P2 timed reranks
- *   --files N           P1 source files indexed end to end
+ *   --files N           P1 source files indexed end to end in each round
+ *   --rounds N          P1 rounds of (end to end, raw onnxruntime), alternating (default 2)
  *   --models DIR        where the MiniLM-shaped models are made (default ~/.cache/sift/bench-models)
  *   --dtype q8|fp32     default q8 (int8, Sift's default)
  *   --no-write          print only; do not write docs/bench/<date>.json or docs/performance.md
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
       only: { type: 'string' },
       sizes: { type: 'string' },
       runs: { type: 'string' },
@@ -60,11 +62,13 @@ async function main(): Promise<void> {
   const cfg: BenchConfig = {
     ...models,
     workerScript: worker,
+    indexerScript: path.join(REPO, 'dist', 'indexer.js'),
     workDir,
     sections,
     threads: 2,
     dtype: values.dtype === 'fp32' ? 'fp32' : 'q8',
-    p1Files: Number(values.files ?? (quick ? 40 : 200)),
+    p1Files: Number(values.files ?? (quick ? 40 : 100)),
+    p1Rounds: Number(values.rounds ?? (quick ? 1 : 2)),
     reopenFiles: quick ? 2000 : 10_000,
     p2Runs: Number(values.runs ?? (quick ? 5 : 15)),
     p2Candidates: 50,

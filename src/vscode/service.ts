@@ -6,7 +6,8 @@ import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, 
 import { InferenceClient } from '../core/embedding/client';
 import { isLocalModelPath } from '../core/embedding/models';
 import type { DownloadProgress, LoadResult } from '../core/embedding/protocol';
-import { type IndexSummary, indexWorkspace } from '../core/index/indexer';
+import type { IndexSummary } from '../core/index/indexer';
+import { indexWorkspaceInThread } from '../core/index/thread';
 import { MANIFEST_FILE } from '../core/index/manifest';
 import { IndexStore } from '../core/index/store';
 import type { LlmConfig } from '../core/llm/llm';
@@ -290,7 +291,8 @@ export class SiftService implements vscode.Disposable {
     let lastPct = 0;
     try {
       const client = await this.getClient();
-      const run = indexWorkspace({
+      // On its own thread: reading, chunk bookkeeping and index writes never block the extension host.
+      const run = indexWorkspaceInThread({
         root: f.folder.uri.fsPath,
         indexDir: f.indexDir,
         embedding: { model: this.resolveModel(settings['models.embedding'], settings) },
@@ -303,7 +305,7 @@ export class SiftService implements vscode.Disposable {
           maxFileBytes: settings['index.maxFileSize'],
           extraSecretPatterns: settings['index.secretPatterns'],
         },
-      });
+      }, vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'indexer.js').fsPath);
       let r = await run.next();
       while (!r.done) {
         const e = r.value;

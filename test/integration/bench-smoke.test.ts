@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type BenchConfig, formatTable, markdownTable, runBench } from '../../scripts/bench/bench';
-import { TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir } from '../helpers';
+import { TINY_EMBEDDER, TINY_RERANKER, INDEXER_SCRIPT, WORKER_SCRIPT, tempDir } from '../helpers';
 
 // The benchmark (`npm run bench`) is not part of the default run; this runs every one of its code
 // paths with the tiny test models and tiny sizes so it never rots. No timing is asserted.
@@ -13,11 +13,13 @@ describe('bench smoke', () => {
         embedder: TINY_EMBEDDER,
         reranker: TINY_RERANKER,
         workerScript: WORKER_SCRIPT,
+        indexerScript: INDEXER_SCRIPT,
         workDir: dir,
         sections: ['P1', 'P2', 'P3', 'P4'],
         threads: 1,
         dtype: 'q8',
         p1Files: 4,
+        p1Rounds: 2,
         reopenFiles: 30,
         p2Runs: 2,
         p2Candidates: 12,

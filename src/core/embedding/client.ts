@@ -1,24 +1,44 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { SiftError } from '../util/errors';
 import type { DownloadProgress, MethodName, WorkerMethods, WorkerRequest, WorkerResponse } from './protocol';
 
 /**
  * Typed proxy to the inference worker. One worker per client; requests are queued by the worker
- * in order. `dispose()` terminates it; pending calls then reject.
+ * in order. `dispose()` terminates it; pending calls then reject. Another thread can talk to the
+ * same worker through `connect()` and `InferenceClient.overPort()`.
  */
 export class InferenceClient {
-  private readonly worker: Worker;
+  private readonly worker: Worker | MessagePort;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly progressListeners = new Set<(p: DownloadProgress) => void>();
   private exited: Error | undefined;
 
   /** @param workerScript absolute path of the bundled worker (dist/worker.js). */
-  constructor(workerScript: string) {
-    this.worker = new Worker(workerScript);
-    this.worker.on('message', (msg: WorkerResponse) => this.onMessage(msg));
-    this.worker.on('error', (err) => this.failAll(new SiftError(`The inference worker crashed: ${err.message}`, 'general', { cause: err })));
-    this.worker.on('exit', (code) => this.failAll(new SiftError(`The inference worker stopped (exit code ${code}).`)));
+  constructor(workerScript: string | MessagePort) {
+    if (typeof workerScript !== 'string') {
+      this.worker = workerScript;
+      this.worker.on('message', (msg: WorkerResponse) => this.onMessage(msg));
+      this.worker.on('close', () => this.failAll(new SiftError('The inference worker stopped.')));
+      return;
+    }
+    const worker = (this.worker = new Worker(workerScript));
+    worker.on('message', (msg: WorkerResponse) => this.onMessage(msg));
+    worker.on('error', (err) => this.failAll(new SiftError(`The inference worker crashed: ${err.message}`, 'general', { cause: err })));
+    worker.on('exit', (code) => this.failAll(new SiftError(`The inference worker stopped (exit code ${code}).`)));
+  }
+
+  /** A client on a port from `connect()`, in another thread. Download progress is not forwarded to it. */
+  static overPort(port: MessagePort): InferenceClient {
+    return new InferenceClient(port);
+  }
+
+  /** A new channel to this client's worker, to hand (transfer) to another thread. */
+  connect(): MessagePort {
+    if (!(this.worker instanceof Worker)) throw new Error('connect() needs the client that owns the worker');
+    const { port1, port2 } = new MessageChannel();
+    this.worker.postMessage({ connect: port1 }, [port1]);
+    return port2;
   }
 
   call<M extends MethodName>(method: M, params: WorkerMethods[M][0], signal?: AbortSignal): Promise<WorkerMethods[M][1]> {
@@ -59,7 +79,8 @@ export class InferenceClient {
 
   async dispose(): Promise<void> {
     this.failAll(new SiftError('The inference worker was shut down.'));
-    await this.worker.terminate();
+    if (this.worker instanceof Worker) await this.worker.terminate();
+    else this.worker.close();
   }
 
   private onMessage(msg: WorkerResponse): void {

@@ -5,15 +5,15 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parentPort } from 'node:worker_threads';
+import { type MessagePort, parentPort } from 'node:worker_threads';
 import {
+  AutoModel,
   AutoModelForSequenceClassification,
   AutoTokenizer,
-  type FeatureExtractionPipeline,
   type PreTrainedModel,
   type PreTrainedTokenizer,
+  type Tensor,
   env,
-  pipeline,
 } from '@huggingface/transformers';
 import { HeuristicTokenCounter, chunkFile } from '../chunking';
 import { IndexStore } from '../index/store';
@@ -33,17 +33,19 @@ import type {
   WorkerResponse,
 } from './protocol';
 import { buildPairInputs } from './pairs';
+import { meanPoolNormalized } from './pooling';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run inside a worker thread');
 
 let environment: ModelEnvironment = { cacheDir: '', allowRemote: false, threads: 2 };
-let embedder: { pipe: FeatureExtractionPipeline; name: string; dim: number } | undefined;
+let embedder: { tokenizer: PreTrainedTokenizer; model: PreTrainedModel; name: string; dim: number } | undefined;
 let reranker: { tokenizer: PreTrainedTokenizer; model: PreTrainedModel; name: string } | undefined;
 const heuristic = new HeuristicTokenCounter();
 /** Shards this worker searches, per index folder (kept loaded between questions). */
 const views = new Map<string, IndexStore>();
 
+/** Download progress and replies to the creating thread go to parentPort. */
 function post(message: WorkerResponse, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
 }
@@ -106,16 +108,20 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     const { id, display, problem } = prepare(request);
     if (problem) return { ok: false, message: `The embedding model folder could not be loaded: ${problem}` };
     try {
-      const pipe = (await pipeline('feature-extraction', id, {
+      // transformers.js' tokenizer and model, pooled here rather than by its feature-extraction
+      // pipeline: the same vectors, without the pipeline's column-order pooling over BigInt masks
+      // (a few % of indexing time; see docs/performance.md).
+      const progress_callback = progressCallback(display);
+      const tokenizer = await AutoTokenizer.from_pretrained(id, { progress_callback });
+      const model = await AutoModel.from_pretrained(id, {
         dtype: dtype as 'q8',
         session_options: { intraOpNumThreads: environment.threads ?? 2, interOpNumThreads: 1 },
-        progress_callback: progressCallback(display),
-      })) as FeatureExtractionPipeline;
-      const probe = await pipe('dimension probe', { pooling: 'mean', normalize: true });
-      const dim = probe.dims[probe.dims.length - 1] as number;
-      await embedder?.pipe.dispose();
-      embedder = { pipe, name: display, dim };
-      return { ok: true, info: { model: display, dtype, dim } };
+        progress_callback,
+      });
+      const probe = await embedBatch(tokenizer, model, ['dimension probe']);
+      await embedder?.model.dispose();
+      embedder = { tokenizer, model, name: display, dim: probe.length };
+      return { ok: true, info: { model: display, dtype, dim: probe.length } };
     } catch (err) {
       return { ok: false, message: explainLoadFailure('embedding', request, display, err) };
     }
@@ -147,7 +153,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
   },
 
   async chunk({ files, maxTokens }) {
-    const counter: TokenCounter = embedder ? modelTokenCounter(embedder.pipe.tokenizer) : heuristic;
+    const counter: TokenCounter = embedder ? modelTokenCounter(embedder.tokenizer) : heuristic;
     const results: ChunkFileResult[] = [];
     for (const file of files) {
       try {
@@ -163,10 +169,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     if (!embedder) throw new Error('no embedding model is loaded');
     const out = new Float32Array(texts.length * embedder.dim);
     for (let i = 0; i < texts.length; i += batchSize) {
-      const batch = texts.slice(i, i + batchSize);
-      const tensor = await embedder.pipe(batch, { pooling: 'mean', normalize: true });
-      out.set(tensor.data as Float32Array, i * embedder.dim);
-      tensor.dispose();
+      out.set(await embedBatch(embedder.tokenizer, embedder.model, texts.slice(i, i + batchSize)), i * embedder.dim);
     }
     return out;
   },
@@ -198,6 +201,19 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     return searchShards(view, shards, { vector, terms }, depth);
   },
 };
+
+/** Mean-pooled (over real tokens), L2-normalised embeddings of `texts`, row after row. */
+async function embedBatch(tokenizer: PreTrainedTokenizer, model: PreTrainedModel, texts: string[]): Promise<Float32Array> {
+  const inputs = tokenizer(texts, { padding: true, truncation: true }) as Record<string, Tensor>;
+  const outputs = (await model(inputs)) as Record<string, Tensor | undefined>;
+  const hidden = outputs.last_hidden_state ?? outputs.token_embeddings ?? outputs.logits;
+  if (!hidden || hidden.dims.length !== 3) throw new Error('the embedding model has no token-level output (last_hidden_state) to pool');
+  try {
+    return meanPoolNormalized(hidden.data as Float32Array, hidden.dims as number[], inputs.attention_mask!.data as BigInt64Array);
+  } finally {
+    for (const t of Object.values(outputs)) t?.dispose();
+  }
+}
 
 const counters = new WeakMap<PreTrainedTokenizer, TokenCounter>();
 
@@ -234,17 +250,31 @@ function splitsAtWhitespace(tokenizer: PreTrainedTokenizer, count: (t: string) =
   return probes.every(([a, b]) => count(`${a}\n${b}`) === count(a) + count(b) - base);
 }
 
-port.on('message', (request: WorkerRequest) => {
-  const handler = handlers[request.method] as (p: unknown) => Promise<unknown>;
-  if (!handler) {
-    post({ kind: 'error', id: request.id, message: `unknown method ${String(request.method)}` });
-    return;
-  }
-  handler(request.params).then(
-    (result) => {
-      const transfer = result instanceof Float32Array ? [result.buffer as ArrayBuffer] : [];
-      post({ kind: 'result', id: request.id, result }, transfer);
-    },
-    (err: unknown) => post({ kind: 'error', id: request.id, message: errorMessage(err), name: (err as Error)?.name }),
-  );
-});
+/**
+ * Serves requests arriving on `channel` (parentPort, or a port another thread connected through
+ * `{ connect: port }` — the indexing thread talks to this worker directly, not through the
+ * extension host). Replies go back on the channel the request came from.
+ */
+function serve(channel: MessagePort | typeof port): void {
+  channel!.on('message', (request: WorkerRequest | { connect: MessagePort }) => {
+    if ('connect' in request) {
+      serve(request.connect);
+      return;
+    }
+    const reply = (message: WorkerResponse, transfer: ArrayBuffer[] = []) => channel!.postMessage(message, transfer);
+    const handler = handlers[request.method] as (p: unknown) => Promise<unknown>;
+    if (!handler) {
+      reply({ kind: 'error', id: request.id, message: `unknown method ${String(request.method)}` });
+      return;
+    }
+    handler(request.params).then(
+      (result) => {
+        const transfer = result instanceof Float32Array ? [result.buffer as ArrayBuffer] : [];
+        reply({ kind: 'result', id: request.id, result }, transfer);
+      },
+      (err: unknown) => reply({ kind: 'error', id: request.id, message: errorMessage(err), name: (err as Error)?.name }),
+    );
+  });
+}
+
+serve(port);

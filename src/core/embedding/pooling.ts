@@ -1,0 +1,25 @@
+/** Row-major mean over the unmasked positions of [batch, seq, dim] hidden states, then L2 norm. */
+export function meanPoolNormalized(hidden: Float32Array, dims: number[], mask: BigInt64Array): Float32Array {
+  const [batch, seq, dim] = dims as [number, number, number];
+  const out = new Float32Array(batch * dim);
+  const sum = new Float64Array(dim);
+  for (let b = 0; b < batch; b++) {
+    sum.fill(0);
+    let count = 0;
+    for (let s = 0; s < seq; s++) {
+      if (mask[b * seq + s] === 0n) continue;
+      count++;
+      const row = (b * seq + s) * dim;
+      for (let d = 0; d < dim; d++) sum[d] += hidden[row + d]!;
+    }
+    let norm = 0;
+    for (let d = 0; d < dim; d++) {
+      const v = sum[d]! / Math.max(count, 1);
+      sum[d] = v;
+      norm += v * v;
+    }
+    const scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
+    for (let d = 0; d < dim; d++) out[b * dim + d] = sum[d]! * scale;
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { env, pipeline } from '@huggingface/transformers';
+import { InferenceClient } from '../../src/core/embedding/client';
+import type { IndexEvent } from '../../src/core/index/indexer';
+import { IndexStore } from '../../src/core/index/store';
+import { indexWorkspaceInThread } from '../../src/core/index/thread';
+import { isAbortError } from '../../src/core/util/errors';
+import { INDEXER_SCRIPT, TINY_EMBEDDER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
+
+/** A repository of `n` small TypeScript files. */
+function repo(n: number): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < n; i++) files[`src/m${i}.ts`] = `export function handler${i}(input: number): number {\n  return input * ${i} + retryCount${i % 7};\n}\n`;
+  return files;
+}
+
+describe('the indexing thread (real inference worker, tiny model)', () => {
+  let client: InferenceClient;
+  let dirs: { dir: string; cleanup: () => void };
+  before(async () => {
+    dirs = tempDir();
+    client = new InferenceClient(WORKER_SCRIPT);
+    await client.call('configure', { cacheDir: path.join(dirs.dir, 'models'), allowRemote: false, threads: 2 });
+  });
+  after(async () => {
+    await client.dispose();
+    dirs.cleanup();
+  });
+
+  it('cancels on the signal, keeps what was committed and releases the index', async () => {
+    const root = path.join(dirs.dir, 'cancel-repo');
+    const indexDir = path.join(dirs.dir, 'cancel-index');
+    writeTree(root, repo(400));
+    const controller = new AbortController();
+    const events: IndexEvent[] = [];
+    const run = indexWorkspaceInThread(
+      { root, indexDir, embedding: { model: TINY_EMBEDDER, dtype: 'fp32' }, client, signal: controller.signal, commitEveryFiles: 32 },
+      INDEXER_SCRIPT,
+    );
+    await assert.rejects(
+      (async () => {
+        for await (const e of run) {
+          events.push(e);
+          if (e.type === 'commit') controller.abort();
+        }
+      })(),
+      (err: unknown) => isAbortError(err),
+    );
+    const committed = events.filter((e) => e.type === 'commit').length;
+    assert.ok(committed >= 1, 'a commit happened before the cancel');
+    const { store } = await IndexStore.openForRead(indexDir);
+    const kept = Object.keys(store!.manifest.files).length;
+    await store!.close();
+    assert.ok(kept >= 32 && kept < 400, `files kept after the cancel: ${kept}`);
+
+    // The write lock was released: the next run finishes the job.
+    const rest = indexWorkspaceInThread({ root, indexDir, embedding: { model: TINY_EMBEDDER, dtype: 'fp32' }, client }, INDEXER_SCRIPT);
+    let r = await rest.next();
+    while (!r.done) r = await rest.next();
+    assert.equal(r.value.files.indexed.length, 400);
+    assert.equal(r.value.files.unchanged, kept);
+  });
+
+  it('cancels when the caller leaves the loop early, then the index is usable', async () => {
+    const root = path.join(dirs.dir, 'break-repo');
+    const indexDir = path.join(dirs.dir, 'break-index');
+    writeTree(root, repo(200));
+    for await (const e of indexWorkspaceInThread({ root, indexDir, embedding: null, client, commitEveryFiles: 32 }, INDEXER_SCRIPT)) {
+      if (e.type === 'progress') break;
+    }
+    const again = indexWorkspaceInThread({ root, indexDir, embedding: null, client }, INDEXER_SCRIPT);
+    let r = await again.next();
+    while (!r.done) r = await again.next();
+    assert.equal(r.value.files.indexed.length, 200);
+  });
+
+  it('leaves the inference worker serving this thread, with embeddings equal to the transformers.js pipeline', async () => {
+    const texts = ['export function retryFailedUploads() {}', 'a much longer text about uploads, queues, retries and backoff '.repeat(8), 'x'];
+    const dim = (await client.call('loadEmbedder', { model: TINY_EMBEDDER, dtype: 'fp32' })) as { ok: boolean; info?: { dim?: number } };
+    assert.ok(dim.ok);
+    const mine = await client.call('embed', { texts });
+    env.localModelPath = path.dirname(TINY_EMBEDDER) + path.sep;
+    env.allowRemoteModels = false;
+    const extractor = await pipeline('feature-extraction', path.basename(TINY_EMBEDDER), { dtype: 'fp32' });
+    const oracle = (await extractor(texts, { pooling: 'mean', normalize: true })).data as Float32Array;
+    await extractor.dispose();
+    assert.equal(mine.length, oracle.length);
+    for (let i = 0; i < mine.length; i++) assert.ok(Math.abs(mine[i]! - oracle[i]!) < 1e-5, `component ${i}: ${mine[i]} vs ${oracle[i]}`);
+  });
+});
