@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { env, pipeline } from '@huggingface/transformers';
+import { AutoTokenizer, env, pipeline } from '@huggingface/transformers';
 import { InferenceClient } from '../../src/core/embedding/client';
 import type { IndexEvent } from '../../src/core/index/indexer';
 import { IndexStore } from '../../src/core/index/store';
 import { indexWorkspaceInThread } from '../../src/core/index/thread';
+import { ModelTokenizer } from '../../src/core/embedding/tokens';
 import { isAbortError } from '../../src/core/util/errors';
 import { INDEXER_SCRIPT, TINY_EMBEDDER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
 
@@ -88,5 +89,29 @@ describe('the indexing thread (real inference worker, tiny model)', () => {
     await extractor.dispose();
     assert.equal(mine.length, oracle.length);
     for (let i = 0; i < mine.length; i++) assert.ok(Math.abs(mine[i]! - oracle[i]!) < 1e-5, `component ${i}: ${mine[i]} vs ${oracle[i]}`);
+  });
+
+  it('tokenises outside the worker exactly like transformers.js, and the worker embeds those ids to the same vectors', async () => {
+    const loaded = await client.call('loadEmbedder', { model: TINY_EMBEDDER, dtype: 'fp32' });
+    assert.ok(loaded.ok);
+    const mine = new ModelTokenizer(await client.call('tokenizerSpec', {}));
+    env.localModelPath = path.dirname(TINY_EMBEDDER) + path.sep;
+    env.allowRemoteModels = false;
+    const oracle = await AutoTokenizer.from_pretrained(path.basename(TINY_EMBEDDER));
+    const texts = [
+      'src/upload.ts\nexport class UploadQueue {\n  async retryFailedUploads(max: number) {}\n}',
+      '# Überschrift — naïve café\n    x = {"a": [1, 2.5e-3]}  // 注释\t\ttabs',
+      '',
+      'word '.repeat(700), // longer than the model's 512 tokens: cut like transformers.js cuts it
+      'x',
+    ];
+    for (const t of texts) {
+      assert.deepEqual(mine.encode(t), oracle.encode(t).slice(0, 512), JSON.stringify(t.slice(0, 40)));
+      assert.equal(mine.counter.count(t), oracle.encode(t).length);
+    }
+    const fromTexts = await client.call('embed', { texts });
+    const fromIds = await client.call('embed', { tokens: mine.encodeBatch(texts), batchSize: 2 });
+    assert.equal(fromIds.length, fromTexts.length);
+    for (let i = 0; i < fromIds.length; i++) assert.ok(Math.abs(fromIds[i]! - fromTexts[i]!) < 1e-5, `component ${i}: ${fromIds[i]} vs ${fromTexts[i]}`);
   });
 });

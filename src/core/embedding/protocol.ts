@@ -1,11 +1,12 @@
 /**
- * Messages between the main thread and the inference worker. The worker owns every model
- * (tokenizers, bi-encoder, cross-encoder) and the tree-sitter chunker, so the caller's thread
- * (the CLI's, or VS Code's extension host) never runs inference or parsing.
+ * Messages between the other threads and the inference worker. The worker owns the models
+ * (bi-encoder, cross-encoder and their tokenizers), so the extension host's thread never runs
+ * inference. While the model runs, onnxruntime blocks the worker's thread, so indexing does its
+ * chunking and tokenising elsewhere (the indexing thread) and sends token ids.
  */
 import type { EmbeddingInfo, ShardEntry } from '../index/manifest';
 import type { ShardSearchResult } from '../retrieval/shardSearch';
-import type { Chunk } from '../types';
+import type { TokenBatch, TokenizerSpec } from './tokens';
 
 /** Where models come from. */
 export interface ModelEnvironment {
@@ -35,18 +36,6 @@ export interface LoadedModel {
 
 export type LoadResult = { ok: true; info: LoadedModel } | { ok: false; message: string };
 
-export interface ChunkRequestFile {
-  path: string;
-  text: string;
-}
-
-export interface ChunkParams {
-  files: ChunkRequestFile[];
-  maxTokens: number;
-}
-
-export type ChunkFileResult = { path: string; chunks: Chunk[] } | { path: string; error: string };
-
 export interface RerankParams {
   query: string;
   passages: string[];
@@ -62,9 +51,13 @@ export interface WorkerMethods {
   loadReranker: [ModelRequest, LoadResult];
   /** Which token counter chunk sizes are measured with ("model:<id>" or "heuristic"). */
   tokenizerName: [Record<string, never>, string];
-  chunk: [ChunkParams, ChunkFileResult[]];
-  /** Embeds texts (mean pooled, normalised). Result: one flat Float32Array, `dim` values per text. */
-  embed: [{ texts: string[]; batchSize?: number }, Float32Array];
+  /** The loaded embedder's tokenizer files, for chunking and tokenising in another thread. */
+  tokenizerSpec: [Record<string, never>, TokenizerSpec];
+  /**
+   * Embeds texts, or texts already tokenised with `tokenizerSpec` (mean pooled, normalised).
+   * Result: one flat Float32Array, `dim` values per text.
+   */
+  embed: [{ texts?: string[]; tokens?: TokenBatch; batchSize?: number }, Float32Array];
   /** Cross-encoder scores (logits), one per passage. */
   rerank: [RerankParams, number[]];
   /**

@@ -12,17 +12,14 @@ import {
   AutoTokenizer,
   type PreTrainedModel,
   type PreTrainedTokenizer,
-  type Tensor,
+  Tensor,
   env,
 } from '@huggingface/transformers';
-import { HeuristicTokenCounter, chunkFile } from '../chunking';
 import { IndexStore } from '../index/store';
 import { searchShards } from '../retrieval/shardSearch';
-import type { TokenCounter } from '../types';
 import { errorMessage } from '../util/errors';
 import { checkLocalModelFolder, DEFAULT_DTYPE, onnxFileFor, resolveModel } from './models';
 import type {
-  ChunkFileResult,
   DownloadProgress,
   LoadResult,
   MethodName,
@@ -34,6 +31,7 @@ import type {
 } from './protocol';
 import { buildPairInputs } from './pairs';
 import { meanPoolNormalized } from './pooling';
+import { type TokenizerSpec, paddedInputs } from './tokens';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run inside a worker thread');
@@ -41,7 +39,6 @@ if (!port) throw new Error('worker.ts must run inside a worker thread');
 let environment: ModelEnvironment = { cacheDir: '', allowRemote: false, threads: 2 };
 let embedder: { tokenizer: PreTrainedTokenizer; model: PreTrainedModel; name: string; dim: number } | undefined;
 let reranker: { tokenizer: PreTrainedTokenizer; model: PreTrainedModel; name: string } | undefined;
-const heuristic = new HeuristicTokenCounter();
 /** Shards this worker searches, per index folder (kept loaded between questions). */
 const views = new Map<string, IndexStore>();
 
@@ -152,24 +149,28 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     return embedder ? `model:${embedder.name}` : 'heuristic';
   },
 
-  async chunk({ files, maxTokens }) {
-    const counter: TokenCounter = embedder ? modelTokenCounter(embedder.tokenizer) : heuristic;
-    const results: ChunkFileResult[] = [];
-    for (const file of files) {
-      try {
-        results.push({ path: file.path, chunks: await chunkFile({ path: file.path, text: file.text }, { maxTokens, tokenCounter: counter }) });
-      } catch (err) {
-        results.push({ path: file.path, error: errorMessage(err) });
-      }
-    }
-    return results;
+  async tokenizerSpec() {
+    if (!embedder) throw new Error('no embedding model is loaded');
+    const t = embedder.tokenizer as unknown as { _tokenizerJSON: object; _tokenizerConfig: TokenizerSpec['config'] };
+    return { json: t._tokenizerJSON, config: t._tokenizerConfig };
   },
 
-  async embed({ texts, batchSize = 32 }) {
+  async embed({ texts, tokens, batchSize = 32 }) {
     if (!embedder) throw new Error('no embedding model is loaded');
-    const out = new Float32Array(texts.length * embedder.dim);
-    for (let i = 0; i < texts.length; i += batchSize) {
-      out.set(await embedBatch(embedder.tokenizer, embedder.model, texts.slice(i, i + batchSize)), i * embedder.dim);
+    const { tokenizer, model, dim } = embedder;
+    const n = tokens ? tokens.offsets.length - 1 : (texts ?? []).length;
+    const out = new Float32Array(n * dim);
+    for (let i = 0; i < n; i += batchSize) {
+      const end = Math.min(n, i + batchSize);
+      let inputs: Record<string, Tensor>;
+      if (tokens) {
+        const { ids, mask, dims } = paddedInputs(tokens, i, end, tokenizer.pad_token_id ?? 0);
+        // The same three inputs the tokenizer gives (token types: all 0 for single texts).
+        inputs = { input_ids: new Tensor('int64', ids, dims), attention_mask: new Tensor('int64', mask, dims), token_type_ids: new Tensor('int64', new BigInt64Array(ids.length), dims) };
+      } else {
+        inputs = tokenizer(texts!.slice(i, end), { padding: true, truncation: true }) as Record<string, Tensor>;
+      }
+      out.set(await pooledEmbeddings(model, inputs), i * dim);
     }
     return out;
   },
@@ -204,7 +205,10 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
 
 /** Mean-pooled (over real tokens), L2-normalised embeddings of `texts`, row after row. */
 async function embedBatch(tokenizer: PreTrainedTokenizer, model: PreTrainedModel, texts: string[]): Promise<Float32Array> {
-  const inputs = tokenizer(texts, { padding: true, truncation: true }) as Record<string, Tensor>;
+  return pooledEmbeddings(model, tokenizer(texts, { padding: true, truncation: true }) as Record<string, Tensor>);
+}
+
+async function pooledEmbeddings(model: PreTrainedModel, inputs: Record<string, Tensor>): Promise<Float32Array> {
   const outputs = (await model(inputs)) as Record<string, Tensor | undefined>;
   const hidden = outputs.last_hidden_state ?? outputs.token_embeddings ?? outputs.logits;
   if (!hidden || hidden.dims.length !== 3) throw new Error('the embedding model has no token-level output (last_hidden_state) to pool');
@@ -213,41 +217,6 @@ async function embedBatch(tokenizer: PreTrainedTokenizer, model: PreTrainedModel
   } finally {
     for (const t of Object.values(outputs)) t?.dispose();
   }
-}
-
-const counters = new WeakMap<PreTrainedTokenizer, TokenCounter>();
-
-function modelTokenCounter(tokenizer: PreTrainedTokenizer): TokenCounter {
-  let counter = counters.get(tokenizer);
-  if (!counter) {
-    const count = (text: string) => tokenizer.encode(text).length;
-    counter = { count, additiveAcrossLines: splitsAtWhitespace(tokenizer, count) };
-    counters.set(tokenizer, counter);
-  }
-  return counter;
-}
-
-const WHITESPACE_PRE_TOKENIZERS = new Set(['BertPreTokenizer', 'Whitespace', 'WhitespaceSplit']);
-const LINE_SAFE_NORMALIZERS = new Set(['BertNormalizer', 'Lowercase', 'NFD', 'NFC', 'NFKC', 'NFKD', 'StripAccents']);
-
-/**
- * Whether this tokenizer's tokens never span a line break (WordPiece after a whitespace
- * pre-tokenizer, with normalizers that do not touch whitespace), checked on its tokenizer.json
- * and on a few probes. Then a span's size is the sum of its lines' sizes (see TokenCounter).
- */
-function splitsAtWhitespace(tokenizer: PreTrainedTokenizer, count: (t: string) => number): boolean {
-  type Part = { type?: string; normalizers?: Part[] } | null | undefined;
-  const json = (tokenizer as unknown as { _tokenizerJSON?: { pre_tokenizer?: Part; normalizer?: Part; model?: { type?: string } } })._tokenizerJSON;
-  if (!json || json.model?.type !== 'WordPiece' || !WHITESPACE_PRE_TOKENIZERS.has(json.pre_tokenizer?.type ?? '')) return false;
-  const normalizers = json.normalizer?.type === 'Sequence' ? (json.normalizer.normalizers ?? []) : json.normalizer ? [json.normalizer] : [];
-  if (!normalizers.every((n) => LINE_SAFE_NORMALIZERS.has(n?.type ?? ''))) return false;
-  const base = count('');
-  const probes: [string, string][] = [
-    ['export async function retryFailedUploads(queue: UploadQueue) {', '  for (const item of queue.failed()) await item.retry();'],
-    ['# Überschrift — naïve café', '    x = {"a": [1, 2.5e-3]}  // 注释'],
-    ['', '}'],
-  ];
-  return probes.every(([a, b]) => count(`${a}\n${b}`) === count(a) + count(b) - base);
 }
 
 /**

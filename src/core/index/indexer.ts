@@ -1,12 +1,14 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { DiscoveryMatcher, type DiscoveryOptions, type SkippedFile, discoverFiles } from '../discovery';
+import { HeuristicTokenCounter, chunkFile } from '../chunking';
 import { DEFAULT_MAX_FILE_BYTES } from '../discovery/defaults';
 import type { InferenceClient } from '../embedding/client';
 import type { ModelRequest } from '../embedding/protocol';
 import { embeddingText } from '../embedding/text';
+import { ModelTokenizer } from '../embedding/tokens';
 import type { Chunk } from '../types';
-import { throwIfAborted } from '../util/errors';
+import { errorMessage, throwIfAborted } from '../util/errors';
 import { sha256Hex } from '../util/fs';
 import type { ChunkerInfo, EmbeddingInfo } from './manifest';
 import { readIndexableFile } from './readSource';
@@ -94,6 +96,10 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
   }
   yield { type: 'model', embedding };
   const tokenizer = await client.call('tokenizerName', {}, signal);
+  // Chunking and tokenising happen on this thread with the model's own tokenizer: onnxruntime blocks
+  // the inference worker's thread while the model runs, so work done there would not overlap it.
+  const modelTokens = embedding ? new ModelTokenizer(await client.call('tokenizerSpec', {}, signal)) : undefined;
+  const tokenCounter = modelTokens?.counter ?? new HeuristicTokenCounter();
   const chunker: ChunkerInfo = { version: CHUNKER_VERSION, maxTokens, tokenizer };
 
   const { store, rebuildReason } = await IndexStore.open(opts.indexDir, {
@@ -171,8 +177,8 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
     };
 
     /**
-     * Reads and chunks one batch of files (file I/O here, tree-sitter in the worker). Returns what
-     * to apply rather than applying it, because the next batch is prepared while this one embeds.
+     * Reads and chunks one batch of files. Returns what to apply rather than applying it, because
+     * the next batch is prepared while this one embeds.
      */
     type Prepared = {
       batch: string[];
@@ -204,18 +210,14 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
         }
         toChunk.push({ path: rel, text: decodeText(buf), hash, size: buf.length, mtimeMs: st.mtimeMs });
       }
-      const results = toChunk.length
-        ? await client.call('chunk', { files: toChunk.map(({ path, text }) => ({ path, text })), maxTokens }, signal)
-        : [];
-      for (let k = 0; k < results.length; k++) {
-        const result = results[k]!;
-        const file = toChunk[k]!;
-        if ('error' in result) {
-          out.skips.push({ path: file.path, reason: 'unreadable', detail: `could not be chunked: ${result.error}` });
+      for (const file of toChunk) {
+        throwIfAborted(signal);
+        try {
+          out.updates.push({ file, chunks: await chunkFile({ path: file.path, text: file.text }, { maxTokens, tokenCounter }) });
+        } catch (err) {
+          out.skips.push({ path: file.path, reason: 'unreadable', detail: `could not be chunked: ${errorMessage(err)}` });
           if (store.file(file.path)) out.removals.push(file.path);
-          continue;
         }
-        out.updates.push({ file, chunks: result.chunks });
       }
       return out;
     };
@@ -251,10 +253,20 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
               return v;
             });
           }
+          // One request ahead: the next slice is tokenised here and queued while the worker runs this one.
           const embedBatch = opts.embedBatch ?? 64;
-          for (let m = 0; m < missing.length; m += embedBatch) {
+          const send = (m: number) => {
             const slice = missing.slice(m, m + embedBatch);
-            const flat = await client.call('embed', { texts: slice.map((x) => x.text) }, signal);
+            const texts = slice.map((x) => x.text);
+            const result = client.call('embed', modelTokens ? { tokens: modelTokens.encodeBatch(texts) } : { texts }, signal);
+            result.catch(() => undefined); // awaited below
+            return { slice, result };
+          };
+          let ahead = missing.length ? send(0) : undefined;
+          for (let m = 0; m < missing.length; m += embedBatch) {
+            const { slice, result } = ahead!;
+            ahead = m + embedBatch < missing.length ? send(m + embedBatch) : undefined;
+            const flat = await result;
             slice.forEach((x, j) => {
               updates[x.u]!.vectors![x.c] = Array.from(flat.subarray(j * embedding!.dim, (j + 1) * embedding!.dim));
             });

@@ -1,0 +1,92 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+import type { TokenCounter } from '../types';
+
+/** A model's tokenizer as loaded by the inference worker (tokenizer.json and tokenizer_config.json). */
+export interface TokenizerSpec {
+  json: object;
+  config: { model_max_length?: number } & Record<string, unknown>;
+}
+
+/** Token ids of several texts, back to back: text i is `ids[offsets[i] .. offsets[i + 1])`. */
+export interface TokenBatch {
+  ids: Int32Array;
+  offsets: Int32Array;
+}
+
+/**
+ * The embedding model's tokenizer outside the inference worker (the indexing thread): counts tokens
+ * for the chunker and turns chunk texts into token ids, so the worker's thread — which onnxruntime
+ * blocks while the model runs — does inference only. Same library and files as transformers.js,
+ * hence the same ids (tested against its tokenizer).
+ */
+export class ModelTokenizer {
+  private readonly tokenizer: Tokenizer;
+  private readonly maxLength: number;
+  readonly counter: TokenCounter;
+
+  constructor(spec: TokenizerSpec) {
+    this.tokenizer = new Tokenizer(spec.json, spec.config);
+    this.maxLength = spec.config.model_max_length ?? Number.POSITIVE_INFINITY;
+    const count = (text: string) => this.tokenizer.encode(text).ids.length;
+    this.counter = { count, additiveAcrossLines: splitsAtWhitespace(spec.json, count) };
+  }
+
+  /** Ids with the special tokens, cut at the model's maximum length as transformers.js cuts them. */
+  encode(text: string): number[] {
+    const ids = this.tokenizer.encode(text).ids;
+    return ids.length > this.maxLength ? ids.slice(0, this.maxLength) : ids;
+  }
+
+  encodeBatch(texts: readonly string[]): TokenBatch {
+    const rows = texts.map((t) => this.encode(t));
+    const offsets = new Int32Array(rows.length + 1);
+    for (let i = 0; i < rows.length; i++) offsets[i + 1] = offsets[i]! + rows[i]!.length;
+    const ids = new Int32Array(offsets[rows.length]!);
+    rows.forEach((row, i) => ids.set(row, offsets[i]!));
+    return { ids, offsets };
+  }
+}
+
+/**
+ * Rows `from`..`to` of a token batch as model inputs: ids padded with `padId` to the longest row,
+ * the attention mask (BigInt64, as onnxruntime wants int64).
+ */
+export function paddedInputs(batch: TokenBatch, from: number, to: number, padId: number): { ids: BigInt64Array; mask: BigInt64Array; dims: [number, number] } {
+  let width = 0;
+  for (let r = from; r < to; r++) width = Math.max(width, batch.offsets[r + 1]! - batch.offsets[r]!);
+  const rows = to - from;
+  const ids = new BigInt64Array(rows * width).fill(BigInt(padId));
+  const mask = new BigInt64Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    const start = batch.offsets[from + r]!;
+    const len = batch.offsets[from + r + 1]! - start;
+    for (let k = 0; k < len; k++) {
+      ids[r * width + k] = BigInt(batch.ids[start + k]!);
+      mask[r * width + k] = 1n;
+    }
+  }
+  return { ids, mask, dims: [rows, width] };
+}
+
+const WHITESPACE_PRE_TOKENIZERS = new Set(['BertPreTokenizer', 'Whitespace', 'WhitespaceSplit']);
+const LINE_SAFE_NORMALIZERS = new Set(['BertNormalizer', 'Lowercase', 'NFD', 'NFC', 'NFKC', 'NFKD', 'StripAccents']);
+
+/**
+ * Whether this tokenizer's tokens never span a line break (WordPiece after a whitespace
+ * pre-tokenizer, with normalizers that do not touch whitespace), checked on its tokenizer.json
+ * and on a few probes. Then a span's size is the sum of its lines' sizes (see TokenCounter).
+ */
+export function splitsAtWhitespace(tokenizerJson: object, count: (t: string) => number): boolean {
+  type Part = { type?: string; normalizers?: Part[] } | null | undefined;
+  const json = tokenizerJson as { pre_tokenizer?: Part; normalizer?: Part; model?: { type?: string } };
+  if (json.model?.type !== 'WordPiece' || !WHITESPACE_PRE_TOKENIZERS.has(json.pre_tokenizer?.type ?? '')) return false;
+  const normalizers = json.normalizer?.type === 'Sequence' ? (json.normalizer.normalizers ?? []) : json.normalizer ? [json.normalizer] : [];
+  if (!normalizers.every((n) => LINE_SAFE_NORMALIZERS.has(n?.type ?? ''))) return false;
+  const base = count('');
+  const probes: [string, string][] = [
+    ['export async function retryFailedUploads(queue: UploadQueue) {', '  for (const item of queue.failed()) await item.retry();'],
+    ['# Überschrift — naïve café', '    x = {"a": [1, 2.5e-3]}  // 注释'],
+    ['', '}'],
+  ];
+  return probes.every(([a, b]) => count(`${a}\n${b}`) === count(a) + count(b) - base);
+}
