@@ -18,6 +18,7 @@ import * as ort from 'onnxruntime-node';
 import { InferenceClient } from '../../src/core/embedding/client';
 import { buildPairInputs } from '../../src/core/embedding/pairs';
 import { embeddingText } from '../../src/core/embedding/text';
+import { paddedInputs } from '../../src/core/embedding/tokens';
 import { CHUNKER_VERSION, DEFAULT_MAX_TOKENS, type IndexEvent, type IndexSummary } from '../../src/core/index/indexer';
 import { type FileUpdate, IndexStore } from '../../src/core/index/store';
 import { indexWorkspaceInThread } from '../../src/core/index/thread';
@@ -205,6 +206,7 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
   const client = await newClient(cfg);
   const tokenizer = await tokenizerFor(cfg.embedder);
   const session = await rawSession(cfg.embedder, cfg);
+  const padId = tokenizer.pad_token_id ?? 0;
   {
     // warm-up (the worker's model is warmed by its dimension probe)
     const warm = tokenizer(['warm up'], { padding: true, truncation: true }) as unknown as Record<string, HfTensor>;
@@ -242,28 +244,29 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
       h.disable();
       const cpu = process.cpuUsage(cpu0);
       if (!summary.embedding) throw new Error(`P1: the embedding model did not load: ${summary.notices.join(' ')}`);
-      const logged = JSON.parse(readFileSync(embedLog, 'utf8')) as { calls: string[][]; embedMs: number };
+      const logged = JSON.parse(readFileSync(embedLog, 'utf8')) as { calls: { ids: number[]; offsets: number[] }[]; embedMs: number };
       e2eMs += ms1;
       e2eCpuMs += (cpu.user + cpu.system) / 1000;
       embedMs += logged.embedMs;
       chunks += summary.embedded;
 
-      // Raw: onnxruntime-node directly, same model file, the same texts in the same batches of 32
-      // (the worker's batch), tokenised beforehand; only session.run is timed.
+      // Raw: onnxruntime-node directly, same model file, the same token ids in the same batches of
+      // 32 (the worker's batch), padded the same way; only session.run is timed.
       let roundRawMs = 0;
       let roundRawCount = 0;
       for (const call of logged.calls) {
-        for (let i = 0; i < call.length; i += 32) {
-          const texts = call.slice(i, i + 32);
-          const enc = tokenizer(texts, { padding: true, truncation: true }) as unknown as Record<string, HfTensor>;
-          const feeds = toOrt(enc, session.inputNames);
+        const batch = { ids: Int32Array.from(call.ids), offsets: Int32Array.from(call.offsets) };
+        const n = batch.offsets.length - 1;
+        for (let i = 0; i < n; i += 32) {
+          const { ids, mask, dims } = paddedInputs(batch, i, Math.min(n, i + 32), padId);
+          const feeds = toOrt({ input_ids: { data: ids, dims }, attention_mask: { data: mask, dims } } as unknown as Record<string, HfTensor>, session.inputNames);
           const c = process.cpuUsage();
           const t = performance.now();
           await session.run(feeds);
           roundRawMs += performance.now() - t;
           const used = process.cpuUsage(c);
           rawCpuMs += (used.user + used.system) / 1000;
-          roundRawCount += texts.length;
+          roundRawCount += dims[0];
         }
       }
       rawMs += roundRawMs;

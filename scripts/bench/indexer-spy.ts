@@ -1,22 +1,24 @@
 /**
- * The indexing thread as the extension runs it, plus a record of every `embed` call's texts (for
- * P1's raw onnxruntime baseline on the same batches), written to $SIFT_BENCH_EMBED_LOG when the
- * run ends. Loaded through tsx (the bench runs with `--import tsx`; workers inherit it).
+ * The indexing thread as the extension runs it, plus a record of every `embed` call's token ids
+ * (for P1's raw onnxruntime baseline on the same token batches), written to $SIFT_BENCH_EMBED_LOG
+ * when the run ends. Loaded through tsx by a small CommonJS entry the bench writes.
  */
 import { writeFileSync } from 'node:fs';
 import type { InferenceClient } from '../../src/core/embedding/client';
+import type { TokenBatch } from '../../src/core/embedding/tokens';
 import { serveIndexThread } from '../../src/core/index/threadRunner';
 
-const calls: string[][] = [];
+const calls: { ids: number[]; offsets: number[] }[] = [];
 let embedMs = 0;
 void serveIndexThread({
   wrapClient(client) {
     const spy = Object.create(client) as InferenceClient;
-    spy.call = ((method: string, params: { texts?: string[] }, signal?: AbortSignal) => {
+    spy.call = ((method: string, params: { tokens?: TokenBatch }, signal?: AbortSignal) => {
       if (method !== 'embed') return client.call(method as never, params as never, signal);
-      calls.push(params.texts!);
+      if (!params.tokens) throw new Error('the indexer no longer sends token ids: update the P1 baseline');
+      calls.push({ ids: Array.from(params.tokens.ids), offsets: Array.from(params.tokens.offsets) });
       const t = performance.now();
-      return client.call('embed', params as { texts: string[] }, signal).finally(() => (embedMs += performance.now() - t));
+      return client.call('embed', params, signal).finally(() => (embedMs += performance.now() - t));
     }) as InferenceClient['call'];
     return spy;
   },

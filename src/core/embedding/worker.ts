@@ -37,7 +37,7 @@ const port = parentPort;
 if (!port) throw new Error('worker.ts must run inside a worker thread');
 
 let environment: ModelEnvironment = { cacheDir: '', allowRemote: false, threads: 2 };
-let embedder: { tokenizer: PreTrainedTokenizer; model: PreTrainedModel; name: string; dim: number } | undefined;
+let embedder: { tokenizer: PreTrainedTokenizer; model: PreTrainedModel; name: string; dim: number; key: string } | undefined;
 let reranker: { tokenizer: PreTrainedTokenizer; model: PreTrainedModel; name: string } | undefined;
 /** Shards this worker searches, per index folder (kept loaded between questions). */
 const views = new Map<string, IndexStore>();
@@ -102,6 +102,9 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
 
   async loadEmbedder(request): Promise<LoadResult> {
     const dtype = request.dtype ?? DEFAULT_DTYPE;
+    // Every indexing run (each watcher update too) asks for the model: keep the loaded one.
+    const key = JSON.stringify([request.model, dtype, environment]);
+    if (embedder?.key === key) return { ok: true, info: { model: embedder.name, dtype, dim: embedder.dim } };
     const { id, display, problem } = prepare(request);
     if (problem) return { ok: false, message: `The embedding model folder could not be loaded: ${problem}` };
     try {
@@ -117,7 +120,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
       });
       const probe = await embedBatch(tokenizer, model, ['dimension probe']);
       await embedder?.model.dispose();
-      embedder = { tokenizer, model, name: display, dim: probe.length };
+      embedder = { tokenizer, model, name: display, dim: probe.length, key };
       return { ok: true, info: { model: display, dtype, dim: probe.length } };
     } catch (err) {
       return { ok: false, message: explainLoadFailure('embedding', request, display, err) };
