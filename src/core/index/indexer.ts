@@ -191,11 +191,14 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
       throwIfAborted(signal);
       const out: Prepared = { batch, updates: [], skips: [], removals: [], restat: [] };
       const toChunk: Prepared['updates'][number]['file'][] = [];
-      for (const rel of batch) {
+      // The batch's files are read concurrently (the I/O waits overlap; results are used in order).
+      const reads = await Promise.all(batch.map((rel) => readIndexableFile(seen.get(rel)!.absPath, realRoot, maxFileBytes)));
+      for (let k = 0; k < batch.length; k++) {
+        const rel = batch[k]!;
         const st = seen.get(rel)!;
         // Re-checked on read: the file may have been deleted, swapped (symlink, FIFO), grown or
         // turned binary since discovery. Report the skip, and drop it from the index.
-        const read = await readIndexableFile(st.absPath, realRoot, maxFileBytes);
+        const read = reads[k]!;
         if (!read.ok) {
           out.skips.push({ path: rel, reason: read.reason, detail: read.detail });
           if (store.file(rel)) out.removals.push(rel);
