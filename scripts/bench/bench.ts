@@ -214,7 +214,9 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
   }
   // Rounds alternate end to end and raw, so drifting machine load hits both alike; throughputs are
   // pooled over the rounds.
-  const h = histogram();
+  // A histogram per round: re-enabling one would count the raw run in between (which blocks this
+  // thread) as a single event-loop delay.
+  const loop = { max: 0, p99: 0, mean: 0 };
   let e2eMs = 0;
   let e2eCpuMs = 0;
   let embedMs = 0;
@@ -229,6 +231,9 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
     for (let round = 0; round < cfg.p1Rounds; round++) {
       const indexDir = path.join(cfg.workDir, `p1-index-${round}`);
       let t0 = 0;
+      // The whole run, from starting the indexing thread: what the extension host lives through.
+      const h = histogram();
+      h.enable();
       const loadStart = performance.now();
       let cpu0 = process.cpuUsage();
       const run = indexWorkspaceInThread({ root: repo, indexDir, embedding: { model: cfg.embedder, dtype: cfg.dtype }, client }, spyEntry);
@@ -237,11 +242,13 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
           cpu0 = process.cpuUsage();
           t0 = performance.now();
           if (round === 0) modelMs = t0 - loadStart;
-          h.enable();
         }
       });
       const ms1 = performance.now() - t0;
       h.disable();
+      loop.max = Math.max(loop.max, ms(h.max));
+      loop.p99 = Math.max(loop.p99, ms(h.percentile(99)));
+      loop.mean = Math.max(loop.mean, ms(h.mean));
       const cpu = process.cpuUsage(cpu0);
       if (!summary.embedding) throw new Error(`P1: the embedding model did not load: ${summary.notices.join(' ')}`);
       const logged = JSON.parse(readFileSync(embedLog, 'utf8')) as { calls: { ids: number[]; offsets: number[] }[]; embedMs: number };
@@ -305,12 +312,12 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
       id: 'P4.eventloop.indexing',
       section: 'P4',
       metric: 'main-thread event-loop delay while indexing (max)',
-      value: round(ms(h.max), 1),
+      value: round(loop.max, 1),
       unit: 'ms',
-      baseline: { label: 'p99', value: round(ms(h.percentile(99)), 1), unit: 'ms' },
+      baseline: { label: 'p99', value: round(loop.p99, 1), unit: 'ms' },
       goal: '≤ 50 ms',
-      met: ms(h.max) <= 50,
-      note: `mean ${round(ms(h.mean), 1)} ms`,
+      met: loop.max <= 50,
+      note: `worst round of ${cfg.p1Rounds}; mean ${round(loop.mean, 1)} ms`,
     });
   }
 
