@@ -284,7 +284,7 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
       rawCount += roundRawCount;
       const ratio = summary.embedded / (ms1 / 1000) / (roundRawCount / (roundRawMs / 1000));
       perRound.push(ratio.toFixed(2));
-      log(`P1 round ${round + 1}: end to end ${summary.embedded} chunks in ${Math.round(ms1)} ms, raw ${roundRawCount} in ${Math.round(roundRawMs)} ms → ${ratio.toFixed(3)}×`);
+      log(`P1 round ${round + 1}: end to end ${summary.embedded} chunks in ${Math.round(ms1)} ms, raw ${roundRawCount} in ${Math.round(roundRawMs)} ms → ${ratio.toFixed(3)}×; event loop max ${ms(h.max).toFixed(1)} ms`);
     }
   } finally {
     delete process.env.SIFT_BENCH_EMBED_LOG;

@@ -18,6 +18,7 @@ import {
 import { IndexStore } from '../index/store';
 import { searchShards } from '../retrieval/shardSearch';
 import { errorMessage } from '../util/errors';
+import { runInBackground } from '../util/priority';
 import { checkLocalModelFolder, DEFAULT_DTYPE, onnxFileFor, resolveModel } from './models';
 import type {
   DownloadProgress,
@@ -35,6 +36,9 @@ import { type TokenizerSpec, paddedInputs } from './tokens';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run inside a worker thread');
+// Inference at background CPU priority (Linux): this thread and onnxruntime's threads, created
+// from it, yield the CPU to the editor's threads when both want it.
+runInBackground();
 
 let environment: ModelEnvironment = { cacheDir: '', allowRemote: false, threads: 2 };
 let embedder: { tokenizer: PreTrainedTokenizer; model: PreTrainedModel; name: string; dim: number; key: string } | undefined;

@@ -1,6 +1,7 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { InferenceClient } from '../embedding/client';
 import { errorMessage } from '../util/errors';
+import { runInBackground } from '../util/priority';
 import { indexWorkspace } from './indexer';
 import type { IndexThreadMessage, IndexThreadOptions } from './thread';
 
@@ -14,6 +15,7 @@ export async function serveIndexThread(hooks: { wrapClient?: (client: InferenceC
   if (!port) throw new Error('the indexing thread must run inside a worker thread');
   const { options, port: inference } = workerData as { options: IndexThreadOptions; port: MessagePort };
   const post = (m: IndexThreadMessage) => port.postMessage(m);
+  runInBackground();
   const controller = new AbortController();
   port.on('message', (m: { type?: string }) => {
     if (m?.type === 'abort') controller.abort();
