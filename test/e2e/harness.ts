@@ -162,6 +162,10 @@ export const IGNORED_CONSOLE_ERRORS: Array<(e: ConsoleEntry) => boolean> = [
   (e) => /Unable to write file 'vscode-log:.*IndexedDB database '[^']+' is closed/.test(e.text),
   (e) => /\[lifecycle\] Long running operations during shutdown/.test(e.text),
   (e) => /net::ERR_NAME_NOT_RESOLVED|net::ERR_INTERNET_DISCONNECTED|net::ERR_CONNECTION_REFUSED/.test(e.text) && !/^https?:\/\/127\.0\.0\.1/.test(e.url),
+  // The workbench's own cancelled request (e.g. Quick Open's file search superseded by Enter while
+  // the machine is busy), logged by workbench.js itself as a bare "Canceled" — never from Sift's
+  // webview, whose messages come from its own frame.
+  (e) => /\/workbench\/workbench\.js$/.test(e.url) && /^%c\s+ERR color: #f33 Canceled: Error: Canceled\n/.test(e.text),
 ];
 
 let vsixBuilt: string | undefined;
