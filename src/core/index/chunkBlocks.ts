@@ -1,6 +1,7 @@
 import { closeSync, promises as fsp, openSync, readSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { deflateRaw, inflateRawSync } from 'node:zlib';
+import { isMainThread } from 'node:worker_threads';
+import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Chunk } from '../types';
 
 /**
@@ -16,11 +17,17 @@ const MAGIC = 0x31424353; // "SCB1"
 const HEADER = 16;
 const deflate = promisify(deflateRaw);
 
-/** Encodes on the libuv thread pool (compression never blocks the caller's event loop). */
-export async function encodeChunkBlocks(chunks: readonly Chunk[], blockSize = BLOCK_SIZE): Promise<Buffer> {
+/**
+ * On a process's main thread (the CLI) blocks are compressed on the libuv thread pool, so
+ * compression never blocks its event loop. On a worker thread (the editor's indexing thread) they
+ * are compressed in place: that thread runs at background priority and nobody waits on its event
+ * loop, whereas the thread pool is shared with the extension host and runs at normal priority.
+ */
+export async function encodeChunkBlocks(chunks: readonly Chunk[], blockSize = BLOCK_SIZE, inPlace = !isMainThread): Promise<Buffer> {
   const blocks: Buffer[] = [];
   for (let i = 0; i < chunks.length; i += blockSize) {
-    blocks.push(await deflate(Buffer.from(JSON.stringify(chunks.slice(i, i + blockSize)))));
+    const json = Buffer.from(JSON.stringify(chunks.slice(i, i + blockSize)));
+    blocks.push(inPlace ? deflateRawSync(json) : await deflate(json));
   }
   const head = Buffer.alloc(HEADER + 4 * (blocks.length + 1));
   head.writeUInt32LE(MAGIC, 0);

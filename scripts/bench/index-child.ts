@@ -1,0 +1,61 @@
+/**
+ * Child process of the benchmark's P1 rounds: a fresh Node process whose main thread does what the
+ * extension host does for an indexing run — starts the inference worker and the indexing thread
+ * (`indexWorkspaceInThread`, here Sift's own thread body wrapped by indexer-spy.ts to record the
+ * token batches) and receives its events — while its event loop is watched (P4). The benchmark's
+ * own process holds the raw baseline's session, tokenizer and token logs; their garbage is not the
+ * extension host's, so the round does not run there. Prints one JSON line (IndexRoundReport).
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { InferenceClient } from '../../src/core/embedding/client';
+import type { IndexEvent } from '../../src/core/index/indexer';
+import { indexWorkspaceInThread } from '../../src/core/index/thread';
+import type { IndexRoundArgs, IndexRoundReport } from './bench';
+
+async function main(): Promise<void> {
+  const args = JSON.parse(process.argv[2]!) as IndexRoundArgs;
+  const client = new InferenceClient(args.worker);
+  await client.call('configure', { cacheDir: args.cacheDir, allowRemote: false, threads: args.threads });
+  // Start from a collected heap, as a long-running extension host would be (the process start and
+  // module loading are not part of an indexing run); --expose-gc is passed by the parent.
+  (globalThis as { gc?: () => void }).gc?.();
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const loadStart = performance.now();
+  let t0 = 0;
+  let cpu0 = process.cpuUsage();
+  const run = indexWorkspaceInThread({ root: args.root, indexDir: args.indexDir, embedding: { model: args.model, dtype: args.dtype }, client }, args.entry);
+  let r = await run.next();
+  let modelMs = 0;
+  while (!r.done) {
+    const e: IndexEvent = r.value;
+    if (e.type === 'model') {
+      cpu0 = process.cpuUsage();
+      t0 = performance.now();
+      modelMs = t0 - loadStart;
+    }
+    r = await run.next();
+  }
+  const wallMs = performance.now() - t0;
+  h.disable();
+  const cpu = process.cpuUsage(cpu0);
+  const summary = r.value;
+  await client.dispose();
+  const report: IndexRoundReport = {
+    embedded: summary.embedded,
+    filesIndexed: summary.files.indexed.length,
+    embedding: summary.embedding,
+    tokenizer: summary.tokenizer,
+    notices: summary.notices,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    modelMs,
+    loop: { max: h.max / 1e6, p99: h.percentile(99) / 1e6, mean: h.mean / 1e6 },
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
