@@ -19,6 +19,7 @@ export interface AskCommandOptions extends IndexCommandOptions {
   compare?: boolean;
   top?: number;
   candidates?: number;
+  rerankMaxTokens?: number;
   tokenBudget?: number;
   llmModel?: string;
   llmBaseUrl?: string;
@@ -72,6 +73,7 @@ export async function runAskCommand(dir: string, question: string, options: AskC
         candidates: options.candidates,
         topN: options.top,
         tokenBudget: options.tokenBudget,
+        rerankMaxLength: options.rerankMaxTokens,
         redactSecrets: options.redact !== false,
         llm: llmConfigFromEnv(options),
       },

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { InferenceClient } from '../core/embedding/client';
-import { DEFAULT_DTYPE, DEFAULT_RERANKER_MODEL } from '../core/embedding/models';
+import { DEFAULT_DTYPE, DEFAULT_RERANK_MAX_LENGTH, DEFAULT_RERANKER_MODEL } from '../core/embedding/models';
 import { EvalWorktree, type MineResult, commitTimes, mineGitHistory } from '../core/eval/gitHistory';
 import { type EvalQuestion, parseQuestions } from '../core/eval/questions';
 import { formatTable } from '../core/eval/report';
@@ -22,6 +22,7 @@ export interface EvalCommandOptions extends IndexCommandOptions {
   rerankerModel?: string;
   variants?: string;
   candidates?: number;
+  rerankMaxTokens?: number;
   depth?: number;
   ltrModel?: string;
   ltr?: boolean; // --no-ltr
@@ -89,6 +90,7 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
             variants: specs,
             candidates,
             depth,
+            rerankMaxLength: options.rerankMaxTokens,
             collectLtr: collect ? [...collect] : undefined,
             signal,
             onQuestion: (done, total) => progress(options, `\r sift eval: ${label}: ${done}/${total} questions`),
@@ -137,7 +139,7 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
     const unavailable = Object.assign({}, ...runs.map((r) => r.run.unavailable)) as Record<string, string>;
     const summaries = summarize(specs, questions, unavailable);
     const last = runs[runs.length - 1]!.summary;
-    const title = `Retrieval on ${path.basename(root)}: ${questions.length} questions${mined ? ` mined from git history` : ''}; index ${last.chunks} chunks, ${last.embedding ? `embedding ${path.basename(last.embedding.model)}` : 'lexical-only'}; reranker ${reranker ? path.basename(reranker.model) : 'none'}; LTR ${ltr ? String(ltr.json.meta?.name ?? options.ltrModel ?? 'shipped') : 'off'}; K=${candidates}`;
+    const title = `Retrieval on ${path.basename(root)}: ${questions.length} questions${mined ? ` mined from git history` : ''}; index ${last.chunks} chunks, ${last.embedding ? `embedding ${path.basename(last.embedding.model)}` : 'lexical-only'}; reranker ${reranker ? path.basename(reranker.model) : 'none'}; LTR ${ltr ? String(ltr.json.meta?.name ?? options.ltrModel ?? 'shipped') : 'off'}; K=${candidates}${options.rerankMaxTokens ? `; cross-encoder ${options.rerankMaxTokens} tokens` : ''}`;
     if (options.json) process.stdout.write(`${JSON.stringify({ title, variants: summaries }, null, 2)}\n`);
     else process.stdout.write(`\n${formatTable(summaries, title)}`);
     if (options.jsonOut) {
@@ -148,7 +150,7 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
         filter: options.filter,
         fromGitHistory: mined ? { requested: options.fromGitHistory, mined: mined.questions.length, scanned: mined.scanned, skipped: mined.skipped } : undefined,
         droppedNoGold,
-        settings: { candidates, depth, variants: specs.map((s) => s.name) },
+        settings: { candidates, depth, rerankMaxTokens: options.rerankMaxTokens ?? DEFAULT_RERANK_MAX_LENGTH, variants: specs.map((s) => s.name) },
         models: {
           embedding: last.embedding,
           reranker: reranker?.model ?? null,

@@ -525,6 +525,7 @@ export class SiftService implements vscode.Disposable {
         candidates: s['retrieval.candidates'],
         topN: s['retrieval.topN'],
         tokenBudget: s['retrieval.tokenBudget'],
+        rerankMaxLength: s['rerank.maxTokens'],
         redactSecrets: s['llm.redactSecrets'],
         llm: await this.llmConfig(),
       },

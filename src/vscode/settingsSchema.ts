@@ -3,6 +3,8 @@
  * what a change requires. package.json's `contributes.configuration` must match this table
  * (test/unit/settings.test.ts checks it). No vscode import here, so tests run in plain Node.
  */
+import { DEFAULT_RERANK_MAX_LENGTH } from '../core/embedding/models';
+
 export type Effect = 'none' | 'reindex' | 'reload-models';
 
 interface Def<T> {
@@ -40,6 +42,7 @@ export const SETTINGS = {
   'retrieval.topN': def({ type: 'number', default: 8, minimum: 1, maximum: 30, description: 'Sources (N) given to the LLM after ranking.', effect: 'none' }),
   'retrieval.tokenBudget': def({ type: 'number', default: 3000, minimum: 200, maximum: 100000, description: 'Token budget for the sources in the prompt.', effect: 'none' }),
   'rerank.enabled': def({ type: 'boolean', default: true, description: 'Rerank candidates with the cross-encoder by default (toggle per question in the chat).', effect: 'none' }),
+  'rerank.maxTokens': def({ type: 'number', default: DEFAULT_RERANK_MAX_LENGTH, minimum: 64, maximum: 512, description: 'Tokens the cross-encoder reads per (question, source) pair; longer sources are cut. Reranking time grows with it: 50 candidates take ≈ 2 s at 256 and ≈ 0.9 s at 128 on a 2-core laptop CPU (docs/performance.md). Measure the quality cost of a shorter setting on your code with `sift eval --rerank-max-tokens`.', effect: 'none' }),
   'ltr.enabled': def({ type: 'boolean', default: false, description: 'Add the learning-to-rank stage to reranking (after the cross-encoder): a small model scored in-process from retrieval, file and identifier features, plus the editor\'s context (open files, recent edits, cursor) when learning from opened sources has given those weight. Trained and measured on keyword (BM25) candidates only; see docs/eval.md.', effect: 'none' }),
   'ltr.learnFromOpens': def({ type: 'boolean', default: false, description: 'With learning-to-rank on, learn from the sources you open after an answer: a small bounded correction on top of the shipped model (editor signals and files opened before), per workspace, stored only in VS Code\'s workspace storage on this machine, never sent anywhere. Off by default: in a simulation it did not measurably help (docs/eval.md). **Sift: Clear Learned Ranking Feedback** forgets what was learned.', effect: 'none' }),
   'index.include': def({ type: 'array', items: { type: 'string' }, default: [] as string[], description: 'Glob patterns; when not empty, only matching files are indexed (e.g. `src/**`).', effect: 'reindex' }),

@@ -133,6 +133,16 @@ describe('retrieve → rerank → answer (real worker, tiny models, local OpenAI
     assert.equal(first.scored, candidates.length);
     assert.equal(second.scored, 0);
     assert.equal(second.cached, candidates.length);
+    // A shorter truncation is another score: scored again (never served from the 256-token cache),
+    // and exactly what the worker gives for that length.
+    const short = await r.rerank('session expiry', candidates, { maxLength: 24 });
+    assert.equal(short.scored, candidates.length);
+    const direct = await client.call('rerank', { query: 'session expiry', passages: candidates.map((c) => embeddingText(c.chunk)), maxLength: 24 });
+    const full = await client.call('rerank', { query: 'session expiry', passages: candidates.map((c) => embeddingText(c.chunk)) });
+    assert.notDeepEqual(direct, full, 'truncating to 24 tokens changes some score');
+    const byId = new Map(candidates.map((c, i) => [c.chunk.id, direct[i]!]));
+    for (const c of short.candidates) assert.equal(c.provenance.rerank!.score, byId.get(c.chunk.id));
+    assert.equal((await r.rerank('session expiry', candidates, { maxLength: 24 })).scored, 0);
   });
 
   it('sends numbered, packed sources (never secret files), streams the answer and verifies citations', async () => {

@@ -113,6 +113,19 @@ describe('sift eval (CLI)', () => {
     const strip = (j: { questions: { variants: Record<string, { metrics: unknown; topChunks: unknown }> }[] }) =>
       j.questions.map((q) => Object.fromEntries(Object.entries(q.variants).map(([k, v]) => [k, [v.metrics, v.topChunks]])));
     assert.deepEqual(strip(j2), strip(j1));
+
+    // The cross-encoder's truncation length is a setting whose cost is measured like this: the
+    // retrieval variants are unchanged, the cross-encoder's ranking reads fewer tokens per pair.
+    const out3 = path.join(dir, 'out3.json');
+    const r3 = await runCli([...common, '--variants', 'hybrid,hybrid+ce', '--rerank-max-tokens', '12', '--json-out', out3]);
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.match(r3.stdout, /cross-encoder 12 tokens/);
+    const j3 = JSON.parse(readFileSync(out3, 'utf8'));
+    assert.equal(j3.settings.rerankMaxTokens, 12);
+    assert.equal(j1.settings.rerankMaxTokens, 256);
+    const top = (j: typeof j1, v: string) => j.questions.map((q: { variants: Record<string, { topChunks: unknown }> }) => q.variants[v]!.topChunks);
+    assert.deepEqual(top(j3, 'hybrid'), top(j1, 'hybrid'));
+    assert.notDeepEqual(top(j3, 'hybrid+ce'), top(j1, 'hybrid+ce'));
   });
 
   it('reports variants that need a missing model as unavailable instead of failing', async () => {

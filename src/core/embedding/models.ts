@@ -4,6 +4,8 @@ import * as path from 'node:path';
 export const DEFAULT_EMBEDDING_MODEL = 'Xenova/all-MiniLM-L6-v2';
 export const DEFAULT_RERANKER_MODEL = 'Xenova/ms-marco-MiniLM-L-6-v2';
 export const DEFAULT_DTYPE = 'q8';
+/** Tokens the cross-encoder reads per (question, passage) pair unless told otherwise. */
+export const DEFAULT_RERANK_MAX_LENGTH = 256;
 
 /**
  * transformers.js resolves models as `localModelPath + id` (local) or `remoteHost + id` (hub).

@@ -19,7 +19,7 @@ import { IndexStore } from '../index/store';
 import { searchShards } from '../retrieval/shardSearch';
 import { errorMessage } from '../util/errors';
 import { runInBackground } from '../util/priority';
-import { checkLocalModelFolder, DEFAULT_DTYPE, onnxFileFor, resolveModel } from './models';
+import { checkLocalModelFolder, DEFAULT_DTYPE, DEFAULT_RERANK_MAX_LENGTH, onnxFileFor, resolveModel } from './models';
 import type {
   DownloadProgress,
   LoadResult,
@@ -182,7 +182,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     return out;
   },
 
-  async rerank({ query, passages, maxLength = 256, batchSize = 5 }) {
+  async rerank({ query, passages, maxLength = DEFAULT_RERANK_MAX_LENGTH, batchSize = 5 }) {
     if (!reranker) throw new Error('no reranker model is loaded');
     const scores: number[] = [];
     for (let i = 0; i < passages.length; i += batchSize) {

@@ -57,6 +57,8 @@ export interface EvalRunOptions {
   candidates: number;
   /** How deep each retriever looks. */
   depth: number;
+  /** Tokens the cross-encoder reads per pair (as `sift ask --rerank-max-tokens`; default the worker's 256). */
+  rerankMaxLength?: number;
   /** Keep the top-K feature rows and grades of these bases (for training the LTR model). */
   collectLtr?: BaseName[];
   signal?: AbortSignal;
@@ -199,7 +201,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
       let top = ceCache.get(base);
       if (!top) {
         const t = performance.now();
-        top = (await engine.reranker!.rerank(q.question, bases.get(base)!.slice(0, K), { signal: opts.signal })).candidates;
+        top = (await engine.reranker!.rerank(q.question, bases.get(base)!.slice(0, K), { signal: opts.signal, maxLength: opts.rerankMaxLength })).candidates;
         const ms = performance.now() - t;
         if (base === 'hybrid' || !timings.ce) timings.ce = ms;
         ceCache.set(base, top);

@@ -4,7 +4,7 @@ import type { Candidate } from '../retrieval/types';
 
 /**
  * Scores (question, chunk) pairs with the cross-encoder in the inference worker and reorders the
- * candidates by that score. Scores are cached by (model, question, chunk hash), so comparing
+ * candidates by that score. Scores are cached by (model, truncation length, question, chunk hash), so comparing
  * with and without reranking, or asking again, never scores a pair twice.
  */
 export class Reranker {
@@ -17,7 +17,8 @@ export class Reranker {
   ) {}
 
   async rerank(question: string, candidates: Candidate[], opts: { signal?: AbortSignal; maxLength?: number; batchSize?: number } = {}): Promise<{ candidates: Candidate[]; scored: number; cached: number }> {
-    const keys = candidates.map((c) => `${this.model}\u0000${question}\u0000${c.chunk.hash}`);
+    // The truncation length changes the score, so it is part of the key.
+    const keys = candidates.map((c) => `${this.model}\u0000${opts.maxLength ?? 'default'}\u0000${question}\u0000${c.chunk.hash}`);
     const missing = candidates.map((_, i) => i).filter((i) => !this.cache.has(keys[i]!));
     if (missing.length) {
       const scores = await this.client.call(
