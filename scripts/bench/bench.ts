@@ -9,16 +9,17 @@
  *   P4 main-thread event-loop delay while indexing / reranking; RSS with both models + N chunks
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, promises as fsp, statSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, promises as fsp, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { AutoTokenizer, env as hfEnv, type PreTrainedTokenizer, type Tensor as HfTensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import { InferenceClient } from '../../src/core/embedding/client';
-import { buildPairInputs } from '../../src/core/embedding/pairs';
+import { encodePair, lengthSortedBatches, pairTensors } from '../../src/core/embedding/pairs';
 import { embeddingText } from '../../src/core/embedding/text';
-import { paddedInputs } from '../../src/core/embedding/tokens';
+import { ModelTokenizer, type TokenizerSpec, paddedInputs } from '../../src/core/embedding/tokens';
+import { chunkFile } from '../../src/core/chunking';
 import { CHUNKER_VERSION, DEFAULT_MAX_TOKENS, type IndexEvent, type IndexSummary } from '../../src/core/index/indexer';
 import { type FileUpdate, IndexStore } from '../../src/core/index/store';
 import { indexWorkspaceInThread } from '../../src/core/index/thread';
@@ -388,7 +389,7 @@ async function benchReopen(cfg: BenchConfig, log: (l: string) => void, embedding
 
 async function passagesFor(cfg: BenchConfig, n: number): Promise<string[]> {
   // Real chunks of the P1 corpus when it exists (sizes as the chunker makes them), else synthetic.
-  const indexDir = path.join(cfg.workDir, 'p1-index');
+  const indexDir = path.join(cfg.workDir, 'p1-index-0');
   const out: string[] = [];
   const { store } = await IndexStore.openForRead(indexDir);
   if (store) {
@@ -402,6 +403,30 @@ async function passagesFor(cfg: BenchConfig, n: number): Promise<string[]> {
   let f = 0;
   while (out.length < n) out.push(...syntheticChunks(r, f++, 1, 1200).map(embeddingText));
   return out.slice(0, n);
+}
+
+/**
+ * `n` chunks of this repository's TypeScript sources, chunked as the indexer chunks them (the
+ * reranker's tokenizer counting), drawn at random: pair lengths as retrieval hands them over.
+ */
+async function passagesAsChunked(cfg: BenchConfig, n: number): Promise<string[]> {
+  const tokens = new ModelTokenizer({
+    json: JSON.parse(readFileSync(path.join(cfg.reranker, 'tokenizer.json'), 'utf8')) as object,
+    config: JSON.parse(readFileSync(path.join(cfg.reranker, 'tokenizer_config.json'), 'utf8')) as TokenizerSpec['config'],
+  });
+  const src = path.join(__dirname, '..', '..', 'src');
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).sort();
+  const chunks: string[] = [];
+  for (const f of files) {
+    const rel = path.join('src', f).split(path.sep).join('/');
+    for (const c of await chunkFile({ path: rel, text: readFileSync(path.join(src, f), 'utf8') }, { maxTokens: DEFAULT_MAX_TOKENS, tokenCounter: tokens.counter })) chunks.push(embeddingText(c));
+  }
+  const r = rng(5);
+  for (let i = chunks.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [chunks[i], chunks[j]] = [chunks[j]!, chunks[i]!];
+  }
+  return chunks.slice(0, n);
 }
 
 function percentile(xs: number[], p: number): number {
@@ -423,11 +448,15 @@ async function benchRerank(cfg: BenchConfig, log: (l: string) => void, want: Set
   const r = rng(17);
 
   let rawCpuMs = 0;
-  const rawRerank = async (query: string, maxLength: number, batch: number) => {
+  // The same pairs in the same batches as the worker (grouped by length; `inOrder`: batches in the
+  // given order instead, as the worker made them before it grouped by length).
+  const rawRerank = async (query: string, maxLength: number, batch: number, which = passages, inOrder = false) => {
     let total = 0;
     const cpu0 = process.cpuUsage();
-    for (let i = 0; i < passages.length; i += batch) {
-      const feeds = toOrt(buildPairInputs(tokenizer, query, passages.slice(i, i + batch), maxLength), session.inputNames);
+    const encoded = which.map((p) => encodePair(tokenizer, query, p, maxLength));
+    const plan = inOrder ? encoded.map((_, i) => i).reduce<number[][]>((acc, i) => (i % batch ? acc.at(-1)!.push(i) : acc.push([i]), acc), []) : lengthSortedBatches(encoded.map((e) => e.ids.length), batch);
+    for (const rows of plan) {
+      const feeds = toOrt(pairTensors(tokenizer, rows.map((r) => encoded[r]!)), session.inputNames);
       const t = performance.now();
       await session.run(feeds);
       total += performance.now() - t;
@@ -436,9 +465,9 @@ async function benchRerank(cfg: BenchConfig, log: (l: string) => void, want: Set
     rawCpuMs = (cpu.user + cpu.system) / 1000;
     return total;
   };
-  const workerRerank = async (query: string, maxLength: number, batch: number) => {
+  const workerRerank = async (query: string, maxLength: number, batch: number, which = passages) => {
     const t = performance.now();
-    await client.call('rerank', { query, passages, maxLength, batchSize: batch });
+    await client.call('rerank', { query, passages: which, maxLength, batchSize: batch });
     return performance.now() - t;
   };
 
@@ -540,6 +569,36 @@ async function benchRerank(cfg: BenchConfig, log: (l: string) => void, want: Set
         note: `${runs} runs; vs default setting ${Math.round(p50)} ms`,
       });
     }
+
+    // Pairs as long as chunks really are: the rows above read the longest chunks (every pair fills
+    // the truncation length, the worst case); retrieved candidates are a mix of short and long
+    // chunks. Here: chunks of this repository's own sources, chunked as the indexer does.
+    const chunked = await passagesAsChunked(cfg, passages.length);
+    const lengths = chunked.map((p) => encodePair(tokenizer, 'where do we retry failed uploads', p, cfg.p2MaxLength).ids.length);
+    const meanLen = lengths.reduce((a, b) => a + b, 0) / lengths.length;
+    const full = lengths.filter((l) => l >= cfg.p2MaxLength).length;
+    const wt: number[] = [];
+    const rt: number[] = [];
+    const rtInOrder: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const q = queryText(r);
+      wt.push(await workerRerank(q, cfg.p2MaxLength, cfg.p2Batch, chunked));
+      rt.push(await rawRerank(q, cfg.p2MaxLength, cfg.p2Batch, chunked));
+      rtInOrder.push(await rawRerank(q, cfg.p2MaxLength, cfg.p2Batch, chunked, true));
+    }
+    const w50 = percentile(wt, 50);
+    const r50 = percentile(rt, 50);
+    rows.push({
+      id: `P2.variant.chunked.len${cfg.p2MaxLength}.batch${cfg.p2Batch}`,
+      section: 'P2',
+      metric: `rerank p50, ${chunked.length} chunks of Sift's own sources (mean ${Math.round(meanLen)} tok/pair, ${full} at ${cfg.p2MaxLength}), batch ${cfg.p2Batch}`,
+      value: Math.round(w50),
+      unit: 'ms',
+      baseline: { label: 'raw onnxruntime p50, same batches', value: Math.round(r50), unit: 'ms' },
+      ratio: round(w50 / r50, 2),
+      goal: 'informational',
+      note: `${runs} runs; raw onnxruntime with batches in retrieval order (not grouped by length): ${Math.round(percentile(rtInOrder, 50))} ms`,
+    });
   }
   await session.release();
   await client.dispose();

@@ -49,7 +49,10 @@ describe('bench smoke', () => {
       ]) {
         assert.ok(ids.includes(id), `missing row ${id} in ${ids.join(', ')}`);
       }
-      assert.ok(ids.some((id) => id.startsWith('P2.variant.')), 'rerank variants');
+      assert.ok(ids.some((id) => id.startsWith('P2.variant.len')), 'rerank variants');
+      const chunked = result.rows.find((r) => r.id.startsWith('P2.variant.chunked.'));
+      assert.ok(chunked, 'rerank of chunks as the chunker cuts them');
+      assert.match(chunked.metric, /mean \d+ tok\/pair/);
       for (const row of result.rows) {
         assert.ok(Number.isFinite(row.value), `${row.id} has a value`);
         if (row.goal !== 'informational') assert.equal(typeof row.met, 'boolean', `${row.id} has a verdict`);

@@ -88,7 +88,27 @@ export function buildPairInputs(
   passages: string[],
   maxLength: number,
 ): Record<string, Tensor> {
-  const encoded = passages.map((p) => encodePair(tokenizer, query, p, maxLength));
+  return pairTensors(
+    tokenizer,
+    passages.map((p) => encodePair(tokenizer, query, p, maxLength)),
+  );
+}
+
+/**
+ * Batches of `batchSize` row indices, rows of similar length together (shortest first; equal
+ * lengths keep their order). A batch is padded to its longest pair and the model's cost grows with
+ * the padded tokens, so grouping by length removes most of the padding when lengths differ (as
+ * retrieved chunks do), and changes nothing when every pair fills the truncation length.
+ */
+export function lengthSortedBatches(lengths: readonly number[], batchSize: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+  const out: number[][] = [];
+  for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
+  return out;
+}
+
+/** Model inputs for encoded pairs, padded to the longest. */
+export function pairTensors(tokenizer: PreTrainedTokenizer, encoded: readonly PairEncoding[]): Record<string, Tensor> {
   const width = Math.max(...encoded.map((e) => e.ids.length));
   const n = encoded.length;
   const pad = BigInt(tokenizer.pad_token_id ?? 0);

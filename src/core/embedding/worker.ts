@@ -30,7 +30,7 @@ import type {
   WorkerRequest,
   WorkerResponse,
 } from './protocol';
-import { buildPairInputs } from './pairs';
+import { encodePair, lengthSortedBatches, pairTensors } from './pairs';
 import { meanPoolNormalized } from './pooling';
 import { type TokenizerSpec, paddedInputs } from './tokens';
 
@@ -184,14 +184,14 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
 
   async rerank({ query, passages, maxLength = DEFAULT_RERANK_MAX_LENGTH, batchSize = 5 }) {
     if (!reranker) throw new Error('no reranker model is loaded');
-    const scores: number[] = [];
-    for (let i = 0; i < passages.length; i += batchSize) {
-      const inputs = buildPairInputs(reranker.tokenizer, query, passages.slice(i, i + batchSize), maxLength);
-      const { logits } = await reranker.model(inputs);
+    const encoded = passages.map((p) => encodePair(reranker!.tokenizer, query, p, maxLength));
+    const scores = new Array<number>(passages.length);
+    for (const rows of lengthSortedBatches(encoded.map((e) => e.ids.length), batchSize)) {
+      const { logits } = await reranker.model(pairTensors(reranker.tokenizer, rows.map((r) => encoded[r]!)));
       const data = logits.data as Float32Array;
       const width = logits.dims[1] as number;
       // One logit per pair (ms-marco style); with two labels use the "relevant" one.
-      for (let r = 0; r < logits.dims[0]; r++) scores.push(data[r * width + (width - 1)]!);
+      rows.forEach((row, r) => (scores[row] = data[r * width + (width - 1)]!));
     }
     return scores;
   },
