@@ -18,22 +18,52 @@ export interface TokenBatch {
  * for the chunker and turns chunk texts into token ids, so the worker's thread — which onnxruntime
  * blocks while the model runs — does inference only. Same library and files as transformers.js,
  * hence the same ids (tested against its tokenizer).
+ *
+ * When tokens never span a line break (`splitsAtWhitespace`), a text's ids are its lines' ids back
+ * to back between the special tokens, so each distinct line is tokenised once per instance: the
+ * chunker counts the same lines many times while it looks for chunk boundaries, and the chunks'
+ * ids then come from the same lines (this halves the indexing thread's tokenising time).
  */
 export class ModelTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly maxLength: number;
   readonly counter: TokenCounter;
+  /** Special tokens around a text's own ids; undefined when lines cannot be tokenised apart. */
+  private readonly frame?: { prefix: number[]; suffix: number[] };
+  private readonly lineIds = new Map<string, number[]>();
 
-  constructor(spec: TokenizerSpec) {
+  constructor(
+    spec: TokenizerSpec,
+    private readonly maxCachedLines = 200_000,
+  ) {
     this.tokenizer = new Tokenizer(spec.json, spec.config);
     this.maxLength = spec.config.model_max_length ?? Number.POSITIVE_INFINITY;
-    const count = (text: string) => this.tokenizer.encode(text).ids.length;
-    this.counter = { count, additiveAcrossLines: splitsAtWhitespace(spec.json, count) };
+    const additive = splitsAtWhitespace(spec.json, (text) => this.tokenizer.encode(text).ids.length);
+    this.frame = additive ? specialFrame(this.tokenizer) : undefined;
+    const count = this.frame
+      ? (text: string) => this.frame!.prefix.length + this.frame!.suffix.length + this.ownIds(text).length
+      : (text: string) => this.tokenizer.encode(text).ids.length;
+    this.counter = { count, additiveAcrossLines: additive };
+  }
+
+  /** A text's ids without special tokens, from its lines' cached ids. */
+  private ownIds(text: string): number[] {
+    const out: number[] = [];
+    for (const line of text.split('\n')) {
+      let ids = this.lineIds.get(line);
+      if (!ids) {
+        ids = this.tokenizer.encode(line, { add_special_tokens: false }).ids;
+        if (this.lineIds.size >= this.maxCachedLines) this.lineIds.clear();
+        this.lineIds.set(line, ids);
+      }
+      for (const id of ids) out.push(id);
+    }
+    return out;
   }
 
   /** Ids with the special tokens, cut at the model's maximum length as transformers.js cuts them. */
   encode(text: string): number[] {
-    const ids = this.tokenizer.encode(text).ids;
+    const ids = this.frame ? [...this.frame.prefix, ...this.ownIds(text), ...this.frame.suffix] : this.tokenizer.encode(text).ids;
     return ids.length > this.maxLength ? ids.slice(0, this.maxLength) : ids;
   }
 
@@ -45,6 +75,23 @@ export class ModelTokenizer {
     rows.forEach((row, i) => ids.set(row, offsets[i]!));
     return { ids, offsets };
   }
+}
+
+/** The special tokens the tokenizer puts before and after a text's own ids, or undefined if they are not a plain frame. */
+function specialFrame(tokenizer: Tokenizer): { prefix: number[]; suffix: number[] } | undefined {
+  const probe = 'retry upload';
+  const full = tokenizer.encode(probe).ids;
+  const own = tokenizer.encode(probe, { add_special_tokens: false }).ids;
+  if (!own.length) return undefined;
+  for (let k = 0; k + own.length <= full.length; k++) {
+    if (own.every((id, i) => full[k + i] === id)) {
+      const frame = { prefix: full.slice(0, k), suffix: full.slice(k + own.length) };
+      // The empty text gets the same frame (and nothing else).
+      const empty = tokenizer.encode('').ids;
+      return empty.length === frame.prefix.length + frame.suffix.length && empty.every((id, i) => id === [...frame.prefix, ...frame.suffix][i]) ? frame : undefined;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ModelTokenizer, type TokenizerSpec } from '../../src/core/embedding/tokens';
+import { TINY_EMBEDDER } from '../helpers';
+
+const spec: TokenizerSpec = {
+  json: JSON.parse(readFileSync(path.join(TINY_EMBEDDER, 'tokenizer.json'), 'utf8')) as object,
+  config: JSON.parse(readFileSync(path.join(TINY_EMBEDDER, 'tokenizer_config.json'), 'utf8')) as TokenizerSpec['config'],
+};
+
+const TEXTS = [
+  '',
+  '\n',
+  'export async function retryFailedUploads(queue: UploadQueue) {\n  for (const item of queue.failed()) await item.retry();\n}\n',
+  'def f(x):\r\n\treturn x  # Windows line ends, a tab\r\n',
+  '# Überschrift — naïve café\n\n\n    x = {"a": [1, 2.5e-3]}  // 注释 🙂\n',
+  'literal special tokens in code: "[SEP]" and [CLS] [UNK]\n}\n}\n}',
+  '   leading and trailing blanks   \n   \n\t\n',
+  // Longer than the model's 512 tokens: cut like the tokenizer's own ids.
+  Array.from({ length: 300 }, (_, i) => `const value${i} = compute(${i}, "item-${i % 17}");`).join('\n'),
+];
+
+describe('ModelTokenizer', () => {
+  const raw = new Tokenizer(spec.json, spec.config);
+  const rawIds = (t: string) => raw.encode(t).ids.slice(0, 512);
+
+  it('gives the tokenizer’s own ids and counts when it assembles them from cached lines', () => {
+    for (const maxCachedLines of [200_000, 2]) {
+      const tok = new ModelTokenizer(spec, maxCachedLines);
+      assert.equal(tok.counter.additiveAcrossLines, true, 'the fixture is a WordPiece tokenizer: the line cache is used');
+      // Twice: the second pass is served from the cache (or, with 2 lines, from a cache cleared often).
+      for (let pass = 0; pass < 2; pass++) {
+        for (const t of TEXTS) {
+          assert.deepEqual(tok.encode(t), rawIds(t), `${JSON.stringify(t.slice(0, 40))} (cache ${maxCachedLines}, pass ${pass})`);
+          assert.equal(tok.counter.count(t), raw.encode(t).ids.length, `count of ${JSON.stringify(t.slice(0, 40))}`);
+        }
+      }
+      const batch = tok.encodeBatch(TEXTS);
+      TEXTS.forEach((t, i) => assert.deepEqual(Array.from(batch.ids.subarray(batch.offsets[i]!, batch.offsets[i + 1]!)), rawIds(t)));
+    }
+  });
+
+  it('falls back to whole-text tokenising when tokens may span lines', () => {
+    const json = structuredClone(spec.json) as { pre_tokenizer: unknown };
+    json.pre_tokenizer = null; // no whitespace pre-tokenizer: line additivity is not guaranteed
+    const tok = new ModelTokenizer({ json, config: spec.config });
+    assert.equal(tok.counter.additiveAcrossLines, false);
+    const own = new Tokenizer(json, spec.config);
+    for (const t of TEXTS) assert.deepEqual(tok.encode(t), own.encode(t).ids.slice(0, 512));
+  });
+});
