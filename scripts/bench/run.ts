@@ -14,7 +14,8 @@
  *
  * The models have the exact shape of the defaults (MiniLM-L6: 6 layers, hidden 384, vocab 30522)
  * with random weights: same cost as the real ones. They are made once with
- * scripts/make-tiny-models.py (Debian's python3-torch and python3-onnx) outside the repository.
+ * scripts/make-tiny-models.py (Debian's python3-torch and python3-onnx, installed by
+ * scripts/python-models.sh when missing) outside the repository.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -30,7 +31,8 @@ function ensureModels(dir: string): { embedder: string; reranker: string } {
   const reranker = path.join(dir, 'minilm-reranker');
   if (!existsSync(path.join(embedder, 'onnx', 'model_quantized.onnx')) || !existsSync(path.join(reranker, 'onnx', 'model_quantized.onnx'))) {
     process.stderr.write(`Making MiniLM-shaped models in ${dir} (once)…\n`);
-    execFileSync('/usr/bin/python3', [path.join(REPO, 'scripts', 'make-tiny-models.py'), '--shape', 'minilm', dir], { stdio: 'inherit' });
+    // Installs Debian's python3-torch / python3-onnx first when they are missing.
+    execFileSync('bash', [path.join(REPO, 'scripts', 'python-models.sh'), '--shape', 'minilm', dir], { stdio: 'inherit' });
   }
   return { embedder, reranker };
 }
