@@ -34,7 +34,7 @@ export class ModelTokenizer {
 
   constructor(
     spec: TokenizerSpec,
-    private readonly maxCachedLines = 200_000,
+    private readonly maxCachedLines = 50_000,
   ) {
     this.tokenizer = new Tokenizer(spec.json, spec.config);
     this.maxLength = spec.config.model_max_length ?? Number.POSITIVE_INFINITY;
