@@ -6,7 +6,7 @@
  *   --sizes 10000,50000 P3 index sizes in chunks
  *   --runs N            P2 timed reranks
  *   --files N           P1 source files indexed end to end in each round
- *   --rounds N          P1 rounds of (end to end, raw onnxruntime), alternating (default 2)
+ *   --rounds N          P1 rounds of (end to end, raw onnxruntime), alternating (default 3)
  *   --models DIR        where the MiniLM-shaped models are made (default ~/.cache/sift/bench-models)
  *   --dtype q8|fp32     default q8 (int8, Sift's default)
  *   --no-write          print only; do not write docs/bench/<date>.json or docs/performance.md
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     threads: 2,
     dtype: values.dtype === 'fp32' ? 'fp32' : 'q8',
     p1Files: Number(values.files ?? (quick ? 40 : 100)),
-    p1Rounds: Number(values.rounds ?? (quick ? 1 : 2)),
+    p1Rounds: Number(values.rounds ?? (quick ? 1 : 3)),
     reopenFiles: quick ? 2000 : 10_000,
     p2Runs: Number(values.runs ?? (quick ? 5 : 15)),
     p2Candidates: 50,
