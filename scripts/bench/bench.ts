@@ -14,7 +14,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { AutoTokenizer, env as hfEnv, type PreTrainedTokenizer, type Tensor as HfTensor } from '@huggingface/transformers';
-import * as ort from 'onnxruntime-node';
 import { InferenceClient } from '../../src/core/embedding/client';
 import { encodePair, lengthSortedBatches, pairTensors } from '../../src/core/embedding/pairs';
 import { embeddingText } from '../../src/core/embedding/text';
@@ -27,6 +26,7 @@ import { retrieve } from '../../src/core/retrieval/retriever';
 import type { Chunk } from '../../src/core/types';
 import { sha256Hex } from '../../src/core/util/fs';
 import { queryText, rng, syntheticChunks, unitVector, writeSourceRepo } from './corpus';
+import { type PlainFeeds, RawRunner } from './raw-runner';
 
 export type Section = 'P1' | 'P2' | 'P3' | 'P4';
 export const ALL_SECTIONS: Section[] = ['P1', 'P2', 'P3', 'P4'];
@@ -169,8 +169,9 @@ function onnxFile(folder: string, dtype: string): string {
   return path.join(folder, 'onnx', dtype === 'fp32' ? 'model.onnx' : 'model_quantized.onnx');
 }
 
-async function rawSession(folder: string, cfg: BenchConfig): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(onnxFile(folder, cfg.dtype), { intraOpNumThreads: cfg.threads, interOpNumThreads: 1 });
+/** Raw onnxruntime on its own thread at the worker's background priority (see raw-runner.ts). */
+async function rawSession(folder: string, cfg: BenchConfig): Promise<RawRunner> {
+  return RawRunner.start(onnxFile(folder, cfg.dtype), { intraOpNumThreads: cfg.threads, interOpNumThreads: 1 });
 }
 
 async function tokenizerFor(folder: string): Promise<PreTrainedTokenizer> {
@@ -178,14 +179,14 @@ async function tokenizerFor(folder: string): Promise<PreTrainedTokenizer> {
   return AutoTokenizer.from_pretrained(path.basename(folder));
 }
 
-function toOrt(inputs: Record<string, HfTensor>, names: readonly string[]): Record<string, ort.Tensor> {
-  const feeds: Record<string, ort.Tensor> = {};
+function toOrt(inputs: Record<string, HfTensor>, names: readonly string[]): PlainFeeds {
+  const feeds: PlainFeeds = {};
   for (const name of names) {
     const t = inputs[name];
-    if (t) feeds[name] = new ort.Tensor('int64', t.data as BigInt64Array, t.dims as number[]);
+    if (t) feeds[name] = { data: t.data as BigInt64Array, dims: t.dims as number[] };
     else if (name === 'token_type_ids') {
       const ids = inputs.input_ids!;
-      feeds[name] = new ort.Tensor('int64', new BigInt64Array((ids.data as BigInt64Array).length), ids.dims as number[]);
+      feeds[name] = { data: new BigInt64Array((ids.data as BigInt64Array).length), dims: ids.dims as number[] };
     }
   }
   return feeds;
@@ -209,7 +210,7 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
   {
     // warm-up (the worker's model is warmed by its dimension probe)
     const warm = tokenizer(['warm up'], { padding: true, truncation: true }) as unknown as Record<string, HfTensor>;
-    await session.run(toOrt(warm, session.inputNames));
+    await session.run([toOrt(warm, session.inputNames)]);
   }
   // Rounds alternate end to end and raw, so drifting machine load hits both alike; throughputs are
   // pooled over the rounds. Each end-to-end round runs in a fresh process playing the extension
@@ -260,23 +261,20 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
 
       // Raw: onnxruntime-node directly, same model file, the same token ids in the same batches of
       // 32 (the worker's batch), padded the same way; only session.run is timed.
-      let roundRawMs = 0;
       let roundRawCount = 0;
+      const feeds: PlainFeeds[] = [];
       for (const call of logged.calls) {
         const batch = { ids: Int32Array.from(call.ids), offsets: Int32Array.from(call.offsets) };
         const n = batch.offsets.length - 1;
         for (let i = 0; i < n; i += 32) {
           const { ids, mask, dims } = paddedInputs(batch, i, Math.min(n, i + 32), padId);
-          const feeds = toOrt({ input_ids: { data: ids, dims }, attention_mask: { data: mask, dims } } as unknown as Record<string, HfTensor>, session.inputNames);
-          const c = process.cpuUsage();
-          const t = performance.now();
-          await session.run(feeds);
-          roundRawMs += performance.now() - t;
-          const used = process.cpuUsage(c);
-          rawCpuMs += (used.user + used.system) / 1000;
+          feeds.push(toOrt({ input_ids: { data: ids, dims }, attention_mask: { data: mask, dims } } as unknown as Record<string, HfTensor>, session.inputNames));
           roundRawCount += dims[0];
         }
       }
+      const timed = await session.run(feeds);
+      const roundRawMs = timed.ms.reduce((a, b) => a + b, 0);
+      rawCpuMs += timed.cpuMs;
       rawMs += roundRawMs;
       rawCount += roundRawCount;
       const ratio = rep.embedded / (ms1 / 1000) / (roundRawCount / (roundRawMs / 1000));
@@ -451,19 +449,11 @@ async function benchRerank(cfg: BenchConfig, log: (l: string) => void, want: Set
   // The same pairs in the same batches as the worker (grouped by length; `inOrder`: batches in the
   // given order instead, as the worker made them before it grouped by length).
   const rawRerank = async (query: string, maxLength: number, batch: number, which = passages, inOrder = false) => {
-    let total = 0;
-    const cpu0 = process.cpuUsage();
     const encoded = which.map((p) => encodePair(tokenizer, query, p, maxLength));
     const plan = inOrder ? encoded.map((_, i) => i).reduce<number[][]>((acc, i) => (i % batch ? acc.at(-1)!.push(i) : acc.push([i]), acc), []) : lengthSortedBatches(encoded.map((e) => e.ids.length), batch);
-    for (const rows of plan) {
-      const feeds = toOrt(pairTensors(tokenizer, rows.map((r) => encoded[r]!)), session.inputNames);
-      const t = performance.now();
-      await session.run(feeds);
-      total += performance.now() - t;
-    }
-    const cpu = process.cpuUsage(cpu0);
-    rawCpuMs = (cpu.user + cpu.system) / 1000;
-    return total;
+    const timed = await session.run(plan.map((rows) => toOrt(pairTensors(tokenizer, rows.map((r) => encoded[r]!)), session.inputNames)));
+    rawCpuMs = timed.cpuMs;
+    return timed.ms.reduce((a, b) => a + b, 0);
   };
   const workerRerank = async (query: string, maxLength: number, batch: number, which = passages) => {
     const t = performance.now();
