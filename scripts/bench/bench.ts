@@ -228,6 +228,10 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
   let rawCount = 0;
   let rawCpuMs = 0;
   const perRound: string[] = [];
+  // The time no embed request was queued or running (the worker idle): before the first, between, after the last.
+  const idleStarts: number[] = [];
+  const idleMid: number[] = [];
+  const idleEnds: number[] = [];
   let last: IndexRoundReport | undefined;
   try {
     for (let round = 0; round < cfg.p1Rounds; round++) {
@@ -253,7 +257,11 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
       loop.p99 = Math.max(loop.p99, rep.loop.p99);
       loop.mean = Math.max(loop.mean, rep.loop.mean);
       perRoundLoop.push(rep.loop.max.toFixed(1));
-      const logged = JSON.parse(readFileSync(embedLog, 'utf8')) as { calls: { ids: number[]; offsets: number[] }[]; embedMs: number };
+      const logged = JSON.parse(readFileSync(embedLog, 'utf8')) as { calls: { ids: number[]; offsets: number[]; sentAt: number; doneAt: number }[]; embedMs: number };
+      const idle = idleTimes(logged.calls, rep.startedAt, rep.endedAt);
+      idleStarts.push(Math.round(idle.before));
+      idleMid.push(Math.round(idle.between));
+      idleEnds.push(Math.round(idle.after));
       e2eMs += ms1;
       e2eCpuMs += rep.cpuMs;
       embedMs += logged.embedMs;
@@ -279,7 +287,7 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
       rawCount += roundRawCount;
       const ratio = rep.embedded / (ms1 / 1000) / (roundRawCount / (roundRawMs / 1000));
       perRound.push(ratio.toFixed(2));
-      log(`P1 round ${round + 1}: end to end ${rep.embedded} chunks in ${Math.round(ms1)} ms, raw ${roundRawCount} in ${Math.round(roundRawMs)} ms → ${ratio.toFixed(3)}×; event loop max ${rep.loop.max.toFixed(1)} ms`);
+      log(`P1 round ${round + 1}: end to end ${rep.embedded} chunks in ${Math.round(ms1)} ms, raw ${roundRawCount} in ${Math.round(roundRawMs)} ms → ${ratio.toFixed(3)}×; worker idle ${idle.before.toFixed(0)} ms before the first embed, ${idle.between.toFixed(0)} ms between, ${idle.after.toFixed(0)} ms after the last; event loop max ${rep.loop.max.toFixed(1)} ms`);
     }
   } finally {
     await session.release();
@@ -301,7 +309,7 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
       goal: '≥ 0.9×',
       met: e2eRate / rawRate >= 0.9,
       // CPU time (all threads of the process) is far less sensitive to other load than wall time.
-      note: `CPU time: raw ${Math.round(rawCpuMs)} ms vs end to end ${Math.round((e2eCpu.user + e2eCpu.system) / 1000)} ms (${round(rawCpuMs / ((e2eCpu.user + e2eCpu.system) / 1000), 2)}×); embed calls ${Math.round(embedMs)} ms of ${Math.round(e2eMs)} ms wall; model load ${Math.round(modelMs)} ms (not counted); per round ${perRound.join(', ')}×`,
+      note: `CPU time: raw ${Math.round(rawCpuMs)} ms vs end to end ${Math.round((e2eCpu.user + e2eCpu.system) / 1000)} ms (${round(rawCpuMs / ((e2eCpu.user + e2eCpu.system) / 1000), 2)}×); embed calls ${Math.round(embedMs)} ms of ${Math.round(e2eMs)} ms wall; model load ${Math.round(modelMs)} ms (not counted); per round ${perRound.join(', ')}×; no embed request queued: ${idleStarts.join('/')} ms before the first, ${idleMid.join('/')} ms between, ${idleEnds.join('/')} ms after the last`,
     });
   }
   if (want.has('P4')) {
@@ -733,6 +741,19 @@ async function directoryBytes(dir: string): Promise<number> {
   return total;
 }
 
+/** Time in [start, end] with no embed request in flight, split into before the first, between, after the last (ms). */
+export function idleTimes(calls: { sentAt: number; doneAt: number }[], start: number, end: number): { before: number; between: number; after: number } {
+  if (!calls.length) return { before: end - start, between: 0, after: 0 };
+  const sorted = [...calls].sort((a, b) => a.sentAt - b.sentAt);
+  let between = 0;
+  let busyUntil = sorted[0]!.doneAt;
+  for (const c of sorted.slice(1)) {
+    if (c.sentAt > busyUntil) between += c.sentAt - busyUntil;
+    busyUntil = Math.max(busyUntil, c.doneAt);
+  }
+  return { before: sorted[0]!.sentAt - start, between, after: end - busyUntil };
+}
+
 /** A fresh Node process running one of the benchmark's child scripts; its last stdout line is its JSON report. */
 async function runChild<T>(script: string, args: object, env: Record<string, string> = {}): Promise<T> {
   const file = path.join(__dirname, script);
@@ -767,6 +788,9 @@ export interface IndexRoundReport {
   /** CPU time of the whole process (all its threads) over wallMs. */
   cpuMs: number;
   modelMs: number;
+  /** When wallMs starts and ends (epoch ms, comparable with the embed log's times). */
+  startedAt: number;
+  endedAt: number;
   /** Event-loop delay of the process's main thread, from starting the run (ms). */
   loop: { max: number; p99: number; mean: number };
 }

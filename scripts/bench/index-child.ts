@@ -36,7 +36,8 @@ async function main(): Promise<void> {
     }
     r = await run.next();
   }
-  const wallMs = performance.now() - t0;
+  const end = performance.now();
+  const wallMs = end - t0;
   h.disable();
   const cpu = process.cpuUsage(cpu0);
   const summary = r.value;
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
     wallMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
     modelMs,
+    startedAt: performance.timeOrigin + t0,
+    endedAt: performance.timeOrigin + end,
     loop: { max: h.max / 1e6, p99: h.percentile(99) / 1e6, mean: h.mean / 1e6 },
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -8,7 +8,9 @@ import type { InferenceClient } from '../../src/core/embedding/client';
 import type { TokenBatch } from '../../src/core/embedding/tokens';
 import { serveIndexThread } from '../../src/core/index/threadRunner';
 
-const calls: { ids: number[]; offsets: number[] }[] = [];
+/** Each call's token ids, and when it was sent and answered (epoch ms, comparable across threads). */
+const calls: { ids: number[]; offsets: number[]; sentAt: number; doneAt: number }[] = [];
+const epoch = () => performance.timeOrigin + performance.now();
 let embedMs = 0;
 void serveIndexThread({
   wrapClient(client) {
@@ -16,9 +18,13 @@ void serveIndexThread({
     spy.call = ((method: string, params: { tokens?: TokenBatch }, signal?: AbortSignal) => {
       if (method !== 'embed') return client.call(method as never, params as never, signal);
       if (!params.tokens) throw new Error('the indexer no longer sends token ids: update the P1 baseline');
-      calls.push({ ids: Array.from(params.tokens.ids), offsets: Array.from(params.tokens.offsets) });
+      const call = { ids: Array.from(params.tokens.ids), offsets: Array.from(params.tokens.offsets), sentAt: epoch(), doneAt: 0 };
+      calls.push(call);
       const t = performance.now();
-      return client.call('embed', params, signal).finally(() => (embedMs += performance.now() - t));
+      return client.call('embed', params, signal).finally(() => {
+        embedMs += performance.now() - t;
+        call.doneAt = epoch();
+      });
     }) as InferenceClient['call'];
     return spy;
   },

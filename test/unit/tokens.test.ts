@@ -19,6 +19,8 @@ const TEXTS = [
   '# Überschrift — naïve café\n\n\n    x = {"a": [1, 2.5e-3]}  // 注释 🙂\n',
   'literal special tokens in code: "[SEP]" and [CLS] [UNK]\n}\n}\n}',
   '   leading and trailing blanks   \n   \n\t\n',
+  // Words WordPiece cannot split ([UNK]) or that exceed its 100 characters, repeated (the per-word memo).
+  `${'x'.repeat(150)} ${'x'.repeat(150)} ʘʘʘ 𝔘nknown ʘʘʘ uploadRetryCount uploadRetryCount upload Retry`,
   // Longer than the model's 512 tokens: cut like the tokenizer's own ids.
   Array.from({ length: 300 }, (_, i) => `const value${i} = compute(${i}, "item-${i % 17}");`).join('\n'),
 ];
@@ -27,7 +29,7 @@ describe('ModelTokenizer', () => {
   const raw = new Tokenizer(spec.json, spec.config);
   const rawIds = (t: string) => raw.encode(t).ids.slice(0, 512);
 
-  it('gives the tokenizer’s own ids and counts when it assembles them from cached lines', () => {
+  it('gives the tokenizer’s own ids and counts when it assembles them from cached lines and memoised words', () => {
     for (const maxCachedLines of [50_000, 2]) {
       const tok = new ModelTokenizer(spec, maxCachedLines);
       assert.equal(tok.counter.additiveAcrossLines, true, 'the fixture is a WordPiece tokenizer: the line cache is used');

@@ -37,6 +37,7 @@ export class ModelTokenizer {
     private readonly maxCachedLines = 50_000,
   ) {
     this.tokenizer = new Tokenizer(spec.json, spec.config);
+    memoiseWordPiece(this.tokenizer, spec.json, maxCachedLines);
     this.maxLength = spec.config.model_max_length ?? Number.POSITIVE_INFINITY;
     const additive = splitsAtWhitespace(spec.json, (text) => this.tokenizer.encode(text).ids.length);
     this.frame = additive ? specialFrame(this.tokenizer) : undefined;
@@ -75,6 +76,35 @@ export class ModelTokenizer {
     rows.forEach((row, i) => ids.set(row, offsets[i]!));
     return { ids, offsets };
   }
+}
+
+/**
+ * WordPiece turns each pre-tokenised word into pieces on its own (a greedy longest match that
+ * rebuilds substrings character by character: the largest cost of tokenising code). Code repeats
+ * its identifiers and keywords, so this tokenizer's model gets a per-word memo: the same pieces,
+ * each distinct word matched once. Applied only to the library's WordPiece model, whose `encode`
+ * maps words independently (unknown-token fusing, when configured, runs on the joined result as
+ * before); anything else is left alone.
+ */
+function memoiseWordPiece(tokenizer: Tokenizer, json: object, maxWords: number): void {
+  type Model = { encode?: (words: string[]) => string[] };
+  const model = (tokenizer as unknown as { model?: Model }).model;
+  if ((json as { model?: { type?: string } }).model?.type !== 'WordPiece' || typeof model?.encode !== 'function') return;
+  const encode = model.encode.bind(model);
+  const pieces = new Map<string, string[]>();
+  model.encode = (words: string[]) => {
+    const out: string[] = [];
+    for (const word of words) {
+      let p = pieces.get(word);
+      if (!p) {
+        p = encode([word]);
+        if (pieces.size >= maxWords) pieces.clear();
+        pieces.set(word, p);
+      }
+      for (const x of p) out.push(x);
+    }
+    return out;
+  };
 }
 
 /** The special tokens the tokenizer puts before and after a text's own ids, or undefined if they are not a plain frame. */

@@ -7,6 +7,8 @@ import type { InferenceClient } from '../embedding/client';
 import type { ModelRequest } from '../embedding/protocol';
 import { embeddingText } from '../embedding/text';
 import { ModelTokenizer } from '../embedding/tokens';
+import { lexicalDoc } from '../retrieval/lexical';
+import type { LexicalDoc } from '../retrieval/bm25';
 import type { Chunk } from '../types';
 import { errorMessage, throwIfAborted } from '../util/errors';
 import { sha256Hex } from '../util/fs';
@@ -182,7 +184,12 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
      */
     type Prepared = {
       batch: string[];
-      updates: { file: { path: string; text: string; hash: string; size: number; mtimeMs: number }; chunks: Chunk[]; vectors?: (number[] | undefined)[] }[];
+      updates: {
+        file: { path: string; text: string; hash: string; size: number; mtimeMs: number };
+        chunks: Chunk[];
+        docs: LexicalDoc[];
+        vectors?: (ArrayLike<number> | undefined)[];
+      }[];
       skips: SkippedFile[];
       removals: string[];
       restat: { path: string; size: number; mtimeMs: number }[];
@@ -216,7 +223,9 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
       for (const file of toChunk) {
         throwIfAborted(signal);
         try {
-          out.updates.push({ file, chunks: await chunkFile({ path: file.path, text: file.text }, { maxTokens, tokenCounter }) });
+          const chunks = await chunkFile({ path: file.path, text: file.text }, { maxTokens, tokenCounter });
+          // BM25 documents now, while the previous batch embeds, rather than in the commit.
+          out.updates.push({ file, chunks, docs: chunks.map(lexicalDoc) });
         } catch (err) {
           out.skips.push({ path: file.path, reason: 'unreadable', detail: `could not be chunked: ${errorMessage(err)}` });
           if (store.file(file.path)) out.removals.push(file.path);
@@ -224,8 +233,7 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
       }
       return out;
     };
-    const batches: string[][] = [];
-    for (let i = 0; i < candidates.length; i += batchSize) batches.push(candidates.slice(i, i + batchSize));
+    const batches = fileBatches(candidates, batchSize);
     // Pipelined: batch n + 1 is read and chunked while batch n is embedded (the worker chunks
     // while onnxruntime's threads run the model), so chunking adds little to the wall time.
     let next: Promise<Prepared> | undefined = batches.length ? prepare(batches[0]!) : undefined;
@@ -271,20 +279,21 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
             ahead = m + embedBatch < missing.length ? send(m + embedBatch) : undefined;
             const flat = await result;
             slice.forEach((x, j) => {
-              updates[x.u]!.vectors![x.c] = Array.from(flat.subarray(j * embedding!.dim, (j + 1) * embedding!.dim));
+              updates[x.u]!.vectors![x.c] = flat.subarray(j * embedding!.dim, (j + 1) * embedding!.dim);
             });
             embedded += slice.length;
             yield { type: 'progress', filesDone, filesTotal: candidates.length, chunks: chunksMade, embedded };
           }
         }
-        for (const { file, chunks, vectors } of updates) {
+        for (const { file, chunks, docs, vectors } of updates) {
           changed.push(file.path);
           chunksMade += chunks.length;
           pending.push({
             path: file.path,
             entry: { hash: file.hash, size: file.size, mtimeMs: file.mtimeMs },
             chunks,
-            vectors: vectors as number[][] | undefined,
+            vectors: vectors as ArrayLike<number>[] | undefined,
+            docs,
           });
         }
         filesDone += prepared.batch.length;
@@ -325,6 +334,23 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Files in the batches they are read, chunked and embedded in: `size` files each, after a short
+ * ramp (2, then 8 files) so that the inference worker gets its first chunks after two files are
+ * chunked rather than a whole batch — the next batch is chunked while those embed, so the worker
+ * is never idle waiting for the first one.
+ */
+export function fileBatches<T>(files: readonly T[], size = 32, ramp: readonly number[] = [2, 8]): T[][] {
+  const batches: T[][] = [];
+  let i = 0;
+  for (const n of ramp.filter((r) => r < size)) {
+    if (i >= files.length) break;
+    batches.push(files.slice(i, (i += n)));
+  }
+  while (i < files.length) batches.push(files.slice(i, (i += size)));
+  return batches;
 }
 
 /** The matcher for a watcher-driven update, or undefined when a full walk is needed. */

@@ -60,8 +60,14 @@ export interface FileUpdate {
   path: string;
   entry: Omit<FileEntry, 'shard' | 'chunkIds'>;
   chunks: Chunk[];
-  /** One vector per chunk (same order) when the index has embeddings. */
-  vectors?: number[][];
+  /** One vector per chunk (same order) when the index has embeddings (plain arrays or Float32Array rows). */
+  vectors?: ArrayLike<number>[];
+  /**
+   * The chunks' BM25 documents (same order, `lexicalDoc` of each), when the caller made them
+   * already: the indexer makes them while the previous batch embeds, so the commit that ends a run
+   * — while the inference worker has nothing to do — does not.
+   */
+  docs?: LexicalDoc[];
 }
 
 export interface OpenOptions {
@@ -409,6 +415,9 @@ export class IndexStore {
       if (this.manifestData.embedding && (!update.vectors || update.vectors.length !== update.chunks.length)) {
         throw new SiftError(`internal: ${update.path} has ${update.chunks.length} chunks but no matching vectors`);
       }
+      if (update.docs && update.docs.length !== update.chunks.length) {
+        throw new SiftError(`internal: ${update.path} has ${update.chunks.length} chunks but ${update.docs.length} BM25 documents`);
+      }
       const previous = next.files[update.path]?.shard;
       dropFile(update.path);
       if (update.chunks.length === 0) {
@@ -455,7 +464,7 @@ export class IndexStore {
             if (slicer.due()) await slicer.pause();
             const c = u.chunks[i]!;
             chunks.push(c);
-            docs.push(lexicalDoc(c));
+            docs.push(u.docs?.[i] ?? lexicalDoc(c));
             if (u.vectors) added.set(c.id, u.vectors[i]!);
           }
         }
