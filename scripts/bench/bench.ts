@@ -232,6 +232,7 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
   const idleStarts: number[] = [];
   const idleMid: number[] = [];
   const idleEnds: number[] = [];
+  const threadSplits: ThreadSplit[] = [];
   let last: IndexRoundReport | undefined;
   try {
     for (let round = 0; round < cfg.p1Rounds; round++) {
@@ -257,11 +258,13 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
       loop.p99 = Math.max(loop.p99, rep.loop.p99);
       loop.mean = Math.max(loop.mean, rep.loop.mean);
       perRoundLoop.push(rep.loop.max.toFixed(1));
-      const logged = JSON.parse(readFileSync(embedLog, 'utf8')) as { calls: { ids: number[]; offsets: number[]; sentAt: number; doneAt: number }[]; embedMs: number };
+      const logged = JSON.parse(readFileSync(embedLog, 'utf8')) as { calls: { ids: number[]; offsets: number[]; sentAt: number; doneAt: number }[]; embedMs: number; tid?: number; cpuMs?: number };
+      const split = threadSplit(rep, logged.tid, logged.cpuMs);
       const idle = idleTimes(logged.calls, rep.startedAt, rep.endedAt);
       idleStarts.push(Math.round(idle.before));
       idleMid.push(Math.round(idle.between));
       idleEnds.push(Math.round(idle.after));
+      if (split) threadSplits.push(split);
       e2eMs += ms1;
       e2eCpuMs += rep.cpuMs;
       embedMs += logged.embedMs;
@@ -288,6 +291,7 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
       const ratio = rep.embedded / (ms1 / 1000) / (roundRawCount / (roundRawMs / 1000));
       perRound.push(ratio.toFixed(2));
       log(`P1 round ${round + 1}: end to end ${rep.embedded} chunks in ${Math.round(ms1)} ms, raw ${roundRawCount} in ${Math.round(roundRawMs)} ms → ${ratio.toFixed(3)}×; worker idle ${idle.before.toFixed(0)} ms before the first embed, ${idle.between.toFixed(0)} ms between, ${idle.after.toFixed(0)} ms after the last; event loop max ${rep.loop.max.toFixed(1)} ms`);
+      if (split) log(`  CPU s: raw ${(timed.cpuMs / 1000).toFixed(1)}; end to end: ${describeSplit(split)}`);
     }
   } finally {
     await session.release();
@@ -309,7 +313,7 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
       goal: '≥ 0.9×',
       met: e2eRate / rawRate >= 0.9,
       // CPU time (all threads of the process) is far less sensitive to other load than wall time.
-      note: `CPU time: raw ${Math.round(rawCpuMs)} ms vs end to end ${Math.round((e2eCpu.user + e2eCpu.system) / 1000)} ms (${round(rawCpuMs / ((e2eCpu.user + e2eCpu.system) / 1000), 2)}×); embed calls ${Math.round(embedMs)} ms of ${Math.round(e2eMs)} ms wall; model load ${Math.round(modelMs)} ms (not counted); per round ${perRound.join(', ')}×; no embed request queued: ${idleStarts.join('/')} ms before the first, ${idleMid.join('/')} ms between, ${idleEnds.join('/')} ms after the last`,
+      note: `CPU time: raw ${Math.round(rawCpuMs)} ms vs end to end ${Math.round((e2eCpu.user + e2eCpu.system) / 1000)} ms (${round(rawCpuMs / ((e2eCpu.user + e2eCpu.system) / 1000), 2)}×); embed calls ${Math.round(embedMs)} ms of ${Math.round(e2eMs)} ms wall; model load ${Math.round(modelMs)} ms (not counted); per round ${perRound.join(', ')}×; no embed request queued: ${idleStarts.join('/')} ms before the first, ${idleMid.join('/')} ms between, ${idleEnds.join('/')} ms after the last${threadSplits.length ? `; CPU s per round by thread: ${describeSplit(meanSplit(threadSplits))}` : ''}`,
     });
   }
   if (want.has('P4')) {
@@ -741,6 +745,32 @@ async function directoryBytes(dir: string): Promise<number> {
   return total;
 }
 
+/** A round's CPU time by thread (ms): onnxruntime's two threads (the inference worker's and its pool thread), the indexing thread, the host's main thread, the rest (V8's GC helpers, libuv). */
+export type ThreadSplit = { onnxruntime: number; indexing: number; host: number; other: number };
+
+/** Splits a round's per-thread CPU time; the two busiest threads other than the indexing and main ones are onnxruntime's. */
+export function threadSplit(rep: Pick<IndexRoundReport, 'pid' | 'threads'>, indexingTid: number | undefined, indexingCpuMs: number | undefined): ThreadSplit | undefined {
+  if (indexingTid === undefined || indexingCpuMs === undefined || !Object.keys(rep.threads).length) return undefined;
+  // The indexing thread has ended when the round reads its threads: it reports its own CPU time.
+  const split: ThreadSplit = { onnxruntime: 0, indexing: indexingCpuMs, host: rep.threads[rep.pid] ?? 0, other: 0 };
+  const rest = Object.entries(rep.threads)
+    .filter(([tid]) => Number(tid) !== indexingTid && Number(tid) !== rep.pid)
+    .map(([, ms]) => ms)
+    .sort((a, b) => b - a);
+  rest.forEach((ms, i) => (i < 2 ? (split.onnxruntime += ms) : (split.other += ms)));
+  return split;
+}
+
+function meanSplit(splits: ThreadSplit[]): ThreadSplit {
+  const mean = (k: keyof ThreadSplit) => splits.reduce((a, s) => a + s[k], 0) / splits.length;
+  return { onnxruntime: mean('onnxruntime'), indexing: mean('indexing'), host: mean('host'), other: mean('other') };
+}
+
+function describeSplit(s: ThreadSplit): string {
+  const f = (ms: number) => (ms / 1000).toFixed(1);
+  return `onnxruntime ${f(s.onnxruntime)}, indexing thread ${f(s.indexing)}, host main ${f(s.host)}, other ${f(s.other)}`;
+}
+
 /** Time in [start, end] with no embed request in flight, split into before the first, between, after the last (ms). */
 export function idleTimes(calls: { sentAt: number; doneAt: number }[], start: number, end: number): { before: number; between: number; after: number } {
   if (!calls.length) return { before: end - start, between: 0, after: 0 };
@@ -787,6 +817,9 @@ export interface IndexRoundReport {
   wallMs: number;
   /** CPU time of the whole process (all its threads) over wallMs. */
   cpuMs: number;
+  /** The process id (= its main thread's id) and each thread's CPU time over wallMs (ms, Linux only). */
+  pid: number;
+  threads: Record<number, number>;
   modelMs: number;
   /** When wallMs starts and ends (epoch ms, comparable with the embed log's times). */
   startedAt: number;

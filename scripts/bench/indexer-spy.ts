@@ -3,7 +3,7 @@
  * (for P1's raw onnxruntime baseline on the same token batches), written to $SIFT_BENCH_EMBED_LOG
  * when the run ends. Loaded through tsx by a small CommonJS entry the bench writes.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import type { InferenceClient } from '../../src/core/embedding/client';
 import type { TokenBatch } from '../../src/core/embedding/tokens';
 import { serveIndexThread } from '../../src/core/index/threadRunner';
@@ -12,10 +12,20 @@ import { serveIndexThread } from '../../src/core/index/threadRunner';
 const calls: { ids: number[]; offsets: number[]; sentAt: number; doneAt: number }[] = [];
 const epoch = () => performance.timeOrigin + performance.now();
 let embedMs = 0;
+let cpuAtModel: number | undefined;
+
+/** This thread's id and CPU time so far (Linux; the thread is gone when the round reads its process's threads). */
+function threadCpuMs(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 void serveIndexThread({
   wrapClient(client) {
     const spy = Object.create(client) as InferenceClient;
     spy.call = ((method: string, params: { tokens?: TokenBatch }, signal?: AbortSignal) => {
+      if (method === 'tokenizerName') cpuAtModel = threadCpuMs(); // the first call after the 'model' event
       if (method !== 'embed') return client.call(method as never, params as never, signal);
       if (!params.tokens) throw new Error('the indexer no longer sends token ids: update the P1 baseline');
       const call = { ids: Array.from(params.tokens.ids), offsets: Array.from(params.tokens.offsets), sentAt: epoch(), doneAt: 0 };
@@ -29,6 +39,8 @@ void serveIndexThread({
     return spy;
   },
   onFinish() {
-    if (process.env.SIFT_BENCH_EMBED_LOG) writeFileSync(process.env.SIFT_BENCH_EMBED_LOG, JSON.stringify({ calls, embedMs }));
+    // This thread's id (Linux), so the round can tell its CPU time from the other threads'.
+    const tid = process.platform === 'linux' ? Number(readlinkSync('/proc/thread-self').split('/').pop()) : undefined;
+    if (process.env.SIFT_BENCH_EMBED_LOG) writeFileSync(process.env.SIFT_BENCH_EMBED_LOG, JSON.stringify({ calls, embedMs, tid, cpuMs: cpuAtModel === undefined ? undefined : threadCpuMs()! - cpuAtModel }));
   },
 });
