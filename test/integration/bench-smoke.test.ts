@@ -50,6 +50,9 @@ describe('bench smoke', () => {
         assert.ok(ids.includes(id), `missing row ${id} in ${ids.join(', ')}`);
       }
       assert.ok(ids.some((id) => id.startsWith('P2.variant.len')), 'rerank variants');
+      const p1 = result.rows.find((r) => r.id === 'P1.index.throughput')!;
+      assert.match(p1.note ?? '', /per round [\d.]+, [\d.]+×; no embed request queued: \d+\/\d+ ms before the first/);
+      if (process.platform === 'linux') assert.match(p1.note ?? '', /CPU s per round by thread: onnxruntime [\d.]+, indexing thread [\d.]+/);
       const chunked = result.rows.find((r) => r.id.startsWith('P2.variant.chunked.'));
       assert.ok(chunked, 'rerank of chunks as the chunker cuts them');
       assert.match(chunked.metric, /mean \d+ tok\/pair/);
