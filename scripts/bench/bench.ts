@@ -777,9 +777,9 @@ export function threadSplit(rep: Pick<IndexRoundReport, 'pid' | 'threads'>, inde
 
 /** The late ticks of a 20 ms timer, worst first, with what they coincided with. */
 function describeStalls(stalls: Stall[]): string {
-  if (!stalls.length) return '; no tick of a 20 ms timer over 25 ms late';
+  if (!stalls.length) return '; no tick of a 20 ms timer over 15 ms late';
   const worst = [...stalls].sort((a, b) => b.lateMs - a.lateMs).slice(0, 3);
-  return `; ticks of a 20 ms timer over 25 ms late (up to 5 kept per round): ${stalls.length}; the worst ${worst.map((s) => `${s.lateMs} ms (over the ${s.windowMs} ms to it: steal ${s.stealMs} ms, own CPU ${s.ownCpuMs} ms; GC ${s.gcMs} ms)`).join(', ')}`;
+  return `; ticks of a 20 ms timer over 15 ms late (up to 5 kept per round): ${stalls.length}; the worst ${worst.map((s) => `${s.lateMs} ms (over the ${s.windowMs} ms to it: steal ${s.stealMs} ms, own CPU ${s.ownCpuMs} ms; GC ${s.gcMs} ms)`).join(', ')}`;
 }
 
 function meanSplit(splits: ThreadSplit[]): ThreadSplit {
@@ -847,7 +847,7 @@ export interface IndexRoundReport {
   endedAt: number;
   /** Event-loop delay of the process's main thread, from starting the run (ms). */
   loop: { max: number; p99: number; mean: number };
-  /** The worst late ticks (> 25 ms) of a 20 ms timer on that thread, with what they coincided with. */
+  /** The worst late ticks (> 15 ms) of a 20 ms timer on that thread, with what they coincided with. */
   stalls: Stall[];
 }
 

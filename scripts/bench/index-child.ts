@@ -94,7 +94,7 @@ function stallRecorder(origin: number): { stop(): void; worst(): Stall[] } {
   const timer = setInterval(() => {
     const at = performance.now();
     const late = at - last - 20;
-    if (late > 25) {
+    if (late > 15) {
       const now = sample();
       const gcMs = gcs.filter((g) => g.start + g.ms >= last && g.start <= at).reduce((a, g) => a + g.ms, 0);
       stalls.push({ atMs: Math.round(last - origin), lateMs: Math.round(late), windowMs: Math.round(now.at - base.at), stealMs: now.steal - base.steal, ownCpuMs: now.cpu - base.cpu, gcMs: Math.round(gcMs) });

@@ -54,7 +54,7 @@ describe('bench smoke', () => {
       assert.match(p1.note ?? '', /per round [\d.]+, [\d.]+×; no embed request queued: \d+\/\d+ ms before the first/);
       if (process.platform === 'linux') assert.match(p1.note ?? '', /CPU s per round by thread: onnxruntime [\d.]+, indexing thread [\d.]+/);
       // Late timer ticks are reported with what they coincided with, or their absence is stated.
-      assert.match(result.rows.find((r) => r.id === 'P4.eventloop.indexing')!.note ?? '', /(no tick|ticks) of a 20 ms timer over 25 ms late/);
+      assert.match(result.rows.find((r) => r.id === 'P4.eventloop.indexing')!.note ?? '', /(no tick|ticks) of a 20 ms timer over 15 ms late/);
       const chunked = result.rows.find((r) => r.id.startsWith('P2.variant.chunked.'));
       assert.ok(chunked, 'rerank of chunks as the chunker cuts them');
       assert.match(chunked.metric, /mean \d+ tok\/pair/);
