@@ -28,7 +28,7 @@ rmSync(tmp, { recursive: true, force: true });
 const sum = (k) => records.reduce((n, r) => n + (r[k] ?? 0), 0);
 const byArea = new Map();
 for (const r of records) {
-  const a = byArea.get(r.area) ?? { faultsInjected: 0, faultsSurvived: 0, payloadsTried: 0, payloadsExecuted: 0, filesLost: 0 };
+  const a = byArea.get(r.area) ?? { faultsInjected: 0, faultsSurvived: 0, payloadsTried: 0, payloadsExecuted: 0, filesLost: 0, secretsTried: 0, secretsLeaked: 0, slowTried: 0, slowExceeded: 0 };
   for (const k of Object.keys(a)) a[k] += r[k] ?? 0;
   byArea.set(r.area, a);
 }
@@ -38,13 +38,17 @@ const total = {
   payloadsTried: sum('payloadsTried'),
   payloadsExecuted: sum('payloadsExecuted'),
   filesLost: sum('filesLost'),
+  secretsTried: sum('secretsTried'),
+  secretsLeaked: sum('secretsLeaked'),
+  slowTried: sum('slowTried'),
+  slowExceeded: sum('slowExceeded'),
 };
-const line = (name, a) => `  ${name.padEnd(22)} faults ${String(a.faultsSurvived).padStart(4)}/${String(a.faultsInjected).padEnd(4)} survived   payloads ${String(a.payloadsExecuted).padStart(3)}/${String(a.payloadsTried).padEnd(4)} executed   files lost ${a.filesLost}`;
+const line = (name, a) => `  ${name.padEnd(22)} faults ${String(a.faultsSurvived).padStart(4)}/${String(a.faultsInjected).padEnd(4)} survived   payloads ${String(a.payloadsExecuted).padStart(3)}/${String(a.payloadsTried).padEnd(4)} executed   files lost ${a.filesLost}   secrets ${String(a.secretsLeaked).padStart(3)}/${String(a.secretsTried).padEnd(4)} leaked   slow ${String(a.slowExceeded).padStart(3)}/${String(a.slowTried).padEnd(4)} over bound`;
 console.log('\n── Sift hostile-input summary ─────────────────────────────────────────────');
 for (const [area, a] of [...byArea].sort()) console.log(line(area, a));
 console.log(line('TOTAL', total));
 for (const r of records.filter((x) => x.note)) console.log(`  · ${r.area}: ${r.note}`);
 console.log(`  (${Math.round((Date.now() - started) / 1000)} s)`);
-const ok = run.status === 0 && total.faultsInjected === total.faultsSurvived && total.payloadsExecuted === 0 && total.filesLost === 0 && records.length > 0;
-if (!ok && run.status === 0) console.error('hostile suite: a fault was not survived, a payload executed, a file was lost, or nothing was recorded');
+const ok = run.status === 0 && total.faultsInjected === total.faultsSurvived && total.payloadsExecuted === 0 && total.filesLost === 0 && total.secretsLeaked === 0 && total.slowExceeded === 0 && records.length > 0;
+if (!ok && run.status === 0) console.error('hostile suite: a fault was not survived, a payload executed, a file was lost, a secret leaked, a pathological input ran over its bound, or nothing was recorded');
 process.exit(run.status === 0 ? (ok ? 0 : 1) : (run.status ?? 1));

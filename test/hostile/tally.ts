@@ -16,6 +16,14 @@ export interface TallyRecord {
   payloadsTried?: number;
   payloadsExecuted?: number;
   filesLost?: number;
+  /** Secret values planted where Sift could send them (LLM request, index files, logs). */
+  secretsTried?: number;
+  /** Planted secret values that were found where they must never be. */
+  secretsLeaked?: number;
+  /** Pathological inputs tried (rules, names, lines, depths, special files, crafted indexes). */
+  slowTried?: number;
+  /** Of those, how many took longer than their bound or hung. */
+  slowExceeded?: number;
   note?: string;
 }
 
