@@ -4,7 +4,7 @@ import { ChatController, PANEL_TYPE, VIEW_ID, jumpHighlight } from './chat';
 import { evaluateWorkspace } from './evaluate';
 import { DisposableStore } from './lifecycle';
 import { SiftService } from './service';
-import { effectOf } from './settings';
+import { effectOf, reportRefusedSettings } from './settings';
 import { StatusBar } from './statusBar';
 
 /**
@@ -30,6 +30,8 @@ export function activate(context: vscode.ExtensionContext): void {
 
 function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vscode.LogOutputChannel): void {
   root.add(jumpHighlight);
+  // Refused workspace values of user-only settings are logged and shown (read before anything else).
+  root.add(reportRefusedSettings(log));
   const service = root.add(new SiftService(context, log));
   const chat = root.add(new ChatController(context, service, log));
   const status = root.add(new StatusBar());
@@ -77,16 +79,35 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
     void vscode.window.setStatusBarMessage(`Sift: reranking ${chat.rerankEnabled ? 'on' : 'off'}`, 3000);
   });
   command('sift.setApiKey', async () => {
+    // The key is bound to the endpoint's origin: Sift never sends it anywhere else.
+    const { endpoint, storedFor } = await service.apiKeyTarget();
+    if (!endpoint) throw new Error('sift.llm.baseUrl in your user settings is not an http(s) URL; fix it first.');
+    if (storedFor && storedFor !== endpoint) {
+      const send = `Send the Stored Key to ${endpoint}`;
+      const choice = await vscode.window.showWarningMessage(
+        `Your API key was stored for ${storedFor}; the endpoint in your user settings is now ${endpoint}.`,
+        { modal: true, detail: 'Sift sends a key only to the endpoint it was entered for. Enter a new key for this endpoint, or confirm that the stored one may go there from now on.' },
+        'Enter a New Key',
+        send,
+      );
+      if (!choice) return;
+      if (choice === send) {
+        await service.rebindApiKey(endpoint);
+        log.info(`The stored API key is now bound to ${endpoint}.`);
+        await chat.refreshLlm();
+        return;
+      }
+    }
     const key = await vscode.window.showInputBox({
-      title: 'Sift: API key for the LLM endpoint',
-      prompt: 'Stored in VS Code\'s secret storage, never in settings or logs.',
+      title: `Sift: API key for ${endpoint}`,
+      prompt: `Sent only to ${endpoint}. Stored in VS Code's secret storage, never in settings or logs.`,
       password: true,
       ignoreFocusOut: true,
       validateInput: (v) => (v.trim().length < 4 ? 'That does not look like an API key.' : undefined),
     });
     if (key === undefined) return;
-    await service.setApiKey(key.trim());
-    log.info('API key stored in secret storage.');
+    await service.setApiKey(key.trim(), endpoint);
+    log.info(`API key stored in secret storage for ${endpoint}.`);
     await chat.refreshLlm();
   });
   command('sift.clearApiKey', async () => {

@@ -23,6 +23,7 @@ import { EditorContext } from './editorContext';
 import { DisposableStore, toDisposable } from './lifecycle';
 import { filesExcludeGlobs, readSettings } from './settings';
 import type { SiftSettings } from './settingsSchema';
+import { type StoredKey, keyForEndpoint, keyRefusedMessage, originOf, parseStoredKey, serializeStoredKey } from './trust';
 
 type FolderState = IndexStatus['folders'][number]['state'];
 
@@ -445,13 +446,20 @@ export class SiftService implements vscode.Disposable {
 
   // ------------------------------------------------------------------ asking
 
+  /**
+   * The LLM settings with the stored API key, which goes only to the origin it was stored for
+   * (src/vscode/trust.ts). The endpoint itself comes from user settings only.
+   */
   async llmConfig(): Promise<Partial<LlmConfig> | undefined> {
     const s = readSettings();
-    const apiKey = await this.context.secrets.get(API_KEY_SECRET);
+    const decision = keyForEndpoint(await this.storedKey(), s['llm.baseUrl']);
+    const refused = keyRefusedMessage(decision);
+    if (refused) this.noticeKeyRefused(refused);
+    const apiKey = decision.send ? decision.apiKey : undefined;
     if (!s['llm.baseUrl'] && !apiKey) return undefined;
     return {
       baseURL: s['llm.baseUrl'] || undefined,
-      apiKey: apiKey || undefined,
+      apiKey,
       model: s['llm.model'] || undefined,
       temperature: s['llm.temperature'],
       maxTokens: s['llm.maxTokens'],
@@ -459,13 +467,57 @@ export class SiftService implements vscode.Disposable {
     };
   }
 
-  async setApiKey(key: string | undefined): Promise<void> {
-    if (key) await this.context.secrets.store(API_KEY_SECRET, key);
-    else await this.context.secrets.delete(API_KEY_SECRET);
+  private readonly keyNotices = new Set<string>();
+
+  private noticeKeyRefused(message: string): void {
+    if (this.keyNotices.has(message)) return;
+    this.keyNotices.add(message);
+    this.log.warn(message);
+    void vscode.window.showWarningMessage(message, 'Set API Key').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('sift.setApiKey');
+    });
+  }
+
+  /**
+   * The stored key and the origin it belongs to. A key stored before keys carried an origin is
+   * bound once to the endpoint in the user's settings (which a workspace can no longer change).
+   */
+  private async storedKey(): Promise<StoredKey | undefined> {
+    const stored = parseStoredKey(await this.context.secrets.get(API_KEY_SECRET));
+    if (!stored || stored.origin) return stored;
+    const origin = originOf(readSettings()['llm.baseUrl']);
+    if (!origin) return stored;
+    await this.context.secrets.store(API_KEY_SECRET, serializeStoredKey({ key: stored.key, origin }));
+    this.log.info(`The stored API key is now bound to ${origin}: Sift sends it to no other endpoint.`);
+    return { key: stored.key, origin };
+  }
+
+  /** The endpoint a key entered now would belong to, and the origin of the key already stored. */
+  async apiKeyTarget(): Promise<{ endpoint?: string; storedFor?: string }> {
+    const stored = await this.storedKey();
+    return { endpoint: originOf(readSettings()['llm.baseUrl']), storedFor: stored?.origin };
+  }
+
+  /** Stores a key for `origin` (the endpoint it may be sent to), or removes the key. */
+  async setApiKey(key: string | undefined, origin?: string): Promise<void> {
+    if (!key) {
+      await this.context.secrets.delete(API_KEY_SECRET);
+      return;
+    }
+    const bound = origin ?? originOf(readSettings()['llm.baseUrl']);
+    if (!bound) throw new Error('sift.llm.baseUrl is not an http(s) URL: fix it in your user settings before storing a key for it.');
+    await this.context.secrets.store(API_KEY_SECRET, serializeStoredKey({ key, origin: bound }));
+    this.keyNotices.clear();
+  }
+
+  /** After the user confirmed: the stored key may go to `origin` from now on (and only there). */
+  async rebindApiKey(origin: string): Promise<void> {
+    const stored = await this.storedKey();
+    if (stored) await this.setApiKey(stored.key, origin);
   }
 
   async hasApiKey(): Promise<boolean> {
-    return Boolean(await this.context.secrets.get(API_KEY_SECRET));
+    return Boolean(await this.storedKey());
   }
 
   /** The learning-to-rank model's companion that learns from opened sources (created on first use). */

@@ -17,27 +17,35 @@ interface Def<T> {
   maximum?: number;
   items?: { type: 'string' };
   format?: 'uri';
+  /**
+   * `machine`: read only from the user's own settings (user or remote-machine), never from a
+   * workspace. Every setting that chooses where code or the API key go, what is redacted, or where
+   * executable model files come from is `machine` (src/vscode/trust.ts refuses workspace values too,
+   * and test/unit/settings.test.ts checks that such settings are marked).
+   */
+  scope?: 'machine';
 }
 
 const def = <T>(d: Def<T>) => d;
 
 export const SETTINGS = {
   'llm.baseUrl': def({
+    scope: 'machine',
     type: 'string',
     default: '',
-    description: 'OpenAI-compatible endpoint, e.g. `http://localhost:11434/v1` (Ollama), `http://localhost:1234/v1` (LM Studio), `http://localhost:8000/v1` (vLLM). Empty: api.openai.com when an API key is set, otherwise no LLM (Sift shows ranked sources only). The API key is stored with **Sift: Set API Key**, never in settings.',
+    description: 'OpenAI-compatible endpoint, e.g. `http://localhost:11434/v1` (Ollama), `http://localhost:1234/v1` (LM Studio), `http://localhost:8000/v1` (vLLM). Empty: api.openai.com when an API key is set, otherwise no LLM (Sift shows ranked sources only). The API key is stored with **Sift: Set API Key**, never in settings. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.',
     effect: 'none',
   }),
-  'llm.model': def({ type: 'string', default: '', description: 'Model name sent to the endpoint (e.g. `gpt-4o-mini`, `qwen2.5-coder:7b`). Required for a written answer.', effect: 'none' }),
+  'llm.model': def({ scope: 'machine', type: 'string', default: '', description: 'Model name sent to the endpoint (e.g. `gpt-4o-mini`, `qwen2.5-coder:7b`). Required for a written answer. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.', effect: 'none' }),
   'llm.temperature': def({ type: 'number', default: 0.1, minimum: 0, maximum: 2, description: 'Sampling temperature for answers.', effect: 'none' }),
   'llm.maxTokens': def({ type: 'number', default: 1024, minimum: 16, maximum: 32768, description: 'Maximum answer length in tokens.', effect: 'none' }),
-  'llm.redactSecrets': def({ type: 'boolean', default: true, description: 'Before sources are sent to the LLM, replace private-key blocks and credential patterns (cloud keys, tokens, passwords in URLs) found inside indexed files with `[REDACTED …]`. Secret files themselves are never indexed.', effect: 'none' }),
+  'llm.redactSecrets': def({ scope: 'machine', type: 'boolean', default: true, description: 'Before sources are sent to the LLM, replace private-key blocks and credential patterns (cloud keys, tokens, passwords in URLs) found inside indexed files with `[REDACTED …]`. Secret files themselves are never indexed. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.', effect: 'none' }),
   'llm.timeoutSeconds': def({ type: 'number', default: 60, minimum: 1, maximum: 600, description: 'How long to wait for the LLM before giving up.', effect: 'none' }),
-  'models.embedding': def({ type: 'string', default: 'Xenova/all-MiniLM-L6-v2', description: 'Embedding (bi-encoder) model: a Hugging Face hub id in transformers.js ONNX layout, or an absolute path to a local model folder. Changing it rebuilds the index.', effect: 'reindex' }),
-  'models.reranker': def({ type: 'string', default: 'Xenova/ms-marco-MiniLM-L-6-v2', description: 'Cross-encoder reranker: a hub id or an absolute path to a local model folder.', effect: 'reload-models' }),
-  'models.localFolder': def({ type: 'string', default: '', description: 'A folder holding models in transformers.js layout (`<folder>/<org>/<name>/config.json`, `onnx/model_quantized.onnx`, …). Models found there are used without downloading.', effect: 'reindex' }),
-  'models.allowDownloads': def({ type: 'boolean', default: true, description: 'Download missing models from the Hugging Face hub (with progress) into the extension\'s storage. Off: only the local folder and already downloaded models are used; Sift works with keyword search meanwhile.', effect: 'reload-models' }),
-  'models.hubUrl': def({ type: 'string', default: '', description: 'A Hugging Face hub mirror to download models from (default https://huggingface.co/).', effect: 'reload-models' }),
+  'models.embedding': def({ scope: 'machine', type: 'string', default: 'Xenova/all-MiniLM-L6-v2', description: 'Embedding (bi-encoder) model: a Hugging Face hub id in transformers.js ONNX layout, or an absolute path to a local model folder. Changing it rebuilds the index. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.', effect: 'reindex' }),
+  'models.reranker': def({ scope: 'machine', type: 'string', default: 'Xenova/ms-marco-MiniLM-L-6-v2', description: 'Cross-encoder reranker: a hub id or an absolute path to a local model folder. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.', effect: 'reload-models' }),
+  'models.localFolder': def({ scope: 'machine', type: 'string', default: '', description: 'A folder holding models in transformers.js layout (`<folder>/<org>/<name>/config.json`, `onnx/model_quantized.onnx`, …). Models found there are used without downloading. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.', effect: 'reindex' }),
+  'models.allowDownloads': def({ scope: 'machine', type: 'boolean', default: true, description: 'Download missing models from the Hugging Face hub (with progress) into the extension\'s storage. Off: only the local folder and already downloaded models are used; Sift works with keyword search meanwhile. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.', effect: 'reload-models' }),
+  'models.hubUrl': def({ scope: 'machine', type: 'string', default: '', description: 'A Hugging Face hub mirror to download models from (default https://huggingface.co/). Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.', effect: 'reload-models' }),
   'retrieval.candidates': def({ type: 'number', default: 50, minimum: 5, maximum: 200, description: 'Candidates (K) fused from dense and keyword retrieval and given to the reranker.', effect: 'none' }),
   'retrieval.topN': def({ type: 'number', default: 8, minimum: 1, maximum: 30, description: 'Sources (N) given to the LLM after ranking.', effect: 'none' }),
   'retrieval.tokenBudget': def({ type: 'number', default: 3000, minimum: 200, maximum: 100000, description: 'Token budget for the sources in the prompt.', effect: 'none' }),
@@ -48,7 +56,7 @@ export const SETTINGS = {
   'index.include': def({ type: 'array', items: { type: 'string' }, default: [] as string[], description: 'Glob patterns; when not empty, only matching files are indexed (e.g. `src/**`).', effect: 'reindex' }),
   'index.exclude': def({ type: 'array', items: { type: 'string' }, default: [] as string[], description: 'Glob patterns never indexed, beside .gitignore, .siftignore and `files.exclude`.', effect: 'reindex' }),
   'index.maxFileSize': def({ type: 'number', default: 1048576, minimum: 1024, description: 'Files larger than this many bytes are not indexed.', effect: 'reindex' }),
-  'index.secretPatterns': def({ type: 'array', items: { type: 'string' }, default: [] as string[], description: 'Extra secret-file patterns (.gitignore syntax) never indexed or sent, beside the built-in list (`.env*`, keys, certificates, credential files).', effect: 'reindex' }),
+  'index.secretPatterns': def({ type: 'array', items: { type: 'string' }, default: [] as string[], description: 'Extra secret-file patterns (.gitignore syntax) never indexed or sent, beside the built-in list (`.env*`, keys, certificates, credential files). A workspace may add patterns; exceptions (`!pattern`) count only from user settings.', effect: 'reindex' }),
   'index.useFilesExclude': def({ type: 'boolean', default: true, description: 'Also skip what VS Code\'s `files.exclude` hides.', effect: 'reindex' }),
 } as const;
 
