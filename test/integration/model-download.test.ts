@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InferenceClient } from '../../src/core/embedding/client';
+import { modelCacheDirFor } from '../../src/core/embedding/models';
 import type { DownloadProgress } from '../../src/core/embedding/protocol';
 import { TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir } from '../helpers';
 import { ModelHubServer } from '../support/modelHub';
@@ -55,6 +56,41 @@ describe('model download from a hub-shaped server, then offline reuse of the cac
       assert.equal(hub.requests.length, requestsBefore, 'no network request when offline');
     } finally {
       await offline.dispose();
+    }
+  });
+
+  it('keys the cache by source: a mirror\'s files never answer for the same model id from another source', async () => {
+    // Two sources serve the same id; the "mirror" one is what a hostile hub would plant.
+    const mirror = new ModelHubServer({ 'sift-test/tiny-embedder': TINY_EMBEDDER });
+    await mirror.start();
+    const cacheDir = path.join(dir, 'shared-cache');
+    const client = new InferenceClient(WORKER_SCRIPT);
+    try {
+      await client.call('configure', { cacheDir, allowRemote: true, remoteHost: mirror.url });
+      const fromMirror = await client.call('loadEmbedder', { model: 'sift-test/tiny-embedder', dtype: 'q8' });
+      assert.ok(fromMirror.ok, fromMirror.ok ? '' : fromMirror.message);
+      assert.ok(mirror.requests.some((r) => r.endsWith('/onnx/model_quantized.onnx')), 'downloaded from the mirror');
+      assert.ok(existsSync(path.join(modelCacheDirFor(cacheDir, mirror.url), 'sift-test', 'tiny-embedder', 'onnx', 'model_quantized.onnx')), 'cached under the mirror\'s own folder');
+
+      // Offline with the default hub, or with the other server: the mirror's copy is not used.
+      for (const remoteHost of [undefined, hub.url]) {
+        await client.call('configure', { cacheDir, allowRemote: false, remoteHost });
+        const other = await client.call('loadEmbedder', { model: 'sift-test/tiny-embedder', dtype: 'q8' });
+        assert.equal(other.ok, false, `the mirror's files answered for ${remoteHost ?? 'the default hub'}`);
+        assert.match(!other.ok ? other.message : '', /is not in the model cache/);
+      }
+      // Online with the other source: it downloads its own copy instead of reusing the mirror's.
+      const before = hub.requests.length;
+      await client.call('configure', { cacheDir, allowRemote: true, remoteHost: hub.url });
+      const fromHub = await client.call('loadEmbedder', { model: 'sift-test/tiny-embedder', dtype: 'q8' });
+      assert.ok(fromHub.ok, fromHub.ok ? '' : fromHub.message);
+      assert.ok(hub.requests.slice(before).some((r) => r.endsWith('/sift-test/tiny-embedder/resolve/main/onnx/model_quantized.onnx')), 'the other source was asked for its own files');
+      assert.notEqual(modelCacheDirFor(cacheDir, hub.url), modelCacheDirFor(cacheDir, mirror.url));
+      assert.notEqual(modelCacheDirFor(cacheDir, undefined), modelCacheDirFor(cacheDir, 'https://huggingface.co.evil.example/'));
+      assert.equal(modelCacheDirFor(cacheDir, undefined), modelCacheDirFor(cacheDir, 'https://huggingface.co'), 'the default hub with or without its slash is one source');
+    } finally {
+      await client.dispose();
+      await mirror.stop();
     }
   });
 

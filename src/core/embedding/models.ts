@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -46,4 +47,31 @@ export function checkLocalModelFolder(folder: string): string | undefined {
 export function onnxFileFor(dtype: string): string {
   const suffix: Record<string, string> = { fp32: '', q8: '_quantized', int8: '_int8', uint8: '_uint8', fp16: '_fp16', q4: '_q4', bnb4: '_bnb4', q4f16: '_q4f16' };
   return `onnx/model${suffix[dtype] ?? `_${dtype}`}.onnx`;
+}
+
+/** The hub transformers.js downloads from unless a mirror is configured. */
+export const DEFAULT_MODEL_HOST = 'https://huggingface.co/';
+
+/** A hub URL as transformers.js uses it (with a trailing slash); the default hub for none. */
+export function normalizeModelHost(remoteHost: string | undefined): string {
+  const host = remoteHost?.trim() || DEFAULT_MODEL_HOST;
+  return host.endsWith('/') ? host : `${host}/`;
+}
+
+/**
+ * The download cache of one model source. transformers.js keys its file cache by model id and
+ * file name only, so files downloaded from a mirror would otherwise answer for the same id from
+ * any other source: each source (hub or mirror URL) gets its own folder under the cache.
+ */
+export function modelCacheDirFor(cacheDir: string, remoteHost: string | undefined): string {
+  const host = normalizeModelHost(remoteHost);
+  let name: string;
+  try {
+    const u = new URL(host);
+    name = `${u.hostname}${u.port ? `_${u.port}` : ''}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  } catch {
+    name = 'source';
+  }
+  // The hash tells apart sources on one host (scheme, path, user): the name is for people.
+  return path.join(cacheDir, `${name}-${createHash('sha256').update(host).digest('hex').slice(0, 12)}`);
 }

@@ -19,7 +19,7 @@ import { IndexStore } from '../index/store';
 import { searchShards } from '../retrieval/shardSearch';
 import { errorMessage } from '../util/errors';
 import { runInBackground } from '../util/priority';
-import { checkLocalModelFolder, DEFAULT_DTYPE, DEFAULT_RERANK_MAX_LENGTH, onnxFileFor, resolveModel } from './models';
+import { checkLocalModelFolder, DEFAULT_DTYPE, DEFAULT_RERANK_MAX_LENGTH, modelCacheDirFor, normalizeModelHost, onnxFileFor, resolveModel } from './models';
 import type {
   DownloadProgress,
   LoadResult,
@@ -54,9 +54,11 @@ function post(message: WorkerResponse, transfer: ArrayBuffer[] = []): void {
 /** Points transformers.js at the right place for this model; returns the id to load. */
 function prepare(request: ModelRequest): { id: string; display: string; problem?: string } {
   const resolved = resolveModel(request.model);
-  env.cacheDir = environment.cacheDir || null;
+  // One cache folder per model source: a mirror's files never answer for another source's model id.
+  env.cacheDir = environment.cacheDir ? modelCacheDirFor(environment.cacheDir, environment.remoteHost) : null;
   env.allowRemoteModels = environment.allowRemote && !resolved.localRoot;
-  if (environment.remoteHost) env.remoteHost = environment.remoteHost.endsWith('/') ? environment.remoteHost : `${environment.remoteHost}/`;
+  // Always set: a mirror configured earlier must not stay in effect after it was removed.
+  env.remoteHost = normalizeModelHost(environment.remoteHost);
   if (resolved.localRoot) {
     env.allowLocalModels = true;
     env.localModelPath = resolved.localRoot.endsWith('/') ? resolved.localRoot : `${resolved.localRoot}/`;
@@ -93,10 +95,10 @@ function explainLoadFailure(kind: string, request: ModelRequest, display: string
     return `The ${kind} model folder ${display} could not be loaded (it needs config.json, tokenizer.json, tokenizer_config.json and ${onnxFileFor(dtype)}): ${cause}`;
   }
   if (!environment.allowRemote) {
-    return `The ${kind} model ${display} is not in the model cache (${environment.cacheDir}) and downloads are switched off. Allow downloads once with network access, or use a local model folder`;
+    return `The ${kind} model ${display} is not in the model cache (${env.cacheDir}) and downloads are switched off. Allow downloads once with network access, or use a local model folder`;
   }
-  const host = environment.remoteHost ?? 'https://huggingface.co/';
-  return `The ${kind} model ${display} could not be downloaded from ${host} and is not in the model cache (${environment.cacheDir}): ${cause}. Check the network, or use a local model folder`;
+  const host = normalizeModelHost(environment.remoteHost);
+  return `The ${kind} model ${display} could not be downloaded from ${host} and is not in the model cache (${env.cacheDir}): ${cause}. Check the network, or use a local model folder`;
 }
 
 const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<WorkerMethods[M][1]> } = {
