@@ -48,8 +48,11 @@ export async function* discoverFiles(
 
   type Task = { event: DiscoveryEvent } | { rel: string; kind: EntryKind };
 
-  /** The walk proper, in order: directory verdicts as events, other entries as tasks to inspect. */
-  async function* walkDir(relDir: string): AsyncGenerator<Task, void, undefined> {
+  /**
+   * Opens one directory: its verdict as an event (not a folder any more, a loop, unreadable), or
+   * its entries sorted by name with its ignore files loaded. Throws for the root only.
+   */
+  async function openDir(relDir: string): Promise<{ event: DiscoveryEvent } | { entries: Dirent[] }> {
     const abs = matcher.absPath(relDir);
     let entries: Dirent[];
     try {
@@ -60,17 +63,13 @@ export async function* discoverFiles(
       ]);
       if (!st.isDirectory()) {
         if (relDir === '') throw new SiftError(`${root} is not a folder`, 'bad-input');
-        yield { event: skip(relDir, 'not-a-file', `${entryKind(st)} (changed during discovery)`) };
-        return;
+        return { event: skip(relDir, 'not-a-file', `${entryKind(st)} (changed during discovery)`) };
       }
       if (list instanceof Error) throw list;
       // Directories cannot be hard-linked, so a (dev, ino) seen twice is a bind mount or similar loop.
       if (st.ino !== 0n) {
         const key = `${st.dev}:${st.ino}`;
-        if (visited.has(key)) {
-          yield { event: skip(relDir, 'symlink-loop', 'directory already visited (bind mount?)') };
-          return;
-        }
+        if (visited.has(key)) return { event: skip(relDir, 'symlink-loop', 'directory already visited (bind mount?)') };
         visited.add(key);
       }
       entries = list;
@@ -78,28 +77,53 @@ export async function* discoverFiles(
       if (relDir === '') {
         throw err instanceof SiftError ? err : new SiftError(`${root} is not a readable folder (${errorCode(err)})`, 'bad-input', { cause: err });
       }
-      yield { event: skip(relDir, 'unreadable', errorCode(err)) };
-      return;
+      return { event: skip(relDir, 'unreadable', errorCode(err)) };
     }
     throwIfAborted(signal);
     await matcher.preloadDir(relDir, entries.map((e) => e.name));
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
+    return { entries };
+  }
+
+  /**
+   * The walk proper, in order: directory verdicts as events, other entries as tasks to inspect.
+   * Iterative (an explicit stack, not recursion): a hostile tree thousands of folders deep cannot
+   * overflow the stack; `checkDirectory` stops the descent at `MAX_DIRECTORY_DEPTH`.
+   */
+  async function* walkTree(): AsyncGenerator<Task, void, undefined> {
+    const first = await openDir('');
+    if ('event' in first) {
+      yield first;
+      return;
+    }
+    const stack: { rel: string; entries: Dirent[]; next: number }[] = [{ rel: '', entries: first.entries, next: 0 }];
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      if (top.next >= top.entries.length) {
+        stack.pop();
+        continue;
+      }
+      const entry = top.entries[top.next++]!;
       throwIfAborted(signal);
-      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
+      const rel = top.rel ? `${top.rel}/${entry.name}` : entry.name;
       if (!entry.isDirectory()) {
         yield { rel, kind: entryKind(entry) };
         continue;
       }
       const verdict = matcher.checkDirectory(rel);
-      if (verdict.ok) yield* walkDir(rel);
-      else yield { event: skip(verdict.path, verdict.reason, verdict.detail) };
+      if (!verdict.ok) {
+        yield { event: skip(verdict.path, verdict.reason, verdict.detail) };
+        continue;
+      }
+      const opened = await openDir(rel);
+      if ('event' in opened) yield opened;
+      else stack.push({ rel, entries: opened.entries, next: 0 });
     }
   }
 
   // Inspect up to `concurrency` entries ahead of the consumer, across directories; yield in walk order.
   // With concurrency 1 nothing happens ahead of the consumer: each entry is looked at when pulled.
-  const tasks = walkDir('');
+  const tasks = walkTree();
   const queue: Promise<DiscoveryEvent>[] = [];
   let exhausted = false;
   try {

@@ -1,7 +1,8 @@
-import { close, closeSync, constants as fsConstants, open, openSync, promises as fsp, read, readFileSync, type Stats } from 'node:fs';
+import { close, constants as fsConstants, fstat, open, promises as fsp, read, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { SiftError } from '../util/errors';
+import { readRegularFile, readRegularFileSync, UnsafeFileError } from '../util/fs';
 import { sniffBinary, sniffMinified } from './content';
 import {
   DEFAULT_BINARY_EXTENSIONS,
@@ -17,14 +18,27 @@ import {
   PROSE_EXTENSIONS,
   SIFTIGNORE_FILE,
 } from './defaults';
-import { GlobSet, RuleList } from './patterns';
+import { GlobError } from './glob';
+import { GlobSet, RULE_LIMITS, RuleList } from './patterns';
 import type { DiscoveredFile, DiscoveryEvent, DiscoveryOptions, MatchResult, SkippedFile, SkipReason } from './types';
 
 /** The ignore files of one directory (absent when the file does not exist or cannot be read). */
 interface DirRules {
   git?: RuleList;
   sift?: RuleList;
+  /** Rules held (counted against `RULE_LIMITS.maxTotalRules`). */
+  count: number;
 }
+
+/**
+ * Folders deeper than this below the root are not walked (reported `too-large`). The walk is
+ * iterative, so this bounds work and path lengths, not the stack.
+ */
+export const MAX_DIRECTORY_DEPTH = 64;
+/** Root-relative paths longer than this (UTF-16 code units) are not indexed (reported `too-large`). */
+export const MAX_PATH_CHARS = 1024;
+/** Bytes read at most from a `.git` file (`gitdir: …`) or a `commondir` file. */
+const MAX_GIT_POINTER_BYTES = 4096;
 
 /** Ignore rules living above the root (`useParentIgnoreFiles`): paths are tested as `prefix + relPath`. */
 interface OuterLayer {
@@ -39,10 +53,10 @@ export type EntryKind = 'file' | 'directory' | 'symlink' | 'fifo' | 'socket' | '
 // O_NONBLOCK: opening a FIFO that replaced a file after readdir must not block.
 // O_NOFOLLOW: a file that became a symlink after readdir must not be followed (out of the root).
 const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0) | (fsConstants.O_NOFOLLOW ?? 0);
-const RULE_FILE_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0);
 
 const fdOpen = promisify(open);
 const fdClose = promisify(close);
+const fdStat = promisify(fstat);
 function fdRead(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
   return new Promise((resolve, reject) => read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
 }
@@ -100,6 +114,7 @@ export class DiscoveryMatcher {
   private readonly include: GlobSet;
   private readonly exclude: GlobSet;
   private readonly dirRules = new Map<string, DirRules>();
+  private totalRules = 0;
   private outerLayers: OuterLayer[] = [];
   private infoExclude: { file: string; prefix: string; rules?: RuleList; loaded: boolean } | undefined;
   private readonly outerDirs: { dir: string; prefix: string }[];
@@ -124,16 +139,32 @@ export class DiscoveryMatcher {
     this.excludedDirs = new Set(options.defaultExcludedDirs ?? DEFAULT_EXCLUDED_DIRS);
     this.binaryExtensions = new Set((options.binaryExtensions ?? DEFAULT_BINARY_EXTENSIONS).map((e) => e.replace(/^\./, '').toLowerCase()));
     const secrets = [...DEFAULT_SECRET_PATTERNS, ...(options.extraSecretPatterns ?? [])];
-    this.secretFiles = new RuleList(secrets, true);
-    this.secretDirs = new RuleList(
+    // Pattern lists from settings or callers: over a limit they are refused with a clear message
+    // (a partial list could index what the user excluded).
+    const list = (name: string, rules: readonly string[], ic: boolean) => {
+      const r = new RuleList(rules, ic);
+      if (r.overLimit) throw new SiftError(`${name}: ${r.overLimit}`, 'bad-input');
+      return r;
+    };
+    const globs = (name: string, g: readonly string[]) => {
+      try {
+        return new GlobSet(g, ignoreCase);
+      } catch (err) {
+        if (err instanceof GlobError) throw new SiftError(`${name} globs: ${err.message}`, 'bad-input', { cause: err });
+        throw err;
+      }
+    };
+    this.secretFiles = list('secret patterns', secrets, true);
+    this.secretDirs = list(
+      'secret patterns',
       secrets.filter((p) => p.trimEnd().endsWith('/')),
       true,
     );
-    this.generated = new RuleList(options.generatedPatterns ?? DEFAULT_GENERATED_PATTERNS, true);
-    this.minified = new RuleList(options.minifiedPatterns ?? DEFAULT_MINIFIED_PATTERNS, true);
-    this.extraIgnore = new RuleList(options.extraIgnorePatterns ?? [], ignoreCase);
-    this.include = new GlobSet(options.include ?? [], ignoreCase);
-    this.exclude = new GlobSet(options.exclude ?? [], ignoreCase);
+    this.generated = list('generated-file patterns', options.generatedPatterns ?? DEFAULT_GENERATED_PATTERNS, true);
+    this.minified = list('minified-file patterns', options.minifiedPatterns ?? DEFAULT_MINIFIED_PATTERNS, true);
+    this.extraIgnore = list('extra ignore patterns', options.extraIgnorePatterns ?? [], ignoreCase);
+    this.include = globs('include', options.include ?? []);
+    this.exclude = globs('exclude', options.exclude ?? []);
     this.outerDirs = this.opts.useGitignore ? git.outerDirs : [];
     if (this.opts.useGitignore && git.infoExcludeFile) {
       this.infoExclude = { file: git.infoExcludeFile, prefix: git.infoExcludePrefix, loaded: false };
@@ -200,6 +231,7 @@ export class DiscoveryMatcher {
   invalidate(relPath?: string): boolean {
     if (relPath === undefined) {
       this.dirRules.clear();
+      this.totalRules = 0;
       if (this.infoExclude) this.infoExclude.loaded = false;
       this.outerLayers = [];
       this.loadOuterRulesSync();
@@ -208,7 +240,11 @@ export class DiscoveryMatcher {
     if (!this.isRuleFile(relPath)) return false;
     const rel = this.relative(relPath)!;
     if (this.isInfoExclude(rel)) this.infoExclude!.loaded = false;
-    else this.dirRules.delete(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+    else {
+      const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+      this.totalRules -= this.dirRules.get(dir)?.count ?? 0;
+      this.dirRules.delete(dir);
+    }
     return true;
   }
 
@@ -283,16 +319,18 @@ export class DiscoveryMatcher {
       this.opts.useGitignore && has(GITIGNORE_FILE) ? readRuleFile(path.join(dirAbs, GITIGNORE_FILE), this.opts.ignoreCase) : undefined,
       has(SIFTIGNORE_FILE) ? readRuleFile(path.join(dirAbs, SIFTIGNORE_FILE), this.opts.ignoreCase) : undefined,
     ]);
-    if (!this.dirRules.has(relDir)) this.dirRules.set(relDir, this.makeDirRules(git, sift));
+    if (!this.dirRules.has(relDir)) this.dirRules.set(relDir, this.makeDirRules(relDir, git, sift));
   }
 
   /** Path rules for a directory whose ancestors all passed. */
   checkDirectory(rel: string): MatchResult {
     const name = rel.slice(rel.lastIndexOf('/') + 1);
     if (this.excludedDirs.has(name)) return { ok: false, reason: 'default-excluded', path: rel };
+    const bounds = checkBounds(rel, true);
+    if (bounds) return bounds;
     if (this.secretDirs.match(rel, true) === true) return { ok: false, reason: 'secret', path: rel };
     const ignoredBy = this.ignoredBy(rel, true);
-    if (ignoredBy) return { ok: false, reason: 'ignored', path: rel, detail: ignoredBy };
+    if (ignoredBy) return { ok: false, reason: ignoredBy.reason, path: rel, detail: ignoredBy.detail };
     if (this.exclude.matches(rel)) return { ok: false, reason: 'excluded', path: rel, detail: 'exclude globs' };
     if (!this.include.isEmpty && !this.include.mayMatchInside(rel)) {
       return { ok: false, reason: 'excluded', path: rel, detail: 'outside the include globs' };
@@ -304,9 +342,11 @@ export class DiscoveryMatcher {
   checkFile(rel: string): MatchResult {
     // A `.git` FILE (worktree / submodule pointer) is VCS metadata like the `.git` directory.
     if (this.excludedDirs.has('.git') && (rel === '.git' || rel.endsWith('/.git'))) return { ok: false, reason: 'default-excluded', path: rel };
+    const bounds = checkBounds(rel, false);
+    if (bounds) return bounds;
     if (this.secretFiles.match(rel, false) === true) return { ok: false, reason: 'secret', path: rel };
     const ignoredBy = this.ignoredBy(rel, false);
-    if (ignoredBy) return { ok: false, reason: 'ignored', path: rel, detail: ignoredBy };
+    if (ignoredBy) return { ok: false, reason: ignoredBy.reason, path: rel, detail: ignoredBy.detail };
     if (this.exclude.matches(rel)) return { ok: false, reason: 'excluded', path: rel, detail: 'exclude globs' };
     if (!this.include.isEmpty && !this.include.matches(rel)) {
       return { ok: false, reason: 'excluded', path: rel, detail: 'not matched by the include globs' };
@@ -412,7 +452,11 @@ export class DiscoveryMatcher {
     }
     let head: Buffer;
     try {
-      const want = Math.min(st.size, MINIFIED_SNIFF_BYTES);
+      // Checked on the open descriptor: the path may have been swapped since the lstat.
+      const fst = await fdStat(fd);
+      if (!fst.isFile()) return skipEvent(rel, 'not-a-file', `${entryKind(fst)} (changed during discovery)`);
+      if (fst.size > this.opts.maxFileBytes) return skipEvent(rel, 'too-large', `${fst.size} bytes (limit ${this.opts.maxFileBytes})`);
+      const want = Math.min(fst.size, MINIFIED_SNIFF_BYTES);
       const buf = Buffer.allocUnsafe(want);
       let got = 0;
       while (got < want) {
@@ -438,24 +482,40 @@ export class DiscoveryMatcher {
     return { type: 'file', file };
   }
 
-  /** Which ignore source ignores `rel` (e.g. `sub/.gitignore`), or undefined. Ancestors are not consulted. */
-  private ignoredBy(rel: string, isDir: boolean): string | undefined {
+  /**
+   * Which ignore source ignores `rel` (detail e.g. `sub/.gitignore`), or undefined. Ancestors are
+   * not consulted for rules — but an ignore file over `RULE_LIMITS` in any folder containing `rel`
+   * makes it `too-large` (fail safe: its rules were not loaded, so nothing it governs is indexed).
+   */
+  private ignoredBy(rel: string, isDir: boolean): { reason: 'ignored' | 'too-large'; detail: string } | undefined {
     const extra = this.extraIgnore.match(rel, isDir);
-    if (extra !== undefined) return extra ? 'extraIgnorePatterns' : undefined;
+    if (extra !== undefined) return extra ? { reason: 'ignored', detail: 'extraIgnorePatterns' } : undefined;
     const dirs = ancestorDirs(rel);
+    const refused = (source: string, rules: RuleList) => ({
+      reason: 'too-large' as const,
+      detail: `${source}: ${rules.overLimit}; nothing it governs is indexed (its rules were not loaded)`,
+    });
+    for (const dir of dirs) {
+      const rules = this.rulesOf(dir);
+      for (const [kind, file] of [['sift', SIFTIGNORE_FILE], ['git', GITIGNORE_FILE]] as const) {
+        const r = rules[kind];
+        if (r?.overLimit) return refused(`${dir ? `${dir}/` : ''}${file}`, r);
+      }
+    }
     for (const kind of ['sift', 'git'] as const) {
       if (kind === 'git' && !this.opts.useGitignore) break;
       for (const dir of dirs) {
         const rules = this.rulesOf(dir)[kind];
         if (!rules) continue;
         const m = rules.match(dir ? rel.slice(dir.length + 1) : rel, isDir);
-        if (m !== undefined) return m ? `${dir ? `${dir}/` : ''}${kind === 'git' ? GITIGNORE_FILE : SIFTIGNORE_FILE}` : undefined;
+        if (m !== undefined) return m ? { reason: 'ignored', detail: `${dir ? `${dir}/` : ''}${kind === 'git' ? GITIGNORE_FILE : SIFTIGNORE_FILE}` } : undefined;
       }
     }
     if (!this.opts.useGitignore) return undefined;
     for (const layer of this.outerLayers) {
+      if (layer.rules.overLimit) return refused(layer.source, layer.rules);
       const m = layer.rules.match(layer.prefix + rel, isDir);
-      if (m !== undefined) return m ? layer.source : undefined;
+      if (m !== undefined) return m ? { reason: 'ignored', detail: layer.source } : undefined;
     }
     const info = this.infoExclude;
     if (info) {
@@ -463,8 +523,10 @@ export class DiscoveryMatcher {
         info.rules = readRuleFileSync(info.file, this.opts.ignoreCase);
         info.loaded = true;
       }
+      const source = path.relative(this.realRoot, info.file).split(path.sep).join('/');
+      if (info.rules?.overLimit) return refused(source, info.rules);
       const m = info.rules?.match(info.prefix + rel, isDir);
-      if (m !== undefined) return m ? path.relative(this.realRoot, info.file).split(path.sep).join('/') : undefined;
+      if (m !== undefined) return m ? { reason: 'ignored', detail: source } : undefined;
     }
     return undefined;
   }
@@ -475,6 +537,7 @@ export class DiscoveryMatcher {
       // Not preloaded (check() from a watcher): small files, read synchronously once.
       const dirAbs = this.absPath(relDir);
       rules = this.makeDirRules(
+        relDir,
         this.opts.useGitignore ? readRuleFileSync(path.join(dirAbs, GITIGNORE_FILE), this.opts.ignoreCase) : undefined,
         readRuleFileSync(path.join(dirAbs, SIFTIGNORE_FILE), this.opts.ignoreCase),
       );
@@ -483,8 +546,15 @@ export class DiscoveryMatcher {
     return rules;
   }
 
-  private makeDirRules(git: RuleList | undefined, sift: RuleList | undefined): DirRules {
-    return { git: git?.isEmpty ? undefined : git, sift: sift?.isEmpty ? undefined : sift };
+  /** Keeps the total number of rules held within `RULE_LIMITS.maxTotalRules`. */
+  private makeDirRules(relDir: string, git: RuleList | undefined, sift: RuleList | undefined): DirRules {
+    const count = (git?.size ?? 0) + (sift?.size ?? 0);
+    if (count && this.totalRules + count > RULE_LIMITS.maxTotalRules) {
+      const why = `ignore files hold more than ${RULE_LIMITS.maxTotalRules} rules in all (${relDir || 'the root'} would add ${count})`;
+      return { git: git && !git.isEmpty ? RuleList.refused(why) : undefined, sift: sift && !sift.isEmpty ? RuleList.refused(why) : undefined, count: 0 };
+    }
+    this.totalRules += count;
+    return { git: git?.isEmpty ? undefined : git, sift: sift?.isEmpty ? undefined : sift, count };
   }
 
   private async loadOuterRules(): Promise<void> {
@@ -557,25 +627,41 @@ export function entryKind(st: { isFile(): boolean; isDirectory(): boolean; isSym
   return 'unknown';
 }
 
-/** Absent (ENOENT, a directory, a symlink, unreadable…) → undefined: an ignore file that cannot be read has no rules. */
+/**
+ * Reads an ignore file: never blocks (a FIFO or device named `.gitignore`), never follows a final
+ * symlink, reads at most `RULE_LIMITS.maxFileBytes`. Absent, not a regular file, or unreadable →
+ * undefined (no rules: such a file holds none). Larger than the cap → a refused list (`overLimit`).
+ */
 async function readRuleFile(file: string, ignoreCase: boolean): Promise<RuleList | undefined> {
   try {
-    return RuleList.fromFile(await fsp.readFile(file, { encoding: 'utf8', flag: RULE_FILE_FLAGS }), ignoreCase);
-  } catch {
-    return undefined;
+    return RuleList.fromFile((await readRegularFile(file, { maxBytes: RULE_LIMITS.maxFileBytes, noFollow: true })).toString('utf8'), ignoreCase);
+  } catch (err) {
+    return refusedRuleFile(err);
   }
 }
 
 function readRuleFileSync(file: string, ignoreCase: boolean): RuleList | undefined {
-  let fd: number | undefined;
   try {
-    fd = openSync(file, RULE_FILE_FLAGS);
-    return RuleList.fromFile(readFileSync(fd, 'utf8'), ignoreCase);
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    return RuleList.fromFile(readRegularFileSync(file, { maxBytes: RULE_LIMITS.maxFileBytes, noFollow: true }).toString('utf8'), ignoreCase);
+  } catch (err) {
+    return refusedRuleFile(err);
   }
+}
+
+function refusedRuleFile(err: unknown): RuleList | undefined {
+  if (err instanceof UnsafeFileError && err.code === 'too-large') return RuleList.refused(`larger than ${RULE_LIMITS.maxFileBytes} bytes`);
+  return undefined;
+}
+
+/** Depth and length bounds of a root-relative path (a folder's depth counts its own segment). */
+function checkBounds(rel: string, isDir: boolean): MatchResult | undefined {
+  if (rel.length > MAX_PATH_CHARS) return { ok: false, reason: 'too-large', path: rel, detail: `path of ${rel.length} characters (limit ${MAX_PATH_CHARS})` };
+  if (isDir) {
+    let depth = 1;
+    for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) depth++;
+    if (depth > MAX_DIRECTORY_DEPTH) return { ok: false, reason: 'too-large', path: rel, detail: `folder ${depth} levels deep (limit ${MAX_DIRECTORY_DEPTH})` };
+  }
+  return undefined;
 }
 
 /**
@@ -608,7 +694,7 @@ async function resolveGitDir(dir: string): Promise<string | undefined> {
     const st = await fsp.stat(dotGit);
     if (st.isDirectory()) return dotGit;
     if (!st.isFile()) return undefined;
-    const m = /^gitdir:\s*(.+?)\s*$/m.exec(await fsp.readFile(dotGit, 'utf8'));
+    const m = /^gitdir:[ \t]*(.+?)[ \t]*$/m.exec((await readRegularFile(dotGit, { maxBytes: MAX_GIT_POINTER_BYTES })).toString('utf8'));
     return m ? path.resolve(dir, m[1]!) : undefined;
   } catch {
     return undefined;
@@ -618,7 +704,7 @@ async function resolveGitDir(dir: string): Promise<string | undefined> {
 /** Linked worktrees keep `info/exclude` in the common git directory. */
 async function commonDir(gitDir: string): Promise<string> {
   try {
-    const rel = (await fsp.readFile(path.join(gitDir, 'commondir'), 'utf8')).trim();
+    const rel = (await readRegularFile(path.join(gitDir, 'commondir'), { maxBytes: MAX_GIT_POINTER_BYTES })).toString('utf8').trim();
     return rel ? path.resolve(gitDir, rel) : gitDir;
   } catch {
     return gitDir;
