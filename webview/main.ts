@@ -1,4 +1,4 @@
-import { type Answer, type FromWebview, type IndexStatus, type LlmInfo, type Ranked, type Source, type ToWebview, type Turn, parseToWebview } from '../src/protocol/messages';
+import { type Answer, type FromWebview, type IndexStatus, type LlmInfo, type Ranked, type Source, type ToWebview, type Turn, parseToWebviewLenient, parseTurns } from '../src/protocol/messages';
 import { highlightCode, renderMarkdown } from './markdown';
 
 /**
@@ -21,8 +21,11 @@ interface State {
   llm?: LlmInfo;
   draft: string;
 }
-const saved = vscode.getState() as Partial<State> | undefined;
-const state: State = { history: saved?.history ?? [], rerank: saved?.rerank ?? true, draft: saved?.draft ?? '' };
+// Saved state is parsed like any message: a turn that does not fit is dropped, the rest kept.
+const saved = vscode.getState() as { history?: unknown; rerank?: unknown; draft?: unknown } | undefined;
+const restored = parseTurns(saved?.history ?? []);
+for (const d of restored.dropped) console.warn(`Sift: saved ${d}`);
+const state: State = { history: restored.items, rerank: typeof saved?.rerank === 'boolean' ? saved.rerank : true, draft: typeof saved?.draft === 'string' ? saved.draft : '' };
 
 function persist(): void {
   vscode.setState({ history: state.history, rerank: state.rerank, draft: input.value });
@@ -91,6 +94,21 @@ rerankBox.addEventListener('change', () => {
   send({ type: 'setRerank', enabled: state.rerank });
   persist();
 });
+
+// Answers contain no anchors (webview/markdownHtml.ts); should one ever appear, it opens nothing:
+// stopped in the capture phase, before VS Code's own link handling sees the click.
+for (const type of ['click', 'auxclick'] as const) {
+  document.addEventListener(
+    type,
+    (e) => {
+      if ((e.target as Element | null)?.closest?.('a, area')) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      }
+    },
+    true,
+  );
+}
 
 // Citation and source clicks are delegated: elements are re-rendered while streaming.
 log.addEventListener('click', (e) => {
@@ -167,7 +185,7 @@ function renderStatus(): void {
         { class: 'notice warn', role: 'note', 'data-role': m.role, open: open.has(m.role) },
         h('summary', {}, icon('warning'), ` ${m.role === 'embedding' ? 'Embedding' : 'Reranker'} model ${name} unavailable: `, m.role === 'embedding' ? 'keyword search only.' : 'answers are not reranked.'),
         h('p', {}, m.message.replace(/ Continuing with a lexical-only index.*$/, '')),
-        h('p', {}, 'Set ', h('code', {}, 'sift.models.localFolder'), ' to a folder holding the models, or allow downloads. ', h('button', { class: 'link', 'data-action': 'openSettings' }, 'Open settings')),
+        h('p', {}, 'In your user settings, set ', h('code', {}, 'sift.models.localFolder'), ' to a folder holding the models, or allow downloads. ', h('button', { class: 'link', 'data-action': 'openSettings' }, 'Open settings')),
       ),
     );
   }
@@ -186,7 +204,7 @@ function renderEmpty(): HTMLElement {
           'div',
           { class: 'notice' },
           h('p', {}, icon('info'), ' No LLM is configured, so Sift shows the ranked sources without a written answer.'),
-          h('p', {}, 'Set ', h('code', {}, 'sift.llm.baseUrl'), ' to any OpenAI-compatible endpoint (Ollama ', h('code', {}, 'http://localhost:11434/v1'), ', LM Studio, vLLM, llama.cpp) and ', h('code', {}, 'sift.llm.model'), '; for OpenAI set an API key.'),
+          h('p', {}, 'In your user settings, set ', h('code', {}, 'sift.llm.baseUrl'), ' to any OpenAI-compatible endpoint (Ollama ', h('code', {}, 'http://localhost:11434/v1'), ', LM Studio, vLLM, llama.cpp) and ', h('code', {}, 'sift.llm.model'), '; for OpenAI set an API key.'),
           h('p', {}, h('button', { 'data-action': 'openSettings' }, icon('gear'), ' Open settings'), ' ', h('button', { 'data-action': 'setApiKey' }, icon('key'), ' Set API key')),
         ),
   );
@@ -372,11 +390,13 @@ document.addEventListener('keydown', (e) => {
 // ------------------------------------------------------------ host messages
 
 window.addEventListener('message', (event: MessageEvent) => {
-  const parsed = parseToWebview(event.data);
+  // Fitted to the protocol's bounds, then validated; in a history, only a bad turn is dropped.
+  const parsed = parseToWebviewLenient(event.data);
   if (!parsed.ok) {
     console.warn(`Sift: ignored a malformed message: ${parsed.error}`);
     return;
   }
+  for (const d of parsed.dropped) console.warn(`Sift: ${d}`);
   const msg: ToWebview = parsed.message;
   switch (msg.type) {
     case 'init':

@@ -1,41 +1,26 @@
 import DOMPurify from 'dompurify';
 import hljs from 'highlight.js/lib/common';
-import { Marked } from 'marked';
+import { escapeHtml, markdownHtml } from './markdownHtml';
+
+export { escapeHtml };
 
 /**
- * LLM text → safe DOM. marked renders markdown; DOMPurify removes anything executable (scripts,
- * event handlers, raw HTML we do not allow, javascript:/command: URLs); highlight.js colours code
- * blocks from their text. Citations like [2] become buttons afterwards, on text nodes only.
+ * LLM text → safe DOM. marked renders markdown with links and images as text showing their full
+ * target (webview/markdownHtml.ts); DOMPurify removes anything executable or navigable (scripts,
+ * event handlers, raw HTML, anchors, images, any URL attribute); highlight.js colours code blocks
+ * from their text. Citations like [2] become buttons afterwards, on text nodes only.
  */
-const marked = new Marked({ gfm: true, breaks: false, async: false });
-
-// Raw HTML in model output is shown as text, never interpreted.
-marked.use({
-  renderer: {
-    html({ text }: { text: string }) {
-      return escapeHtml(text);
-    },
-  },
-});
-
-const ALLOWED_TAGS = ['p', 'br', 'strong', 'em', 'del', 'code', 'pre', 'ul', 'ol', 'li', 'blockquote', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'a', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'hr', 'span'];
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+const ALLOWED_TAGS = ['p', 'br', 'strong', 'em', 'del', 'code', 'pre', 'ul', 'ol', 'li', 'blockquote', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'hr', 'span'];
 
 export function renderMarkdown(markdown: string, sourceCount: number): DocumentFragment {
-  const html = marked.parse(markdown) as string;
+  const html = markdownHtml(markdown);
+  // No anchors, no images and no URL-carrying attribute survive: nothing in an answer can be clicked open.
   const clean = DOMPurify.sanitize(html, {
     ALLOWED_TAGS,
-    ALLOWED_ATTR: ['href', 'title', 'class', 'align'],
-    ALLOWED_URI_REGEXP: /^https?:\/\//i,
+    ALLOWED_ATTR: ['title', 'class', 'align'],
+    ALLOW_DATA_ATTR: false,
     RETURN_DOM_FRAGMENT: true,
   }) as DocumentFragment;
-  for (const a of clean.querySelectorAll('a')) {
-    a.setAttribute('rel', 'noopener noreferrer');
-    a.setAttribute('title', a.getAttribute('href') ?? '');
-  }
   for (const code of clean.querySelectorAll('pre code')) highlightCode(code as HTMLElement);
   linkCitations(clean, sourceCount);
   return clean;

@@ -4,6 +4,10 @@
  * Imported by the host (src/vscode) and the webview (webview/); never imports vscode.
  */
 import { z } from 'zod';
+import { fitToSchema, parseEach } from './fit';
+
+/** Turns a history message may carry (the host keeps fewer). */
+const MAX_HISTORY = 200;
 
 const int = z.number().int();
 const shortText = z.string().max(20_000);
@@ -155,7 +159,7 @@ export type FromWebview = z.infer<typeof FromWebview>;
 export const ToWebview = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('init'),
-    history: z.array(Turn).max(200),
+    history: z.array(Turn).max(MAX_HISTORY),
     rerank: z.boolean(),
     status: IndexStatus,
     llm: LlmInfo,
@@ -166,7 +170,7 @@ export const ToWebview = z.discriminatedUnion('type', [
   /** A whole turn (new, or replaced after it finished). */
   z.object({ type: z.literal('turn'), turn: Turn }),
   z.object({ type: z.literal('token'), id: z.string().max(100), variant: Variant, text: z.string().max(100_000) }),
-  z.object({ type: z.literal('history'), history: z.array(Turn).max(200) }),
+  z.object({ type: z.literal('history'), history: z.array(Turn).max(MAX_HISTORY) }),
   z.object({ type: z.literal('prefill'), question: shortText, submit: z.boolean(), compare: z.boolean().optional() }),
   z.object({ type: z.literal('focusInput') }),
 ]);
@@ -181,6 +185,33 @@ export function parseFromWebview(data: unknown): { ok: true; message: FromWebvie
 export function parseToWebview(data: unknown): { ok: true; message: ToWebview } | { ok: false; error: string } {
   const r = ToWebview.safeParse(data);
   return r.success ? { ok: true, message: r.data } : { ok: false, error: summarize(r.error) };
+}
+
+/**
+ * What the webview uses: the message fitted to the schema's bounds, then validated; in a message
+ * carrying a history, a turn that still does not validate is dropped (and described in `dropped`)
+ * while the rest of the message is kept. One bad turn never costs the whole state.
+ */
+export function parseToWebviewLenient(data: unknown): { ok: true; message: ToWebview; dropped: string[] } | { ok: false; error: string } {
+  const fitted = fitToSchema(ToWebview, data);
+  const whole = ToWebview.safeParse(fitted);
+  if (whole.success) return { ok: true, message: whole.data, dropped: [] };
+  const type = fitted && typeof fitted === 'object' ? (fitted as { type?: unknown }).type : undefined;
+  if (type !== 'init' && type !== 'history') return { ok: false, error: summarize(whole.error) };
+  const { items, dropped } = parseTurns((fitted as { history?: unknown }).history);
+  const rest = ToWebview.safeParse({ ...(fitted as object), history: items });
+  return rest.success ? { ok: true, message: rest.data, dropped } : { ok: false, error: summarize(rest.error) };
+}
+
+/** A history as read from storage or a message: each turn fitted and validated, bad ones dropped and described. */
+export function parseTurns(history: unknown): { items: Turn[]; dropped: string[] } {
+  const list = Array.isArray(history) ? history.slice(-MAX_HISTORY) : history;
+  return parseEach(Turn, list, (i, e) => `turn ${i} dropped (${e})`);
+}
+
+/** Any message for the webview, cut to the protocol's bounds (the host sends only what fits). */
+export function fitToWebview(message: ToWebview): ToWebview {
+  return fitToSchema(ToWebview, message) as ToWebview;
 }
 
 function summarize(error: z.ZodError): string {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { AnswerResult, AskEvent } from '../core/answer/ask';
 import { errorMessage } from '../core/util/errors';
-import { type Answer, type FromWebview, type LlmInfo, type ToWebview, type Turn, parseFromWebview } from '../protocol/messages';
+import { fitToSchema } from '../protocol/fit';
+import { type Answer, type FromWebview, type LlmInfo, type ToWebview, type Turn, Turn as TurnSchema, fitToWebview, parseFromWebview, parseToWebview, parseTurns } from '../protocol/messages';
 import { jumpHighlight, openAtRange, resolveInside } from './jump';
 import { DisposableStore } from './lifecycle';
 import type { SiftService } from './service';
@@ -34,9 +35,10 @@ export class ChatController implements vscode.WebviewViewProvider, vscode.Webvie
     private readonly service: SiftService,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.history = (context.workspaceState.get<Turn[]>(HISTORY_KEY) ?? []).map((t) =>
-      t.status === 'running' ? { ...t, status: 'stopped' as const } : t,
-    );
+    // Parsed, not cast: a turn that does not fit the protocol is dropped (with a log line), the rest kept.
+    const { items, dropped } = parseTurns(context.workspaceState.get<unknown>(HISTORY_KEY) ?? []);
+    for (const d of dropped) log.warn(`Chat history: ${d}`);
+    this.history = items.map((t) => (t.status === 'running' ? { ...t, status: 'stopped' as const } : t));
     this.rerank = readSettings()['rerank.enabled'];
     this.disposables.add(service.onDidChangeStatus((status) => this.broadcast({ type: 'status', status })));
     this.disposables.add({ dispose: () => this.running.forEach((c) => c.abort()) });
@@ -111,8 +113,12 @@ export class ChatController implements vscode.WebviewViewProvider, vscode.Webvie
 
   // ------------------------------------------------------------ messaging
 
+  /** Sends only what fits the protocol: long names and texts are cut with an ellipsis (src/protocol/fit.ts). */
   private post(webview: vscode.Webview, message: ToWebview): void {
-    void webview.postMessage(message);
+    const fitted = fitToWebview(message);
+    const check = parseToWebview(fitted);
+    if (!check.ok) this.log.warn(`A ${message.type} message for the chat view does not fit the protocol (${check.error}); the view drops what it cannot show.`);
+    void webview.postMessage(fitted);
   }
 
   private broadcast(message: ToWebview): void {
@@ -282,7 +288,7 @@ export class ChatController implements vscode.WebviewViewProvider, vscode.Webvie
   }
 
   private async saveHistory(): Promise<void> {
-    await this.context.workspaceState.update(HISTORY_KEY, this.history);
+    await this.context.workspaceState.update(HISTORY_KEY, this.history.map((t) => fitToSchema(TurnSchema, t)));
   }
 }
 

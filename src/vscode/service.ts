@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, ask, askCompare } from '../core/answer/ask';
 import { InferenceClient } from '../core/embedding/client';
-import { isLocalModelPath } from '../core/embedding/models';
 import type { DownloadProgress, LoadResult } from '../core/embedding/protocol';
 import type { IndexSummary } from '../core/index/indexer';
 import { indexWorkspaceInThread } from '../core/index/thread';
@@ -23,7 +22,7 @@ import { EditorContext } from './editorContext';
 import { DisposableStore, toDisposable } from './lifecycle';
 import { filesExcludeGlobs, readSettings } from './settings';
 import type { SiftSettings } from './settingsSchema';
-import { type StoredKey, keyForEndpoint, keyRefusedMessage, originOf, parseStoredKey, serializeStoredKey } from './trust';
+import { DEFAULT_LLM_BASE_URL, type StoredKey, keyForEndpoint, keyRefusedMessage, modelFromSettings, originOf, parseStoredKey, serializeStoredKey } from './trust';
 
 type FolderState = IndexStatus['folders'][number]['state'];
 
@@ -362,12 +361,9 @@ export class SiftService implements vscode.Disposable {
 
   // ------------------------------------------------------------------ models
 
-  /** A model setting as the worker needs it: local folder setting first, then the id as given. */
+  /** A model setting as the worker needs it (see modelFromSettings). */
   private resolveModel(model: string, settings: SiftSettings): string {
-    if (isLocalModelPath(model)) return model;
-    const local = settings['models.localFolder'];
-    if (local && existsSync(path.join(local, model, 'config.json'))) return path.join(local, model);
-    return model;
+    return modelFromSettings(model, settings);
   }
 
   private async getClient(): Promise<InferenceClient> {
@@ -458,7 +454,8 @@ export class SiftService implements vscode.Disposable {
     const apiKey = decision.send ? decision.apiKey : undefined;
     if (!s['llm.baseUrl'] && !apiKey) return undefined;
     return {
-      baseURL: s['llm.baseUrl'] || undefined,
+      // Explicit, so the key goes exactly where it was bound (the client would otherwise read OPENAI_BASE_URL).
+      baseURL: s['llm.baseUrl'] || DEFAULT_LLM_BASE_URL,
       apiKey,
       model: s['llm.model'] || undefined,
       temperature: s['llm.temperature'],

@@ -10,6 +10,9 @@
  * Code does not apply workspace values; Sift also reads them only from the user's own settings here,
  * in case a VS Code version or a remote setup still merges them, and says so when it refuses one.
  */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { isLocalModelPath } from '../core/embedding/models';
 import { SETTINGS, type SettingKey, type SiftSettings } from './settingsSchema';
 
 /** The parts of `WorkspaceConfiguration.inspect()` Sift looks at. */
@@ -114,6 +117,17 @@ export function resolveSettings(inspect: (key: SettingKey) => InspectResult | un
     }
   }
   return { settings: out as SiftSettings, refused };
+}
+
+/**
+ * A model setting as the worker needs it: a path as given; a hub id found in the (user-only)
+ * local model folder as that folder; otherwise the hub id.
+ */
+export function modelFromSettings(model: string, settings: Pick<SiftSettings, 'models.localFolder'>): string {
+  if (isLocalModelPath(model)) return model;
+  const local = settings['models.localFolder'];
+  if (local && existsSync(path.join(local, model, 'config.json'))) return path.join(local, model);
+  return model;
 }
 
 /** The visible notice for a refused workspace value (logged once and shown once per setting). */

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseFromWebview, parseToWebview } from '../../src/protocol/messages';
+import { fitToSchema, truncate } from '../../src/protocol/fit';
+import { ToWebview, parseFromWebview, parseToWebview, parseToWebviewLenient, parseTurns } from '../../src/protocol/messages';
+
+const source = (over: Record<string, unknown> = {}) => ({ n: 1, path: 'a.py', startLine: 1, endLine: 2, language: 'python', symbols: ['f'], retrievers: ['lexical'], rankBefore: 1, rankAfter: 1, scores: { fused: 0.1 }, chunks: 1, text: 'x', ...over });
+const ranked = (over: Record<string, unknown> = {}) => ({ chunkId: 'c1', path: 'a.py', startLine: 1, endLine: 2, symbols: ['f'], retrievers: ['lexical'], rankBefore: 1, rankAfter: 1, scores: { fused: 0.1 }, ...over });
+const answer = (over: Record<string, unknown> = {}) => ({ variant: 'reranked', retrieval: 'lexical-only', reranked: true, answerKind: 'llm', answer: 'a', citations: [], sources: [source()], ranking: [ranked()], notices: [], ...over });
+const turn = (id: string, over: Record<string, unknown> = {}) => ({ id, question: 'q', compare: false, rerank: true, askedAt: 'now', status: 'done', answers: [answer()], ...over });
+const status = { state: 'ready', folders: [], retrieval: 'lexical-only', missingModels: [] };
+const llm = { configured: false, hasApiKey: false };
 
 describe('webview protocol validation', () => {
   it('accepts well-formed messages', () => {
@@ -41,5 +49,79 @@ describe('webview protocol validation', () => {
       assert.ok(!r.ok && r.error.length > 0);
     }
     assert.equal(parseToWebview({ type: 'turn', turn: { id: 1 } }).ok, false);
+  });
+
+  it('fits what the host sends to every bound of the schema: long names cut with an ellipsis, long lists cut', () => {
+    // Over every bounded field, not only symbol names: what a retrieved chunk or a file name can make long.
+    const long = (n: number) => 'x'.repeat(n);
+    const huge = turn('t-huge', {
+      question: long(25_000),
+      failure: long(25_000),
+      askedAt: long(100),
+      answers: [
+        answer({
+          answer: long(1_100_000),
+          notices: Array.from({ length: 30 }, () => long(21_000)),
+          error: { kind: long(60), message: long(21_000) },
+          sources: Array.from({ length: 120 }, (_, i) => source({ n: i + 1, symbols: Array.from({ length: 60 }, () => long(600)), path: long(2500), folder: long(600), language: long(60), text: long(120_000) })),
+          ranking: Array.from({ length: 600 }, () => ranked({ chunkId: long(150), symbols: [long(501)] })),
+          citations: Array.from({ length: 600 }, (_, i) => ({ n: i, verified: true, count: 1 })),
+        }),
+      ],
+    });
+    const raw = { type: 'turn', turn: huge };
+    assert.equal(parseToWebview(raw).ok, false, 'the schema rejects it as it is');
+    const fitted = fitToSchema(ToWebview, raw);
+    const parsed = parseToWebview(fitted);
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+    const t = parsed.ok && parsed.message.type === 'turn' ? parsed.message.turn : undefined;
+    const a = t!.answers[0]!;
+    assert.equal(t!.question.length, 20_000);
+    assert.ok(t!.question.endsWith('…'));
+    assert.equal(a.sources.length, 100);
+    assert.equal(a.sources[0]!.symbols.length, 50);
+    assert.equal(a.sources[0]!.symbols[0]!.length, 500);
+    assert.ok(a.sources[0]!.symbols[0]!.endsWith('…'));
+    assert.equal(a.ranking.length, 500);
+    assert.equal(a.ranking[0]!.chunkId.length, 100);
+    assert.equal(a.answer.length, 1_000_000);
+    // A status with a long folder name and message, an llm with a long model name.
+    const init = fitToSchema(ToWebview, { type: 'init', history: [huge], rerank: true, status: { ...status, message: long(30_000), folders: [{ name: long(900), state: 'ready', message: long(30_000) }] }, llm: { configured: true, model: long(900), baseURL: long(3000), hasApiKey: true } });
+    assert.ok(parseToWebview(init).ok);
+  });
+
+  it('fits numbers to their bounds and leaves what does not match the shape for validation to reject', () => {
+    const fitted = fitToSchema(ToWebview, { type: 'turn', turn: turn('t', { answers: [answer({ sources: [source({ n: 0, startLine: 2.6, scores: { fused: 0.1, rerank: Number.NaN } })] })] }) }) as { turn: { answers: { sources: { n: number; startLine: number; scores: Record<string, number> }[] }[] } };
+    const s = fitted.turn.answers[0]!.sources[0]!;
+    assert.equal(s.n, 1);
+    assert.equal(s.startLine, 3);
+    assert.ok(!('rerank' in s.scores), 'a NaN optional score is dropped');
+    assert.equal(parseToWebview(fitToSchema(ToWebview, { type: 'turn', turn: { id: 1 } })).ok, false);
+    assert.equal(truncate('ab😀cd', 4), 'ab…', 'no half surrogate pair');
+  });
+
+  it('drops one bad turn from a history, never the whole state', () => {
+    const bad = turn('bad', { status: 'exploded' });
+    const init = { type: 'init', history: [turn('a'), bad, turn('b', { answers: [answer({ sources: [source({ symbols: ['s'.repeat(5000)] })] })] })], rerank: false, status, llm };
+    const r = parseToWebviewLenient(init);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.ok(r.ok && r.message.type === 'init');
+    const m = r.ok && r.message.type === 'init' ? r.message : undefined;
+    assert.deepEqual(m!.history.map((t) => t.id), ['a', 'b'], 'the long symbol is cut, the invalid turn dropped');
+    assert.equal(m!.rerank, false);
+    assert.equal(r.ok && r.dropped.length, 1);
+    assert.match(r.ok ? r.dropped[0]! : '', /turn 1 dropped .*status/);
+    const history = parseToWebviewLenient({ type: 'history', history: [bad, turn('c')] });
+    assert.ok(history.ok && history.message.type === 'history' && history.message.history.length === 1);
+    // A bad turn message on its own is ignored (the state stays); a bad status is not salvaged into anything.
+    assert.equal(parseToWebviewLenient({ type: 'turn', turn: bad }).ok, false);
+    assert.equal(parseToWebviewLenient({ type: 'init', history: [], rerank: 'yes', status, llm }).ok, false);
+  });
+
+  it('parses a persisted history turn by turn', () => {
+    const { items, dropped } = parseTurns([turn('a'), null, 'x', turn('b', { answers: [answer({ sources: [source({ symbols: ['y'.repeat(600)] })] })] }), turn('c', { answers: 'nope' })]);
+    assert.deepEqual(items.map((t) => t.id), ['a', 'b']);
+    assert.equal(dropped.length, 3);
+    assert.deepEqual(parseTurns({ not: 'a list' }).items, []);
   });
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { SETTINGS, contributedProperties } from '../../src/vscode/settingsSchema';
+import { SETTINGS, type SettingKey, contributedProperties } from '../../src/vscode/settingsSchema';
+import { isUserOnly, restrictedSettings } from '../../src/vscode/trust';
 import { REPO_ROOT } from '../helpers';
 
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -18,6 +19,15 @@ describe('settings are defined once and match package.json', () => {
       if (def.type === 'boolean') assert.equal(typeof def.default, 'boolean', key);
       if (def.type === 'array') assert.ok(Array.isArray(def.default), key);
     }
+  });
+
+  it('marks user-only settings machine-scoped in package.json and restricts them in untrusted workspaces', () => {
+    const contributed = pkg.contributes.configuration.properties as Record<string, Record<string, unknown>>;
+    for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+      if (isUserOnly(key)) assert.equal(contributed[`sift.${key}`]?.scope, 'machine', `sift.${key} is machine-scoped`);
+    }
+    assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, restrictedSettings());
+    for (const key of ['llm.baseUrl', 'llm.redactSecrets', 'models.hubUrl', 'models.localFolder', 'models.embedding', 'models.reranker', 'models.allowDownloads'] as SettingKey[]) assert.ok(isUserOnly(key), key);
   });
 
   it('covers every option the extension promises', () => {
