@@ -81,9 +81,9 @@ test('a failing LLM gives an inline error with Retry; hostile output never execu
   assert.equal(await frame.locator('.log script').count(), 0, 'no injected script element');
   assert.equal(await frame.locator('script').count(), scriptsBefore, 'no script element added anywhere');
   assert.equal(await frame.locator('.log img, .log iframe, .log svg, .log object, .log embed').count(), 0, 'no injected media elements');
-  for (const href of await frame.locator('.log a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''))) {
-    assert.ok(!/^\s*(javascript|command|data|vscode):/i.test(href), `unsafe href rendered: ${href}`);
-  }
+  // Links in answers open nothing: no anchor at all, the target shown in full as text.
+  assert.equal(await frame.locator('.log .answer-body a').count(), 0, 'no anchors in answers');
+  assert.match(await body.innerText(), /command:workbench\.action\.terminal\.new/);
   assert.ok(!(await frame.locator('.log [onerror], .log [onload], .log [onclick]').count()), 'no event-handler attributes');
   assert.equal(await frame.evaluate(() => (window as unknown as { __siftPwned?: number }).__siftPwned ?? 0), 0, 'no payload ran');
   // The file with markup in it is shown as text in its snippet.
