@@ -67,7 +67,7 @@ export async function runAskCommand(dir: string, question: string, options: AskC
       store,
       embedder: summary.embedding ? client : undefined,
       reranker,
-      ltr: options.ltrModel ? LtrModel.fromJson(JSON.parse(readFileSync(options.ltrModel, 'utf8'))) : options.ltr ? shippedLtrModel() : undefined,
+      ltr: ltrFromOptions(options),
       signal,
       settings: {
         candidates: options.candidates,
@@ -113,7 +113,12 @@ export async function runAskCommand(dir: string, question: string, options: AskC
   }
 }
 
-async function loadReranker(client: InferenceClient, options: AskCommandOptions, notice: (m: string) => void): Promise<Reranker | undefined> {
+/** The learning-to-rank model the options ask for (--ltr-model FILE, or --ltr for the shipped one). */
+export function ltrFromOptions(options: Pick<AskCommandOptions, 'ltr' | 'ltrModel'>): LtrModel | undefined {
+  return options.ltrModel ? LtrModel.fromJson(JSON.parse(readFileSync(options.ltrModel, 'utf8'))) : options.ltr ? shippedLtrModel() : undefined;
+}
+
+export async function loadReranker(client: InferenceClient, options: AskCommandOptions, notice: (m: string) => void): Promise<Reranker | undefined> {
   const model = options.rerankerModel ?? process.env.SIFT_RERANKER_MODEL ?? DEFAULT_RERANKER_MODEL;
   const loaded = await client.call('loadReranker', { model, dtype: process.env.SIFT_DTYPE ?? DEFAULT_DTYPE });
   if (!loaded.ok) {

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runAskCommand } from './askCommand';
 import { runEvalCommand } from './evalCommand';
 import { runIndexCommand } from './indexCommand';
+import { runMcpCommand } from './mcp/command';
 
 const program = new Command();
 program
@@ -102,6 +103,36 @@ program
   .option('--quiet', 'no progress display')
   .action(async (dir: string | undefined, options) => {
     process.exitCode = await runEvalCommand(dir, options);
+  });
+
+program
+  .command('mcp')
+  .description('serve search over folders to agents: a Model Context Protocol server on stdio (tools: search_code, read_range, index_status; ask with an LLM)')
+  .argument('[dirs...]', 'folders to serve (default: the current folder)')
+  .option('--index-dir <dir>', 'where the index lives, with one folder (default: under ~/.cache/sift/indexes)')
+  .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder')
+  .option('--reranker-model <idOrDir>', 'cross-encoder model: hub id or local folder')
+  .option('--offline', 'never download models; use local folders and the cache only')
+  .option('--lexical-only', 'keyword retrieval only (no embedding model)')
+  .option('--no-rerank', 'never load the cross-encoder (search_code ranks by fusion only)')
+  .option('--ltr', 'also rerank with the shipped learning-to-rank model (after the cross-encoder)')
+  .option('--ltr-model <file>', 'rerank with this learning-to-rank model JSON (implies --ltr)')
+  .option('--candidates <k>', 'fused candidates to rerank (K)', positiveInt)
+  .option('--rerank-max-tokens <n>', 'tokens the cross-encoder reads per (query, chunk) pair', positiveInt)
+  .option('--max-file-size <bytes>', 'skip files larger than this', positiveInt)
+  .option('--max-tokens <n>', 'maximum chunk size in model tokens', positiveInt)
+  .option('--include <glob...>', 'only index files matching these globs')
+  .option('--exclude <glob...>', 'never index files matching these globs')
+  .option('--secret-pattern <pattern...>', 'extra secret-file patterns (gitignore syntax) never to index or read')
+  .option('--top <n>', 'sources given to the LLM by the ask tool (N)', positiveInt)
+  .option('--token-budget <n>', 'context token budget for the ask tool', positiveInt)
+  .option('--llm-model <name>', 'LLM model for the ask tool (or SIFT_LLM_MODEL; the tool exists when OPENAI_BASE_URL or OPENAI_API_KEY is set)')
+  .option('--llm-base-url <url>', 'OpenAI-compatible base URL (or OPENAI_BASE_URL)')
+  .option('--temperature <t>', 'LLM temperature', nonNegativeNumber)
+  .option('--llm-max-tokens <n>', 'maximum answer length in tokens', positiveInt)
+  .option('--no-redact', 'do not redact keys and credentials in code returned to the agent or sent to the LLM')
+  .action(async (dirs: string[], options) => {
+    process.exitCode = await runMcpCommand(dirs, options);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -8,7 +8,7 @@ import { type EditorMarks, editorMarks } from '../ltr/editor';
 import type { EditorSignals } from '../ltr/features';
 import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
 import type { Reranker } from '../rerank/reranker';
-import { type NamedStore, type RetrieveResult, retrieve } from '../retrieval/retriever';
+import { DEFAULT_CANDIDATES, type NamedStore, type RetrieveResult, retrieve } from '../retrieval/retriever';
 import { type Candidate, type RetrieverName, retrieversOf } from '../retrieval/types';
 import { errorMessage } from '../util/errors';
 
@@ -120,12 +120,45 @@ export type AskEvent =
 /** One question, one ranking (reranked when a reranker is given and `rerank` is true), one answer. */
 export async function ask(ctx: AskContext, question: string, opts: { rerank: boolean; onEvent?: (e: AskEvent) => void }): Promise<AnswerResult> {
   const started = performance.now();
+  const { retrieved, ranked, variant, notices } = await retrieveAndRank(ctx, question, opts);
+  return answerStage(ctx, question, retrieved, ranked, variant, started, notices, opts.onEvent);
+}
+
+export interface RankOptions {
+  rerank: boolean;
+  /**
+   * Keeps only the candidates that pass (e.g. path globs). Retrieval then looks deeper, so that
+   * up to K candidates that pass reach the reranker; their ranks are counted among those kept.
+   */
+  filter?: (c: Candidate) => boolean;
+  onEvent?: (e: AskEvent) => void;
+}
+
+export interface RankingResult {
+  mode: 'hybrid' | 'lexical-only';
+  reranked: boolean;
+  /** Every candidate in final order (top K), with its provenance. */
+  candidates: Candidate[];
+  timings: Omit<Timings, 'firstToken' | 'total'>;
+  notices: string[];
+}
+
+/**
+ * Retrieval and ranking without an answer (search tools: the MCP server, the editor's tool): the
+ * same stages, provenance and notices as `ask`, which calls the same code.
+ */
+export async function rankCandidates(ctx: AskContext, question: string, opts: RankOptions): Promise<RankingResult> {
+  const { retrieved, ranked, notices } = await retrieveAndRank(ctx, question, opts);
+  return { mode: retrieved.mode, reranked: ranked.reranked, candidates: ranked.candidates, timings: { ...roundTimings(retrieved.timings), rerank: round(ranked.ms) }, notices };
+}
+
+async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOptions) {
   const notices: string[] = [];
-  const retrieved = await retrieveStage(ctx, question, notices, opts.onEvent);
+  const retrieved = await retrieveStage(ctx, question, notices, opts.onEvent, opts.filter);
   const variant: Variant = opts.rerank && (ctx.reranker || ctx.ltr) ? 'reranked' : 'notReranked';
   if (opts.rerank && !ctx.reranker && !ctx.ltr) notices.push('Reranking is unavailable (no cross-encoder loaded): showing the fused ranking.');
   const ranked = await rankStage(ctx, question, retrieved.candidates, variant === 'reranked');
-  return answerStage(ctx, question, retrieved, ranked, variant, started, notices, opts.onEvent);
+  return { retrieved, ranked, variant, notices };
 }
 
 /**
@@ -148,9 +181,17 @@ interface Retrieved extends RetrieveResult {
   total: number;
 }
 
-async function retrieveStage(ctx: AskContext, question: string, notices: string[], onEvent?: (e: AskEvent) => void): Promise<Retrieved> {
+async function retrieveStage(
+  ctx: AskContext,
+  question: string,
+  notices: string[],
+  onEvent?: (e: AskEvent) => void,
+  filter?: (c: Candidate) => boolean,
+): Promise<Retrieved> {
   const t = performance.now();
-  const result = await retrieve(ctx.store, question, { candidates: ctx.settings.candidates, embedder: ctx.embedder, signal: ctx.signal });
+  const k = ctx.settings.candidates ?? DEFAULT_CANDIDATES;
+  const result = await retrieve(ctx.store, question, { candidates: filter ? Math.max(8 * k, 400) : k, embedder: ctx.embedder, signal: ctx.signal });
+  if (filter) result.candidates = result.candidates.filter(filter).slice(0, k).map((c, i) => ({ ...c, rankBefore: i + 1, rankAfter: i + 1 }));
   if (result.mode === 'lexical-only') {
     const message = 'Keyword (BM25) retrieval only: no embedding model is available for this index.';
     notices.push(message);
@@ -233,7 +274,8 @@ function scoresOf(c: Candidate): SourceResult['scores'] {
   };
 }
 
-function toRanked(c: Candidate): RankedResult {
+/** A candidate as reported to users and tools: location, symbols, retrievers, ranks and scores. */
+export function toRanked(c: Candidate): RankedResult {
   return {
     chunkId: c.chunk.id,
     ...(c.folder ? { folder: c.folder } : {}),

@@ -97,7 +97,9 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
     else yield notice(`${loaded.message.replace(/\.+$/, '')}. Continuing with a lexical-only index (keyword search, no semantic search).`);
   }
   yield { type: 'model', embedding };
-  const tokenizer = await client.call('tokenizerName', {}, signal);
+  // A lexical-only index is chunked with the heuristic counter, whatever model the worker holds
+  // (a worker shared with a hybrid index has one loaded): record what really measured the chunks.
+  const tokenizer = embedding ? await client.call('tokenizerName', {}, signal) : 'heuristic';
   // Chunking and tokenising happen on this thread with the model's own tokenizer: onnxruntime blocks
   // the inference worker's thread while the model runs, so work done there would not overlap it.
   const modelTokens = embedding ? new ModelTokenizer(await client.call('tokenizerSpec', {}, signal)) : undefined;

@@ -1,0 +1,354 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { type DiscoveryOptions, discoverFiles } from '../../core/discovery';
+import type { InferenceClient } from '../../core/embedding/client';
+import type { ModelRequest } from '../../core/embedding/protocol';
+import { CHUNKER_VERSION, DEFAULT_MAX_TOKENS, type IndexEvent, type IndexSummary } from '../../core/index/indexer';
+import { type EmbeddingInfo, MANIFEST_FILE, type Manifest, incompatibility, readManifest } from '../../core/index/manifest';
+import { IndexStore } from '../../core/index/store';
+import { indexWorkspaceInThread } from '../../core/index/thread';
+import { SiftError, errorMessage, isAbortError } from '../../core/util/errors';
+
+/** Changed files an update brings into the embedded index on the request path; more go to the background. */
+export const INLINE_UPDATE_FILES = 64;
+/** A failed background build is not retried sooner than this. */
+const RETRY_BACKGROUND_MS = 30_000;
+
+export interface FolderOptions {
+  /** The model to embed with; null for a keyword-only index (--lexical-only). */
+  embedding: ModelRequest | null;
+  discovery: DiscoveryOptions;
+  maxTokens?: number;
+  /** The bundled indexing thread (dist/indexer.js): every index run happens off the server's thread. */
+  indexerScript: string;
+  log: (message: string) => void;
+}
+
+/** What a search runs on, and how much of it dense (semantic) search covers. Call `release` when the search is done. */
+export interface Searchable {
+  store: IndexStore;
+  release: () => void;
+  /** Share of the searched chunks that have embeddings (0 or 1: one index is searched per folder). */
+  denseShare: number;
+  /** Why dense search does not cover everything yet, for the agent. */
+  note?: string;
+}
+
+export interface FolderStatus {
+  folder: string;
+  root: string;
+  indexDir: string;
+  /** not-indexed: nothing yet (the first search indexes it); keyword-only: searched by BM25 while embeddings are built; ready: the index is complete. */
+  state: 'not-indexed' | 'keyword-only' | 'ready' | 'error';
+  files: number;
+  chunks: number;
+  /** Share of chunks with embeddings. */
+  denseShare: number;
+  embeddingModel: string | null;
+  lastUpdate: string | null;
+  background?: { task: 'embedding'; filesDone: number; filesTotal: number; startedAt: string };
+  lastError?: string;
+}
+
+/**
+ * One folder the MCP server serves, kept fresh on the request path without ever rebuilding there:
+ *
+ * - before each search, a stat walk (discovery with its known-file fast path) compares the folder
+ *   with the index's file table; the changed paths alone are re-indexed (the indexer's watcher
+ *   mode), serialised per index;
+ * - a folder without a usable embedded index is first indexed keyword-only (no model: chunking
+ *   and BM25 only) into a sibling index, searched at once, while the embedded index is built in
+ *   the background; once it is complete it is searched instead and the keyword index is removed.
+ *   A large change to an existing embedded index (more than `INLINE_UPDATE_FILES` files) is
+ *   handled the same way.
+ *
+ * Every index run happens on the indexing thread (dist/indexer.js), so the server keeps answering.
+ */
+export class ServedFolder {
+  readonly lexicalDir: string;
+  private target?: Promise<{ embedding: EmbeddingInfo | null; tokenizer: string }>;
+  private background?: { done: Promise<void>; abort: AbortController; filesDone: number; filesTotal: number; startedAt: Date };
+  private backgroundFailedAt = 0;
+  private lastError?: string;
+  private refreshing?: Promise<Searchable>;
+  private queued?: Promise<Searchable>;
+  private readonly readers = new Map<string, Reader>();
+  /** Readers replaced by a newer index version, closed when their last search releases them. */
+  private readonly retired = new Set<Reader>();
+  private disposed = false;
+
+  constructor(
+    /** Label in results when several folders are served ('' for a single folder). */
+    readonly name: string,
+    readonly root: string,
+    readonly indexDir: string,
+    private readonly client: InferenceClient,
+    private readonly opts: FolderOptions,
+  ) {
+    this.lexicalDir = `${indexDir}-keyword`;
+  }
+
+  /**
+   * The index to search, brought up to date with the folder first. Concurrent callers share a
+   * run; a caller arriving during one waits for the next, so it sees every change made before it.
+   */
+  searchable(): Promise<Searchable> {
+    if (!this.refreshing) {
+      this.refreshing = this.refresh().finally(() => (this.refreshing = undefined));
+      return this.refreshing;
+    }
+    this.queued ??= this.refreshing
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.searchable();
+      });
+    return this.queued;
+  }
+
+  /** The embedding model and tokenizer an index must have been built with to be reused (loads the model once). */
+  private wanted(): Promise<{ embedding: EmbeddingInfo | null; tokenizer: string }> {
+    this.target ??= (async () => {
+      if (!this.opts.embedding) return { embedding: null, tokenizer: 'heuristic' };
+      const loaded = await this.client.call('loadEmbedder', this.opts.embedding);
+      if (!loaded.ok) {
+        this.opts.log(`${loaded.message.replace(/\.+$/, '')}. Serving keyword (BM25) search only.`);
+        return { embedding: null, tokenizer: 'heuristic' };
+      }
+      const tokenizer = await this.client.call('tokenizerName', {});
+      return { embedding: { model: loaded.info.model, dtype: loaded.info.dtype, dim: loaded.info.dim ?? 0 }, tokenizer };
+    })();
+    return this.target;
+  }
+
+  private async refresh(): Promise<Searchable> {
+    if (this.disposed) throw new SiftError('The server is shutting down.');
+    if (!this.opts.embedding) return this.refreshKeywordOnly(this.indexDir);
+    if (this.background) return this.keywordWhileEmbedding();
+    const loaded = await readManifest(this.indexDir);
+    if (loaded.kind !== 'ok') {
+      // Nothing embedded yet: answer from keywords now, embed in the background.
+      this.startBackground();
+      return this.keywordWhileEmbedding();
+    }
+    const target = await this.wanted();
+    if (!target.embedding) return this.refreshKeywordOnly(this.indexDir);
+    const chunker = { version: CHUNKER_VERSION, maxTokens: this.opts.maxTokens ?? DEFAULT_MAX_TOKENS, tokenizer: target.tokenizer };
+    const why = incompatibility(loaded.manifest, target.embedding, chunker);
+    const changed = why ? undefined : await this.changedFiles(loaded.manifest);
+    if (!changed || changed.length > INLINE_UPDATE_FILES) {
+      if (why) this.opts.log(`${this.label()}: the index must be rebuilt (${why}); keyword search meanwhile.`);
+      else this.opts.log(`${this.label()}: ${changed!.length} files changed; updating embeddings in the background, keyword search meanwhile.`);
+      this.startBackground();
+      return this.keywordWhileEmbedding();
+    }
+    if (changed.length) await this.update(this.indexDir, this.opts.embedding, changed);
+    await this.dropKeywordIndex();
+    return { ...(await this.lease(this.indexDir)), denseShare: 1 };
+  }
+
+  /** Keeps the keyword-only index fresh and searches it while the embedded one is being built. */
+  private async keywordWhileEmbedding(): Promise<Searchable> {
+    const result = await this.refreshKeywordOnly(this.lexicalDir);
+    const bg = this.background;
+    const progress = bg && bg.filesTotal ? ` (${bg.filesDone} of ${bg.filesTotal} files embedded so far)` : '';
+    const note = bg
+      ? `Semantic (dense) search is not ready for ${this.label()}: embeddings are being computed in the background${progress}. These results are keyword (BM25) matches; search again later for semantic matches.`
+      : this.lastError
+        ? `Semantic (dense) search is not available for ${this.label()} (${this.lastError}): keyword (BM25) matches only.`
+        : `These results for ${this.label()} are keyword (BM25) matches: its embeddings were completed just now; search again for semantic matches.`;
+    return { ...result, note };
+  }
+
+  private async refreshKeywordOnly(dir: string): Promise<Searchable> {
+    const loaded = await readManifest(dir);
+    const changed = loaded.kind === 'ok' ? await this.changedFiles(loaded.manifest) : undefined;
+    // No index yet (or an unreadable one): a full keyword-only run, which needs no model.
+    if (!changed || changed.length) await this.update(dir, null, changed);
+    return { ...(await this.lease(dir)), denseShare: 0 };
+  }
+
+  /**
+   * Files whose size or mtime differ from the index's file table, plus new and removed ones: one
+   * stat walk (discovery's known-file fast path: unchanged files are not opened).
+   */
+  private async changedFiles(manifest: Manifest): Promise<string[]> {
+    const known = manifest.files;
+    const seen = new Set<string>();
+    const changed: string[] = [];
+    const isKnownFile = (f: { path: string; size: number; mtimeMs: number }) => {
+      const e = known[f.path];
+      return Boolean(e && e.size === f.size && e.mtimeMs === f.mtimeMs);
+    };
+    for await (const event of discoverFiles(this.root, { ...this.opts.discovery, isKnownFile })) {
+      if (event.type !== 'file') continue;
+      seen.add(event.file.path);
+      if (!isKnownFile(event.file)) changed.push(event.file.path);
+    }
+    for (const rel of Object.keys(known)) if (!seen.has(rel)) changed.push(rel);
+    return changed;
+  }
+
+  /** One index run on the indexing thread: the changed paths only, or (without them) a full walk. */
+  private async update(dir: string, embedding: ModelRequest | null, changedPaths: string[] | undefined, signal?: AbortSignal, onEvent?: (e: IndexEvent) => void): Promise<IndexSummary> {
+    const started = Date.now();
+    const run = indexWorkspaceInThread(
+      {
+        root: this.root,
+        indexDir: dir,
+        embedding,
+        maxTokens: this.opts.maxTokens,
+        client: this.client,
+        signal,
+        discovery: this.opts.discovery,
+        ...(changedPaths ? { changedPaths } : {}),
+      },
+      this.opts.indexerScript,
+    );
+    let r = await run.next();
+    while (!r.done) {
+      if (r.value.type === 'notice') this.opts.log(`${this.label()}: ${r.value.message}`);
+      onEvent?.(r.value);
+      r = await run.next();
+    }
+    const s = r.value;
+    const kind = embedding ? 'embedded' : 'keyword';
+    this.opts.log(
+      `${this.label()}: ${kind} index updated in ${Date.now() - started} ms: ${s.files.indexed.length} files, ${s.chunks} chunks; changed ${s.files.changed.length}, removed ${s.files.removed.length}${embedding ? `, embedded ${s.embedded}` : ''}`,
+    );
+    return s;
+  }
+
+  /** Builds (or brings up to date) the embedded index on the indexing thread while searches use keywords. */
+  private startBackground(): void {
+    if (this.background || this.disposed || !this.opts.embedding) return;
+    if (Date.now() - this.backgroundFailedAt < RETRY_BACKGROUND_MS) return;
+    const abort = new AbortController();
+    const bg = { abort, filesDone: 0, filesTotal: 0, startedAt: new Date(), done: Promise.resolve() };
+    this.background = bg;
+    this.opts.log(`${this.label()}: building the embedded index in the background.`);
+    bg.done = (async () => {
+      try {
+        const summary = await this.update(this.indexDir, this.opts.embedding, undefined, abort.signal, (e) => {
+          if (e.type === 'plan') bg.filesTotal = e.toProcess;
+          else if (e.type === 'progress') bg.filesDone = e.filesDone;
+        });
+        // The embedding model could not be loaded: the "embedded" index is keyword-only; serve it as such.
+        if (!summary.embedding) this.target = Promise.resolve({ embedding: null, tokenizer: 'heuristic' });
+        this.lastError = undefined;
+      } catch (err) {
+        if (!isAbortError(err)) {
+          this.lastError = errorMessage(err);
+          this.backgroundFailedAt = Date.now();
+          this.opts.log(`${this.label()}: building the embedded index failed: ${this.lastError}`);
+        }
+      } finally {
+        this.background = undefined;
+      }
+    })();
+  }
+
+  /**
+   * The keyword-only index is not needed once the embedded one is searched. It is removed when no
+   * search still reads it (otherwise on a later refresh).
+   */
+  private async dropKeywordIndex(): Promise<void> {
+    const cached = this.readers.get(this.lexicalDir);
+    if (!cached && !(await exists(path.join(this.lexicalDir, MANIFEST_FILE)))) return;
+    if (cached) {
+      if (cached.leases > 0) return;
+      this.readers.delete(this.lexicalDir);
+      await cached.store.close();
+    }
+    if ([...this.retired].some((r) => r.dir === this.lexicalDir)) return;
+    await fsp.rm(this.lexicalDir, { recursive: true, force: true }).catch((err: unknown) => this.opts.log(`could not remove ${this.lexicalDir}: ${errorMessage(err)}`));
+  }
+
+  /**
+   * A read-only store of `dir` for one search, reused while the index's manifest is unchanged; a
+   * store replaced by a newer version is closed when the searches reading it are done.
+   */
+  private async lease(dir: string): Promise<{ store: IndexStore; release: () => void }> {
+    const st = await fsp.stat(path.join(dir, MANIFEST_FILE)).catch(() => undefined);
+    const stamp = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
+    let reader = this.readers.get(dir);
+    if (!reader || !stamp || reader.stamp !== stamp) {
+      if (reader) this.retire(reader);
+      const opened = await IndexStore.openForRead(dir, { files: false });
+      if (!opened.store) throw new SiftError(`The index of ${this.label()} cannot be read (${opened.problem}).`, 'index-corrupt');
+      reader = { dir, store: opened.store, stamp, leases: 0 };
+      this.readers.set(dir, reader);
+    }
+    const held = reader;
+    held.leases++;
+    let released = false;
+    return {
+      store: held.store,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.leases--;
+        if (held.leases === 0 && this.retired.delete(held)) void held.store.close();
+      },
+    };
+  }
+
+  private retire(reader: Reader): void {
+    if (this.readers.get(reader.dir) === reader) this.readers.delete(reader.dir);
+    if (reader.leases === 0) void reader.store.close();
+    else this.retired.add(reader);
+  }
+
+  async status(): Promise<FolderStatus> {
+    const base = { folder: this.name || path.basename(this.root), root: this.root, indexDir: this.indexDir };
+    const bg = this.background;
+    const main = await readManifest(this.indexDir);
+    const searchedDir = bg || main.kind !== 'ok' ? this.lexicalDir : this.indexDir;
+    const m = searchedDir === this.indexDir && main.kind === 'ok' ? main : await readManifest(searchedDir);
+    const manifest = m.kind === 'ok' ? m.manifest : undefined;
+    const state: FolderStatus['state'] = !manifest ? (this.lastError ? 'error' : 'not-indexed') : searchedDir === this.lexicalDir ? 'keyword-only' : 'ready';
+    const chunks = manifest ? manifest.shards.reduce((n, s) => n + s.chunks, 0) : 0;
+    return {
+      ...base,
+      state,
+      files: manifest ? Object.keys(manifest.files).length : 0,
+      chunks,
+      denseShare: manifest?.embedding && chunks ? 1 : 0,
+      embeddingModel: (main.kind === 'ok' ? main.manifest.embedding?.model : undefined) ?? this.opts.embedding?.model ?? null,
+      lastUpdate: manifest?.updatedAt ?? null,
+      ...(bg ? { background: { task: 'embedding' as const, filesDone: bg.filesDone, filesTotal: bg.filesTotal, startedAt: bg.startedAt.toISOString() } } : {}),
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  private label(): string {
+    return this.name || path.basename(this.root);
+  }
+
+  /** Cancels a background build (what it committed is kept) and closes the readers. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const bg = this.background;
+    bg?.abort.abort();
+    await bg?.done;
+    await this.refreshing?.catch(() => undefined);
+    for (const r of [...this.readers.values(), ...this.retired]) await r.store.close();
+    this.readers.clear();
+    this.retired.clear();
+  }
+}
+
+interface Reader {
+  dir: string;
+  store: IndexStore;
+  stamp: string;
+  /** Searches reading this store now. */
+  leases: number;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fsp.stat(p).then(
+    () => true,
+    () => false,
+  );
+}
