@@ -31,6 +31,19 @@ const SECRET_FILES: Record<string, string> = {
   'gcp/service-account-prod.json': '{"private_key":"CANARY-gcp"}\n',
   '.streamlit/secrets.toml': 'password = "CANARY-streamlit"\n',
   '.git-credentials': 'https://user:CANARY-gitcred@github.com\n',
+  // variants of the same families
+  '.env-local': 'API_KEY=CANARY-dotenv-4\n',
+  '.env_production': 'SECRET=CANARY-dotenv-5\n',
+  'config/config.env.local': 'TOKEN=CANARY-dotenv-6\n',
+  '.envs/.production/.postgres': 'POSTGRES_PASSWORD=CANARY-envs\n',
+  'credentials.toml': '[registry]\ntoken = "CANARY-credtoml"\n',
+  '.my.cnf': '[client]\npassword=CANARY-mycnf\n',
+  'auth/token.json': '{"refresh": "CANARY-tokenjson"}\n',
+  '.config/rclone/rclone.conf': '[s3]\nsecret_access_key = CANARY-rclone\n',
+  'config/secret.yml': 'key: CANARY-secretyml\n',
+  'web/htpasswd': 'admin:CANARY-htpasswd\n',
+  'pgpass.conf': 'db:5432:*:app:CANARY-pgpass\n',
+  'k8s/secrets/db.yaml': 'data:\n  pw: CANARY-k8ssecret\n',
 };
 
 /** Keys pasted into ordinary source files: indexed, but redacted before anything goes to the LLM. */
@@ -45,6 +58,40 @@ const EMBEDDED_SECRETS = [
   'hunter2-but-longer',
   'KEYBODYLINE',
 ];
+
+/**
+ * Secrets written in the common config and code syntaxes, in indexed files: [path, text]. Every
+ * value containing `LEAK` is a planted secret; none may reach the index on disk or the LLM.
+ */
+const SYNTAX_FILES: [string, string][] = [
+  ['deploy/app.properties', 'spring.datasource.password=LEAKprops1\nmail.smtp.password: LEAKprops2\n'],
+  ['deploy/settings.ini', '[upload]\npassword = LEAKini3\napi_key: LEAKini4\n'],
+  ['deploy/compose.yaml', 'services:\n  upload:\n    environment:\n      UPLOAD_TOKEN: LEAKyaml5\n      DB_PASSWORD: ${DB_PASSWORD:-LEAKyaml6}\n'],
+  ['deploy/upload.toml', '[upload]\nclient_secret = "LEAKtoml7"\n'],
+  ['deploy/start.sh', '#!/bin/sh\nexport UPLOAD_API_KEY=LEAKsh8\ncurl -u upload:LEAKsh9 https://upload.example.com\n'],
+  ['deploy/Web.config', '<appSettings>\n  <add key="UploadApiKey" value="LEAKxml10"/>\n  <password>LEAKxml11</password>\n</appSettings>\n<connectionStrings><add name="u" connectionString="Server=db;User Id=sa;Password=LEAKxml12;"/></connectionStrings>\n'],
+  ['src/upload/client.ts', [
+    '// upload client configuration',
+    'const uploadUrl = "https://upload.example.com/v1?token=LEAKquery13&api_key=LEAKquery14";',
+    'const cache = "redis://:LEAKurl15@cache:6379/0";',
+    'const headers = { Authorization: "Bearer LEAKbearer16x", "X-Api-Key": "LEAKhdr17" };',
+    'const basic = "Basic TEVBS2Jhc2ljMTg6eA==";',
+    'export const uploadApiKey = process.env.UPLOAD_API_KEY ?? "LEAKdefault19";',
+    'export const uploadOptions = { password: "LEAKobj20", retries: 3 };',
+    '',
+  ].join('\n')],
+  ['src/upload/settings.py', 'SECRET_KEY = "LEAKpy21"\nUPLOAD_PASSWORD = os.environ.get("UPLOAD_PASSWORD", "LEAKpy22")\nclient = Upload(user="u", password="LEAKpy23")\n'],
+  ['src/upload/Upload.java', 'class Upload {\n  void init() { ds.setPassword("LEAKjava24"); }\n  private static final String CLIENT_SECRET = "LEAKjava25";\n}\n'],
+  ['src/upload/upload.go', 'package upload\nvar cfg = Config{Password: "LEAKgo26", APIKey: "LEAKgo27"}\n'],
+  ['src/upload/Upload.cs', 'var conn = "Data Source=db;User ID=sa;Pwd=LEAKcs28;";\n'],
+  ['docs/upload.md', 'Upload with `curl -H "Authorization: Bearer LEAKmd29x" https://upload.example.com`\n'],
+];
+
+/** A private key written as a list of quoted string lines, long enough to span several chunks. */
+function quotedKeyFile(): string {
+  const lines = Array.from({ length: 50 }, (_, i) => `  "LEAKQUOTEDKEY${String(i).padStart(2, '0')}${'Ab9+'.repeat(12)}",`);
+  return `// upload signing key (PKCS#8)\nexport const uploadKeyLines = [\n  "-----BEGIN PRIVATE KEY-----",\n${lines.join('\n')}\n  "-----END PRIVATE KEY-----",\n];\n`;
+}
 
 function sourceRepo(): Record<string, string> {
   const keyLines = Array.from({ length: 150 }, (_, i) => `KEYBODYLINE${String(i).padStart(3, '0')}${'A'.repeat(52)}`);
@@ -67,6 +114,8 @@ function sourceRepo(): Record<string, string> {
     ].join('\n'),
     // A key block long enough to be split over several chunks (upload signing key).
     'src/cloud/signing.ts': `// upload signing key\nexport const uploadSigningKey = \`-----BEGIN RSA PRIVATE KEY-----\n${keyLines.join('\n')}\n-----END RSA PRIVATE KEY-----\`;\n`,
+    'src/cloud/keyLines.ts': quotedKeyFile(),
+    ...Object.fromEntries(SYNTAX_FILES),
   };
 }
 
@@ -106,14 +155,29 @@ describe('secrets and LLM faults', () => {
     assert.equal(idx.code, 0, idx.stderr);
     const summary = JSON.parse(idx.stdout) as { files: { indexed: string[]; skipped: { path: string; reason: string }[] } };
     const reasons = new Map(summary.files.skipped.map((s) => [s.path, s.reason]));
-    const notSkipped = Object.keys(SECRET_FILES).filter((p) => reasons.get(p) !== 'secret' && reasons.get(p.split('/').slice(0, -1).join('/')) !== 'secret');
+    // The file, or a secret folder holding it, is skipped as `secret`.
+    const notSkipped = Object.keys(SECRET_FILES).filter((p) => !p.split('/').some((_, i, parts) => reasons.get(parts.slice(0, i + 1).join('/')) === 'secret'));
     assert.deepEqual(notSkipped, [], 'secret files not skipped as secret');
     const canaries = Object.values(SECRET_FILES).map((t) => /CANARY-[a-z0-9]+/.exec(t)![0]);
     assert.deepEqual(grepTree(path.join(dir, 'idx'), canaries), [], 'secret file content in the index');
+    // Secrets inside indexed files are redacted when the file is indexed: not in chunks.bin either.
+    const syntaxSecrets = [...new Set(SYNTAX_FILES.flatMap(([, t]) => t.match(/LEAK[A-Za-z]+\d+x?|TEVBS2Jhc2ljMTg6eA==/g) ?? []))];
+    const keyLineSecrets = Array.from({ length: 50 }, (_, i) => `LEAKQUOTEDKEY${String(i).padStart(2, '0')}`);
+    const plantedInIndexed = [...EMBEDDED_SECRETS, ...syntaxSecrets, ...keyLineSecrets, 's3cr3tpassw0rd'];
+    const onDisk = grepTree(path.join(dir, 'idx'), plantedInIndexed);
 
     server.script = [{ kind: 'answer', text: 'See [1].' }];
     server.requests.length = 0;
-    const questions = ['upload signing key', 'cloud configuration tokens password', 'retry upload attempts', 'aws credentials secret env'];
+    const questions = [
+      'upload signing key',
+      'cloud configuration tokens password',
+      'retry upload attempts',
+      'aws credentials secret env',
+      'upload key lines private key',
+      'upload password api key token secret settings',
+      'upload client headers authorization cache',
+      'datasource smtp password connection string',
+    ];
     const outputs: string[] = [];
     for (const q of questions) {
       const r = await runCli(['ask', root, q, ...models(), ...wide, '--llm-model', 'm', '--json'], { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: API_KEY });
@@ -123,23 +187,29 @@ describe('secrets and LLM faults', () => {
     const sent = server.requests.map((q) => JSON.stringify(q.body)).join('\n');
     assert.ok(sent.includes('retryUpload') && sent.includes('uploadSigningKey'), 'the ordinary sources were sent');
     const leakedFiles = canaries.filter((c) => sent.includes(c));
-    const leakedKeys = EMBEDDED_SECRETS.filter((k) => sent.includes(k)).concat(sent.includes('s3cr3tpassw0rd') ? ['url password'] : []);
+    const leakedKeys = plantedInIndexed.filter((k) => sent.includes(k));
+    const secretsLeaked = new Set([...leakedFiles, ...leakedKeys, ...onDisk.map((h) => h.slice(h.lastIndexOf(': ') + 2))]);
     assert.ok(server.requests.every((q) => q.headers.authorization === `Bearer ${API_KEY}`));
     const keyLeaks = grepTree(dir, [API_KEY]).concat(outputs.filter((o) => o.includes(API_KEY)).map(() => 'cli output'));
 
-    // Redaction is switchable.
+    // `--no-redact` only turns off the second pass before sending: the index itself holds no secrets.
     const raw = await runCli(['ask', root, 'cloud configuration tokens password', ...models(), ...wide, '--llm-model', 'm', '--json', '--no-redact'], { OPENAI_BASE_URL: server.baseURL });
     assert.equal(raw.code, 0, raw.stderr);
-    assert.ok(JSON.stringify(server.requests.at(-1)!.body).includes(EMBEDDED_SECRETS[0]!), '--no-redact sends the file as is');
-    assert.ok(!canaries.some((c) => JSON.stringify(server.requests.at(-1)!.body).includes(c)), 'secret files are never sent, even with --no-redact');
+    const rawSent = JSON.stringify(server.requests.at(-1)!.body);
+    assert.ok(rawSent.includes('awsAccessKeyId') && rawSent.includes('[REDACTED'), 'the file was sent, redacted at index time');
+    for (const k of [...canaries, ...plantedInIndexed]) if (rawSent.includes(k)) secretsLeaked.add(k);
 
     tally({
       area: 'secrets',
       faultsInjected: canaries.length + EMBEDDED_SECRETS.length + 2,
-      faultsSurvived: canaries.length - leakedFiles.length + EMBEDDED_SECRETS.length + 1 - leakedKeys.length + (keyLeaks.length ? 0 : 1),
+      faultsSurvived: canaries.length - leakedFiles.length + EMBEDDED_SECRETS.length + 1 - EMBEDDED_SECRETS.filter((k) => leakedKeys.includes(k)).length + (keyLeaks.length ? 0 : 1),
+      secretsTried: canaries.length + plantedInIndexed.length + 1, // + the API key
+      secretsLeaked: secretsLeaked.size + (keyLeaks.length ? 1 : 0),
     });
     assert.deepEqual(leakedFiles, [], 'secret file content sent to the LLM');
     assert.deepEqual(leakedKeys, [], 'embedded keys sent to the LLM unredacted');
+    assert.deepEqual(onDisk, [], 'secrets inside indexed files stored in the index unredacted');
+    assert.deepEqual([...secretsLeaked], [], 'secrets leaked with --no-redact');
     assert.deepEqual(keyLeaks, [], 'the API key appeared in output or files');
   });
 

@@ -459,7 +459,6 @@ void describe('discovery: secrets', () => {
       'gcp-credentials-prod.json',
       'service-account-prod.json',
       'client_secret_123.json',
-      'home/.aws/credentials',
       '.docker/config.json',
       'config/secrets.yml',
       'config/secrets.yaml',
@@ -489,14 +488,108 @@ void describe('discovery: secrets', () => {
     files['.ssh/config'] = 'Host x\n';
     files['.ssh/id_rsa'] = 'KEY\n';
     files['.gnupg/pubring.kbx'] = 'x\n';
+    files['home/.aws/credentials'] = '[default]\n';
     writeTree(root, files);
     const o = await run(root, { include: ['**', '.env'], extraSecretPatterns: ['*.secret.ts', '!test/fixtures/*.pem'] });
     assert.deepEqual(o.files, [...allowed].sort());
-    const expected: Record<string, string> = { '.ssh': 'secret', '.gnupg': 'secret' };
+    const expected: Record<string, string> = { '.ssh': 'secret', '.gnupg': 'secret', 'home/.aws': 'secret' };
     for (const p of secrets) expected[p] = 'secret';
     assert.deepEqual(o.skipped, expected);
     // The default list is exported and documented.
     assert.ok(DEFAULT_SECRET_PATTERNS.includes('.env') && DEFAULT_SECRET_PATTERNS.includes('!.env.example'));
+  });
+
+  void it('skips secret files by family (env variants, secret-like names, secret folders, tool credentials) but indexes code named like them', async () => {
+    const root = tempRoot();
+    const secrets = [
+      // `.env` as a dotted, dashed or underscored part of the name; `.envs/` folders
+      '.env-local',
+      '.env_production',
+      'config.env.local',
+      'deploy/app.env.bak',
+      'web/.ENV.Staging',
+      // secret-like names with config/data extensions or none
+      'credentials.toml',
+      '.cargo/credentials.toml',
+      'token.json',
+      'deploy/github_token',
+      'auth/refresh-token.txt',
+      'secret.yml',
+      'config/secrets.ini',
+      'app/db_password.txt',
+      'ops/passwords.csv',
+      'htpasswd',
+      '.passwd-s3fs',
+      'api_key.cfg',
+      'ops/apikey',
+      'aws/access_keys.properties',
+      'keys/private-key.json',
+      'app.secret',
+      '.smbcredentials',
+      'ansible/.vault_pass',
+      // every non-code file under a secret folder
+      'k8s/secrets/db.yaml',
+      'deploy/.secrets/prod.conf',
+      'ci/credentials/registry.json',
+      // tool credentials
+      '.my.cnf',
+      'pgpass.conf',
+      'rclone.conf',
+      '.config/rclone/rclone.conf',
+      '_netrc',
+      '.dockercfg',
+      'kubeconfig.yaml',
+      'clusters/prod.kubeconfig',
+      'home/.boto',
+      '.s3cfg',
+      '.vault-token',
+      'composer/auth.json',
+      'firebase-adminsdk-abc12.json',
+      'keys/deploy_rsa',
+      'etc/ssh_host_ed25519_key',
+      'signing/release.jceks',
+      'krb5.keytab',
+      'infra/prod.tfvars.json',
+      'passwords.kdb',
+    ];
+    const dirs = ['.envs', 'home/.aws'];
+    const allowed = [
+      // code and docs named like secrets are indexed (their content is redacted instead)
+      'src/tokenizer.ts',
+      'src/token.py',
+      'src/tokens.test.ts',
+      'src/auth/passwordReset.tsx',
+      'src/secrets/manager.go',
+      'lib/credentials_provider.rb',
+      'web/password-reset.html',
+      'db/migrations/001_create_tokens.sql',
+      'docs/secrets.md',
+      'scripts/rotate_token.sh',
+      'src/environment.ts',
+      'src/env.ts',
+      // model tokenizers, templates
+      'models/tiny/tokenizer.json',
+      'models/tiny/tokenizer_config.json',
+      'models/tiny/special_tokens_map.json',
+      '.env.dist',
+      'config/secrets.yml.example',
+      'app.env.sample',
+      // unrelated names
+      'src/keyboard.ts',
+      'docs/environment.md',
+      'config/settings.yml',
+      'envoy.yaml',
+    ];
+    const files: Record<string, string> = {};
+    for (const p of [...secrets, ...allowed]) files[p] = 'SECRET=hunter2\n';
+    files['.envs/.production/.django'] = 'DJANGO_SECRET_KEY=x\n';
+    files['home/.aws/config'] = '[default]\nregion = x\n';
+    writeTree(root, files);
+    const o = await run(root);
+    assert.deepEqual(o.files, [...allowed].sort());
+    const expected: Record<string, string> = {};
+    for (const p of [...secrets, ...dirs]) expected[p] = 'secret';
+    assert.deepEqual(o.skipped, expected);
   });
 
   void it('decides secrets before opening anything (a FIFO named .env does not block)', async (t) => {

@@ -64,7 +64,7 @@ export async function readRange(
     }
   }
   const slice = lines.slice(startLine - 1, end).join('\n');
-  const clean = redactForAgent(slice.length > MAX_RANGE_CHARS ? slice.slice(0, MAX_RANGE_CHARS) : slice, opts.redact);
+  const clean = redactForAgent(slice.length > MAX_RANGE_CHARS ? slice.slice(0, MAX_RANGE_CHARS) : slice, opts.redact, rel);
   return {
     ...(opts.folder ? { folder: opts.folder } : {}),
     path: rel,

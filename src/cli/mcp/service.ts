@@ -147,7 +147,7 @@ export class McpService {
         const json = answerJson(result);
         // The sources go to the agent (and its LLM): redacted like search results.
         const sources = json.sources.map((s) => {
-          const clean = redactForAgent(s.text, redact);
+          const clean = redactForAgent(s.text, redact, s.path);
           return { ...s, text: clean.text, ...(clean.redacted ? { redacted: clean.redacted } : {}) };
         });
         const coverage = coverageOf(leases.map((l) => ({ chunks: l.store.chunkCount, denseShare: ctx.embedder ? l.denseShare : 0, note: l.note })));

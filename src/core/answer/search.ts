@@ -40,7 +40,7 @@ export async function searchChunks(
   const redact = ctx.settings.redactSecrets !== false;
   const hits = ranking.candidates.slice(0, opts.limit).map((c): SearchHit => {
     const { chunkId: _chunkId, ...ranked } = toRanked(c);
-    const cleaned = redact ? redactSecretsInText(c.chunk.text) : { text: c.chunk.text, redacted: {} };
+    const cleaned = redact ? redactSecretsInText(c.chunk.text, c.chunk.path) : { text: c.chunk.text, redacted: {} };
     return {
       rank: c.rankAfter,
       ...ranked,
@@ -62,8 +62,8 @@ export async function searchChunks(
 }
 
 /** Text handed to an agent outside a search (answer sources, file ranges): redacted like search hits. */
-export function redactForAgent(text: string, enabled: boolean): { text: string; redacted?: Record<string, number> } {
+export function redactForAgent(text: string, enabled: boolean, path?: string): { text: string; redacted?: Record<string, number> } {
   if (!enabled) return { text };
-  const r = redactSecretsInText(text);
+  const r = redactSecretsInText(text, path);
   return Object.keys(r.redacted).length ? r : { text: r.text };
 }

@@ -70,58 +70,151 @@ export const DEFAULT_EXCLUDED_DIRS: readonly string[] = Object.freeze([
 ]);
 
 /**
+ * Extensions of source code, markup and documentation. A file named like a secret (`tokenizer.ts`,
+ * `secrets.py`, `password-reset.html`, `token.md`) but with one of these is code, not a secret file:
+ * it is indexed, and secrets written inside it are redacted instead (src/core/llm/redact.ts).
+ */
+export const SECRET_NAME_CODE_EXTENSIONS: readonly string[] = Object.freeze(
+  (
+    'ts tsx mts cts js jsx mjs cjs py pyi pyw ipynb go rs java kt kts scala sc groovy gradle cs csx fs fsx vb c h cc cpp cxx hpp hh ' +
+    'hxx cu m mm swift rb rake gemspec php lua pl pm r jl dart ex exs erl hrl hs ml mli clj cljs elm nim zig sol sh bash zsh fish ' +
+    'ps1 psm1 bat cmd sql graphql gql proto tf hcl vue svelte astro html htm cshtml razor jsp erb ejs hbs twig css scss sass less ' +
+    'svg md markdown mdx rst adoc asciidoc snap'
+  ).split(' '),
+);
+
+/** Words that make a file name a secret file (any extension but the code ones above, or none). */
+const SECRET_NAME_WORDS = [
+  '*secret*',
+  '*credential*',
+  '*creds*',
+  '*password*',
+  '*passwd*',
+  '*token*',
+  '*apikey*',
+  '*api_key*',
+  '*api-key*',
+  '*accesskey*',
+  '*access_key*',
+  '*access-key*',
+  '*privatekey*',
+  '*private_key*',
+  '*private-key*',
+  '*vault_pass*',
+  '*vault-pass*',
+];
+
+/**
  * Files that may hold credentials are never opened nor indexed. `.gitignore` syntax, always
  * matched case-insensitively, last matching rule wins:
  *
  * - a pattern without `/` matches the name at any depth (`*.pem`, `credentials.json`);
  * - a pattern ending in `/` names a secret DIRECTORY, skipped whole (`.ssh/`); the other patterns only
  *   ever match files (a folder `src/credentials/` is walked, a file `credentials` is not indexed);
- * - `!pattern` is an exception. The only default exceptions are env-file templates, which hold
- *   placeholders by convention: `.env.example`, `.env.sample`, `.env.template` (and `.env.<x>.example`…).
+ * - `!pattern` is an exception.
+ *
+ * The rules come in families, in this order:
+ * 1. environment files: `.env` as a dotted, dashed or underscored part of the name (`.env`,
+ *    `.env.local`, `.env-local`, `.env_production`, `config.env.local`, `prod.env`), `.envrc`, and
+ *    everything under a `.envs/` folder;
+ * 2. names containing secret, credential, creds, password, passwd, token, api key, access key,
+ *    private key (`token.json`, `secret.yml`, `credentials.toml`, `db_password.txt`, `htpasswd`),
+ *    and every file under a folder named `secrets`, `.secrets`, `credentials` or `.credentials`;
+ * 3. exceptions to 1–2: source code, markup and docs (`SECRET_NAME_CODE_EXTENSIONS`: `tokenizer.ts`,
+ *    `secrets.py`), tokenizer files of ML models, and templates that hold placeholders by
+ *    convention (`*.example`, `*.sample`, `*.template`, `*.tmpl`, `*.dist`: `.env.example`);
+ * 4. always secret, whatever the extension: key files, keystores and certificates bundles
+ *    (`*.pem`, `*.key`, `*.p12`, `*.jks`, `id_rsa`…), tool and package-manager credentials
+ *    (`.netrc`, `.pgpass`/`pgpass.conf`, `.my.cnf`, `rclone.conf`, `.npmrc`, `.pypirc`,
+ *    `.git-credentials`, `.docker/config.json`, kube config, `.aws/`, `.boto`, `.s3cfg`,
+ *    `.vault-token`), cloud credentials (`service-account*.json`, `auth.json`), infrastructure
+ *    state and variables (`*.tfstate`, `*.tfvars`), password databases (`*.kdbx`).
  *
  * Secret rules are checked before ignore files and include globs: a `!.env` in a `.gitignore` or an
  * include glob matching `.env` never gets the file indexed. Extend with `extraSecretPatterns`.
  */
 export const DEFAULT_SECRET_PATTERNS: readonly string[] = Object.freeze([
-  // environment files
+  // 1. environment files
   '.env',
   '.env.*',
   '*.env',
+  '*.env.*',
+  '*.env-*',
+  '*.env_*',
   '.envrc',
+  '.envs/',
+  // 2. secret-like names, and the contents of secret folders
+  ...SECRET_NAME_WORDS,
+  '**/secrets/**',
+  '**/.secrets/**',
+  '**/credentials/**',
+  '**/.credentials/**',
+  // 3. exceptions: code and docs, model tokenizers, templates
+  ...SECRET_NAME_CODE_EXTENSIONS.map((e) => `!*.${e}`),
+  '!*tokenizer*',
+  '!special_tokens_map.json',
+  '!added_tokens.json',
+  '!*.example',
+  '!*.sample',
+  '!*.template',
+  '!*.tmpl',
+  '!*.dist',
   '!.env.example',
   '!.env.sample',
   '!.env.template',
   '!.env.*.example',
   '!.env.*.sample',
   '!.env.*.template',
-  // private keys, certificates bundles, keystores
+  // 4. always secret. Private keys, certificates bundles, keystores
   '*.pem',
   '*.key',
   '*.p12',
   '*.pfx',
+  '*.pkcs12',
   '*.p8',
   '*.jks',
+  '*.jceks',
+  '*.bks',
   '*.keystore',
+  '*.keychain',
+  '*.keychain-db',
+  '*.keytab',
   '*.ppk',
   'id_rsa*',
   'id_dsa*',
   'id_ecdsa*',
   'id_ed25519*',
+  'id_xmss*',
+  '*_rsa',
+  '*_dsa',
+  '*_ecdsa',
+  '*_ed25519',
+  'ssh_host_*key*',
+  'secring.*',
   '.ssh/',
   '.gnupg/',
+  '.password-store/',
   // package-manager / tool credentials
   '.npmrc',
   '.pypirc',
   '.netrc',
   '_netrc',
   '.pgpass',
+  'pgpass.conf',
+  '.my.cnf',
+  '*.my.cnf',
+  '.mylogin.cnf',
   '.htpasswd',
+  'htpasswd',
   '.git-credentials',
-  '**/.aws/credentials',
+  'rclone.conf',
+  '.aws/',
   '**/.docker/config.json',
   '.dockercfg',
+  '.dockerconfigjson',
   '**/.kube/config',
   'kubeconfig',
+  'kubeconfig.*',
   '*.kubeconfig',
   '.s3cfg',
   '.boto',
@@ -135,7 +228,9 @@ export const DEFAULT_SECRET_PATTERNS: readonly string[] = Object.freeze([
   'credentials.json',
   '*credentials*.json',
   'service-account*.json',
+  '*firebase-adminsdk*.json',
   'client_secret*.json',
+  'auth.json',
   'secrets.yml',
   'secrets.yaml',
   'secrets.json',
@@ -145,7 +240,10 @@ export const DEFAULT_SECRET_PATTERNS: readonly string[] = Object.freeze([
   '*.tfstate',
   '*.tfstate.*',
   '*.tfvars',
+  '*.tfvars.json',
   '*.kdbx',
+  '*.kdb',
+  '*.psafe3',
 ]);
 
 /**

@@ -30,7 +30,7 @@ export function formatSources(sources: PackedSource[]): string {
 }
 
 export function buildMessages(question: string, sources: PackedSource[], opts: { redact?: boolean } = {}): ChatMessage[] {
-  const safe = opts.redact === false ? sources : sources.map((s) => ({ ...s, text: redactSecretsInText(s.text).text }));
+  const safe = opts.redact === false ? sources : sources.map((s) => ({ ...s, text: redactSecretsInText(s.text, s.path).text }));
   const context = safe.length ? formatSources(safe) : '(no sources were found for this question)';
   return [
     { role: 'system', content: SYSTEM },
