@@ -6,6 +6,7 @@ import { DEFAULT_MAX_FILE_BYTES } from '../discovery/defaults';
 import type { InferenceClient } from '../embedding/client';
 import type { ModelRequest } from '../embedding/protocol';
 import { embeddingText } from '../embedding/text';
+import { redactSecretsInText } from '../llm/redact';
 import { ModelTokenizer } from '../embedding/tokens';
 import { lexicalDoc } from '../retrieval/lexical';
 import type { LexicalDoc } from '../retrieval/bm25';
@@ -16,8 +17,11 @@ import type { ChunkerInfo, EmbeddingInfo } from './manifest';
 import { readIndexableFile } from './readSource';
 import { type FileUpdate, IndexStore } from './store';
 
-/** Bump when chunk boundaries or chunk fields change: older indexes are rebuilt. */
-export const CHUNKER_VERSION = 1;
+/**
+ * Bump when chunk boundaries, chunk fields or the index-time secret redaction (src/core/llm/redact.ts)
+ * change: older indexes are rebuilt.
+ */
+export const CHUNKER_VERSION = 2;
 export const DEFAULT_MAX_TOKENS = 256;
 
 export interface IndexOptions {
@@ -220,7 +224,11 @@ export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexE
           out.restat.push({ path: rel, size: buf.length, mtimeMs: st.mtimeMs });
           continue;
         }
-        toChunk.push({ path: rel, text: decodeText(buf), hash, size: buf.length, mtimeMs: st.mtimeMs });
+        // Secrets are redacted once, on the whole file, before chunking: chunk text on disk, embeddings
+        // and everything sent later never hold them, a key split over chunks is still recognised as
+        // one block, and line numbers are unchanged (a replacement never adds or removes a line break).
+        const text = redactSecretsInText(decodeText(buf), rel).text;
+        toChunk.push({ path: rel, text, hash, size: buf.length, mtimeMs: st.mtimeMs });
       }
       for (const file of toChunk) {
         throwIfAborted(signal);
