@@ -17,7 +17,30 @@ export type Behaviour =
   /** Destroys the connection before sending any status line or header. */
   | { kind: 'reset-before-headers' }
   | { kind: 'malformed' }
-  | { kind: 'empty' };
+  | { kind: 'empty' }
+  // ---- Hostile servers (test/hostile/llm-limits.test.ts): each one never ends on its own. ----
+  /** `text` first (optional), then `piece` as content deltas forever, as fast as the client reads. */
+  | { kind: 'endless'; piece?: string; text?: string; field?: 'content' | 'reasoning_content' | 'reasoning' | 'tool_calls' | 'refusal' }
+  /**
+   * `text` first (optional), then keep-alive traffic forever that carries no answer text: SSE
+   * comments (`: ping`), chunks with an empty or role-only delta, blank lines, or chunks with no
+   * choices. `intervalMs` 0 (default) floods; otherwise one item per interval.
+   */
+  | { kind: 'keepalive'; style: 'comment' | 'empty-delta' | 'role-only' | 'blank-lines' | 'no-choices'; text?: string; intervalMs?: number }
+  /** Writes `text`'s SSE stream one byte every `intervalMs`, repeating forever. */
+  | { kind: 'trickle'; text: string; intervalMs: number }
+  /** `text` first (optional), then one SSE line (`data: …`) that never ends. */
+  | { kind: 'huge-line'; text?: string }
+  /** `text` first (optional), then `data:` lines forever without the blank line that ends an event. */
+  | { kind: 'endless-event'; text?: string }
+  /** A non-streamed JSON body (application/json) whose answer is `bytes` long (one line, or pretty-printed over many). */
+  | { kind: 'huge-json'; bytes: number; pretty?: boolean }
+  /** An error status whose body is `bytes` long (or never ends, with `bytes` 0). */
+  | { kind: 'huge-error'; status: number; bytes: number }
+  /** The whole answer and its finish reason, then the connection stays open (no `[DONE]`, no end). */
+  | { kind: 'finish-then-hold'; text: string }
+  /** A redirect to `location` (another origin, a same-origin path, …). */
+  | { kind: 'redirect'; status: number; location: string | ((baseURL: string) => string) };
 
 export interface ChatBody {
   model: string;
@@ -40,6 +63,10 @@ export class OpenAiTestServer {
   script: Behaviour[] = [{ kind: 'answer', text: 'OK [1]' }];
   /** Resolves each time a client disconnects from a stalled stream. */
   private disconnectWaiters: (() => void)[] = [];
+  /** Response body bytes written, over all requests (what a client had to read or refuse). */
+  bytesSent = 0;
+  /** Open interval timers of trickling / slow keep-alive replies, cleared when their client goes away or on stop(). */
+  private timers = new Set<NodeJS.Timeout>();
   private server: Server;
   private openSockets = new Set<Socket>();
   baseURL = '';
@@ -60,6 +87,7 @@ export class OpenAiTestServer {
   }
 
   async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
     for (const s of this.openSockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -116,6 +144,7 @@ export class OpenAiTestServer {
       case 'stall-after':
       case 'reset-after': {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.flushHeaders(); // headers go out even when no piece follows
         const pieces = split(behaviour.text, behaviour.pieces + 1);
         for (const piece of pieces.slice(0, behaviour.pieces)) res.write(chunk(body.model, piece));
         if (behaviour.kind === 'reset-after') {
@@ -127,7 +156,121 @@ export class OpenAiTestServer {
         req.socket.once('close', () => this.disconnectWaiters.shift()?.());
         return;
       }
+      case 'endless': {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        if (behaviour.text) res.write(chunk(body.model, behaviour.text));
+        const piece = behaviour.piece ?? 'more text ';
+        const item = deltaChunk(body.model, behaviour.field ?? 'content', piece);
+        this.flood(req, res, () => item);
+        return;
+      }
+      case 'keepalive': {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        if (behaviour.text) res.write(chunk(body.model, behaviour.text));
+        const item = keepAlive(body.model, behaviour.style);
+        if (behaviour.intervalMs) this.every(req, res, behaviour.intervalMs, () => item);
+        else this.flood(req, res, () => item);
+        return;
+      }
+      case 'trickle': {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const bytes = Buffer.from(chunk(body.model, behaviour.text));
+        let i = 0;
+        this.every(req, res, behaviour.intervalMs, () => {
+          const at = i++ % bytes.length;
+          return bytes.subarray(at, at + 1);
+        });
+        return;
+      }
+      case 'huge-line': {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        if (behaviour.text) res.write(chunk(body.model, behaviour.text));
+        res.write('data: {"choices":[{"index":0,"delta":{"content":"');
+        const block = 'x'.repeat(64 * 1024);
+        this.flood(req, res, () => block);
+        return;
+      }
+      case 'endless-event': {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        if (behaviour.text) res.write(chunk(body.model, behaviour.text));
+        const line = `data: ${'y'.repeat(1000)}\n`;
+        this.flood(req, res, () => line);
+        return;
+      }
+      case 'huge-json': {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const nl = behaviour.pretty ? '\n' : '';
+        res.write(`{${nl}"id":"c",${nl}"object":"chat.completion",${nl}"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"`);
+        const block = behaviour.pretty ? `${'z'.repeat(1023)}\n` : 'z'.repeat(64 * 1024);
+        let left = behaviour.bytes;
+        this.flood(req, res, () => {
+          if (left <= 0) return null;
+          left -= block.length;
+          return left > 0 ? block : `${block}"}}]}`;
+        });
+        return;
+      }
+      case 'huge-error': {
+        res.writeHead(behaviour.status, { 'content-type': 'application/json' });
+        res.write('{"error":{"type":"test","message":"');
+        const block = 'e'.repeat(64 * 1024);
+        let left = behaviour.bytes || Number.POSITIVE_INFINITY;
+        this.flood(req, res, () => {
+          if (left <= 0) return null;
+          left -= block.length;
+          return left > 0 ? block : `${block}"}}`;
+        });
+        return;
+      }
+      case 'finish-then-hold':
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(chunk(body.model, behaviour.text));
+        res.write(sse({ id: 'c', object: 'chat.completion.chunk', created: 0, model: body.model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }));
+        return;
+      case 'redirect': {
+        const location = typeof behaviour.location === 'function' ? behaviour.location(this.baseURL) : behaviour.location;
+        res.writeHead(behaviour.status, { location, 'content-type': 'application/json' }).end('{}');
+        return;
+      }
     }
+  }
+
+  /**
+   * Writes `next()` as fast as the client reads (waits for 'drain'), until the client goes away
+   * or `next()` returns null (then the response ends).
+   */
+  private flood(req: IncomingMessage, res: ServerResponse, next: () => string | Buffer | null): void {
+    let gone = false;
+    req.socket.once('close', () => (gone = true));
+    const pump = () => {
+      while (!gone) {
+        const item = next();
+        if (item === null) {
+          res.end();
+          return;
+        }
+        this.bytesSent += Buffer.byteLength(item);
+        if (!res.write(item)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  }
+
+  /** Writes `next()` every `ms` until the client goes away. */
+  private every(req: IncomingMessage, res: ServerResponse, ms: number, next: () => string | Buffer): void {
+    const timer = setInterval(() => {
+      const item = next();
+      this.bytesSent += Buffer.byteLength(item);
+      res.write(item);
+    }, ms);
+    this.timers.add(timer);
+    req.socket.once('close', () => {
+      clearInterval(timer);
+      this.timers.delete(timer);
+    });
   }
 }
 
@@ -137,6 +280,27 @@ function sse(obj: unknown): string {
 
 function chunk(model: string, content: string): string {
   return sse({ id: 'c', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+}
+
+function deltaChunk(model: string, field: 'content' | 'reasoning_content' | 'reasoning' | 'tool_calls' | 'refusal', text: string): string {
+  const delta = field === 'tool_calls' ? { tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: text } }] } : { [field]: text };
+  return sse({ id: 'c', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: null }] });
+}
+
+function keepAlive(model: string, style: 'comment' | 'empty-delta' | 'role-only' | 'blank-lines' | 'no-choices'): string {
+  const base = { id: 'c', object: 'chat.completion.chunk', created: 0, model };
+  switch (style) {
+    case 'comment':
+      return ': ping\n\n';
+    case 'blank-lines':
+      return '\n\n\n\n';
+    case 'empty-delta':
+      return sse({ ...base, choices: [{ index: 0, delta: { content: '' }, finish_reason: null }] });
+    case 'role-only':
+      return sse({ ...base, choices: [{ index: 0, delta: { role: 'assistant' }, finish_reason: null }] });
+    case 'no-choices':
+      return sse({ ...base, choices: [] });
+  }
 }
 
 function split(text: string, n: number): string[] {
