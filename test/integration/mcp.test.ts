@@ -7,6 +7,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CLI_SCRIPT, REPO_ROOT, TINY_EMBEDDER, TINY_RERANKER, tempDir, writeTree } from '../helpers';
+import { OpenAiTestServer } from '../support/openaiServer';
+import { acquireLock } from '../../src/core/util/lock';
 
 /** The planted answer and its distractors: other files about payments, uploads or retries. */
 const FIXTURE: Record<string, string> = {
@@ -70,8 +72,13 @@ function serverEnv(home: string): Record<string, string> {
 
 const MODEL_ARGS = ['--embedding-model', TINY_EMBEDDER, '--reranker-model', TINY_RERANKER, '--offline'];
 
-async function connect(root: string, home: string): Promise<{ client: Client; stderr: () => string; close: () => Promise<void> }> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI_SCRIPT, 'mcp', root, ...MODEL_ARGS], env: serverEnv(home), stderr: 'pipe' });
+async function connect(root: string, home: string, extra: { args?: string[]; env?: Record<string, string> } = {}): Promise<{ client: Client; stderr: () => string; close: () => Promise<void> }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI_SCRIPT, 'mcp', root, ...MODEL_ARGS, ...(extra.args ?? [])],
+    env: { ...serverEnv(home), ...extra.env },
+    stderr: 'pipe',
+  });
   let stderr = '';
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = new Client({ name: 'sift-test', version: '1.0.0' });
@@ -238,6 +245,23 @@ describe('sift mcp (MCP server over stdio, driven by the SDK client)', () => {
     assert.doesNotMatch(server.stderr(), /Rebuilding/);
   });
 
+  it('an index another Sift process is writing is searched as it is, with a note, then caught up', async () => {
+    const st = structured(await server.client.callTool({ name: 'index_status', arguments: {} })) as { folders: { indexDir: string }[] };
+    const release = await acquireLock(path.join(st.folders[0]!.indexDir, 'writer.lock'));
+    writeFileSync(path.join(root, 'src/payments/refund.ts'), 'export function refundPayment() {\n  return "platypus refund";\n}\n');
+    let r;
+    try {
+      r = await server.client.callTool({ name: 'search_code', arguments: { query: 'platypus refund', limit: 3 } });
+    } finally {
+      await release();
+    }
+    assert.ok(!r.isError, textOf(r));
+    assert.match((structured(r).coverage as { note?: string }).note ?? '', /Another Sift process is updating the index .* 1 recently changed file/);
+    const after = await server.client.callTool({ name: 'search_code', arguments: { query: 'platypus refund', limit: 3 } });
+    assert.equal((structured(after).coverage as { note?: string }).note, undefined);
+    assert.match(structured(after).results![0]!.text, /platypus/);
+  });
+
   it('index_status reports files, chunks, dense share, models and the last update', async () => {
     const r = await server.client.callTool({ name: 'index_status', arguments: {} });
     const s = structured(r) as unknown as { folders: { state: string; files: number; chunks: number; denseShare: number; embeddingModel: string; lastUpdate: string }[]; models: Record<string, string | null> };
@@ -249,6 +273,38 @@ describe('sift mcp (MCP server over stdio, driven by the SDK client)', () => {
     assert.ok(!Number.isNaN(Date.parse(f.lastUpdate)));
     assert.equal(s.models.llm, null);
     assert.ok(s.models.reranker);
+  });
+});
+
+describe('sift mcp: the ask tool, when an LLM is configured', () => {
+  it('answers with cited sources; code sent to the LLM and returned to the agent is redacted', async () => {
+    const { dir, cleanup } = tempDir('sift-mcp-ask-');
+    const llm = new OpenAiTestServer();
+    await llm.start();
+    const root = path.join(dir, 'repo');
+    writeTree(root, FIXTURE);
+    const s = await connect(root, path.join(dir, 'home'), { args: ['--llm-model', 'test-model'], env: { OPENAI_BASE_URL: llm.baseURL, OPENAI_API_KEY: 'sk-mcp-test-key-0123456789abcdef' } });
+    try {
+      const { tools } = await s.client.listTools();
+      assert.ok(tools.some((t) => t.name === 'ask'));
+      llm.script = [{ kind: 'answer', text: 'Artifacts are published by `publishArtifacts` [1].' }];
+      const r = await s.client.callTool({ name: 'ask', arguments: { question: 'how are release artifacts published to the bucket?' } });
+      assert.ok(!r.isError, textOf(r));
+      const a = r.structuredContent as { answer: string; answerKind: string; sources: { path: string; text: string }[]; citations: { n: number; verified: boolean }[] };
+      assert.equal(a.answerKind, 'llm');
+      assert.match(a.answer, /publishArtifacts/);
+      assert.deepEqual(a.citations.map((c) => [c.n, c.verified]), [[1, true]]);
+      assert.ok(a.sources.some((x) => x.path === 'src/deploy/publish.ts'));
+      assert.match(textOf(r), /Sources:\n\[1\] src\/deploy\/publish\.ts:\d+-\d+/);
+      assert.ok(!JSON.stringify(r).includes('AKIAIOSFODNN7EXAMPLE'), 'no key in the tool result');
+      assert.ok(!JSON.stringify(llm.requests.at(-1)!.body).includes('AKIAIOSFODNN7EXAMPLE'), 'no key sent to the LLM');
+      assert.equal(llm.requests.at(-1)!.body.model, 'test-model');
+      assert.ok(!s.stderr().includes('sk-mcp-test-key'), 'the API key is never logged');
+    } finally {
+      await s.close();
+      await llm.stop();
+      cleanup();
+    }
   });
 });
 

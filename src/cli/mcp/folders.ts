@@ -126,11 +126,8 @@ export class ServedFolder {
     if (!this.opts.embedding) return this.refreshKeywordOnly(this.indexDir);
     if (this.background) return this.keywordWhileEmbedding();
     const loaded = await readManifest(this.indexDir);
-    if (loaded.kind !== 'ok') {
-      // Nothing embedded yet: answer from keywords now, embed in the background.
-      this.startBackground();
-      return this.keywordWhileEmbedding();
-    }
+    // Nothing embedded yet: answer from keywords now, embed in the background.
+    if (loaded.kind !== 'ok') return this.keywordWhileEmbedding({ start: true });
     const target = await this.wanted();
     if (!target.embedding) return this.refreshKeywordOnly(this.indexDir);
     const chunker = { version: CHUNKER_VERSION, maxTokens: this.opts.maxTokens ?? DEFAULT_MAX_TOKENS, tokenizer: target.tokenizer };
@@ -139,17 +136,21 @@ export class ServedFolder {
     if (!changed || changed.length > INLINE_UPDATE_FILES) {
       if (why) this.opts.log(`${this.label()}: the index must be rebuilt (${why}); keyword search meanwhile.`);
       else this.opts.log(`${this.label()}: ${changed!.length} files changed; updating embeddings in the background, keyword search meanwhile.`);
-      this.startBackground();
-      return this.keywordWhileEmbedding();
+      return this.keywordWhileEmbedding({ start: true });
     }
-    if (changed.length) await this.update(this.indexDir, this.opts.embedding, changed);
+    const stale = changed.length ? await this.updateUnlessLocked(this.indexDir, this.opts.embedding, changed) : undefined;
     await this.dropKeywordIndex();
-    return { ...(await this.lease(this.indexDir)), denseShare: 1 };
+    return { ...(await this.lease(this.indexDir)), denseShare: 1, ...(stale ? { note: stale } : {}) };
   }
 
-  /** Keeps the keyword-only index fresh and searches it while the embedded one is being built. */
-  private async keywordWhileEmbedding(): Promise<Searchable> {
+  /**
+   * Keeps the keyword-only index fresh and searches it while the embedded one is being built;
+   * `start` starts that build once the keyword index is ready (so the two do not compete for the
+   * CPU before the first answer).
+   */
+  private async keywordWhileEmbedding(opts: { start?: boolean } = {}): Promise<Searchable> {
     const result = await this.refreshKeywordOnly(this.lexicalDir);
+    if (opts.start) this.startBackground();
     const bg = this.background;
     const progress = bg && bg.filesTotal ? ` (${bg.filesDone} of ${bg.filesTotal} files embedded so far)` : '';
     const note = bg
@@ -157,15 +158,15 @@ export class ServedFolder {
       : this.lastError
         ? `Semantic (dense) search is not available for ${this.label()} (${this.lastError}): keyword (BM25) matches only.`
         : `These results for ${this.label()} are keyword (BM25) matches: its embeddings were completed just now; search again for semantic matches.`;
-    return { ...result, note };
+    return { ...result, note: [note, result.note].filter(Boolean).join(' ') };
   }
 
   private async refreshKeywordOnly(dir: string): Promise<Searchable> {
     const loaded = await readManifest(dir);
     const changed = loaded.kind === 'ok' ? await this.changedFiles(loaded.manifest) : undefined;
     // No index yet (or an unreadable one): a full keyword-only run, which needs no model.
-    if (!changed || changed.length) await this.update(dir, null, changed);
-    return { ...(await this.lease(dir)), denseShare: 0 };
+    const stale = !changed || changed.length ? await this.updateUnlessLocked(dir, null, changed, loaded.kind === 'ok') : undefined;
+    return { ...(await this.lease(dir)), denseShare: 0, ...(stale ? { note: stale } : {}) };
   }
 
   /**
@@ -187,6 +188,22 @@ export class ServedFolder {
     }
     for (const rel of Object.keys(known)) if (!seen.has(rel)) changed.push(rel);
     return changed;
+  }
+
+  /**
+   * `update`, except that an index another Sift process is writing (its lock is held: `sift index`
+   * in a terminal) is searched as it is, with a note, when one exists. Returns that note.
+   */
+  private async updateUnlessLocked(dir: string, embedding: ModelRequest | null, changedPaths: string[] | undefined, exists = true): Promise<string | undefined> {
+    try {
+      await this.update(dir, embedding, changedPaths);
+      return undefined;
+    } catch (err) {
+      if (!exists || !(err instanceof SiftError && err.code === 'index-locked')) throw err;
+      this.opts.log(`${this.label()}: ${err.message}`);
+      const what = changedPaths ? `${changedPaths.length} recently changed file${changedPaths.length === 1 ? '' : 's'}` : 'recent changes';
+      return `Another Sift process is updating the index of ${this.label()}: these results may miss ${what}.`;
+    }
   }
 
   /** One index run on the indexing thread: the changed paths only, or (without them) a full walk. */
