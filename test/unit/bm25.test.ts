@@ -3,9 +3,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import MiniSearch, { type Options } from 'minisearch';
-import { Bm25Index, buildBm25, selectTop } from '../../src/core/retrieval/bm25';
-import { BM25_PARAMS, FIELD_BOOSTS, lexicalDoc, searchLexical } from '../../src/core/retrieval/lexical';
-import { codeTokens, pathTokens } from '../../src/core/retrieval/tokenize';
+import { Bm25Index, buildBm25, MAX_QUERY_TERMS, selectTop } from '../../src/core/retrieval/bm25';
+import { BM25_PARAMS, BOOSTS, FIELD_BOOSTS, lexicalDoc, searchLexical } from '../../src/core/retrieval/lexical';
+import { codeTokens, MAX_STEM_CHARS, MAX_TEXT_TOKENS, MAX_WORD_CHARS, pathTokens } from '../../src/core/retrieval/tokenize';
 
 /** The MiniSearch configuration Sift used before its own BM25: the oracle for scores and order. */
 type Doc = { id: string; path: string; header: string; text: string; symbols: string };
@@ -156,5 +156,44 @@ describe('BM25 index', () => {
     const better = (a: number, b: number) => values[a]! > values[b]! || (values[a] === values[b] && a < b);
     const full = [...items].sort((a, b) => (better(a, b) ? -1 : 1));
     for (const k of [1, 5, 37, 500, 600]) assert.deepEqual(selectTop(items, k, better), full.slice(0, k));
+  });
+});
+
+void describe('lexical caps: huge words and questions cost little (issue 14)', () => {
+  void it('a 30 000-character word is skipped in well under a second (splitting and stemming were quadratic)', () => {
+    for (const word of ['x'.repeat(30_000), 'A'.repeat(30_000), 'aB'.repeat(15_000)]) {
+      const t0 = performance.now();
+      const tokens = codeTokens(`before ${word} after`);
+      const ms = performance.now() - t0;
+      assert.ok(ms < 500, `${word.slice(0, 4)}…: ${ms} ms`);
+      assert.deepEqual(tokens, ['befor', 'after']);
+    }
+  });
+
+  void it('words up to MAX_WORD_CHARS still count; parts over MAX_STEM_CHARS are kept unstemmed', () => {
+    const word = `uploads${'q'.repeat(MAX_WORD_CHARS - 7)}`;
+    assert.equal(word.length, MAX_WORD_CHARS);
+    assert.deepEqual(codeTokens(word), [word]);
+    const long = 'z'.repeat(MAX_STEM_CHARS) + 'ing';
+    assert.deepEqual(codeTokens(long), [long]);
+  });
+
+  void it('a text is tokenised up to MAX_TEXT_CHARS / MAX_TEXT_TOKENS, and a search uses MAX_QUERY_TERMS terms', async () => {
+    const t0 = performance.now();
+    const tokens = codeTokens('word '.repeat(1_000_000));
+    assert.ok(tokens.length <= MAX_TEXT_TOKENS);
+    assert.ok(performance.now() - t0 < 1000);
+    const index = new Bm25Index(
+      await buildBm25([
+        { id: 'a', fields: [new Map(), new Map([['alpha', 1]]), new Map(), new Map([['alpha', 2]])] },
+        { id: 'b', fields: [new Map(), new Map([['beta', 1]]), new Map(), new Map([['beta', 1]])] },
+      ]),
+    );
+    const many = Array.from({ length: 20_000 }, (_, i) => `t${i}`);
+    const t1 = performance.now();
+    assert.deepEqual(index.search([...many, 'alpha'], BOOSTS, BM25_PARAMS, 5), []);
+    assert.equal(index.search(['alpha', ...many], BOOSTS, BM25_PARAMS, 5)[0]?.id, 'a');
+    assert.ok(performance.now() - t1 < 1000);
+    assert.equal(MAX_QUERY_TERMS, 512);
   });
 });

@@ -66,6 +66,16 @@ const OPENER_ROW = /^\s*[{([]+\s*$/;
 /** Lines that only open or label what follows (`{`, `private:`, `#else`): they join the piece below. */
 const LABEL_ROW = /^\s*(?:[{([]+|(?:public|private|protected|internal)\s*:|#\s*else\b.*)\s*$/;
 
+/**
+ * Row-shape patterns are tried on rows up to this length only: CLOSER_ROW backtracks
+ * quadratically on a long run of spaces (`)` + 100 000 spaces + `x` took seconds), and no row that
+ * only closes or labels something is this long.
+ */
+const SHAPE_ROW_CHARS = 256;
+const closerRow = (line: string) => line.length <= SHAPE_ROW_CHARS && CLOSER_ROW.test(line);
+const labelRow = (line: string) => line.length <= SHAPE_ROW_CHARS && LABEL_ROW.test(line);
+const openerRow = (line: string) => line.length <= SHAPE_ROW_CHARS && OPENER_ROW.test(line);
+
 const ROW_COMMENT = 1;
 const ROW_ATTACH = 2;
 
@@ -157,7 +167,16 @@ class FileChunker {
     this.blank = this.lines.map((l) => l.trim() === '');
     this.lineTokens = new Int32Array(this.lines.length).fill(-1);
     this.base = counter.count('');
+    this.rowCap = Math.max(64, max * 16);
   }
+
+  /**
+   * Rows longer than this many characters are always cut into slices of at most this length
+   * (`cutRow`), whatever the token counter says: a model tokenizer counts a 100 000-character
+   * word as one `[UNK]`, and the chunk would carry all of it. So every chunk's text is bounded by
+   * the whole file's longest line, not only its first 64 KiB (discovery's sniff).
+   */
+  private readonly rowCap: number;
 
   get isBlankFile(): boolean {
     return this.blank.every((b) => b);
@@ -205,9 +224,11 @@ class FileChunker {
 
   /** Largest e in [s, b] such that rows s..e fit under `header`; s - 1 if row s alone does not. */
   private maxEnd(header: string, s: number, b: number): number {
+    if (this.lines[s]!.length > this.rowCap) return s - 1; // cut by cutRow, whatever its token count
     let acc = this.headerTok(header); // includes the special tokens once
     let e = s - 1;
     while (e < b) {
+      if (this.lines[e + 1]!.length > this.rowCap) break;
       const t = this.lineTok(e + 1);
       if (acc + t > this.max && e >= s) break;
       acc += t;
@@ -228,6 +249,8 @@ class FileChunker {
   /** Keeps a header within half the budget (long signatures are cut, with "…"). */
   capHeader(header: string): string {
     const budget = Math.floor(this.max / 2);
+    // Characters first: a tokenizer may count a huge unbroken word as one token.
+    if (header.length > this.rowCap / 2) header = `${header.slice(0, this.rowCap / 2)}…`;
     if (!header || this.counter.count(header) - this.base <= budget) return header;
     let lo = 0;
     let hi = header.length;
@@ -244,17 +267,36 @@ class FileChunker {
     const line = this.lines[r]!;
     const out: string[] = [];
     let pos = 0;
-    const cap = Math.max(64, this.max * 16);
+    const cap = this.rowCap;
     while (pos < line.length) {
       const rest = line.length - pos;
       let k = Math.min(rest, cap);
-      if (this.tokens(header, line.slice(pos, pos + k)) > this.max) {
+      // Slices of one line are alike: try twice the previous slice's length before the whole cap.
+      const guess = out.length ? Math.min(k, 2 * out[out.length - 1]!.length) : k;
+      let full = this.tokens(header, line.slice(pos, pos + guess));
+      if (full <= this.max && guess < k) full = this.tokens(header, line.slice(pos, pos + k));
+      else k = guess;
+      if (full > this.max) {
+        // Largest length that fits, searched in [lo fits, hi does not]. Steps alternate between
+        // interpolating on the token counts and halving: a few tokenisations per slice instead of
+        // a dozen of the whole cap (a 100 000-character line of dense code took 2.4 s before).
         let lo = 1;
-        let hi = k - 1;
-        while (lo < hi) {
-          const mid = Math.ceil((lo + hi) / 2);
-          if (this.tokens(header, line.slice(pos, pos + mid)) <= this.max) lo = mid;
-          else hi = mid - 1;
+        let hi = k;
+        let tLo = this.tokens(header, line.slice(pos, pos + 1));
+        let tHi = full;
+        if (tLo > this.max) hi = 1;
+        for (let step = 0; hi - lo > 1; step++) {
+          let mid = Math.floor((lo + hi) / 2);
+          if (step % 2 === 0 && tHi > tLo) mid = lo + Math.floor(((hi - lo) * (this.max - tLo)) / (tHi - tLo));
+          mid = Math.min(hi - 1, Math.max(lo + 1, mid));
+          const t = this.tokens(header, line.slice(pos, pos + mid));
+          if (t <= this.max) {
+            lo = mid;
+            tLo = t;
+          } else {
+            hi = mid;
+            tHi = t;
+          }
         }
         k = lo;
       }
@@ -350,7 +392,7 @@ class FileChunker {
     return (r) => {
       best ??= this.rowDepths(root, a, b);
       const d = r >= a && r <= b ? best[r - a]! : Infinity;
-      if (d === Infinity || OPENER_ROW.test(this.lines[r]!)) return undefined; // never start at a bare `{`
+      if (d === Infinity || openerRow(this.lines[r]!)) return undefined; // never start at a bare `{`
       return r > 0 && this.blank[r - 1] ? d - 0.5 : d;
     };
   }
@@ -585,9 +627,9 @@ class FileChunker {
     for (let r = a; r <= b; r++) {
       if (this.blank[r]) continue;
       const line = this.lines[r]!;
-      if (CLOSER_ROW.test(line)) continue;
+      if (closerRow(line)) continue;
       closersOnly = false;
-      if (LABEL_ROW.test(line)) continue;
+      if (labelRow(line)) continue;
       if (scope.sigRows && r >= scope.sigRows[0] && r <= scope.sigRows[1] && !this.rowFlags![r]) continue;
       return false;
     }

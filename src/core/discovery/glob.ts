@@ -208,7 +208,7 @@ export class Glob {
         const add = (e1 << 1) | c1 | (e2 << 2) | c2;
         c1 = e1 >>> 31;
         c2 = e2 >>> 30;
-        const b = a | add;
+        const b = (a | add) >>> 0; // Uint32Array reads are unsigned; bitwise results are signed
         if (b !== a) {
           m[j] = b;
           changed = true;
@@ -386,6 +386,14 @@ function fastPath(t: Token[]): ((s: string) => boolean) | undefined {
   if (t[0]!.op === STAR) {
     const suffix = lits(1, t.length);
     if (suffix !== undefined) return (s) => s.endsWith(suffix) && s.lastIndexOf('/', s.length - suffix.length - 1) === -1;
+  }
+  const stars = t.filter((x) => x.op !== LIT);
+  if (stars.length === 1 && stars[0]!.op === STAR) {
+    // `prefix*suffix`: the star's part must hold no `/`.
+    const k = t.indexOf(stars[0]!);
+    const prefix = lits(0, k)!;
+    const suffix = lits(k + 1, t.length)!;
+    return (s) => s.length >= prefix.length + suffix.length && s.startsWith(prefix) && s.endsWith(suffix) && !s.slice(prefix.length, s.length - suffix.length).includes('/');
   }
   if (t[0]!.op === DIRS_START) {
     const name = lits(2, t.length);

@@ -11,6 +11,23 @@ const stem: (word: string) => string = require('wink-porter2-stemmer');
  */
 const WORD = /[A-Za-z_$][A-Za-z0-9_$]*(?:-[A-Za-z0-9_$]+)*|[0-9]+/g;
 
+/**
+ * Bounds on lexical work (a file or a question can be hostile; the question path runs on the
+ * editor's extension-host thread). Splitting and Porter2 stemming cost O(n²) in a word's length
+ * (measured before these caps: one 10 000-character word took 0.7 s, a 100 000-character one
+ * minutes), so:
+ * - a word longer than `MAX_WORD_CHARS` yields no token at all (a base64 blob or a minified run is
+ *   not something anyone searches for; indexing and questions skip it alike, so they still agree);
+ * - a part longer than `MAX_STEM_CHARS` is kept as is, not stemmed;
+ * - at most `MAX_TEXT_CHARS` characters of one text are tokenised, and at most `MAX_TEXT_TOKENS`
+ *   tokens kept. Chunks are far below both (a chunk is a few hundred model tokens); a question
+ *   over them is cut there, so its lexical cost is bounded whatever its length.
+ */
+export const MAX_WORD_CHARS = 128;
+export const MAX_STEM_CHARS = 48;
+export const MAX_TEXT_CHARS = 65_536;
+export const MAX_TEXT_TOKENS = 8192;
+
 /** Question words and glue that carry no signal in code search (kept small on purpose). */
 export const STOPWORDS = new Set(
   (
@@ -58,8 +75,14 @@ function wordTokens(word: string): readonly string[] {
 /** Tokens of a text for indexing or querying (lowercased, stopwords removed, parts stemmed). */
 export function codeTokens(text: string): string[] {
   const out: string[] = [];
-  for (const match of text.matchAll(WORD)) {
-    for (const t of wordTokens(match[0])) out.push(t);
+  const clipped = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text;
+  for (const match of clipped.matchAll(WORD)) {
+    const word = match[0];
+    if (word.length > MAX_WORD_CHARS) continue;
+    for (const t of wordTokens(word)) {
+      out.push(t);
+      if (out.length >= MAX_TEXT_TOKENS) return out;
+    }
   }
   return out;
 }
@@ -67,7 +90,7 @@ export function codeTokens(text: string): string[] {
 function pushPart(out: string[], part: string): void {
   if (part.length < 2 && !/[0-9]/.test(part)) return;
   if (STOPWORDS.has(part)) return;
-  out.push(part.length > 3 && /^[a-z]+$/.test(part) ? stem(part) : part);
+  out.push(part.length > 3 && part.length <= MAX_STEM_CHARS && /^[a-z]+$/.test(part) ? stem(part) : part);
 }
 
 /** Path segments and file-name parts as tokens ("src/upload/retryQueue.ts" → src, upload, retry, queue, …). */
