@@ -180,6 +180,8 @@ export async function buildBm25(docs: readonly LexicalDoc[], slicer?: TimeSlicer
 
 /** Term frequencies from this value up are kept in the overflow table (u8 postings). */
 const TF_ESCAPE = 255;
+/** Query terms (occurrences) a search uses at most; see `Bm25Index.search`. */
+export const MAX_QUERY_TERMS = 512;
 
 function bitCount(x: number): number {
   let n = 0;
@@ -355,7 +357,11 @@ export class Bm25Index {
   search(queryTerms: readonly string[], boosts: readonly number[], params: Bm25Params, k: number): Bm25Hit[] {
     const D = this.docs;
     if (!D || !queryTerms.length || k <= 0) return [];
-    const unique = [...new Set(queryTerms)];
+    // A question can be any length (and is searched on the editor's thread): its first
+    // MAX_QUERY_TERMS terms are used, so the work and the per-document masks below stay bounded.
+    const terms = queryTerms.length > MAX_QUERY_TERMS ? queryTerms.slice(0, MAX_QUERY_TERMS) : queryTerms;
+    const unique = [...new Set(terms)];
+    const slot = new Map(unique.map((term, u) => [term, u]));
     const quality = new Uint16Array(D);
     const total = new Float64Array(D);
     const spec = new Float64Array(D);
@@ -371,11 +377,11 @@ export class Bm25Index {
     const k1p1 = k1 + 1;
     let next = 0;
     let position = 0;
-    for (const term of queryTerms) {
+    for (const term of terms) {
       position++;
       const t = this.find(encoder.encode(term));
       if (t < 0) continue;
-      const u = unique.indexOf(term);
+      const u = slot.get(term)!;
       const word = u >>> 5;
       const bit = 1 << (u & 31);
       for (let f = 0; f < FIELD_COUNT; f++) {
