@@ -93,7 +93,11 @@ export type MatchResult =
     };
 
 export interface DiscoveryOptions {
-  /** Globs (picomatch, `dot: true`, matched against the relative path). If non-empty, only matching files are indexed. */
+  /**
+   * Globs in VS Code's syntax (`*`, `?`, `**`, `[…]`, `{a,b}`; dots are ordinary characters), matched
+   * against the relative path in linear time (see `GlobSet`). If non-empty, only matching files are
+   * indexed. At most 1000 globs of 1024 characters; more is a `bad-input` error.
+   */
   include?: string[];
   /**
    * Globs never to index. A directory matching one is skipped whole. Glob conventions for `include`
