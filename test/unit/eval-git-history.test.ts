@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { classifyCommit, commitQuestion, mineGitHistory, parseOldRanges } from '../../src/core/eval/gitHistory';
+import { EvalWorktree, classifyCommit, commitQuestion, commitTimes, mineGitHistory, parseOldRanges, unsafeTreePath } from '../../src/core/eval/gitHistory';
+import { git as safeGit, gitEnv } from '../../src/core/util/git';
 import { tempDir, writeTree } from '../helpers';
+import { GIT_PAYLOADS, executed, fixtureGit, listAll, makeHistoryRepo, plant } from '../support/hostileGit';
 
 const ENV = {
   ...process.env,
@@ -115,5 +117,170 @@ describe('questions mined from git history', () => {
     assert.deepEqual([...ranges.keys()], ['x.py']);
     assert.deepEqual(ranges.get('x.py')!.ranges, [[3, 4], [10, 11]]);
     assert.deepEqual([...ranges.get('x.py')!.symbols], ['parse', 'Foo']);
+  });
+});
+
+describe('an untrusted repository\'s history is read without running anything from it', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let base: string;
+
+  before(() => {
+    ({ dir, cleanup } = tempDir('sift-git-hostile-'));
+    base = path.join(dir, 'base');
+    makeHistoryRepo(base);
+  });
+  after(() => cleanup());
+
+  /** Everything `sift eval --from-git-history` does with a repository, in process. */
+  async function evalLikeRun(repo: string, worktree: string): Promise<{ mined: number; files: string[] } | { error: string }> {
+    try {
+      const mined = await mineGitHistory(repo, { max: 5 });
+      const parents = [...new Set(mined.questions.map((q) => q.parent))];
+      await commitTimes(repo, parents);
+      const tree = await EvalWorktree.create(repo, worktree, parents[0]!);
+      let files: string[] = [];
+      try {
+        for (const p of parents) await tree.checkout(p);
+        files = listAll(worktree);
+      } finally {
+        await tree.remove();
+      }
+      return { mined: mined.questions.length, files };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  }
+
+  for (const [i, payload] of GIT_PAYLOADS.entries()) {
+    it(`runs nothing: ${payload.name}`, async () => {
+      const planted = plant(base, dir, payload, i);
+      const saved = { ...process.env };
+      Object.assign(process.env, planted.env);
+      try {
+        const r = await evalLikeRun(planted.repo, path.join(dir, `wt-${i}`));
+        assert.ok(!executed(planted), `the payload ran: ${existsSync(planted.marker) ? readFileSync(planted.marker, 'utf8') : ''}`);
+        if ('error' in r) {
+          // A partial clone whose objects cannot be fetched: a clear message, not a crash.
+          assert.match(payload.name, /promisor/, r.error);
+          assert.match(r.error, /^git \S+ failed in /);
+        } else assert.equal(r.mined, 2);
+      } finally {
+        for (const k of Object.keys(planted.env)) delete process.env[k];
+        Object.assign(process.env, saved);
+      }
+    });
+  }
+
+  it('the work tree holds exactly the commit\'s regular files: contents, no exec bits, no symlinks or submodules', async () => {
+    const repo = path.join(dir, 'kinds');
+    mkdirSync(repo);
+    fixtureGit(repo, 'init', '-q');
+    writeTree(repo, { 'a.txt': 'alpha\n', 'bin/run.sh': '#!/bin/sh\necho hi\n', 'deep/er/x.py': 'x = 1\n', 'crlf.txt': 'one\r\ntwo $Id$\r\n' });
+    chmodSync(path.join(repo, 'bin/run.sh'), 0o755);
+    symlinkSync('/etc/passwd', path.join(repo, 'passwd-link'));
+    symlinkSync('..', path.join(repo, 'up'));
+    writeFileSync(path.join(repo, '.gitattributes'), '*.txt text eol=crlf ident\n');
+    fixtureGit(repo, 'add', '-A');
+    // A gitlink (submodule entry) without a checkout.
+    fixtureGit(repo, 'update-index', '--add', '--cacheinfo', `160000,${'1'.repeat(40)},vendor/lib`);
+    fixtureGit(repo, 'commit', '-q', '-m', 'first');
+    const first = fixtureGit(repo, 'rev-parse', 'HEAD').trim();
+    // Second commit: a file becomes a folder, a file is removed, one changes, one stays.
+    fixtureGit(repo, 'rm', '-q', 'a.txt', 'deep/er/x.py');
+    writeTree(repo, { 'a.txt/inner.md': '# now a folder\n', 'crlf.txt': 'one\r\ntwo $Id$\r\nthree\r\n' });
+    fixtureGit(repo, 'add', '-A');
+    fixtureGit(repo, 'commit', '-q', '-m', 'second');
+    const second = fixtureGit(repo, 'rev-parse', 'HEAD').trim();
+
+    const wt = path.join(dir, 'kinds-wt');
+    const tree = await EvalWorktree.create(repo, wt, first);
+    try {
+      const files = listAll(wt).filter((f) => f !== '.git' && !f.startsWith('.git/'));
+      assert.deepEqual(files.sort(), ['.gitattributes', 'a.txt', 'bin', 'bin/run.sh', 'crlf.txt', 'deep', 'deep/er', 'deep/er/x.py'].sort());
+      assert.equal(readFileSync(path.join(wt, 'bin/run.sh'), 'utf8'), '#!/bin/sh\necho hi\n');
+      assert.equal(statSync(path.join(wt, 'bin/run.sh')).mode & 0o111, 0, 'never executable');
+      // Blobs as stored (normalised to LF by `text`): no eol conversion, no ident expansion on the way out.
+      assert.equal(readFileSync(path.join(wt, 'crlf.txt'), 'utf8'), 'one\ntwo $Id$\n');
+      assert.deepEqual(tree.skipped, { symlink: 2, submodule: 1 });
+      const keptIno = lstatSync(path.join(wt, 'bin/run.sh')).ino;
+      const keptMtime = lstatSync(path.join(wt, 'bin/run.sh')).mtimeMs;
+
+      await tree.checkout(second);
+      const after2 = listAll(wt).filter((f) => f !== '.git' && !f.startsWith('.git/'));
+      assert.deepEqual(after2.sort(), ['.gitattributes', 'a.txt', 'a.txt/inner.md', 'bin', 'bin/run.sh', 'crlf.txt'].sort(), 'removed files and emptied folders are gone');
+      assert.equal(readFileSync(path.join(wt, 'crlf.txt'), 'utf8'), 'one\ntwo $Id$\nthree\n');
+      const st = lstatSync(path.join(wt, 'bin/run.sh'));
+      assert.equal(st.ino, keptIno, 'an unchanged file is not rewritten');
+      assert.equal(st.mtimeMs, keptMtime);
+
+      await tree.checkout(first);
+      assert.equal(readFileSync(path.join(wt, 'a.txt'), 'utf8'), 'alpha\n', 'a folder becomes a file again');
+    } finally {
+      await tree.remove();
+    }
+    assert.ok(!existsSync(wt), 'the work tree Sift made is removed');
+  });
+
+  it('crafted trees cannot write outside the work tree or into a .git folder', async () => {
+    const repo = path.join(dir, 'crafted');
+    mkdirSync(repo);
+    fixtureGit(repo, 'init', '-q');
+    const blob = (text: string) => execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: repo, input: text, encoding: 'utf8' }).trim();
+    const mktree = (entries: string[]) => execFileSync('git', ['mktree'], { cwd: repo, input: `${entries.join('\n')}\n`, encoding: 'utf8' }).trim();
+    const evil = blob('#!/bin/sh\ntouch PWNED\n');
+    const inner = mktree([`100755 blob ${evil}\tpost-checkout`, `100644 blob ${evil}\tpwned.txt`]);
+    const hooks = mktree([`040000 tree ${inner}\thooks`]);
+    const root = mktree([
+      `040000 tree ${inner}\t..`,
+      `040000 tree ${hooks}\t.git`,
+      `040000 tree ${hooks}\t.GIT`,
+      `040000 tree ${hooks}\t.git.`,
+      `040000 tree ${mktree([`040000 tree ${hooks}\t.git`, `100644 blob ${blob('fine\n')}\tok.txt`])}\tsub`,
+      `100644 blob ${blob('kept\n')}\tkept.txt`,
+    ]);
+    const commit = execFileSync('git', ['commit-tree', '-m', 'crafted', root], { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@e' }, encoding: 'utf8' }).trim();
+    const outer = path.join(dir, 'crafted-outer');
+    const wt = path.join(outer, 'wt');
+    mkdirSync(outer);
+    const tree = await EvalWorktree.create(repo, wt, commit);
+    try {
+      assert.deepEqual(listAll(outer).sort(), ['wt', 'wt/.git', 'wt/.git/sift-eval-worktree', 'wt/kept.txt', 'wt/sub', 'wt/sub/ok.txt'].sort());
+      assert.equal(tree.skipped['".." component'], 2);
+      assert.equal(tree.skipped['.git component'], 8);
+    } finally {
+      await tree.remove();
+    }
+    for (const p of ['..', '../x', '/etc/passwd', 'a/../b', '.git/config', 'x/.GIT/hooks/y', '.git ', 'git~1/x', 'a//b', './a']) assert.ok(unsafeTreePath(p), p);
+    for (const p of ['a', '.github/workflows/ci.yml', '.gitignore', 'x/.gitmodules', '...', '..a']) assert.equal(unsafeTreePath(p), undefined, p);
+  });
+
+  it('refuses a --worktree folder that holds other files, and reuses its own', async () => {
+    const repo = path.join(dir, 'reuse');
+    makeHistoryRepo(repo);
+    const head = fixtureGit(repo, 'rev-parse', 'HEAD').trim();
+    const busy = path.join(dir, 'busy');
+    writeTree(busy, { 'important.txt': 'keep me\n' });
+    await assert.rejects(EvalWorktree.create(repo, busy, head), /is not empty and was not made by sift eval/);
+    assert.equal(readFileSync(path.join(busy, 'important.txt'), 'utf8'), 'keep me\n');
+    const mine = path.join(dir, 'mine');
+    const a = await EvalWorktree.create(repo, mine, head);
+    writeFileSync(path.join(mine, 'stray.txt'), 'left by a crash\n');
+    const b = await EvalWorktree.create(repo, mine, head); // a second run over a crashed first one
+    assert.ok(!existsSync(path.join(mine, 'stray.txt')));
+    assert.ok(existsSync(path.join(mine, 'src/upload.py')));
+    await b.remove();
+    await a.remove();
+  });
+
+  it('runs only plumbing, with the caller\'s GIT_* variables dropped', async () => {
+    await assert.rejects(safeGit(base, ['checkout', 'HEAD']), /not allowed/);
+    await assert.rejects(safeGit(base, ['cat-file', '--filters', 'HEAD:README.md']), /no filters/);
+    const env = gitEnv({ PATH: '/bin', GIT_DIR: '/elsewhere', GIT_EXTERNAL_DIFF: 'x', git_ssh_command: 'y', HOME: '/h' });
+    assert.equal(env.GIT_DIR, undefined);
+    assert.equal(env.GIT_EXTERNAL_DIFF, undefined);
+    assert.equal(env.git_ssh_command, undefined);
+    assert.equal(env.GIT_ALLOW_PROTOCOL, '');
+    assert.equal(env.HOME, '/h');
   });
 });

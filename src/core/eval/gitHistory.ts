@@ -1,27 +1,8 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { constants as fsc, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
 import { SiftError } from '../util/errors';
+import { type TreeEntry, git, listTree, readObjects } from '../util/git';
 import type { EvalQuestion, GoldFile } from './questions';
-
-const run = promisify(execFile);
-
-/**
- * The repository is untrusted input: a hostile .git/config could run commands through hooks,
- * fsmonitor, diff/textconv drivers or filters during checkout and diff. Switch them all off.
- */
-const SAFE_GIT = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'diff.external=', '-c', 'core.pager=cat', '-c', 'protocol.allow=never'];
-const SAFE_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_ATTR_NOSYSTEM: '1' };
-
-async function git(repo: string, args: string[]): Promise<string> {
-  // No textconv/external diff drivers, no filters on checkout (worktrees are read, never built).
-  const hardened = args[0] === 'diff' || args[0] === 'log' || args[0] === 'show' ? [args[0], '--no-textconv', '--no-ext-diff', ...args.slice(1)] : args;
-  try {
-    const { stdout } = await run('git', [...SAFE_GIT, '-C', repo, ...hardened], { maxBuffer: 256 * 1024 * 1024, encoding: 'utf8', env: SAFE_ENV });
-    return stdout;
-  } catch (err) {
-    throw new SiftError(`git ${args[0]} failed in ${repo}: ${(err as Error).message.split('\n')[0]}`, 'general', { cause: err });
-  }
-}
 
 /**
  * Questions mined from a repository's history: a commit's subject and body is the question, the
@@ -124,7 +105,10 @@ export async function mineGitHistory(repo: string, opts: MineOptions): Promise<M
   const maxFiles = opts.maxFiles ?? 8;
   const scanLimit = opts.scanLimit ?? Math.max(200, opts.max * 40);
   const skipped: Record<SkipReason, number> = { merge: 0, revert: 0, rename: 0, formatting: 0, 'version-bump': 0, 'too-many-files': 0, 'no-gold': 0, 'short-message': 0, 'root-commit': 0 };
-  const log = await git(repo, ['log', `-n${scanLimit}`, '--first-parent', '-M', '--name-status', `--format=${SEP}%H${FIELD}%P${FIELD}%s${FIELD}%b${FIELD}`, opts.rev ?? 'HEAD', '--']);
+  // rev-list + diff-tree (plumbing: no textconv, no external diff, no signature display) give what
+  // `git log --first-parent -M --name-status` gave; merges get no file list (they are skipped anyway).
+  const commits = await git(repo, ['rev-list', `-n${scanLimit}`, '--first-parent', '--end-of-options', opts.rev ?? 'HEAD', '--']);
+  const log = await git(repo, ['diff-tree', '--stdin', '--always', '--root', '-r', '-M', '--name-status', `--format=${SEP}%H${FIELD}%P${FIELD}%s${FIELD}%b${FIELD}`], { input: commits });
   const questions: MinedQuestion[] = [];
   let scanned = 0;
   for (const record of log.split(SEP).slice(1)) {
@@ -152,7 +136,7 @@ export async function mineGitHistory(repo: string, opts: MineOptions): Promise<M
       continue;
     }
     // Formatting-only: nothing left once whitespace changes are ignored.
-    const diff = await git(repo, ['diff', '-U0', '-w', '--ignore-blank-lines', '--no-color', '--no-ext-diff', parent, hash, '--', ...candidates.map((c) => c.path)]);
+    const diff = await git(repo, ['diff-tree', '-p', '-U0', '-w', '--ignore-blank-lines', '--no-color', parent, hash, '--', ...candidates.map((c) => c.path)]);
     if (!diff.trim()) {
       skipped.formatting++;
       continue;
@@ -173,44 +157,173 @@ export async function mineGitHistory(repo: string, opts: MineOptions): Promise<M
   return { questions, skipped, scanned };
 }
 
+
+/** Marks a folder as an evaluation work tree Sift made (and may empty). Also stops discovery's walk up to enclosing repositories. */
+const MARKER_DIR = '.git';
+const MARKER_FILE = 'sift-eval-worktree';
+
+/** Why an entry of a commit's tree is not written (undefined: written). */
+export function unsafeTreePath(rel: string): string | undefined {
+  if (!rel || rel.startsWith('/') || rel.includes('\0')) return 'absolute or empty path';
+  for (const part of rel.split('/')) {
+    if (part === '' || part === '.' || part === '..') return `"${part}" component`;
+    // `.git` in any case, and the names Windows/macOS file systems fold onto it (".git.", ".git ", "git~1").
+    if (/^\.git[. ]*$/i.test(part) || /^git~\d+$/i.test(part)) return '.git component';
+    if (process.platform === 'win32' && /[\\:]/.test(part)) return 'backslash or colon';
+  }
+  return undefined;
+}
+
+interface Written {
+  oid: string;
+}
+
 /**
- * A detached work tree of `repo` used to evaluate at each parent commit. Checking out commit after
- * commit in one folder rewrites only changed files, so the incremental indexer re-reads only
- * those (and reuses the vectors of unchanged chunks).
+ * The files of one commit at a time, in a folder Sift owns, to evaluate at each parent commit.
+ * Files are read from the object database (`ls-tree` + `cat-file --batch`) and written by Sift:
+ * git's checkout machinery (filters, attributes, hooks, fsmonitor, submodules) never runs on the
+ * untrusted repository. Only regular files are written, with plain 0644 permissions; symlinks and
+ * gitlinks (submodules) are skipped, and so is any path with `..`, an absolute path or a `.git`
+ * component. Moving from commit to commit rewrites only the files whose contents changed, so the
+ * incremental indexer re-reads only those (and reuses the vectors of unchanged chunks).
  */
 export class EvalWorktree {
+  private current = new Map<string, Written>();
+  /** Entries of the last commit that were not written, by reason (symlink, gitlink, unsafe path). */
+  skipped: Record<string, number> = {};
+
   private constructor(
     private readonly repo: string,
     readonly dir: string,
+    private readonly created: boolean,
   ) {}
 
   static async create(repo: string, dir: string, commit: string): Promise<EvalWorktree> {
-    await git(repo, ['worktree', 'prune']);
-    const existing = await git(repo, ['worktree', 'list', '--porcelain']);
-    if (!existing.split('\n').some((l) => l === `worktree ${dir}`)) await git(repo, ['worktree', 'add', '--force', '--detach', dir, commit]);
-    const tree = new EvalWorktree(repo, dir);
+    const created = await prepareDir(repo, dir);
+    const tree = new EvalWorktree(repo, dir, created);
     await tree.checkout(commit);
     return tree;
   }
 
   async checkout(commit: string): Promise<void> {
-    await git(this.dir, ['checkout', '--quiet', '--force', '--detach', commit]);
-    await git(this.dir, ['clean', '-fdxq']);
+    const wanted = new Map<string, TreeEntry>();
+    const skipped: Record<string, number> = {};
+    for (const e of await listTree(this.repo, commit)) {
+      const reason = e.mode === '120000' ? 'symlink' : e.mode === '160000' || e.type === 'commit' ? 'submodule' : e.type !== 'blob' ? 'not a file' : unsafeTreePath(e.path);
+      if (reason) skipped[reason] = (skipped[reason] ?? 0) + 1;
+      else wanted.set(e.path, e);
+    }
+    this.skipped = skipped;
+    // Remove what the new commit does not have (deepest first, then empty folders), then write
+    // what is new or changed: a path that was a file and is now a folder (or back) is free by then.
+    const removed = [...this.current.keys()].filter((p) => !wanted.has(p));
+    for (const rel of removed) {
+      await fsp.rm(path.join(this.dir, rel), { force: true });
+      this.current.delete(rel);
+    }
+    await this.pruneEmptyDirs(removed);
+    const changed = [...wanted.values()].filter((e) => this.current.get(e.path)?.oid !== e.oid);
+    const made = new Set<string>();
+    await readObjects(this.repo, changed.map((e) => e.oid), async (i, data) => {
+      const e = changed[i]!;
+      if (!data) throw new SiftError(`git cat-file: object ${e.oid} (${e.path}) is missing from the repository at commit ${commit.slice(0, 10)}`);
+      await this.writeFile(e.path, data, made);
+      this.current.set(e.path, { oid: e.oid });
+    });
   }
 
   async remove(): Promise<void> {
-    await git(this.repo, ['worktree', 'remove', '--force', this.dir]).catch(() => undefined);
+    if (this.created) await fsp.rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+    else await emptyDir(this.dir).catch(() => undefined);
   }
+
+  private async writeFile(rel: string, data: Buffer, made: Set<string>): Promise<void> {
+    const abs = path.join(this.dir, rel);
+    const parent = path.dirname(rel);
+    if (parent !== '.' && !made.has(parent)) {
+      await this.ensureDir(parent);
+      made.add(parent);
+    }
+    // O_NOFOLLOW: never write through a symlink, even one that appeared after we made the folder.
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o644);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EISDIR' && code !== 'ENAMETOOLONG' && code !== 'EILSEQ' && code !== 'EINVAL') throw err;
+      this.skipped[`cannot be written (${code})`] = (this.skipped[`cannot be written (${code})`] ?? 0) + 1;
+      return;
+    }
+    try {
+      await handle.writeFile(data);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Makes `rel` (a folder inside the work tree) one component at a time, refusing anything but real folders. */
+  private async ensureDir(rel: string): Promise<void> {
+    let cur = this.dir;
+    for (const part of rel.split('/')) {
+      cur = path.join(cur, part);
+      const st = await fsp.lstat(cur).catch(() => undefined);
+      if (st?.isDirectory()) continue;
+      if (st) await fsp.rm(cur, { force: true }); // a file or symlink Sift did not leave there for this commit
+      await fsp.mkdir(cur);
+    }
+  }
+
+  private async pruneEmptyDirs(removed: string[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const rel of removed) for (let d = path.dirname(rel); d !== '.'; d = path.dirname(d)) dirs.add(d);
+    for (const d of [...dirs].sort((a, b) => b.length - a.length)) await fsp.rmdir(path.join(this.dir, d)).catch(() => undefined);
+  }
+}
+
+/** Creates `dir`, or empties it when Sift made it before; refuses a folder with anything else in it. True when created now. */
+async function prepareDir(repo: string, dir: string): Promise<boolean> {
+  const entries = await fsp.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new SiftError(`The evaluation work tree ${dir} cannot be used: ${err.message}`, 'io', { cause: err });
+  });
+  let created = false;
+  if (!entries) {
+    // Owner-only, like the index: the work tree holds the repository's source.
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    created = true;
+  } else if (entries.length) {
+    if (!(await isOurs(repo, dir))) throw new SiftError(`The evaluation work tree ${dir} is not empty and was not made by sift eval: give an empty or new folder (--worktree).`, 'bad-input');
+    await emptyDir(dir);
+  }
+  await fsp.mkdir(path.join(dir, MARKER_DIR), { recursive: true });
+  await fsp.writeFile(path.join(dir, MARKER_DIR, MARKER_FILE), 'A work tree of sift eval --from-git-history (not a git repository). Sift empties it on each run.\n');
+  return created;
+}
+
+/** Sift's marker, or a linked git worktree of `repo` left by an earlier version of sift eval. */
+async function isOurs(repo: string, dir: string): Promise<boolean> {
+  const dotGit = path.join(dir, MARKER_DIR);
+  const st = await fsp.lstat(dotGit).catch(() => undefined);
+  if (st?.isDirectory()) return Boolean(await fsp.lstat(path.join(dotGit, MARKER_FILE)).catch(() => undefined));
+  if (!st?.isFile()) return false;
+  const m = /^gitdir:\s*(.+?)\s*$/m.exec(await fsp.readFile(dotGit, 'utf8').catch(() => ''));
+  if (!m) return false;
+  const common = path.resolve(repo, (await git(repo, ['rev-parse', '--git-common-dir']).catch(() => '.git')).trim());
+  return path.resolve(dir, m[1]!).startsWith(path.join(common, 'worktrees') + path.sep);
+}
+
+async function emptyDir(dir: string): Promise<void> {
+  for (const name of await fsp.readdir(dir)) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
 }
 
 /** Commit time (seconds) of each commit, for a stable chronological order. */
 export async function commitTimes(repo: string, commits: string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (!commits.length) return out;
-  const text = await git(repo, ['show', '-s', '--format=%H %ct', ...commits]);
+  const text = await git(repo, ['rev-list', '--no-walk=unsorted', '--format=%H %ct', ...commits, '--']);
   for (const line of text.split('\n')) {
-    const [h, t] = line.trim().split(' ');
-    if (h && t) out.set(h, Number(t));
+    const m = /^([0-9a-f]{40,64}) (\d+)$/.exec(line.trim());
+    if (m) out.set(m[1]!, Number(m[2]));
   }
   return out;
 }
