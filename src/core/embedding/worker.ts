@@ -15,6 +15,7 @@ import {
   Tensor,
   env,
 } from '@huggingface/transformers';
+import { ensurePrivateDir, tightenTree } from '../index/privateFs';
 import { IndexStore } from '../index/store';
 import { searchShards } from '../retrieval/shardSearch';
 import { errorMessage } from '../util/errors';
@@ -73,6 +74,18 @@ function prepare(request: ModelRequest): { id: string; display: string; problem?
   return { id: resolved.id, display: resolved.displayName };
 }
 
+/**
+ * Downloaded model files are executable code for onnxruntime and name what the user works with:
+ * the cache is owner-only (0700 / 0600, whatever the umask). Before a load that may download, the
+ * cache folder is created (or tightened); after it, what transformers.js wrote (with the umask's
+ * modes) is tightened. A cache used offline is left as it is (it may be a folder the user shares).
+ */
+async function privateCache(request: ModelRequest): Promise<void> {
+  if (!environment.cacheDir || !environment.allowRemote || resolveModel(request.model).localRoot) return;
+  await ensurePrivateDir(environment.cacheDir);
+  await tightenTree(environment.cacheDir, 8);
+}
+
 function progressCallback(model: string) {
   return (info: { status: string; file?: string; loaded?: number; total?: number; progress?: number }) => {
     if (!['initiate', 'download', 'progress', 'done', 'ready'].includes(info.status)) return;
@@ -118,12 +131,14 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
       // pipeline: the same vectors, without the pipeline's column-order pooling over BigInt masks
       // (a few % of indexing time; see docs/performance.md).
       const progress_callback = progressCallback(display);
+      await privateCache(request);
       const tokenizer = await AutoTokenizer.from_pretrained(id, { progress_callback });
       const model = await AutoModel.from_pretrained(id, {
         dtype: dtype as 'q8',
         session_options: { intraOpNumThreads: environment.threads ?? 2, interOpNumThreads: 1 },
         progress_callback,
       });
+      await privateCache(request);
       const probe = await embedBatch(tokenizer, model, ['dimension probe']);
       await embedder?.model.dispose();
       embedder = { tokenizer, model, name: display, dim: probe.length, key };
@@ -139,6 +154,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     if (problem) return { ok: false, message: `The reranker model folder could not be loaded: ${problem}` };
     try {
       const progress_callback = progressCallback(display);
+      await privateCache(request);
       const tokenizer = await AutoTokenizer.from_pretrained(id, { progress_callback });
       const model = await AutoModelForSequenceClassification.from_pretrained(id, {
         dtype: dtype as 'q8',
@@ -146,6 +162,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
         session_options: { intraOpNumThreads: environment.threads ?? 2, interOpNumThreads: 1, enableCpuMemArena: false },
         progress_callback,
       });
+      await privateCache(request);
       await reranker?.model.dispose();
       reranker = { tokenizer, model, name: display };
       return { ok: true, info: { model: display, dtype } };

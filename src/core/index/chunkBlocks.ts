@@ -1,8 +1,12 @@
-import { closeSync, promises as fsp, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { z } from 'zod';
 import type { Chunk } from '../types';
+import { MAX_SHARD_CHUNKS, chunkIdSchema, isSafeRelativePath } from './manifest';
+import { openInsideSync } from './privateFs';
 
 /**
  * A shard's chunks (text and metadata) in deflate-compressed blocks of `BLOCK_SIZE` chunks, so a
@@ -40,6 +44,24 @@ export async function encodeChunkBlocks(chunks: readonly Chunk[], blockSize = BL
   return Buffer.concat([head, ...blocks]);
 }
 
+/** Largest block (compressed, and inflated) a reader accepts: real blocks are a few KB. */
+export const MAX_BLOCK_BYTES = 32 * 2 ** 20;
+const MAX_BLOCK_CHUNKS = 4096;
+
+/** What a chunk read back must look like (extra fields pass: a newer writer may add some). */
+const chunkSchema = z.looseObject({
+  id: chunkIdSchema,
+  path: z.string().refine(isSafeRelativePath, 'not a safe relative path'),
+  startLine: z.number().int().min(1).max(2 ** 31),
+  endLine: z.number().int().min(1).max(2 ** 31),
+  language: z.string().max(64),
+  kind: z.string().max(32),
+  symbols: z.array(z.string().max(4096)).max(10_000),
+  header: z.string().max(MAX_BLOCK_BYTES),
+  text: z.string().max(MAX_BLOCK_BYTES),
+  hash: z.string().max(128),
+});
+
 interface Header {
   chunks: number;
   blockSize: number;
@@ -47,69 +69,128 @@ interface Header {
   dataAt: number;
 }
 
-function parseHeader(head: Buffer, file: string): Header {
+/**
+ * The fixed header: counts checked against the file's size before the block table is allocated.
+ * Returns the counts and the size of the block table.
+ */
+function parseFixed(head: Buffer, size: number, file: string, expectedChunks?: number): { chunks: number; blockSize: number; blocks: number; dataAt: number } {
   if (head.length < HEADER || head.readUInt32LE(0) !== MAGIC) throw new Error(`${file} is not a Sift chunk file`);
   const chunks = head.readUInt32LE(4);
   const blockSize = head.readUInt32LE(8);
   const blocks = head.readUInt32LE(12);
-  if (blockSize < 1 || blocks !== Math.ceil(chunks / blockSize)) throw new Error(`${file} has an inconsistent header`);
-  const tableBytes = 4 * (blocks + 1);
-  if (head.length < HEADER + tableBytes) return { chunks, blockSize, ends: new Uint32Array(0), dataAt: -tableBytes };
-  const ends = new Uint32Array(blocks + 1);
-  for (let i = 0; i <= blocks; i++) ends[i] = head.readUInt32LE(HEADER + 4 * i);
-  return { chunks, blockSize, ends, dataAt: HEADER + tableBytes };
+  if (blockSize < 1 || blockSize > MAX_BLOCK_CHUNKS || chunks > MAX_SHARD_CHUNKS || blocks !== Math.ceil(chunks / blockSize)) {
+    throw new Error(`${file} has an inconsistent header`);
+  }
+  if (expectedChunks !== undefined && chunks !== expectedChunks) throw new Error(`${file} holds ${chunks} chunks, the manifest says ${expectedChunks}`);
+  const dataAt = HEADER + 4 * (blocks + 1);
+  if (dataAt > size) throw new Error(`${file} is truncated (its block table needs ${dataAt} bytes, the file has ${size})`);
+  return { chunks, blockSize, blocks, dataAt };
 }
 
-function inflateBlock(data: Buffer, file: string, block: number): Chunk[] {
+/** The block table: starts at 0, increasing, each block within MAX_BLOCK_BYTES, ending at the end of the file. */
+function parseTable(fixed: { chunks: number; blockSize: number; blocks: number; dataAt: number }, table: Buffer, size: number, file: string): Header {
+  const ends = new Uint32Array(fixed.blocks + 1);
+  for (let i = 0; i <= fixed.blocks; i++) ends[i] = table.readUInt32LE(4 * i);
+  if (ends[0] !== 0) throw new Error(`${file} has a damaged block table`);
+  for (let i = 1; i <= fixed.blocks; i++) {
+    const len = ends[i]! - ends[i - 1]!;
+    if (len <= 0 || len > MAX_BLOCK_BYTES) throw new Error(`${file} has a damaged block table (block ${i - 1})`);
+  }
+  if (fixed.dataAt + ends[fixed.blocks]! !== size) throw new Error(`${file} is truncated or damaged (${size} bytes, its block table says ${fixed.dataAt + ends[fixed.blocks]!})`);
+  return { chunks: fixed.chunks, blockSize: fixed.blockSize, ends, dataAt: fixed.dataAt };
+}
+
+/** Reads and checks the header and block table of an open chunk file. */
+export function readChunkHeader(read: (buf: Buffer, position: number) => number, size: number, file: string, expectedChunks?: number): Header {
+  const head = Buffer.alloc(HEADER);
+  const fixed = parseFixed(head.subarray(0, read(head, 0)), size, file, expectedChunks);
+  const table = Buffer.alloc(fixed.dataAt - HEADER);
+  if (read(table, HEADER) !== table.length) throw new Error(`${file} is truncated`);
+  return parseTable(fixed, table, size, file);
+}
+
+function inflateBlock(data: Buffer, file: string, block: number, expected: number): Chunk[] {
+  let value: unknown;
   try {
-    return JSON.parse(inflateRawSync(data).toString('utf8')) as Chunk[];
+    value = JSON.parse(inflateRawSync(data, { maxOutputLength: MAX_BLOCK_BYTES }).toString('utf8'));
   } catch (err) {
     throw new Error(`${file}: block ${block} is damaged (${(err as Error).message})`);
   }
+  if (!Array.isArray(value) || value.length !== expected) throw new Error(`${file}: block ${block} is damaged (not ${expected} chunks)`);
+  for (const [i, c] of value.entries()) {
+    const parsed = chunkSchema.safeParse(c);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`${file}: chunk ${i} of block ${block} is damaged (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`);
+    }
+    if (parsed.data.endLine < parsed.data.startLine) throw new Error(`${file}: chunk ${i} of block ${block} is damaged (it ends before it starts)`);
+  }
+  return value as Chunk[];
+}
+
+/** Chunks in block `b` of a file of `chunks` chunks in blocks of `blockSize`. */
+function blockLength(h: Header, b: number): number {
+  return Math.min(h.blockSize, h.chunks - b * h.blockSize);
+}
+
+export interface ChunkReaderOptions {
+  /** Opens the file (default: the path, refusing a symlink or a non-regular file). */
+  open?: () => { fd: number; size: number };
+  /** The chunk count the manifest records: a file that says otherwise is damaged. */
+  chunks?: number;
 }
 
 /**
  * Random access to a chunk file: the file stays open (so a shard version deleted by a writer's
  * garbage collection stays readable for a reader that already opened it), the header is read
  * once, and blocks are read on demand with small synchronous reads (a few KB from the page
- * cache: cheaper than a trip through the thread pool) and kept in a small LRU.
+ * cache: cheaper than a trip through the thread pool) and kept in a small LRU. Every count,
+ * offset and length in the file is checked against its size before it is used, and every chunk
+ * against the chunk schema.
  */
 export class ChunkBlocksReader {
   private header?: Header;
-  private fd?: number;
+  private handle?: { fd: number; size: number };
   private readonly cache = new Map<number, Chunk[]>();
 
   constructor(
     readonly file: string,
     private readonly cacheBlocks = 8,
+    private readonly options: ChunkReaderOptions = {},
   ) {}
 
-  private open(): number {
-    this.fd ??= openSync(this.file, 'r');
-    return this.fd;
+  private open(): { fd: number; size: number } {
+    this.handle ??= (this.options.open ?? (() => openInsideSync(path.dirname(this.file), [path.basename(this.file)])))();
+    return this.handle;
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    if (this.handle !== undefined) closeSync(this.handle.fd);
+    this.handle = undefined;
+    this.header = undefined;
     this.cache.clear();
   }
 
   private read(buf: Buffer, position: number): number {
-    return readSync(this.open(), buf, 0, buf.length, position);
+    let done = 0;
+    while (done < buf.length) {
+      const n = readSync(this.open().fd, buf, done, buf.length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
   }
 
   private head(): Header {
-    if (this.header) return this.header;
-    const first = Buffer.alloc(4096);
-    let header = parseHeader(first.subarray(0, this.read(first, 0)), this.file);
-    if (header.dataAt < 0) {
-      const full = Buffer.alloc(HEADER - header.dataAt);
-      this.read(full, 0);
-      header = parseHeader(full, this.file);
-    }
-    this.header = header;
-    return header;
+    this.header ??= readChunkHeader((buf, at) => this.read(buf, at), this.open().size, this.file, this.options.chunks);
+    return this.header;
+  }
+
+  private readBlock(h: Header, block: number): Chunk[] {
+    const start = h.ends[block]!;
+    const data = Buffer.alloc(h.ends[block + 1]! - start);
+    if (this.read(data, h.dataAt + start) !== data.length) throw new Error(`${this.file} is truncated`);
+    return inflateBlock(data, this.file, block, blockLength(h, block));
   }
 
   private block(h: Header, block: number): Chunk[] {
@@ -117,10 +198,7 @@ export class ChunkBlocksReader {
     if (chunks) {
       this.cache.delete(block);
     } else {
-      const start = h.ends[block]!;
-      const data = Buffer.alloc(h.ends[block + 1]! - start);
-      if (this.read(data, h.dataAt + start) !== data.length) throw new Error(`${this.file} is truncated`);
-      chunks = inflateBlock(data, this.file, block);
+      chunks = this.readBlock(h, block);
       if (this.cache.size >= this.cacheBlocks) this.cache.delete(this.cache.keys().next().value!);
     }
     this.cache.set(block, chunks);
@@ -141,15 +219,15 @@ export class ChunkBlocksReader {
 
   /** Every chunk, in row order. */
   async all(): Promise<Chunk[]> {
-    const bytes = await fsp.readFile(this.file);
-    const h = parseHeader(bytes, this.file);
+    const h = this.head();
     const out: Chunk[] = [];
-    for (let b = 0; b + 1 < h.ends.length; b++) {
-      const data = bytes.subarray(h.dataAt + h.ends[b]!, h.dataAt + h.ends[b + 1]!);
-      if (h.dataAt + h.ends[b + 1]! > bytes.length) throw new Error(`${this.file} is truncated`);
-      for (const c of inflateBlock(data, this.file, b)) out.push(c);
-    }
+    for (let b = 0; b + 1 < h.ends.length; b++) for (const c of this.readBlock(h, b)) out.push(c);
     if (out.length !== h.chunks) throw new Error(`${this.file} holds ${out.length} chunks, its header says ${h.chunks}`);
     return out;
+  }
+
+  /** Checks the header and block table only (cheap: no block is read). */
+  checkHeader(): void {
+    this.head();
   }
 }

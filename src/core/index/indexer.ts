@@ -11,7 +11,7 @@ import { ModelTokenizer } from '../embedding/tokens';
 import { lexicalDoc } from '../retrieval/lexical';
 import type { LexicalDoc } from '../retrieval/bm25';
 import type { Chunk } from '../types';
-import { errorMessage, throwIfAborted } from '../util/errors';
+import { SiftError, errorMessage, throwIfAborted } from '../util/errors';
 import { sha256Hex } from '../util/fs';
 import type { ChunkerInfo, EmbeddingInfo } from './manifest';
 import { readIndexableFile } from './readSource';
@@ -85,6 +85,17 @@ export interface IndexSummary {
  * changed, and re-chunk/re-embed only those whose content hash changed.
  */
 export async function* indexWorkspace(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexSummary> {
+  try {
+    return yield* indexOnce(opts);
+  } catch (err) {
+    // A shard found damaged while building on it (damage the checks on opening cannot see, such as
+    // chunk text or a crafted file): the store recorded it, so opening again rebuilds the index.
+    if (!(err instanceof SiftError && err.code === 'index-corrupt')) throw err;
+    return yield* indexOnce(opts);
+  }
+}
+
+async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexSummary> {
   const started = performance.now();
   const { client, signal } = opts;
   const maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;

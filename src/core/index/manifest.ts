@@ -1,5 +1,5 @@
-import { promises as fsp } from 'node:fs';
-import * as path from 'node:path';
+import { z } from 'zod';
+import { UnsafeEntryError, readInside } from './privateFs';
 
 /** Bump when the on-disk layout changes: older indexes are rebuilt, never misread. */
 export const INDEX_FORMAT_VERSION = 3;
@@ -67,32 +67,101 @@ export type ManifestLoad =
  */
 export type ManifestOnDisk = Omit<Manifest, 'files'> & { filesFile: string };
 
+/** Most chunks in one shard: BM25 stores document rows as u16. */
+export const MAX_SHARD_CHUNKS = 65536;
+/** Largest embedding dimension accepted from disk. */
+export const MAX_EMBEDDING_DIM = 8192;
+/** Longest chunk id (ids are joined by "\n" in the binary files). */
+export const MAX_ID_LENGTH = 128;
+const MAX_MANIFEST_BYTES = 16 * 2 ** 20;
+const MAX_FILE_TABLE_BYTES = 256 * 2 ** 20;
+const MAX_SHARDS = 100_000;
+
+/** Shard names ("s0003"), shard directories ("s0003.g12") and file tables ("files.g12.json"). */
+export const SHARD_NAME = /^s\d{1,9}$/;
+export const SHARD_DIR = /^(s\d{1,9})\.g(\d{1,15})$/;
+const FILE_TABLE = /^files\.g(\d{1,15})\.json$/;
+
+/**
+ * Largest plausible size of a shard's BM25 file for `chunks` documents: what a reader may allocate
+ * for it. Real files use a few hundred bytes per chunk.
+ */
+export function maxLexicalBytes(chunks: number): number {
+  return 2 ** 20 + chunks * 64 * 2 ** 10;
+}
+
+/** The size range of a vector file of `rows` vectors of `dim` components (ids of up to MAX_ID_LENGTH). */
+export function vectorFileBytes(rows: number, dim: number): { min: number; max: number } {
+  const min = 16 + rows * (4 + dim);
+  return { min, max: min + rows * (MAX_ID_LENGTH + 1) };
+}
+
+/**
+ * A path relative to the indexed folder, as the index stores them: '/'-separated, not absolute,
+ * no empty, "." or ".." segment, no NUL (and no backslash on Windows, where it separates).
+ */
+export function isSafeRelativePath(p: unknown): p is string {
+  if (typeof p !== 'string' || p.length === 0 || p.length > 4096 || p.includes('\0')) return false;
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p) || (process.platform === 'win32' && p.includes('\\'))) return false;
+  return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const shortString = (max: number) => z.string().max(max);
+export const chunkIdSchema = z.string().min(1).max(MAX_ID_LENGTH).refine((id) => !id.includes('\n'), 'a chunk id holds a line break');
+const fileSumSchema = z.object({ bytes: int(0, Number.MAX_SAFE_INTEGER), crc: int(0, 0xffffffff) });
+export const shardEntrySchema = z.object({
+  name: z.string().regex(SHARD_NAME),
+  dir: z.string().regex(SHARD_DIR),
+  chunks: int(0, MAX_SHARD_CHUNKS),
+  files: z.object({ 'chunks.bin': fileSumSchema, 'lexical.bin': fileSumSchema, 'vectors.bin': fileSumSchema.optional() }),
+});
+const manifestHeadSchema = z.object({
+  format: z.literal('sift-index'),
+  version: z.literal(INDEX_FORMAT_VERSION),
+  root: shortString(4096),
+  embedding: z.object({ model: z.string().min(1).max(4096), dtype: shortString(64), dim: int(1, MAX_EMBEDDING_DIM) }).nullable(),
+  chunker: z.object({ version: int(0, 1e9), maxTokens: int(1, 1e7), tokenizer: shortString(4096) }),
+  createdAt: shortString(64),
+  updatedAt: shortString(64),
+  generation: int(0, Number.MAX_SAFE_INTEGER),
+  shards: z.array(shardEntrySchema).max(MAX_SHARDS),
+  filesFile: z.string().regex(FILE_TABLE),
+});
+const fileEntrySchema = z.object({
+  hash: shortString(128),
+  size: int(0, Number.MAX_SAFE_INTEGER),
+  mtimeMs: z.number(),
+  shard: z.union([z.literal(''), z.string().regex(SHARD_NAME)]),
+  chunkIds: z.array(chunkIdSchema).max(MAX_SHARD_CHUNKS),
+});
+
 export async function readManifest(indexDir: string, opts: { files?: boolean } = {}): Promise<ManifestLoad> {
-  const parsed = await readJson(path.join(indexDir, MANIFEST_FILE), 'manifest');
+  const parsed = await readJson(indexDir, MANIFEST_FILE, 'manifest', MAX_MANIFEST_BYTES);
   if (parsed.kind !== 'ok') return parsed;
-  const head = parsed.value as Partial<ManifestOnDisk>;
-  let problem = validateManifest({ ...head, files: {} });
-  if (!problem && (typeof head.filesFile !== 'string' || !/^files\.g\d+\.json$/.test(head.filesFile))) problem = 'manifest names no file table';
-  if (problem) return { kind: 'invalid', reason: problem };
-  const { filesFile, ...rest } = head as ManifestOnDisk;
+  const head = parseManifestHead(parsed.value);
+  if (typeof head === 'string') return { kind: 'invalid', reason: head };
+  const { filesFile, ...rest } = head;
   const manifest: Manifest = { ...rest, files: {} };
   if (opts.files !== false) {
-    const table = await readJson(path.join(indexDir, filesFile), 'file table');
+    const table = await readJson(indexDir, filesFile, 'file table', MAX_FILE_TABLE_BYTES);
     if (table.kind === 'missing') return { kind: 'invalid', reason: `the file table ${filesFile} is missing` };
     if (table.kind === 'invalid') return table;
-    manifest.files = table.value as Manifest['files'];
-    const bad = validateManifest(manifest);
-    if (bad) return { kind: 'invalid', reason: bad };
+    const files = parseFileTable(table.value, manifest.shards);
+    if (typeof files === 'string') return { kind: 'invalid', reason: files };
+    manifest.files = files;
   }
   return { kind: 'ok', manifest };
 }
 
-async function readJson(file: string, what: string): Promise<{ kind: 'ok'; value: unknown } | { kind: 'missing' } | { kind: 'invalid'; reason: string }> {
+/** Reads a JSON file of the index folder (a regular file in it, not a symlink; size-capped). */
+async function readJson(indexDir: string, name: string, what: string, maxBytes: number): Promise<{ kind: 'ok'; value: unknown } | { kind: 'missing' } | { kind: 'invalid'; reason: string }> {
   let raw: string;
   try {
-    raw = await fsp.readFile(file, 'utf8');
+    raw = (await readInside(indexDir, [name], { maxBytes })).toString('utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    if (err instanceof UnsafeEntryError) return { kind: 'invalid', reason: `${what}: ${err.message}` };
     return { kind: 'invalid', reason: `cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
   }
   try {
@@ -102,25 +171,74 @@ async function readJson(file: string, what: string): Promise<{ kind: 'ok'; value
   }
 }
 
-/** Returns a description of what is wrong, or undefined when the manifest is usable. */
-export function validateManifest(data: unknown): string | undefined {
-  if (!data || typeof data !== 'object') return 'manifest is not an object';
+/** The first problem zod found, as one line. */
+function firstIssue(error: z.ZodError, what: string): string {
+  const issue = error.issues[0];
+  if (!issue) return `${what} is invalid`;
+  const where = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '';
+  return `${what}${where ? ` field ${where.slice(0, 120)}` : ''}: ${issue.message}`;
+}
+
+/** Checks the manifest head (everything but the file table); returns it, or what is wrong. */
+export function parseManifestHead(data: unknown): ManifestOnDisk | string {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return 'manifest is not an object';
   const m = data as Partial<Manifest>;
   if (m.format !== 'sift-index') return 'not a Sift index';
-  if (m.version !== INDEX_FORMAT_VERSION) return `index format ${String(m.version)} (this Sift reads format ${INDEX_FORMAT_VERSION})`;
-  if (typeof m.generation !== 'number') return 'manifest has no generation';
-  if (!m.files || typeof m.files !== 'object') return 'manifest has no file table';
-  if (!Array.isArray(m.shards)) return 'manifest has no shard list';
-  if (!m.chunker || typeof m.chunker.maxTokens !== 'number') return 'manifest has no chunker settings';
-  if (m.embedding !== null && (typeof m.embedding !== 'object' || typeof m.embedding.model !== 'string')) {
-    return 'manifest has an invalid embedding record';
-  }
-  const shardNames = new Set(m.shards.map((s) => s?.name));
-  for (const [file, entry] of Object.entries(m.files)) {
-    if (!entry || !Array.isArray(entry.chunkIds) || typeof entry.hash !== 'string') return `bad entry for ${file}`;
-    if (entry.shard !== '' && !shardNames.has(entry.shard)) return `file ${file} points at unknown shard ${entry.shard}`;
+  if (m.version !== INDEX_FORMAT_VERSION) return `index format ${String(m.version).slice(0, 20)} (this Sift reads format ${INDEX_FORMAT_VERSION})`;
+  const parsed = manifestHeadSchema.safeParse(data);
+  if (!parsed.success) return firstIssue(parsed.error, 'manifest');
+  const head = parsed.data;
+  if (head.filesFile !== `files.g${head.generation}.json`) return `manifest names the file table ${head.filesFile} at generation ${head.generation}`;
+  const problem = checkShards(head.shards, head.generation, head.embedding);
+  return problem ?? head;
+}
+
+/** Cross-checks of the shard list: unique names and folders, plausible file sizes. */
+export function checkShards(shards: readonly ShardEntry[], generation: number, embedding: EmbeddingInfo | null): string | undefined {
+  const names = new Set<string>();
+  const dirs = new Set<string>();
+  for (const s of shards) {
+    const parsed = shardEntrySchema.safeParse(s);
+    if (!parsed.success) return firstIssue(parsed.error, 'shard entry');
+    const m = SHARD_DIR.exec(s.dir);
+    if (!m || m[1] !== s.name || Number(m[2]) > generation) return `shard ${s.name} has the folder ${s.dir}`;
+    if (names.has(s.name) || dirs.has(s.dir)) return `shard ${s.name} is listed twice`;
+    names.add(s.name);
+    dirs.add(s.dir);
+    const files = s.files!;
+    if (files['lexical.bin'].bytes > maxLexicalBytes(s.chunks)) return `lexical.bin of shard ${s.name} is too large for ${s.chunks} chunks`;
+    if (embedding) {
+      const v = files['vectors.bin'];
+      const range = vectorFileBytes(s.chunks, embedding.dim);
+      if (!v || v.bytes < range.min || v.bytes > range.max) return `vectors.bin of shard ${s.name} has an impossible size for ${s.chunks} vectors`;
+    }
   }
   return undefined;
+}
+
+/**
+ * Checks a file table against the shard list: safe relative paths, entries of the right shape,
+ * shards that exist, and per shard as many chunk ids as the shard holds. Returns the table (the
+ * parsed object itself: entries are checked, not copied) or what is wrong.
+ */
+export function parseFileTable(data: unknown, shards: readonly ShardEntry[]): Manifest['files'] | string {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return 'the file table is not an object';
+  const counts = new Map(shards.map((s) => [s.name, 0]));
+  for (const [file, entry] of Object.entries(data)) {
+    if (!isSafeRelativePath(file)) return `the file table holds the path ${JSON.stringify(String(file).slice(0, 120))}`;
+    const parsed = fileEntrySchema.safeParse(entry);
+    if (!parsed.success) return firstIssue(parsed.error, `entry for ${file.slice(0, 120)}`);
+    const e = entry as FileEntry;
+    if (e.shard === '') {
+      if (e.chunkIds.length) return `file ${file} has chunks but no shard`;
+      continue;
+    }
+    const n = counts.get(e.shard);
+    if (n === undefined) return `file ${file} points at unknown shard ${e.shard}`;
+    counts.set(e.shard, n + e.chunkIds.length);
+  }
+  for (const s of shards) if (counts.get(s.name) !== s.chunks) return `shard ${s.name} holds ${s.chunks} chunks, its files ${counts.get(s.name)}`;
+  return data as Manifest['files'];
 }
 
 export function emptyManifest(root: string, embedding: EmbeddingInfo | null, chunker: ChunkerInfo): Manifest {

@@ -4,6 +4,8 @@ import * as zlib from 'node:zlib';
 import { LocalIndex } from 'vectra/lib/LocalIndex';
 import type { IndexItem } from 'vectra/lib/types';
 import { TimeSlicer } from '../util/slice';
+import { MAX_EMBEDDING_DIM, MAX_ID_LENGTH, MAX_SHARD_CHUNKS } from './manifest';
+import { PRIVATE_DIR_MODE, openInside, writePrivateFile } from './privateFs';
 import { Int8Vectors, quantizeInt8 } from './vectorKernel';
 
 /**
@@ -49,15 +51,26 @@ export class ShardVectorIndex extends LocalIndex {
   }
 
   override async createIndex(): Promise<void> {
-    await fsp.mkdir(this.folderPath, { recursive: true });
+    await fsp.mkdir(this.folderPath, { recursive: true, mode: PRIVATE_DIR_MODE });
     this.internals._data = { version: 1, metadata_config: {}, items: [] };
-    await fsp.writeFile(path.join(this.folderPath, this.indexName), encodeItems([]));
+    await writePrivateFile(path.join(this.folderPath, this.indexName), encodeItems([]));
   }
 
   protected override async loadIndexData(): Promise<void> {
     if (this.internals._data) return;
-    const bytes = await fsp.readFile(path.join(this.folderPath, this.indexName));
-    const { ids, dim, codes, factors } = decode(bytes, path.join(this.folderPath, this.indexName));
+    const file = path.join(this.folderPath, this.indexName);
+    const { handle, size } = await openInside(this.folderPath, [this.indexName]);
+    let bytes: Buffer;
+    try {
+      const head = Buffer.alloc(Math.min(HEADER, size));
+      await readFully(handle, head, 0);
+      checkHeader(header(head, file), size, file);
+      bytes = Buffer.alloc(size);
+      await readFully(handle, bytes, 0);
+    } finally {
+      await handle.close();
+    }
+    const { ids, dim, codes, factors } = decode(bytes, file);
     const items: IndexItem[] = ids.map((id, i) => {
       const vector = new Array<number>(dim);
       for (let j = 0; j < dim; j++) vector[j] = codes[i * dim + j]! * factors[i]!;
@@ -70,7 +83,7 @@ export class ShardVectorIndex extends LocalIndex {
     const update = this.internals._update;
     if (!update) throw new Error('No update in progress');
     const file = path.join(this.folderPath, this.indexName);
-    await fsp.writeFile(file, await encodeItemsSliced(update.items));
+    await writePrivateFile(file, await encodeItemsSliced(update.items));
     // What a reader decodes (unit-length dequantised vectors), so this instance answers alike.
     this.internals._data = undefined;
     this.internals._update = undefined;
@@ -132,11 +145,30 @@ function header(bytes: Buffer, file: string): { n: number; dim: number; idBytes:
   return { n, dim, idBytes };
 }
 
+/** What a vector file's header may say, given its size and (from the manifest) the expected shape. */
+function checkHeader(h: { n: number; dim: number; idBytes: number }, size: number, file: string, expected: { rows?: number; dim?: number } = {}): void {
+  const { n, dim, idBytes } = h;
+  if (n > MAX_SHARD_CHUNKS || dim > MAX_EMBEDDING_DIM || (n > 0 && dim < 1) || idBytes > n * (MAX_ID_LENGTH + 1)) throw new Error(`${file} has an impossible header (${n} vectors of ${dim} dimensions)`);
+  if (expected.rows !== undefined && n !== expected.rows) throw new Error(`${file} holds ${n} vectors, the manifest says ${expected.rows}`);
+  if (expected.dim !== undefined && n > 0 && dim !== expected.dim) throw new Error(`${file} holds vectors of ${dim} dimensions, the index ${expected.dim}`);
+  if (size !== HEADER + 4 * n + n * dim + idBytes) throw new Error(`${file} is truncated or damaged`);
+}
+
+/** Row factors must be finite and non-negative (1 / ‖codes‖, or 0 for an all-zero row). */
+function checkFactors(factors: Float32Array, file: string): void {
+  for (let i = 0; i < factors.length; i++) {
+    const f = factors[i]!;
+    if (!(f >= 0 && f < Number.POSITIVE_INFINITY)) throw new Error(`${file}: vector ${i} has the factor ${f}`);
+  }
+}
+
 function decode(bytes: Buffer, file: string): { ids: string[]; dim: number; codes: Int8Array; factors: Float32Array } {
-  const { n, dim, idBytes } = header(bytes, file);
-  if (bytes.length !== HEADER + 4 * n + n * dim + idBytes) throw new Error(`${file} is truncated or damaged`);
+  const h = header(bytes, file);
+  checkHeader(h, bytes.length, file);
+  const { n, dim } = h;
   const factors = new Float32Array(n);
   for (let i = 0; i < n; i++) factors[i] = bytes.readFloatLE(HEADER + 4 * i);
+  checkFactors(factors, file);
   const codes = new Int8Array(bytes.buffer.slice(bytes.byteOffset + HEADER + 4 * n, bytes.byteOffset + HEADER + 4 * n + n * dim));
   const ids = n ? bytes.toString('utf8', HEADER + 4 * n + n * dim).split('\n') : [];
   if (ids.length !== n) throw new Error(`${file} has ${ids.length} ids for ${n} vectors`);
@@ -149,25 +181,37 @@ export interface ShardVectors {
   block: Int8Vectors;
 }
 
+export interface ReadVectorsOptions {
+  /** Opens the file (default: `folder/vectors.bin`, refusing a symlink or a non-regular file). */
+  open?: () => Promise<{ handle: fsp.FileHandle; size: number }>;
+  /** Rows the manifest records. */
+  rows?: number;
+  /** The index's embedding dimension. */
+  dim?: number;
+}
+
 /**
  * The query path: reads a shard's vector file straight into the memory of a scan block (no
  * intermediate copy). `check` gets the file's size and CRC-32 (computed while reading) to compare
- * with what the manifest recorded.
+ * with what the manifest recorded. The header is checked against the file's size and the expected
+ * shape before the block is allocated.
  */
-export async function readShardVectors(folder: string, check?: (size: number, crc: number | undefined) => void): Promise<ShardVectors> {
+export async function readShardVectors(folder: string, check?: (size: number, crc: number | undefined) => void, options: ReadVectorsOptions = {}): Promise<ShardVectors> {
   const file = path.join(folder, VECTORS_FILE);
-  const fh = await fsp.open(file, 'r');
+  const { handle: fh, size } = await (options.open ?? (() => openInside(folder, [VECTORS_FILE])))();
   try {
-    const { size } = await fh.stat();
     const head = Buffer.alloc(Math.min(HEADER, size));
     await readFully(fh, head, 0);
-    const { n, dim, idBytes } = header(head, file);
-    if (size !== HEADER + 4 * n + n * dim + idBytes) {
+    const h = header(head, file);
+    try {
+      checkHeader(h, size, file, options);
+    } catch (err) {
       check?.(size, undefined);
-      throw new Error(`${file} is truncated or damaged`);
+      throw err;
     }
+    const { n, dim, idBytes } = h;
     if (!isLittleEndian()) throw new Error('big-endian hosts are not supported');
-    const block = Int8Vectors.allocate(n, dim);
+    const block = Int8Vectors.allocate(n, Math.max(dim, 1));
     const scales = Buffer.from(block.scales.buffer, block.scales.byteOffset, 4 * n);
     const codes = Buffer.from(block.data.buffer, block.data.byteOffset, n * dim);
     const ids = Buffer.alloc(idBytes);
@@ -177,6 +221,7 @@ export async function readShardVectors(folder: string, check?: (size: number, cr
     let crc: number | undefined;
     if (crc32) for (const part of [head, scales, codes, ids]) crc = crc32(part, crc ?? 0);
     check?.(size, crc);
+    checkFactors(block.scales, file);
     const list = n ? ids.toString('utf8').split('\n') : [];
     if (list.length !== n) throw new Error(`${file} has ${list.length} ids for ${n} vectors`);
     return { ids: list, block };

@@ -1,11 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { z } from 'zod';
 import { Bm25Index, type LexicalDoc, buildBm25 } from '../retrieval/bm25';
 import { lexicalDoc } from '../retrieval/lexical';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage } from '../util/errors';
-import { directorySize, fsyncDir, readWhole, writeFileAtomic } from '../util/fs';
+import { directorySize, fsyncDir } from '../util/fs';
 import { LockedError, acquireLock } from '../util/lock';
 import { TimeSlicer } from '../util/slice';
 import { ChunkBlocksReader, encodeChunkBlocks } from './chunkBlocks';
@@ -17,10 +18,24 @@ import {
   type ManifestOnDisk,
   type ShardEntry,
   MANIFEST_FILE,
+  checkShards,
   emptyManifest,
   incompatibility,
+  maxLexicalBytes,
   readManifest,
 } from './manifest';
+import {
+  PRIVATE_DIR_MODE,
+  checkName,
+  ensurePrivateDir,
+  ensurePrivateSubdir,
+  openInside,
+  openInsideSync,
+  readInside,
+  tightenTree,
+  writePrivateFile,
+  writePrivateFileAtomic,
+} from './privateFs';
 import { ShardVectorIndex, type ShardVectors, VECTORS_FILE, readShardVectors } from './shardVectors';
 
 /**
@@ -40,6 +55,16 @@ import { ShardVectorIndex, type ShardVectors, VECTORS_FILE, readShardVectors } f
  *
  * Readers load a shard's BM25 and vectors on first use and read chunk text only for the final
  * candidates; nothing else is held in memory.
+ *
+ * Nothing read from disk is trusted (a crafted index must not reach outside its folder): the
+ * manifest and file table are parsed with schemas (manifest.ts), names are single path components
+ * matching strict patterns, every folder below `indexDir` is checked with lstat and every file
+ * opened without following symlinks (privateFs.ts), and every count, offset and length in the
+ * binary files is checked against the file's size before it is used. Damage found by a reader is
+ * recorded in `damaged.json`; the next writer rebuilds the index (inside its folder).
+ *
+ * Everything is written owner-only (folders 0700, files 0600, whatever the umask); a writer
+ * tightens an index left with looser modes.
  */
 export const SHARD_CAPACITY = 4000;
 /** zlib.crc32 (Node ≥ 20.15); without it only sizes are checked. */
@@ -48,6 +73,9 @@ const SHARDS_DIR = 'shards';
 const CHUNKS_FILE = 'chunks.bin';
 const LOCK_FILE = 'writer.lock';
 const LEXICAL_FILE = 'lexical.bin';
+/** Written by whoever finds a shard damaged: `{ dir, reason }`; the next writer rebuilds. */
+const DAMAGE_FILE = 'damaged.json';
+const MAX_DAMAGE_BYTES = 64 * 1024;
 
 /** A shard's contents in full (for rewriting it, or for evaluation). */
 export interface ShardData {
@@ -97,6 +125,8 @@ export class IndexStore {
   /** The writer's last written shard, kept for the next commit (it usually touches it again). */
   private hot?: { dir: string; chunks: Chunk[]; docs: LexicalDoc[]; vectorOf: VectorLookup };
   private releaseLock?: () => Promise<void>;
+  /** This writer is rebuilding because of a damage record: the first commit removes it. */
+  private clearDamage = false;
 
   private constructor(
     readonly indexDir: string,
@@ -107,10 +137,15 @@ export class IndexStore {
   /**
    * Opens (or starts) the index in `indexDir`. A missing, corrupt, version-mismatched or
    * incompatible (other model / chunker) index is not an error: an empty manifest is used and
-   * `rebuildReason` says why. Nothing on disk changes until the first commit.
+   * `rebuildReason` says why. Until the first commit nothing on disk changes, except that the
+   * folder is made owner-only and a `shards` entry that is not a real folder is replaced.
    */
   static async open(indexDir: string, opts: OpenOptions): Promise<OpenResult> {
-    await fsp.mkdir(path.join(indexDir, SHARDS_DIR), { recursive: true });
+    try {
+      await ensurePrivateDir(indexDir);
+    } catch (err) {
+      throw new SiftError(`Cannot create the index directory ${indexDir}: ${errorMessage(err)}`, 'io', { cause: err });
+    }
     let release: (() => Promise<void>) | undefined;
     if (opts.lock) {
       try {
@@ -125,10 +160,24 @@ export class IndexStore {
         throw new SiftError(`Cannot lock the index directory ${indexDir}: ${errorMessage(err)}`, 'io', { cause: err });
       }
     }
+    let layoutProblem: string | undefined;
+    try {
+      // An index written before modes were owner-only (or under another umask) is tightened.
+      if (release) await tightenTree(indexDir, 2);
+      layoutProblem = await ensurePrivateSubdir(indexDir, SHARDS_DIR);
+    } catch (err) {
+      await release?.().catch(() => undefined);
+      throw new SiftError(`Cannot prepare the index directory ${indexDir}: ${errorMessage(err)}`, 'io', { cause: err });
+    }
     const loaded = await readManifest(indexDir);
     let manifest: Manifest;
     let rebuildReason: string | undefined;
-    if (loaded.kind === 'ok') {
+    const marker = loaded.kind === 'ok' ? await readDamage(indexDir) : undefined;
+    if (layoutProblem && loaded.kind !== 'missing') {
+      rebuildReason = `Rebuilding the index: it is damaged (${layoutProblem}).`;
+      manifest = emptyManifest(opts.root, opts.embedding, opts.chunker);
+      if (loaded.kind === 'ok') manifest.generation = loaded.manifest.generation;
+    } else if (loaded.kind === 'ok') {
       const why = incompatibility(loaded.manifest, opts.embedding, opts.chunker);
       if (why) {
         rebuildReason = `Rebuilding the index: ${why}.`;
@@ -143,14 +192,22 @@ export class IndexStore {
     }
     const store = new IndexStore(indexDir, manifest, opts.shardCapacity ?? SHARD_CAPACITY);
     store.releaseLock = release;
-    if (release && !rebuildReason && opts.verify) {
-      const problem = await store.verify(opts.verify);
+    // Damage a reader recorded in a shard still in the index: a full check says what it is, and
+    // when the damage is beyond what the check sees (chunk text), the record does.
+    const marked = !rebuildReason && marker && manifest.shards.some((s) => s.dir === marker.dir) ? marker.reason : undefined;
+    if (release && !rebuildReason && (opts.verify || marked)) {
+      const problem = (await store.verify(marked ? 'full' : opts.verify!)) ?? marked;
       if (problem) {
         rebuildReason = `Rebuilding the index: it is damaged (${problem}).`;
         const fresh = emptyManifest(opts.root, opts.embedding, opts.chunker);
         fresh.generation = manifest.generation;
         store.manifestData = fresh;
       }
+    }
+    // A damage record is cleared by the rebuild's first commit, or now when it is stale.
+    if (release && (await exists(path.join(indexDir, DAMAGE_FILE)))) {
+      if (rebuildReason) store.clearDamage = true;
+      else await fsp.rm(path.join(indexDir, DAMAGE_FILE), { force: true }).catch(() => undefined);
     }
     if (release && !rebuildReason) await store.collectGarbage();
     return { store, rebuildReason };
@@ -174,6 +231,7 @@ export class IndexStore {
    * inference worker): it loads and caches those shards like a reader. `retain` updates it.
    */
   static view(indexDir: string, shards: ShardEntry[], embedding: EmbeddingInfo | null): IndexStore {
+    checkViewShards(indexDir, shards, embedding);
     const manifest = emptyManifest('', embedding, { version: 0, maxTokens: 0, tokenizer: '' });
     manifest.shards = shards;
     return new IndexStore(indexDir, manifest, SHARD_CAPACITY);
@@ -181,6 +239,7 @@ export class IndexStore {
 
   /** Replaces a view's shard list; shards no longer listed are dropped from memory. */
   retain(shards: ShardEntry[]): void {
+    checkViewShards(this.indexDir, shards, this.manifestData.embedding);
     this.manifestData = { ...this.manifestData, shards };
     const live = new Set(shards.map((s) => s.dir));
     for (const dir of [...this.lexicalCache.keys(), ...this.vectorCache.keys(), ...this.chunkReaders.keys()]) {
@@ -222,54 +281,113 @@ export class IndexStore {
 
   private shardPath(shard: ShardEntry | string, file?: string): string {
     const dir = typeof shard === 'string' ? shard : shard.dir;
+    checkName(dir);
     return file ? path.join(this.indexDir, SHARDS_DIR, dir, file) : path.join(this.indexDir, SHARDS_DIR, dir);
   }
 
-  private damaged(shard: ShardEntry, what: string, err: unknown): SiftError {
+  /**
+   * The error for a damaged shard. It is also recorded in the index folder (best effort), so that
+   * the next writer rebuilds the index instead of building on it.
+   */
+  private async damaged(shard: ShardEntry, what: string, err: unknown): Promise<SiftError> {
+    const reason = `${what} of shard ${shard.name}: ${errorMessage(err)}`.slice(0, 2000);
+    await writePrivateFileAtomic(path.join(this.indexDir, DAMAGE_FILE), JSON.stringify({ dir: shard.dir, reason })).catch(() => undefined);
     return new SiftError(
-      `The index in ${this.indexDir} is damaged (${what} of shard ${shard.name}: ${errorMessage(err)}). Run "Sift: Reindex Workspace" (or \`sift index\`) to repair it.`,
+      `The index in ${this.indexDir} is damaged (${reason}). Run "Sift: Reindex Workspace" (or \`sift index\`) to repair it.`,
       'index-corrupt',
       { cause: err },
     );
   }
 
-  /** Checks every shard's files against the manifest; returns the first problem found. */
+  /**
+   * Checks every shard's files against the manifest; returns the first problem found. 'sizes':
+   * each folder and file is what it should be (no symlink, regular files) and has its recorded
+   * size. 'full' also checks every CRC-32 and the structure of each file (headers, tables,
+   * counts, offsets) as far as it can without inflating chunk text.
+   */
   async verify(level: 'sizes' | 'full'): Promise<string | undefined> {
     const slicer = new TimeSlicer();
     for (const shard of this.manifestData.shards) {
-      const expected = shard.files ?? {};
       const names = [CHUNKS_FILE, LEXICAL_FILE, ...(this.manifestData.embedding ? [VECTORS_FILE] : [])];
       for (const name of names) {
-        const file = this.shardPath(shard, name);
-        const st = await fsp.stat(file).catch(() => undefined);
-        if (!st) return `shard ${shard.name} has no ${name}`;
-        const want = expected[name];
-        if (!want) continue;
-        if (st.size !== want.bytes) return `${name} of shard ${shard.name} has ${st.size} bytes, expected ${want.bytes}`;
-        if (level === 'full' && crc32) {
-          if (slicer.due()) await slicer.pause();
-          const crc = crc32(await fsp.readFile(file));
-          if (crc !== want.crc) return `${name} of shard ${shard.name} fails its checksum`;
+        if (slicer.due()) await slicer.pause();
+        const want = shard.files?.[name];
+        if (!want) return `the manifest has no size for ${name} of shard ${shard.name}`;
+        try {
+          const problem = await this.verifyFile(shard, name, want, level);
+          if (problem) return `${name} of shard ${shard.name} ${problem}`;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return `shard ${shard.name} has no ${name}`;
+          return `${name} of shard ${shard.name}: ${errorMessage(err)}`;
         }
       }
     }
     return undefined;
   }
 
+  private async verifyFile(shard: ShardEntry, name: string, want: { bytes: number; crc: number }, level: 'sizes' | 'full'): Promise<string | undefined> {
+    const parts = [SHARDS_DIR, shard.dir, name];
+    if (level === 'sizes' || name === CHUNKS_FILE) {
+      const { handle, size } = await openInside(this.indexDir, parts);
+      try {
+        if (size !== want.bytes) return `has ${size} bytes, expected ${want.bytes}`;
+        if (level === 'sizes') return undefined;
+        // Chunk files can be large: checksummed in pieces, their header and block table checked.
+        if (crc32) {
+          const buf = Buffer.alloc(Math.min(size, 2 ** 20));
+          let crc = 0;
+          for (let at = 0; at < size; ) {
+            const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, size - at), at);
+            if (bytesRead === 0) return 'ended early';
+            crc = zlibCrc32(buf.subarray(0, bytesRead), crc);
+            at += bytesRead;
+          }
+          if (crc !== want.crc) return 'fails its checksum';
+        }
+      } finally {
+        await handle.close();
+      }
+      const reader = new ChunkBlocksReader(this.shardPath(shard, CHUNKS_FILE), 0, { open: () => openInsideSync(this.indexDir, parts), chunks: shard.chunks });
+      try {
+        reader.checkHeader();
+      } finally {
+        reader.close();
+      }
+      return undefined;
+    }
+    if (name === LEXICAL_FILE) {
+      const bytes = await readInside(this.indexDir, parts, { maxBytes: maxLexicalBytes(shard.chunks), expectedBytes: want.bytes });
+      if (crc32 && crc32(bytes) !== want.crc) return 'fails its checksum';
+      const index = new Bm25Index(bytes);
+      if (index.docs !== shard.chunks) return `holds ${index.docs} documents, the manifest says ${shard.chunks}`;
+      return undefined;
+    }
+    await this.readVectors(shard);
+    return undefined;
+  }
+
+  private readVectors(shard: ShardEntry): Promise<ShardVectors> {
+    return readShardVectors(this.shardPath(shard), (size, crc) => checkSum(shard, VECTORS_FILE, size, crc), {
+      open: () => openInside(this.indexDir, [SHARDS_DIR, shard.dir, VECTORS_FILE]),
+      rows: shard.chunks,
+      dim: this.manifestData.embedding?.dim,
+    });
+  }
+
   /** The BM25 index of a shard (loaded once, searched in place). */
   lexical(shard: ShardEntry): Promise<Bm25Index> {
     let p = this.lexicalCache.get(shard.dir);
     if (!p) {
-      p = readWhole(this.shardPath(shard, LEXICAL_FILE)).then(
+      p = readInside(this.indexDir, [SHARDS_DIR, shard.dir, LEXICAL_FILE], { maxBytes: maxLexicalBytes(shard.chunks), expectedBytes: shard.files?.[LEXICAL_FILE]?.bytes }).then(
         (bytes) => {
           checkFile(shard, LEXICAL_FILE, bytes);
           const index = new Bm25Index(bytes);
           if (index.docs !== shard.chunks) throw new Error(`${index.docs} documents, the manifest says ${shard.chunks}`);
           return index;
         },
-      ).catch((err: unknown) => {
+      ).catch(async (err: unknown) => {
         this.lexicalCache.delete(shard.dir);
-        throw this.damaged(shard, 'the keyword index', err);
+        throw await this.damaged(shard, 'the keyword index', err);
       });
       this.lexicalCache.set(shard.dir, p);
     }
@@ -281,12 +399,12 @@ export class IndexStore {
     if (!this.manifestData.embedding) return Promise.resolve(undefined);
     let p = this.vectorCache.get(shard.dir);
     if (!p) {
-      p = readShardVectors(this.shardPath(shard), (size, crc) => checkSum(shard, VECTORS_FILE, size, crc)).then((v) => {
+      p = this.readVectors(shard).then((v) => {
         if (v.ids.length !== shard.chunks) throw new Error(`${v.ids.length} vectors, the manifest says ${shard.chunks}`);
         return v;
-      }).catch((err: unknown) => {
+      }).catch(async (err: unknown) => {
         this.vectorCache.delete(shard.dir);
-        throw this.damaged(shard, 'the vectors', err);
+        throw await this.damaged(shard, 'the vectors', err);
       });
       this.vectorCache.set(shard.dir, p);
     }
@@ -300,7 +418,11 @@ export class IndexStore {
 
   private chunkReader(shard: ShardEntry): ChunkBlocksReader {
     let r = this.chunkReaders.get(shard.dir);
-    if (!r) this.chunkReaders.set(shard.dir, (r = new ChunkBlocksReader(this.shardPath(shard, CHUNKS_FILE))));
+    if (!r) {
+      const parts = [SHARDS_DIR, shard.dir, CHUNKS_FILE];
+      r = new ChunkBlocksReader(this.shardPath(shard, CHUNKS_FILE), 8, { open: () => openInsideSync(this.indexDir, parts), chunks: shard.chunks });
+      this.chunkReaders.set(shard.dir, r);
+    }
     return r;
   }
 
@@ -309,7 +431,7 @@ export class IndexStore {
     try {
       return await this.chunkReader(shard).rows(rows);
     } catch (err) {
-      throw this.damaged(shard, 'the chunk file', err);
+      throw await this.damaged(shard, 'the chunk file', err);
     }
   }
 
@@ -327,7 +449,7 @@ export class IndexStore {
     try {
       chunks = await this.chunkReader(shard).all();
     } catch (err) {
-      throw this.damaged(shard, 'the chunk file', err);
+      throw await this.damaged(shard, 'the chunk file', err);
     }
     const vectors = new Map<string, number[]>();
     const block = await this.vectors(shard);
@@ -481,12 +603,14 @@ export class IndexStore {
       // The file table first, under a new name; then the manifest that names it (the atomic swap).
       const filesFile = `files.g${next.generation}.json`;
       const { files: table, ...head } = next;
-      await writeFileAtomic(path.join(this.indexDir, filesFile), JSON.stringify(table));
+      await writePrivateFileAtomic(path.join(this.indexDir, filesFile), JSON.stringify(table));
       const onDisk: ManifestOnDisk = { ...head, filesFile };
-      await writeFileAtomic(path.join(this.indexDir, MANIFEST_FILE), JSON.stringify(onDisk));
+      await writePrivateFileAtomic(path.join(this.indexDir, MANIFEST_FILE), JSON.stringify(onDisk));
     } catch (err) {
       this.hot = undefined;
       for (const dir of written) await fsp.rm(path.join(this.indexDir, SHARDS_DIR, dir), { recursive: true, force: true }).catch(() => undefined);
+      // A shard found damaged while building on it: the caller rebuilds (see indexWorkspace).
+      if (err instanceof SiftError && err.code === 'index-corrupt') throw err;
       throw new SiftError(
         `Could not write the index in ${this.indexDir} (${errorMessage(err)}). The previous index is intact.`,
         'io',
@@ -494,6 +618,10 @@ export class IndexStore {
       );
     }
     this.manifestData = next;
+    if (this.clearDamage) {
+      await fsp.rm(path.join(this.indexDir, DAMAGE_FILE), { force: true }).catch(() => undefined);
+      this.clearDamage = false;
+    }
     await this.collectGarbage();
     return next.generation;
   }
@@ -505,11 +633,11 @@ export class IndexStore {
     try {
       chunks = await this.chunkReader(shard).all();
     } catch (err) {
-      throw this.damaged(shard, 'the chunk file', err);
+      throw await this.damaged(shard, 'the chunk file', err);
     }
     // The BM25 documents come back from the postings: unchanged chunks are not tokenised again.
     const docs = await (await this.lexical(shard)).documents(slicer);
-    if (docs.length !== chunks.length) throw this.damaged(shard, 'the keyword index', new Error('row counts differ'));
+    if (docs.length !== chunks.length || chunks.length !== shard.chunks) throw await this.damaged(shard, 'the keyword index', new Error('row counts differ'));
     const block = await this.vectors(shard);
     return { chunks, docs, vectorOf: block ? vectorLookup(block) : () => undefined };
   }
@@ -521,14 +649,13 @@ export class IndexStore {
     vectorOf: VectorLookup,
     slicer: TimeSlicer,
   ): Promise<Record<string, { bytes: number; crc: number }>> {
-    const full = path.join(this.indexDir, SHARDS_DIR, dir);
+    const full = this.shardPath(dir);
     await fsp.rm(full, { recursive: true, force: true });
-    await fsp.mkdir(full, { recursive: true });
+    await fsp.mkdir(full, { mode: PRIVATE_DIR_MODE });
+    if (process.platform !== 'win32') await fsp.chmod(full, PRIVATE_DIR_MODE);
     const files: Record<string, { bytes: number; crc: number }> = {};
     const put = async (name: string, bytes: Uint8Array) => {
-      const file = path.join(full, name);
-      await fsp.writeFile(file, bytes);
-      await syncFile(file);
+      await writePrivateFile(path.join(full, name), bytes, { sync: true });
       files[name] = { bytes: bytes.byteLength, crc: crc32 ? crc32(bytes) : 0 };
     };
     await put(CHUNKS_FILE, await encodeChunkBlocks(chunks));
@@ -546,13 +673,13 @@ export class IndexStore {
         await index.insertItem({ id: c.id, vector: vector as number[], metadata: {} });
       }
       await index.endUpdate();
-      const bytes = await fsp.readFile(path.join(full, VECTORS_FILE));
+      const bytes = await readInside(full, [VECTORS_FILE], { maxBytes: 2 ** 31 - 1 });
       await syncFile(path.join(full, VECTORS_FILE));
       files[VECTORS_FILE] = { bytes: bytes.byteLength, crc: crc32 ? crc32(bytes) : 0 };
     }
     await fsyncDir(full);
     // What a reader will decode (the stored, quantised directions), for the next commit.
-    const stored = this.manifestData.embedding ? vectorLookup(await readShardVectors(full)) : () => undefined;
+    const stored = this.manifestData.embedding ? vectorLookup(await readShardVectors(full, undefined, { rows: chunks.length })) : () => undefined;
     this.hot = { dir, chunks, docs, vectorOf: stored };
     return files;
   }
@@ -624,4 +751,32 @@ async function syncFile(file: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+const zlibCrc32 = (zlib as unknown as { crc32: (data: Uint8Array, value?: number) => number }).crc32;
+
+async function exists(file: string): Promise<boolean> {
+  return (await fsp.lstat(file).catch(() => undefined)) !== undefined;
+}
+
+const damageSchema = z.object({ dir: z.string().max(255), reason: z.string().max(4000) });
+
+/** The damage record, if there is a valid one (anything else is ignored, and removed by the writer). */
+async function readDamage(indexDir: string): Promise<{ dir: string; reason: string } | undefined> {
+  try {
+    const raw = await readInside(indexDir, [DAMAGE_FILE], { maxBytes: MAX_DAMAGE_BYTES });
+    const parsed = damageSchema.safeParse(JSON.parse(raw.toString('utf8')));
+    if (!parsed.success) return undefined;
+    // The reason is shown to the user: one line, printable.
+    // eslint-disable-next-line no-control-regex -- exactly the C0 and C1 control characters
+    return { dir: parsed.data.dir, reason: parsed.data.reason.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').slice(0, 500) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Shard entries handed to a view (from another thread) get the manifest's checks. */
+function checkViewShards(indexDir: string, shards: readonly ShardEntry[], embedding: EmbeddingInfo | null): void {
+  const problem = checkShards(shards, Number.MAX_SAFE_INTEGER, embedding);
+  if (problem) throw new SiftError(`The index in ${indexDir} is damaged (${problem}). Run "Sift: Reindex Workspace" (or \`sift index\`) to repair it.`, 'index-corrupt');
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Candidate } from '../retrieval/types';
 import { type EditorFile, type EditorSignals, FEATURE_COUNT, FEATURE_NAMES, extractFeatures } from './features';
 import type { LtrModel, LtrResidual } from './model';
@@ -147,9 +148,10 @@ export class FeedbackLearner {
     const learned = new Set((opts.features ?? DEFAULT_LEARNED).filter((f) => LEARNABLE.has(f)));
     this.mask = FEATURE_NAMES.map((f) => (learned.has(f) ? 1 : 0));
     const id = modelId(model);
+    const state = parseState(saved);
     this.state =
-      isState(saved) && saved.model === id
-        ? { ...saved, pairs: saved.pairs.slice(-this.maxPairs), files: saved.files.slice(-(this.opts.maxFiles ?? 200)) }
+      state && state.model === id
+        ? { ...state, pairs: state.pairs.slice(-this.maxPairs), files: state.files.slice(-(this.opts.maxFiles ?? 200)) }
         : { format: 'sift-ltr-feedback/1', model: id, opens: 0, pairs: [], files: [] };
   }
 
@@ -235,18 +237,32 @@ export class FeedbackLearner {
   }
 }
 
-function isState(v: unknown): v is FeedbackState {
-  if (!v || typeof v !== 'object') return false;
-  const s = v as Partial<FeedbackState>;
-  return (
-    s.format === 'sift-ltr-feedback/1' &&
-    typeof s.model === 'string' &&
-    typeof s.opens === 'number' &&
-    Array.isArray(s.pairs) &&
-    Array.isArray(s.files) &&
-    s.files.every((f) => f && typeof f.path === 'string' && typeof f.count === 'number' && (f.folder === undefined || typeof f.folder === 'string')) &&
-    s.pairs.every((p) => p && Array.isArray(p.d) && p.d.length === FEATURE_COUNT && p.d.every((x) => typeof x === 'number' && Number.isFinite(x)) && typeof p.base === 'number' && Number.isFinite(p.base) && typeof p.weight === 'number' && p.weight > 0)
-  );
+/** A stored pair: finite numbers only, FEATURE_COUNT differences, a positive bounded weight. */
+const pairSchema = z.object({
+  d: z.array(z.number()).length(FEATURE_COUNT),
+  base: z.number(),
+  weight: z.number().gt(0).max(MAX_INVERSE_PROPENSITY),
+});
+const fileSchema = z.object({
+  folder: z.string().max(4096).optional(),
+  path: z.string().min(1).max(4096),
+  count: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+});
+/**
+ * What storage may hand back (another version's state, or a damaged one): parsed, never cast.
+ * zod's numbers are finite. The lists are cut to their bounds by the constructor.
+ */
+const stateSchema = z.object({
+  format: z.literal('sift-ltr-feedback/1'),
+  model: z.string().max(200),
+  opens: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  pairs: z.array(pairSchema).max(100_000),
+  files: z.array(fileSchema).max(100_000),
+});
+
+function parseState(v: unknown): FeedbackState | undefined {
+  const parsed = stateSchema.safeParse(v);
+  return parsed.success ? (parsed.data as FeedbackState) : undefined;
 }
 
 interface RememberedAnswer {

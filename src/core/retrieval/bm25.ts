@@ -257,6 +257,48 @@ export class Bm25Index {
     this.blob = take((o) => new Uint8Array(buf.buffer, o, blobTerms + this.idBytes), blobTerms + this.idBytes);
     this.idsAt = blobTerms;
     if (this.termOff[T] !== blobTerms || this.termStart[T] !== P) throw new Error('BM25 index is inconsistent');
+    this.checkStructure(P);
+  }
+
+  /**
+   * Every offset, row and count in the file against the others (the file may come from a crafted
+   * index): one pass over the terms and postings, so a search or `documents()` never reads past an
+   * array or at a document that does not exist.
+   */
+  private checkStructure(P: number): void {
+    const fail = (what: string) => {
+      throw new Error(`BM25 index is inconsistent (${what})`);
+    };
+    const D = this.docs;
+    const T = this.terms;
+    if (D > MAX_U16 + 1) fail('too many documents');
+    for (const a of this.avg) if (!(a >= 0 && a < Number.POSITIVE_INFINITY)) fail('average field length');
+    if (this.termOff[0] !== 0 || this.termStart[0] !== 0) fail('first term');
+    let multiSeen = 0;
+    for (let t = 0; t < T; t++) {
+      if (this.termOff[t + 1]! < this.termOff[t]! || this.termStart[t + 1]! < this.termStart[t]!) fail(`term ${t} offsets`);
+      const mask = this.masks[t]!;
+      if (mask === 0 || mask >= 1 << FIELD_COUNT) fail(`term ${t} fields`);
+      if (bitCount(mask) > 1) {
+        const m = multiSeen++;
+        if (this.multi[m] !== t) fail(`multi-field term ${t}`);
+        let sum = 0;
+        for (let f = 0; f < FIELD_COUNT; f++) sum += this.multiCount[m * FIELD_COUNT + f]!;
+        if (sum !== this.termStart[t + 1]! - this.termStart[t]!) fail(`term ${t} posting counts`);
+      }
+    }
+    if (multiSeen !== this.multi.length) fail('multi-field terms');
+    let escapes = 0;
+    for (let p = 0; p < P; p++) {
+      if (this.postDoc[p]! >= D) fail(`posting ${p} document`);
+      if (this.postTf[p] === TF_ESCAPE) escapes++;
+    }
+    if (escapes !== this.ovPos.length) fail('term frequency overflow table');
+    for (let o = 0; o < this.ovPos.length; o++) {
+      const p = this.ovPos[o]!;
+      if (p >= P || (o > 0 && p <= this.ovPos[o - 1]!) || this.postTf[p] !== TF_ESCAPE || this.ovTf[o]! < TF_ESCAPE) fail(`overflow ${o}`);
+    }
+    if (this.ids().length !== D) fail('document ids');
   }
 
   /** Postings [start, end) of term t in field f. */

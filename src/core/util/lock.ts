@@ -1,6 +1,7 @@
-import { promises as fsp } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { z } from 'zod';
 
 /**
  * An exclusive writer lock: a file created with O_EXCL holding the owner's pid and host.
@@ -25,7 +26,14 @@ export async function acquireLock(file: string): Promise<() => Promise<void>> {
   const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await fsp.writeFile(file, JSON.stringify(me), { flag: 'wx' });
+      // Owner-only (0600 whatever the umask); O_EXCL never follows a symlink in the way.
+      const handle = await fsp.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      try {
+        if (process.platform !== 'win32') await handle.chmod(0o600);
+        await handle.writeFile(JSON.stringify(me));
+      } finally {
+        await handle.close();
+      }
       return async () => {
         // Only remove the lock if it is still ours.
         const current = await readOwner(file);
@@ -45,12 +53,33 @@ export async function acquireLock(file: string): Promise<() => Promise<void>> {
   throw new Error(`could not acquire ${path.basename(file)}`);
 }
 
+/** A lock holds a few dozen bytes; anything larger is not a lock Sift wrote. */
+const MAX_LOCK_BYTES = 4096;
+const ownerSchema = z.object({
+  // Positive: process.kill(0 or -n, 0) would ask about a whole process group.
+  pid: z.number().int().min(1).max(2 ** 31 - 1),
+  host: z.string().min(1).max(255),
+  since: z.string().max(64),
+});
+
+/**
+ * The lock's owner, or undefined when the file is not a lock Sift wrote (unreadable, a symlink, a
+ * FIFO or device, too large, not JSON, wrong shape): such a lock is treated as stale and replaced.
+ */
 async function readOwner(file: string): Promise<LockOwner | undefined> {
+  let handle: fsp.FileHandle | undefined;
   try {
-    const data = JSON.parse(await fsp.readFile(file, 'utf8')) as LockOwner;
-    return typeof data.pid === 'number' ? data : undefined;
+    handle = await fsp.open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    const st = await handle.stat();
+    if (!st.isFile() || st.size > MAX_LOCK_BYTES) return undefined;
+    const buf = Buffer.alloc(st.size);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const parsed = ownerSchema.safeParse(JSON.parse(buf.subarray(0, bytesRead).toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 
