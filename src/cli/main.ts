@@ -38,6 +38,12 @@ program
     process.exitCode = await runIndexCommand(dir, options);
   });
 
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw new InvalidArgumentError('expected a number of seconds > 0');
+  return n;
+}
+
 function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number ≥ 0');
@@ -67,6 +73,10 @@ program
   .option('--llm-base-url <url>', 'OpenAI-compatible base URL (or OPENAI_BASE_URL)')
   .option('--temperature <t>', 'LLM temperature', nonNegativeNumber)
   .option('--llm-max-tokens <n>', 'maximum answer length in tokens', positiveInt)
+  .option('--llm-timeout <seconds>', 'wait this long for the answer to start: the response, then its first text (default 60)', positiveSeconds)
+  .option('--llm-idle-timeout <seconds>', 'once the answer has started, stop after a pause this long without new text (default 30)', positiveSeconds)
+  .option('--llm-deadline <seconds>', 'stop when the whole answer takes longer than this, retries included (default 300)', positiveSeconds)
+  .option('--llm-max-answer-chars <n>', 'stop reading the answer after this many characters (default 200000)', positiveInt)
   .option('--no-redact', 'do not redact keys and credentials found in sources before sending them to the LLM')
   .option('--json', 'print a machine-readable result on stdout')
   .option('--quiet', 'no progress display')
@@ -130,6 +140,10 @@ program
   .option('--llm-base-url <url>', 'OpenAI-compatible base URL (or OPENAI_BASE_URL)')
   .option('--temperature <t>', 'LLM temperature', nonNegativeNumber)
   .option('--llm-max-tokens <n>', 'maximum answer length in tokens', positiveInt)
+  .option('--llm-timeout <seconds>', 'wait this long for the answer to start: the response, then its first text (default 60)', positiveSeconds)
+  .option('--llm-idle-timeout <seconds>', 'once the answer has started, stop after a pause this long without new text (default 30)', positiveSeconds)
+  .option('--llm-deadline <seconds>', 'stop when the whole answer takes longer than this, retries included (default 300)', positiveSeconds)
+  .option('--llm-max-answer-chars <n>', 'stop reading the answer after this many characters (default 200000)', positiveInt)
   .option('--no-redact', 'do not redact keys and credentials in code returned to the agent or sent to the LLM')
   .action(async (dirs: string[], options) => {
     process.exitCode = await runMcpCommand(dirs, options);

@@ -52,15 +52,23 @@ export interface Limits {
   maxEventBytes: number;
 }
 
-const positive = (v: number | undefined, fallback: number) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback);
+/**
+ * Ceilings whatever the configuration says (settings are not range-checked when read, and a timer
+ * over 2^31 ms would fire at once): the settings schema's maxima.
+ */
+const MAX_TIMEOUT_MS = 600_000;
+const MAX_DEADLINE_MS = 3_600_000;
+const MAX_ANSWER_CHARS = 5_000_000;
+
+const within = (v: number | undefined, fallback: number, max: number) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.min(v, max) : fallback);
 
 export function resolveLimits(s: LimitSettings): Limits {
-  const maxAnswerChars = Math.floor(positive(s.maxAnswerChars, LIMIT_DEFAULTS.maxAnswerChars));
+  const maxAnswerChars = Math.floor(within(s.maxAnswerChars, LIMIT_DEFAULTS.maxAnswerChars, MAX_ANSWER_CHARS));
   const retries = s.maxRetries ?? LIMIT_DEFAULTS.maxRetries;
   return {
-    firstTextMs: positive(s.timeoutMs, LIMIT_DEFAULTS.timeoutMs),
-    idleMs: positive(s.idleTimeoutMs, LIMIT_DEFAULTS.idleTimeoutMs),
-    deadlineMs: positive(s.deadlineMs, LIMIT_DEFAULTS.deadlineMs),
+    firstTextMs: within(s.timeoutMs, LIMIT_DEFAULTS.timeoutMs, MAX_TIMEOUT_MS),
+    idleMs: within(s.idleTimeoutMs, LIMIT_DEFAULTS.idleTimeoutMs, MAX_TIMEOUT_MS),
+    deadlineMs: within(s.deadlineMs, LIMIT_DEFAULTS.deadlineMs, MAX_DEADLINE_MS),
     maxAnswerChars,
     maxRetries: Number.isFinite(retries) ? Math.max(0, Math.min(MAX_RETRIES, Math.floor(retries))) : LIMIT_DEFAULTS.maxRetries,
     // Streaming frames cost ~100–300 bytes per token of a few characters; answer and reasoning
