@@ -25,6 +25,11 @@ export interface AskCommandOptions extends IndexCommandOptions {
   llmBaseUrl?: string;
   temperature?: number;
   llmMaxTokens?: number;
+  /** Seconds: --llm-timeout, --llm-idle-timeout, --llm-deadline (src/core/llm/limits.ts). */
+  llmTimeout?: number;
+  llmIdleTimeout?: number;
+  llmDeadline?: number;
+  llmMaxAnswerChars?: number;
   redact?: boolean; // commander: --no-redact sets false
   ltr?: boolean;
   ltrModel?: string;
@@ -43,8 +48,14 @@ export function llmConfigFromEnv(options: AskCommandOptions): Partial<LlmConfig>
     model: options.llmModel ?? process.env.SIFT_LLM_MODEL ?? 'gpt-4o-mini',
     temperature: options.temperature,
     maxTokens: options.llmMaxTokens,
+    timeoutMs: seconds(options.llmTimeout),
+    idleTimeoutMs: seconds(options.llmIdleTimeout),
+    deadlineMs: seconds(options.llmDeadline),
+    maxAnswerChars: options.llmMaxAnswerChars,
   };
 }
+
+const seconds = (s: number | undefined) => (s === undefined ? undefined : s * 1000);
 
 export async function runAskCommand(dir: string, question: string, options: AskCommandOptions): Promise<number> {
   const root = resolveRoot(dir);
