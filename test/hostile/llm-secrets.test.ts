@@ -150,7 +150,7 @@ describe('secrets and LLM faults', () => {
     cleanup();
   });
 
-  it('secret files are never indexed or sent; keys inside indexed files are redacted (switchable); the API key never leaks', async () => {
+  it('secret files are never indexed or sent; keys inside indexed files are redacted at index time; the API key never leaks', async () => {
     const idx = await runCli(['index', root, '--json', '--embedding-model', TINY_EMBEDDER, '--offline', '--index-dir', path.join(dir, 'idx')]);
     assert.equal(idx.code, 0, idx.stderr);
     const summary = JSON.parse(idx.stdout) as { files: { indexed: string[]; skipped: { path: string; reason: string }[] } };
@@ -230,7 +230,8 @@ describe('secrets and LLM faults', () => {
       let base = server.baseURL;
       if (c.env?.OPENAI_BASE_URL === 'CRED') base = server.baseURL.replace('http://', 'http://admin:CRED-PASSWORD-x9@');
       const key = c.env?.OPENAI_API_KEY ?? API_KEY;
-      const r = await runCli(['ask', root, 'retry upload attempts', ...models(), '--llm-model', 'm', '--no-rerank'], { OPENAI_BASE_URL: base, OPENAI_API_KEY: key });
+      // The answer cap (default 200 000 characters, test/hostile/llm-limits.test.ts) is raised so the 2 MB cases test huge output itself.
+      const r = await runCli(['ask', root, 'retry upload attempts', ...models(), '--llm-model', 'm', '--no-rerank', '--llm-max-answer-chars', '5000000'], { OPENAI_BASE_URL: base, OPENAI_API_KEY: key });
       const text = r.stdout + r.stderr;
       const problems: string[] = [];
       if (r.code !== c.code) problems.push(`exit ${r.code}`);
@@ -262,7 +263,7 @@ describe('secrets and LLM faults', () => {
       let r = await gen.next();
       while (!r.done) r = await gen.next();
       const store = (await IndexStore.openForRead(indexDir)).store!;
-      const ctx: AskContext = { store, embedder: client, settings: { llm: { baseURL: server.baseURL, apiKey: API_KEY, model: 'm', maxRetries: 2, timeoutMs: 10_000 } } };
+      const ctx: AskContext = { store, embedder: client, settings: { llm: { baseURL: server.baseURL, apiKey: API_KEY, model: 'm', maxRetries: 2, timeoutMs: 10_000, maxAnswerChars: 5_000_000 } } };
       let survived = 0;
 
       server.requests.length = 0;

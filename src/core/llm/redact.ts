@@ -183,11 +183,11 @@ function redactKeyBlocks(text: string, count: (kind: string) => void): string {
   if (!/PRIVATE KEY|PuTTY-User-Key|[A-Za-z0-9+/]{40}/.test(text)) return text;
   const lines = text.split('\n');
   const redactRuns = (i: number) => {
-    lines[i] = lines[i]!.replace(B64_RUN, (r) => (r.length >= 16 || /[0-9+/=]/.test(r) ? '[REDACTED]' : r));
+    lines[i] = lines[i]!.replace(B64_RUN, (r) => (r.length >= 16 || /[0-9+/=]/.test(r) ? '[REDACTED key material]' : r));
   };
   // Inside a marked block every base64 piece goes, down to a last line of `Ag==`.
   const redactBlockLine = (i: number) => {
-    lines[i] = lines[i]!.replace(/[A-Za-z0-9+/]{4,}={0,2}|[A-Za-z0-9+/]{1,3}={1,2}/g, (r) => (/^(?:Proc|Type|DEK|Info|ENCRYPTED)$/.test(r) ? r : '[REDACTED]'));
+    lines[i] = lines[i]!.replace(/[A-Za-z0-9+/]{4,}={0,2}|[A-Za-z0-9+/]{1,3}={1,2}/g, (r) => (/^(?:Proc|Type|DEK|Info|ENCRYPTED)$/.test(r) ? r : '[REDACTED private key]'));
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -199,7 +199,7 @@ function redactKeyBlocks(text: string, count: (kind: string) => void): string {
         // One-line blocks (JSON `"-----BEGIN…\nMII…\n-----END…"`): everything between the markers.
         const from = begin.index + begin[0].length;
         const to = end ? begin.index + end.index : line.length;
-        lines[i] = `${line.slice(0, from)}${line.slice(from, to).replace(B64_RUN, '[REDACTED]')}${line.slice(to)}`;
+        lines[i] = `${line.slice(0, from)}${line.slice(from, to).replace(B64_RUN, '[REDACTED private key]')}${line.slice(to)}`;
         if (end) continue;
       }
       // Following lines: until the END marker or the first line that is not key material.
@@ -207,7 +207,7 @@ function redactKeyBlocks(text: string, count: (kind: string) => void): string {
         const l = lines[j]!;
         const end = END_KEY.exec(l);
         if (end) {
-          lines[j] = `${l.slice(0, end.index).replace(B64_RUN, '[REDACTED]')}${l.slice(end.index)}`;
+          lines[j] = `${l.slice(0, end.index).replace(B64_RUN, '[REDACTED private key]')}${l.slice(end.index)}`;
           i = j;
           break;
         }
@@ -232,7 +232,7 @@ function redactKeyBlocks(text: string, count: (kind: string) => void): string {
       if (j < lines.length && END_KEY.test(lines[j]!)) {
         const l = lines[j]!;
         const end = END_KEY.exec(l)!;
-        lines[j] = `${l.slice(0, end.index).replace(B64_RUN, '[REDACTED]')}${l.slice(end.index)}`;
+        lines[j] = `${l.slice(0, end.index).replace(B64_RUN, '[REDACTED key material]')}${l.slice(end.index)}`;
       }
     }
     i = Math.max(i, tail - 1);
@@ -306,6 +306,8 @@ function looksRandom(v: string): boolean {
 /** After `Bearer`/`Basic`: a credential, not an English word (`Bearer authentication`). */
 function isCredentialWord(v: string): boolean {
   if (v.startsWith('[REDACTED')) return false;
+  // `Bearer realm="…"`, `Basic authentication.`: an auth parameter or a word, not a credential.
+  if ((/^[A-Za-z_]+=/.test(v) && !/^[A-Za-z0-9+/]+={1,2}$/.test(v)) || /^[A-Za-z]+[.,:;]?$/.test(v.replace(/^[A-Z][a-z]+(?=[A-Z])/, ''))) return false;
   if (looksRandom(v)) return true;
   return /\d|[+/=._~]|.[A-Z]/.test(v) && !/^[A-Z][a-z]+$/.test(v) && !/^[A-Z_]+$/.test(v);
 }
@@ -497,6 +499,8 @@ function redactAssignments(text: string, mode: Mode, count: (kind: string) => vo
       } else while (end < text.length && end - from < 2048 && !stop.test(text[end]!)) end++;
       const v = text.slice(from, end).trim();
       const query = embeddedIn === '?' || embeddedIn === '&';
+      // `"X-Api-Key: …"`, `"Authorization: …"` are headers; `"acquireToken: called"` is a log message.
+      if (embeddedSep[0].includes(':') && !(name.includes('-') || /^(?:proxy-)?authorization$/i.test(name) || looksRandom(v))) continue;
       if (v && (query ? !/^[{:<]/.test(v) : true) && isSecretValue(v, query && strength === 'weak' && /^(?:key|sig|signature)$/i.test(name) ? 'strong' : strength, name)) {
         redact(from, from + text.slice(from, end).trimEnd().length, query ? 'secret in query string' : 'secret in connection string');
       }
