@@ -117,10 +117,37 @@ export type AskEvent =
   | { type: 'token'; variant: Variant; text: string }
   | { type: 'notice'; message: string };
 
+/**
+ * Longest question (characters) passed on to the tokenizers, the models and the LLM; the rest is
+ * cut with a notice. The embedder reads 512 tokens and the cross-encoder 256 (question and passage
+ * together), so more only costs time — tokenising and stemming on the calling thread (the
+ * extension host's, in the editor) — and prompt size. Every entry below applies it: CLI, editor
+ * and search tools get the same bound.
+ */
+export const MAX_QUESTION_CHARS = 8000;
+
+/** The question as it is used, and a notice when it was cut (never inside a surrogate pair). */
+export function boundQuestion(question: string): { question: string; notice?: string } {
+  if (question.length <= MAX_QUESTION_CHARS) return { question };
+  let cut = MAX_QUESTION_CHARS;
+  const last = question.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut--;
+  return { question: question.slice(0, cut), notice: `The question is ${question.length.toLocaleString('en-US')} characters long: only its first ${cut.toLocaleString('en-US')} were used.` };
+}
+
+function startQuestion(raw: string, onEvent?: (e: AskEvent) => void): { question: string; notices: string[] } {
+  const { question, notice } = boundQuestion(raw);
+  if (notice) onEvent?.({ type: 'notice', message: notice });
+  return { question, notices: notice ? [notice] : [] };
+}
+
 /** One question, one ranking (reranked when a reranker is given and `rerank` is true), one answer. */
-export async function ask(ctx: AskContext, question: string, opts: { rerank: boolean; onEvent?: (e: AskEvent) => void }): Promise<AnswerResult> {
+export async function ask(ctx: AskContext, rawQuestion: string, opts: { rerank: boolean; onEvent?: (e: AskEvent) => void }): Promise<AnswerResult> {
   const started = performance.now();
+  const bounded = startQuestion(rawQuestion, opts.onEvent);
+  const question = bounded.question;
   const { retrieved, ranked, variant, notices } = await retrieveAndRank(ctx, question, opts);
+  notices.unshift(...bounded.notices);
   return answerStage(ctx, question, retrieved, ranked, variant, started, notices, opts.onEvent);
 }
 
@@ -147,8 +174,10 @@ export interface RankingResult {
  * Retrieval and ranking without an answer (search tools: the MCP server, the editor's tool): the
  * same stages, provenance and notices as `ask`, which calls the same code.
  */
-export async function rankCandidates(ctx: AskContext, question: string, opts: RankOptions): Promise<RankingResult> {
-  const { retrieved, ranked, notices } = await retrieveAndRank(ctx, question, opts);
+export async function rankCandidates(ctx: AskContext, rawQuestion: string, opts: RankOptions): Promise<RankingResult> {
+  const bounded = startQuestion(rawQuestion, opts.onEvent);
+  const { retrieved, ranked, notices } = await retrieveAndRank(ctx, bounded.question, opts);
+  notices.unshift(...bounded.notices);
   return { mode: retrieved.mode, reranked: ranked.reranked, candidates: ranked.candidates, timings: { ...roundTimings(retrieved.timings), rerank: round(ranked.ms) }, notices };
 }
 
@@ -165,9 +194,9 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
  * Compare mode: retrieval runs once; the same candidates are ranked with and without the
  * cross-encoder, and (with an LLM) answered twice, so the difference is reranking alone.
  */
-export async function askCompare(ctx: AskContext, question: string, opts: { onEvent?: (e: AskEvent) => void } = {}): Promise<CompareResult> {
+export async function askCompare(ctx: AskContext, rawQuestion: string, opts: { onEvent?: (e: AskEvent) => void } = {}): Promise<CompareResult> {
   const started = performance.now();
-  const notices: string[] = [];
+  const { question, notices } = startQuestion(rawQuestion, opts.onEvent);
   const retrieved = await retrieveStage(ctx, question, notices, opts.onEvent);
   if (!ctx.reranker && !ctx.ltr) notices.push('Reranking is unavailable (no cross-encoder loaded): both sides show the fused ranking.');
   const plain = await rankStage(ctx, question, retrieved.candidates, false);

@@ -22,6 +22,15 @@ export class InferenceClient {
       this.worker.on('close', () => this.failAll(new SiftError('The inference worker stopped.')));
       return;
     }
+    // onnxruntime-node's Linux build starts Microsoft 1DS telemetry when the worker creates its
+    // environment: it keeps a device id and an event database under
+    // ~/.cache/Microsoft/DeveloperTools/.onnxruntime, uploads when it can, and matches
+    // /proc/self/cmdline with a recursive std::regex (about three native frames per character).
+    // A command line over ~13 000 characters (`sift ask DIR "<a long question>"`) overflowed the
+    // worker's stack there: SIGSEGV before any model ran, and no stack size bounds a command line
+    // of up to 2 MB. Switched off at the cause. The native code reads the process environment,
+    // which a worker's own process.env does not reach, so it is set here, before the worker starts.
+    process.env.ORT_DISABLE_TELEMETRY = '1';
     const worker = (this.worker = new Worker(workerScript));
     worker.on('message', (msg: WorkerResponse) => this.onMessage(msg));
     worker.on('error', (err) => this.failAll(new SiftError(`The inference worker crashed: ${err.message}`, 'general', { cause: err })));
