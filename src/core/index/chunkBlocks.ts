@@ -217,17 +217,32 @@ export class ChunkBlocksReader {
     });
   }
 
-  /** Every chunk, in row order. */
+  /** Every chunk, in row order. The file is not kept open by this (unless it already was). */
   async all(): Promise<Chunk[]> {
-    const h = this.head();
-    const out: Chunk[] = [];
-    for (let b = 0; b + 1 < h.ends.length; b++) for (const c of this.readBlock(h, b)) out.push(c);
-    if (out.length !== h.chunks) throw new Error(`${this.file} holds ${out.length} chunks, its header says ${h.chunks}`);
-    return out;
+    return this.transient(() => {
+      const h = this.head();
+      const out: Chunk[] = [];
+      for (let b = 0; b + 1 < h.ends.length; b++) for (const c of this.readBlock(h, b)) out.push(c);
+      if (out.length !== h.chunks) throw new Error(`${this.file} holds ${out.length} chunks, its header says ${h.chunks}`);
+      return out;
+    });
   }
 
   /** Checks the header and block table only (cheap: no block is read). */
   checkHeader(): void {
-    this.head();
+    this.transient(() => this.head());
+  }
+
+  /** Runs `fn`, closing the file afterwards if it was not open before. */
+  private transient<T>(fn: () => T): T {
+    const wasOpen = this.handle !== undefined;
+    try {
+      return fn();
+    } finally {
+      if (!wasOpen && this.handle) {
+        closeSync(this.handle.fd);
+        this.handle = undefined;
+      }
+    }
   }
 }
