@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { type AnswerResult, type AskContext, type CompareResult, type RankedResult, ask, askCompare } from '../core/answer/ask';
+import { type AnswerResult, type AskContext, type CompareResult, type RankedResult, ask, askCompare, boundQuestion } from '../core/answer/ask';
 import type { InferenceClient } from '../core/embedding/client';
 import { DEFAULT_DTYPE, DEFAULT_RERANKER_MODEL } from '../core/embedding/models';
 import { IndexStore } from '../core/index/store';
@@ -94,7 +94,7 @@ export async function runAskCommand(dir: string, question: string, options: AskC
       const result = await askCompare(ctx, question, {
         onEvent: (e) => {
           if (!human) return;
-          if (e.type === 'ranked' && e.variant === 'reranked') printComparison(question, ctx, e.ranking);
+          if (e.type === 'ranked' && e.variant === 'reranked') printComparison(boundQuestion(question).question, ctx, e.ranking);
           if (e.type === 'sources' && ctx.settings.llm) humanOut(`\n── Answer ${e.variant === 'reranked' ? 'with' : 'without'} reranking ──\n`);
           if (e.type === 'token') humanOut(e.text);
         },
