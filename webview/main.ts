@@ -441,9 +441,6 @@ window.addEventListener('message', (event: MessageEvent) => {
       if (msg.submit) submit(Boolean(msg.compare));
       else if (msg.compare) compareButton.focus();
       break;
-    case 'focusInput':
-      input.focus();
-      break;
   }
 });
 

@@ -5,9 +5,10 @@ import type { InferenceClient } from '../core/embedding/client';
 import type { DownloadProgress } from '../core/embedding/protocol';
 import { type IndexSummary, indexWorkspace } from '../core/index/indexer';
 import { errorMessage, isAbortError } from '../core/util/errors';
+import { formatBytes } from '../core/util/format';
 import { embeddingRequest, interruptSignal, type ModelOptions, startWorker } from './engine';
 import { defaultIndexDir } from './paths';
-import { formatBytes, formatDuration, humanErr } from './format';
+import { formatDuration, humanErr } from './format';
 
 export interface IndexCommandOptions extends ModelOptions {
   indexDir?: string;
@@ -106,7 +107,8 @@ export async function buildIndex(
       if (event.type === 'notice') {
         if (barStarted) bar.stop();
         barStarted = false;
-        const hint = /embedding model/.test(event.message) && /local model folder/.test(event.message) ? ' (--embedding-model DIR)' : '';
+        // Not cached or not downloadable: the message suggests a local model folder; name the flag for it.
+        const hint = event.code === 'embedding-unavailable' && event.reason !== 'folder-invalid' ? ' (--embedding-model DIR)' : '';
         humanErr(`sift: ${event.message.replace(/local model folder/, `local model folder${hint}`)}\n`);
       } else if (event.type === 'plan' && showBar && event.toProcess > 0) {
         bar.start(event.toProcess, 0, { phase: 'indexing', fps: '0', cps: '0' });

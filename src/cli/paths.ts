@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { sha256Hex } from '../core/util/fs';
+import { indexFolderName } from '../core/util/indexName';
 
 /** Sift's cache root for the CLI: $SIFT_HOME, else $XDG_CACHE_HOME/sift, else ~/.cache/sift. */
 export function cacheRoot(): string {
@@ -12,8 +12,7 @@ export function cacheRoot(): string {
 /** Default index location for a folder: outside the repository, one directory per folder. */
 export function defaultIndexDir(root: string): string {
   const abs = path.resolve(root);
-  const name = path.basename(abs).replace(/[^A-Za-z0-9._-]/g, '_') || 'root';
-  return path.join(cacheRoot(), 'indexes', `${name}-${sha256Hex(abs, 12)}`);
+  return path.join(cacheRoot(), 'indexes', indexFolderName(path.basename(abs), abs));
 }
 
 export function defaultModelCacheDir(): string {

@@ -172,7 +172,6 @@ export const ToWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('token'), id: z.string().max(100), variant: Variant, text: z.string().max(100_000) }),
   z.object({ type: z.literal('history'), history: z.array(Turn).max(MAX_HISTORY) }),
   z.object({ type: z.literal('prefill'), question: shortText, submit: z.boolean(), compare: z.boolean().optional() }),
-  z.object({ type: z.literal('focusInput') }),
 ]);
 export type ToWebview = z.infer<typeof ToWebview>;
 

@@ -1,11 +1,22 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { InferenceClient } from '../core/embedding/client';
+import { indexWorkspaceInThread } from '../core/index/thread';
 import { errorMessage } from '../core/util/errors';
-import { ChatController, PANEL_TYPE, VIEW_ID, jumpHighlight } from './chat';
-import { evaluateWorkspace } from './evaluate';
+import { AskService } from './askService';
+import { ChatController } from './chat';
+import { PANEL_TYPE, VIEW_ID } from './chatViews';
+import { registerCommands } from './commands';
+import { EditorContext } from './editorContext';
+import { RankingFeedback } from './feedback';
+import { FolderIndexer } from './folderIndexer';
+import { jumpHighlight } from './jump';
 import { DisposableStore } from './lifecycle';
-import { SiftService } from './service';
+import { LlmSettings } from './llmSettings';
+import { ModelHost } from './modelHost';
 import { effectOf, reportRefusedSettings } from './settings';
 import { StatusBar } from './statusBar';
+import { VscodeWorkspace, secretStore, showKeyRefused, stateStore } from './vscodeWorkspace';
 
 /**
  * Activation is thin and lazy: it wires commands, the chat view and the status bar. The worker,
@@ -28,117 +39,50 @@ export function activate(context: vscode.ExtensionContext): void {
   }
 }
 
+/** The composition root: every service is created here, once, and hangs off `root`. */
 function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vscode.LogOutputChannel): void {
   root.add(jumpHighlight);
   // Refused workspace values of user-only settings are logged and shown (read before anything else).
   root.add(reportRefusedSettings(log));
-  const service = root.add(new SiftService(context, log));
-  const chat = root.add(new ChatController(context, service, log));
+  const dist = (file: string) => vscode.Uri.joinPath(context.extensionUri, 'dist', file).fsPath;
+  const port = new VscodeWorkspace(log);
+  const models = root.add(
+    new ModelHost({
+      createClient: () => new InferenceClient(dist('worker.js')),
+      cacheDir: vscode.Uri.joinPath(context.globalStorageUri, 'models').fsPath,
+      port,
+    }),
+  );
+  const indexer = root.add(
+    new FolderIndexer({
+      port,
+      models,
+      // Index data lives in the extension's storage, never in the user's repository.
+      indexRoot: path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'indexes'),
+      runIndex: (opts) => indexWorkspaceInThread(opts, dist('indexer.js')),
+    }),
+  );
+  const llm = new LlmSettings({ settings: () => port.readSettings(undefined), secrets: secretStore(context.secrets), log, showKeyRefused });
+  const feedback = new RankingFeedback(stateStore(context.workspaceState), log);
+  const editor = root.add(new EditorContext());
+  const asker = root.add(new AskService({ port, indexer, models, llm, feedback, editor }));
+  const chat = root.add(
+    new ChatController({ extensionUri: context.extensionUri, workspaceState: context.workspaceState, asker, indexer, llm, rerankByDefault: port.readSettings(undefined)['rerank.enabled'], log }),
+  );
   const status = root.add(new StatusBar());
-  status.update(service.status());
-  root.add(service.onDidChangeStatus((s) => status.update(s)));
+  status.update(indexer.status());
+  root.add(indexer.onDidChangeStatus((s) => status.update(s)));
 
-  root.add(vscode.window.registerWebviewViewProvider(VIEW_ID, chat, { webviewOptions: { retainContextWhenHidden: true } }));
-  root.add(vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, chat));
-
-  const command = (id: string, fn: (...args: unknown[]) => unknown) =>
-    root.add(
-      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-        try {
-          await fn(...args);
-        } catch (err) {
-          log.error(`${id} failed: ${errorMessage(err)}`);
-          void vscode.window.showErrorMessage(`Sift: ${errorMessage(err)}`);
-        }
-      }),
-    );
-
-  command('sift.ask', async (question?: unknown) => {
-    if (typeof question === 'string' && question.trim()) return chat.prefill(question, true);
-    await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
-    return chat.prefill('', false);
-  });
-  command('sift.askSelection', async () => {
-    const editor = vscode.window.activeTextEditor;
-    const text = editor?.document.getText(editor.selection).trim();
-    if (!editor || !text) {
-      void vscode.window.showInformationMessage('Sift: select some code first, then ask about it.');
-      return;
-    }
-    const rel = vscode.workspace.asRelativePath(editor.document.uri);
-    const snippet = text.length > 1500 ? `${text.slice(0, 1500)}…` : text;
-    return chat.prefill(`What does this code in ${rel} do, and where is it used?\n\n${snippet}`, false);
-  });
-  command('sift.compare', async (question?: unknown) => chat.prefill(typeof question === 'string' ? question : '', typeof question === 'string' && question.trim().length > 0, true));
-  command('sift.openChatInEditor', () => chat.openInEditor());
-  command('sift.reindex', () => service.reindex());
-  command('sift.pauseIndexing', () => service.pause());
-  command('sift.resumeIndexing', () => service.resume());
-  command('sift.toggleRerank', () => {
-    chat.setRerank(!chat.rerankEnabled);
-    void vscode.window.setStatusBarMessage(`Sift: reranking ${chat.rerankEnabled ? 'on' : 'off'}`, 3000);
-  });
-  command('sift.setApiKey', async () => {
-    // The key is bound to the endpoint's origin: Sift never sends it anywhere else.
-    const { endpoint, storedFor } = await service.apiKeyTarget();
-    if (!endpoint) throw new Error('sift.llm.baseUrl in your user settings is not an http(s) URL; fix it first.');
-    if (storedFor && storedFor !== endpoint) {
-      const send = `Send the Stored Key to ${endpoint}`;
-      const choice = await vscode.window.showWarningMessage(
-        `Your API key was stored for ${storedFor}; the endpoint in your user settings is now ${endpoint}.`,
-        { modal: true, detail: 'Sift sends a key only to the endpoint it was entered for. Enter a new key for this endpoint, or confirm that the stored one may go there from now on.' },
-        'Enter a New Key',
-        send,
-      );
-      if (!choice) return;
-      if (choice === send) {
-        await service.rebindApiKey(endpoint);
-        log.info(`The stored API key is now bound to ${endpoint}.`);
-        await chat.refreshLlm();
-        return;
-      }
-    }
-    const key = await vscode.window.showInputBox({
-      title: `Sift: API key for ${endpoint}`,
-      prompt: `Sent only to ${endpoint}. Stored in VS Code's secret storage, never in settings or logs.`,
-      password: true,
-      ignoreFocusOut: true,
-      validateInput: (v) => (v.trim().length < 4 ? 'That does not look like an API key.' : undefined),
-    });
-    if (key === undefined) return;
-    await service.setApiKey(key.trim(), endpoint);
-    log.info(`API key stored in secret storage for ${endpoint}.`);
-    await chat.refreshLlm();
-  });
-  command('sift.clearApiKey', async () => {
-    await service.setApiKey(undefined);
-    log.info('API key removed from secret storage.');
-    await chat.refreshLlm();
-  });
-  command('sift.clearLtrFeedback', async () => {
-    await service.clearFeedback();
-    void vscode.window.setStatusBarMessage('Sift: learned ranking feedback cleared', 3000);
-  });
-  command('sift.showLogs', () => log.show());
-  command('sift.clearHistory', () => chat.clearHistory());
-  command('sift.evaluate', async () => {
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage('Sift: evaluation runs git in this repository; trust the workspace first.');
-      return;
-    }
-    const folders = vscode.workspace.workspaceFolders ?? [];
-    const folder = folders.length > 1 ? await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Evaluate retrieval on which folder?' }) : folders[0];
-    if (!folder) return;
-    await evaluateWorkspace(context, log, folder);
-  });
-  command('sift.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:sift-dev.sift-codebase-qa'));
+  root.add(vscode.window.registerWebviewViewProvider(VIEW_ID, chat.views, { webviewOptions: { retainContextWhenHidden: true } }));
+  root.add(vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, chat.views));
+  registerCommands(root, { context, log, chat, indexer, llm, feedback });
 
   root.add(
     vscode.workspace.onDidChangeConfiguration((e) => {
       const effect = effectOf(e);
       if (!effect) return;
       log.info(`Settings changed (${effect}).`);
-      if (effect === 'reindex' || effect === 'reload-models') service.settingsChanged(effect);
+      if (effect !== 'none') indexer.settingsChanged(effect);
       void chat.refreshLlm();
     }),
   );

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { resolveInsideRoot } from '../core/util/containment';
+import type { FolderRef, Log } from './ports';
 
 const highlight = vscode.window.createTextEditorDecorationType({
   backgroundColor: new vscode.ThemeColor('editor.findMatchHighlightBackground'),
@@ -13,8 +14,8 @@ const highlight = vscode.window.createTextEditorDecorationType({
  * why not. Refuses absolute paths, `..` segments and symlinks that leave the folder: the webview
  * renders LLM output, so its requests are untrusted input.
  */
-export async function resolveInside(folder: vscode.WorkspaceFolder, relPath: string): Promise<{ uri: vscode.Uri } | { error: string }> {
-  const resolved = await resolveInsideRoot(folder.uri.fsPath, relPath, folder.name);
+export async function resolveInside(folder: Pick<FolderRef, 'name' | 'fsPath'>, relPath: string): Promise<{ uri: vscode.Uri } | { error: string }> {
+  const resolved = await resolveInsideRoot(folder.fsPath, relPath, folder.name);
   return 'error' in resolved ? resolved : { uri: vscode.Uri.file(resolved.path) };
 }
 
@@ -29,6 +30,22 @@ export async function openAtRange(uri: vscode.Uri, startLine: number, endLine: n
   editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   editor.setDecorations(highlight, [range]);
   return editor;
+}
+
+/** Opens a source of an answer; true when it was opened (then it counts as a judgement for ranking feedback). */
+export async function openSource(folder: FolderRef | undefined, folderName: string | undefined, relPath: string, startLine: number, endLine: number, log: Log): Promise<boolean> {
+  if (!folder) {
+    void vscode.window.showWarningMessage(`Sift: no workspace folder named "${folderName ?? ''}" is open.`);
+    return false;
+  }
+  const resolved = await resolveInside(folder, relPath);
+  if ('error' in resolved) {
+    log.warn(resolved.error);
+    void vscode.window.showWarningMessage(`Sift: ${resolved.error}`);
+    return false;
+  }
+  await openAtRange(resolved.uri, startLine, endLine);
+  return true;
 }
 
 export const jumpHighlight = highlight;

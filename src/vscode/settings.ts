@@ -50,9 +50,9 @@ export function effectOf(e: vscode.ConfigurationChangeEvent): Effect | undefined
   return strongest;
 }
 
-/** VS Code's `files.exclude` (enabled entries) as globs for discovery. */
-export function filesExcludeGlobs(folder: vscode.WorkspaceFolder): string[] {
-  const value = vscode.workspace.getConfiguration('files', folder.uri).get<Record<string, unknown>>('exclude', {});
+/** VS Code's `files.exclude` for a folder (enabled entries) as globs for discovery. */
+export function filesExcludeGlobs(folder: vscode.Uri): string[] {
+  const value = vscode.workspace.getConfiguration('files', folder).get<Record<string, unknown>>('exclude', {});
   return Object.entries(value)
     .filter(([, on]) => on === true)
     .map(([glob]) => glob);

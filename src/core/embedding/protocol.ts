@@ -34,7 +34,14 @@ export interface LoadedModel {
   dim?: number;
 }
 
-export type LoadResult = { ok: true; info: LoadedModel } | { ok: false; message: string };
+/**
+ * Why a model did not load, for callers to switch on (the message is for people):
+ * `folder-invalid` a local model folder lacks files or does not load; `not-cached` not in the cache
+ * and downloads are off; `download-failed` not cached and the download failed.
+ */
+export type ModelLoadFailure = 'folder-invalid' | 'not-cached' | 'download-failed';
+
+export type LoadResult = { ok: true; info: LoadedModel } | { ok: false; code: ModelLoadFailure; message: string };
 
 export interface RerankParams {
   query: string;

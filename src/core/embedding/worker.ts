@@ -101,17 +101,17 @@ function progressCallback(model: string) {
   };
 }
 
-function explainLoadFailure(kind: string, request: ModelRequest, display: string, err: unknown): string {
+function explainLoadFailure(kind: string, request: ModelRequest, display: string, err: unknown): LoadResult & { ok: false } {
   const dtype = request.dtype ?? DEFAULT_DTYPE;
   const cause = errorMessage(err).split('\n')[0]!.replace(/\.+$/, '');
   if (resolveModel(request.model).localRoot) {
-    return `The ${kind} model folder ${display} could not be loaded (it needs config.json, tokenizer.json, tokenizer_config.json and ${onnxFileFor(dtype)}): ${cause}`;
+    return { ok: false, code: 'folder-invalid', message: `The ${kind} model folder ${display} could not be loaded (it needs config.json, tokenizer.json, tokenizer_config.json and ${onnxFileFor(dtype)}): ${cause}` };
   }
   if (!environment.allowRemote) {
-    return `The ${kind} model ${display} is not in the model cache (${env.cacheDir}) and downloads are switched off. Allow downloads once with network access, or use a local model folder`;
+    return { ok: false, code: 'not-cached', message: `The ${kind} model ${display} is not in the model cache (${env.cacheDir}) and downloads are switched off. Allow downloads once with network access, or use a local model folder` };
   }
   const host = normalizeModelHost(environment.remoteHost);
-  return `The ${kind} model ${display} could not be downloaded from ${host} and is not in the model cache (${env.cacheDir}): ${cause}. Check the network, or use a local model folder`;
+  return { ok: false, code: 'download-failed', message: `The ${kind} model ${display} could not be downloaded from ${host} and is not in the model cache (${env.cacheDir}): ${cause}. Check the network, or use a local model folder` };
 }
 
 const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<WorkerMethods[M][1]> } = {
@@ -125,7 +125,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     const key = JSON.stringify([request.model, dtype, environment]);
     if (embedder?.key === key) return { ok: true, info: { model: embedder.name, dtype, dim: embedder.dim } };
     const { id, display, problem } = prepare(request);
-    if (problem) return { ok: false, message: `The embedding model folder could not be loaded: ${problem}` };
+    if (problem) return { ok: false, code: 'folder-invalid', message: `The embedding model folder could not be loaded: ${problem}` };
     try {
       // transformers.js' tokenizer and model, pooled here rather than by its feature-extraction
       // pipeline: the same vectors, without the pipeline's column-order pooling over BigInt masks
@@ -144,14 +144,14 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
       embedder = { tokenizer, model, name: display, dim: probe.length, key };
       return { ok: true, info: { model: display, dtype, dim: probe.length } };
     } catch (err) {
-      return { ok: false, message: explainLoadFailure('embedding', request, display, err) };
+      return explainLoadFailure('embedding', request, display, err);
     }
   },
 
   async loadReranker(request): Promise<LoadResult> {
     const dtype = request.dtype ?? DEFAULT_DTYPE;
     const { id, display, problem } = prepare(request);
-    if (problem) return { ok: false, message: `The reranker model folder could not be loaded: ${problem}` };
+    if (problem) return { ok: false, code: 'folder-invalid', message: `The reranker model folder could not be loaded: ${problem}` };
     try {
       const progress_callback = progressCallback(display);
       await privateCache(request);
@@ -167,7 +167,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
       reranker = { tokenizer, model, name: display };
       return { ok: true, info: { model: display, dtype } };
     } catch (err) {
-      return { ok: false, message: explainLoadFailure('reranker', request, display, err) };
+      return explainLoadFailure('reranker', request, display, err);
     }
   },
 

@@ -4,7 +4,7 @@ import { DiscoveryMatcher, type DiscoveryOptions, type SkippedFile, discoverFile
 import { HeuristicTokenCounter, chunkFile } from '../chunking';
 import { DEFAULT_MAX_FILE_BYTES } from '../discovery/defaults';
 import type { InferenceClient } from '../embedding/client';
-import type { ModelRequest } from '../embedding/protocol';
+import type { ModelLoadFailure, ModelRequest } from '../embedding/protocol';
 import { embeddingText } from '../embedding/text';
 import { redactSecretsInText } from '../llm/redact';
 import { ModelTokenizer } from '../embedding/tokens';
@@ -45,8 +45,17 @@ export interface IndexOptions {
   changedPaths?: string[];
 }
 
+/**
+ * What a notice is about, for callers to switch on (the message is for people):
+ * `embedding-unavailable` the embedding model did not load (`reason` says why), so the index is
+ * lexical-only; `index-rebuilt` the index on disk could not be used as it was and is rebuilt.
+ */
+export type IndexNotice =
+  | { code: 'embedding-unavailable'; reason: ModelLoadFailure; message: string }
+  | { code: 'index-rebuilt'; message: string };
+
 export type IndexEvent =
-  | { type: 'notice'; message: string }
+  | ({ type: 'notice' } & IndexNotice)
   | { type: 'model'; embedding: EmbeddingInfo | null }
   | { type: 'discovering'; seen: number }
   | { type: 'plan'; toProcess: number; unchanged: number; removed: number; skipped: number }
@@ -100,16 +109,16 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
   const { client, signal } = opts;
   const maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
   const notices: string[] = [];
-  const notice = (message: string): IndexEvent => {
-    notices.push(message);
-    return { type: 'notice', message };
+  const notice = (n: IndexNotice): IndexEvent => {
+    notices.push(n.message);
+    return { type: 'notice', ...n };
   };
 
   let embedding: EmbeddingInfo | null = null;
   if (opts.embedding) {
     const loaded = await client.call('loadEmbedder', opts.embedding, signal);
     if (loaded.ok) embedding = { model: loaded.info.model, dtype: loaded.info.dtype, dim: loaded.info.dim ?? 0 };
-    else yield notice(`${loaded.message.replace(/\.+$/, '')}. Continuing with a lexical-only index (keyword search, no semantic search).`);
+    else yield notice({ code: 'embedding-unavailable', reason: loaded.code, message: `${loaded.message.replace(/\.+$/, '')}. Continuing with a lexical-only index (keyword search, no semantic search).` });
   }
   yield { type: 'model', embedding };
   // A lexical-only index is chunked with the heuristic counter, whatever model the worker holds
@@ -130,7 +139,7 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
     verify: opts.changedPaths ? 'sizes' : 'full',
   });
   try {
-    if (rebuildReason) yield notice(rebuildReason);
+    if (rebuildReason) yield notice({ code: 'index-rebuilt', message: rebuildReason });
 
     // 1. Discover: the whole tree, or only the paths a watcher reported.
     const skipped: SkippedFile[] = [];

@@ -1,0 +1,105 @@
+import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, ask, askCompare } from '../core/answer/ask';
+import type { EditorSignals } from '../core/ltr/features';
+import type { WorkspaceRoot } from '../core/ltr/editor';
+import { shippedLtrModel } from '../core/ltr/model';
+import type { NamedStore } from '../core/retrieval/retriever';
+import type { Candidate } from '../core/retrieval/types';
+import type { RankingFeedback } from './feedback';
+import type { FolderIndexer } from './folderIndexer';
+import { type Disposable, DisposableStore } from './lifecycle';
+import type { LlmSettings } from './llmSettings';
+import type { ModelHost } from './modelHost';
+import type { WorkspacePort } from './ports';
+import { StoreReaders } from './storeReaders';
+
+export interface AskServiceDeps {
+  port: WorkspacePort;
+  indexer: FolderIndexer;
+  models: ModelHost;
+  llm: LlmSettings;
+  feedback: RankingFeedback;
+  /** What the editor knows (open files, recent edits, cursor) in the index's terms. */
+  editor: { signals(roots: readonly WorkspaceRoot[]): EditorSignals };
+}
+
+export interface AskOptions {
+  /** Names the answer for `noteOpened`. */
+  id?: string;
+  rerank: boolean;
+  compare: boolean;
+  signal: AbortSignal;
+  onEvent: (e: AskEvent) => void;
+}
+
+/**
+ * Answers questions over every ready folder: the stores, the worker, the reranker, the LLM
+ * configuration, and learning-to-rank with the editor's context and what was learned from opens.
+ */
+export class AskService implements Disposable {
+  private readonly disposables = new DisposableStore();
+  private readonly readers = this.disposables.add(new StoreReaders());
+
+  constructor(private readonly deps: AskServiceDeps) {}
+
+  dispose(): void {
+    this.disposables.dispose();
+  }
+
+  /** `compare` ranks and answers both ways. */
+  async ask(question: string, opts: AskOptions): Promise<{ single?: AnswerResult; compare?: CompareResult }> {
+    const { port, indexer, models, feedback } = this.deps;
+    if (!port.isTrusted()) throw new Error('This workspace is not trusted, so Sift has not indexed it. Trust the workspace to ask questions.');
+    const folders = indexer.folders.entries();
+    if (!folders.length) throw new Error('Open a folder first: Sift answers questions about the folders in your workspace.');
+    await indexer.ensureIndexed();
+    const stores: NamedStore[] = [];
+    for (const f of folders) {
+      const { store, problem } = await this.readers.open(f.indexDir);
+      if (store) stores.push({ name: indexer.folders.indexName(f), store });
+      else port.log.warn(`[${f.folder.name}] no usable index (${problem})`);
+    }
+    if (!stores.length) throw new Error(indexer.isPaused ? 'Indexing is paused and no index exists yet. Resume indexing (Sift: Resume Indexing) to ask.' : 'No index is available yet. See Sift: Show Logs for why.');
+    // Dense retrieval when every index has vectors of the model the worker holds; otherwise keyword search.
+    const embedder = stores.every((s) => s.store.manifest.embedding) ? await models.embedder() : undefined;
+    const embedded = Boolean(embedder && stores.every((s) => s.store.manifest.embedding?.model === embedder.model));
+    const reranker = opts.rerank || opts.compare ? await models.reranker() : undefined;
+    // A question spans every folder: window-scoped settings.
+    const s = port.readSettings(undefined);
+    // Learning-to-rank: the shipped model with the editor's context and, when allowed, what was
+    // learned from the sources opened after earlier answers in this workspace.
+    const ltr = s['ltr.enabled'] ? shippedLtrModel() : undefined;
+    const recorder = ltr ? feedback.active(s) : undefined;
+    const roots = folders.map((f) => ({ name: indexer.folders.indexName(f), root: f.folder.fsPath }));
+    const editor = ltr ? { ...this.deps.editor.signals(roots), ...(recorder ? { openedBefore: recorder.learner.openedBefore() } : {}) } : undefined;
+    const ranked = new Map<string, readonly Candidate[]>();
+    const ctx: AskContext = {
+      store: stores,
+      embedder: embedded ? embedder?.client : undefined,
+      reranker,
+      ltr,
+      editor,
+      ltrResidual: recorder?.learner.residual(),
+      onCandidates: (variant, candidates) => ranked.set(variant, candidates),
+      signal: opts.signal,
+      settings: {
+        candidates: s['retrieval.candidates'],
+        topN: s['retrieval.topN'],
+        tokenBudget: s['retrieval.tokenBudget'],
+        rerankMaxLength: s['rerank.maxTokens'],
+        redactSecrets: s['llm.redactSecrets'],
+        llm: await this.deps.llm.config(),
+      },
+    };
+    if (editor) port.log.info(`Editor context: ${editor.openFiles?.length ?? 0} open, ${editor.recentFiles?.length ?? 0} recently edited, cursor ${editor.cursor ? `${editor.cursor.path}:${editor.cursor.line}` : 'none'}`);
+    const result = opts.compare ? { compare: await askCompare(ctx, question, { onEvent: opts.onEvent }) } : { single: await ask(ctx, question, { rerank: opts.rerank, onEvent: opts.onEvent }) };
+    const answer = result.compare ? result.compare.reranked : result.single;
+    const candidates = ranked.get('reranked');
+    if (recorder && opts.id && answer?.reranked && candidates) feedback.remember(recorder, opts.id, question, candidates, answer.sources, editor);
+    return result;
+  }
+
+  /** The user opened source `n` of answer `id` (ranking feedback, when learning is on). */
+  noteOpened(id: string, variant: 'reranked' | 'notReranked', n: number): Promise<void> {
+    return this.deps.feedback.opened(this.deps.port.readSettings(undefined), id, variant, n);
+  }
+}

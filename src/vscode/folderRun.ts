@@ -1,0 +1,105 @@
+/**
+ * One index update of one workspace folder: reads the folder's settings, runs the indexer, maps
+ * its events onto the folder's entry (state machine, progress, missing models) and the log.
+ */
+import type { IndexEvent, IndexOptions, IndexSummary } from '../core/index/indexer';
+import { errorMessage, isAbortError } from '../core/util/errors';
+import { type FolderEntry, type FolderEvent, nextFolderState } from './indexStatus';
+import type { ModelHost } from './modelHost';
+import type { ProgressReport, WorkspacePort } from './ports';
+import { modelFromSettings } from './trust';
+
+export type RunIndex = (opts: IndexOptions) => AsyncGenerator<IndexEvent, IndexSummary>;
+
+export interface FolderRunContext {
+  port: WorkspacePort;
+  models: ModelHost;
+  runIndex: RunIndex;
+  /** Aborts the run (pause, a cancelled notification, disposal). */
+  signal: AbortSignal;
+  /** Whether the indexer is paused now (an aborted run then leaves the folder paused). */
+  paused: () => boolean;
+  report?: (p: ProgressReport) => void;
+  emit: () => void;
+}
+
+export function moveFolder(entry: FolderEntry, event: FolderEvent, port: WorkspacePort): void {
+  const next = nextFolderState(entry.state, event);
+  if (next) entry.state = next;
+  else port.log.warn(`[${entry.folder.name}] status: no transition for "${event}" from "${entry.state}"`);
+}
+
+export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promise<void> {
+  const { port, models } = ctx;
+  const log = port.log;
+  // Per folder: what is indexed (include, exclude, sizes, secret patterns) is the folder's setting.
+  const settings = port.readSettings(f.folder);
+  const changedPaths = f.needsFull ? undefined : [...f.pending];
+  f.pending.clear();
+  f.needsFull = false;
+  moveFolder(f, 'started', port);
+  f.message = undefined;
+  ctx.emit();
+  const started = Date.now();
+  let lastPct = 0;
+  try {
+    const client = await models.client();
+    const run = ctx.runIndex({
+      root: f.folder.fsPath,
+      indexDir: f.indexDir,
+      embedding: { model: modelFromSettings(settings['models.embedding'], settings) },
+      client,
+      signal: ctx.signal,
+      changedPaths,
+      discovery: {
+        include: settings['index.include'],
+        exclude: [...settings['index.exclude'], ...(settings['index.useFilesExclude'] ? port.filesExclude(f.folder) : [])],
+        maxFileBytes: settings['index.maxFileSize'],
+        extraSecretPatterns: settings['index.secretPatterns'],
+      },
+    });
+    let r = await run.next();
+    while (!r.done) {
+      const e = r.value;
+      if (e.type === 'notice') {
+        log.warn(`[${f.folder.name}] ${e.message}`);
+        if (e.code === 'embedding-unavailable') models.noteMissing('embedding', settings['models.embedding'], e.message);
+      } else if (e.type === 'plan') {
+        f.filesDone = 0;
+        f.filesTotal = e.toProcess;
+        log.info(`[${f.folder.name}] ${e.toProcess} files to index, ${e.unchanged} unchanged, ${e.removed} removed, ${e.skipped} skipped`);
+        ctx.emit();
+      } else if (e.type === 'progress') {
+        f.filesDone = e.filesDone;
+        f.filesTotal = e.filesTotal;
+        const pct = e.filesTotal ? Math.floor((100 * e.filesDone) / e.filesTotal) : 100;
+        ctx.report?.({ message: `${f.folder.name}: ${e.filesDone}/${e.filesTotal} files (${pct}%)`, increment: pct - lastPct });
+        lastPct = pct;
+        ctx.emit();
+      }
+      r = await run.next();
+    }
+    models.downloadsDone();
+    const summary = r.value;
+    moveFolder(f, 'finished', port);
+    f.chunks = summary.chunks;
+    f.embedded = summary.embedding !== null;
+    if (f.embedded) models.modelLoaded('embedding');
+    const reasons = Object.entries(summary.skippedByReason).map(([k, n]) => `${k} ${n}`).join(', ');
+    log.info(
+      `[${f.folder.name}] index ready: ${summary.files.indexed.length} files, ${summary.chunks} chunks; changed ${summary.files.changed.length}, removed ${summary.files.removed.length}, embedded ${summary.embedded}, skipped ${summary.files.skipped.length}${reasons ? ` (${reasons})` : ''} in ${Date.now() - started} ms`,
+    );
+  } catch (err) {
+    if (isAbortError(err)) {
+      moveFolder(f, ctx.paused() ? 'paused' : 'stopped', port);
+      f.needsFull = true;
+      log.info(`[${f.folder.name}] indexing stopped; what was indexed so far is kept.`);
+    } else {
+      moveFolder(f, 'failed', port);
+      f.message = errorMessage(err);
+      log.error(`[${f.folder.name}] indexing failed: ${f.message}`);
+    }
+  } finally {
+    ctx.emit();
+  }
+}

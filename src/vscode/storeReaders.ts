@@ -1,0 +1,32 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { MANIFEST_FILE } from '../core/index/manifest';
+import { IndexStore } from '../core/index/store';
+import type { Disposable } from './lifecycle';
+
+/**
+ * Read-only stores kept across questions (loaded shards stay in memory), per index folder: reused
+ * while the manifest is unchanged, reopened after the indexer committed.
+ */
+export class StoreReaders implements Disposable {
+  private readonly readers = new Map<string, { store: IndexStore; stamp: string }>();
+
+  async open(indexDir: string): Promise<{ store?: IndexStore; problem?: string }> {
+    const st = await fsp.stat(path.join(indexDir, MANIFEST_FILE)).catch(() => undefined);
+    const stamp = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
+    const cached = this.readers.get(indexDir);
+    if (cached && stamp && cached.stamp === stamp) return { store: cached.store };
+    if (cached) {
+      this.readers.delete(indexDir);
+      void cached.store.close();
+    }
+    const opened = await IndexStore.openForRead(indexDir, { files: false });
+    if (opened.store && stamp) this.readers.set(indexDir, { store: opened.store, stamp });
+    return opened;
+  }
+
+  dispose(): void {
+    for (const r of this.readers.values()) void r.store.close();
+    this.readers.clear();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The editor's services (src/vscode) wired as the extension wires them, on a fake workspace with
+ * real folders, the real inference worker (tiny models) and the real indexing thread. Records what
+ * the tests check: workers started, index runs (and whether two ever overlapped).
+ */
+import * as path from 'node:path';
+import { InferenceClient } from '../../src/core/embedding/client';
+import type { IndexEvent, IndexOptions, IndexSummary } from '../../src/core/index/indexer';
+import { indexWorkspaceInThread } from '../../src/core/index/thread';
+import type { SiftSettings } from '../../src/vscode/settingsSchema';
+import { FolderIndexer } from '../../src/vscode/folderIndexer';
+import { ModelHost } from '../../src/vscode/modelHost';
+import { INDEXER_SCRIPT, TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
+import { FakeWorkspace, ManualTimers, folderRef } from './fakeWorkspace';
+
+export interface IndexRun {
+  root: string;
+  changedPaths?: string[];
+}
+
+export interface Services {
+  ws: FakeWorkspace;
+  timers: ManualTimers;
+  models: ModelHost;
+  indexer: FolderIndexer;
+  /** Folder paths, in the order given. */
+  roots: string[];
+  runs: IndexRun[];
+  /** Inference workers started so far. */
+  workers(): number;
+  /** The most index runs that were ever in progress at once. */
+  maxConcurrentRuns(): number;
+  dispose(): Promise<void>;
+}
+
+export function services(opts: {
+  folders: Record<string, Record<string, string>>;
+  trusted?: boolean;
+  settings?: Partial<SiftSettings>;
+  /** Sees every index event before the indexer does (e.g. to pause mid-run). */
+  onEvent?: (e: IndexEvent, s: Services) => void;
+}): Services {
+  const tmp = tempDir('sift-editor-');
+  const roots = Object.entries(opts.folders).map(([name, files]) => {
+    const root = path.join(tmp.dir, name);
+    writeTree(root, files);
+    return root;
+  });
+  const ws = new FakeWorkspace(roots.map(folderRef), {
+    'models.embedding': TINY_EMBEDDER,
+    'models.reranker': TINY_RERANKER,
+    'models.allowDownloads': false,
+    ...opts.settings,
+  });
+  ws.trusted = opts.trusted ?? true;
+  const timers = new ManualTimers();
+  const clients: InferenceClient[] = [];
+  let active = 0;
+  let maxActive = 0;
+  const runs: IndexRun[] = [];
+  const models = new ModelHost({
+    createClient: () => {
+      const c = new InferenceClient(WORKER_SCRIPT);
+      clients.push(c);
+      return c;
+    },
+    cacheDir: path.join(tmp.dir, 'models'),
+    port: ws,
+  });
+  async function* runIndex(o: IndexOptions): AsyncGenerator<IndexEvent, IndexSummary> {
+    active++;
+    maxActive = Math.max(maxActive, active);
+    runs.push({ root: o.root, changedPaths: o.changedPaths && [...o.changedPaths].sort() });
+    try {
+      const it = indexWorkspaceInThread(o, INDEXER_SCRIPT);
+      let r = await it.next();
+      while (!r.done) {
+        opts.onEvent?.(r.value, self);
+        yield r.value;
+        r = await it.next();
+      }
+      return r.value;
+    } finally {
+      active--;
+    }
+  }
+  const indexer = new FolderIndexer({ port: ws, models, indexRoot: path.join(tmp.dir, 'storage', 'indexes'), runIndex, timers });
+  const self: Services = {
+    ws,
+    timers,
+    models,
+    indexer,
+    roots,
+    runs,
+    workers: () => clients.length,
+    maxConcurrentRuns: () => maxActive,
+    dispose: async () => {
+      indexer.dispose();
+      models.dispose();
+      await Promise.all(clients.map((c) => c.dispose()));
+      tmp.cleanup();
+    },
+  };
+  return self;
+}
+
+/** A small repository of `n` TypeScript files plus a README. */
+export function smallRepo(n: number, prefix = 'mod'): Record<string, string> {
+  const files: Record<string, string> = { 'README.md': '# Fixture\n\nUploads are retried with backoff.\n' };
+  for (let i = 0; i < n; i++) files[`src/${prefix}${i}.ts`] = `export function ${prefix}Handler${i}(input: number): number {\n  return input * ${i} + retryCount${i % 7};\n}\n`;
+  return files;
+}

@@ -1,0 +1,162 @@
+/**
+ * The ask service (src/vscode/askService.ts) and the chat's turn runner and history, without the
+ * editor: a fake workspace port, real folders, the real worker (tiny models), a real loopback
+ * OpenAI-compatible server, secret and workspace state in memory.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ToWebview, Turn } from '../../src/protocol/messages';
+import { AskService } from '../../src/vscode/askService';
+import { ChatHistory, HISTORY_KEY, MAX_TURNS } from '../../src/vscode/chatHistory';
+import { TurnRunner } from '../../src/vscode/chatTurns';
+import { FEEDBACK_KEY, RankingFeedback } from '../../src/vscode/feedback';
+import { API_KEY_SECRET, LlmSettings } from '../../src/vscode/llmSettings';
+import { MemorySecrets, MemoryState, RecordingLog } from '../support/fakeWorkspace';
+import { OpenAiTestServer } from '../support/openaiServer';
+import { type Services, services, smallRepo } from '../support/editorServices';
+
+const REPO = {
+  ...smallRepo(5),
+  'src/net/uploader.ts': 'export async function retryFailedUploads(queue: string[]): Promise<number> {\n  let retried = 0;\n  for (const item of queue) { retried += 1; }\n  return retried;\n}\n',
+};
+
+function askService(s: Services, opts: { secrets?: MemorySecrets; state?: MemoryState; refused?: string[] } = {}) {
+  const secrets = opts.secrets ?? new MemorySecrets();
+  const state = opts.state ?? new MemoryState();
+  const llm = new LlmSettings({ settings: () => s.ws.readSettings(undefined), secrets, log: s.ws.log, showKeyRefused: (m) => opts.refused?.push(m) });
+  const feedback = new RankingFeedback(state, s.ws.log);
+  const asker = new AskService({ port: s.ws, indexer: s.indexer, models: s.models, llm, feedback, editor: { signals: () => ({}) } });
+  return { asker, llm, state, secrets };
+}
+
+const question = (asker: AskService, q: string, more: { id?: string; rerank?: boolean } = {}) =>
+  asker.ask(q, { rerank: more.rerank ?? false, compare: false, id: more.id, signal: new AbortController().signal, onEvent: () => undefined });
+
+describe('ask service', () => {
+  const server = new OpenAiTestServer();
+  before(() => server.start());
+  after(() => server.stop());
+
+  it('two concurrent first questions start exactly one worker, index once and are both answered', async () => {
+    const s = services({ folders: { repo: REPO } });
+    const { asker } = askService(s);
+    try {
+      const [a, b] = await Promise.all([question(asker, 'retryFailedUploads'), question(asker, 'where are uploads retried?')]);
+      assert.equal(s.workers(), 1);
+      assert.equal(s.runs.length, 1, 'one index run');
+      for (const r of [a.single!, b.single!]) {
+        assert.equal(r.answerKind, 'retrieval-only');
+        assert.equal(r.retrieval, 'hybrid');
+        assert.ok(r.sources.length > 0);
+      }
+      assert.equal(a.single!.sources[0]!.path, 'src/net/uploader.ts');
+
+      // The index is up to date and the worker stopped (a cancelled download): two questions at
+      // once both need a worker before anything else starts one — exactly one more is started.
+      s.models.stopWorker();
+      await Promise.all([question(asker, 'retryFailedUploads', { rerank: true }), question(asker, 'upload queue', { rerank: true })]);
+      assert.equal(s.runs.length, 1, 'nothing to re-index');
+      assert.equal(s.workers(), 2);
+    } finally {
+      asker.dispose();
+      await s.dispose();
+    }
+  });
+
+  it('refuses to answer in an untrusted workspace or without a folder, with what to do', async () => {
+    const untrusted = services({ folders: { repo: REPO }, trusted: false });
+    const empty = services({ folders: {} });
+    try {
+      await assert.rejects(question(askService(untrusted).asker, 'x'), /not trusted.*Trust the workspace/);
+      await assert.rejects(question(askService(empty).asker, 'x'), /Open a folder first/);
+      assert.equal(untrusted.workers() + empty.workers(), 0);
+    } finally {
+      await untrusted.dispose();
+      await empty.dispose();
+    }
+  });
+
+  it('sends the stored API key only to the origin it was stored for, and says so once otherwise', async () => {
+    server.script = [{ kind: 'answer', text: 'It is in uploader.ts [1].' }];
+    const s = services({ folders: { repo: REPO }, settings: { 'llm.baseUrl': server.baseURL, 'llm.model': 'test-model' } });
+    const secrets = new MemorySecrets();
+    const refused: string[] = [];
+    const { asker, llm } = askService(s, { secrets, refused });
+    try {
+      // A key stored before keys carried an origin is bound to the user's endpoint on first use.
+      secrets.values.set(API_KEY_SECRET, 'sk-legacy-1234');
+      const r = await question(asker, 'retryFailedUploads');
+      assert.equal(r.single!.answerKind, 'llm');
+      assert.equal(server.requests.at(-1)!.headers.authorization, 'Bearer sk-legacy-1234');
+      assert.deepEqual(JSON.parse(secrets.values.get(API_KEY_SECRET)!), { key: 'sk-legacy-1234', origin: new URL(server.baseURL).origin });
+
+      // The endpoint moves to another origin: the key stays home, and the user is told once.
+      s.ws.settings['llm.baseUrl'] = server.baseURL.replace('127.0.0.1', 'localhost');
+      await question(asker, 'retryFailedUploads');
+      await question(asker, 'retryFailedUploads');
+      assert.doesNotMatch(String(server.requests.at(-1)!.headers.authorization), /sk-legacy/, 'the key did not go to the other origin');
+      assert.equal(refused.length, 1);
+      assert.match(refused[0]!, /did not send your API key to http:\/\/localhost:\d+: it was stored for http:\/\/127\.0\.0\.1:\d+/);
+      assert.deepEqual(await llm.apiKeyTarget(), { endpoint: new URL(s.ws.settings['llm.baseUrl']).origin, storedFor: new URL(server.baseURL).origin });
+    } finally {
+      asker.dispose();
+      await s.dispose();
+    }
+  });
+
+  it('learns from a source opened after a learning-to-rank answer, stored in workspace state', async () => {
+    const s = services({ folders: { repo: REPO }, settings: { 'ltr.enabled': true, 'ltr.learnFromOpens': true } });
+    const { asker, state } = askService(s);
+    try {
+      const r = await question(asker, 'retryFailedUploads', { id: 't1', rerank: true });
+      assert.ok(r.single!.reranked && r.single!.sources.length >= 2);
+      await asker.noteOpened('t1', 'reranked', 2);
+      assert.ok(state.get(FEEDBACK_KEY), 'feedback stored');
+      assert.ok(s.ws.log.lines.some((l) => /^info Ranking feedback: source 2 opened \(\d+ pairs; \d+ stored from 1 opens\)/.test(l)), s.ws.log.lines.join('\n'));
+    } finally {
+      asker.dispose();
+      await s.dispose();
+    }
+  });
+});
+
+describe('chat turns and history', () => {
+  it('runs a turn through the ask service, streams it and stores it; the history parses on load', async () => {
+    const s = services({ folders: { repo: REPO } });
+    const state = new MemoryState();
+    const { asker } = askService(s, { state });
+    const log = new RecordingLog();
+    const sent: ToWebview[] = [];
+    try {
+      const history = new ChatHistory(state, log);
+      const runner = new TurnRunner(history, asker, (m) => sent.push(m), log);
+      await runner.run('retryFailedUploads', false, false);
+      const turn = history.all()[0]!;
+      assert.equal(turn.status, 'done');
+      assert.equal(turn.answers[0]!.sources[0]!.path, 'src/net/uploader.ts');
+      assert.deepEqual(sent.map((m) => m.type).filter((t, i, a) => a.indexOf(t) === i), ['turn']);
+      assert.ok(log.lines.some((l) => /^info Q "retryFailedUploads" \[hybrid\] \d+ candidates → \d+ sources; embed/.test(l)));
+      const reloaded = new ChatHistory(state, log);
+      assert.deepEqual(reloaded.all(), history.all());
+    } finally {
+      asker.dispose();
+      await s.dispose();
+    }
+  });
+
+  it('drops a stored turn that does not fit the protocol (with a log line), keeps the rest, shows running turns as stopped', () => {
+    const state = new MemoryState();
+    const log = new RecordingLog();
+    const good = (id: string, status: Turn['status'] = 'done'): Turn => ({ id, question: 'q', compare: false, rerank: true, askedAt: '2026-01-01T00:00:00Z', status, answers: [] });
+    void state.update(HISTORY_KEY, [good('a'), { id: 'b', question: 42 }, good('c', 'running')]);
+    const history = new ChatHistory(state, log);
+    assert.deepEqual(history.all().map((t) => [t.id, t.status]), [
+      ['a', 'done'],
+      ['c', 'stopped'],
+    ]);
+    assert.equal(log.lines.filter((l) => l.startsWith('warn Chat history: turn 1 dropped')).length, 1, log.lines.join('\n'));
+    for (let i = 0; i < MAX_TURNS + 5; i++) history.add(good(`n${i}`));
+    assert.equal(history.all().length, MAX_TURNS);
+    assert.equal(history.all()[0]!.id, 'n5');
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * The folder indexer (src/vscode/folderIndexer.ts) without the editor: a fake workspace port,
+ * real folders, the real indexing thread and inference worker (tiny models), timers fired by hand.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { IndexStore } from '../../src/core/index/store';
+import { nextFolderState } from '../../src/vscode/indexStatus';
+import { TINY_EMBEDDER } from '../helpers';
+import { folderRef } from '../support/fakeWorkspace';
+import { services, smallRepo } from '../support/editorServices';
+
+async function indexedFiles(indexDir: string): Promise<string[]> {
+  const { store } = await IndexStore.openForRead(indexDir);
+  assert.ok(store, `an index in ${indexDir}`);
+  const files = Object.keys(store.manifest.files).sort();
+  await store.close();
+  return files;
+}
+
+describe('folder indexer', () => {
+  it('queues runs: concurrent requests never index two folders at once, and one worker serves them', async () => {
+    const s = services({ folders: { alpha: smallRepo(6, 'alpha'), beta: smallRepo(6, 'beta') } });
+    try {
+      await Promise.all([s.indexer.ensureIndexed(), s.indexer.ensureIndexed(), s.indexer.ensureIndexed()]);
+      assert.equal(s.maxConcurrentRuns(), 1, 'runs are serialised');
+      assert.deepEqual(s.runs.map((r) => path.basename(r.root)), ['alpha', 'beta'], 'one full run per folder; the queued passes found nothing to do');
+      assert.equal(s.workers(), 1);
+      const status = s.indexer.status();
+      assert.equal(status.state, 'ready');
+      assert.equal(status.retrieval, 'hybrid');
+      assert.deepEqual(status.folders.map((f) => f.state), ['ready', 'ready']);
+      assert.deepEqual(s.ws.progress.map((p) => p.title).filter((t) => t === 'Sift: indexing'), ['Sift: indexing'], 'one indexing notification, for the first build');
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('debounces a burst of watcher changes into one update of the changed paths', async () => {
+    const s = services({ folders: { alpha: smallRepo(4), beta: smallRepo(2) } });
+    try {
+      assert.equal(s.ws.watching, 0, 'no watcher before the first build');
+      await s.indexer.ensureIndexed();
+      assert.equal(s.ws.watching, 1);
+      const before = s.runs.length;
+      const alpha = folderRef(s.roots[0]!);
+      for (const name of ['a.ts', 'b.ts', 'c.ts']) {
+        writeFileSync(path.join(alpha.fsPath, 'src', name), `export const burst_${name[0]} = 1;\n`);
+        s.ws.fileChanged(alpha, `src/${name}`);
+      }
+      s.ws.fileChanged(alpha, '../outside.ts');
+      assert.equal(s.timers.pending.size, 1, 'each change replaced the pending timer');
+      assert.equal([...s.timers.pending.values()][0]!.ms, 1500);
+      assert.equal(s.runs.length, before, 'nothing runs before the burst is over');
+      s.timers.fireAll();
+      await s.indexer.ensureIndexed();
+      assert.deepEqual(s.runs.slice(before), [{ root: alpha.fsPath, changedPaths: ['src/a.ts', 'src/b.ts', 'src/c.ts'] }]);
+      assert.ok(s.ws.log.lines.some((l) => /\[alpha\] index ready: 8 files, \d+ chunks; changed 3,/.test(l)), s.ws.log.lines.join('\n'));
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('pausing cancels the run in progress and keeps the folder paused until resumed, then rebuilds from a full walk', async () => {
+    let paused = false;
+    const s = services({
+      folders: { big: smallRepo(300) },
+      onEvent: (e, self) => {
+        if (e.type === 'plan' && !paused) {
+          paused = true;
+          self.indexer.pause();
+        }
+      },
+    });
+    try {
+      await s.indexer.ensureIndexed();
+      assert.equal(s.indexer.status().state, 'paused');
+      assert.equal(s.indexer.status().folders[0]!.state, 'paused');
+      assert.ok(s.ws.log.lines.includes('info [big] indexing stopped; what was indexed so far is kept.'));
+      await s.indexer.ensureIndexed();
+      assert.equal(s.runs.length, 1, 'nothing runs while paused');
+      s.indexer.resume();
+      await s.indexer.ensureIndexed();
+      assert.equal(s.runs.length, 2);
+      assert.equal(s.runs[1]!.changedPaths, undefined, 'a cancelled run is followed by a full walk');
+      assert.equal(s.indexer.status().state, 'ready');
+      assert.equal((await indexedFiles(path.join(s.indexer.folders.entries()[0]!.indexDir))).length, 301);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('indexes nothing in an untrusted workspace, and starts when trust is granted', async () => {
+    const s = services({ folders: { repo: smallRepo(3) }, trusted: false });
+    try {
+      assert.equal(s.indexer.status().state, 'untrusted');
+      assert.equal(s.indexer.status().folders[0]!.state, 'untrusted');
+      await s.indexer.ensureIndexed();
+      assert.equal(s.runs.length, 0);
+      assert.equal(s.workers(), 0, 'no worker for an untrusted workspace');
+      const states: string[] = [];
+      s.indexer.onDidChangeStatus((st) => states.push(st.state));
+      s.ws.grantTrust();
+      await s.indexer.ensureIndexed();
+      assert.equal(s.runs.length, 1);
+      assert.equal(s.indexer.status().state, 'ready');
+      assert.equal(states[0], 'idle', 'trust moves the folders to idle first');
+      assert.ok(s.ws.log.lines.includes('info Workspace trusted: indexing can start.'));
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('a setting that needs a rebuild re-walks every folder; one that needs a model reload only restarts the worker', async () => {
+    const s = services({ folders: { alpha: smallRepo(3), beta: smallRepo(3) } });
+    try {
+      await s.indexer.ensureIndexed();
+      const first = await s.models.client();
+      assert.equal(s.runs.length, 2);
+
+      s.indexer.settingsChanged('reload-models');
+      await s.indexer.ensureIndexed();
+      assert.equal(s.runs.length, 2, 'no index run for a model reload');
+      await assert.rejects(first.call('tokenizerName', {}), /shut down/, 'the old worker is stopped');
+      const second = await s.models.client();
+      assert.notEqual(second, first);
+      assert.equal(s.workers(), 2);
+
+      s.indexer.settingsChanged('reindex');
+      await s.indexer.ensureIndexed();
+      assert.deepEqual(
+        s.runs.slice(2).map((r) => [path.basename(r.root), r.changedPaths]),
+        [
+          ['alpha', undefined],
+          ['beta', undefined],
+        ],
+        'a full walk of every folder',
+      );
+      assert.equal(s.workers(), 3, 'a rebuild restarts the worker too');
+      assert.equal(s.indexer.status().state, 'ready');
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('reads what to index with each folder’s own settings', async () => {
+    const s = services({ folders: { alpha: { ...smallRepo(2), 'docs/guide.md': '# Guide\n' }, beta: { ...smallRepo(2), 'docs/guide.md': '# Guide\n' } } });
+    try {
+      const [alpha, beta] = s.ws.current;
+      s.ws.folderSettings.set(alpha!.key, { 'index.include': ['src/**'] });
+      s.ws.folderSettings.set(beta!.key, { 'index.exclude': ['README.md'] });
+      await s.indexer.ensureIndexed();
+      const [a, b] = s.indexer.folders.entries();
+      assert.deepEqual(await indexedFiles(a!.indexDir), ['src/mod0.ts', 'src/mod1.ts']);
+      assert.deepEqual(await indexedFiles(b!.indexDir), ['docs/guide.md', 'src/mod0.ts', 'src/mod1.ts']);
+      assert.ok(s.ws.settingsReads.includes(alpha!.key) && s.ws.settingsReads.includes(beta!.key));
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('names a missing embedding model from the indexer’s notice code; a fixed setting clears it', async () => {
+    const s = services({ folders: { repo: smallRepo(2) }, settings: { 'models.embedding': path.join(path.sep, 'no', 'such', 'model') } });
+    try {
+      await s.indexer.ensureIndexed();
+      const status = s.indexer.status();
+      assert.equal(status.retrieval, 'lexical-only');
+      assert.deepEqual(status.missingModels.map((m) => [m.role, m.model]), [['embedding', path.join(path.sep, 'no', 'such', 'model')]]);
+      s.ws.settings['models.embedding'] = TINY_EMBEDDER;
+      s.indexer.settingsChanged('reindex');
+      await s.indexer.ensureIndexed();
+      assert.deepEqual(s.indexer.status().missingModels, []);
+      assert.equal(s.indexer.status().retrieval, 'hybrid');
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('moves folder states only along the state machine', () => {
+    assert.equal(nextFolderState('untrusted', 'trust-granted'), 'idle');
+    assert.equal(nextFolderState('untrusted', 'started'), undefined);
+    assert.equal(nextFolderState('indexing', 'paused'), 'paused');
+    assert.equal(nextFolderState('indexing', 'stopped'), 'idle');
+    assert.equal(nextFolderState('ready', 'finished'), undefined);
+    assert.equal(nextFolderState('error', 'started'), 'indexing');
+  });
+});
