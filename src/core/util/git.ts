@@ -63,7 +63,11 @@ function failure(repo: string, command: string | undefined, err: unknown): SiftE
   const e = err as Error & { stderr?: string; code?: string | number };
   const detail = (e.stderr?.trim() || e.message).split('\n').find((l) => l.trim()) ?? '';
   if (e.code === 'ENOENT') return new SiftError('git is not installed (or not on PATH): it is needed to read the repository history.', 'general', { cause: err });
-  const hint = /dubious ownership/.test(detail) ? ' (the repository belongs to another user; git refuses it unless it is listed in safe.directory in your global git config)' : '';
+  const hint = /dubious ownership/.test(detail)
+    ? ' (the repository belongs to another user; git refuses it unless it is listed in safe.directory in your global git config)'
+    : /transport '.*' not allowed|promisor|lazy fetch/i.test(detail)
+      ? ' (objects are missing from this partial clone and Sift never fetches: fetch them with git first, or use a full clone)'
+      : '';
   return new SiftError(`git ${command} failed in ${repo}: ${detail.replace(/^fatal:\s*/, '')}${hint}`, 'general', { cause: err });
 }
 
