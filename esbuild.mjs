@@ -54,9 +54,9 @@ const nodeCommon = {
 const builds = [
   { ...nodeCommon, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' },
-  { ...nodeCommon, entryPoints: { worker: 'src/core/embedding/worker.ts' }, outdir: 'dist', plugins: [stubVectraBm25, stubSharp] },
+  { ...nodeCommon, entryPoints: { worker: 'src/core/worker/main.ts' }, outdir: 'dist', plugins: [stubVectraBm25, stubSharp] },
   // The indexing thread (the extension host starts it so indexing work never runs on its thread).
-  { ...nodeCommon, entryPoints: { indexer: 'src/core/index/indexerWorker.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { indexer: 'src/core/indexing/indexerWorker.ts' }, outdir: 'dist' },
   {
     // The chat webview: browser code, imports src/protocol only.
     entryPoints: { webview: 'webview/main.ts' },

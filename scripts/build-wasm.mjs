@@ -1,4 +1,4 @@
-// `npm run build:wasm`: compiles src/core/index/vectorKernel.wat with wabt (the JS build of the
+// `npm run build:wasm`: compiles src/core/store/vectorKernel.wat with wabt (the JS build of the
 // WebAssembly Binary Toolkit) and writes the module bytes, base64, to vectorKernel.wasm.ts. That file
 // is committed so that neither tsx (tests) nor esbuild (bundles) needs a wasm loader; a unit test
 // compares it with a fresh compile, so it cannot go stale unnoticed.

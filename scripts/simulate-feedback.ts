@@ -25,8 +25,8 @@ import { dcg } from '../src/core/eval/metrics';
 import { extractFeatures } from '../src/core/ltr/features';
 import { FeedbackLearner, LEARNABLE } from '../src/core/ltr/feedback';
 import { LtrModel, residualScore } from '../src/core/ltr/model';
-import { mulberry32 } from '../src/core/ltr/train';
-import type { Candidate } from '../src/core/retrieval/types';
+import { mulberry32 } from './ltr/train';
+import type { Candidate } from '../src/core/search/types';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

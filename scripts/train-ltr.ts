@@ -1,5 +1,5 @@
 /**
- * Trains Sift's learning-to-rank model offline (LambdaRank, see src/core/ltr/train.ts) from
+ * Trains Sift's learning-to-rank model offline (LambdaRank, see scripts/ltr/train.ts) from
  * candidate dumps written by `sift eval --ltr-dump FILE` (one JSON line per question: the top-K
  * candidates — chunk and provenance — their grades, the gold files, and their features).
  *
@@ -27,8 +27,8 @@ import * as path from 'node:path';
 import { dcg } from '../src/core/eval/metrics';
 import { FEATURE_COUNT, extractFeatures } from '../src/core/ltr/features';
 import { type LtrModelJson, LtrModel } from '../src/core/ltr/model';
-import { type TrainOptions, type TrainQuery, averageLinearModels, trainLambdaRank } from '../src/core/ltr/train';
-import type { Candidate } from '../src/core/retrieval/types';
+import { type TrainOptions, type TrainQuery, averageLinearModels, trainLambdaRank } from './ltr/train';
+import type { Candidate } from '../src/core/search/types';
 
 interface Row {
   id: string;

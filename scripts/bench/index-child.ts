@@ -8,9 +8,9 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
-import { InferenceClient } from '../../src/core/embedding/client';
-import type { IndexEvent } from '../../src/core/index/indexer';
-import { indexWorkspaceInThread } from '../../src/core/index/thread';
+import { InferenceClient } from '../../src/core/worker/client';
+import type { IndexEvent } from '../../src/core/indexing/indexer';
+import { indexWorkspaceInThread } from '../../src/core/indexing/thread';
 import type { IndexRoundArgs, IndexRoundReport, Stall } from './bench';
 
 async function main(): Promise<void> {

@@ -4,9 +4,9 @@
  * when the run ends. Loaded through tsx by a small CommonJS entry the bench writes.
  */
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import type { InferenceClient } from '../../src/core/embedding/client';
-import type { TokenBatch } from '../../src/core/embedding/tokens';
-import { serveIndexThread } from '../../src/core/index/threadRunner';
+import type { InferenceClient } from '../../src/core/worker/client';
+import type { TokenBatch } from '../../src/core/models/tokens';
+import { serveIndexThread } from '../../src/core/indexing/threadRunner';
 
 /** Each call's token ids, and when it was sent and answered (epoch ms, comparable across threads). */
 const calls: { ids: number[]; offsets: number[]; sentAt: number; doneAt: number }[] = [];

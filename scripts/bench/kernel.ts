@@ -1,5 +1,5 @@
 /**
- * Micro-benchmark of the dense-retrieval scan (src/core/index/vectorKernel.ts):
+ * Micro-benchmark of the dense-retrieval scan (src/core/store/vectorKernel.ts):
  *
  *   node --import tsx scripts/bench/kernel.ts [--dim 384] [--runs 7]
  *
@@ -9,7 +9,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Int8Vectors, simdAvailable, topK } from '../../src/core/index/vectorKernel';
+import { Int8Vectors, simdAvailable, topK } from '../../src/core/store/vectorKernel';
 
 const { values } = parseArgs({ options: { dim: { type: 'string', default: '384' }, runs: { type: 'string', default: '7' } } });
 const dim = Number(values.dim);

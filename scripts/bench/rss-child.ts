@@ -3,10 +3,10 @@
  * extension host, that loads both models in the inference worker, opens an index, retrieves one
  * question (which loads every shard) and reranks the candidates. Prints one JSON line (RssReport).
  */
-import { InferenceClient } from '../../src/core/embedding/client';
-import { IndexStore } from '../../src/core/index/store';
+import { InferenceClient } from '../../src/core/worker/client';
+import { IndexStore } from '../../src/core/store/store';
 import { Reranker } from '../../src/core/rerank/reranker';
-import { retrieve } from '../../src/core/retrieval/retriever';
+import { retrieve } from '../../src/core/search/retriever';
 import type { RssReport } from './bench';
 
 const mb = (n: number) => Math.round(n / 2 ** 20);

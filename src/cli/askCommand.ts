@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type AnswerResult, type AskContext, type CompareResult, type RankedResult, ask, askCompare, boundQuestion } from '../core/answer/ask';
-import type { InferenceClient } from '../core/embedding/client';
-import { DEFAULT_DTYPE, DEFAULT_RERANKER_MODEL } from '../core/embedding/models';
-import { IndexStore } from '../core/index/store';
+import type { InferenceClient } from '../core/worker/client';
+import { DEFAULT_DTYPE, DEFAULT_RERANKER_MODEL } from '../core/models/models';
+import { IndexStore } from '../core/store/store';
 import type { LlmConfig } from '../core/llm/llm';
 import { LtrModel, shippedLtrModel } from '../core/ltr/model';
 import { Reranker } from '../core/rerank/reranker';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { InferenceClient } from '../core/embedding/client';
-import { DEFAULT_EMBEDDING_MODEL, DEFAULT_DTYPE } from '../core/embedding/models';
-import type { ModelRequest } from '../core/embedding/protocol';
+import { InferenceClient } from '../core/worker/client';
+import { DEFAULT_EMBEDDING_MODEL, DEFAULT_DTYPE } from '../core/models/models';
+import type { ModelRequest } from '../core/worker/protocol';
 import { defaultModelCacheDir } from './paths';
 
 export interface ModelOptions {

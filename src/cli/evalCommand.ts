@@ -1,13 +1,13 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { InferenceClient } from '../core/embedding/client';
-import { DEFAULT_DTYPE, DEFAULT_RERANK_MAX_LENGTH, DEFAULT_RERANKER_MODEL } from '../core/embedding/models';
+import type { InferenceClient } from '../core/worker/client';
+import { DEFAULT_DTYPE, DEFAULT_RERANK_MAX_LENGTH, DEFAULT_RERANKER_MODEL } from '../core/models/models';
 import { EvalWorktree, type MineResult, commitTimes, mineGitHistory } from '../core/eval/gitHistory';
 import { type EvalQuestion, parseQuestions } from '../core/eval/questions';
 import { formatTable } from '../core/eval/report';
 import { DEFAULT_VARIANTS, type EvalRun, type LtrRows, type QuestionOutcome, type VariantSpec, parseVariant, runEval, summarize } from '../core/eval/runner';
-import type { IndexSummary } from '../core/index/indexer';
-import { IndexStore } from '../core/index/store';
+import type { IndexSummary } from '../core/indexing/indexer';
+import { IndexStore } from '../core/store/store';
 import { LtrModel, shippedLtrModel } from '../core/ltr/model';
 import { Reranker } from '../core/rerank/reranker';
 import { SiftError } from '../core/util/errors';

@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { InferenceClient } from '../core/embedding/client';
-import type { DownloadProgress } from '../core/embedding/protocol';
-import { type IndexSummary, indexWorkspace } from '../core/index/indexer';
+import type { InferenceClient } from '../core/worker/client';
+import type { DownloadProgress } from '../core/worker/protocol';
+import { type IndexSummary, indexWorkspace } from '../core/indexing/indexer';
 import { errorMessage, isAbortError } from '../core/util/errors';
 import { formatBytes } from '../core/util/format';
 import { embeddingRequest, interruptSignal, type ModelOptions, startWorker } from './engine';

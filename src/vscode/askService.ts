@@ -2,8 +2,8 @@ import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, 
 import type { EditorSignals } from '../core/ltr/features';
 import type { WorkspaceRoot } from '../core/ltr/editor';
 import { shippedLtrModel } from '../core/ltr/model';
-import type { NamedStore } from '../core/retrieval/retriever';
-import type { Candidate } from '../core/retrieval/types';
+import type { NamedStore } from '../core/search/retriever';
+import type { Candidate } from '../core/search/types';
 import type { RankingFeedback } from './feedback';
 import type { FolderIndexer } from './folderIndexer';
 import { type Disposable, DisposableStore } from './lifecycle';

@@ -1,4 +1,4 @@
-import type { DownloadProgress } from '../core/embedding/protocol';
+import type { DownloadProgress } from '../core/worker/protocol';
 import { formatBytes } from '../core/util/format';
 import type { Disposable } from './lifecycle';
 import type { ProgressReport, WorkspacePort } from './ports';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { InferenceClient } from '../core/embedding/client';
-import { indexWorkspaceInThread } from '../core/index/thread';
+import { InferenceClient } from '../core/worker/client';
+import { indexWorkspaceInThread } from '../core/indexing/thread';
 import { errorMessage } from '../core/util/errors';
 import { AskService } from './askService';
 import { ChatController } from './chat';

@@ -1,7 +1,7 @@
 import type { EditorSignals } from '../core/ltr/features';
 import { FeedbackLearner, OpenRecorder } from '../core/ltr/feedback';
 import { shippedLtrModel } from '../core/ltr/model';
-import type { Candidate } from '../core/retrieval/types';
+import type { Candidate } from '../core/search/types';
 import type { KeyValueStore, Log } from './ports';
 import type { SiftSettings } from './settingsSchema';
 

@@ -2,7 +2,7 @@
  * One index update of one workspace folder: reads the folder's settings, runs the indexer, maps
  * its events onto the folder's entry (state machine, progress, missing models) and the log.
  */
-import type { IndexEvent, IndexOptions, IndexSummary } from '../core/index/indexer';
+import type { IndexEvent, IndexOptions, IndexSummary } from '../core/indexing/indexer';
 import { errorMessage, isAbortError } from '../core/util/errors';
 import { type FolderEntry, type FolderEvent, nextFolderState } from './indexStatus';
 import type { ModelHost } from './modelHost';

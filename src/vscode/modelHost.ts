@@ -1,5 +1,5 @@
-import type { InferenceClient } from '../core/embedding/client';
-import type { DownloadProgress } from '../core/embedding/protocol';
+import type { InferenceClient } from '../core/worker/client';
+import type { DownloadProgress } from '../core/worker/protocol';
 import { Reranker } from '../core/rerank/reranker';
 import { errorMessage } from '../core/util/errors';
 import type { IndexStatus } from '../protocol/messages';

@@ -3,7 +3,7 @@
  * what a change requires. package.json's `contributes.configuration` must match this table
  * (test/unit/settings.test.ts checks it). No vscode import here, so tests run in plain Node.
  */
-import { DEFAULT_RERANK_MAX_LENGTH } from '../core/embedding/models';
+import { DEFAULT_RERANK_MAX_LENGTH } from '../core/models/models';
 
 export type Effect = 'none' | 'reindex' | 'reload-models';
 

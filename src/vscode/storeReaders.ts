@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { MANIFEST_FILE } from '../core/index/manifest';
-import { IndexStore } from '../core/index/store';
+import { MANIFEST_FILE } from '../core/store/manifest';
+import { IndexStore } from '../core/store/store';
 import type { Disposable } from './lifecycle';
 
 /**

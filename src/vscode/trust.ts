@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { isLocalModelPath } from '../core/embedding/models';
+import { isLocalModelPath } from '../core/models/models';
 import { SETTINGS, type SettingKey, type SiftSettings } from './settingsSchema';
 
 /** The parts of `WorkspaceConfiguration.inspect()` Sift looks at. */

@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
-import { IndexStore } from '../../src/core/index/store';
+import { IndexStore } from '../../src/core/store/store';
 import { CLI_SCRIPT, TINY_EMBEDDER, tempDir, writeTree } from '../helpers';
 import { type CliResult, hasStackTrace, tally } from './tally';
 

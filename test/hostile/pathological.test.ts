@@ -324,9 +324,9 @@ describe('pathological questions: lexical work on the calling thread is bounded'
     ];
     // In a child under a watchdog: a quadratic tokenizer blocks this process's timers.
     const script = `
-      const { codeTokens } = require(${JSON.stringify(path.join(REPO_ROOT, 'src/core/retrieval/tokenize'))});
-      const { buildBm25, Bm25Index } = require(${JSON.stringify(path.join(REPO_ROOT, 'src/core/retrieval/bm25'))});
-      const { lexicalDoc, searchLexical } = require(${JSON.stringify(path.join(REPO_ROOT, 'src/core/retrieval/lexical'))});
+      const { codeTokens } = require(${JSON.stringify(path.join(REPO_ROOT, 'src/core/lexical/tokenize'))});
+      const { buildBm25, Bm25Index } = require(${JSON.stringify(path.join(REPO_ROOT, 'src/core/lexical/bm25'))});
+      const { lexicalDoc, searchLexical } = require(${JSON.stringify(path.join(REPO_ROOT, 'src/core/lexical/lexical'))});
       (async () => {
         const chunks = Array.from({ length: 200 }, (_, i) => ({ id: 'c' + i, path: 'src/f' + i + '.ts', header: '', symbols: ['retryFailedUpload' + i], text: 'function retry' + i + '() { return word t' + i + 'x; }', startLine: 1, endLine: 1, language: 'typescript' }));
         const index = new Bm25Index(await buildBm25(chunks.map(lexicalDoc)));

@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InferenceClient } from '../../src/core/embedding/client';
-import { type IndexOptions, type IndexSummary, indexWorkspace } from '../../src/core/index/indexer';
-import { IndexStore } from '../../src/core/index/store';
+import { InferenceClient } from '../../src/core/worker/client';
+import { type IndexOptions, type IndexSummary, indexWorkspace } from '../../src/core/indexing/indexer';
+import { IndexStore } from '../../src/core/store/store';
 import { TINY_EMBEDDER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
 import { tally } from './tally';
 

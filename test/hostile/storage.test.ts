@@ -5,8 +5,8 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync } from 'node
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { readManifest } from '../../src/core/index/manifest';
-import { IndexStore } from '../../src/core/index/store';
+import { readManifest } from '../../src/core/store/manifest';
+import { IndexStore } from '../../src/core/store/store';
 import { CLI_SCRIPT, TINY_EMBEDDER, tempDir, writeTree } from '../helpers';
 import { hasStackTrace, runCli, tally } from './tally';
 

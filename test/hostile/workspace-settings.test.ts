@@ -11,9 +11,9 @@ import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'nod
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ask } from '../../src/core/answer/ask';
-import { InferenceClient } from '../../src/core/embedding/client';
-import { indexWorkspace } from '../../src/core/index/indexer';
-import { IndexStore } from '../../src/core/index/store';
+import { InferenceClient } from '../../src/core/worker/client';
+import { indexWorkspace } from '../../src/core/indexing/indexer';
+import { IndexStore } from '../../src/core/store/store';
 import { SETTINGS, type SettingKey } from '../../src/vscode/settingsSchema';
 import { type InspectResult, type RefusedSetting, keyForEndpoint, modelFromSettings, originOf, resolveSettings } from '../../src/vscode/trust';
 import { TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';

@@ -4,8 +4,8 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { IndexStore } from '../../src/core/index/store';
-import { readManifest } from '../../src/core/index/manifest';
+import { IndexStore } from '../../src/core/store/store';
+import { readManifest } from '../../src/core/store/manifest';
 import { CLI_SCRIPT, TINY_EMBEDDER, tempDir, writeTree } from '../helpers';
 
 function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AutoTokenizer, env, pipeline } from '@huggingface/transformers';
-import { InferenceClient } from '../../src/core/embedding/client';
-import type { IndexEvent } from '../../src/core/index/indexer';
-import { IndexStore } from '../../src/core/index/store';
-import { indexWorkspaceInThread } from '../../src/core/index/thread';
-import { ModelTokenizer } from '../../src/core/embedding/tokens';
+import { InferenceClient } from '../../src/core/worker/client';
+import type { IndexEvent } from '../../src/core/indexing/indexer';
+import { IndexStore } from '../../src/core/store/store';
+import { indexWorkspaceInThread } from '../../src/core/indexing/thread';
+import { ModelTokenizer } from '../../src/core/models/tokens';
 import { isAbortError } from '../../src/core/util/errors';
 import { INDEXER_SCRIPT, TINY_EMBEDDER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
 

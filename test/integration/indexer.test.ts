@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { promises as fsp, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InferenceClient } from '../../src/core/embedding/client';
-import { type IndexEvent, type IndexOptions, type IndexSummary, indexWorkspace } from '../../src/core/index/indexer';
-import { retrieve } from '../../src/core/retrieval/retriever';
-import { IndexStore } from '../../src/core/index/store';
-import { indexWorkspaceInThread } from '../../src/core/index/thread';
+import { InferenceClient } from '../../src/core/worker/client';
+import { type IndexEvent, type IndexOptions, type IndexSummary, indexWorkspace } from '../../src/core/indexing/indexer';
+import { retrieve } from '../../src/core/search/retriever';
+import { IndexStore } from '../../src/core/store/store';
+import { indexWorkspaceInThread } from '../../src/core/indexing/thread';
 import { INDEXER_SCRIPT, TINY_EMBEDDER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
 
 /** Every test below runs twice: indexing on this thread (the CLI) and on its own thread (the editor). */

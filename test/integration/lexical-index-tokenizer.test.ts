@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { InferenceClient } from '../../src/core/embedding/client';
-import { type IndexEvent, type IndexOptions, type IndexSummary, indexWorkspace } from '../../src/core/index/indexer';
-import { readManifest } from '../../src/core/index/manifest';
+import { InferenceClient } from '../../src/core/worker/client';
+import { type IndexEvent, type IndexOptions, type IndexSummary, indexWorkspace } from '../../src/core/indexing/indexer';
+import { readManifest } from '../../src/core/store/manifest';
 import { TINY_EMBEDDER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
 
 async function run(opts: IndexOptions): Promise<{ summary: IndexSummary; notices: string[] }> {

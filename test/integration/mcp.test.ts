@@ -8,7 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CLI_SCRIPT, REPO_ROOT, TINY_EMBEDDER, TINY_RERANKER, tempDir, writeTree } from '../helpers';
 import { OpenAiTestServer } from '../support/openaiServer';
-import { acquireLock } from '../../src/core/util/lock';
+import { acquireLock } from '../../src/core/store/lock';
 
 /** The planted answer and its distractors: other files about payments, uploads or retries. */
 const FIXTURE: Record<string, string> = {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InferenceClient } from '../../src/core/embedding/client';
-import { modelCacheDirFor } from '../../src/core/embedding/models';
-import type { DownloadProgress } from '../../src/core/embedding/protocol';
+import { InferenceClient } from '../../src/core/worker/client';
+import { modelCacheDirFor } from '../../src/core/models/models';
+import type { DownloadProgress } from '../../src/core/worker/protocol';
 import { TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir } from '../helpers';
 import { ModelHubServer } from '../support/modelHub';
 

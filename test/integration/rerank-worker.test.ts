@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AutoModelForSequenceClassification, AutoTokenizer, env as hfEnv } from '@huggingface/transformers';
-import { InferenceClient } from '../../src/core/embedding/client';
-import { lengthSortedBatches } from '../../src/core/embedding/pairs';
+import { InferenceClient } from '../../src/core/worker/client';
+import { lengthSortedBatches } from '../../src/core/models/pairs';
 import { TINY_RERANKER, WORKER_SCRIPT, tempDir } from '../helpers';
 
 describe('cross-encoder in the inference worker', () => {

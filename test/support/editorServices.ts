@@ -4,9 +4,9 @@
  * the tests check: workers started, index runs (and whether two ever overlapped).
  */
 import * as path from 'node:path';
-import { InferenceClient } from '../../src/core/embedding/client';
-import type { IndexEvent, IndexOptions, IndexSummary } from '../../src/core/index/indexer';
-import { indexWorkspaceInThread } from '../../src/core/index/thread';
+import { InferenceClient } from '../../src/core/worker/client';
+import type { IndexEvent, IndexOptions, IndexSummary } from '../../src/core/indexing/indexer';
+import { indexWorkspaceInThread } from '../../src/core/indexing/thread';
 import type { SiftSettings } from '../../src/vscode/settingsSchema';
 import { FolderIndexer } from '../../src/vscode/folderIndexer';
 import { ModelHost } from '../../src/vscode/modelHost';

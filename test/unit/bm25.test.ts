@@ -3,9 +3,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import MiniSearch, { type Options } from 'minisearch';
-import { Bm25Index, buildBm25, MAX_QUERY_TERMS, selectTop } from '../../src/core/retrieval/bm25';
-import { BM25_PARAMS, BOOSTS, FIELD_BOOSTS, lexicalDoc, searchLexical } from '../../src/core/retrieval/lexical';
-import { codeTokens, MAX_STEM_CHARS, MAX_TEXT_TOKENS, MAX_WORD_CHARS, pathTokens } from '../../src/core/retrieval/tokenize';
+import { Bm25Index, buildBm25, MAX_QUERY_TERMS, selectTop } from '../../src/core/lexical/bm25';
+import { BM25_PARAMS, BOOSTS, FIELD_BOOSTS, lexicalDoc, searchLexical } from '../../src/core/lexical/lexical';
+import { codeTokens, MAX_STEM_CHARS, MAX_TEXT_TOKENS, MAX_WORD_CHARS, pathTokens } from '../../src/core/lexical/tokenize';
 
 /** The MiniSearch configuration Sift used before its own BM25: the oracle for scores and order. */
 type Doc = { id: string; path: string; header: string; text: string; symbols: string };

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ChunkBlocksReader, encodeChunkBlocks } from '../../src/core/index/chunkBlocks';
+import { ChunkBlocksReader, encodeChunkBlocks } from '../../src/core/store/chunkBlocks';
 import type { Chunk } from '../../src/core/types';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sift-blocks-'));

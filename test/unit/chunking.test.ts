@@ -588,7 +588,7 @@ describe('sizing from line counts (additive counters)', () => {
         return heuristic.count(t);
       },
     };
-    const files = ['src/core/index/store.ts', 'src/core/retrieval/bm25.ts', 'src/core/chunking/chunker.ts', 'README.md', 'scripts/make-tiny-models.py'];
+    const files = ['src/core/store/store.ts', 'src/core/lexical/bm25.ts', 'src/core/chunking/chunker.ts', 'README.md', 'scripts/make-tiny-models.py'];
     for (const rel of files) {
       const text = readFileSync(path.join(__dirname, '..', '..', rel), 'utf8');
       for (const maxTokens of [64, 256]) {

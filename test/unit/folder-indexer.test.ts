@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { IndexStore } from '../../src/core/index/store';
+import { IndexStore } from '../../src/core/store/store';
 import { nextFolderState } from '../../src/vscode/indexStatus';
 import { TINY_EMBEDDER } from '../helpers';
 import { folderRef } from '../support/fakeWorkspace';

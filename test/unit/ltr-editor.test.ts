@@ -5,8 +5,8 @@ import { RecentEdits, editorMarks, relativeToRoots, toEditorSignals } from '../.
 import { FeedbackLearner, LEARNABLE, OpenRecorder, fitResidual, modelId } from '../../src/core/ltr/feedback';
 import { FEATURE_NAMES, type FeatureName, extractFeatures } from '../../src/core/ltr/features';
 import { LtrModel, type LtrModelJson, ltrRerank, shippedLtrModel } from '../../src/core/ltr/model';
-import { averageLinearModels } from '../../src/core/ltr/train';
-import type { Candidate } from '../../src/core/retrieval/types';
+import { averageLinearModels } from '../../scripts/ltr/train';
+import type { Candidate } from '../../src/core/search/types';
 import type { Chunk } from '../../src/core/types';
 
 function chunk(p: string, startLine = 1, lines = 10, symbols: string[] = []): Chunk {

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { dcg } from '../../src/core/eval/metrics';
 import { FEATURE_NAMES, extractFeatures, queryInfo } from '../../src/core/ltr/features';
 import { LtrModel, ltrRerank, shippedLtrModel } from '../../src/core/ltr/model';
-import { type TrainQuery, mulberry32, trainLambdaRank } from '../../src/core/ltr/train';
-import type { Candidate } from '../../src/core/retrieval/types';
+import { type TrainQuery, mulberry32, trainLambdaRank } from '../../scripts/ltr/train';
+import type { Candidate } from '../../src/core/search/types';
 import type { Chunk, ChunkKind } from '../../src/core/types';
 
 function chunk(path: string, symbols: string[], text: string, kind: ChunkKind = 'function', startLine = 1): Chunk {

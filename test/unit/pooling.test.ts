@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Tensor, mean_pooling } from '@huggingface/transformers';
-import { meanPoolNormalized } from '../../src/core/embedding/pooling';
+import { meanPoolNormalized } from '../../src/core/models/pooling';
 import { rng } from '../../scripts/bench/corpus';
 
 describe('meanPoolNormalized', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { redactSecretsInText, secretNameStrength } from '../../src/core/llm/redact';
+import { redactSecretsInText, secretNameStrength } from '../../src/core/discovery/redact';
 import { REPO_ROOT } from '../helpers';
 
 /** [file path, text, the secret values planted in it, names that must survive]. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ModelTokenizer, type TokenizerSpec } from '../../src/core/embedding/tokens';
+import { ModelTokenizer, type TokenizerSpec } from '../../src/core/models/tokens';
 import { TINY_EMBEDDER } from '../helpers';
 
 const spec: TokenizerSpec = {

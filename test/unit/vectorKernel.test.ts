@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { Int8Vectors, quantizeInt8, simdAvailable, topK } from '../../src/core/index/vectorKernel';
-import { VECTOR_KERNEL_WASM_BASE64 } from '../../src/core/index/vectorKernel.wasm';
+import { Int8Vectors, quantizeInt8, simdAvailable, topK } from '../../src/core/store/vectorKernel';
+import { VECTOR_KERNEL_WASM_BASE64 } from '../../src/core/store/vectorKernel.wasm';
 
 /** Deterministic PRNG (mulberry32) so a failure reproduces. */
 function rng(seed: number): () => number {

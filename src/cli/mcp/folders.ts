@@ -1,12 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { type DiscoveryOptions, discoverFiles } from '../../core/discovery';
-import type { InferenceClient } from '../../core/embedding/client';
-import type { ModelRequest } from '../../core/embedding/protocol';
-import { CHUNKER_VERSION, DEFAULT_MAX_TOKENS, type IndexEvent, type IndexSummary } from '../../core/index/indexer';
-import { type EmbeddingInfo, MANIFEST_FILE, type Manifest, incompatibility, readManifest } from '../../core/index/manifest';
-import { IndexStore } from '../../core/index/store';
-import { indexWorkspaceInThread } from '../../core/index/thread';
+import type { InferenceClient } from '../../core/worker/client';
+import type { ModelRequest } from '../../core/worker/protocol';
+import { CHUNKER_VERSION, DEFAULT_MAX_TOKENS, type IndexEvent, type IndexSummary } from '../../core/indexing/indexer';
+import { type EmbeddingInfo, MANIFEST_FILE, type Manifest, incompatibility, readManifest } from '../../core/store/manifest';
+import { IndexStore } from '../../core/store/store';
+import { indexWorkspaceInThread } from '../../core/indexing/thread';
 import { SiftError, errorMessage, isAbortError } from '../../core/util/errors';
 
 /** Changed files an update brings into the embedded index on the request path; more go to the background. */

@@ -1,7 +1,7 @@
 import { type DiscoveryOptions, DiscoveryMatcher, type SkippedFile } from '../../core/discovery';
 import { DEFAULT_MAX_FILE_BYTES } from '../../core/discovery/defaults';
 import { redactForAgent } from '../../core/answer/search';
-import { readIndexableFile } from '../../core/index/readSource';
+import { readIndexableFile } from '../../core/indexing/readSource';
 import { resolveInsideRoot } from '../../core/util/containment';
 import { SiftError } from '../../core/util/errors';
 

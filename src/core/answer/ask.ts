@@ -1,5 +1,5 @@
-import type { InferenceClient } from '../embedding/client';
-import type { IndexStore } from '../index/store';
+import type { InferenceClient } from '../worker/client';
+import type { IndexStore } from '../store/store';
 import { type Citation, parseCitations } from '../llm/citations';
 import { type PackedSource, packContext } from '../llm/context';
 import { type LlmConfig, LlmError, llmConfigured, streamChat } from '../llm/llm';
@@ -8,8 +8,8 @@ import { type EditorMarks, editorMarks } from '../ltr/editor';
 import type { EditorSignals } from '../ltr/features';
 import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
 import type { Reranker } from '../rerank/reranker';
-import { DEFAULT_CANDIDATES, type NamedStore, type RetrieveResult, retrieve } from '../retrieval/retriever';
-import { type Candidate, type RetrieverName, retrieversOf } from '../retrieval/types';
+import { DEFAULT_CANDIDATES, type NamedStore, type RetrieveResult, retrieve } from '../search/retriever';
+import { type Candidate, type RetrieverName, retrieversOf } from '../search/types';
 import { errorMessage } from '../util/errors';
 
 export interface AskSettings {

@@ -1,5 +1,5 @@
-import { redactSecretsInText } from '../llm/redact';
-import type { Candidate } from '../retrieval/types';
+import { redactSecretsInText } from '../discovery/redact';
+import type { Candidate } from '../search/types';
 import { type AskContext, type RankedResult, type RankingResult, rankCandidates, toRanked } from './ask';
 
 /** One ranked chunk as a search tool returns it: where it is, why it ranked there, and its text. */

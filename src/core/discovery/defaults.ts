@@ -72,7 +72,7 @@ export const DEFAULT_EXCLUDED_DIRS: readonly string[] = Object.freeze([
 /**
  * Extensions of source code, markup and documentation. A file named like a secret (`tokenizer.ts`,
  * `secrets.py`, `password-reset.html`, `token.md`) but with one of these is code, not a secret file:
- * it is indexed, and secrets written inside it are redacted instead (src/core/llm/redact.ts).
+ * it is indexed, and secrets written inside it are redacted instead (src/core/discovery/redact.ts).
  */
 export const SECRET_NAME_CODE_EXTENSIONS: readonly string[] = Object.freeze(
   (

@@ -1,11 +1,11 @@
-import type { InferenceClient } from '../embedding/client';
-import type { IndexStore } from '../index/store';
+import type { InferenceClient } from '../worker/client';
+import type { IndexStore } from '../store/store';
 import { extractFeatures, queryInfo } from '../ltr/features';
 import { type LtrModel, ltrRerank } from '../ltr/model';
 import type { Reranker } from '../rerank/reranker';
-import { DEFAULT_RRF_K } from '../retrieval/fusion';
-import { retrieve } from '../retrieval/retriever';
-import type { Candidate } from '../retrieval/types';
+import { DEFAULT_RRF_K } from '../search/fusion';
+import { retrieve } from '../search/retriever';
+import type { Candidate } from '../search/types';
 import { throwIfAborted } from '../util/errors';
 import { type QuestionMetrics, type RankedChunk, chunkGrade, fileRanking, meanMetrics, scoreRanking } from './metrics';
 import type { EvalQuestion, GoldFile } from './questions';

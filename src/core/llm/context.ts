@@ -1,4 +1,4 @@
-import type { Candidate } from '../retrieval/types';
+import type { Candidate } from '../search/types';
 import type { TokenCounter } from '../types';
 
 export const DEFAULT_TOP_N = 8;

@@ -1,5 +1,5 @@
 import type { PackedSource } from './context';
-import { redactSecretsInText } from './redact';
+import { redactSecretsInText } from '../discovery/redact';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';

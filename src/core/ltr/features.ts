@@ -1,5 +1,5 @@
-import { codeTokens, pathTokens } from '../retrieval/tokenize';
-import type { Candidate } from '../retrieval/types';
+import { codeTokens, pathTokens } from '../lexical/tokenize';
+import type { Candidate } from '../search/types';
 
 /**
  * Per-candidate features for the learning-to-rank stage. Everything is computed in-process from

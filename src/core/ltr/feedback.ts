@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Candidate } from '../retrieval/types';
+import type { Candidate } from '../search/types';
 import { type EditorFile, type EditorSignals, FEATURE_COUNT, FEATURE_NAMES, extractFeatures } from './features';
 import type { LtrModel, LtrResidual } from './model';
 

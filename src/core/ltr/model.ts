@@ -1,4 +1,4 @@
-import type { Candidate } from '../retrieval/types';
+import type { Candidate } from '../search/types';
 import { SiftError } from '../util/errors';
 import { type EditorSignals, FEATURE_NAMES, extractFeatures } from './features';
 

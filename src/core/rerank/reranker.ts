@@ -1,6 +1,6 @@
-import type { InferenceClient } from '../embedding/client';
-import { embeddingText } from '../embedding/text';
-import type { Candidate } from '../retrieval/types';
+import type { InferenceClient } from '../worker/client';
+import { embeddingText } from '../models/text';
+import type { Candidate } from '../search/types';
 
 /**
  * Scores (question, chunk) pairs with the cross-encoder in the inference worker and reorders the

@@ -4,9 +4,10 @@
  * inference. While the model runs, onnxruntime blocks the worker's thread, so indexing does its
  * chunking and tokenising elsewhere (the indexing thread) and sends token ids.
  */
-import type { EmbeddingInfo, ShardEntry } from '../index/manifest';
-import type { ShardSearchResult } from '../retrieval/shardSearch';
-import type { TokenBatch, TokenizerSpec } from './tokens';
+import type { SearchShardsParams, ShardSearchResult } from '../search/shardSearch';
+
+export type { SearchShardsParams };
+import type { TokenBatch, TokenizerSpec } from '../models/tokens';
 
 /** Where models come from. */
 export interface ModelEnvironment {
@@ -75,15 +76,6 @@ export interface WorkerMethods {
   searchShards: [SearchShardsParams, ShardSearchResult];
 }
 
-export interface SearchShardsParams {
-  indexDir: string;
-  embedding: EmbeddingInfo | null;
-  shards: ShardEntry[];
-  live: string[];
-  vector?: Float32Array;
-  terms: string[];
-  depth: number;
-}
 
 export type MethodName = keyof WorkerMethods;
 

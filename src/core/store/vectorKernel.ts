@@ -21,7 +21,7 @@ interface WasmApi {
 }
 type WasmModule = { readonly __brand: 'WebAssembly.Module' };
 
-const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** Whether this runtime runs the SIMD kernel (otherwise every block uses the JS loop). */
 export const simdAvailable: boolean = wasmApi !== undefined && wasmApi.validate(WASM_BYTES);

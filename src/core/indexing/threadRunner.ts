@@ -1,5 +1,5 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { InferenceClient } from '../embedding/client';
+import { InferenceClient } from '../worker/client';
 import { errorMessage } from '../util/errors';
 import { runInBackground } from '../util/priority';
 import { indexWorkspace } from './indexer';

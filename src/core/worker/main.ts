@@ -15,12 +15,12 @@ import {
   Tensor,
   env,
 } from '@huggingface/transformers';
-import { ensurePrivateDir, tightenTree } from '../index/privateFs';
-import { IndexStore } from '../index/store';
-import { searchShards } from '../retrieval/shardSearch';
+import { ensurePrivateDir, tightenTree } from '../util/privateFs';
+import { IndexStore } from '../store/store';
+import { searchShards } from '../search/shardSearch';
 import { errorMessage } from '../util/errors';
 import { runInBackground } from '../util/priority';
-import { checkLocalModelFolder, DEFAULT_DTYPE, DEFAULT_RERANK_MAX_LENGTH, modelCacheDirFor, normalizeModelHost, onnxFileFor, resolveModel } from './models';
+import { checkLocalModelFolder, DEFAULT_DTYPE, DEFAULT_RERANK_MAX_LENGTH, modelCacheDirFor, normalizeModelHost, onnxFileFor, resolveModel } from '../models/models';
 import type {
   DownloadProgress,
   LoadResult,
@@ -31,9 +31,9 @@ import type {
   WorkerRequest,
   WorkerResponse,
 } from './protocol';
-import { encodePair, lengthSortedBatches, pairTensors } from './pairs';
-import { meanPoolNormalized } from './pooling';
-import { type TokenizerSpec, paddedInputs } from './tokens';
+import { encodePair, lengthSortedBatches, pairTensors } from '../models/pairs';
+import { meanPoolNormalized } from '../models/pooling';
+import { type TokenizerSpec, paddedInputs } from '../models/tokens';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run inside a worker thread');

@@ -1,5 +1,5 @@
-import { FEATURE_NAMES } from './features';
-import type { LtrModelJson } from './model';
+import { FEATURE_NAMES } from '../../src/core/ltr/features';
+import type { LtrModelJson } from '../../src/core/ltr/model';
 
 /**
  * LambdaRank training (Burges et al.: pairwise logistic loss on score differences, each pair's

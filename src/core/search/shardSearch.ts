@@ -1,7 +1,7 @@
-import type { ShardEntry } from '../index/manifest';
-import type { IndexStore } from '../index/store';
-import { topK } from '../index/vectorKernel';
-import { searchLexical } from './lexical';
+import type { EmbeddingInfo, ShardEntry } from '../store/manifest';
+import type { IndexStore } from '../store/store';
+import { topK } from '../store/vectorKernel';
+import { searchLexical } from '../lexical/lexical';
 
 /** A hit located in a shard: the chunk is read only if it becomes a final candidate. */
 export interface ShardHit {
@@ -62,4 +62,15 @@ export async function searchShards(
 
 export function best<T extends { id: string; score: number }>(hits: T[], depth: number): T[] {
   return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, depth);
+}
+
+/** A shard search run by another thread (the inference worker searches half of the shards). */
+export interface SearchShardsParams {
+  indexDir: string;
+  embedding: EmbeddingInfo | null;
+  shards: ShardEntry[];
+  live: string[];
+  vector?: Float32Array;
+  terms: string[];
+  depth: number;
 }

@@ -2,12 +2,12 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { z } from 'zod';
-import { Bm25Index, type LexicalDoc, buildBm25 } from '../retrieval/bm25';
-import { lexicalDoc } from '../retrieval/lexical';
+import { Bm25Index, type LexicalDoc, buildBm25 } from '../lexical/bm25';
+import { lexicalDoc } from '../lexical/lexical';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage } from '../util/errors';
 import { directorySize, fsyncDir } from '../util/fs';
-import { LockedError, acquireLock } from '../util/lock';
+import { LockedError, acquireLock } from './lock';
 import { TimeSlicer } from '../util/slice';
 import { ChunkBlocksReader, encodeChunkBlocks } from './chunkBlocks';
 import {
@@ -35,7 +35,7 @@ import {
   tightenTree,
   writePrivateFile,
   writePrivateFileAtomic,
-} from './privateFs';
+} from '../util/privateFs';
 import { ShardVectorIndex, type ShardVectors, VECTORS_FILE, readShardVectors } from './shardVectors';
 
 /**

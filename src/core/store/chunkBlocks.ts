@@ -6,7 +6,7 @@ import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import type { Chunk } from '../types';
 import { MAX_SHARD_CHUNKS, chunkIdSchema, isSafeRelativePath } from './manifest';
-import { openInsideSync } from './privateFs';
+import { openInsideSync } from '../util/privateFs';
 
 /**
  * A shard's chunks (text and metadata) in deflate-compressed blocks of `BLOCK_SIZE` chunks, so a

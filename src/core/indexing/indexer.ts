@@ -3,22 +3,22 @@ import * as path from 'node:path';
 import { DiscoveryMatcher, type DiscoveryOptions, type SkippedFile, discoverFiles } from '../discovery';
 import { HeuristicTokenCounter, chunkFile } from '../chunking';
 import { DEFAULT_MAX_FILE_BYTES } from '../discovery/defaults';
-import type { InferenceClient } from '../embedding/client';
-import type { ModelLoadFailure, ModelRequest } from '../embedding/protocol';
-import { embeddingText } from '../embedding/text';
-import { redactSecretsInText } from '../llm/redact';
-import { ModelTokenizer } from '../embedding/tokens';
-import { lexicalDoc } from '../retrieval/lexical';
-import type { LexicalDoc } from '../retrieval/bm25';
+import type { InferenceClient } from '../worker/client';
+import type { ModelLoadFailure, ModelRequest } from '../worker/protocol';
+import { embeddingText } from '../models/text';
+import { redactSecretsInText } from '../discovery/redact';
+import { ModelTokenizer } from '../models/tokens';
+import { lexicalDoc } from '../lexical/lexical';
+import type { LexicalDoc } from '../lexical/bm25';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage, throwIfAborted } from '../util/errors';
 import { sha256Hex } from '../util/fs';
-import type { ChunkerInfo, EmbeddingInfo } from './manifest';
+import type { ChunkerInfo, EmbeddingInfo } from '../store/manifest';
 import { readIndexableFile } from './readSource';
-import { type FileUpdate, IndexStore } from './store';
+import { type FileUpdate, IndexStore } from '../store/store';
 
 /**
- * Bump when chunk boundaries, chunk fields or the index-time secret redaction (src/core/llm/redact.ts)
+ * Bump when chunk boundaries, chunk fields or the index-time secret redaction (src/core/discovery/redact.ts)
  * change: older indexes are rebuilt.
  */
 export const CHUNKER_VERSION = 2;

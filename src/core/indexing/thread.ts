@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { SiftError, type SiftErrorCode, throwIfAborted } from '../util/errors';
 import type { IndexEvent, IndexOptions, IndexSummary } from './indexer';
 
-/** Messages from the indexing thread (src/core/index/indexerWorker.ts). */
+/** Messages from the indexing thread (src/core/indexing/indexerWorker.ts). */
 export type IndexThreadMessage =
   | { type: 'event'; event: IndexEvent }
   | { type: 'done'; summary: IndexSummary }

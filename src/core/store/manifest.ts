@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UnsafeEntryError, readInside } from './privateFs';
+import { UnsafeEntryError, readInside } from '../util/privateFs';
 
 /** Bump when the on-disk layout changes: older indexes are rebuilt, never misread. */
 export const INDEX_FORMAT_VERSION = 3;

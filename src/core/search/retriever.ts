@@ -1,14 +1,24 @@
-import type { InferenceClient } from '../embedding/client';
-import type { IndexStore } from '../index/store';
-import type { ShardEntry } from '../index/manifest';
+import type { IndexStore } from '../store/store';
+import type { ShardEntry } from '../store/manifest';
 import type { Chunk } from '../types';
 import { throwIfAborted } from '../util/errors';
-import { queryTerms } from './lexical';
-import { type ShardHit, type ShardSearchResult, searchShards } from './shardSearch';
+import { queryTerms } from '../lexical/lexical';
+import { type SearchShardsParams, type ShardHit, type ShardSearchResult, searchShards } from './shardSearch';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from './fusion';
 import type { Candidate } from './types';
 
 export const DEFAULT_CANDIDATES = 50;
+
+/**
+ * What search needs from the inference worker: the question's vector, and half of the shards
+ * searched while this thread searches the other half. The worker's client
+ * (src/core/worker/client.ts) satisfies it; search sits below the worker in the pipeline, so it
+ * names the shape it needs instead of importing the client.
+ */
+export interface SearchWorker {
+  call(method: 'embed', params: { texts: string[] }, signal?: AbortSignal): Promise<Float32Array>;
+  call(method: 'searchShards', params: SearchShardsParams, signal?: AbortSignal): Promise<ShardSearchResult>;
+}
 
 export interface RetrieveOptions {
   /** Fused candidates to return (K). */
@@ -17,13 +27,13 @@ export interface RetrieveOptions {
   depth?: number;
   rrfK?: number;
   /** Inference worker with the index's embedding model loaded; omit for lexical-only. */
-  embedder?: InferenceClient;
+  embedder?: SearchWorker;
   /**
    * A worker that searches half of the shards while this thread searches the other half (the
    * inference worker is idle during search). Defaults to `embedder`; without one, this thread
    * searches everything.
    */
-  searcher?: InferenceClient | null;
+  searcher?: SearchWorker | null;
   signal?: AbortSignal;
 }
 

@@ -5,7 +5,7 @@ import { LocalIndex } from 'vectra/lib/LocalIndex';
 import type { IndexItem } from 'vectra/lib/types';
 import { TimeSlicer } from '../util/slice';
 import { MAX_EMBEDDING_DIM, MAX_ID_LENGTH, MAX_SHARD_CHUNKS } from './manifest';
-import { PRIVATE_DIR_MODE, openInside, writePrivateFile } from './privateFs';
+import { PRIVATE_DIR_MODE, openInside, writePrivateFile } from '../util/privateFs';
 import { Int8Vectors, quantizeInt8 } from './vectorKernel';
 
 /**
