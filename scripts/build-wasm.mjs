@@ -9,8 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import wabt from 'wabt';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const WAT_FILE = path.join(REPO, 'src', 'core', 'index', 'vectorKernel.wat');
-export const OUT_FILE = path.join(REPO, 'src', 'core', 'index', 'vectorKernel.wasm.ts');
+export const WAT_FILE = path.join(REPO, 'src', 'core', 'store', 'vectorKernel.wat');
+export const OUT_FILE = path.join(REPO, 'src', 'core', 'store', 'vectorKernel.wasm.ts');
 
 /** Compiles the kernel's text to module bytes (deterministic for a given wabt version). */
 export async function compileWat(source = readFileSync(WAT_FILE, 'utf8')) {
