@@ -1,4 +1,8 @@
+import * as path from 'node:path';
 import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, ask, askCompare } from '../core/answer/ask';
+import { type SearchResult, searchChunks } from '../core/answer/search';
+import { GlobSet } from '../core/discovery';
+import type { ChatModel } from '../core/llm/chatModel';
 import type { EditorSignals } from '../core/ltr/features';
 import type { WorkspaceRoot } from '../core/ltr/editor';
 import { shippedLtrModel } from '../core/ltr/model';
@@ -20,6 +24,8 @@ export interface AskServiceDeps {
   feedback: RankingFeedback;
   /** What the editor knows (open files, recent edits, cursor) in the index's terms. */
   editor: { signals(roots: readonly WorkspaceRoot[]): EditorSignals };
+  /** The editor's chat model when `sift.llm.provider` chooses it (undefined: the OpenAI-compatible endpoint). */
+  answerModel?: () => Promise<ChatModel | undefined>;
 }
 
 export interface AskOptions {
@@ -29,6 +35,16 @@ export interface AskOptions {
   compare: boolean;
   signal: AbortSignal;
   onEvent: (e: AskEvent) => void;
+  /** The model that answers (the chat view's `request.model`); default: from the settings. */
+  model?: ChatModel;
+}
+
+export interface SearchOptions {
+  limit: number;
+  rerank: boolean;
+  /** Globs the chunk's path (or `folder/path` in multi-root) must match. */
+  paths?: string[];
+  signal?: AbortSignal;
 }
 
 /**
@@ -47,6 +63,33 @@ export class AskService implements Disposable {
 
   /** `compare` ranks and answers both ways. */
   async ask(question: string, opts: AskOptions): Promise<{ single?: AnswerResult; compare?: CompareResult }> {
+    const { ctx, editor, recorder, ranked } = await this.context({ rerank: opts.rerank || opts.compare, signal: opts.signal, model: opts.model, answer: true });
+    const result = opts.compare ? { compare: await askCompare(ctx, question, { onEvent: opts.onEvent }) } : { single: await ask(ctx, question, { rerank: opts.rerank, onEvent: opts.onEvent }) };
+    const answer = result.compare ? result.compare.reranked : result.single;
+    const candidates = ranked.get('reranked');
+    if (recorder && opts.id && answer?.reranked && candidates) this.deps.feedback.remember(recorder, opts.id, question, candidates, answer.sources, editor);
+    return result;
+  }
+
+  /**
+   * Ranked chunks for a search tool (the editor's language-model tool): the same indexes, models,
+   * ranking and redaction as the panel and the MCP server (core `searchChunks`).
+   */
+  async search(query: string, opts: SearchOptions): Promise<SearchResult> {
+    const globs = opts.paths?.length ? new GlobSet(opts.paths, false) : undefined;
+    const filter = globs ? (c: { folder?: string; chunk: { path: string } }) => globs.matches(c.chunk.path) || Boolean(c.folder && globs.matches(`${c.folder}/${c.chunk.path}`)) : undefined;
+    const { ctx } = await this.context({ rerank: opts.rerank, signal: opts.signal, answer: false });
+    return searchChunks(ctx, query, { limit: opts.limit, rerank: opts.rerank, filter });
+  }
+
+  /** The file a source names: its folder (by index name; '' or absent for a single folder) joined with its path. */
+  fileOf(folder: string | undefined, relPath: string): string | undefined {
+    const entries = this.deps.indexer.folders.entries();
+    const entry = entries.find((f) => this.deps.indexer.folders.indexName(f) === (folder ?? ''));
+    return entry ? path.join(entry.folder.fsPath, relPath) : undefined;
+  }
+
+  private async context(opts: { rerank: boolean; signal?: AbortSignal; model?: ChatModel; answer: boolean }) {
     const { port, indexer, models, feedback } = this.deps;
     if (!port.isTrusted()) throw new Error('This workspace is not trusted, so Sift has not indexed it. Trust the workspace to ask questions.');
     const folders = indexer.folders.entries();
@@ -62,7 +105,7 @@ export class AskService implements Disposable {
     // Dense retrieval when every index has vectors of the model the worker holds; otherwise keyword search.
     const embedder = stores.every((s) => s.store.manifest.embedding) ? await models.embedder() : undefined;
     const embedded = Boolean(embedder && stores.every((s) => s.store.manifest.embedding?.model === embedder.model));
-    const reranker = opts.rerank || opts.compare ? await models.reranker() : undefined;
+    const reranker = opts.rerank ? await models.reranker() : undefined;
     // A question spans every folder: window-scoped settings.
     const s = port.readSettings(undefined);
     // Learning-to-rank: the shipped model with the editor's context and, when allowed, what was
@@ -87,15 +130,11 @@ export class AskService implements Disposable {
         tokenBudget: s['retrieval.tokenBudget'],
         rerankMaxLength: s['rerank.maxTokens'],
         redactSecrets: s['llm.redactSecrets'],
-        llm: await this.deps.llm.config(),
+        ...(opts.answer ? { llm: await this.deps.llm.config(), chatModel: opts.model ?? (await this.deps.answerModel?.()) } : {}),
       },
     };
     if (editor) port.log.info(`Editor context: ${editor.openFiles?.length ?? 0} open, ${editor.recentFiles?.length ?? 0} recently edited, cursor ${editor.cursor ? `${editor.cursor.path}:${editor.cursor.line}` : 'none'}`);
-    const result = opts.compare ? { compare: await askCompare(ctx, question, { onEvent: opts.onEvent }) } : { single: await ask(ctx, question, { rerank: opts.rerank, onEvent: opts.onEvent }) };
-    const answer = result.compare ? result.compare.reranked : result.single;
-    const candidates = ranked.get('reranked');
-    if (recorder && opts.id && answer?.reranked && candidates) feedback.remember(recorder, opts.id, question, candidates, answer.sources, editor);
-    return result;
+    return { ctx, editor, recorder, ranked };
   }
 
   /** The user opened source `n` of answer `id` (ranking feedback, when learning is on). */

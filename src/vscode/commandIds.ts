@@ -19,6 +19,7 @@ export const COMMAND_IDS = [
   'sift.clearHistory',
   'sift.openSettings',
   'sift.evaluate',
+  'sift.chooseChatModel',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

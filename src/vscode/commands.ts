@@ -8,6 +8,7 @@ import type { RankingFeedback } from './feedback';
 import type { FolderIndexer } from './folderIndexer';
 import type { DisposableStore } from './lifecycle';
 import type { LlmSettings } from './llmSettings';
+import { chooseChatModel } from './vscodeLm';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -85,6 +86,10 @@ function commandHandlers({ context, log, chat, indexer, llm, feedback }: Command
       const folder = folders.length > 1 ? await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Evaluate retrieval on which folder?' }) : folders[0];
       if (!folder) return;
       await evaluateWorkspace(context, log, folder);
+    },
+    'sift.chooseChatModel': async () => {
+      await chooseChatModel();
+      await chat.refreshLlm();
     },
     'sift.openSettings': () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:sift-dev.sift-codebase-qa'),
   };

@@ -5,9 +5,11 @@ import { indexWorkspaceInThread } from '../core/indexing/thread';
 import { errorMessage } from '../core/util/errors';
 import { AskService } from './askService';
 import { ChatController } from './chat';
+import { registerChatApi } from './chatApi';
 import { PANEL_TYPE, VIEW_ID } from './chatViews';
 import { registerCommands } from './commands';
 import { EditorContext } from './editorContext';
+import { resolveAnswerModel } from './editorModels';
 import { RankingFeedback } from './feedback';
 import { FolderIndexer } from './folderIndexer';
 import { jumpHighlight } from './jump';
@@ -16,6 +18,7 @@ import { LlmSettings } from './llmSettings';
 import { ModelHost } from './modelHost';
 import { effectOf, reportRefusedSettings } from './settings';
 import { StatusBar } from './statusBar';
+import { listEditorModels } from './vscodeLm';
 import { VscodeWorkspace, secretStore, showKeyRefused, stateStore } from './vscodeWorkspace';
 
 /**
@@ -62,10 +65,12 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
       runIndex: (opts) => indexWorkspaceInThread(opts, dist('indexer.js')),
     }),
   );
-  const llm = new LlmSettings({ settings: () => port.readSettings(undefined), secrets: secretStore(context.secrets), log, showKeyRefused });
+  // sift.llm.provider: the editor's chat model (vscode.lm) or the OpenAI-compatible endpoint.
+  const answerModel = () => resolveAnswerModel(port.readSettings(undefined), listEditorModels);
+  const llm = new LlmSettings({ settings: () => port.readSettings(undefined), secrets: secretStore(context.secrets), log, showKeyRefused, answerModel });
   const feedback = new RankingFeedback(stateStore(context.workspaceState), log);
   const editor = root.add(new EditorContext());
-  const asker = root.add(new AskService({ port, indexer, models, llm, feedback, editor }));
+  const asker = root.add(new AskService({ port, indexer, models, llm, feedback, editor, answerModel }));
   const chat = root.add(
     new ChatController({ extensionUri: context.extensionUri, workspaceState: context.workspaceState, asker, indexer, llm, rerankByDefault: port.readSettings(undefined)['rerank.enabled'], log }),
   );
@@ -76,6 +81,9 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
   root.add(vscode.window.registerWebviewViewProvider(VIEW_ID, chat.views, { webviewOptions: { retainContextWhenHidden: true } }));
   root.add(vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, chat.views));
   registerCommands(root, { context, log, chat, indexer, llm, feedback });
+  // VS Code's chat: the #sift tool, the @sift participant, and the MCP server (1.101+).
+  registerChatApi(root, { asker, port, extensionUri: context.extensionUri, log });
+  root.add(vscode.lm.onDidChangeChatModels(() => void chat.refreshLlm()));
 
   root.add(
     vscode.workspace.onDidChangeConfiguration((e) => {

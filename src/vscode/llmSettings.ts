@@ -13,6 +13,8 @@ export interface LlmSettingsDeps {
   log: Log;
   /** Shows that the key was not sent, with a way to set one (once per distinct message). */
   showKeyRefused: (message: string) => void;
+  /** The editor's chat model when `sift.llm.provider` chooses it (for what the chat view shows). */
+  answerModel?: () => Promise<{ label: string } | undefined>;
 }
 
 /**
@@ -49,6 +51,8 @@ export class LlmSettings {
   async info(): Promise<LlmInfo> {
     const cfg = await this.config();
     const s = this.deps.settings();
+    const editor = await this.deps.answerModel?.().catch(() => undefined);
+    if (editor) return { configured: true, model: editor.label, baseURL: undefined, hasApiKey: await this.hasApiKey() };
     return {
       configured: Boolean(cfg?.model && (cfg.baseURL || cfg.apiKey)),
       model: s['llm.model'] || undefined,

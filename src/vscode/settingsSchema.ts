@@ -17,6 +17,8 @@ interface Def<T> {
   maximum?: number;
   items?: { type: 'string' };
   format?: 'uri';
+  enum?: readonly string[];
+  enumDescriptions?: readonly string[];
   /**
    * `machine`: read only from the user's own settings (user or remote-machine), never from a
    * workspace. Every setting that chooses where code or the API key go, what is redacted, or where
@@ -37,6 +39,16 @@ export const SETTINGS = {
     effect: 'none',
   }),
   'llm.model': def({ scope: 'machine', type: 'string', default: '', description: 'Model name sent to the endpoint (e.g. `gpt-4o-mini`, `qwen2.5-coder:7b`). Required for a written answer. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.', effect: 'none' }),
+  'llm.provider': def({
+    scope: 'machine',
+    type: 'string',
+    default: 'auto',
+    enum: ['auto', 'openai-compatible', 'vscode'],
+    enumDescriptions: ['The editor\'s chat model when VS Code has one and `#sift.llm.baseUrl#` is empty; otherwise the OpenAI-compatible endpoint.', 'Always the OpenAI-compatible endpoint (`#sift.llm.baseUrl#`, `#sift.llm.model#`).', 'Always a chat model of VS Code (`vscode.lm`, e.g. GitHub Copilot), chosen by `#sift.llm.vscodeModel#`.'],
+    description: 'Which LLM writes the panel\'s answers: `auto`, `openai-compatible` or `vscode` (a chat model VS Code provides: no API key needed; VS Code asks once for permission). Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.',
+    effect: 'none',
+  }),
+  'llm.vscodeModel': def({ scope: 'machine', type: 'string', default: '', description: 'The VS Code chat model Sift uses (`#sift.llm.provider#`): a model id, a family (e.g. `gpt-4o`) or `vendor/family`; empty: the first model VS Code offers. **Sift: Choose Chat Model** picks one. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.', effect: 'none' }),
   'llm.temperature': def({ type: 'number', default: 0.1, minimum: 0, maximum: 2, description: 'Sampling temperature for answers.', effect: 'none' }),
   'llm.maxTokens': def({ type: 'number', default: 1024, minimum: 16, maximum: 32768, description: 'Maximum answer length in tokens.', effect: 'none' }),
   'llm.redactSecrets': def({ scope: 'machine', type: 'boolean', default: true, description: 'Before sources are sent to the LLM, replace private-key blocks and credential patterns (cloud keys, tokens, passwords in URLs) found inside indexed files with `[REDACTED …]`. Secret files themselves are never indexed. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.', effect: 'none' }),

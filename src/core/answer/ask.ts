@@ -2,7 +2,8 @@ import type { InferenceClient } from '../worker/client';
 import type { IndexStore } from '../store/store';
 import { type Citation, parseCitations } from '../llm/citations';
 import { type PackedSource, packContext } from '../llm/context';
-import { type LlmConfig, LlmError, llmConfigured, streamChat } from '../llm/llm';
+import { type ChatModel, openAiChatModel } from '../llm/chatModel';
+import { type LlmConfig, LlmError, llmConfigured } from '../llm/llm';
 import { buildMessages } from '../llm/prompt';
 import { type EditorMarks, editorMarks } from '../ltr/editor';
 import type { EditorSignals } from '../ltr/features';
@@ -19,6 +20,8 @@ export interface AskSettings {
   /** Cross-encoder max tokens per (question, chunk) pair. */
   rerankMaxLength?: number;
   llm?: Partial<LlmConfig>;
+  /** The model that writes the answer, when it is not the OpenAI-compatible endpoint of `llm` (e.g. the editor's). */
+  chatModel?: ChatModel;
   /** Redact private keys and credential patterns in sources before they go to the LLM (default true). */
   redactSecrets?: boolean;
 }
@@ -263,7 +266,8 @@ async function answerStage(
   const base = { question, retrieval: retrieved.mode, reranked: ranked.reranked, sources, ranking, timings, notices };
 
   const llm = ctx.settings.llm;
-  if (!llmConfigured(llm)) {
+  const model = ctx.settings.chatModel ?? (llmConfigured(llm) ? openAiChatModel(llm) : undefined);
+  if (!model) {
     notices.push('No LLM is configured: showing the ranked sources. Set a base URL (OPENAI_BASE_URL) and a model (--llm-model) to get a written answer.');
     timings.total = round(performance.now() - started);
     return { ...base, answerKind: 'retrieval-only', answer: '', citations: [] };
@@ -271,8 +275,7 @@ async function answerStage(
   let answer = '';
   const requested = performance.now();
   try {
-    answer = await streamChat(
-      llm,
+    answer = await model.answer(
       buildMessages(question, packed, { redact: ctx.settings.redactSecrets !== false }),
       {
         onToken: (text) => {

@@ -140,6 +140,11 @@ export class CallGuard {
     this.armIdle();
   }
 
+  /** A response is being waited for: the first-text wait (or, after text, the pause limit) runs. */
+  waiting(): void {
+    this.armIdle();
+  }
+
   /** No response is being read (between attempts): no pause timer. */
   stopIdle(): void {
     if (this.idle) clearTimeout(this.idle);

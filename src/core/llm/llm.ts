@@ -203,7 +203,7 @@ export function redactSecrets(message: string, apiKey?: string): string {
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /** The message for a limit hit: which limit, its setting and CLI flag, and that the text so far is kept. */
-function limitError(hit: LimitHit, limits: Limits, where: string): LlmError {
+export function limitError(hit: LimitHit, limits: Limits, where: string): LlmError {
   const kept = 'The text so far is kept.';
   switch (hit.kind) {
     case 'llm-idle-timeout':
