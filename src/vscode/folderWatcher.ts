@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import { hostFlavor, relativeInside } from '../core/util/pathFlavor';
 import type { WorkspaceFolders } from './folderSet';
 import { type Disposable, DisposableStore, toDisposable } from './lifecycle';
 import type { FolderRef, Timers, WorkspacePort } from './ports';
@@ -34,8 +34,9 @@ export class FolderWatcher implements Disposable {
   private note(folder: FolderRef, fsPath: string): void {
     const entry = this.folders.get(folder);
     if (!entry) return;
-    const rel = path.relative(folder.fsPath, fsPath).split(path.sep).join('/');
-    if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return;
+    // The OS's rules: drive letters and `\\?\` on Windows, case on macOS; `..foo` is a name inside.
+    const rel = relativeInside(folder.fsPath, fsPath, hostFlavor());
+    if (!rel) return;
     entry.pending.add(rel);
     this.cancel();
     this.timer = this.timers.setTimeout(() => {

@@ -2,6 +2,7 @@ import { type DiscoveryOptions, DiscoveryMatcher, type SkippedFile } from '../..
 import { DEFAULT_MAX_FILE_BYTES } from '../../core/discovery/defaults';
 import { redactForAgent } from '../../core/answer/search';
 import { readIndexableFile } from '../../core/indexing/readSource';
+import { normalizeSource } from '../../core/chunking';
 import { resolveInsideRoot } from '../../core/util/containment';
 import { SiftError } from '../../core/util/errors';
 
@@ -47,9 +48,8 @@ export async function readRange(
   const maxBytes = opts.discovery.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const read = await readIndexableFile(verdict.file.absPath, matcher.realRoot, maxBytes);
   if (!read.ok) throw new SiftError(refusal(rel, { path: rel, reason: read.reason, detail: read.detail }), 'bad-input');
-  let content = read.buf.toString('utf8');
-  if (content.charCodeAt(0) === 0xfeff) content = content.slice(1);
-  const lines = content.split(/\r?\n/);
+  // Lines as the chunker numbers them (and the editor shows them): CRLF, LF and a lone CR each end one.
+  const lines = normalizeSource(read.buf.toString('utf8')).split('\n');
   if (lines.length > 1 && lines.at(-1) === '') lines.pop();
   const totalLines = lines.length;
   if (startLine > totalLines) throw new SiftError(`"${rel}" has ${totalLines} line${totalLines === 1 ? '' : 's'}; startLine ${startLine} is past its end.`, 'bad-input');

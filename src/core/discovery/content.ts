@@ -40,19 +40,20 @@ export function sniffMinified(sample: string, fileSize: number, maxLineLength: n
   let longest = 0;
   let total = 0;
   let start = 0;
+  // Lines end at LF, CRLF or a lone CR (as the chunker and the editor count them).
+  const eol = /\r\n?|\n/g;
   for (;;) {
-    const nl = sample.indexOf('\n', start);
-    const end = nl === -1 ? sample.length : nl;
-    let len = end - start;
-    if (len > 0 && sample.charCodeAt(end - 1) === 13) len--; // CRLF
+    const m = eol.exec(sample);
+    const end = m ? m.index : sample.length;
+    const len = end - start;
     if (len > longest) longest = len;
     total += len;
-    if (nl === -1) {
+    if (!m) {
       if (len > 0) lines++;
       break;
     }
     lines++;
-    start = nl + 1;
+    start = eol.lastIndex;
   }
   if (longest > maxLineLength) return { reason: 'minified', detail: `a line of at least ${longest} characters (limit ${maxLineLength})` };
   if (!prose && fileSize > AVERAGE_LINE_MIN_FILE_BYTES && lines > 0) {

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { SiftError } from '../util/errors';
 import { readRegularFile, readRegularFileSync, UnsafeFileError } from '../util/fs';
+import { hostFlavor, isInside, pathKey, relativeInside, type PathFlavor, windowsNameProblem } from '../util/pathFlavor';
 import { sniffBinary, sniffMinified } from './content';
 import {
   DEFAULT_BINARY_EXTENSIONS,
@@ -102,6 +103,7 @@ export class DiscoveryMatcher {
     useGitignore: boolean;
     ignoreCase: boolean;
     isKnownFile?: (file: DiscoveredFile) => boolean;
+    flavor: PathFlavor;
   };
   private readonly excludedDirs: Set<string>;
   private readonly binaryExtensions: Set<string>;
@@ -135,6 +137,7 @@ export class DiscoveryMatcher {
       useGitignore: options.useGitignore ?? true,
       ignoreCase,
       isKnownFile: options.isKnownFile,
+      flavor: options.pathFlavor ?? hostFlavor(),
     };
     this.excludedDirs = new Set(options.defaultExcludedDirs ?? DEFAULT_EXCLUDED_DIRS);
     this.binaryExtensions = new Set((options.binaryExtensions ?? DEFAULT_BINARY_EXTENSIONS).map((e) => e.replace(/^\./, '').toLowerCase()));
@@ -202,13 +205,8 @@ export class DiscoveryMatcher {
    */
   relative(p: string): string | undefined {
     const abs = path.isAbsolute(p) ? p : path.join(this.root, p);
-    const outside = (r: string) => r === '..' || r.startsWith(`..${path.sep}`) || path.isAbsolute(r);
-    let rel = path.relative(this.root, abs);
-    if (outside(rel)) {
-      rel = path.relative(this.realRoot, abs);
-      if (outside(rel)) return undefined;
-    }
-    return rel.split(path.sep).join('/');
+    // Host rules: drive letters, UNC and `\\?\` prefixes on Windows, case on macOS.
+    return relativeInside(this.root, abs, hostFlavor()) ?? relativeInside(this.realRoot, abs, hostFlavor());
   }
 
   /** True for `.gitignore` / `.siftignore` / `info/exclude` paths: a change to one affects other paths. */
@@ -272,7 +270,8 @@ export class DiscoveryMatcher {
    * the entry type, symlink handling and content checks. For a watcher's change events. Never throws.
    */
   async inspect(relPath: string): Promise<DiscoveryEvent> {
-    const rel = this.relative(relPath);
+    const given = this.relative(relPath);
+    const rel = given === undefined ? undefined : await this.onDiskSpelling(given);
     if (rel === undefined || rel === '') return skipEvent(relPath, 'not-a-file', rel === '' ? 'the root folder' : 'outside the root');
     const parts = rel.split('/');
     for (let i = 1; i < parts.length; i++) {
@@ -326,7 +325,7 @@ export class DiscoveryMatcher {
   checkDirectory(rel: string): MatchResult {
     const name = rel.slice(rel.lastIndexOf('/') + 1);
     if (this.excludedDirs.has(name)) return { ok: false, reason: 'default-excluded', path: rel };
-    const bounds = checkBounds(rel, true);
+    const bounds = checkBounds(rel, true) ?? this.windowsName(rel);
     if (bounds) return bounds;
     if (this.secretDirs.match(rel, true) === true) return { ok: false, reason: 'secret', path: rel };
     const ignoredBy = this.ignoredBy(rel, true);
@@ -338,11 +337,39 @@ export class DiscoveryMatcher {
     return { ok: true };
   }
 
+  /** With Windows rules: a name Windows reserves or cannot hold (never opened: `NUL` would open the device). */
+  private windowsName(rel: string): MatchResult | undefined {
+    if (!this.opts.flavor.windows) return undefined;
+    const problem = windowsNameProblem(rel.slice(rel.lastIndexOf('/') + 1));
+    return problem ? { ok: false, reason: 'not-a-file', path: rel, detail: `${problem}; never opened` } : undefined;
+  }
+
+  /**
+   * On a case-insensitive file system, the on-disk spelling of `rel` (each segment as its directory
+   * lists it), so that `Foo.ts` reported by a watcher after a rename to `foo.ts` is not indexed as a
+   * second file. Exact where the file system is case-sensitive or the path is absent.
+   */
+  private async onDiskSpelling(rel: string): Promise<string> {
+    if (this.opts.flavor.caseSensitive || rel === '') return rel;
+    const out: string[] = [];
+    for (const seg of rel.split('/')) {
+      const names = await fsp.readdir(this.absPath(out.join('/'))).catch(() => undefined);
+      if (!names || names.includes(seg)) {
+        out.push(seg);
+        continue;
+      }
+      const key = pathKey(seg, this.opts.flavor);
+      const match = names.filter((n) => pathKey(n, this.opts.flavor) === key);
+      out.push(match.length === 1 ? match[0]! : seg);
+    }
+    return out.join('/');
+  }
+
   /** Path rules for a file whose ancestors all passed. */
   checkFile(rel: string): MatchResult {
     // A `.git` FILE (worktree / submodule pointer) is VCS metadata like the `.git` directory.
     if (this.excludedDirs.has('.git') && (rel === '.git' || rel.endsWith('/.git'))) return { ok: false, reason: 'default-excluded', path: rel };
-    const bounds = checkBounds(rel, false);
+    const bounds = checkBounds(rel, false) ?? this.windowsName(rel);
     if (bounds) return bounds;
     if (this.secretFiles.match(rel, false) === true) return { ok: false, reason: 'secret', path: rel };
     const ignoredBy = this.ignoredBy(rel, false);
@@ -376,8 +403,7 @@ export class DiscoveryMatcher {
 
   /** True when `realPath` (symlinks resolved) is the root or inside it. */
   isInsideRoot(realPath: string): boolean {
-    const rel = path.relative(this.realRoot, realPath);
-    return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
+    return isInside(this.realRoot, realPath, hostFlavor());
   }
 
   // ---------------------------------------------------------------------------------------------

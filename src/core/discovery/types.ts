@@ -1,3 +1,5 @@
+import type { PathFlavor } from '../util/pathFlavor';
+
 /** A file discovery accepted for indexing. */
 export interface DiscoveredFile {
   /** Path relative to the discovery root, `/`-separated, no leading `./`. */
@@ -134,6 +136,13 @@ export interface DiscoveryOptions {
   useParentIgnoreFiles?: boolean;
   /** Case-insensitive ignore-file and glob matching. Default: true on macOS and Windows, false elsewhere. Secret, generated and minified-name rules are always case-insensitive. */
   ignoreCase?: boolean;
+  /**
+   * The OS rules for names and case (default: the running OS). With Windows rules, reserved device
+   * names (`CON`, `nul.txt`, `COM1`…) and names Windows cannot hold are skipped as `not-a-file`, never
+   * opened; on a case-insensitive file system a watcher's path in another case resolves to the
+   * on-disk spelling, so a rename that only changes case neither duplicates nor loses the file.
+   */
+  pathFlavor?: PathFlavor;
   /** Files larger than this are skipped as `too-large`. Default `DEFAULT_MAX_FILE_BYTES` (1 MiB). */
   maxFileBytes?: number;
   /** A line longer than this (in the first 64 KiB) marks a file `minified`. Default 1000. */

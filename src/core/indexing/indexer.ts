@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { DiscoveryMatcher, type DiscoveryOptions, type SkippedFile, discoverFiles } from '../discovery';
+import { hostFlavor, pathKey } from '../util/pathFlavor';
 import { HeuristicTokenCounter, chunkFile } from '../chunking';
 import { DEFAULT_MAX_FILE_BYTES } from '../discovery/defaults';
 import type { InferenceClient } from '../worker/client';
@@ -154,7 +155,13 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
         else if (!isGone(event.skip)) skipped.push(event.skip);
       }
       const indexed = Object.keys(store.manifest.files);
-      const touched = (f: string) => partial.paths.some((p) => f === p || f.startsWith(`${p}/`));
+      // Where the file system ignores case, `foo.ts` reported after a rename from `Foo.ts` touches `Foo.ts` too.
+      const flavor = opts.discovery?.pathFlavor ?? hostFlavor();
+      const keys = partial.paths.map((p) => pathKey(p, flavor));
+      const touched = (f: string) => {
+        const k = pathKey(f, flavor);
+        return keys.some((p) => k === p || k.startsWith(`${p}/`));
+      };
       removed = indexed.filter((f) => touched(f) && !seen.has(f));
       unchanged = indexed.filter((f) => !touched(f)).length;
     } else {
