@@ -25,6 +25,8 @@ export const Scores = z.object({
 
 export const Retriever = z.enum(['dense', 'lexical']);
 
+export const Carried = z.enum(['previous-turn', 'mentioned']);
+
 export const Source = z.object({
   n: int.min(1),
   folder: z.string().max(500).optional(),
@@ -42,6 +44,8 @@ export const Source = z.object({
   text: z.string().max(100_000),
   /** What the editor knew about its file when the learning-to-rank stage ranked it. */
   editor: z.object({ open: z.boolean().optional(), edited: z.boolean().optional(), nearCursor: z.boolean().optional() }).optional(),
+  /** Kept as a candidate because an earlier turn cited its file, or the question mentioned it. */
+  carried: Carried.optional(),
 });
 export type Source = z.infer<typeof Source>;
 
@@ -56,6 +60,7 @@ export const Ranked = z.object({
   rankBefore: int.min(1),
   rankAfter: int.min(1),
   scores: Scores,
+  carried: Carried.optional(),
 });
 export type Ranked = z.infer<typeof Ranked>;
 
@@ -75,6 +80,8 @@ export const Timings = z.object({
 export const Answer = z.object({
   variant: Variant,
   retrieval: z.enum(['hybrid', 'lexical-only']),
+  /** Chunks with a vector, of all chunks (dense search covers `share` while embedding catches up). */
+  coverage: z.object({ embedded: int.min(0), chunks: int.min(0), share: z.number().min(0).max(1) }).optional(),
   reranked: z.boolean(),
   answerKind: z.enum(['llm', 'retrieval-only', 'error', 'pending']),
   answer: z.string().max(1_000_000),
@@ -84,6 +91,8 @@ export const Answer = z.object({
   ranking: z.array(Ranked).max(500),
   timings: Timings.optional(),
   notices: z.array(shortText).max(20),
+  /** The query retrieval used for a follow-up (made standalone from the conversation). */
+  searchedFor: shortText.optional(),
 });
 export type Answer = z.infer<typeof Answer>;
 

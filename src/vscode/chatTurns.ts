@@ -99,7 +99,7 @@ function trimSource<T extends { text: string }>(s: T): T {
 // (src/core/answer/ask.ts) are declared on both sides of a thread boundary; the compiler checks
 // that they have the same fields and types, so a field added or changed on one side fails here.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A>] extends [never] ? true : false) : false) : false;
-type AnswerFields = Omit<AnswerResult, 'question' | 'answerKind' | 'sources' | 'ranking' | 'timings' | 'citations'>;
+type AnswerFields = Omit<AnswerResult, 'question' | 'answerKind' | 'sources' | 'ranking' | 'timings' | 'citations' | 'coverage'>;
 export const PROTOCOL_MATCHES_CORE: {
   source: Same<SourceResult, Source>;
   scores: Same<SourceResult['scores'], Source['scores']>;
@@ -107,15 +107,17 @@ export const PROTOCOL_MATCHES_CORE: {
   ranked: Same<RankedResult, Ranked>;
   timings: Same<Timings, NonNullable<Answer['timings']>>;
   citation: Same<Citation, Answer['citations'][number]>;
-  answer: Same<AnswerFields, Omit<Answer, 'variant' | 'answerKind' | 'sources' | 'ranking' | 'timings' | 'citations'>>;
+  answer: Same<AnswerFields, Omit<Answer, 'variant' | 'answerKind' | 'sources' | 'ranking' | 'timings' | 'citations' | 'coverage'>>;
+  coverage: Same<NonNullable<AnswerResult['coverage']>, NonNullable<Answer['coverage']>>;
   answerKind: AnswerResult['answerKind'] extends Answer['answerKind'] ? true : false;
-} = { source: true, scores: true, editor: true, ranked: true, timings: true, citation: true, answer: true, answerKind: true };
+} = { source: true, scores: true, editor: true, ranked: true, timings: true, citation: true, answer: true, answerKind: true, coverage: true };
 
 /** A finished answer as the protocol carries it (long sources cut). */
 export function toAnswer(r: AnswerResult, variant: Answer['variant']): Answer {
   return {
     variant,
     retrieval: r.retrieval,
+    coverage: r.coverage,
     reranked: r.reranked,
     answerKind: r.answerKind,
     answer: r.answer,
@@ -125,5 +127,6 @@ export function toAnswer(r: AnswerResult, variant: Answer['variant']): Answer {
     ranking: r.ranking,
     timings: r.timings,
     notices: r.notices,
-  } satisfies Required<Omit<Answer, 'error'>> & Pick<Answer, 'error'>;
+    ...(r.searchedFor ? { searchedFor: r.searchedFor } : {}),
+  } satisfies Required<Omit<Answer, 'error' | 'searchedFor'>> & Pick<Answer, 'error' | 'searchedFor'>;
 }

@@ -4,12 +4,12 @@ import { type Citation, parseCitations } from '../llm/citations';
 import { type PackedSource, packContext } from '../llm/context';
 import { type ChatModel, openAiChatModel } from '../llm/chatModel';
 import { type LlmConfig, LlmError, llmConfigured } from '../llm/llm';
-import { buildMessages } from '../llm/prompt';
+import { type ChatMessage, buildMessages } from '../llm/prompt';
 import { type EditorMarks, editorMarks } from '../ltr/editor';
 import type { EditorSignals } from '../ltr/features';
 import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
 import type { Reranker } from '../rerank/reranker';
-import { DEFAULT_CANDIDATES, type NamedStore, type RetrieveResult, retrieve } from '../search/retriever';
+import { DEFAULT_CANDIDATES, type DenseCoverage, type NamedStore, type RetrieveResult, retrieve } from '../search/retriever';
 import { type Candidate, type RetrieverName, retrieversOf } from '../search/types';
 import { errorMessage } from '../util/errors';
 
@@ -43,6 +43,8 @@ export interface AskContext {
   onCandidates?: (variant: Variant, candidates: readonly Candidate[]) => void;
   settings: AskSettings;
   signal?: AbortSignal;
+  /** Replaces the first-stage retrieval (the team index with its local overlay, src/core/team); defaults to `retrieve`. */
+  retrieve?: typeof retrieve;
 }
 
 export type Variant = 'reranked' | 'notReranked';
@@ -76,6 +78,8 @@ export interface SourceResult {
   text: string;
   /** Editor signals the learning-to-rank stage saw for this source's file (in the editor only). */
   editor?: EditorMarks;
+  /** Kept as a candidate because a previous turn cited its file, or the question mentioned it. */
+  carried?: CarriedOrigin;
 }
 
 export interface RankedResult {
@@ -89,11 +93,14 @@ export interface RankedResult {
   rankBefore: number;
   rankAfter: number;
   scores: SourceResult['scores'];
+  carried?: CarriedOrigin;
 }
 
 export interface AnswerResult {
   question: string;
   retrieval: 'hybrid' | 'lexical-only';
+  /** The share of chunks dense search covered (below 1 while embedding continues after the keyword pass). */
+  coverage?: DenseCoverage;
   reranked: boolean;
   /** 'llm': answered by the LLM; 'retrieval-only': no LLM configured; 'error': the LLM call failed (partial text kept). */
   answerKind: 'llm' | 'retrieval-only' | 'error';
@@ -105,6 +112,8 @@ export interface AnswerResult {
   ranking: RankedResult[];
   timings: Timings;
   notices: string[];
+  /** The query retrieval used when it differs from the question (a follow-up made standalone). */
+  searchedFor?: string;
 }
 
 export interface CompareResult {
@@ -145,13 +154,23 @@ function startQuestion(raw: string, onEvent?: (e: AskEvent) => void): { question
 }
 
 /** One question, one ranking (reranked when a reranker is given and `rerank` is true), one answer. */
-export async function ask(ctx: AskContext, rawQuestion: string, opts: { rerank: boolean; onEvent?: (e: AskEvent) => void }): Promise<AnswerResult> {
+export async function ask(ctx: AskContext, rawQuestion: string, opts: RankOptions & { history?: ChatMessage[] }): Promise<AnswerResult> {
   const started = performance.now();
   const bounded = startQuestion(rawQuestion, opts.onEvent);
   const question = bounded.question;
   const { retrieved, ranked, variant, notices } = await retrieveAndRank(ctx, question, opts);
   notices.unshift(...bounded.notices);
-  return answerStage(ctx, question, retrieved, ranked, variant, started, notices, opts.onEvent);
+  const result = await answerStage(ctx, question, retrieved, ranked, variant, started, notices, opts.onEvent, opts.history);
+  return opts.searchQuery && opts.searchQuery !== question ? { ...result, searchedFor: opts.searchQuery } : result;
+}
+
+/** Why a candidate was kept beyond retrieval: an earlier turn cited its file, or the question mentioned it. */
+export type CarriedOrigin = 'previous-turn' | 'mentioned';
+
+/** Files whose best chunks stay candidates ('mentioned' ones go first, so they are always in the context). */
+export interface CarriedFiles {
+  origin: CarriedOrigin;
+  files: { folder?: string; path: string }[];
 }
 
 export interface RankOptions {
@@ -162,10 +181,15 @@ export interface RankOptions {
    */
   filter?: (c: Candidate) => boolean;
   onEvent?: (e: AskEvent) => void;
+  /** What retrieval and the reranker search for, when it differs from the question (a follow-up made standalone). */
+  searchQuery?: string;
+  /** Files kept as candidates whatever their rank (see carryFiles). */
+  carry?: CarriedFiles[];
 }
 
 export interface RankingResult {
   mode: 'hybrid' | 'lexical-only';
+  coverage?: DenseCoverage;
   reranked: boolean;
   /** Every candidate in final order (top K), with its provenance. */
   candidates: Candidate[];
@@ -181,15 +205,17 @@ export async function rankCandidates(ctx: AskContext, rawQuestion: string, opts:
   const bounded = startQuestion(rawQuestion, opts.onEvent);
   const { retrieved, ranked, notices } = await retrieveAndRank(ctx, bounded.question, opts);
   notices.unshift(...bounded.notices);
-  return { mode: retrieved.mode, reranked: ranked.reranked, candidates: ranked.candidates, timings: { ...roundTimings(retrieved.timings), rerank: round(ranked.ms) }, notices };
+  return { mode: retrieved.mode, coverage: retrieved.coverage, reranked: ranked.reranked, candidates: ranked.candidates, timings: { ...roundTimings(retrieved.timings), rerank: round(ranked.ms) }, notices };
 }
 
 async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOptions) {
   const notices: string[] = [];
-  const retrieved = await retrieveStage(ctx, question, notices, opts.onEvent, opts.filter);
+  const query = opts.searchQuery ? boundQuestion(opts.searchQuery).question : question;
+  const retrieved = await retrieveStage(ctx, query, notices, opts.onEvent, opts.filter, opts.carry);
   const variant: Variant = opts.rerank && (ctx.reranker || ctx.ltr) ? 'reranked' : 'notReranked';
   if (opts.rerank && !ctx.reranker && !ctx.ltr) notices.push('Reranking is unavailable (no cross-encoder loaded): showing the fused ranking.');
-  const ranked = await rankStage(ctx, question, retrieved.candidates, variant === 'reranked');
+  const ranked = await rankStage(ctx, query, retrieved.candidates, variant === 'reranked');
+  if (opts.carry?.some((c) => c.origin === 'mentioned')) ranked.candidates = mentionedFirst(ranked.candidates);
   return { retrieved, ranked, variant, notices };
 }
 
@@ -219,18 +245,39 @@ async function retrieveStage(
   notices: string[],
   onEvent?: (e: AskEvent) => void,
   filter?: (c: Candidate) => boolean,
+  carry?: CarriedFiles[],
 ): Promise<Retrieved> {
   const t = performance.now();
   const k = ctx.settings.candidates ?? DEFAULT_CANDIDATES;
-  const result = await retrieve(ctx.store, question, { candidates: filter ? Math.max(8 * k, 400) : k, embedder: ctx.embedder, signal: ctx.signal });
-  if (filter) result.candidates = result.candidates.filter(filter).slice(0, k).map((c, i) => ({ ...c, rankBefore: i + 1, rankAfter: i + 1 }));
-  if (result.mode === 'lexical-only') {
-    const message = 'Keyword (BM25) retrieval only: no embedding model is available for this index.';
-    notices.push(message);
-    onEvent?.({ type: 'notice', message });
+  const deep = Boolean(filter || carry?.length);
+  const result = await (ctx.retrieve ?? retrieve)(ctx.store, question, { candidates: deep ? Math.max(8 * k, 400) : k, embedder: ctx.embedder, signal: ctx.signal });
+  if (deep) {
+    const all = filter ? result.candidates.filter(filter) : result.candidates;
+    result.candidates = carry?.length ? await carryFiles(ctx, question, all, k, carry, filter) : all.slice(0, k).map((c, i) => ({ ...c, rankBefore: i + 1, rankAfter: i + 1 }));
+  }
+  const coverageNote = coverageNotice(result);
+  if (coverageNote) {
+    notices.push(coverageNote);
+    onEvent?.({ type: 'notice', message: coverageNote });
   }
   onEvent?.({ type: 'retrieved', mode: result.mode, candidates: result.candidates.length });
   return { ...result, total: performance.now() - t };
+}
+
+/**
+ * What the answer says about dense coverage: nothing when every chunk is embedded; the share while
+ * embedding catches up (lexical first); keyword-only when no vector is searched at all.
+ */
+export function coverageNotice(r: Pick<RetrieveResult, 'mode' | 'coverage'>): string | undefined {
+  const { embedded, chunks, share } = r.coverage ?? { embedded: 0, chunks: 0, share: 0 };
+  if (r.mode === 'lexical-only') {
+    return embedded === 0 && chunks > 0
+      ? 'Keyword (BM25) retrieval only: dense search covers 0 % of chunks (the index has no vectors yet, or no embedding model).'
+      : 'Keyword (BM25) retrieval only: no embedding model is available for this index.';
+  }
+  if (embedded >= chunks) return undefined;
+  const pct = Math.floor(share * 100);
+  return `Dense search covers ${pct} % of chunks (${embedded.toLocaleString('en-US')} of ${chunks.toLocaleString('en-US')}); the rest is matched by keywords (BM25) only until it is embedded.`;
 }
 
 async function rankStage(ctx: AskContext, question: string, candidates: Candidate[], rerank: boolean): Promise<{ candidates: Candidate[]; ms: number; reranked: boolean }> {
@@ -251,6 +298,7 @@ async function answerStage(
   started: number,
   notices: string[],
   onEvent?: (e: AskEvent) => void,
+  history?: ChatMessage[],
 ): Promise<AnswerResult> {
   const ranking = ranked.candidates.map(toRanked);
   onEvent?.({ type: 'ranked', variant, ranking });
@@ -263,7 +311,7 @@ async function answerStage(
   });
   onEvent?.({ type: 'sources', variant, sources });
   const timings: Timings = { ...roundTimings(retrieved.timings), rerank: round(ranked.ms), firstToken: null, total: 0 };
-  const base = { question, retrieval: retrieved.mode, reranked: ranked.reranked, sources, ranking, timings, notices };
+  const base = { question, retrieval: retrieved.mode, coverage: retrieved.coverage, reranked: ranked.reranked, sources, ranking, timings, notices };
 
   const llm = ctx.settings.llm;
   const model = ctx.settings.chatModel ?? (llmConfigured(llm) ? openAiChatModel(llm) : undefined);
@@ -276,7 +324,7 @@ async function answerStage(
   const requested = performance.now();
   try {
     answer = await model.answer(
-      buildMessages(question, packed, { redact: ctx.settings.redactSecrets !== false }),
+      buildMessages(question, packed, { redact: ctx.settings.redactSecrets !== false, history }),
       {
         onToken: (text) => {
           if (timings.firstToken === null) timings.firstToken = round(performance.now() - requested);
@@ -319,6 +367,7 @@ export function toRanked(c: Candidate): RankedResult {
     rankBefore: c.rankBefore,
     rankAfter: c.rankAfter,
     scores: scoresOf(c),
+    ...(c.provenance.carried ? { carried: c.provenance.carried } : {}),
   };
 }
 
@@ -340,7 +389,49 @@ function toSource(s: PackedSource): SourceResult {
     scores: scoresOf(best),
     chunks: s.candidates.length,
     text: s.text,
+    ...(best.provenance.carried ? { carried: best.provenance.carried } : {}),
   };
+}
+
+/** How many chunks of one carried file stay candidates. */
+const CARRIED_PER_FILE = 2;
+
+/**
+ * The top K of `all`, plus the best chunks of each carried file that did not make it (marked with
+ * their origin in the provenance). A carried file that the deep list does not reach is searched on
+ * its own (the question plus its path's words), so a mentioned file is found whatever it holds.
+ */
+async function carryFiles(ctx: AskContext, question: string, all: Candidate[], k: number, carry: CarriedFiles[], filter?: (c: Candidate) => boolean): Promise<Candidate[]> {
+  const fileKey = (folder: string | undefined, p: string) => `${folder ?? ''}\u0000${p}`;
+  const top = all.slice(0, k);
+  const inTop = new Set(top.map((c) => c.chunk.id + fileKey(c.folder, '')));
+  const extra: Candidate[] = [];
+  const origin = new Map<string, CarriedOrigin>();
+  for (const group of carry) for (const f of group.files) if (origin.get(fileKey(f.folder, f.path)) !== 'mentioned') origin.set(fileKey(f.folder, f.path), group.origin);
+  for (const [key, how] of origin) {
+    const [folder, p] = key.split('\u0000') as [string, string];
+    const same = (c: Candidate) => c.chunk.path === p && (c.folder ?? '') === folder;
+    let found = all.filter(same);
+    if (!found.length) {
+      const pathWords = p.replace(/[^A-Za-z0-9]+/g, ' ');
+      const own = await retrieve(ctx.store, `${question} ${pathWords} ${pathWords}`, { candidates: 400, embedder: ctx.embedder, signal: ctx.signal });
+      found = own.candidates.filter((c) => same(c) && (!filter || filter(c)));
+    }
+    for (const c of found.slice(0, CARRIED_PER_FILE)) {
+      const mark = { ...c, provenance: { ...c.provenance, carried: how } };
+      const at = top.findIndex((t) => t.chunk.id === c.chunk.id && (t.folder ?? '') === folder);
+      if (at >= 0) top[at] = mark;
+      else if (!inTop.has(c.chunk.id + fileKey(c.folder, ''))) extra.push(mark);
+    }
+  }
+  return [...top, ...extra].map((c, i) => ({ ...c, rankBefore: i + 1, rankAfter: i + 1 }));
+}
+
+/** Candidates of mentioned files first (so they are always packed into the context), the rest in order. */
+function mentionedFirst(candidates: Candidate[]): Candidate[] {
+  const first = candidates.filter((c) => c.provenance.carried === 'mentioned');
+  const rest = candidates.filter((c) => c.provenance.carried !== 'mentioned');
+  return [...first, ...rest].map((c, i) => ({ ...c, rankAfter: i + 1 }));
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;

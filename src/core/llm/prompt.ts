@@ -29,11 +29,17 @@ export function formatSources(sources: PackedSource[]): string {
     .join('\n\n');
 }
 
-export function buildMessages(question: string, sources: PackedSource[], opts: { redact?: boolean } = {}): ChatMessage[] {
+/**
+ * `history`: earlier turns of the conversation (user and assistant messages, already trimmed and
+ * redacted by the caller), placed before the new sources and question; the sources' numbers are
+ * this turn's only.
+ */
+export function buildMessages(question: string, sources: PackedSource[], opts: { redact?: boolean; history?: ChatMessage[] } = {}): ChatMessage[] {
   const safe = opts.redact === false ? sources : sources.map((s) => ({ ...s, text: redactSecretsInText(s.text, s.path).text }));
   const context = safe.length ? formatSources(safe) : '(no sources were found for this question)';
   return [
     { role: 'system', content: SYSTEM },
+    ...(opts.history ?? []),
     { role: 'user', content: `Sources:\n\n${context}\n\nQuestion: ${question}` },
   ];
 }

@@ -17,12 +17,16 @@ export interface Provenance {
   rerank?: RetrieverHit;
   /** Present when the learning-to-rank stage scored this candidate (after fusion or the cross-encoder). */
   ltr?: RetrieverHit;
+  /** Kept beyond retrieval: an earlier turn of the conversation cited its file, or the question mentioned it. */
+  carried?: 'previous-turn' | 'mentioned';
 }
 
 export interface Candidate {
   chunk: Chunk;
   /** The workspace folder's name when several folders are searched (multi-root); absent otherwise. */
   folder?: string;
+  /** With a team index (src/core/team): whether the chunk came from the team's commit or the local overlay. */
+  origin?: 'team' | 'local';
   provenance: Provenance;
   /** Rank after fusion (before reranking). */
   rankBefore: number;

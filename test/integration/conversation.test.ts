@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type AskContext, ask } from '../../src/core/answer/ask';
+import { newConversation } from '../../src/core/conversation/conversation';
+import { askTurn } from '../../src/core/conversation/turn';
+import { indexWorkspace } from '../../src/core/indexing/indexer';
+import { IndexStore } from '../../src/core/store/store';
+import { InferenceClient } from '../../src/core/worker/client';
+import { WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
+import { OpenAiTestServer } from '../support/openaiServer';
+
+/** A project where "and how is that tested?" alone finds the CLI tests, which test the word "test" the most. */
+export const CONVERSATION_REPO: Record<string, string> = {
+  'src/app/errors.py': [
+    'class ErrorHandlerRegistry:',
+    '    """Maps exception classes and status codes to the error handler registered for them."""',
+    '',
+    '    def find_error_handler(self, error):',
+    '        """Decide which error handler to call: the most specific exception class in the MRO wins."""',
+    '        for cls in type(error).__mro__:',
+    '            handler = self.handlers.get(cls)',
+    '            if handler is not None:',
+    '                return handler',
+    '        return self.handlers.get(getattr(error, "code", None))',
+    '',
+  ].join('\n'),
+  'src/app/cli.py': 'def run_command(name, args):\n    """Run a command line command by name."""\n    return COMMANDS[name](*args)\n',
+  'src/app/config.py': 'def load_settings(path):\n    """Read the settings file."""\n    return parse(open(path).read())\n',
+  'tests/test_errors.py': [
+    'from app.errors import ErrorHandlerRegistry',
+    '',
+    'def test_find_error_handler_prefers_subclass():',
+    '    registry = ErrorHandlerRegistry()',
+    '    registry.handlers = {Exception: "base", KeyError: "key"}',
+    '    assert registry.find_error_handler(KeyError()) == "key"',
+    '',
+  ].join('\n'),
+  'tests/test_cli.py': [
+    'from app.cli import run_command',
+    '',
+    'def test_run_command_test_mode():',
+    '    """Tested: the test command runs the tests in test mode."""',
+    '    assert run_command("test", ["--tested"]) == "tested"',
+    '',
+    'def test_run_command_tests_twice():',
+    '    """Testing the tests: tested twice."""',
+    '    assert run_command("test", []) == "tested"',
+    '',
+  ].join('\n'),
+  'tests/test_config.py': 'from app.config import load_settings\n\ndef test_load_settings():\n    assert load_settings("x.toml")\n',
+};
+
+describe('conversations: follow-ups, history in the LLM request, mentions (lexical, real index, local OpenAI server)', () => {
+  let client: InferenceClient;
+  let server: OpenAiTestServer;
+  let store: IndexStore;
+  let cleanup: () => void;
+
+  before(async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const root = path.join(t.dir, 'repo');
+    const indexDir = path.join(t.dir, 'index');
+    writeTree(root, CONVERSATION_REPO);
+    client = new InferenceClient(WORKER_SCRIPT);
+    const gen = indexWorkspace({ root, indexDir, client, embedding: null });
+    let r = await gen.next();
+    while (!r.done) r = await gen.next();
+    store = (await IndexStore.openForRead(indexDir)).store!;
+    server = new OpenAiTestServer();
+    await server.start();
+  });
+
+  after(async () => {
+    await server.stop();
+    await client.dispose();
+    cleanup();
+  });
+
+  const ctx = (llm = true): AskContext => ({ store, settings: { topN: 3, ...(llm ? { llm: { baseURL: server.baseURL, model: 'answer-model', apiKey: 'sk-test-key-123456', timeoutMs: 5000 } } : {}) } });
+
+  it('alone, "and how is that tested?" finds the wrong tests; after the first turn (no LLM) it finds the test of that subject', async () => {
+    const alone = await ask(ctx(false), 'and how is that tested?', { rerank: false });
+    assert.notEqual(alone.sources[0]?.path, 'tests/test_errors.py', 'the fixture is not trivial');
+    const first = await askTurn(ctx(false), newConversation('c'), 'how does the app decide which error handler to call?', { rerank: false });
+    assert.equal(first.result.sources[0]?.path, 'src/app/errors.py');
+    const second = await askTurn(ctx(false), first.conversation, 'and how is that tested?', { rerank: false });
+    assert.equal(second.standalone.method, 'fallback');
+    assert.equal(second.result.sources[0]?.path, 'tests/test_errors.py', second.result.sources.map((s) => s.path).join(', '));
+    assert.ok(second.result.searchedFor?.includes('error'), second.result.searchedFor);
+    assert.ok(second.result.ranking.some((r) => r.path === 'src/app/errors.py' && r.carried === 'previous-turn'), 'the previous answer\'s source stays a candidate, marked');
+    assert.equal(second.conversation.turns.length, 2);
+  });
+
+  it('the LLM request of a follow-up carries the earlier turn; a scripted rewrite decides what is searched', async () => {
+    server.script = [
+      { kind: 'answer', text: 'find_error_handler picks the most specific class [1].' },
+      { kind: 'answer', text: 'test_find_error_handler_prefers_subclass ErrorHandlerRegistry' },
+      { kind: 'answer', text: 'It is tested in tests/test_errors.py [1].' },
+    ];
+    const start = server.requests.length;
+    const first = await askTurn(ctx(), newConversation('c2'), 'how does the app decide which error handler to call?', { rerank: false });
+    assert.equal(first.result.answerKind, 'llm');
+    const second = await askTurn(ctx(), first.conversation, 'and how is that tested?', { rerank: false });
+    assert.equal(second.standalone.method, 'llm');
+    assert.equal(second.result.searchedFor, 'test_find_error_handler_prefers_subclass ErrorHandlerRegistry');
+    assert.equal(second.result.sources[0]?.path, 'tests/test_errors.py');
+    const requests = server.requests.slice(start);
+    assert.equal(requests.length, 3, 'answer, rewrite, answer');
+    const answerRequest = requests[2]!.body.messages;
+    assert.equal(answerRequest[1]?.role, 'user');
+    assert.equal(answerRequest[1]?.content, 'how does the app decide which error handler to call?');
+    assert.equal(answerRequest[2]?.role, 'assistant');
+    assert.match(answerRequest[2]!.content, /most specific class \(src\/app\/errors\.py:\d+-\d+\)/, 'earlier citations name locations, not numbers');
+    assert.match(answerRequest.at(-1)!.content, /Question: and how is that tested\?$/);
+    assert.deepEqual(second.result.citations, [{ n: 1, verified: true, count: 1 }]);
+  });
+
+  it('a mentioned folder restricts retrieval; a mentioned file is always in the context; unknown mentions get a note', async () => {
+    const folder = await askTurn(ctx(false), newConversation('c3'), 'where is the error handler? @tests/', { rerank: false });
+    assert.ok(folder.result.ranking.length > 0);
+    assert.ok(folder.result.ranking.every((r) => r.path.startsWith('tests/')), folder.result.ranking.map((r) => r.path).join(', '));
+    const file = await askTurn(ctx(false), newConversation('c4'), 'where is the error handler? @src/app/config.py', { rerank: false });
+    assert.ok(file.result.sources.some((s) => s.path === 'src/app/config.py' && s.carried === 'mentioned'), file.result.sources.map((s) => s.path).join(', '));
+    const missing = await askTurn(ctx(false), newConversation('c5'), 'where is the error handler? @src/nope.py', { rerank: false, paths: ['lib/'] });
+    assert.ok(missing.result.notices.some((n) => n.includes('@src/nope.py is not in the index')), missing.result.notices.join('\n'));
+    assert.ok(missing.result.notices.some((n) => n.includes('@lib is not in the index')));
+    assert.equal(missing.result.sources[0]?.path, 'src/app/errors.py', 'still answered');
+    const glob = await askTurn(ctx(false), newConversation('c6'), 'error handler', { rerank: false, paths: ['**/test_*.py'] });
+    assert.ok(glob.result.ranking.every((r) => /^tests\/test_/.test(r.path)));
+  });
+
+  it('a 1 MB question is cut with a note and answered', async () => {
+    const huge = `where is the error handler? ${'words '.repeat(200_000)}`;
+    const r = await askTurn(ctx(false), newConversation('c7'), huge, { rerank: false });
+    assert.ok(r.result.notices.some((n) => n.includes('only its first 8,000 were used')));
+    assert.ok(r.conversation.turns[0]!.question.length <= 8000);
+  });
+});
