@@ -3,6 +3,7 @@ import { runAskCommand } from './askCommand';
 import { runEvalCommand } from './evalCommand';
 import { runIndexCommand } from './indexCommand';
 import { runMcpCommand } from './mcp/command';
+import { runTeamAskCommand, runTeamIndexCommand, storeUrl } from './teamCommand';
 
 const program = new Command();
 program
@@ -34,8 +35,10 @@ program
   .option('--quiet', 'no progress display')
   .option('--events', 'print progress events as JSON lines on stderr (for tools)')
   .option('--commit-every <files>', 'commit the index after this many changed files', positiveInt)
+  .option('--store <url>', 'also write the index to a team index: postgres://user@host/db (or SIFT_STORE_URL; see docs/team-index.md)')
+  .option('--commit <sha>', 'with --store: the commit the folder is checked out at (default HEAD)')
   .action(async (dir: string, options) => {
-    process.exitCode = await runIndexCommand(dir, options);
+    process.exitCode = storeUrl(options) ? await runTeamIndexCommand(dir, options) : await runIndexCommand(dir, options);
   });
 
 function positiveSeconds(value: string): number {
@@ -80,9 +83,10 @@ program
   .option('--no-redact', 'do not redact keys and credentials found in sources before sending them to the LLM')
   .option('--json', 'print a machine-readable result on stdout')
   .option('--quiet', 'no progress display')
+  .option('--store <url>', 'ask the team index (postgres://…, or SIFT_STORE_URL) overlaid with your local changes')
   .action(async (first: string, second: string | undefined, options) => {
     const [dir, question] = second === undefined ? ['.', first] : [first, second];
-    process.exitCode = await runAskCommand(dir, question, options);
+    process.exitCode = storeUrl(options) && !options.compare ? await runTeamAskCommand(dir, question, options) : await runAskCommand(dir, question, options);
   });
 
 program
