@@ -189,6 +189,44 @@ function bitCount(x: number): number {
   return n;
 }
 
+/**
+ * Collection-wide statistics for a query's terms, summed over every shard searched (see
+ * `mergeBm25Stats`): scored with them, a document's BM25 depends only on the collection's content,
+ * not on how its chunks were split into shards or in which order they were indexed.
+ * Plain arrays (no Map, no keyed object) so it crosses threads as is and a term is never a key.
+ */
+export interface Bm25Stats {
+  /** Documents in the collection. */
+  docs: number;
+  /** Sum of every document's field length, per field (FIELD_NAMES order). */
+  lengths: number[];
+  /** The query's distinct terms … */
+  terms: string[];
+  /** … and, per term, the documents holding it in each field (terms × FIELD_COUNT, row-major). */
+  df: number[];
+}
+
+/** The distinct terms a search uses (its first MAX_QUERY_TERMS occurrences). */
+export function distinctQueryTerms(queryTerms: readonly string[]): string[] {
+  return [...new Set(queryTerms.length > MAX_QUERY_TERMS ? queryTerms.slice(0, MAX_QUERY_TERMS) : queryTerms)];
+}
+
+/** Sums shards' statistics (integers only: the sum is the same in any order). */
+export function mergeBm25Stats(terms: readonly string[], parts: readonly Bm25Stats[]): Bm25Stats {
+  const out: Bm25Stats = { docs: 0, lengths: new Array<number>(FIELD_COUNT).fill(0), terms: [...terms], df: new Array<number>(terms.length * FIELD_COUNT).fill(0) };
+  const slot = new Map(terms.map((t, i) => [t, i]));
+  for (const part of parts) {
+    out.docs += part.docs;
+    for (let f = 0; f < FIELD_COUNT; f++) out.lengths[f] = out.lengths[f]! + (part.lengths[f] ?? 0);
+    part.terms.forEach((t, i) => {
+      const u = slot.get(t);
+      if (u === undefined) return;
+      for (let f = 0; f < FIELD_COUNT; f++) out.df[u * FIELD_COUNT + f] = out.df[u * FIELD_COUNT + f]! + (part.df[i * FIELD_COUNT + f] ?? 0);
+    });
+  }
+  return out;
+}
+
 export interface Bm25Hit {
   /** Row of the document in its shard. */
   row: number;
@@ -217,8 +255,9 @@ export class Bm25Index {
   private readonly idsAt: number;
   private readonly idBytes: number;
   private idList?: string[];
-  /** `k · (1 − b + b · length / avgLength)` per (document, field), for the last params used. */
-  private norms?: { k: number; b: number; values: Float64Array };
+  /** `k · (1 − b + b · length / avgLength)` per (document, field), for the last params and averages used. */
+  private norms?: { k: number; b: number; avg: Float64Array; values: Float64Array };
+  private lengthSums?: number[];
 
   constructor(bytes: Uint8Array) {
     // Typed-array views need aligned offsets; a pooled Buffer may not be.
@@ -350,14 +389,34 @@ export class Bm25Index {
     return this.idList;
   }
 
-  private fieldNorms(k: number, b: number): Float64Array {
-    if (this.norms?.k === k && this.norms.b === b) return this.norms.values;
+  private fieldNorms(k: number, b: number, avg: Float64Array): Float64Array {
+    const n = this.norms;
+    if (n?.k === k && n.b === b && n.avg.every((a, f) => Object.is(a, avg[f]))) return n.values;
     const values = new Float64Array(this.docs * FIELD_COUNT);
     for (let doc = 0; doc < this.docs; doc++) {
-      for (let f = 0; f < FIELD_COUNT; f++) values[doc * FIELD_COUNT + f] = k * (1 - b + (b * this.fieldLen[doc * FIELD_COUNT + f]!) / this.avg[f]!);
+      for (let f = 0; f < FIELD_COUNT; f++) values[doc * FIELD_COUNT + f] = k * (1 - b + (b * this.fieldLen[doc * FIELD_COUNT + f]!) / avg[f]!);
     }
-    this.norms = { k, b, values };
+    this.norms = { k, b, avg: Float64Array.from(avg), values };
     return values;
+  }
+
+  /** This shard's statistics for the query's distinct terms (to sum with the other shards'). */
+  stats(terms: readonly string[]): Bm25Stats {
+    if (!this.lengthSums) {
+      const sums = new Array<number>(FIELD_COUNT).fill(0);
+      for (let i = 0; i < this.fieldLen.length; i++) sums[i % FIELD_COUNT] += this.fieldLen[i]!;
+      this.lengthSums = sums;
+    }
+    const df = new Array<number>(terms.length * FIELD_COUNT).fill(0);
+    terms.forEach((term, u) => {
+      const t = this.find(encoder.encode(term));
+      if (t < 0) return;
+      for (let f = 0; f < FIELD_COUNT; f++) {
+        const [start, end] = this.range(t, f);
+        df[u * FIELD_COUNT + f] = end - start;
+      }
+    });
+    return { docs: this.docs, lengths: [...this.lengthSums], terms: [...terms], df };
   }
 
   /** Term index, or -1. */
@@ -395,8 +454,10 @@ export class Bm25Index {
    * exactly as MiniSearch's `search` with `combineWith: 'OR'`, no prefix/fuzzy, field boosts:
    * per query term, per field, BM25+ × boost, summed per term, then over terms; times the number
    * of distinct query terms matched; ties in the order documents were first matched.
+   * With `stats` (the collection's, `mergeBm25Stats`), IDF and average field lengths are the
+   * collection's instead of this shard's: scores then do not depend on how chunks fall into shards.
    */
-  search(queryTerms: readonly string[], boosts: readonly number[], params: Bm25Params, k: number): Bm25Hit[] {
+  search(queryTerms: readonly string[], boosts: readonly number[], params: Bm25Params, k: number, stats?: Bm25Stats): Bm25Hit[] {
     const D = this.docs;
     if (!D || !queryTerms.length || k <= 0) return [];
     // A question can be any length (and is searched on the editor's thread): its first
@@ -413,7 +474,10 @@ export class Bm25Index {
     const W = Math.ceil(unique.length / 32);
     const masks = new Uint32Array(D * W);
     const { k: k1, b, d } = params;
-    const norms = this.fieldNorms(k1, b);
+    const globalDf = stats && stats.docs > 0 ? new Map(stats.terms.map((t, i) => [t, i])) : undefined;
+    const N = globalDf ? stats!.docs : D;
+    const avg = globalDf ? Float64Array.from(stats!.lengths, (sum) => sum / N) : this.avg;
+    const norms = this.fieldNorms(k1, b, avg);
     const postDoc = this.postDoc;
     const postTf = this.postTf;
     const k1p1 = k1 + 1;
@@ -424,13 +488,15 @@ export class Bm25Index {
       const t = this.find(encoder.encode(term));
       if (t < 0) continue;
       const u = slot.get(term)!;
+      const g = globalDf?.get(term);
       const word = u >>> 5;
       const bit = 1 << (u & 31);
       for (let f = 0; f < FIELD_COUNT; f++) {
         const [start, end] = this.range(t, f);
         if (start === end) continue;
-        const matching = end - start;
-        const idf = Math.log(1 + (D - matching + 0.5) / (matching + 0.5));
+        // The collection's document frequency when given (never below this shard's own count).
+        const matching = g === undefined ? end - start : Math.max(end - start, stats!.df[g * FIELD_COUNT + f] ?? 0);
+        const idf = Math.log(1 + (Math.max(N, matching) - matching + 0.5) / (matching + 0.5));
         const boost = boosts[f]!;
         for (let p = start; p < end; p++) {
           const doc = postDoc[p]!;

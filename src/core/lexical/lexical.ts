@@ -1,5 +1,5 @@
 import type { Chunk } from '../types';
-import { type Bm25Index, FIELD_COUNT, type FieldTerms, type LexicalDoc } from './bm25';
+import { type Bm25Index, type Bm25Stats, FIELD_COUNT, type FieldTerms, type LexicalDoc } from './bm25';
 import { codeTokens, pathTokens } from './tokenize';
 
 /**
@@ -7,8 +7,11 @@ import { codeTokens, pathTokens } from './tokenize';
  * symbol names and path segments weigh more than body text. One index per shard (`bm25.ts`),
  * stored beside the shard's vectors and rewritten with it, so updates stay incremental.
  *
- * Trade-off, stated: term statistics (IDF, average length) are per shard. Below ~4000 chunks
- * there is one shard and scores are exact BM25; above, shards are merged by score.
+ * Term statistics (document frequencies, average field lengths) are the collection's: each shard
+ * reports its counts for the query's terms (`Bm25Index.stats`), the sums are used by every shard
+ * (`search/retriever.ts`), so a ranking depends only on the indexed content — not on how chunks
+ * fell into shards or the order files were indexed. Several folders searched together (multi-root)
+ * are one collection.
  */
 export const FIELD_BOOSTS = { symbols: 3, path: 2, header: 1.5, text: 1 } as const;
 /** Boosts in FIELD_NAMES order (symbols, path, header, text). */
@@ -42,7 +45,8 @@ export function queryTerms(query: string): string[] {
   return codeTokens(query);
 }
 
-export function searchLexical(index: Bm25Index, query: string | readonly string[], k: number): LexicalHit[] {
+/** BM25 over one shard; with `stats` (the collection's, for these terms) scores do not depend on the shard. */
+export function searchLexical(index: Bm25Index, query: string | readonly string[], k: number, stats?: Bm25Stats): LexicalHit[] {
   const terms = typeof query === 'string' ? queryTerms(query) : query;
-  return index.search(terms, BOOSTS, BM25_PARAMS, k);
+  return index.search(terms, BOOSTS, BM25_PARAMS, k, stats);
 }

@@ -3,7 +3,8 @@ import type { ShardEntry } from '../store/manifest';
 import type { Chunk } from '../types';
 import { throwIfAborted } from '../util/errors';
 import { queryTerms } from '../lexical/lexical';
-import { type SearchShardsParams, type ShardHit, type ShardSearchResult, searchShards } from './shardSearch';
+import { type Bm25Stats, distinctQueryTerms, mergeBm25Stats } from '../lexical/bm25';
+import { type LexicalStatsParams, type SearchShardsParams, type ShardHit, type ShardSearchResult, lexicalStats, searchShards } from './shardSearch';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from './fusion';
 import type { Candidate } from './types';
 
@@ -18,6 +19,7 @@ export const DEFAULT_CANDIDATES = 50;
 export interface SearchWorker {
   call(method: 'embed', params: { texts: string[] }, signal?: AbortSignal): Promise<Float32Array>;
   call(method: 'searchShards', params: SearchShardsParams, signal?: AbortSignal): Promise<ShardSearchResult>;
+  call(method: 'lexicalStats', params: LexicalStatsParams, signal?: AbortSignal): Promise<Bm25Stats>;
 }
 
 export interface RetrieveOptions {
@@ -79,7 +81,7 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   const totalShards = named.reduce((n, f) => n + f.store.manifest.shards.length, 0);
   const split = Boolean(searcher) && totalShards > 1;
   /** Runs one search phase over every folder: odd shards in the worker, even ones here, at once. */
-  const phase = async (q: { vector?: Float32Array; terms: string[] }, pick: (r: ShardSearchResult) => ShardHit[] | (ShardHit & { terms: string[] })[]) => {
+  const phase = async (q: { vector?: Float32Array; terms: string[]; stats?: Bm25Stats }, pick: (r: ShardSearchResult) => ShardHit[] | (ShardHit & { terms: string[] })[]) => {
     const remote = split
       ? named.map(({ store }) => {
           const shards = store.manifest.shards.filter((_, j) => j % 2 === 1);
@@ -130,7 +132,9 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   }
 
   let t = performance.now();
-  const lexicalHits = (await phase({ terms: queryTerms(query) }, (r) => r.lexical)) as (Located & { terms: string[] })[];
+  const terms = queryTerms(query);
+  const stats = await collectionStats(named, terms, split ? searcher! : undefined, opts.signal);
+  const lexicalHits = (await phase({ terms, stats }, (r) => r.lexical)) as (Located & { terms: string[] })[];
   timings.lexical = performance.now() - t;
   throwIfAborted(opts.signal);
 
@@ -162,6 +166,42 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   }
   timings.fuse = performance.now() - t;
   return { candidates, mode: hybrid ? 'hybrid' : 'lexical-only', timings };
+}
+
+/**
+ * The collection's BM25 statistics for the query's terms: every shard of every folder summed
+ * (multi-root folders are one collection), with the worker counting the shards it searches.
+ * Scores then depend only on the indexed content, not on the index's shard layout or history.
+ */
+async function collectionStats(named: NamedStore[], terms: string[], searcher: SearchWorker | undefined, signal?: AbortSignal): Promise<Bm25Stats> {
+  const distinct = distinctQueryTerms(terms);
+  if (!distinct.length) return mergeBm25Stats(distinct, []);
+  const remote = searcher
+    ? named.map(({ store }) => {
+        const shards = store.manifest.shards.filter((_, j) => j % 2 === 1);
+        if (!shards.length) return Promise.resolve(undefined);
+        const live = store.manifest.shards.map((s) => s.dir);
+        return searcher.call('lexicalStats', { indexDir: store.indexDir, embedding: store.manifest.embedding, shards, live, terms: distinct }, signal);
+      })
+    : [];
+  const settled = Promise.allSettled(remote);
+  const parts: Bm25Stats[] = [];
+  let localError: unknown;
+  try {
+    for (const { store } of named) {
+      const shards = searcher ? store.manifest.shards.filter((_, j) => j % 2 === 0) : store.manifest.shards;
+      parts.push(await lexicalStats(store, shards, distinct));
+    }
+  } catch (err) {
+    localError = err;
+  }
+  const results = await settled;
+  if (localError) throw localError;
+  for (const r of results) {
+    if (r.status === 'rejected') throw r.reason;
+    if (r.value) parts.push(r.value);
+  }
+  return mergeBm25Stats(distinct, parts);
 }
 
 /** Reads the located chunks, grouped by shard (one read per block). */

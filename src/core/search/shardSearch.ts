@@ -2,6 +2,7 @@ import type { EmbeddingInfo, ShardEntry } from '../store/manifest';
 import type { IndexStore } from '../store/store';
 import { topK } from '../store/vectorKernel';
 import { searchLexical } from '../lexical/lexical';
+import { type Bm25Stats, mergeBm25Stats } from '../lexical/bm25';
 
 /** A hit located in a shard: the chunk is read only if it becomes a final candidate. */
 export interface ShardHit {
@@ -25,7 +26,7 @@ export interface ShardSearchResult {
 export async function searchShards(
   store: IndexStore,
   shards: readonly ShardEntry[],
-  query: { vector?: Float32Array; terms: readonly string[] },
+  query: { vector?: Float32Array; terms: readonly string[]; stats?: Bm25Stats },
   depth: number,
 ): Promise<ShardSearchResult> {
   // Start loading every shard this search needs (both kinds) before waiting for any: the reads
@@ -52,12 +53,20 @@ export async function searchShards(
   const lexical: ShardSearchResult['lexical'] = [];
   if (query.terms.length) {
     for (const shard of shards) {
-      for (const hit of searchLexical(await store.lexical(shard), query.terms, depth)) {
+      for (const hit of searchLexical(await store.lexical(shard), query.terms, depth, query.stats)) {
         lexical.push({ dir: shard.dir, row: hit.row, id: hit.id, score: hit.score, terms: hit.terms });
       }
     }
   }
   return { dense: best(dense, depth), lexical: best(lexical, depth) };
+}
+
+/** These shards' BM25 statistics for the query's distinct terms, summed (`mergeBm25Stats`). */
+export async function lexicalStats(store: IndexStore, shards: readonly ShardEntry[], terms: readonly string[]): Promise<Bm25Stats> {
+  for (const shard of shards) store.lexical(shard).catch(() => undefined);
+  const parts: Bm25Stats[] = [];
+  for (const shard of shards) parts.push((await store.lexical(shard)).stats(terms));
+  return mergeBm25Stats(terms, parts);
 }
 
 export function best<T extends { id: string; score: number }>(hits: T[], depth: number): T[] {
@@ -72,5 +81,10 @@ export interface SearchShardsParams {
   live: string[];
   vector?: Float32Array;
   terms: string[];
+  /** The collection's BM25 statistics for `terms` (see `lexicalStats`). */
+  stats?: Bm25Stats;
   depth: number;
 }
+
+/** BM25 statistics of some shards, gathered by another thread (`lexicalStats`). */
+export type LexicalStatsParams = Omit<SearchShardsParams, 'vector' | 'depth' | 'stats'>;

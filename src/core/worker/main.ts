@@ -3,6 +3,8 @@
  * models with transformers.js, chunks files with tree-sitter, embeds and reranks. Every request
  * answers with a result or an error message; nothing here throws across the thread boundary.
  */
+// First: native onnxruntime, or WebAssembly where this platform has none (before transformers.js loads).
+import './onnxBackendInit';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type MessagePort, parentPort } from 'node:worker_threads';
@@ -17,7 +19,7 @@ import {
 } from '@huggingface/transformers';
 import { ensurePrivateDir, tightenTree } from '../util/privateFs';
 import { IndexStore } from '../store/store';
-import { searchShards } from '../search/shardSearch';
+import { lexicalStats, searchShards } from '../search/shardSearch';
 import { errorMessage } from '../util/errors';
 import { runInBackground } from '../util/priority';
 import { checkLocalModelFolder, DEFAULT_DTYPE, DEFAULT_RERANK_MAX_LENGTH, modelCacheDirFor, normalizeModelHost, onnxFileFor, resolveModel } from '../models/models';
@@ -27,6 +29,7 @@ import type {
   MethodName,
   ModelEnvironment,
   ModelRequest,
+  SearchShardsParams,
   WorkerMethods,
   WorkerRequest,
   WorkerResponse,
@@ -215,19 +218,28 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     return scores;
   },
 
-  async searchShards({ indexDir, embedding, shards, live, vector, terms, depth }) {
-    let view = views.get(indexDir);
-    if (!view || JSON.stringify(view.manifest.embedding) !== JSON.stringify(embedding)) {
-      void view?.close();
-      views.set(indexDir, (view = IndexStore.view(indexDir, shards, embedding)));
-    }
-    // Keep what this worker loaded for shards still in the index; drop the ones a commit replaced.
-    const liveSet = new Set(live);
-    const kept = new Map([...view.manifest.shards, ...shards].filter((s) => liveSet.has(s.dir)).map((s) => [s.dir, s]));
-    view.retain([...kept.values()]);
-    return searchShards(view, shards, { vector, terms }, depth);
+  async searchShards({ indexDir, embedding, shards, live, vector, terms, stats, depth }) {
+    return searchShards(viewOf(indexDir, embedding, shards, live), shards, { vector, terms, stats }, depth);
+  },
+
+  async lexicalStats({ indexDir, embedding, shards, live, terms }) {
+    return lexicalStats(viewOf(indexDir, embedding, shards, live), shards, terms);
   },
 };
+
+/** The worker's read-only view of an index, keeping what it loaded for shards still live. */
+function viewOf(indexDir: string, embedding: SearchShardsParams['embedding'], shards: SearchShardsParams['shards'], live: string[]): IndexStore {
+  let view = views.get(indexDir);
+  if (!view || JSON.stringify(view.manifest.embedding) !== JSON.stringify(embedding)) {
+    void view?.close();
+    views.set(indexDir, (view = IndexStore.view(indexDir, shards, embedding)));
+  }
+  // Keep what this worker loaded for shards still in the index; drop the ones a commit replaced.
+  const liveSet = new Set(live);
+  const kept = new Map([...view.manifest.shards, ...shards].filter((s) => liveSet.has(s.dir)).map((s) => [s.dir, s]));
+  view.retain([...kept.values()]);
+  return view;
+}
 
 /** Mean-pooled (over real tokens), L2-normalised embeddings of `texts`, row after row. */
 async function embedBatch(tokenizer: PreTrainedTokenizer, model: PreTrainedModel, texts: string[]): Promise<Float32Array> {

@@ -4,7 +4,8 @@
  * inference. While the model runs, onnxruntime blocks the worker's thread, so indexing does its
  * chunking and tokenising elsewhere (the indexing thread) and sends token ids.
  */
-import type { SearchShardsParams, ShardSearchResult } from '../search/shardSearch';
+import type { LexicalStatsParams, SearchShardsParams, ShardSearchResult } from '../search/shardSearch';
+import type { Bm25Stats } from '../lexical/bm25';
 
 export type { SearchShardsParams };
 import type { TokenBatch, TokenizerSpec } from '../models/tokens';
@@ -74,6 +75,8 @@ export interface WorkerMethods {
    * drops the ones a commit replaced.
    */
   searchShards: [SearchShardsParams, ShardSearchResult];
+  /** BM25 statistics of some shards for a query's terms (summed with the caller's before searching). */
+  lexicalStats: [LexicalStatsParams, Bm25Stats];
 }
 
 
