@@ -2,7 +2,7 @@
 // Native modules (onnxruntime-node, sharp) stay external and ship beside the bundle.
 import * as esbuild from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir } from 'node:fs/promises';
+import { cp, mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -45,7 +45,8 @@ const nodeCommon = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
-  external: ['vscode', 'onnxruntime-node'],
+  // onnxruntime-web (the universal package's WebAssembly fallback) loads its .wasm beside itself: keep it a file.
+  external: ['vscode', 'onnxruntime-node', 'onnxruntime-web'],
   // transformers.js reads import.meta.url in its ESM build; give the CJS bundle a value.
   define: { 'import.meta.url': 'importMetaUrl' },
   banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
@@ -89,6 +90,7 @@ async function copyAssets() {
  */
 async function copyNativeRuntime() {
   const target = process.env.SIFT_TARGET ?? `${process.platform}-${process.arch}`;
+  if (target === 'universal') return copyWasmRuntime();
   const [os, arch] = target.split('-');
   const ortNode = path.dirname(require.resolve('onnxruntime-node/package.json'));
   // onnxruntime-common's exports hide package.json: find its root from its entry point.
@@ -104,10 +106,35 @@ async function copyNativeRuntime() {
   await cp(path.join(ortCommon, 'dist'), path.join(out, 'onnxruntime-common/dist'), { recursive: true });
 }
 
+/**
+ * SIFT_TARGET=universal: no native library; onnxruntime-web's Node build and its one WebAssembly
+ * file (~14 MB), which the worker uses when require('onnxruntime-node') fails (src/core/worker/onnxBackend.ts).
+ */
+async function copyWasmRuntime() {
+  const webEntry = require.resolve('onnxruntime-web');
+  let ortWeb = path.dirname(webEntry);
+  while (!existsSync(path.join(ortWeb, 'package.json'))) ortWeb = path.dirname(ortWeb);
+  let ortCommon = path.dirname(require.resolve('onnxruntime-common', { paths: [ortWeb] }));
+  const isRoot = (dir) => existsSync(path.join(dir, 'package.json')) && JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'onnxruntime-common';
+  while (!isRoot(ortCommon)) ortCommon = path.dirname(ortCommon);
+  const out = 'dist/node_modules';
+  await mkdir(path.join(out, 'onnxruntime-web/dist'), { recursive: true });
+  await cp(path.join(ortWeb, 'package.json'), path.join(out, 'onnxruntime-web/package.json'));
+  for (const f of ['ort.node.min.js', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) {
+    await cp(path.join(ortWeb, 'dist', f), path.join(out, 'onnxruntime-web/dist', f));
+  }
+  await cp(path.join(ortCommon, 'package.json'), path.join(out, 'onnxruntime-common/package.json'));
+  await cp(path.join(ortCommon, 'dist'), path.join(out, 'onnxruntime-common/dist'), { recursive: true });
+}
+
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   await copyAssets();
   await Promise.all(contexts.map((c) => c.watch()));
+} else if (process.argv.includes('--runtime-only')) {
+  // scripts/package-all.mjs: the bundles are built once; only the runtime beside them changes per target.
+  await rm('dist/node_modules', { recursive: true, force: true });
+  await copyNativeRuntime();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   await copyAssets();

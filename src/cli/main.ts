@@ -3,13 +3,15 @@ import { runAskCommand } from './askCommand';
 import { runEvalCommand } from './evalCommand';
 import { runIndexCommand } from './indexCommand';
 import { runMcpCommand } from './mcp/command';
+import { detectOnnxBackend } from '../core/worker/onnxBackend';
 import { runTeamAskCommand, runTeamIndexCommand, storeUrl } from './teamCommand';
 
 const program = new Command();
 program
   .name('sift')
   .description('Ask questions about a codebase: local hybrid retrieval, reranking, cited answers.')
-  .version(process.env.SIFT_VERSION ?? '0.1.0')
+  // --version also says which onnxruntime runs the models (native, or WebAssembly where none fits).
+  .version(process.argv.some((a) => a === '--version' || a === '-V') ? `${process.env.SIFT_VERSION ?? '0.1.0'}\nonnxruntime: ${detectOnnxBackend().label}` : (process.env.SIFT_VERSION ?? '0.1.0'))
   .showHelpAfterError();
 
 function positiveInt(value: string): number {
