@@ -52,6 +52,8 @@ export type TrustMode = 'trusted' | 'untrusted' | 'prompt';
 export interface WorkbenchOptions {
   /** The .vsix to install (`--install-extension`) into a fresh extensions dir. */
   vsix: string;
+  /** Further .vsix files installed after `vsix` (e.g. a test-only extension that drives an API). */
+  extraVsix?: string[];
   /** The folder to open (absolute). */
   workspace: string;
   /** User settings, merged over DEFAULT_SETTINGS into `<user-data-dir>/User/settings.json`. */
@@ -287,6 +289,13 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
   if (install.status !== 0 || !/successfully installed/i.test(install.stdout + install.stderr)) {
     rmSync(tmp, { recursive: true, force: true });
     throw new Error(`code-server --install-extension ${opts.vsix} failed (exit ${install.status}):\n${install.stdout}\n${install.stderr}`);
+  }
+  for (const extra of opts.extraVsix ?? []) {
+    const r = spawnSync(process.execPath, [CODE_SERVER_ENTRY, ...common, '--install-extension', extra, '--force'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    if (r.status !== 0 || !/successfully installed/i.test(r.stdout + r.stderr)) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw new Error(`code-server --install-extension ${extra} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+    }
   }
 
   const serverArgs = [
