@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { IndexStore } from '../store/store';
 import { SiftError, type SiftErrorCode, throwIfAborted } from '../util/errors';
 import type { IndexEvent, IndexOptions, IndexSummary } from './indexer';
 
@@ -39,8 +40,15 @@ export async function* indexWorkspaceInThread(opts: IndexOptions, script: string
     wake?.();
   };
   worker.on('message', (m: IndexThreadMessage) => push(m));
+  // A thread that dies (crash, out of memory, terminate) cannot release its index lock: it is
+  // released here once the thread is gone, so the next run of this process is not blocked.
+  const thread = worker.threadId;
+  let released: Promise<void> | undefined;
+  const releaseLock = () => (released ??= IndexStore.releaseExitedWriter(options.indexDir, thread));
   worker.on('error', (err) => push({ type: 'crash', message: `The indexing thread crashed: ${err.message}` }));
-  worker.on('exit', (code) => push({ type: 'crash', message: `The indexing thread stopped unexpectedly (exit code ${code}).` }));
+  worker.on('exit', (code) => {
+    void releaseLock().then(() => push({ type: 'crash', message: `The indexing thread stopped unexpectedly (exit code ${code}).` }));
+  });
   const next = async () => {
     while (!queue.length) await new Promise<void>((resolve) => (wake = resolve));
     wake = undefined;
@@ -71,6 +79,7 @@ export async function* indexWorkspaceInThread(opts: IndexOptions, script: string
       for (let m = await next(); m.type === 'event'; m = await next());
     }
     await worker.terminate();
+    await releaseLock();
   }
 }
 

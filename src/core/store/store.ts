@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import * as zlib from 'node:zlib';
 import { z } from 'zod';
 import { Bm25Index, type LexicalDoc, buildBm25 } from '../lexical/bm25';
@@ -7,7 +8,7 @@ import { lexicalDoc } from '../lexical/lexical';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage } from '../util/errors';
 import { directorySize, fsyncDir } from '../util/fs';
-import { LockedError, acquireLock } from './lock';
+import { LockedError, acquireLock, releaseThreadLock } from './lock';
 import { TimeSlicer } from '../util/slice';
 import { ChunkBlocksReader, encodeChunkBlocks } from './chunkBlocks';
 import {
@@ -88,8 +89,11 @@ export interface FileUpdate {
   path: string;
   entry: Omit<FileEntry, 'shard' | 'chunkIds'>;
   chunks: Chunk[];
-  /** One vector per chunk (same order) when the index has embeddings (plain arrays or Float32Array rows). */
-  vectors?: ArrayLike<number>[];
+  /**
+   * One entry per chunk (same order) when the index has embeddings (plain arrays or Float32Array
+   * rows); `undefined` for a chunk not embedded yet (lexical first: `commitVectors` adds it later).
+   */
+  vectors?: (ArrayLike<number> | undefined)[];
   /**
    * The chunks' BM25 documents (same order, `lexicalDoc` of each), when the caller made them
    * already: the indexer makes them while the previous batch embeds, so the commit that ends a run
@@ -153,7 +157,9 @@ export class IndexStore {
       } catch (err) {
         if (err instanceof LockedError) {
           throw new SiftError(
-            `Another Sift process (pid ${err.owner.pid}) is updating the index in ${indexDir}. Wait for it to finish (or close the other window) and retry.`,
+            err.sameProcess
+              ? `Another index update in this process (thread ${err.owner.thread}, started ${err.owner.since}) is updating the index in ${indexDir}. Wait for it to finish and retry.`
+              : `Another Sift process (pid ${err.owner.pid}${err.owner.host === os.hostname() ? '' : ` on ${err.owner.host}`}) is updating the index in ${indexDir}. Wait for it to finish (or close the other window) and retry.`,
             'index-locked',
           );
         }
@@ -262,6 +268,14 @@ export class IndexStore {
   file(relPath: string): FileEntry | undefined {
     if (!this.filesLoaded) throw new Error('internal: this index was opened without its file table');
     return this.manifestData.files[relPath];
+  }
+
+  /**
+   * After a writer thread of this process has exited (terminated, crashed, out of memory): remove
+   * the index lock it may have left. Called by the code that started the thread.
+   */
+  static async releaseExitedWriter(indexDir: string, exitedThread: number): Promise<void> {
+    await releaseThreadLock(path.join(indexDir, LOCK_FILE), exitedThread).catch(() => false);
   }
 
   async close(): Promise<void> {
@@ -435,6 +449,30 @@ export class IndexStore {
     }
   }
 
+  /**
+   * Chunks that have no vector yet (lexical first: the keyword pass committed them without), as
+   * shard name, row and chunk id, in shard order. Rows survive `commitVectors` (it keeps the order).
+   */
+  async unembedded(): Promise<{ shard: string; row: number; id: string }[]> {
+    const out: { shard: string; row: number; id: string }[] = [];
+    if (!this.manifestData.embedding) return out;
+    for (const shard of this.manifestData.shards) {
+      if ((shard.embedded ?? shard.chunks) >= shard.chunks) continue;
+      const block = await this.vectors(shard);
+      if (!block) continue;
+      block.ids.forEach((id, row) => {
+        if (!block.block.scales[row]) out.push({ shard: shard.name, row, id });
+      });
+    }
+    return out;
+  }
+
+  /** The chunks at the given rows of the shard's current version, by shard name ([] for a shard gone since). */
+  async chunksOfShard(name: string, rows: readonly number[]): Promise<Chunk[]> {
+    const shard = this.manifestData.shards.find((s) => s.name === name);
+    return shard ? this.chunksAt(shard, rows) : [];
+  }
+
   /** A shard in full: every chunk and (embedded indexes) its vector. */
   async loadShard(shard: ShardEntry): Promise<ShardData> {
     if (this.hot?.dir === shard.dir) {
@@ -456,8 +494,9 @@ export class IndexStore {
     if (block) {
       const dim = block.block.dim;
       block.ids.forEach((id, i) => {
-        const v = new Array<number>(dim);
         const f = block.block.scales[i]!;
+        if (!f) return; // not embedded yet
+        const v = new Array<number>(dim);
         for (let j = 0; j < dim; j++) v[j] = block.block.data[i * dim + j]! * f;
         vectors.set(id, v);
       });
@@ -491,9 +530,9 @@ export class IndexStore {
     const want = new Set(entry.chunkIds);
     const dim = block.block.dim;
     block.ids.forEach((id, i) => {
-      if (!want.has(id)) return;
-      const v = new Array<number>(dim);
       const f = block.block.scales[i]!;
+      if (!want.has(id) || !f) return; // a zero scale: not embedded yet
+      const v = new Array<number>(dim);
       for (let j = 0; j < dim; j++) v[j] = block.block.data[i * dim + j]! * f;
       result.set(id, v);
     });
@@ -587,14 +626,17 @@ export class IndexStore {
             const c = u.chunks[i]!;
             chunks.push(c);
             docs.push(u.docs?.[i] ?? lexicalDoc(c));
-            if (u.vectors) added.set(c.id, u.vectors[i]!);
+            const v = u.vectors?.[i];
+            if (v) added.set(c.id, v);
           }
         }
         const vectorOf: VectorLookup = (id) => added.get(id) ?? previousVector?.(id);
         const dir = `${name}.g${next.generation}`;
         written.push(dir);
-        const files = await this.writeShard(dir, chunks, docs, vectorOf, slicer);
+        const { files, embedded } = await this.writeShard(dir, chunks, docs, vectorOf, slicer);
         const entry: ShardEntry = { name, dir, chunks: chunks.length, files };
+        if (old) delete old.embedded;
+        if (this.manifestData.embedding && embedded < chunks.length) entry.embedded = embedded;
         if (old) Object.assign(old, entry);
         else next.shards.push(entry);
       }
@@ -626,6 +668,53 @@ export class IndexStore {
     return next.generation;
   }
 
+  /**
+   * Adds vectors to chunks already in the index (lexical first: embedding catches up after the
+   * keyword pass). Only the shards holding those chunks are rewritten, chunks and BM25 as they
+   * were; ids no longer in the index (the file changed meanwhile) are ignored. Atomic like `commit`.
+   */
+  async commitVectors(vectors: ReadonlyMap<string, ArrayLike<number>>): Promise<number> {
+    const embedding = this.manifestData.embedding;
+    if (!embedding) throw new SiftError('internal: vectors for a lexical-only index');
+    const next: Manifest = structuredClone(this.manifestData);
+    next.generation += 1;
+    next.updatedAt = new Date().toISOString();
+    const touched = new Set<string>();
+    for (const entry of Object.values(next.files)) {
+      if (entry.shard && entry.chunkIds.some((id) => vectors.has(id))) touched.add(entry.shard);
+    }
+    for (const [id, v] of vectors) {
+      if (v.length !== embedding.dim) throw new SiftError(`The vector of chunk ${id} has ${v.length} dimensions; the index has ${embedding.dim}. Nothing was written.`, 'bad-input');
+    }
+    if (!touched.size) return this.manifestData.generation;
+    const written: string[] = [];
+    const slicer = new TimeSlicer();
+    try {
+      for (const old of next.shards) {
+        if (!touched.has(old.name)) continue;
+        const previous = await this.shardForRewrite(old, slicer);
+        const dir = `${old.name}.g${next.generation}`;
+        written.push(dir);
+        const { files, embedded } = await this.writeShard(dir, previous.chunks, previous.docs, (id) => vectors.get(id) ?? previous.vectorOf(id), slicer);
+        delete old.embedded;
+        Object.assign(old, { dir, files }, embedded < previous.chunks.length ? { embedded } : {});
+      }
+      const filesFile = `files.g${next.generation}.json`;
+      const { files: table, ...head } = next;
+      await writePrivateFileAtomic(path.join(this.indexDir, filesFile), JSON.stringify(table));
+      const onDisk: ManifestOnDisk = { ...head, filesFile };
+      await writePrivateFileAtomic(path.join(this.indexDir, MANIFEST_FILE), JSON.stringify(onDisk));
+    } catch (err) {
+      this.hot = undefined;
+      for (const dir of written) await fsp.rm(path.join(this.indexDir, SHARDS_DIR, dir), { recursive: true, force: true }).catch(() => undefined);
+      if (err instanceof SiftError && err.code === 'index-corrupt') throw err;
+      throw new SiftError(`Could not write the index in ${this.indexDir} (${errorMessage(err)}). The previous index is intact.`, 'io', { cause: err });
+    }
+    this.manifestData = next;
+    await this.collectGarbage();
+    return next.generation;
+  }
+
   /** A shard's chunks with their BM25 documents and vectors, as the next version starts from. */
   private async shardForRewrite(shard: ShardEntry, slicer: TimeSlicer): Promise<{ chunks: Chunk[]; docs: LexicalDoc[]; vectorOf: VectorLookup }> {
     if (this.hot?.dir === shard.dir) return this.hot;
@@ -648,8 +737,9 @@ export class IndexStore {
     docs: LexicalDoc[],
     vectorOf: VectorLookup,
     slicer: TimeSlicer,
-  ): Promise<Record<string, { bytes: number; crc: number }>> {
+  ): Promise<{ files: Record<string, { bytes: number; crc: number }>; embedded: number }> {
     const full = this.shardPath(dir);
+    let embedded = 0;
     await fsp.rm(full, { recursive: true, force: true });
     await fsp.mkdir(full, { mode: PRIVATE_DIR_MODE });
     if (process.platform !== 'win32') await fsp.chmod(full, PRIVATE_DIR_MODE);
@@ -667,8 +757,12 @@ export class IndexStore {
       await index.beginUpdate();
       for (const c of chunks) {
         if (slicer.due()) await slicer.pause();
-        const vector = vectorOf(c.id);
-        if (!vector) throw new SiftError(`internal: no vector for chunk ${c.id} of ${c.path}`);
+        // A chunk not embedded yet is stored as a zero vector (scale 0): dense search skips it.
+        const vector = vectorOf(c.id) ?? new Float32Array(this.manifestData.embedding.dim);
+        if (vector.length !== this.manifestData.embedding.dim) {
+          throw new SiftError(`internal: the vector of chunk ${c.id} of ${c.path} has ${vector.length} dimensions, the index ${this.manifestData.embedding.dim}`);
+        }
+        if (isNonZero(vector)) embedded++;
         // vectra types vectors as number[]; it only reads them by index (a Float32Array row is fine).
         await index.insertItem({ id: c.id, vector: vector as number[], metadata: {} });
       }
@@ -681,7 +775,7 @@ export class IndexStore {
     // What a reader will decode (the stored, quantised directions), for the next commit.
     const stored = this.manifestData.embedding ? vectorLookup(await readShardVectors(full, undefined, { rows: chunks.length })) : () => undefined;
     this.hot = { dir, chunks, docs, vectorOf: stored };
-    return files;
+    return { files, embedded };
   }
 
   /** Deletes shard directories the manifest does not reference (left by older commits or crashes). */
@@ -720,10 +814,16 @@ function vectorLookup(v: ShardVectors): VectorLookup {
     if (r === undefined) return undefined;
     const dim = v.block.dim;
     const f = v.block.scales[r]!;
+    if (!f) return undefined; // not embedded yet
     const out = new Float32Array(dim);
     for (let j = 0; j < dim; j++) out[j] = v.block.data[r * dim + j]! * f;
     return out;
   };
+}
+
+function isNonZero(v: ArrayLike<number>): boolean {
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) return true;
+  return false;
 }
 
 /** Throws when a file's size or checksum differs from what the commit that wrote it recorded. */
