@@ -9,7 +9,7 @@ import { LtrModel, shippedLtrModel } from '../core/ltr/model';
 import { Reranker } from '../core/rerank/reranker';
 import { SiftError } from '../core/util/errors';
 import { interruptSignal, startWorker } from './engine';
-import { type IndexCommandOptions, buildIndex, reportFailure, resolveRoot } from './indexCommand';
+import { type IndexCommandOptions, buildIndex, buildLexicalFirst, reportFailure, resolveRoot } from './indexCommand';
 import { humanErr, humanOut } from './format';
 import { defaultIndexDir } from './paths';
 
@@ -33,6 +33,8 @@ export interface AskCommandOptions extends IndexCommandOptions {
   redact?: boolean; // commander: --no-redact sets false
   ltr?: boolean;
   ltrModel?: string;
+  /** Embed every chunk before answering (default: answer after the keyword pass; dense search covers what is embedded). */
+  waitForEmbeddings?: boolean;
 }
 
 /** Exit code when retrieval worked but the LLM call failed (partial answer kept). */
@@ -69,14 +71,19 @@ export async function runAskCommand(dir: string, question: string, options: AskC
   const client = await startWorker(options);
   const notice = (m: string) => humanErr(`sift: ${m}\n`);
   try {
-    const summary = await buildIndex(client, root, indexDir, { ...options, quiet: options.quiet || options.json }, signal);
+    const indexOptions = { ...options, quiet: options.quiet || options.json };
+    // Lexical first: every file searchable by keywords, then the answer; dense search covers what is
+    // already embedded (the answer says how much). --wait-for-embeddings embeds the rest first.
+    if (options.waitForEmbeddings) await buildIndex(client, root, indexDir, indexOptions, signal);
+    else await buildLexicalFirst(client, root, indexDir, indexOptions, signal);
     const { store, problem } = await IndexStore.openForRead(indexDir, { files: false });
     if (!store) throw new SiftError(`The index in ${indexDir} cannot be read: ${problem}.`);
     const wantRerank = options.compare || options.rerank !== false;
     const reranker = wantRerank ? await loadReranker(client, options, notice) : undefined;
     const ctx: AskContext = {
       store,
-      embedder: summary.embedding ? client : undefined,
+      // The indexer loaded the index's model into the worker (a lexical-only index has none).
+      embedder: store.manifest.embedding ? client : undefined,
       reranker,
       ltr: ltrFromOptions(options),
       signal,
@@ -113,6 +120,7 @@ export async function runAskCommand(dir: string, question: string, options: AskC
     });
     if (human) {
       printNotices(result.notices);
+      if (result.coverage && result.coverage.embedded < result.coverage.chunks && store.manifest.embedding) notice('the remaining chunks are embedded by `sift index` (or `sift ask --wait-for-embeddings`).');
       printAnswerTail(result);
       printSources(result);
     } else process.stdout.write(`${JSON.stringify(answerJson(result), null, 2)}\n`);
@@ -143,6 +151,7 @@ export async function loadReranker(client: InferenceClient, options: AskCommandO
 export function answerJson(r: AnswerResult) {
   return {
     question: r.question,
+    coverage: r.coverage,
     retrieval: r.retrieval,
     reranked: r.reranked,
     answerKind: r.answerKind,

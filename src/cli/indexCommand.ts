@@ -70,6 +70,26 @@ export async function buildIndex(
   options: IndexCommandOptions,
   signal: AbortSignal,
 ): Promise<IndexSummary> {
+  return (await runIndexer(client, root, indexDir, options, signal, false))!;
+}
+
+/**
+ * Lexical first (`sift ask` on a folder not fully embedded): commits every changed file's chunks
+ * and keyword index without embedding them and returns once they are searchable. The chunks left
+ * without vectors are embedded by the next `sift index` or `sift ask --wait-for-embeddings`.
+ */
+export async function buildLexicalFirst(client: InferenceClient, root: string, indexDir: string, options: IndexCommandOptions, signal: AbortSignal): Promise<void> {
+  await runIndexer(client, root, indexDir, options, signal, true);
+}
+
+async function runIndexer(
+  client: InferenceClient,
+  root: string,
+  indexDir: string,
+  options: IndexCommandOptions,
+  signal: AbortSignal,
+  lexicalFirst: boolean,
+): Promise<IndexSummary | undefined> {
   const showBar = !options.quiet && !options.events && process.stderr.isTTY;
   const bar = new SingleBar({
     stream: process.stderr,
@@ -78,6 +98,7 @@ export async function buildIndex(
     etaBuffer: 50,
   });
   let barStarted = false;
+  let denseBar: { started: number; bar: SingleBar } | undefined;
   const downloads = client.onProgress((p: DownloadProgress) => {
     if (p.status === 'progress' && showBar && p.total) {
       process.stderr.write(`\r downloading ${p.model} ${p.file}: ${formatBytes(p.loaded ?? 0)} / ${formatBytes(p.total)} (${Math.floor(p.percent ?? 0)}%)   `);
@@ -93,6 +114,7 @@ export async function buildIndex(
       client,
       signal,
       commitEveryFiles: options.commitEvery,
+      lexicalFirst,
       discovery: {
         maxFileBytes: options.maxFileSize,
         include: options.include,
@@ -104,6 +126,20 @@ export async function buildIndex(
     while (!result.done) {
       const event = result.value;
       if (options.events) process.stderr.write(`${JSON.stringify(event)}\n`);
+      if (event.type === 'lexical-ready' && lexicalFirst) {
+        await run.return(undefined as never); // closes the store; the dense pass has not started
+        return undefined;
+      }
+      if (event.type === 'dense' && showBar) {
+        if (!denseBar) {
+          if (barStarted) bar.stop();
+          barStarted = false;
+          denseBar = { started: Date.now(), bar: new SingleBar({ stream: process.stderr, format: ' embedding [{bar}] {percentage}% | {value}/{total} chunks | {cps} chunks/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 }) };
+          denseBar.bar.start(event.total, 0, { cps: '0' });
+        }
+        const secs = Math.max(0.001, (Date.now() - denseBar.started) / 1000);
+        denseBar.bar.update(event.done, { cps: (event.done / secs).toFixed(0) });
+      }
       if (event.type === 'notice') {
         if (barStarted) bar.stop();
         barStarted = false;
@@ -122,6 +158,7 @@ export async function buildIndex(
     return result.value;
   } finally {
     if (barStarted) bar.stop();
+    denseBar?.bar.stop();
     downloads.dispose();
   }
 }

@@ -83,6 +83,7 @@ program
   .option('--llm-deadline <seconds>', 'stop when the whole answer takes longer than this, retries included (default 300)', positiveSeconds)
   .option('--llm-max-answer-chars <n>', 'stop reading the answer after this many characters (default 200000)', positiveInt)
   .option('--no-redact', 'do not redact keys and credentials found in sources before sending them to the LLM')
+  .option('--wait-for-embeddings', 'embed every chunk before answering (default: answer once every file is keyword-searchable; dense search covers what is embedded so far)')
   .option('--json', 'print a machine-readable result on stdout')
   .option('--quiet', 'no progress display')
   .option('--store <url>', 'ask the team index (postgres://…, or SIFT_STORE_URL) overlaid with your local changes')

@@ -117,7 +117,7 @@ export function toAnswer(r: AnswerResult, variant: Answer['variant']): Answer {
   return {
     variant,
     retrieval: r.retrieval,
-    coverage: r.coverage,
+    ...(r.coverage ? { coverage: r.coverage } : {}),
     reranked: r.reranked,
     answerKind: r.answerKind,
     answer: r.answer,
@@ -128,5 +128,5 @@ export function toAnswer(r: AnswerResult, variant: Answer['variant']): Answer {
     timings: r.timings,
     notices: r.notices,
     ...(r.searchedFor ? { searchedFor: r.searchedFor } : {}),
-  } satisfies Required<Omit<Answer, 'error' | 'searchedFor'>> & Pick<Answer, 'error' | 'searchedFor'>;
+  } satisfies Required<Omit<Answer, 'error' | 'searchedFor' | 'coverage'>> & Pick<Answer, 'error' | 'searchedFor' | 'coverage'>;
 }

@@ -44,7 +44,8 @@ describe('sift ask (CLI)', () => {
 
   it('--json: streamed answer, numbered sources with provenance, verified citations, timings', async () => {
     server.script = [{ kind: 'answer', text: 'Retries happen in `retryFailedUploads` [1]. Unknown [42].' }];
-    const r = await runCli(['ask', root, 'where do we retry failed uploads?', ...models(), '--llm-model', 'test-model', '--json'], { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-cli-test-key' });
+    // The first question on this folder: embed before answering (otherwise it is answered after the keyword pass).
+    const r = await runCli(['ask', root, 'where do we retry failed uploads?', ...models(), '--wait-for-embeddings', '--llm-model', 'test-model', '--json'], { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-cli-test-key' });
     assert.equal(r.code, 0, r.stderr);
     const json = JSON.parse(r.stdout);
     assert.equal(json.answerKind, 'llm');

@@ -17,6 +17,8 @@ import { sha256Hex } from '../util/fs';
 import type { ChunkerInfo, EmbeddingInfo } from '../store/manifest';
 import { readIndexableFile } from './readSource';
 import { type FileUpdate, IndexStore } from '../store/store';
+import { denseCoverage } from '../store/manifest';
+import { type DenseProgress, fillVectors } from './fillVectors';
 
 /**
  * Bump when chunk boundaries, chunk fields or the index-time secret redaction (src/core/discovery/redact.ts)
@@ -44,6 +46,18 @@ export interface IndexOptions {
    * triggers a full walk, since it can change what is indexed anywhere below it.
    */
   changedPaths?: string[];
+  /**
+   * Lexical first: the first pass commits every changed file's chunks and BM25 documents without
+   * embedding them (no model time), so the whole folder is searchable by keywords at once
+   * (`lexical-ready`); the dense pass then embeds what is missing, `priority` files first,
+   * committing as it goes. Without it each batch is embedded before it is committed (and chunks
+   * an earlier lexical-first run left without vectors are embedded at the end).
+   */
+  lexicalFirst?: boolean;
+  /** Files (relative, '/'-separated) embedded first in the dense pass: open and recently edited ones. */
+  priority?: string[];
+  /** Chunks embedded between two commits of the dense pass. */
+  embedCommitChunks?: number;
 }
 
 /**
@@ -61,7 +75,10 @@ export type IndexEvent =
   | { type: 'discovering'; seen: number }
   | { type: 'plan'; toProcess: number; unchanged: number; removed: number; skipped: number }
   | { type: 'progress'; filesDone: number; filesTotal: number; chunks: number; embedded: number }
-  | { type: 'commit'; generation: number };
+  | { type: 'commit'; generation: number }
+  /** Every file is committed and searchable by keywords; `embedded` of `chunks` have vectors so far. */
+  | { type: 'lexical-ready'; generation: number; embedded: number; chunks: number }
+  | DenseProgress;
 
 export interface IndexSummary {
   root: string;
@@ -291,13 +308,14 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
         const updates = prepared.updates;
         if (embedding) {
           const missing: { u: number; c: number; text: string }[] = [];
+          const deferred = Boolean(opts.lexicalFirst); // lexical first: the dense pass embeds them
           for (let u = 0; u < updates.length; u++) {
             const update = updates[u]!;
             const old = await store.vectorsOfFile(update.file.path);
             update.vectors = update.chunks.map((chunk, c) => {
               const v = old.get(chunk.id);
               if (v) reused++;
-              else missing.push({ u, c, text: embeddingText(chunk) });
+              else if (!deferred) missing.push({ u, c, text: embeddingText(chunk) });
               return v;
             });
           }
@@ -329,7 +347,7 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
             path: file.path,
             entry: { hash: file.hash, size: file.size, mtimeMs: file.mtimeMs },
             chunks,
-            vectors: vectors as ArrayLike<number>[] | undefined,
+            vectors,
             docs,
           });
         }
@@ -344,6 +362,18 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
       }
     }
     yield* commit();
+    if (opts.lexicalFirst) yield { type: 'lexical-ready', generation: store.manifest.generation, ...denseCoverage(store.manifest) };
+    if (embedding) {
+      embedded += yield* fillVectors(store, {
+        client,
+        embedding,
+        modelTokens,
+        signal,
+        priority: opts.priority,
+        embedBatch: opts.embedBatch,
+        commitEveryChunks: opts.embedCommitChunks,
+      });
+    }
 
     const skippedByReason: Record<string, number> = {};
     for (const s of skipped) skippedByReason[s.reason] = (skippedByReason[s.reason] ?? 0) + 1;

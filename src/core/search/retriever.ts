@@ -1,5 +1,5 @@
 import type { IndexStore } from '../store/store';
-import type { ShardEntry } from '../store/manifest';
+import { type ShardEntry, denseCoverage } from '../store/manifest';
 import type { Chunk } from '../types';
 import { throwIfAborted } from '../util/errors';
 import { queryTerms } from '../lexical/lexical';
@@ -52,9 +52,22 @@ export interface NamedStore {
   store: IndexStore;
 }
 
+/**
+ * How much of the collection dense search covered: chunks with a vector, of all chunks. Below 1
+ * while embedding catches up after the keyword pass (lexical first); the rest is found by BM25 only.
+ */
+export interface DenseCoverage {
+  embedded: number;
+  chunks: number;
+  /** embedded / chunks (0 for an empty or lexical-only collection). */
+  share: number;
+}
+
 export interface RetrieveResult {
   candidates: Candidate[];
   mode: 'hybrid' | 'lexical-only';
+  /** Always set by `retrieve`; optional for other sources of candidates. */
+  coverage?: DenseCoverage;
   timings: RetrieveTimings;
 }
 
@@ -71,7 +84,8 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   // Dense search needs every folder's vectors from the same model (the one loaded in the worker).
   const dims = new Set(named.map((n) => n.store.manifest.embedding?.dim ?? 0));
   const dim = dims.size === 1 ? [...dims][0]! : 0;
-  const hybrid = Boolean(opts.embedder && dim);
+  const coverage = coverageOf(named);
+  const hybrid = Boolean(opts.embedder && dim && coverage.embedded);
   // Keys are folder-qualified: chunk ids are only unique within one folder's index.
   const key = (i: number, id: string) => `${i}\u0000${id}`;
 
@@ -127,7 +141,9 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
     timings.embed = performance.now() - t;
     throwIfAborted(opts.signal);
     t = performance.now();
-    denseHits = await phase({ vector, terms: [] }, (r) => r.dense);
+    // A chunk not embedded yet is a zero vector (score exactly 0): dropped, so that dense ranks count
+    // embedded chunks only and BM25 alone speaks for the rest.
+    denseHits = (await phase({ vector, terms: [] }, (r) => r.dense)).filter((h) => h.score !== 0 || (h.shard.embedded ?? h.shard.chunks) === h.shard.chunks);
     timings.dense = performance.now() - t;
   }
 
@@ -165,7 +181,18 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
     });
   }
   timings.fuse = performance.now() - t;
-  return { candidates, mode: hybrid ? 'hybrid' : 'lexical-only', timings };
+  return { candidates, mode: hybrid ? 'hybrid' : 'lexical-only', coverage, timings };
+}
+
+function coverageOf(named: NamedStore[]): DenseCoverage {
+  let embedded = 0;
+  let chunks = 0;
+  for (const { store } of named) {
+    const c = denseCoverage(store.manifest);
+    embedded += c.embedded;
+    chunks += c.chunks;
+  }
+  return { embedded, chunks, share: chunks ? embedded / chunks : 0 };
 }
 
 /**

@@ -35,6 +35,12 @@ export interface ShardEntry {
   /** Directory (under shards/) holding the current version of this shard. Immutable once written. */
   dir: string;
   chunks: number;
+  /**
+   * Chunks of this shard that have a vector (an embedded index built lexical-first fills them in
+   * the background); absent means all of them. A chunk without one is stored as a zero vector,
+   * which dense search skips.
+   */
+  embedded?: number;
   /** Size and CRC-32 of each file of the shard, checked before a writer builds on it. */
   files?: Record<string, { bytes: number; crc: number }>;
 }
@@ -114,6 +120,7 @@ export const shardEntrySchema = z.object({
   name: z.string().regex(SHARD_NAME),
   dir: z.string().regex(SHARD_DIR),
   chunks: int(0, MAX_SHARD_CHUNKS),
+  embedded: int(0, MAX_SHARD_CHUNKS).optional(),
   files: z.object({ 'chunks.bin': fileSumSchema, 'lexical.bin': fileSumSchema, 'vectors.bin': fileSumSchema.optional() }),
 });
 const manifestHeadSchema = z.object({
@@ -193,6 +200,20 @@ export function parseManifestHead(data: unknown): ManifestOnDisk | string {
   return problem ?? head;
 }
 
+/**
+ * Chunks with a vector, of all chunks (0 for a lexical-only index): the share of the index that
+ * dense search covers while embedding continues in the background.
+ */
+export function denseCoverage(m: Pick<Manifest, 'embedding' | 'shards'>): { embedded: number; chunks: number } {
+  let embedded = 0;
+  let chunks = 0;
+  for (const s of m.shards) {
+    chunks += s.chunks;
+    if (m.embedding) embedded += s.embedded ?? s.chunks;
+  }
+  return { embedded, chunks };
+}
+
 /** Cross-checks of the shard list: unique names and folders, plausible file sizes. */
 export function checkShards(shards: readonly ShardEntry[], generation: number, embedding: EmbeddingInfo | null): string | undefined {
   const names = new Set<string>();
@@ -203,6 +224,7 @@ export function checkShards(shards: readonly ShardEntry[], generation: number, e
     const m = SHARD_DIR.exec(s.dir);
     if (!m || m[1] !== s.name || Number(m[2]) > generation) return `shard ${s.name} has the folder ${s.dir}`;
     if (names.has(s.name) || dirs.has(s.dir)) return `shard ${s.name} is listed twice`;
+    if (s.embedded !== undefined && s.embedded > s.chunks) return `shard ${s.name} says ${s.embedded} of its ${s.chunks} chunks are embedded`;
     names.add(s.name);
     dirs.add(s.dir);
     const files = s.files!;

@@ -1,0 +1,109 @@
+import type { IndexStore } from '../store/store';
+import type { EmbeddingInfo } from '../store/manifest';
+import { denseCoverage } from '../store/manifest';
+import type { ModelTokenizer } from '../models/tokens';
+import { embeddingText } from '../models/text';
+import type { InferenceClient } from '../worker/client';
+import { SiftError, throwIfAborted } from '../util/errors';
+
+/** Chunks embedded between two commits of the dense pass (each commit rewrites the shards it touches). */
+export const DEFAULT_EMBED_COMMIT_CHUNKS = 1024;
+
+export interface FillOptions {
+  client: InferenceClient;
+  embedding: EmbeddingInfo;
+  /** The model's tokenizer on this thread (texts are sent as token ids), or undefined to send texts. */
+  modelTokens?: ModelTokenizer;
+  signal?: AbortSignal;
+  /** Files (relative, '/'-separated) whose chunks are embedded first, in this order (open, recently edited). */
+  priority?: readonly string[];
+  /** Texts per embedding request. */
+  embedBatch?: number;
+  commitEveryChunks?: number;
+}
+
+/** Dense-pass progress: `done` of `total` chunks missing at the start are embedded; `coverage` is of the whole index. */
+export interface DenseProgress {
+  type: 'dense';
+  done: number;
+  total: number;
+  embedded: number;
+  chunks: number;
+}
+
+/**
+ * The dense pass of a lexical-first index: embeds every chunk that has no vector yet (the keyword
+ * pass committed it without one, or an earlier run was interrupted), priority files first, and
+ * commits as it goes, so a question at any moment searches what is embedded and an interrupted
+ * run resumes with only what is still missing. Returns the number of chunks embedded.
+ */
+export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncGenerator<DenseProgress, number> {
+  const missing = await store.unembedded();
+  if (!missing.length) return 0;
+  const pathOf = new Map<string, string>();
+  for (const [rel, entry] of Object.entries(store.manifest.files)) for (const id of entry.chunkIds) pathOf.set(id, rel);
+  const rankOf = new Map((opts.priority ?? []).map((p, i) => [p.replace(/\\/g, '/'), i]));
+  const rank = (id: string) => rankOf.get(pathOf.get(id) ?? '') ?? Number.MAX_SAFE_INTEGER;
+  // Stable: priority files first (in the given order), the rest in shard order.
+  const order = missing.map((m, i) => ({ ...m, rank: rank(m.id), i })).sort((a, b) => a.rank - b.rank || a.i - b.i);
+
+  const { client, embedding, modelTokens, signal } = opts;
+  const batch = Math.max(1, opts.embedBatch ?? 64);
+  const commitEvery = Math.max(batch, opts.commitEveryChunks ?? DEFAULT_EMBED_COMMIT_CHUNKS);
+  const progress = (done: number): DenseProgress => ({ type: 'dense', done, total: order.length, ...denseCoverage(store.manifest) });
+
+  /** Reads one slice's chunk texts (grouped by shard) and sends it to the worker. */
+  const send = async (slice: typeof order) => {
+    const byShard = new Map<string, typeof order>();
+    for (const m of slice) {
+      let g = byShard.get(m.shard);
+      if (!g) byShard.set(m.shard, (g = []));
+      g.push(m);
+    }
+    const texts: { id: string; text: string }[] = [];
+    for (const [name, items] of byShard) {
+      const chunks = await store.chunksOfShard(name, items.map((m) => m.row));
+      chunks.forEach((c, k) => {
+        if (c.id === items[k]!.id) texts.push({ id: c.id, text: embeddingText(c) });
+      });
+    }
+    const plain = texts.map((t) => t.text);
+    const flat = texts.length ? await client.call('embed', modelTokens ? { tokens: modelTokens.encodeBatch(plain) } : { texts: plain }, signal) : new Float32Array(0);
+    if (flat.length !== texts.length * embedding.dim) {
+      throw new SiftError(
+        `The embedder returned ${flat.length} values for ${texts.length} texts; the index has ${embedding.dim} dimensions per vector. Nothing from this batch was written.`,
+        'bad-input',
+      );
+    }
+    return texts.map((t, j) => [t.id, flat.slice(j * embedding.dim, (j + 1) * embedding.dim)] as const);
+  };
+
+  let done = 0;
+  let pending = new Map<string, Float32Array>();
+  // One request ahead: the next slice is read and queued while the worker embeds this one.
+  let ahead: Promise<Awaited<ReturnType<typeof send>>> | undefined = send(order.slice(0, batch));
+  ahead.catch(() => undefined);
+  try {
+    for (let m = 0; m < order.length; m += batch) {
+      const current = ahead!;
+      ahead = m + batch < order.length ? send(order.slice(m + batch, m + 2 * batch)) : undefined;
+      ahead?.catch(() => undefined);
+      for (const [id, v] of await current) pending.set(id, v);
+      done += Math.min(batch, order.length - m);
+      throwIfAborted(signal);
+      if (pending.size >= commitEvery) {
+        await store.commitVectors(pending);
+        pending = new Map();
+        yield progress(done);
+      }
+    }
+    if (pending.size) await store.commitVectors(pending);
+    pending = new Map();
+  } finally {
+    // Cancelled or failed: what was embedded is kept (committed now), the rest is embedded next time.
+    await ahead?.catch(() => undefined);
+    if (pending.size) await store.commitVectors(pending).catch(() => undefined);
+  }
+  yield progress(done);
+  return done;
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { InferenceClient } from '../../src/core/worker/client';
+import { type IndexEvent, type IndexOptions, indexWorkspace } from '../../src/core/indexing/indexer';
+import { retrieve } from '../../src/core/search/retriever';
+import { coverageNotice } from '../../src/core/answer/ask';
+import { IndexStore } from '../../src/core/store/store';
+import { CLI_SCRIPT, TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
+import { REPO } from '../support/repo';
+
+/** Lexical first: every file keyword-searchable before any embedding, then vectors as they come. */
+describe('lexical first, dense as it comes (real worker, tiny model)', () => {
+  let client: InferenceClient;
+  let dir: string;
+  let cleanup: () => void;
+  let root: string;
+  const embedding = { model: TINY_EMBEDDER, dtype: 'fp32' };
+
+  before(async () => {
+    ({ dir, cleanup } = tempDir());
+    root = path.join(dir, 'repo');
+    writeTree(root, REPO);
+    client = new InferenceClient(WORKER_SCRIPT);
+    await client.call('configure', { cacheDir: path.join(dir, 'models'), allowRemote: false, threads: 2 });
+  });
+  after(async () => {
+    await client.dispose();
+    cleanup();
+  });
+
+  /** Runs the indexer, handing each event to `onEvent`; stops the run (as a cancelled one) when it returns 'stop'. */
+  async function run(opts: Omit<IndexOptions, 'client' | 'root' | 'embedding'>, onEvent: (e: IndexEvent) => Promise<'stop' | void> | 'stop' | void = () => undefined) {
+    const gen = indexWorkspace({ root, embedding, client, ...opts });
+    for (let r = await gen.next(); ; r = await gen.next()) {
+      if (r.done) return r.value;
+      if ((await onEvent(r.value)) === 'stop') {
+        await gen.return(undefined as never);
+        return undefined;
+      }
+    }
+  }
+
+  async function search(indexDir: string, query: string) {
+    const { store } = await IndexStore.openForRead(indexDir, { files: false });
+    try {
+      return await retrieve(store!, query, { embedder: client, searcher: null, candidates: 20 });
+    } finally {
+      await store!.close();
+    }
+  }
+
+  it('answers from keywords after the first pass, hybrid for embedded (priority) files, and resumes only what is missing', async () => {
+    const indexDir = path.join(dir, 'idx');
+    // 1. The keyword pass: every chunk committed, none embedded; a question now is answered by BM25.
+    let ready: Extract<IndexEvent, { type: 'lexical-ready' }> | undefined;
+    await run({ indexDir, lexicalFirst: true }, async (e) => {
+      if (e.type !== 'lexical-ready') return;
+      ready = e;
+      const r = await search(indexDir, 'invalidate expired sessions');
+      assert.equal(r.mode, 'lexical-only');
+      assert.deepEqual(r.coverage, { embedded: 0, chunks: e.chunks, share: 0 });
+      assert.equal(r.candidates[0]!.chunk.path, 'src/auth/session.py');
+      assert.ok(r.candidates.every((c) => !c.provenance.dense && c.provenance.lexical));
+      assert.match(coverageNotice(r)!, /dense search covers 0 % of chunks/);
+      return 'stop'; // the folder is closed before any embedding
+    });
+    assert.ok(ready && ready.chunks > 5 && ready.embedded === 0, JSON.stringify(ready));
+    const total = ready.chunks;
+
+    // 2. The dense pass, priority file first, one chunk per commit; interrupted after its first commit.
+    const priority = ['src/auth/session.py'];
+    let firstDense: Extract<IndexEvent, { type: 'dense' }> | undefined;
+    await run({ indexDir, lexicalFirst: true, priority, embedBatch: 1, embedCommitChunks: 1 }, async (e) => {
+      if (e.type !== 'dense') return;
+      firstDense = e;
+      return 'stop';
+    });
+    assert.ok(firstDense, 'a dense progress event');
+    const { store: partial } = await IndexStore.openForRead(indexDir);
+    const sessionIds = new Set(partial!.file('src/auth/session.py')!.chunkIds);
+    await partial!.close();
+    const mid = await search(indexDir, 'invalidate expired sessions, retry failed uploads');
+    assert.equal(mid.mode, 'hybrid');
+    assert.deepEqual(mid.coverage, { embedded: 1, chunks: total, share: 1 / total });
+    // The one dense hit is the embedded chunk (the priority file's first); BM25 still covers everything.
+    const dense = mid.candidates.filter((c) => c.provenance.dense);
+    assert.equal(dense.length, 1, JSON.stringify(dense.map((c) => c.chunk.path)));
+    assert.ok(sessionIds.has(dense[0]!.chunk.id), `${dense[0]!.chunk.path} ${dense[0]!.chunk.id} ${[...sessionIds]}`);
+    assert.ok(mid.candidates.some((c) => !sessionIds.has(c.chunk.id) && c.provenance.lexical));
+    assert.match(coverageNotice(mid)!, new RegExp(`Dense search covers ${Math.floor((100 * mid.coverage!.embedded) / total)} % of chunks`));
+
+    // 3. A plain run resumes: it embeds exactly the chunks still missing, then every chunk has a vector.
+    const embeddedBefore = mid.coverage!.embedded;
+    const done = await run({ indexDir });
+    assert.equal(done!.embedded, total - embeddedBefore);
+    const full = await search(indexDir, 'invalidate expired sessions');
+    assert.deepEqual(full.coverage, { embedded: total, chunks: total, share: 1 });
+    assert.equal(coverageNotice(full), undefined);
+    const { store } = await IndexStore.openForRead(indexDir, { files: false });
+    assert.ok(store!.manifest.shards.every((s) => s.embedded === undefined), 'no shard marked partial');
+    await store!.close();
+
+    // Same dense ranking as an index embedded batch by batch (vectors are the model's either way).
+    const reference = path.join(dir, 'idx-ref');
+    await run({ indexDir: reference });
+    const ref = await search(reference, 'invalidate expired sessions');
+    const denseList = (r: typeof ref) => r.candidates.filter((c) => c.provenance.dense).map((c) => [c.chunk.id, c.provenance.dense!.rank, c.provenance.dense!.score.toFixed(5)]);
+    assert.deepEqual(denseList(full), denseList(ref));
+    assert.deepEqual(
+      full.candidates.map((c) => c.chunk.id),
+      ref.candidates.map((c) => c.chunk.id),
+    );
+  });
+
+  it('an unchanged index yields lexical-ready at once with full coverage and embeds nothing', async () => {
+    const indexDir = path.join(dir, 'idx-ref');
+    let ready: Extract<IndexEvent, { type: 'lexical-ready' }> | undefined;
+    const s = await run({ indexDir, lexicalFirst: true }, (e) => {
+      if (e.type === 'lexical-ready') ready = e;
+    });
+    assert.equal(s!.embedded, 0);
+    assert.equal(ready!.embedded, ready!.chunks);
+  });
+
+  it('sift ask on an unindexed folder answers after the keyword pass and says how much dense search covers; --wait-for-embeddings embeds first', async () => {
+    const idx = path.join(dir, 'idx-cli');
+    const args = ['ask', root, 'invalidate expired sessions', '--embedding-model', TINY_EMBEDDER, '--reranker-model', TINY_RERANKER, '--offline', '--index-dir', idx, '--json'];
+    const first = await runCli(args);
+    assert.equal(first.code, 0, first.stderr);
+    const a = JSON.parse(first.stdout);
+    assert.equal(a.retrieval, 'lexical-only');
+    assert.equal(a.coverage.embedded, 0);
+    assert.ok(a.coverage.chunks > 0);
+    assert.equal(a.sources[0].path, 'src/auth/session.py');
+    assert.ok(a.notices.some((n: string) => /dense search covers 0 % of chunks/.test(n)), JSON.stringify(a.notices));
+
+    const second = await runCli([...args, '--wait-for-embeddings']);
+    assert.equal(second.code, 0, second.stderr);
+    const b = JSON.parse(second.stdout);
+    assert.equal(b.retrieval, 'hybrid');
+    assert.deepEqual(b.coverage, { embedded: a.coverage.chunks, chunks: a.coverage.chunks, share: 1 });
+  });
+});
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined })) if (v !== undefined) env[k] = v;
+    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
