@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { type AnswerResult, type AskContext, type CompareResult, type RankedResult, ask, askCompare, boundQuestion } from '../core/answer/ask';
+import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, type RankedResult, ask, askCompare, boundQuestion } from '../core/answer/ask';
+import { newConversation } from '../core/conversation/conversation';
+import { mentionsIn } from '../core/conversation/scope';
+import { askTurn } from '../core/conversation/turn';
 import type { InferenceClient } from '../core/worker/client';
 import { DEFAULT_DTYPE, DEFAULT_RERANKER_MODEL } from '../core/models/models';
 import { IndexStore } from '../core/store/store';
@@ -35,6 +38,8 @@ export interface AskCommandOptions extends IndexCommandOptions {
   ltrModel?: string;
   /** Embed every chunk before answering (default: answer after the keyword pass; dense search covers what is embedded). */
   waitForEmbeddings?: boolean;
+  /** --path: files, folders or globs the question is scoped to (a file's best chunks are always in the context). */
+  path?: string[];
 }
 
 /** Exit code when retrieval worked but the LLM call failed (partial answer kept). */
@@ -76,7 +81,9 @@ export async function runAskCommand(dir: string, question: string, options: AskC
     // already embedded (the answer says how much). --wait-for-embeddings embeds the rest first.
     if (options.waitForEmbeddings) await buildIndex(client, root, indexDir, indexOptions, signal);
     else await buildLexicalFirst(client, root, indexDir, indexOptions, signal);
-    const { store, problem } = await IndexStore.openForRead(indexDir, { files: false });
+    // The file table resolves --path and @mentions (files, folders); plain questions search without it.
+    const scoped = Boolean(options.path?.length) || mentionsIn(question).length > 0;
+    const { store, problem } = await IndexStore.openForRead(indexDir, { files: scoped });
     if (!store) throw new SiftError(`The index in ${indexDir} cannot be read: ${problem}.`);
     const wantRerank = options.compare || options.rerank !== false;
     const reranker = wantRerank ? await loadReranker(client, options, notice) : undefined;
@@ -112,12 +119,12 @@ export async function runAskCommand(dir: string, question: string, options: AskC
       } else process.stdout.write(`${JSON.stringify(compareJson(result), null, 2)}\n`);
       return result.reranked.answerKind === 'error' || result.notReranked.answerKind === 'error' ? EXIT_LLM_FAILED : 0;
     }
-    const result = await ask(ctx, question, {
-      rerank: options.rerank !== false,
-      onEvent: (e) => {
-        if (human && e.type === 'token') humanOut(e.text);
-      },
-    });
+    const onEvent = (e: AskEvent) => {
+      if (human && e.type === 'token') humanOut(e.text);
+    };
+    const result = scoped
+      ? (await askTurn(ctx, newConversation(), question, { rerank: options.rerank !== false, onEvent, paths: options.path })).result
+      : await ask(ctx, question, { rerank: options.rerank !== false, onEvent });
     if (human) {
       printNotices(result.notices);
       if (result.coverage && result.coverage.embedded < result.coverage.chunks && store.manifest.embedding) notice('the remaining chunks are embedded by `sift index` (or `sift ask --wait-for-embeddings`).');
@@ -170,10 +177,12 @@ export function answerJson(r: AnswerResult) {
       scores: s.scores,
       chunks: s.chunks,
       text: s.text,
+      ...(s.carried ? { carried: s.carried } : {}),
     })),
     ranking: r.ranking,
     timings: r.timings,
     notices: r.notices,
+    ...(r.searchedFor ? { searchedFor: r.searchedFor } : {}),
   };
 }
 
@@ -181,11 +190,11 @@ export function compareJson(r: CompareResult) {
   return { question: r.question, reranked: answerJson(r.reranked), notReranked: answerJson(r.notReranked) };
 }
 
-function printNotices(notices: string[]): void {
+export function printNotices(notices: string[]): void {
   for (const n of new Set(notices)) humanErr(`sift: ${n}\n`);
 }
 
-function printAnswerTail(r: AnswerResult, label?: string): void {
+export function printAnswerTail(r: AnswerResult, label?: string): void {
   const out = { write: humanOut };
   if (r.answerKind === 'retrieval-only') return;
   if (r.answer && !r.answer.endsWith('\n')) out.write('\n');
@@ -215,7 +224,7 @@ function fmtScores(s: RankedResult['scores']): string {
   return parts.join(' · ');
 }
 
-function printSources(r: AnswerResult): void {
+export function printSources(r: AnswerResult): void {
   const out = { write: humanOut };
   if (!r.sources.length) {
     out.write('\nNo sources found. Try other words, or check that the folder was indexed (sift index).\n');
@@ -226,7 +235,7 @@ function printSources(r: AnswerResult): void {
   const width = Math.min(60, Math.max(...r.sources.map((s) => loc(s).length)));
   for (const s of r.sources) {
     const ranks = `${s.rankBefore} → ${s.rankAfter} ${movement(s.rankBefore, s.rankAfter)}`;
-    out.write(` [${s.n}] ${loc(s).padEnd(width)}  ${retrieverLabel(s.retrievers).padEnd(10)}  ${ranks.padEnd(10)}  ${fmtScores(s.scores)}\n`);
+    out.write(` [${s.n}] ${loc(s).padEnd(width)}  ${retrieverLabel(s.retrievers).padEnd(10)}  ${ranks.padEnd(10)}  ${fmtScores(s.scores)}${s.carried ? `  (${s.carried})` : ''}\n`);
     if (r.answerKind === 'retrieval-only') {
       const lines = s.text.split('\n');
       for (const line of lines.slice(0, 6)) out.write(`      │ ${line.slice(0, 110)}\n`);
@@ -235,7 +244,7 @@ function printSources(r: AnswerResult): void {
   }
 }
 
-function printComparison(question: string, ctx: AskContext, reranked: RankedResult[]): void {
+export function printComparison(question: string, ctx: AskContext, reranked: RankedResult[]): void {
   const out = { write: humanOut };
   const top = ctx.settings.topN ?? 8;
   const before = [...reranked].sort((a, b) => a.rankBefore - b.rankBefore).slice(0, top);

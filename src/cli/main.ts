@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runAskCommand } from './askCommand';
+import { runChatCommand } from './chatCommand';
 import { runEvalCommand } from './evalCommand';
 import { runIndexCommand } from './indexCommand';
 import { runMcpCommand } from './mcp/command';
@@ -87,9 +88,36 @@ program
   .option('--json', 'print a machine-readable result on stdout')
   .option('--quiet', 'no progress display')
   .option('--store <url>', 'ask the team index (postgres://…, or SIFT_STORE_URL) overlaid with your local changes')
+  .option('--path <glob...>', 'scope the question: a file\'s best chunks are always in the context, a folder or glob restricts retrieval to it (also @path in the question)')
   .action(async (first: string, second: string | undefined, options) => {
     const [dir, question] = second === undefined ? ['.', first] : [first, second];
     process.exitCode = storeUrl(options) && !options.compare ? await runTeamAskCommand(dir, question, options) : await runAskCommand(dir, question, options);
+  });
+
+program
+  .command('chat')
+  .description('a conversation about a folder in the terminal: follow-ups use the earlier turns; /new, /compare QUESTION, /quit (one question per line; stdin may be piped)')
+  .argument('[dir]', 'folder to ask about', '.')
+  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)')
+  .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder')
+  .option('--reranker-model <idOrDir>', 'cross-encoder model: hub id or local folder')
+  .option('--offline', 'never download models; use local folders and the cache only')
+  .option('--lexical-only', 'keyword retrieval only (no embedding model)')
+  .option('--no-rerank', 'rank by fusion only (no cross-encoder, no learning-to-rank)')
+  .option('--ltr', 'also rerank with the shipped learning-to-rank model')
+  .option('--top <n>', 'sources given to the LLM (N)', positiveInt)
+  .option('--candidates <k>', 'fused candidates to rerank (K)', positiveInt)
+  .option('--token-budget <n>', 'context token budget for the sources', positiveInt)
+  .option('--llm-model <name>', 'LLM model name (or SIFT_LLM_MODEL)')
+  .option('--llm-base-url <url>', 'OpenAI-compatible base URL (or OPENAI_BASE_URL)')
+  .option('--llm-timeout <seconds>', 'wait this long for the answer to start (default 60)', positiveSeconds)
+  .option('--llm-deadline <seconds>', 'stop when a whole answer takes longer than this (default 300)', positiveSeconds)
+  .option('--no-redact', 'do not redact keys and credentials found in sources before sending them to the LLM')
+  .option('--path <glob...>', 'scope every question to these files, folders or globs')
+  .option('--json', 'print one JSON line per turn on stdout')
+  .option('--quiet', 'no progress display')
+  .action(async (dir: string, options) => {
+    process.exitCode = await runChatCommand(dir, options);
   });
 
 program

@@ -9,47 +9,7 @@ import { IndexStore } from '../../src/core/store/store';
 import { InferenceClient } from '../../src/core/worker/client';
 import { WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
 import { OpenAiTestServer } from '../support/openaiServer';
-
-/** A project where "and how is that tested?" alone finds the CLI tests, which test the word "test" the most. */
-export const CONVERSATION_REPO: Record<string, string> = {
-  'src/app/errors.py': [
-    'class ErrorHandlerRegistry:',
-    '    """Maps exception classes and status codes to the error handler registered for them."""',
-    '',
-    '    def find_error_handler(self, error):',
-    '        """Decide which error handler to call: the most specific exception class in the MRO wins."""',
-    '        for cls in type(error).__mro__:',
-    '            handler = self.handlers.get(cls)',
-    '            if handler is not None:',
-    '                return handler',
-    '        return self.handlers.get(getattr(error, "code", None))',
-    '',
-  ].join('\n'),
-  'src/app/cli.py': 'def run_command(name, args):\n    """Run a command line command by name."""\n    return COMMANDS[name](*args)\n',
-  'src/app/config.py': 'def load_settings(path):\n    """Read the settings file."""\n    return parse(open(path).read())\n',
-  'tests/test_errors.py': [
-    'from app.errors import ErrorHandlerRegistry',
-    '',
-    'def test_find_error_handler_prefers_subclass():',
-    '    registry = ErrorHandlerRegistry()',
-    '    registry.handlers = {Exception: "base", KeyError: "key"}',
-    '    assert registry.find_error_handler(KeyError()) == "key"',
-    '',
-  ].join('\n'),
-  'tests/test_cli.py': [
-    'from app.cli import run_command',
-    '',
-    'def test_run_command_test_mode():',
-    '    """Tested: the test command runs the tests in test mode."""',
-    '    assert run_command("test", ["--tested"]) == "tested"',
-    '',
-    'def test_run_command_tests_twice():',
-    '    """Testing the tests: tested twice."""',
-    '    assert run_command("test", []) == "tested"',
-    '',
-  ].join('\n'),
-  'tests/test_config.py': 'from app.config import load_settings\n\ndef test_load_settings():\n    assert load_settings("x.toml")\n',
-};
+import { CONVERSATION_REPO } from '../support/conversationRepo';
 
 describe('conversations: follow-ups, history in the LLM request, mentions (lexical, real index, local OpenAI server)', () => {
   let client: InferenceClient;

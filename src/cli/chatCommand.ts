@@ -1,0 +1,131 @@
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { type AskContext, askCompare } from '../core/answer/ask';
+import { type Conversation, addTurn, newConversation, turnOf } from '../core/conversation/conversation';
+import { standaloneQuery } from '../core/conversation/standalone';
+import { askTurn } from '../core/conversation/turn';
+import { IndexStore } from '../core/store/store';
+import { SiftError } from '../core/util/errors';
+import { type AskCommandOptions, EXIT_LLM_FAILED, answerJson, compareJson, llmConfigFromEnv, loadReranker, ltrFromOptions, printAnswerTail, printComparison, printNotices, printSources } from './askCommand';
+import { interruptSignal, startWorker } from './engine';
+import { humanErr, humanOut } from './format';
+import { buildIndex, reportFailure, resolveRoot } from './indexCommand';
+import { defaultIndexDir } from './paths';
+
+const HELP = 'Ask a question; follow-ups use the conversation. /new starts a new conversation, /compare QUESTION ranks with and without reranking, /quit ends.';
+
+/**
+ * `sift chat DIR`: a conversation in the terminal. One question per line (a prompt when stdin is
+ * a terminal; piped stdin works the same, line by line). Follow-ups are made standalone from the
+ * conversation (LLM rewrite or key terms), earlier turns go to the LLM, /new forgets them.
+ */
+export async function runChatCommand(dir: string, options: AskCommandOptions): Promise<number> {
+  const root = resolveRoot(dir);
+  if (!root) return 2;
+  const indexDir = path.resolve(options.indexDir ?? defaultIndexDir(root));
+  const signal = interruptSignal();
+  const client = await startWorker(options);
+  const notice = (m: string) => humanErr(`sift: ${m}\n`);
+  const human = !options.json;
+  let failed = false;
+  try {
+    await buildIndex(client, root, indexDir, { ...options, quiet: options.quiet || options.json }, signal);
+    const { store, problem } = await IndexStore.openForRead(indexDir, { files: true });
+    if (!store) throw new SiftError(`The index in ${indexDir} cannot be read: ${problem}.`);
+    const wantRerank = options.rerank !== false;
+    const ctx: AskContext = {
+      store,
+      embedder: store.manifest.embedding ? client : undefined,
+      reranker: wantRerank ? await loadReranker(client, options, notice) : undefined,
+      ltr: ltrFromOptions(options),
+      signal,
+      settings: {
+        candidates: options.candidates,
+        topN: options.top,
+        tokenBudget: options.tokenBudget,
+        rerankMaxLength: options.rerankMaxTokens,
+        redactSecrets: options.redact !== false,
+        llm: llmConfigFromEnv(options),
+      },
+    };
+    const interactive = Boolean(process.stdin.isTTY);
+    const rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive });
+    if (interactive) humanOut(`${HELP}\n`);
+    const prompt = () => interactive && rl.prompt();
+    let conversation: Conversation = newConversation();
+    const rewriteCache = new Map<string, string>();
+    const log = (line: string) => human && humanErr(`sift: ${line}\n`);
+    prompt();
+    for await (const raw of rl) {
+      const line = raw.trim();
+      if (!line) {
+        prompt();
+        continue;
+      }
+      if (line === '/quit' || line === '/exit') break;
+      if (line === '/new') {
+        conversation = newConversation();
+        if (human) humanOut('── New conversation ──\n');
+        prompt();
+        continue;
+      }
+      if (line === '/help' || (line.startsWith('/') && !line.startsWith('/compare'))) {
+        humanOut(`${HELP}\n`);
+        prompt();
+        continue;
+      }
+      if (line.startsWith('/compare')) {
+        const question = line.slice('/compare'.length).trim();
+        if (!question) {
+          humanOut('Usage: /compare QUESTION\n');
+          prompt();
+          continue;
+        }
+        // Retrieval for a comparison uses the question made standalone too; the turn joins the conversation.
+        const standalone = await standaloneQuery(conversation, question, { llm: ctx.settings.llm, cache: rewriteCache, log, signal });
+        if (human && standalone.method !== 'first-turn') humanOut(`(searched for: ${standalone.query})\n`);
+        const result = await askCompare(ctx, standalone.query, {
+          onEvent: (e) => {
+            if (!human) return;
+            if (e.type === 'ranked' && e.variant === 'reranked') printComparison(standalone.query, ctx, e.ranking);
+            if (e.type === 'token' && e.variant === 'reranked') humanOut(e.text);
+          },
+        });
+        conversation = addTurn(conversation, turnOf(question, result.reranked));
+        if (human) {
+          printNotices(result.reranked.notices);
+          printAnswerTail(result.reranked);
+        } else process.stdout.write(`${JSON.stringify({ turn: conversation.turns.length, compare: compareJson(result) })}\n`);
+        failed ||= result.reranked.answerKind === 'error';
+        prompt();
+        continue;
+      }
+      const turn = await askTurn(ctx, conversation, line, {
+        rerank: wantRerank,
+        paths: options.path,
+        rewriteCache,
+        log,
+        onEvent: (e) => {
+          if (human && e.type === 'token') humanOut(e.text);
+        },
+      });
+      conversation = turn.conversation;
+      const r = turn.result;
+      if (human) {
+        if (r.searchedFor) humanOut(`(searched for: ${r.searchedFor})\n`);
+        printNotices(r.notices.filter((n) => !n.startsWith('Searched for: ')));
+        printAnswerTail(r);
+        printSources(r);
+        humanOut('\n');
+      } else process.stdout.write(`${JSON.stringify({ turn: conversation.turns.length, ...answerJson(r) })}\n`);
+      failed ||= r.answerKind === 'error';
+      prompt();
+    }
+    rl.close();
+    return failed ? EXIT_LLM_FAILED : 0;
+  } catch (err) {
+    return reportFailure(err, 'the conversation');
+  } finally {
+    await client.dispose();
+  }
+}
