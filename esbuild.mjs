@@ -76,7 +76,8 @@ async function copyAssets() {
   // tree-sitter runtime + grammars, loaded by the worker at run time.
   const wasmSrc = path.join(path.dirname(require.resolve('@vscode/tree-sitter-wasm/package.json')), 'wasm');
   await mkdir('dist/wasm', { recursive: true });
-  await cp(wasmSrc, 'dist/wasm', { recursive: true, filter: (f) => !f.endsWith('.d.ts') });
+  // (Not the regex grammar: no chunker uses it.)
+  await cp(wasmSrc, 'dist/wasm', { recursive: true, filter: (f) => !f.endsWith('.d.ts') && !f.endsWith('tree-sitter-regex.wasm') });
   // Codicons for the webview (font + css), served from media/ under the webview's CSP.
   const codicons = path.join(path.dirname(require.resolve('@vscode/codicons/package.json')), 'dist');
   await mkdir('media/codicons', { recursive: true });
@@ -88,6 +89,15 @@ async function copyAssets() {
  * platform (linux-x64 here: ~45 MB instead of ~290 MB for every OS), beside the bundle in
  * dist/node_modules, where the worker's require('onnxruntime-node') finds it.
  */
+/** The runtime's JavaScript, not its type declarations and source maps. */
+const runtimeFile = (f) => !/\.(map|d\.ts)$/.test(f);
+
+const NATIVE_FILES = {
+  linux: ['onnxruntime_binding.node', 'libonnxruntime.so.1'],
+  darwin: ['onnxruntime_binding.node', 'libonnxruntime.1.dylib'],
+  win32: ['onnxruntime_binding.node', 'onnxruntime.dll'],
+};
+
 async function copyNativeRuntime() {
   const target = process.env.SIFT_TARGET ?? `${process.platform}-${process.arch}`;
   if (target === 'universal') return copyWasmRuntime();
@@ -100,10 +110,14 @@ async function copyNativeRuntime() {
   const out = 'dist/node_modules';
   await mkdir(out, { recursive: true });
   await cp(path.join(ortNode, 'package.json'), path.join(out, 'onnxruntime-node/package.json'));
-  await cp(path.join(ortNode, 'dist'), path.join(out, 'onnxruntime-node/dist'), { recursive: true });
-  await cp(path.join(ortNode, 'bin/napi-v6', os, arch), path.join(out, 'onnxruntime-node/bin/napi-v6', os, arch), { recursive: true });
+  await cp(path.join(ortNode, 'dist'), path.join(out, 'onnxruntime-node/dist'), { recursive: true, filter: runtimeFile });
+  // Only what the binding loads for the CPU provider (see NATIVE_FILES); not the second copy of the
+  // macOS library, nor DirectML / DirectX compiler DLLs (loaded only for the DirectML and WebGPU providers).
+  for (const f of NATIVE_FILES[os]) {
+    await cp(path.join(ortNode, 'bin/napi-v6', os, arch, f), path.join(out, 'onnxruntime-node/bin/napi-v6', os, arch, f));
+  }
   await cp(path.join(ortCommon, 'package.json'), path.join(out, 'onnxruntime-common/package.json'));
-  await cp(path.join(ortCommon, 'dist'), path.join(out, 'onnxruntime-common/dist'), { recursive: true });
+  await cp(path.join(ortCommon, 'dist'), path.join(out, 'onnxruntime-common/dist'), { recursive: true, filter: runtimeFile });
 }
 
 /**
@@ -124,7 +138,7 @@ async function copyWasmRuntime() {
     await cp(path.join(ortWeb, 'dist', f), path.join(out, 'onnxruntime-web/dist', f));
   }
   await cp(path.join(ortCommon, 'package.json'), path.join(out, 'onnxruntime-common/package.json'));
-  await cp(path.join(ortCommon, 'dist'), path.join(out, 'onnxruntime-common/dist'), { recursive: true });
+  await cp(path.join(ortCommon, 'dist'), path.join(out, 'onnxruntime-common/dist'), { recursive: true, filter: runtimeFile });
 }
 
 if (watch) {
