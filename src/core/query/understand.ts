@@ -1,0 +1,159 @@
+import { codeTokens } from '../lexical/tokenize';
+
+/**
+ * Question understanding (issue 19), shared by every front end: what kind of question it is and
+ * what it names — identifiers, file paths and line numbers from stack traces, error messages,
+ * inline and fenced code. Pure and bounded (regexes over at most MAX_QUESTION_CHARS characters,
+ * no backtracking-prone patterns): well under 5 ms for the longest question Sift accepts.
+ *
+ * Stage: after `lexical` (it uses its tokenizer), before `models`.
+ */
+export type QuestionKind = 'bug' | 'implementation' | 'tests' | 'docs' | 'explanation';
+
+export interface Frame {
+  /** The file as the trace names it (forward slashes). */
+  path: string;
+  line: number;
+  /** The function or method the frame is in, when the format says. */
+  symbol?: string;
+}
+
+export interface Understanding {
+  kind: QuestionKind;
+  /** Identifiers the question names (as written, first occurrence order, distinct). */
+  identifiers: string[];
+  /** Traceback frames, innermost last as the trace prints them. */
+  frames: Frame[];
+  /** File paths mentioned anywhere (frames included). */
+  paths: string[];
+  /** Error lines ("KeyError: 'x'", "panic: …", "error[E0308]: …"). */
+  errors: string[];
+  /** Code the question quotes (inline `…` and fenced blocks). */
+  code: string[];
+}
+
+export const MAX_QUESTION_CHARS = 8000;
+const MAX_ITEMS = 64;
+
+const INLINE = /`([^`\n]{1,200})`/g;
+const PY_FRAME = /File "([^"\n]{1,400})", line (\d{1,9})(?:, in ([\w<>.]{1,200}))?/g;
+const JS_FRAME = /\bat (?:(?:async |new )?([\w$.<>[\]]{1,200}) \()?((?:[A-Za-z]:)?[^\s():]{1,400}\.[A-Za-z]{1,6}):(\d{1,9}):\d{1,9}\)?/g;
+const JAVA_FRAME = /\bat ([\w$.<>]{1,300})\(([\w$]{1,200}\.(?:java|kt|scala|groovy)):(\d{1,9})\)/g;
+const GO_FRAME = /^[ \t]*((?:[A-Za-z]:)?[^\s:]{1,400}\.go):(\d{1,9})(?: \+0x[0-9a-f]+)?$/gm;
+const RUST_FRAME = /(?:\bat |panicked at '?)((?:[A-Za-z]:)?[^\s:']{1,400}\.rs):(\d{1,9})(?::\d{1,9})?/g;
+const PATH = /(?:^|[\s"'`(])((?:[\w.-]{1,100}\/){0,20}[\w.-]{1,100}\.(?:py|pyi|js|jsx|mjs|cjs|ts|tsx|go|rs|java|kt|scala|rb|php|c|h|cc|cpp|hpp|cs|swift|md|rst|json|ya?ml|toml|cfg|ini))(?=$|[\s"'`),:;?!.])/gm;
+const ERROR_LINE = /^[ \t]*((?:[A-Za-z_][\w]*\.){0,6}[A-Z]\w{0,80}(?:Error|Exception|Warning|Exit|Interrupt|Fault)|panic|error(?:\[E\d{4}\])?|fatal error|Traceback)\b(?::[ \t]*([^\n]{0,300}))?/gm;
+const IDENTIFIER = /[A-Za-z_$][\w$]{0,100}(?:(?:\.|::|#)[A-Za-z_$][\w$]{0,100}){0,8}/g;
+
+const BUG_WORDS = /\b(?:bug|error|errors|exception|traceback|crash(?:es|ed)?|fail(?:s|ed|ing|ure)?|broken|regression|raises?|thrown?|panic(?:s|ked)?|wrong|incorrect|unexpected(?:ly)?|segfault|hangs?)\b/i;
+const TEST_WORDS = /\b(?:tests?|tested|testing|unit[- ]tests?|specs?|fixtures?|covered by)\b/i;
+const DOC_WORDS = /\b(?:docs?|documented|documentation|readme|docstrings?|changelog|manual)\b/i;
+const WHERE_WORDS = /\b(?:where(?:'s| is| are| do| does)?|which (?:file|module|class|function)|find the (?:code|file|function)|defined|implemented|located|lives?)\b/i;
+
+/** A word that is an identifier rather than prose: has `_`, inner capitals, a dot/`::` path, or digits after letters. */
+function isIdentifier(word: string): boolean {
+  if (word.length < 3) return false;
+  if (/[.:#]/.test(word)) return /[A-Za-z_$][\w$]*(?:\.|::|#)[A-Za-z_$]/.test(word) && !/^(?:e\.g|i\.e|etc)\b/i.test(word);
+  return /_/.test(word.slice(1)) || /[a-z][A-Z]/.test(word) || /^[A-Z][a-z]+[A-Z]/.test(word) || /[A-Za-z][0-9]/.test(word);
+}
+
+function push<T>(list: T[], seen: Set<string>, key: string, item: T): void {
+  if (list.length >= MAX_ITEMS || seen.has(key)) return;
+  seen.add(key);
+  list.push(item);
+}
+
+const slashes = (p: string) => p.replace(/\\/g, '/');
+
+export function understandQuestion(question: string): Understanding {
+  const text = question.length > MAX_QUESTION_CHARS ? question.slice(0, MAX_QUESTION_CHARS) : question;
+  const code: string[] = [];
+  const codeSeen = new Set<string>();
+  // Fenced blocks by a linear split (a lazy regex is quadratic on unclosed fences).
+  const pieces = text.split('```');
+  let prose = '';
+  pieces.forEach((piece, i) => {
+    if (i % 2 === 0 || i === pieces.length - 1) prose += `${piece} `;
+    else push(code, codeSeen, piece, piece.slice(piece.indexOf('\n') + 1).trim());
+  });
+  for (const m of prose.matchAll(INLINE)) push(code, codeSeen, m[1]!, m[1]!.trim());
+
+  const frames: Frame[] = [];
+  const frameSeen = new Set<string>();
+  const frame = (path: string, line: string, symbol?: string) => {
+    const f: Frame = { path: slashes(path), line: Number(line), ...(symbol ? { symbol } : {}) };
+    push(frames, frameSeen, `${f.path}:${f.line}`, f);
+  };
+  for (const m of text.matchAll(PY_FRAME)) frame(m[1]!, m[2]!, m[3] && m[3] !== '<module>' ? m[3] : undefined);
+  for (const m of text.matchAll(JAVA_FRAME)) frame(m[2]!, m[3]!, m[1]!);
+  for (const m of text.matchAll(JS_FRAME)) if (!/\.(?:java|kt|scala|groovy)$/.test(m[2]!)) frame(m[2]!, m[3]!, m[1]?.trim() || undefined);
+  for (const m of text.matchAll(GO_FRAME)) frame(m[1]!, m[2]!);
+  for (const m of text.matchAll(RUST_FRAME)) frame(m[1]!, m[2]!);
+
+  const paths: string[] = [];
+  const pathSeen = new Set<string>();
+  for (const f of frames) push(paths, pathSeen, f.path, f.path);
+  for (const m of text.matchAll(PATH)) {
+    const p = slashes(m[1]!);
+    push(paths, pathSeen, p, p);
+  }
+
+  const errors: string[] = [];
+  const errorSeen = new Set<string>();
+  for (const m of text.matchAll(ERROR_LINE)) {
+    if (m[1] === 'Traceback') continue;
+    const line = m[2] ? `${m[1]}: ${m[2].trim()}` : m[1]!;
+    if (m[1] === 'error' && !m[2]) continue;
+    push(errors, errorSeen, line, line);
+  }
+
+  const identifiers: string[] = [];
+  const idSeen = new Set<string>();
+  for (const f of frames) if (f.symbol) for (const part of f.symbol.split(/[.:#]+/).slice(-2)) if (isIdentifier(part) || /^[a-z_]\w{3,}$/.test(part)) push(identifiers, idSeen, part, part);
+  // Inline code is an identifier when it looks like one, whatever its shape (`render`, `Flask`).
+  for (const c of code) if (!c.includes('\n') && /^[A-Za-z_$][\w$.:#]*(?:\(\))?$/.test(c)) push(identifiers, idSeen, c.replace(/\(\)$/, ''), c.replace(/\(\)$/, ''));
+  for (const m of prose.replace(PY_FRAME, ' ').matchAll(IDENTIFIER)) {
+    const word = m[0].replace(/[.:#]+$/, '');
+    if (pathSeen.has(word) || /\.(?:py|js|ts|go|rs|java|md)$/.test(word)) continue;
+    if (isIdentifier(word)) push(identifiers, idSeen, word, word);
+  }
+
+  return { kind: kindOf(text, frames, errors), identifiers, frames, paths, errors, code };
+}
+
+function kindOf(text: string, frames: Frame[], errors: string[]): QuestionKind {
+  const asksTests = TEST_WORDS.test(text);
+  const asksDocs = DOC_WORDS.test(text);
+  if (frames.length || errors.length) {
+    // A failing test's trace is still a bug report, unless the question is about the tests.
+    if (asksTests && /\b(?:how|where|which)\b[^.?\n]{0,60}\btest/i.test(text)) return 'tests';
+    return 'bug';
+  }
+  if (asksTests && /\b(?:how|where|which|what)\b/i.test(text)) return 'tests';
+  if (asksDocs && /\b(?:how|where|which|what|is)\b/i.test(text)) return 'docs';
+  if (BUG_WORDS.test(text)) return 'bug';
+  if (WHERE_WORDS.test(text)) return 'implementation';
+  return 'explanation';
+}
+
+/** Repeats per identifier term in a long question (prose terms once). */
+export const IDENTIFIER_WEIGHT = 3;
+const LONG_QUESTION_TERMS = 24;
+
+/**
+ * BM25 query terms for a question: its own terms, and — in a long question that names identifiers
+ * or files — those names' terms first and repeated, so a pasted bug report is searched for the
+ * code it names more than for its prose. A short question keeps its terms unchanged.
+ */
+export function weightedQueryTerms(question: string, u: Understanding = understandQuestion(question)): string[] {
+  const prose = codeTokens(question);
+  if (prose.length < LONG_QUESTION_TERMS) return prose;
+  const strong: string[] = [];
+  for (const id of u.identifiers) strong.push(...codeTokens(id.replace(/[.:#]+/g, ' ')));
+  for (const f of u.frames) strong.push(...codeTokens(f.path.split('/').slice(-2).join(' ').replace(/\.\w+$/, '')));
+  if (!strong.length) return prose;
+  const distinct = [...new Set(strong)];
+  const out: string[] = [];
+  for (let r = 0; r < IDENTIFIER_WEIGHT; r++) out.push(...distinct);
+  return [...out, ...prose];
+}

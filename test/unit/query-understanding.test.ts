@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MAX_QUESTION_CHARS, understandQuestion, weightedQueryTerms } from '../../src/core/query/understand';
+import { fileRole, rolePrior } from '../../src/core/query/roles';
+
+describe('question understanding: traceback frames', () => {
+  it('Python', () => {
+    const u = understandQuestion(
+      'Traceback (most recent call last):\n  File "/home/u/venv/lib/flask/app.py", line 1234, in _find_error_handler\n    handler = x[code]\n  File "src/flask/ctx.py", line 12, in <module>\nKeyError: 404',
+    );
+    assert.deepEqual(u.frames, [
+      { path: '/home/u/venv/lib/flask/app.py', line: 1234, symbol: '_find_error_handler' },
+      { path: 'src/flask/ctx.py', line: 12 },
+    ]);
+    assert.ok(u.identifiers.includes('_find_error_handler'));
+    assert.deepEqual(u.errors, ['KeyError: 404']);
+    assert.equal(u.kind, 'bug');
+  });
+  it('JavaScript / TypeScript', () => {
+    const u = understandQuestion('TypeError: cannot read properties of undefined\n    at parseQuery (src/a.ts:12:5)\n    at Object.<anonymous> (/app/lib/b.js:3:9)\n    at src/c.mjs:7:1');
+    assert.deepEqual(u.frames.map((f) => [f.path, f.line, f.symbol]), [
+      ['src/a.ts', 12, 'parseQuery'],
+      ['/app/lib/b.js', 3, 'Object.<anonymous>'],
+      ['src/c.mjs', 7, undefined],
+    ]);
+    assert.equal(u.kind, 'bug');
+    assert.ok(u.identifiers.includes('parseQuery'));
+  });
+  it('Go', () => {
+    const u = understandQuestion('panic: runtime error: index out of range\n\ngoroutine 1 [running]:\nmain.handle(...)\n\t/src/app/server/handler.go:42 +0x1d\nmain.main()\n\tcmd/app/main.go:9 +0x25');
+    assert.deepEqual(u.frames.map((f) => [f.path, f.line]), [['/src/app/server/handler.go', 42], ['cmd/app/main.go', 9]]);
+    assert.ok(u.errors.some((e) => e.startsWith('panic: runtime error')));
+    assert.equal(u.kind, 'bug');
+  });
+  it('Java', () => {
+    const u = understandQuestion('java.lang.IllegalStateException: closed\n\tat com.acme.io.Pool.borrow(Pool.java:88)\n\tat com.acme.App.main(App.java:12)');
+    assert.deepEqual(u.frames.map((f) => [f.path, f.line, f.symbol]), [['Pool.java', 88, 'com.acme.io.Pool.borrow'], ['App.java', 12, 'com.acme.App.main']]);
+    assert.ok(u.identifiers.includes('borrow'), u.identifiers.join());
+    assert.ok(u.errors[0]!.startsWith('java.lang.IllegalStateException'));
+  });
+  it('Rust', () => {
+    const u = understandQuestion("thread 'main' panicked at 'attempt to divide by zero', src/calc.rs:10:5\nstack backtrace:\n   0: calc::div\n             at src/calc.rs:10:5\n   1: app::run\n             at ./src/app.rs:33:9");
+    assert.deepEqual(u.frames.map((f) => [f.path, f.line]), [['src/calc.rs', 10], ['./src/app.rs', 33]]);
+    assert.equal(u.kind, 'bug');
+  });
+});
+
+describe('question understanding: identifiers, paths, code, kinds', () => {
+  it('finds qualified names, Class.method, snake and camel case, inline and fenced code', () => {
+    const u = understandQuestion('Why does `Blueprint.register` call app_context() and makeResponse in views.py?\n```python\nx = url_for("a")\n```');
+    for (const id of ['Blueprint.register', 'app_context', 'makeResponse']) assert.ok(u.identifiers.includes(id), `${id} in ${u.identifiers.join()}`);
+    assert.ok(!u.identifiers.includes('Why') && !u.identifiers.includes('does'));
+    assert.deepEqual(u.paths, ['views.py']);
+    assert.deepEqual(u.code, ['x = url_for("a")', 'Blueprint.register']);
+  });
+  it('classifies kinds', () => {
+    const kinds: [string, string][] = [
+      ['Where is the session cookie signed?', 'implementation'],
+      ['Which file defines the retry policy?', 'implementation'],
+      ['How is the config loader tested?', 'tests'],
+      ['Where are fixtures for the database set up in the tests?', 'tests'],
+      ['Where is the --verbose flag documented?', 'docs'],
+      ['How does request routing work?', 'explanation'],
+      ['Uploading a file larger than 2 GB fails with a wrong size', 'bug'],
+      ['ValueError: invalid literal for int()', 'bug'],
+    ];
+    for (const [q, kind] of kinds) assert.equal(understandQuestion(q).kind, kind, q);
+  });
+  it('weights identifier terms in a long question, leaves a short one alone', () => {
+    const short = 'how does render_template work';
+    assert.deepEqual(weightedQueryTerms(short), weightedQueryTerms(short, understandQuestion(short)));
+    assert.ok(!weightedQueryTerms(short).slice(0, 3).every((t) => t === weightedQueryTerms(short)[0]));
+    const long = `When I register an error handler on a blueprint and then raise an exception in the view, the handler registered on the application is called instead of the blueprint one, which is not what the documentation says should happen in this situation. Looking at _find_error_handler it seems to check the app first.`;
+    const terms = weightedQueryTerms(long);
+    const count = (t: string) => terms.filter((x) => x === t).length;
+    assert.ok(count('_find_error_handler') >= 3, terms.slice(0, 10).join());
+    assert.ok(count('_find_error_handler') > count('blueprint'));
+  });
+  it('stays within 5 ms on the longest question', () => {
+    const chunk = 'File "src/pkg/mod_a.py", line 10, in some_func\n  at foo (src/a.ts:1:2)\n SomeClass.method_name fails with KeyError: x `code` ';
+    const q = chunk.repeat(Math.ceil(MAX_QUESTION_CHARS / chunk.length) + 50);
+    understandQuestion(q); // warm up
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      weightedQueryTerms(q);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    assert.ok(times[10]! < 5, `median ${times[10]} ms`);
+    const hostile = '`'.repeat(20000) + 'a'.repeat(20000) + ' at '.repeat(5000);
+    const t = performance.now();
+    understandQuestion(hostile);
+    assert.ok(performance.now() - t < 50, 'pathological input is bounded');
+  });
+});
+
+describe('file roles', () => {
+  it('recognises roles from the path', () => {
+    const cases: [string, string][] = [
+      ['src/flask/app.py', 'source'],
+      ['tests/test_app.py', 'test'],
+      ['pkg/test_utils.py', 'test'],
+      ['server/handler_test.go', 'test'],
+      ['src/a.spec.ts', 'test'],
+      ['web/src/__tests__/x.tsx', 'test'],
+      ['src/test/java/com/acme/PoolTest.java', 'test'],
+      ['conftest.py', 'test'],
+      ['docs/api.rst', 'doc'],
+      ['README.md', 'doc'],
+      ['examples/tutorial/app.py', 'example'],
+      ['api/v1/service.pb.go', 'generated'],
+      ['dist/bundle.min.js', 'generated'],
+      ['package-lock.json', 'generated'],
+      ['pyproject.toml', 'config'],
+      ['.github/workflows/ci.yml', 'config'],
+      ['src\\win\\main.c', 'source'],
+    ];
+    for (const [p, role] of cases) assert.equal(fileRole(p), role, p);
+  });
+  it('puts implementation first for a bug report unless it asks about tests or docs', () => {
+    assert.ok(rolePrior('source', 'bug') > rolePrior('test', 'bug'));
+    assert.ok(rolePrior('source', 'bug') > rolePrior('doc', 'bug'));
+    assert.ok(rolePrior('test', 'tests') > rolePrior('source', 'tests'));
+    assert.ok(rolePrior('doc', 'docs') > rolePrior('source', 'docs'));
+  });
+});
