@@ -48,6 +48,11 @@ export function resolveScope(stores: IndexStore | NamedStore[], mentions: readon
       continue;
     }
     const clean = m.replace(/\/+$/, '');
+    if (named.every(({ store }) => Object.keys(store.manifest.files ?? {}).length === 0)) {
+      // No file table to check against (a search-only reader): the mention restricts as a path prefix.
+      globs.push(clean, `${clean}/**`);
+      continue;
+    }
     let found = false;
     for (const { name, store } of named) {
       const paths = Object.keys(store.manifest.files ?? {});

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type LlmConfig, llmConfigured, streamChat } from '../llm/llm';
+import { type ChatModel, openAiChatModel } from '../llm/chatModel';
+import { type LlmConfig, llmConfigured } from '../llm/llm';
 import type { ChatMessage } from '../llm/prompt';
 import { redactSecretsInText } from '../discovery/redact';
 import { errorMessage } from '../util/errors';
@@ -21,6 +22,8 @@ export interface StandaloneQuery {
 export interface StandaloneOptions {
   /** With an LLM configured, the follow-up is rewritten by one short call. */
   llm?: Partial<LlmConfig>;
+  /** The model that answers when it is not the OpenAI-compatible endpoint (the editor's models): it rewrites too. */
+  model?: ChatModel;
   /** Rewrites by content hash (shared across calls; bounded). */
   cache?: Map<string, string>;
   log?: (line: string) => void;
@@ -51,9 +54,10 @@ export async function standaloneQuery(conversation: Conversation, followUp: stri
   if (!recent.length) return { query: followUp, method: 'first-turn', priorFiles: [] };
   const priorFiles = filesOf(recent.flatMap((t) => t.sources));
   let rewriteError: string | undefined;
-  if (llmConfigured(opts.llm)) {
+  const model = opts.model ?? (llmConfigured(opts.llm) ? rewriteModel(opts.llm) : undefined);
+  if (model) {
     try {
-      const query = await rewrite(opts.llm, recent, followUp, opts);
+      const query = await rewrite(model, recent, followUp, opts);
       if (query) return { query, method: 'llm', priorFiles };
       rewriteError = 'the rewrite was empty';
     } catch (err) {
@@ -110,7 +114,12 @@ function filesOf(sources: TurnSource[]): { folder?: string; path: string }[] {
   return [...seen.values()].slice(0, 6);
 }
 
-async function rewrite(llm: LlmConfig, turns: Conversation['turns'], followUp: string, opts: StandaloneOptions): Promise<string> {
+/** The endpoint's model for a short rewrite: few tokens, no sampling, a small answer cap (same client and limits). */
+function rewriteModel(llm: LlmConfig): ChatModel {
+  return openAiChatModel({ ...llm, maxTokens: 80, temperature: 0, maxAnswerChars: REWRITE_MAX_CHARS * 4 });
+}
+
+async function rewrite(model: ChatModel, turns: Conversation['turns'], followUp: string, opts: StandaloneOptions): Promise<string> {
   const history = turns
     .map((t) => `User: ${t.question.slice(0, 1500)}\nAssistant: ${t.answer.slice(0, 1500)}${t.sources.length ? `\n(Sources: ${t.sources.map((s) => s.path).join(', ')})` : ''}`)
     .join('\n\n');
@@ -119,13 +128,13 @@ async function rewrite(llm: LlmConfig, turns: Conversation['turns'], followUp: s
     { role: 'user', content: redactSecretsInText(`Conversation:\n${history}\n\nFollow-up: ${followUp.slice(0, 2000)}\n\nStandalone search query:`).text },
   ];
   const cache = opts.cache ?? defaultCache;
-  const key = createHash('sha256').update(JSON.stringify([llm.baseURL ?? '', llm.model, messages])).digest('hex');
+  const key = createHash('sha256').update(JSON.stringify([model.label, opts.model ? '' : (opts.llm?.baseURL ?? ''), messages])).digest('hex');
   const hit = cache.get(key);
   if (hit !== undefined) {
     opts.log?.(`Follow-up rewritten (cached): searched for: ${hit}`);
     return hit;
   }
-  const text = await streamChat({ ...llm, maxTokens: 80, temperature: 0, maxAnswerChars: REWRITE_MAX_CHARS * 4 }, messages, { onToken: () => {} }, opts.signal);
+  const text = await model.answer(messages, { onToken: () => {} }, opts.signal);
   const query = (text.split('\n').map((l) => l.trim()).find(Boolean) ?? '').replace(/^["'`]+|["'`]+$/g, '').slice(0, REWRITE_MAX_CHARS);
   if (query) {
     if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);

@@ -32,7 +32,7 @@ export interface TurnResult {
 export async function askTurn(ctx: AskContext, conversation: Conversation, rawQuestion: string, opts: TurnOptions): Promise<TurnResult> {
   const question = boundQuestion(rawQuestion).question;
   const scope = resolveScope(ctx.store, [...(opts.paths ?? []), ...mentionsIn(question)]);
-  const standalone = await standaloneQuery(conversation, question, { llm: ctx.settings.llm, cache: opts.rewriteCache, log: opts.log, signal: ctx.signal });
+  const standalone = await standaloneQuery(conversation, question, { llm: ctx.settings.llm, model: ctx.settings.chatModel, cache: opts.rewriteCache, log: opts.log, signal: ctx.signal });
   if (standalone.method !== 'first-turn') opts.onEvent?.({ type: 'notice', message: `Searched for: ${standalone.query}` });
   for (const message of scope.notices) opts.onEvent?.({ type: 'notice', message });
   const carry: CarriedFiles[] = [...scope.carry];
