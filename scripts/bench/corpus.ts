@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Chunk } from '../../src/core/types';
 import { sha256Hex } from '../../src/core/util/fs';
+import { mulberry32 } from '../../src/core/util/random';
 
 const WORDS = (
   'upload queue retry failed attempt backoff token cache invalidate session user account profile ' +
@@ -20,17 +21,8 @@ const WORDS = (
   'graph node edge tree root leaf child parent sibling walk visit collect filter map reduce sort merge'
 ).split(' ');
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of src/core/util/random.ts (small, fast, deterministic). */
+export const rng = mulberry32;
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const camel = (r: () => number, n: number) =>

@@ -1,5 +1,6 @@
 import { FEATURE_NAMES } from '../../src/core/ltr/features';
 import type { LtrModelJson } from '../../src/core/ltr/model';
+import { mulberry32 } from '../../src/core/util/random';
 
 /**
  * LambdaRank training (Burges et al.: pairwise logistic loss on score differences, each pair's
@@ -38,16 +39,7 @@ export interface TrainOptions {
   meta?: Record<string, unknown>;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 class Adam {
   private m: Float64Array;

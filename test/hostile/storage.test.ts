@@ -9,6 +9,7 @@ import { readManifest } from '../../src/core/store/manifest';
 import { IndexStore } from '../../src/core/store/store';
 import { CLI_SCRIPT, TINY_EMBEDDER, tempDir, writeTree } from '../helpers';
 import { hasStackTrace, runCli, tally } from './tally';
+import { mulberry32, testSeed } from '../../src/core/util/random';
 
 const isRoot = process.getuid?.() === 0;
 const KILL_ROUNDS = Number(process.env.SIFT_HOSTILE_KILL_ROUNDS ?? 16);
@@ -44,6 +45,9 @@ async function loadAll(indexDir: string): Promise<string[]> {
 describe('storage faults', () => {
   it(`survives ${KILL_ROUNDS} SIGKILLs at random points during index writes; a final run matches a clean build`, async () => {
     const { dir, cleanup } = tempDir('sift-hostile-kill-');
+    // Kill points are seeded: SIFT_TEST_SEED=<seed> replays a failing run.
+    const seed = testSeed(2029);
+    const rand = mulberry32(seed);
     try {
       const root = path.join(dir, 'repo');
       const indexDir = path.join(dir, 'idx');
@@ -55,7 +59,7 @@ describe('storage faults', () => {
         const n = 120 + (round % 3) * 20;
         writeTree(root, corpus(n, `round ${round}`));
         if (round % 3 === 0) for (let i = n; i < 160; i++) execFileSync('rm', ['-f', path.join(root, `pkg${i % 7}/module${i}.ts`)]);
-        const target = 1 + Math.floor(Math.random() * 12);
+        const target = 1 + Math.floor(rand() * 12);
         const child: ChildProcess = spawn(process.execPath, [CLI_SCRIPT, ...args]);
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
         let seen = 0;
@@ -64,7 +68,7 @@ describe('storage faults', () => {
           // Kill right at a commit, or a random moment after a progress event (mid-write or mid-embed).
           if (++seen === target) {
             if (line.startsWith('{"type":"commit"') && round % 2 === 0) child.kill('SIGKILL');
-            else setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 30));
+            else setTimeout(() => child.kill('SIGKILL'), Math.floor(rand() * 30));
           }
         });
         child.stdout!.resume();
@@ -87,6 +91,9 @@ describe('storage faults', () => {
       assert.ok(killed >= KILL_ROUNDS / 2, `only ${killed} of ${KILL_ROUNDS} runs were killed before finishing`);
       const { store } = await IndexStore.openForRead(indexDir);
       assert.deepEqual(readdirSync(path.join(indexDir, 'shards')).sort(), store!.manifest.shards.map((s) => s.dir).sort(), 'no stray shard versions');
+    } catch (err) {
+      if (err instanceof Error) err.message += ` [kill points seeded: SIFT_TEST_SEED=${seed} replays them]`;
+      throw err;
     } finally {
       cleanup();
     }

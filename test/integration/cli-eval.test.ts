@@ -97,12 +97,30 @@ describe('sift eval (CLI)', () => {
         for (const m of Object.values(v.metrics)) assert.ok(m >= 0 && m <= 1);
         assert.ok(v.topChunks.length > 0);
       }
-      assert.ok(q.timings.lexical >= 0 && q.timings.ce >= 0);
+      // Every stage timed, finite; reranking ran for this question (the +ce variants), and the
+      // question was embedded (dense ran), so those took measurable time.
+      assert.deepEqual(Object.keys(q.timings).sort(), ['ce', 'dense', 'embed', 'fuse', 'lexical', 'ltr']);
+      for (const [stage, ms] of Object.entries(q.timings) as [string, number][]) assert.ok(Number.isFinite(ms) && ms >= 0, `${stage}: ${ms}`);
+      assert.ok(q.timings.ce > 0, `cross-encoder time ${q.timings.ce}`);
+      assert.ok(q.timings.embed > 0, `embedding time ${q.timings.embed}`);
     }
     // The keyword question about retrying uploads finds its file near the top with BM25 (its test may come first).
     assert.ok(j1.questions[0].variants.bm25.goldFileRanks['src/uploads/retry.py'] <= 2);
     const bm25 = j1.variants.find((v: { name: string }) => v.name === 'bm25');
-    assert.ok(bm25.latency.lexical >= 0 && bm25.latency.total >= 0);
+    // Latency per variant: exactly the stages it uses, their sum is the total, reranking time only
+    // where reranking ran (and then > 0).
+    const STAGES: Record<string, string[]> = { bm25: ['lexical'], dense: ['dense', 'embed'], hybrid: ['dense', 'embed', 'fuse', 'lexical'] };
+    for (const v of j1.variants as { name: string; latency: Record<string, number> }[]) {
+      const [base] = v.name.split('+') as [string];
+      const want = [...STAGES[base]!, ...(v.name.includes('+ce') ? ['ce'] : []), ...(v.name.includes('+ltr') ? ['ltr'] : [])].sort();
+      const { total, ...stages } = v.latency;
+      assert.deepEqual(Object.keys(stages).sort(), want, `stages of ${v.name}`);
+      for (const [stage, ms] of Object.entries(stages)) assert.ok(Number.isFinite(ms) && ms >= 0, `${v.name} ${stage}: ${ms}`);
+      const sum = Object.values(stages).reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(total - sum) <= 0.01 * (want.length + 1), `${v.name}: total ${total} vs sum of stages ${sum}`);
+      if (v.name.includes('+ce')) assert.ok(stages.ce! > 0, `${v.name}: reranking time ${stages.ce}`);
+    }
+    assert.ok(bm25.latency.lexical < j1.variants.find((v: { name: string }) => v.name === 'hybrid+ce').latency.total, 'BM25 alone is faster than hybrid with reranking');
     assert.equal(j1.models.ltr.source, 'shipped');
 
     // Second run: the index is reused (nothing re-embedded), same rankings and metrics.

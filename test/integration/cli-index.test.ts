@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { IndexStore } from '../../src/core/store/store';
 import { readManifest } from '../../src/core/store/manifest';
 import { CLI_SCRIPT, TINY_EMBEDDER, tempDir, writeTree } from '../helpers';
+import { mulberry32, testSeed } from '../../src/core/util/random';
 
 function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -84,6 +85,9 @@ describe('sift index (CLI)', () => {
 
   it('never leaves an unloadable index when killed with SIGKILL during indexing', async () => {
     const { dir, cleanup } = tempDir();
+    // Kill points are seeded: SIFT_TEST_SEED=<seed> replays a failing run.
+    const seed = testSeed(1517);
+    const rand = mulberry32(seed);
     try {
       const root = path.join(dir, 'repo');
       const indexDir = path.join(dir, 'idx');
@@ -95,13 +99,13 @@ describe('sift index (CLI)', () => {
         // Every round changes every file, so each run has a full index's worth of work to be killed in.
         writeTree(root, Object.fromEntries(Object.entries(corpus(240)).map(([p, c]) => [p, `${c}// round ${round}\n`])));
         // Wait for a random progress event, then kill at a random moment after it.
-        const target = 1 + Math.floor(Math.random() * 8);
+        const target = 1 + Math.floor(rand() * 8);
         const child: ChildProcess = spawn(process.execPath, [CLI_SCRIPT, ...args]);
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
         let seen = 0;
         createInterface({ input: child.stderr! }).on('line', (line) => {
           if (!line.startsWith('{"type":"progress"') && !line.startsWith('{"type":"commit"')) return;
-          if (++seen === target) setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 40));
+          if (++seen === target) setTimeout(() => child.kill('SIGKILL'), Math.floor(rand() * 40));
         });
         child.stdout!.resume();
         const code = await exited;
@@ -121,6 +125,9 @@ describe('sift index (CLI)', () => {
       const shardDirs = await fsp.readdir(path.join(indexDir, 'shards'));
       const { store } = await IndexStore.openForRead(indexDir);
       assert.deepEqual(shardDirs.sort(), store!.manifest.shards.map((s) => s.dir).sort());
+    } catch (err) {
+      if (err instanceof Error) err.message += ` [kill points seeded: SIFT_TEST_SEED=${seed} replays them]`;
+      throw err;
     } finally {
       cleanup();
     }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { redactSecretsInText, secretNameStrength } from '../../src/core/discovery/redact';
 import { REPO_ROOT } from '../helpers';
+import { mulberry32 } from '../../src/core/util/random';
 
 /** [file path, text, the secret values planted in it, names that must survive]. */
 type Case = [string, string, string[], string[]?];
@@ -11,15 +12,8 @@ type Case = [string, string, string[], string[]?];
 // A 2048-bit-shaped key body: 25 lines of 64 base64 characters (seeded, deterministic).
 function keyBody(seed: number, lines = 25): string[] {
   const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  let x = seed >>> 0;
-  const next = () => {
-    // mulberry32
-    x = (x + 0x6d2b79f5) >>> 0;
-    let t = x;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % 64;
-  };
+  const rand = mulberry32(seed);
+  const next = () => Math.floor(rand() * 64);
   return Array.from({ length: lines }, () => Array.from({ length: 64 }, () => abc[next()]).join(''));
 }
 

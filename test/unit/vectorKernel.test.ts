@@ -4,18 +4,10 @@ import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Int8Vectors, quantizeInt8, simdAvailable, topK } from '../../src/core/store/vectorKernel';
 import { VECTOR_KERNEL_WASM_BASE64 } from '../../src/core/store/vectorKernel.wasm';
+import { mulberry32 } from '../../src/core/util/random';
 
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so a failure reproduces. */
+const rng = mulberry32;
 
 /** Roughly Gaussian components, with the odd outlier and all-zero row, like real embeddings. */
 function randomVector(rand: () => number, dim: number): Float32Array {

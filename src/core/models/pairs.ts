@@ -81,19 +81,6 @@ export function encodePair(tokenizer: PreTrainedTokenizer, query: string, passag
   return { ids, types };
 }
 
-/** Model inputs for a batch of pairs, padded to the longest. */
-export function buildPairInputs(
-  tokenizer: PreTrainedTokenizer,
-  query: string,
-  passages: string[],
-  maxLength: number,
-): Record<string, Tensor> {
-  return pairTensors(
-    tokenizer,
-    passages.map((p) => encodePair(tokenizer, query, p, maxLength)),
-  );
-}
-
 /**
  * Batches of `batchSize` row indices, rows of similar length together (shortest first; equal
  * lengths keep their order). A batch is padded to its longest pair and the model's cost grows with

@@ -16,7 +16,7 @@ import { Int8Vectors, quantizeInt8 } from './vectorKernel';
  * `insertItem`, `endUpdate`), and `listItems` / `getItem` / `queryItems` work on a reopened shard
  * (a test checks its `queryItems` against Sift's scan) — but vectra 0.12 writes the whole index
  * as one `JSON.stringify`: ~8 KB per 384-dim vector, parsed back at JSON speed, failing outright
- * past ~100k items (ENVIRONMENT.md). Only two methods are replaced: `loadIndexData` (decode) and
+ * past ~100k items (V8's maximum string length). Only two methods are replaced: `loadIndexData` (decode) and
  * `endUpdate` (encode). Vectors are stored as unit-length directions quantised to int8
  * (cosine similarity is all Sift asks of them): 384 bytes + 4 per vector.
  *

@@ -63,10 +63,6 @@ export async function directorySize(dir: string): Promise<number> {
   return total;
 }
 
-export function toPosix(p: string): string {
-  return p.split(path.sep).join('/');
-}
-
 /**
  * Open flags for every file Sift reads: never block (a FIFO without a writer, a device) and, with
  * `noFollow`, never follow a final symlink (e.g. one to `/dev/zero`).

@@ -1,6 +1,7 @@
 /**
  * Inference worker entry (bundled as dist/worker.js). Runs in a worker_threads worker: loads
- * models with transformers.js, chunks files with tree-sitter, embeds and reranks. Every request
+ * models with transformers.js, embeds, reranks and searches shards (chunking with tree-sitter
+ * runs in the indexing thread, dist/indexer.js). Every request
  * answers with a result or an error message; nothing here throws across the thread boundary.
  */
 // First: native onnxruntime, or WebAssembly where this platform has none (before transformers.js loads).
