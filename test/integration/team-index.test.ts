@@ -102,6 +102,25 @@ describe('team index on PostgreSQL + pgvector (PGlite over the wire protocol)', 
     assert.ok(Math.abs(dense[0]!.score - 1) < 1e-6);
   });
 
+  it('two writers of one repository at once: the second waits (or fails clearly), never interleaves', async () => {
+    const other = await connect(pg.url);
+    try {
+      const files = (tag: string) => Array.from({ length: 300 }, (_, i) => ({ path: `w/${i}.ts`, text: `export const w${i} = '${tag}';` }));
+      const results = await Promise.allSettled([writeTeamCommit(client, synthetic('repo-two', 'w1', files('one'))), writeTeamCommit(other, synthetic('repo-two', 'w2', files('two')))]);
+      for (const r of results) if (r.status === 'rejected') assert.match(String(r.reason), /Another writer is indexing this repository/);
+      assert.ok(results.some((r) => r.status === 'fulfilled'));
+      for (const [i, r] of results.entries()) {
+        if (r.status !== 'fulfilled') continue;
+        const reader = await TeamReader.open(client, 'repo-two', [`w${i + 1}`]);
+        assert.equal((await reader.files()).size, 300, 'a complete commit');
+        const hits = await reader.lexical(queryTerms(i === 0 ? 'one' : 'two'), [], 400);
+        assert.equal(hits.length, 300);
+      }
+    } finally {
+      await other.end();
+    }
+  });
+
   it('a writer killed mid-commit leaves the previous commit readable and nothing of its own', async () => {
     await writeTeamCommit(client, { ...synthetic('repo-killed', 'base', [{ path: 'gen/file0.ts', text: 'export const v = base;' }]) });
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/support/teamWriterChild.ts'), pg.url, 'c2', '600'], { stdio: ['ignore', 'pipe', 'inherit'] });
