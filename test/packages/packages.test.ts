@@ -99,4 +99,35 @@ describe('packages (npm run package:all)', () => {
       }
     });
   }
+
+  it('the CLI npm package: runtime files only, installs into an empty prefix, indexes and answers', () => {
+    const t = tempDir('sift-npm-');
+    try {
+      const packed = execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'pack-cli.mjs'), '--no-build'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+      const tgz = path.join(REPO_ROOT, packed);
+      const files = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      const stray = files.filter((f) => !/^package\/(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/sift\.js|dist\/(cli|worker|indexer)\.js|dist\/wasm\/tree-sitter[\w-]*\.(js|wasm))$/.test(f));
+      assert.deepEqual(stray, [], 'no tests, fixtures, models, sources or maps in the tarball');
+      const prefix = path.join(t.dir, 'prefix');
+      const started = Date.now();
+      execFileSync('npm', ['install', '-g', '--prefix', prefix, tgz, '--prefer-offline', '--no-audit', '--no-fund'], {
+        cwd: t.dir,
+        env: { ...process.env, npm_config_onnxruntime_node_install_cuda: 'skip' },
+        stdio: 'ignore',
+      });
+      console.log(`# npm install -g of ${path.basename(tgz)}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      const sift = path.join(prefix, 'bin', 'sift');
+      const env = { ...process.env, SIFT_HOME: path.join(t.dir, 'home'), SIFT_ONNX_BACKEND: '' };
+      assert.match(execFileSync(sift, ['--version'], { encoding: 'utf8', env }), /onnxruntime: native onnxruntime-node/);
+      const repo = path.join(t.dir, 'repo');
+      writeTree(repo, { 'src/upload.ts': 'export function retryUpload(attempt: number) {\n  return attempt + 1;\n}\n', 'README.md': '# Notes\n\nNothing here.\n' });
+      execFileSync(sift, ['index', repo, '--embedding-model', TINY_EMBEDDER, '--offline', '--quiet'], { env });
+      const out = execFileSync(path.join(prefix, 'bin', 'sift-codebase-qa'), ['ask', repo, 'retryUpload attempt', '--embedding-model', TINY_EMBEDDER, '--reranker-model', TINY_RERANKER, '--offline', '--json'], { encoding: 'utf8', env });
+      const json = JSON.parse(out) as { reranked: boolean; sources: { path: string }[] };
+      assert.equal(json.reranked, true);
+      assert.equal(json.sources[0]?.path, 'src/upload.ts');
+    } finally {
+      t.cleanup();
+    }
+  });
 });
