@@ -29,6 +29,9 @@ export function storeUrl(options: TeamOptions): string | undefined {
 
 /** The repository's key in the team index: its root commit, the same in every clone (CI's and each developer's). */
 export async function repoKey(root: string): Promise<string> {
+  // A shallow clone's "root" is its cut-off commit, different in every clone: refuse it.
+  if ((await git(root, ['rev-parse', '--is-shallow-repository'])).trim() === 'true')
+    throw new SiftError(`${root} is a shallow clone: the team index is keyed by the repository's first commit. Clone with full history (actions/checkout: fetch-depth: 0).`);
   const roots = (await git(root, ['rev-list', '--max-parents=0', 'HEAD'])).split('\n').filter(Boolean).sort();
   if (!roots[0]) throw new SiftError(`${root} has no commits: the team index is keyed by the repository's history.`);
   return roots[0];
