@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI_SCRIPT, TINY_EMBEDDER, TINY_RERANKER, tempDir, writeTree } from '../helpers';
+import { TINY_EMBEDDER, TINY_RERANKER, runCli as runBundledCli, tempDir, writeTree } from '../helpers';
 
-function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env: { ...process.env, SIFT_DTYPE: 'fp32', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLI with fp32 models (the tiny fixtures' reference precision). */
+const runCli = (args: string[], env: Record<string, string> = {}) => runBundledCli(args, { SIFT_DTYPE: 'fp32', ...env });
 
 const REPO: Record<string, string> = {
   'src/uploads/retry.py': [

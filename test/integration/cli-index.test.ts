@@ -6,20 +6,9 @@ import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { IndexStore } from '../../src/core/store/store';
 import { readManifest } from '../../src/core/store/manifest';
-import { CLI_SCRIPT, TINY_EMBEDDER, tempDir, writeTree } from '../helpers';
+import { CLI_SCRIPT, TINY_EMBEDDER, runCli, tempDir, writeTree } from '../helpers';
 import { mulberry32, testSeed } from '../../src/core/util/random';
 
-function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A corpus of many small TypeScript files (enough for several commits). */
 function corpus(n: number): Record<string, string> {
