@@ -19,6 +19,8 @@ export interface Provenance {
   ltr?: RetrieverHit;
   /** Kept beyond retrieval: an earlier turn of the conversation cited its file, or the question mentioned it. */
   carried?: 'previous-turn' | 'mentioned';
+  /** What of the question this candidate matched exactly (question understanding, src/core/query): "symbol _find_error_handler", "traceback frame src/flask/app.py:1234". */
+  matched?: string[];
 }
 
 export interface Candidate {
