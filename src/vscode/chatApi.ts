@@ -20,9 +20,14 @@ export interface ChatApiDeps {
 }
 
 export function registerChatApi(root: DisposableStore, deps: ChatApiDeps): void {
-  registerTool(root, deps);
-  registerParticipant(root, deps);
-  registerMcpProvider(root, deps);
+  // Each entry point is optional: one the running VS Code refuses must never stop Sift starting.
+  for (const [name, register] of [['language-model tool', registerTool], ['chat participant', registerParticipant], ['MCP server definition provider', registerMcpProvider]] as const) {
+    try {
+      register(root, deps);
+    } catch (err) {
+      deps.log.warn(`Sift: the ${name} is not available in this VS Code (${err instanceof Error ? err.message : String(err)}).`);
+    }
+  }
 }
 
 function registerTool(root: DisposableStore, { asker, port }: ChatApiDeps): void {
