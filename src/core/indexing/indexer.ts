@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { DiscoveryMatcher, type DiscoveryOptions, type SkippedFile, discoverFiles } from '../discovery';
 import { hostFlavor, pathKey } from '../util/pathFlavor';
-import { HeuristicTokenCounter, chunkFile } from '../chunking';
+import { DEFAULT_MAX_TOKENS, HeuristicTokenCounter, chunkFile } from '../chunking';
 import { DEFAULT_MAX_FILE_BYTES } from '../discovery/defaults';
 import type { InferenceClient } from '../worker/client';
 import type { ModelLoadFailure, ModelRequest } from '../worker/protocol';
@@ -25,7 +25,8 @@ import { type DenseProgress, fillVectors } from './fillVectors';
  * change: older indexes are rebuilt.
  */
 export const CHUNKER_VERSION = 2;
-export const DEFAULT_MAX_TOKENS = 256;
+/** The chunker's default chunk size, in tokens (one constant, declared by the chunker). */
+export { DEFAULT_MAX_TOKENS };
 
 export interface IndexOptions {
   root: string;
