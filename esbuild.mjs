@@ -73,7 +73,8 @@ const builds = [
 ];
 
 async function copyAssets() {
-  // tree-sitter runtime + grammars, loaded by the worker at run time.
+  // tree-sitter runtime + grammars, loaded at run time by the thread that chunks (the indexing thread,
+  // dist/indexer.js; `sift index` chunks on the CLI's main thread), not by the inference worker.
   const wasmSrc = path.join(path.dirname(require.resolve('@vscode/tree-sitter-wasm/package.json')), 'wasm');
   await mkdir('dist/wasm', { recursive: true });
   // (Not the regex grammar: no chunker uses it.)
