@@ -98,6 +98,8 @@ export type Answer = z.infer<typeof Answer>;
 
 export const Turn = z.object({
   id: z.string().max(100),
+  /** The conversation the turn belongs to: follow-ups see the earlier turns of the same conversation. */
+  conversationId: z.string().max(100).optional(),
   question: shortText,
   compare: z.boolean(),
   rerank: z.boolean(),

@@ -8,6 +8,9 @@ import type { WorkspaceRoot } from '../core/ltr/editor';
 import { shippedLtrModel } from '../core/ltr/model';
 import type { NamedStore } from '../core/search/retriever';
 import type { Candidate } from '../core/search/types';
+import type { Conversation } from '../core/conversation/conversation';
+import { standaloneQuery } from '../core/conversation/standalone';
+import { askTurn } from '../core/conversation/turn';
 import type { RankingFeedback } from './feedback';
 import type { FolderIndexer } from './folderIndexer';
 import { type Disposable, DisposableStore } from './lifecycle';
@@ -37,6 +40,8 @@ export interface AskOptions {
   onEvent: (e: AskEvent) => void;
   /** The model that answers (the chat view's `request.model`); default: from the settings. */
   model?: ChatModel;
+  /** Earlier turns: the question is made standalone for retrieval and the LLM sees them. */
+  conversation?: Conversation;
 }
 
 export interface SearchOptions {
@@ -54,6 +59,8 @@ export interface SearchOptions {
 export class AskService implements Disposable {
   private readonly disposables = new DisposableStore();
   private readonly readers = this.disposables.add(new StoreReaders());
+  /** Follow-up rewrites by content hash, for this window. */
+  private readonly rewrites = new Map<string, string>();
 
   constructor(private readonly deps: AskServiceDeps) {}
 
@@ -64,11 +71,27 @@ export class AskService implements Disposable {
   /** `compare` ranks and answers both ways. */
   async ask(question: string, opts: AskOptions): Promise<{ single?: AnswerResult; compare?: CompareResult }> {
     const { ctx, editor, recorder, ranked } = await this.context({ rerank: opts.rerank || opts.compare, signal: opts.signal, model: opts.model, answer: true });
-    const result = opts.compare ? { compare: await askCompare(ctx, question, { onEvent: opts.onEvent }) } : { single: await ask(ctx, question, { rerank: opts.rerank, onEvent: opts.onEvent }) };
+    const result = opts.compare ? { compare: await this.compare(ctx, question, opts) } : { single: await this.single(ctx, question, opts) };
     const answer = result.compare ? result.compare.reranked : result.single;
     const candidates = ranked.get('reranked');
     if (recorder && opts.id && answer?.reranked && candidates) this.deps.feedback.remember(recorder, opts.id, question, candidates, answer.sources, editor);
     return result;
+  }
+
+  private async single(ctx: AskContext, question: string, opts: AskOptions): Promise<AnswerResult> {
+    if (!opts.conversation) return ask(ctx, question, { rerank: opts.rerank, onEvent: opts.onEvent });
+    const log = (line: string) => this.deps.port.log.info(line);
+    return (await askTurn(ctx, opts.conversation, question, { rerank: opts.rerank, onEvent: opts.onEvent, rewriteCache: this.rewrites, log })).result;
+  }
+
+  /** A comparison inside a conversation ranks the follow-up made standalone. */
+  private async compare(ctx: AskContext, question: string, opts: AskOptions): Promise<CompareResult> {
+    if (!opts.conversation?.turns.length) return askCompare(ctx, question, { onEvent: opts.onEvent });
+    const log = (line: string) => this.deps.port.log.info(line);
+    const standalone = await standaloneQuery(opts.conversation, question, { llm: ctx.settings.llm, model: ctx.settings.chatModel, cache: this.rewrites, log, signal: opts.signal });
+    opts.onEvent({ type: 'notice', message: `Searched for: ${standalone.query}` });
+    const r = await askCompare(ctx, standalone.query, { onEvent: opts.onEvent });
+    return { ...r, question, reranked: { ...r.reranked, searchedFor: standalone.query }, notReranked: { ...r.notReranked, searchedFor: standalone.query } };
   }
 
   /**
@@ -94,7 +117,8 @@ export class AskService implements Disposable {
     if (!port.isTrusted()) throw new Error('This workspace is not trusted, so Sift has not indexed it. Trust the workspace to ask questions.');
     const folders = indexer.folders.entries();
     if (!folders.length) throw new Error('Open a folder first: Sift answers questions about the folders in your workspace.');
-    await indexer.ensureIndexed();
+    // Lexical first: answer once every folder is keyword-searchable; dense search covers what is embedded so far.
+    await indexer.ensureSearchable();
     const stores: NamedStore[] = [];
     for (const f of folders) {
       const { store, problem } = await this.readers.open(f.indexDir);

@@ -1,5 +1,7 @@
 import { fitToSchema } from '../protocol/fit';
 import { type Turn, Turn as TurnSchema, parseTurns } from '../protocol/messages';
+import type { Conversation } from '../core/conversation/conversation';
+import { conversationOf, newConversationId } from './chatConversation';
 import type { KeyValueStore, Log } from './ports';
 
 export const HISTORY_KEY = 'sift.history';
@@ -12,6 +14,8 @@ export const MAX_TURNS = 50;
  */
 export class ChatHistory {
   private turns: Turn[];
+  /** The conversation new questions join (the last turn's, after a reload). */
+  private current: string;
 
   constructor(
     private readonly state: KeyValueStore,
@@ -20,6 +24,21 @@ export class ChatHistory {
     const { items, dropped } = parseTurns(state.get<unknown>(HISTORY_KEY) ?? []);
     for (const d of dropped) log.warn(`Chat history: ${d}`);
     this.turns = items.slice(-MAX_TURNS).map((t) => (t.status === 'running' ? { ...t, status: 'stopped' as const } : t));
+    this.current = this.turns.at(-1)?.conversationId ?? newConversationId();
+  }
+
+  get conversationId(): string {
+    return this.current;
+  }
+
+  /** The current conversation's finished turns, for the next follow-up. */
+  conversation(): Conversation {
+    return conversationOf(this.turns, this.current);
+  }
+
+  /** Later questions start without the earlier turns (the turns stay listed). */
+  newConversation(): void {
+    this.current = newConversationId();
   }
 
   all(): Turn[] {
@@ -38,6 +57,7 @@ export class ChatHistory {
 
   async clear(): Promise<void> {
     this.turns = [];
+    this.current = newConversationId();
     await this.save();
   }
 

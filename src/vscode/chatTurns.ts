@@ -34,7 +34,8 @@ export class TurnRunner implements Disposable {
 
   async run(question: string, rerank: boolean, compare: boolean): Promise<void> {
     const id = randomUUID();
-    const turn: Turn = { id, question, compare, rerank, askedAt: new Date().toISOString(), status: 'running', answers: [] };
+    const conversation = this.history.conversation();
+    const turn: Turn = { id, conversationId: this.history.conversationId, question, compare, rerank, askedAt: new Date().toISOString(), status: 'running', answers: [] };
     this.history.add(turn);
     this.broadcast({ type: 'turn', turn });
     const controller = new AbortController();
@@ -53,7 +54,7 @@ export class TurnRunner implements Disposable {
       }
     };
     try {
-      const result = await this.asker.ask(question, { id, rerank, compare, signal: controller.signal, onEvent });
+      const result = await this.asker.ask(question, { id, rerank, compare, signal: controller.signal, onEvent, conversation });
       const answers = result.compare ? [result.compare.notReranked, result.compare.reranked] : [result.single!];
       turn.answers = answers.map((r) => toAnswer(r, result.compare ? (r === result.compare.reranked ? 'reranked' : 'notReranked') : r.reranked ? 'reranked' : 'notReranked'));
       const stopped = answers.some((a) => a.error?.kind === 'aborted');

@@ -37,7 +37,13 @@ export function newConversation(id: string = `c${Date.now().toString(36)}`): Con
 }
 
 /** The turn an answer makes, secrets redacted (history never holds keys), cited sources kept. */
-export function turnOf(question: string, result: AnswerResult): Turn {
+/** What a turn needs of an answer (the core's AnswerResult, or the protocol's Answer in the editor). */
+export type AnswerLike = Pick<AnswerResult, 'answer' | 'searchedFor'> & {
+  citations: readonly { n: number; verified: boolean }[];
+  sources: readonly { n: number; folder?: string; path: string; startLine: number; endLine: number; symbols: string[] }[];
+};
+
+export function turnOf(question: string, result: AnswerLike): Turn {
   const cited = new Set(result.citations.filter((c) => c.verified).map((c) => c.n));
   const kept = cited.size ? result.sources.filter((s) => cited.has(s.n)) : result.sources;
   return {
@@ -88,7 +94,7 @@ export function loc(s: { folder?: string; path: string; startLine: number; endLi
 }
 
 /** `[n]` citations replaced by the location they pointed at (the numbering is per turn). */
-function withLocations(answer: string, sources: AnswerResult['sources']): string {
+function withLocations(answer: string, sources: AnswerLike['sources']): string {
   const byN = new Map(sources.map((s) => [s.n, s]));
   return answer.replace(/\[(\d{1,3})\]/g, (m, n: string) => {
     const s = byN.get(Number(n));
