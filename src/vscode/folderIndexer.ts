@@ -32,6 +32,10 @@ export class FolderIndexer implements Disposable {
   private queue: Promise<void> = Promise.resolve();
   private current: AbortController | undefined;
   private firstBuildDone = false;
+  /** Questions waiting for the current run's folders to be keyword-searchable. */
+  private searchableWaiters: (() => void)[] = [];
+  /** The running pass has made every folder it updates keyword-searchable (it may still be embedding). */
+  private runSearchable = false;
   private paused = false;
   private readonly statusEmitter = this.disposables.add(new Emitter<IndexStatus>());
   readonly onDidChangeStatus = this.statusEmitter.event;
@@ -81,6 +85,21 @@ export class FolderIndexer implements Disposable {
    * rebuilds from a full walk (the Reindex command; unchanged files are still recognised).
    * Resolves when the queued run is done.
    */
+  /**
+   * Like `ensureIndexed`, but resolves as soon as every folder of the queued run is searchable by
+   * keywords (lexical first): questions are answered from what is ready while vectors are computed.
+   */
+  ensureSearchable(): Promise<void> {
+    // The running pass is past its keyword pass and nothing changed since: answer now.
+    const unchanged = this.folders.entries().every((f) => !f.needsFull && f.pending.size === 0);
+    if (this.runSearchable && unchanged) return Promise.resolve();
+    const done = this.ensureIndexed();
+    return new Promise<void>((resolve) => {
+      this.searchableWaiters.push(resolve);
+      void done.then(() => resolve());
+    });
+  }
+
   ensureIndexed(full = false): Promise<void> {
     if (full) for (const f of this.folders.entries()) f.needsFull = true;
     this.queue = this.queue.then(() => this.runPass()).catch((err) => this.deps.port.log.error(`Indexing failed: ${errorMessage(err)}`));
@@ -116,6 +135,13 @@ export class FolderIndexer implements Disposable {
     const work = this.folders.entries().filter((f) => f.needsFull || f.pending.size > 0);
     if (!work.length) return;
     this.watcher.start();
+    let searchable = 0;
+    this.runSearchable = false;
+    const onSearchable = () => {
+      if (++searchable < work.length) return;
+      this.runSearchable = true;
+      for (const w of this.searchableWaiters.splice(0)) w();
+    };
     const run = async (report?: (p: ProgressReport) => void, cancelled?: AbortSignal) => {
       for (const f of work) {
         if (this.paused || cancelled?.aborted) break;
@@ -123,7 +149,7 @@ export class FolderIndexer implements Disposable {
         const abort = () => controller.abort();
         cancelled?.addEventListener('abort', abort);
         try {
-          await indexFolder(f, { port, models: this.deps.models, runIndex: this.deps.runIndex, signal: controller.signal, paused: () => this.paused, report, emit: () => this.emitStatus() });
+          await indexFolder(f, { port, models: this.deps.models, runIndex: this.deps.runIndex, signal: controller.signal, paused: () => this.paused, report, emit: () => this.emitStatus(), searchable: onSearchable });
         } finally {
           cancelled?.removeEventListener('abort', abort);
           if (this.current === controller) this.current = undefined;

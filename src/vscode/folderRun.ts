@@ -21,6 +21,10 @@ export interface FolderRunContext {
   paused: () => boolean;
   report?: (p: ProgressReport) => void;
   emit: () => void;
+  /** Every file of the folder is searchable (by keywords at least): questions need not wait for embedding. */
+  searchable?: () => void;
+  /** Files embedded first (open and recently edited ones), relative to the folder. */
+  priority?: string[];
 }
 
 export function moveFolder(entry: FolderEntry, event: FolderEvent, port: WorkspacePort): void {
@@ -51,6 +55,9 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
       client,
       signal: ctx.signal,
       changedPaths,
+      // Lexical first: every file keyword-searchable after the first pass; vectors follow, committed as they come.
+      lexicalFirst: true,
+      ...(ctx.priority?.length ? { priority: ctx.priority } : {}),
       discovery: {
         include: settings['index.include'],
         exclude: [...settings['index.exclude'], ...(settings['index.useFilesExclude'] ? port.filesExclude(f.folder) : [])],
@@ -75,6 +82,15 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
         const pct = e.filesTotal ? Math.floor((100 * e.filesDone) / e.filesTotal) : 100;
         ctx.report?.({ message: `${f.folder.name}: ${e.filesDone}/${e.filesTotal} files (${pct}%)`, increment: pct - lastPct });
         lastPct = pct;
+        ctx.emit();
+      } else if (e.type === 'lexical-ready') {
+        f.chunks = e.chunks;
+        log.info(`[${f.folder.name}] searchable by keywords: ${e.chunks} chunks; dense search covers ${pctOf(e.embedded, e.chunks)} % of chunks, embedding continues`);
+        ctx.searchable?.();
+        ctx.emit();
+      } else if (e.type === 'dense') {
+        f.chunks = e.chunks;
+        log.info(`[${f.folder.name}] dense search covers ${pctOf(e.embedded, e.chunks)} % of chunks (${e.done}/${e.total} embedded in this run)`);
         ctx.emit();
       }
       r = await run.next();
@@ -102,4 +118,8 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
   } finally {
     ctx.emit();
   }
+}
+
+function pctOf(n: number, of: number): number {
+  return of ? Math.floor((100 * n) / of) : 100;
 }
