@@ -1,5 +1,6 @@
 import type { InferenceClient } from '../core/worker/client';
 import type { DownloadProgress } from '../core/worker/protocol';
+import { detectOnnxBackend } from '../core/worker/onnxBackend';
 import { Reranker } from '../core/rerank/reranker';
 import { errorMessage } from '../core/util/errors';
 import type { IndexStatus } from '../protocol/messages';
@@ -155,5 +156,7 @@ async function startWorker(opts: ModelHostOptions, onProgress: (p: DownloadProgr
     throw err;
   }
   client.onProgress(onProgress);
+  // Native onnxruntime, or WebAssembly where this platform has none (the universal package).
+  opts.port.log.info(`Models run on ${detectOnnxBackend().label}`);
   return client;
 }

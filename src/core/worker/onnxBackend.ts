@@ -37,6 +37,8 @@ export function detectOnnxBackend(): OnnxBackend {
   let why = 'forced by SIFT_ONNX_BACKEND=wasm';
   if (process.env.SIFT_ONNX_BACKEND !== 'wasm') {
     try {
+      // As InferenceClient does before a worker starts (see there): no onnxruntime telemetry.
+      process.env.ORT_DISABLE_TELEMETRY = '1';
       load('onnxruntime-node');
       chosen = { kind: 'native', label: `native onnxruntime-node ${version(() => load('onnxruntime-node/package.json'))} (${platform})` };
       return chosen;
