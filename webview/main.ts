@@ -60,11 +60,12 @@ const input = h('textarea', { id: 'question', rows: '3', placeholder: 'Ask about
 const rerankBox = h('input', { type: 'checkbox', id: 'rerank-toggle', role: 'switch' });
 const askButton = h('button', { class: 'primary', id: 'ask', title: 'Ask (Enter)' }, icon('send'), ' Ask');
 const compareButton = h('button', { id: 'compare', title: 'Ask and compare answers with and without reranking' }, icon('split-horizontal'), ' Compare');
+const newConversationButton = h('button', { id: 'new-conversation', title: 'New conversation: later questions do not use the earlier ones', 'aria-label': 'New conversation' }, icon('add'), ' New');
 const composer = h(
   'div',
   { class: 'composer' },
   input,
-  h('div', { class: 'composer-row' }, h('label', { class: 'toggle', for: 'rerank-toggle', title: 'Rerank candidates with the cross-encoder' }, rerankBox, ' Rerank'), h('span', { class: 'spacer' }), compareButton, askButton),
+  h('div', { class: 'composer-row' }, h('label', { class: 'toggle', for: 'rerank-toggle', title: 'Rerank candidates with the cross-encoder' }, rerankBox, ' Rerank'), h('span', { class: 'spacer' }), newConversationButton, compareButton, askButton),
 );
 app.append(h('header', {}, statusLine, notices), log, composer);
 input.value = state.draft;
@@ -82,6 +83,11 @@ function submit(compare: boolean): void {
 
 askButton.addEventListener('click', () => submit(false));
 compareButton.addEventListener('click', () => submit(true));
+newConversationButton.addEventListener('click', () => {
+  send({ type: 'newConversation' });
+  log.append(h('div', { class: 'conversation-break', role: 'separator', 'aria-label': 'New conversation' }, 'New conversation'));
+  input.focus();
+});
 input.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
     e.preventDefault();

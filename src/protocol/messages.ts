@@ -161,6 +161,8 @@ export const FromWebview = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('setRerank'), enabled: z.boolean() }),
   z.object({ type: z.literal('clearHistory') }),
+  /** Later questions start without the earlier turns (which stay listed). */
+  z.object({ type: z.literal('newConversation') }),
   z.object({ type: z.literal('command'), command: HostCommand }),
 ]);
 export type FromWebview = z.infer<typeof FromWebview>;

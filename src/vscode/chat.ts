@@ -85,6 +85,9 @@ export class ChatController implements vscode.Disposable {
         return this.setRerank(msg.enabled);
       case 'clearHistory':
         return this.clearHistory();
+      case 'newConversation':
+        this.history.newConversation();
+        return;
       case 'command':
         await vscode.commands.executeCommand(HOST_COMMANDS[msg.command]);
         return;
