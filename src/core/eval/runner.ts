@@ -2,6 +2,8 @@ import type { InferenceClient } from '../worker/client';
 import type { IndexStore } from '../store/store';
 import { extractFeatures, queryInfo } from '../ltr/features';
 import { type LtrModel, ltrRerank } from '../ltr/model';
+import { applyQuestionPrior } from '../search/questionPrior';
+import { understandQuestion } from '../query/understand';
 import type { Reranker } from '../rerank/reranker';
 import { DEFAULT_RRF_K } from '../search/fusion';
 import { retrieve } from '../search/retriever';
@@ -28,6 +30,8 @@ export interface VariantSpec {
   base: BaseName;
   ce: boolean;
   ltr: boolean;
+  /** `+q`: question understanding's prior last (src/core/search/questionPrior.ts; opt-in). */
+  q?: boolean;
 }
 
 export const DEFAULT_VARIANTS = ['bm25', 'dense', 'hybrid', 'hybrid+ce', 'hybrid+ltr', 'hybrid+ce+ltr', 'bm25+ltr'];
@@ -37,10 +41,11 @@ export function parseVariant(name: string): VariantSpec | undefined {
   const base = parts[0] as BaseName;
   if (!['bm25', 'dense', 'hybrid'].includes(base)) return undefined;
   const rest = new Set(parts.slice(1));
-  for (const r of rest) if (r !== 'ce' && r !== 'ltr') return undefined;
+  for (const r of rest) if (r !== 'ce' && r !== 'ltr' && r !== 'q') return undefined;
   const ce = rest.has('ce');
   const ltr = rest.has('ltr');
-  return { name: [base, ...(ce ? ['ce'] : []), ...(ltr ? ['ltr'] : [])].join('+'), base, ce, ltr };
+  const q = rest.has('q');
+  return { name: [base, ...(ce ? ['ce'] : []), ...(ltr ? ['ltr'] : []), ...(q ? ['q'] : [])].join('+'), base, ce, ltr, ...(q ? { q } : {}) };
 }
 
 export interface EvalEngine {
@@ -222,6 +227,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
         ms = performance.now() - t;
         if (spec.base === 'hybrid' || !timings.ltr) timings.ltr = ms;
       }
+      if (spec.q) top = applyQuestionPrior(top, understandQuestion(q.question));
       const ranking = [...top, ...base.slice(K)];
       const chunks = ranking.map((c) => c.chunk);
       const files = fileRanking(chunks);
