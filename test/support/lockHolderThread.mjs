@@ -15,4 +15,4 @@ mkdirSync(workerData.options.indexDir, { recursive: true, mode: 0o700 });
 await acquireLock(path.join(workerData.options.indexDir, 'writer.lock'));
 parentPort.postMessage({ type: 'event', event: { type: 'discovering', seen: 0 } });
 if ((workerData.then ?? 'crash') === 'crash') process.exit(3);
-setInterval(() => undefined, 1 << 30);
+globalThis.setInterval(() => undefined, 1 << 30); // alive until terminated
