@@ -142,6 +142,10 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
     const title = `Retrieval on ${path.basename(root)}: ${questions.length} questions${mined ? ` mined from git history` : ''}; index ${last.chunks} chunks, ${last.embedding ? `embedding ${path.basename(last.embedding.model)}` : 'lexical-only'}; reranker ${reranker ? path.basename(reranker.model) : 'none'}; LTR ${ltr ? String(ltr.json.meta?.name ?? options.ltrModel ?? 'shipped') : 'off'}; K=${candidates}${options.rerankMaxTokens ? `; cross-encoder ${options.rerankMaxTokens} tokens` : ''}`;
     if (options.json) process.stdout.write(`${JSON.stringify({ title, variants: summaries }, null, 2)}\n`);
     else process.stdout.write(`\n${formatTable(summaries, title)}`);
+    // Every variant per question kind (question understanding's classification), after the pooled table.
+    const kinds = [...new Set(questions.map((q) => q.kind))].sort();
+    const byKind = Object.fromEntries(kinds.map((k) => [k, summarize(specs, questions.filter((q) => q.kind === k), unavailable)]));
+    if (!options.json) for (const k of kinds) process.stdout.write(`\n${formatTable(byKind[k]!, `Questions of kind ${k}:`)}`);
     if (options.jsonOut) {
       const report = {
         title,
@@ -158,6 +162,7 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
         },
         index: runs.map((r) => ({ commit: r.commit, chunks: r.summary.chunks, files: r.summary.files.indexed.length, embedded: r.summary.embedded, reused: r.summary.reused, changed: r.summary.files.changed.length, ms: r.summary.ms })),
         variants: summaries,
+        variantsByKind: byKind,
         questions,
       };
       await fsp.mkdir(path.dirname(path.resolve(options.jsonOut)), { recursive: true });

@@ -3,7 +3,7 @@ import type { IndexStore } from '../store/store';
 import { extractFeatures, queryInfo } from '../ltr/features';
 import { type LtrModel, ltrRerank } from '../ltr/model';
 import { applyQuestionPrior } from '../search/questionPrior';
-import { understandQuestion } from '../query/understand';
+import { type QuestionKind, understandQuestion } from '../query/understand';
 import type { Reranker } from '../rerank/reranker';
 import { DEFAULT_RRF_K } from '../search/fusion';
 import { retrieve } from '../search/retriever';
@@ -96,6 +96,8 @@ export interface QuestionOutcome {
   gold: GoldFile[];
   /** Gold files the index does not contain (not discoverable: skipped, deleted, …). */
   goldNotIndexed: string[];
+  /** The question's kind as question understanding sees it (src/core/query): results are reported per kind too. */
+  kind: QuestionKind;
   variants: Record<string, VariantOutcome>;
   timings: StageTimings;
 }
@@ -267,6 +269,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
       ...(q.commit ? { commit: q.commit } : {}),
       gold: q.gold,
       goldNotIndexed: goldFiles.filter((g) => !engine.store.file(g)),
+      kind: understandQuestion(q.question).kind,
       variants,
       timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round(v as number, 3)])) as unknown as StageTimings,
     });
