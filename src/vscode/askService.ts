@@ -1,3 +1,4 @@
+import { SiftError } from '../core/util/errors';
 import * as path from 'node:path';
 import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, ask, askCompare } from '../core/answer/ask';
 import { type SearchResult, searchChunks } from '../core/answer/search';
@@ -70,6 +71,10 @@ export class AskService implements Disposable {
 
   /** `compare` ranks and answers both ways. */
   async ask(question: string, opts: AskOptions): Promise<{ single?: AnswerResult; compare?: CompareResult }> {
+    return onceMoreIfIndexChanged(() => this.askOnce(question, opts));
+  }
+
+  private async askOnce(question: string, opts: AskOptions): Promise<{ single?: AnswerResult; compare?: CompareResult }> {
     const { ctx, editor, recorder, ranked } = await this.context({ rerank: opts.rerank || opts.compare, signal: opts.signal, model: opts.model, answer: true });
     const result = opts.compare ? { compare: await this.compare(ctx, question, opts) } : { single: await this.single(ctx, question, opts) };
     const answer = result.compare ? result.compare.reranked : result.single;
@@ -101,8 +106,10 @@ export class AskService implements Disposable {
   async search(query: string, opts: SearchOptions): Promise<SearchResult> {
     const globs = opts.paths?.length ? new GlobSet(opts.paths, false) : undefined;
     const filter = globs ? (c: { folder?: string; chunk: { path: string } }) => globs.matches(c.chunk.path) || Boolean(c.folder && globs.matches(`${c.folder}/${c.chunk.path}`)) : undefined;
-    const { ctx } = await this.context({ rerank: opts.rerank, signal: opts.signal, answer: false });
-    return searchChunks(ctx, query, { limit: opts.limit, rerank: opts.rerank, filter });
+    return onceMoreIfIndexChanged(async () => {
+      const { ctx } = await this.context({ rerank: opts.rerank, signal: opts.signal, answer: false });
+      return searchChunks(ctx, query, { limit: opts.limit, rerank: opts.rerank, filter });
+    });
   }
 
   /** The file a source names: its folder (by index name; '' or absent for a single folder) joined with its path. */
@@ -164,5 +171,19 @@ export class AskService implements Disposable {
   /** The user opened source `n` of answer `id` (ranking feedback, when learning is on). */
   noteOpened(id: string, variant: 'reranked' | 'notReranked', n: number): Promise<void> {
     return this.deps.feedback.opened(this.deps.port.readSettings(undefined), id, variant, n);
+  }
+}
+
+/**
+ * The background dense pass commits while questions are asked: a reader whose shard a commit
+ * replaced gets `index-changed` (retrieval happens before anything is streamed); the readers
+ * reopen on the new manifest and the question runs once more.
+ */
+async function onceMoreIfIndexChanged<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof SiftError && err.code === 'index-changed') return run();
+    throw err;
   }
 }

@@ -265,7 +265,8 @@ for (const mode of MODES) {
         const chunker = { version: 1, maxTokens: 256, tokenizer: 'heuristic' };
         const { store } = await IndexStore.open(indexDir, { root, embedding: null, chunker, lock: true });
         try {
-          await assert.rejects(runIndex({ root, indexDir, embedding: null }, client), /Another Sift process \(pid \d+\) is updating the index/);
+          // The same process holds it (this thread): the message names the in-process update, never "another process".
+          await assert.rejects(runIndex({ root, indexDir, embedding: null }, client), /Another index update in this process \(thread \d+, started [^)]+\) is updating the index/);
         } finally {
           await store.close();
         }

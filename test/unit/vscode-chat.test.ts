@@ -88,6 +88,8 @@ describe('#sift language-model tool', () => {
     const searcher = { isTrusted: () => s.ws.isTrusted(), search: asker.search.bind(asker) };
     const signal = new AbortController().signal;
     try {
+      // Lexical first answers before embedding ends; this test checks the hybrid path: wait for the dense pass.
+      await s.indexer.ensureIndexed();
       const parts = await runSearchTool(searcher, { query: 'retryFailedUploads retry failed uploads', limit: 3 }, signal);
       assert.match(parts[0]!, /^Sift found 3 code chunks for "retryFailedUploads retry failed uploads" \(hybrid \(semantic \+ keyword\) retrieval, reranked by the cross-encoder; \d+ candidates ranked\)/);
       assert.match(parts[1]!, /^\[1\] src\/net\/uploader\.ts:1-5 \(symbol: retryFailedUploads\)\nretrievers: dense\+lexical; rank \d+ -> 1; scores: rerank -?[\d.]+, fused [\d.]+, dense [\d.]+, lexical [\d.]+; matched terms: /);

@@ -12,7 +12,7 @@ export type IndexThreadMessage =
 /** What the indexing thread is started with: the options minus the parts that cannot cross threads. */
 export type IndexThreadOptions = Omit<IndexOptions, 'client' | 'signal'>;
 
-const SIFT_CODES: readonly SiftErrorCode[] = ['general', 'bad-input', 'index-corrupt', 'index-locked', 'io', 'model-unavailable', 'aborted'];
+const SIFT_CODES: readonly SiftErrorCode[] = ['general', 'bad-input', 'index-corrupt', 'index-locked', 'index-changed', 'io', 'model-unavailable', 'aborted'];
 
 /**
  * `indexWorkspace` on its own thread: discovery, reading, the index writes (BM25 build, vector

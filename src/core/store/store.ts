@@ -128,6 +128,8 @@ export class IndexStore {
   private chunkReaders = new Map<string, ChunkBlocksReader>();
   /** The writer's last written shard, kept for the next commit (it usually touches it again). */
   private hot?: { dir: string; chunks: Chunk[]; docs: LexicalDoc[]; vectorOf: VectorLookup };
+  /** Shard folders the previous commit referenced (kept one more commit for readers of that manifest). */
+  private previousLive: ReadonlySet<string> = new Set();
   private releaseLock?: () => Promise<void>;
   /** This writer is rebuilding because of a damage record: the first commit removes it. */
   private clearDamage = false;
@@ -305,6 +307,14 @@ export class IndexStore {
    */
   private async damaged(shard: ShardEntry, what: string, err: unknown): Promise<SiftError> {
     const reason = `${what} of shard ${shard.name}: ${errorMessage(err)}`.slice(0, 2000);
+    // A reader whose shard a newer commit replaced (the background dense pass commits while
+    // questions are asked) is out of date, not damaged: no rebuild, the caller reopens and retries.
+    if ((err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+      const now = await readManifest(this.indexDir).catch(() => undefined);
+      if (now?.kind === 'ok' && now.manifest.generation !== this.manifestData.generation && !now.manifest.shards.some((s) => s.dir === shard.dir)) {
+        return new SiftError(`The index in ${this.indexDir} changed while it was read (${reason}); ask again.`, 'index-changed', { cause: err });
+      }
+    }
     await writePrivateFileAtomic(path.join(this.indexDir, DAMAGE_FILE), JSON.stringify({ dir: shard.dir, reason })).catch(() => undefined);
     return new SiftError(
       `The index in ${this.indexDir} is damaged (${reason}). Run "Sift: Reindex Workspace" (or \`sift index\`) to repair it.`,
@@ -781,10 +791,14 @@ export class IndexStore {
   /** Deletes shard directories the manifest does not reference (left by older commits or crashes). */
   private async collectGarbage(): Promise<void> {
     const live = new Set(this.manifestData.shards.map((s) => s.dir));
+    // Shards the previous commit referenced stay one more commit: a reader that opened that
+    // manifest (a question asked while the dense pass commits) can still read them.
+    const keep = new Set([...live, ...this.previousLive]);
+    this.previousLive = live;
     const shardsDir = path.join(this.indexDir, SHARDS_DIR);
     const entries = await fsp.readdir(shardsDir).catch(() => [] as string[]);
     for (const name of entries) {
-      if (live.has(name)) continue;
+      if (keep.has(name)) continue;
       await fsp.rm(path.join(shardsDir, name), { recursive: true, force: true }).catch(() => undefined);
     }
     for (const dir of [...this.lexicalCache.keys(), ...this.vectorCache.keys(), ...this.chunkReaders.keys()]) {

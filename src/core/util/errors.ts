@@ -15,6 +15,8 @@ export type SiftErrorCode =
   | 'bad-input'
   | 'index-corrupt'
   | 'index-locked'
+  /** A reader's shard was replaced by a newer commit while it read: open the index again and retry. */
+  | 'index-changed'
   | 'io'
   | 'model-unavailable'
   | 'aborted';
