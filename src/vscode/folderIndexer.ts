@@ -68,6 +68,11 @@ export class FolderIndexer implements Disposable {
     this.disposables.dispose();
   }
 
+  /** Resolves when the queued and running passes have ended (early after `dispose()`, which aborts them). */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
   get isPaused(): boolean {
     return this.paused;
   }

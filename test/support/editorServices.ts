@@ -96,6 +96,8 @@ export function services(opts: {
     maxConcurrentRuns: () => maxActive,
     dispose: async () => {
       indexer.dispose();
+      // The aborted pass may still be writing (the background dense pass): let it end before removing its folders.
+      await indexer.settled();
       models.dispose();
       await Promise.all(clients.map((c) => c.dispose()));
       tmp.cleanup();

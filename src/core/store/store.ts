@@ -281,6 +281,12 @@ export class IndexStore {
   }
 
   async close(): Promise<void> {
+    // A writer's last word: the shards kept for readers of the previous manifest go too (a reader
+    // still on it gets `index-changed` and reopens).
+    if (this.releaseLock && this.previousLive.size) {
+      this.previousLive = new Set();
+      await this.collectGarbage().catch(() => undefined);
+    }
     this.lexicalCache.clear();
     this.vectorCache.clear();
     for (const r of this.chunkReaders.values()) r.close();
