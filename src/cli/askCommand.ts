@@ -9,14 +9,15 @@ import { DEFAULT_DTYPE, DEFAULT_RERANKER_MODEL } from '../core/models/models';
 import { IndexStore } from '../core/store/store';
 import type { LlmConfig } from '../core/llm/llm';
 import { LtrModel, shippedLtrModel } from '../core/ltr/model';
-import { Reranker } from '../core/rerank/reranker';
+import { type RerankScorer, Reranker } from '../core/rerank/reranker';
+import { type RerankProviderOptions, httpRerankerFromOptions } from './rerankProvider';
 import { SiftError } from '../core/util/errors';
 import { interruptSignal, startWorker } from './engine';
 import { type IndexCommandOptions, buildIndex, buildLexicalFirst, reportFailure, resolveRoot } from './indexCommand';
 import { humanErr, humanOut } from './format';
 import { defaultIndexDir } from './paths';
 
-export interface AskCommandOptions extends IndexCommandOptions {
+export interface AskCommandOptions extends IndexCommandOptions, RerankProviderOptions {
   rerankerModel?: string;
   rerank?: boolean; // commander: --no-rerank sets false
   compare?: boolean;
@@ -144,7 +145,9 @@ export function ltrFromOptions(options: Pick<AskCommandOptions, 'ltr' | 'ltrMode
   return options.ltrModel ? LtrModel.fromJson(JSON.parse(readFileSync(options.ltrModel, 'utf8'))) : options.ltr ? shippedLtrModel() : undefined;
 }
 
-export async function loadReranker(client: InferenceClient, options: AskCommandOptions, notice: (m: string) => void): Promise<Reranker | undefined> {
+export async function loadReranker(client: InferenceClient, options: AskCommandOptions, notice: (m: string) => void): Promise<RerankScorer | undefined> {
+  const http = httpRerankerFromOptions(options);
+  if (http) return http;
   const model = options.rerankerModel ?? process.env.SIFT_RERANKER_MODEL ?? DEFAULT_RERANKER_MODEL;
   const loaded = await client.call('loadReranker', { model, dtype: process.env.SIFT_DTYPE ?? DEFAULT_DTYPE });
   if (!loaded.ok) {

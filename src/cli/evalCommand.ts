@@ -9,13 +9,14 @@ import { DEFAULT_VARIANTS, type EvalRun, type LtrRows, type QuestionOutcome, typ
 import type { IndexSummary } from '../core/indexing/indexer';
 import { IndexStore } from '../core/store/store';
 import { LtrModel, shippedLtrModel } from '../core/ltr/model';
-import { Reranker } from '../core/rerank/reranker';
+import { type RerankScorer, Reranker } from '../core/rerank/reranker';
+import { type RerankProviderOptions, httpRerankerFromOptions } from './rerankProvider';
 import { SiftError } from '../core/util/errors';
 import { interruptSignal, startWorker } from './engine';
 import { type IndexCommandOptions, buildIndex, reportFailure, resolveRoot } from './indexCommand';
 import { defaultIndexDir } from './paths';
 
-export interface EvalCommandOptions extends IndexCommandOptions {
+export interface EvalCommandOptions extends IndexCommandOptions, RerankProviderOptions {
   repo?: string;
   questions?: string;
   filter?: string;
@@ -180,7 +181,9 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
   }
 }
 
-async function loadReranker(client: InferenceClient, options: EvalCommandOptions, notice: (m: string) => void): Promise<Reranker | undefined> {
+async function loadReranker(client: InferenceClient, options: EvalCommandOptions, notice: (m: string) => void): Promise<RerankScorer | undefined> {
+  const http = httpRerankerFromOptions(options);
+  if (http) return http;
   const model = options.rerankerModel ?? process.env.SIFT_RERANKER_MODEL ?? DEFAULT_RERANKER_MODEL;
   const loaded = await client.call('loadReranker', { model, dtype: process.env.SIFT_DTYPE ?? DEFAULT_DTYPE });
   if (!loaded.ok) {

@@ -1,7 +1,8 @@
 import type { InferenceClient } from '../core/worker/client';
 import type { DownloadProgress } from '../core/worker/protocol';
 import { detectOnnxBackend } from '../core/worker/onnxBackend';
-import { Reranker } from '../core/rerank/reranker';
+import { type RerankScorer, Reranker } from '../core/rerank/reranker';
+import { HttpReranker } from '../core/rerank/http';
 import { errorMessage } from '../core/util/errors';
 import type { IndexStatus } from '../protocol/messages';
 import { DownloadNotices } from './downloads';
@@ -28,7 +29,7 @@ export interface ModelHostOptions {
 export class ModelHost implements Disposable {
   private readonly disposables = new DisposableStore();
   private clientPromise: Promise<InferenceClient> | undefined;
-  private rerankerPromise: Promise<Reranker | undefined> | undefined;
+  private rerankerPromise: Promise<RerankScorer | undefined> | undefined;
   private missing: MissingModel[] = [];
   private readonly changed = this.disposables.add(new Emitter<void>());
   /** The missing models changed. */
@@ -75,15 +76,21 @@ export class ModelHost implements Disposable {
   }
 
   /** The cross-encoder, loaded on first use; undefined when it cannot be loaded (tried once per settings). */
-  reranker(): Promise<Reranker | undefined> {
+  reranker(): Promise<RerankScorer | undefined> {
     this.rerankerPromise ??= this.loadReranker();
     return this.rerankerPromise;
   }
 
-  private async loadReranker(): Promise<Reranker | undefined> {
+  private async loadReranker(): Promise<RerankScorer | undefined> {
     const settings = this.opts.port.readSettings(undefined);
     const log = this.opts.port.log;
     try {
+      if (settings['rerank.provider'] === 'http') {
+        // User-only settings (trust.ts); the key from the environment goes only to that origin.
+        const http = new HttpReranker({ baseUrl: settings['rerank.baseUrl'], model: settings['rerank.model'], apiKey: process.env.SIFT_RERANK_API_KEY || undefined });
+        log.info(`Reranking by the server ${http.server} (model ${http.model})`);
+        return http;
+      }
       const client = await this.client();
       const loaded = await client.call('loadReranker', { model: modelFromSettings(settings['models.reranker'], settings) }).finally(() => this.downloads.finish());
       if (loaded.ok) {

@@ -4,7 +4,7 @@ import { type SearchResult, redactForAgent, searchChunks } from '../../core/answ
 import { type DiscoveryOptions, GlobSet } from '../../core/discovery';
 import type { InferenceClient } from '../../core/worker/client';
 import type { LtrModel } from '../../core/ltr/model';
-import type { Reranker } from '../../core/rerank/reranker';
+import type { RerankScorer } from '../../core/rerank/reranker';
 import type { NamedStore } from '../../core/search/retriever';
 import { SiftError, errorMessage } from '../../core/util/errors';
 import { type AskCommandOptions, answerJson, llmConfigFromEnv, loadReranker, ltrFromOptions } from '../askCommand';
@@ -38,7 +38,7 @@ export interface ServiceStatus {
  */
 export class McpService {
   readonly folders: ServedFolder[];
-  private rerankerLoad?: Promise<Reranker | undefined>;
+  private rerankerLoad?: Promise<RerankScorer | undefined>;
   private readonly ltr: LtrModel | undefined;
   readonly llm: ReturnType<typeof llmConfigFromEnv>;
   private readonly discovery: DiscoveryOptions;
@@ -77,7 +77,7 @@ export class McpService {
     if (this.options.rerank !== false) void this.reranker();
   }
 
-  private reranker(): Promise<Reranker | undefined> {
+  private reranker(): Promise<RerankScorer | undefined> {
     this.rerankerLoad ??= loadReranker(this.client, this.options, (m) => this.log(m)).catch((err: unknown) => {
       if (!this.disposed) this.log(`the reranker could not be loaded: ${errorMessage(err)}`);
       this.rerankerLoad = undefined; // try again on the next search

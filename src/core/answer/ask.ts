@@ -8,7 +8,7 @@ import { type ChatMessage, buildMessages } from '../llm/prompt';
 import { type EditorMarks, editorMarks } from '../ltr/editor';
 import type { EditorSignals } from '../ltr/features';
 import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
-import type { Reranker } from '../rerank/reranker';
+import type { RerankScorer } from '../rerank/reranker';
 import { DEFAULT_CANDIDATES, type DenseCoverage, type NamedStore, type RetrieveResult, retrieve } from '../search/retriever';
 import { type Candidate, type RetrieverName, retrieversOf } from '../search/types';
 import { errorMessage } from '../util/errors';
@@ -32,7 +32,7 @@ export interface AskContext {
   /** Worker with the index's embedding model loaded; omit for lexical-only retrieval. */
   embedder?: InferenceClient;
   /** Omit when no cross-encoder is available. */
-  reranker?: Reranker;
+  reranker?: RerankScorer;
   /** Learning-to-rank model applied when reranking (after the cross-encoder, or alone); omit to switch it off. */
   ltr?: LtrModel;
   /** In the editor: open / recently edited files and the cursor (learning-to-rank features, markers on sources). */
@@ -214,7 +214,7 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
   const retrieved = await retrieveStage(ctx, query, notices, opts.onEvent, opts.filter, opts.carry);
   const variant: Variant = opts.rerank && (ctx.reranker || ctx.ltr) ? 'reranked' : 'notReranked';
   if (opts.rerank && !ctx.reranker && !ctx.ltr) notices.push('Reranking is unavailable (no cross-encoder loaded): showing the fused ranking.');
-  const ranked = await rankStage(ctx, query, retrieved.candidates, variant === 'reranked');
+  const ranked = await rankStage(ctx, query, retrieved.candidates, variant === 'reranked', notices);
   if (opts.carry?.some((c) => c.origin === 'mentioned')) ranked.candidates = mentionedFirst(ranked.candidates);
   return { retrieved, ranked, variant, notices };
 }
@@ -229,7 +229,7 @@ export async function askCompare(ctx: AskContext, rawQuestion: string, opts: { o
   const retrieved = await retrieveStage(ctx, question, notices, opts.onEvent);
   if (!ctx.reranker && !ctx.ltr) notices.push('Reranking is unavailable (no cross-encoder loaded): both sides show the fused ranking.');
   const plain = await rankStage(ctx, question, retrieved.candidates, false);
-  const reranked = await rankStage(ctx, question, retrieved.candidates, Boolean(ctx.reranker || ctx.ltr));
+  const reranked = await rankStage(ctx, question, retrieved.candidates, Boolean(ctx.reranker || ctx.ltr), notices);
   const notReranked = await answerStage(ctx, question, retrieved, plain, 'notReranked', started, [...notices], opts.onEvent);
   const withRerank = await answerStage(ctx, question, retrieved, reranked, 'reranked', started, [...notices], opts.onEvent);
   return { question, reranked: withRerank, notReranked };
@@ -280,11 +280,21 @@ export function coverageNotice(r: Pick<RetrieveResult, 'mode' | 'coverage'>): st
   return `Dense search covers ${pct} % of chunks (${embedded.toLocaleString('en-US')} of ${chunks.toLocaleString('en-US')}); the rest is matched by keywords (BM25) only until it is embedded.`;
 }
 
-async function rankStage(ctx: AskContext, question: string, candidates: Candidate[], rerank: boolean): Promise<{ candidates: Candidate[]; ms: number; reranked: boolean }> {
+async function rankStage(ctx: AskContext, question: string, candidates: Candidate[], rerank: boolean, notices: string[] = []): Promise<{ candidates: Candidate[]; ms: number; reranked: boolean }> {
   if (!rerank || (!ctx.reranker && !ctx.ltr) || candidates.length === 0) return { candidates, ms: 0, reranked: false };
   const t = performance.now();
   let out = candidates;
-  if (ctx.reranker) out = (await ctx.reranker.rerank(question, candidates, { signal: ctx.signal, maxLength: ctx.settings.rerankMaxLength })).candidates;
+  if (ctx.reranker) {
+    try {
+      out = (await ctx.reranker.rerank(question, candidates, { signal: ctx.signal, maxLength: ctx.settings.rerankMaxLength })).candidates;
+    } catch (err) {
+      // A cancelled question stays cancelled; any other failure (a rerank server down, a worker crash)
+      // costs the reranking, not the answer.
+      if (ctx.signal?.aborted) throw err;
+      notices.push(`Reranking failed (${err instanceof Error ? err.message : String(err)}): showing the fused ranking.`);
+      return { candidates, ms: performance.now() - t, reranked: false };
+    }
+  }
   if (ctx.ltr) out = ltrRerank(ctx.ltr, question, out, ctx.editor, ctx.ltrResidual);
   return { candidates: out, ms: performance.now() - t, reranked: true };
 }

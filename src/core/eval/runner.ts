@@ -4,7 +4,7 @@ import { extractFeatures, queryInfo } from '../ltr/features';
 import { type LtrModel, ltrRerank } from '../ltr/model';
 import { applyQuestionPrior } from '../search/questionPrior';
 import { type QuestionKind, understandQuestion } from '../query/understand';
-import type { Reranker } from '../rerank/reranker';
+import type { RerankScorer } from '../rerank/reranker';
 import { DEFAULT_RRF_K } from '../search/fusion';
 import { retrieve } from '../search/retriever';
 import type { Candidate } from '../search/types';
@@ -52,7 +52,7 @@ export interface EvalEngine {
   store: IndexStore;
   /** Worker with the index's embedding model loaded (omit: no dense variants). */
   embedder?: InferenceClient;
-  reranker?: Reranker;
+  reranker?: RerankScorer;
   ltr?: LtrModel;
 }
 
