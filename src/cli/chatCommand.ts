@@ -83,7 +83,7 @@ export async function runChatCommand(dir: string, options: AskCommandOptions): P
         }
         // Retrieval for a comparison uses the question made standalone too; the turn joins the conversation.
         const standalone = await standaloneQuery(conversation, question, { llm: ctx.settings.llm, cache: rewriteCache, log, signal });
-        if (human && standalone.method !== 'first-turn') humanOut(`(searched for: ${standalone.query})\n`);
+        if (human && (standalone.method === 'llm' || standalone.method === 'fallback')) humanOut(`(searched for: ${standalone.query})\n`);
         const result = await askCompare(ctx, standalone.query, {
           onEvent: (e) => {
             if (!human) return;

@@ -94,7 +94,7 @@ export class AskService implements Disposable {
     if (!opts.conversation?.turns.length) return askCompare(ctx, question, { onEvent: opts.onEvent });
     const log = (line: string) => this.deps.port.log.info(line);
     const standalone = await standaloneQuery(opts.conversation, question, { llm: ctx.settings.llm, model: ctx.settings.chatModel, cache: this.rewrites, log, signal: opts.signal });
-    opts.onEvent({ type: 'notice', message: `Searched for: ${standalone.query}` });
+    if (standalone.method === 'llm' || standalone.method === 'fallback') opts.onEvent({ type: 'notice', message: `Searched for: ${standalone.query}` });
     const r = await askCompare(ctx, standalone.query, { onEvent: opts.onEvent });
     return { ...r, question, reranked: { ...r.reranked, searchedFor: standalone.query }, notReranked: { ...r.notReranked, searchedFor: standalone.query } };
   }

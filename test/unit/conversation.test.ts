@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Conversation, historyMessages, newConversation, titleOf, turnOf } from '../../src/core/conversation/conversation';
-import { fallbackQuery, keyTerms, standaloneQuery } from '../../src/core/conversation/standalone';
+import { fallbackQuery, keyTerms, refersBack, standaloneQuery } from '../../src/core/conversation/standalone';
 import { mentionsIn } from '../../src/core/conversation/scope';
 import type { AnswerResult } from '../../src/core/answer/ask';
 import { OpenAiTestServer } from '../support/openaiServer';
@@ -128,5 +128,21 @@ describe('conversation history for the LLM', () => {
 
   it('mentions: paths with a slash or a dot, folders with a trailing slash', () => {
     assert.deepEqual(mentionsIn('what does @src/net/ do with @uploader.ts and @someone'), ['src/net/', 'uploader.ts']);
+  });
+});
+
+describe('follow-up or new question', () => {
+  it('a question that names what it asks about is searched as asked; an elliptical one uses the conversation', async () => {
+    for (const q of ['flushTelemetryQueue', 'how is the cache invalidated after a deploy?', 'where is src/net/uploader.ts configured?']) {
+      assert.equal(refersBack(q), false, q);
+      const r = await standaloneQuery(flaskTurn, q);
+      assert.deepEqual([r.method, r.query, r.priorFiles.length], ['self-contained', q, 0], q);
+    }
+    for (const q of ['and how is that tested?', 'where is this documented', 'what about the CLI?', 'tests?', 'why does it retry twice?']) {
+      assert.equal(refersBack(q), true, q);
+      const r = await standaloneQuery(flaskTurn, q);
+      assert.equal(r.method, 'fallback', q);
+      assert.ok(r.priorFiles.length > 0, q);
+    }
   });
 });

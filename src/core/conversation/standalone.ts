@@ -7,7 +7,7 @@ import { errorMessage } from '../util/errors';
 import type { Conversation, TurnSource } from './conversation';
 
 /** How the retrieval query of a follow-up was made. */
-export type StandaloneMethod = 'first-turn' | 'llm' | 'fallback';
+export type StandaloneMethod = 'first-turn' | 'self-contained' | 'llm' | 'fallback';
 
 export interface StandaloneQuery {
   /** What retrieval searches for. */
@@ -52,6 +52,9 @@ const REWRITE_SYSTEM = [
 export async function standaloneQuery(conversation: Conversation, followUp: string, opts: StandaloneOptions = {}): Promise<StandaloneQuery> {
   const recent = conversation.turns.slice(-(opts.turns ?? 2));
   if (!recent.length) return { query: followUp, method: 'first-turn', priorFiles: [] };
+  // A new question that names what it asks about ("flushTelemetryQueue", "how is the cache
+  // invalidated?") is searched as asked: earlier turns' terms and files would only pull it back.
+  if (!refersBack(followUp)) return { query: followUp, method: 'self-contained', priorFiles: [] };
   const priorFiles = filesOf(recent.flatMap((t) => t.sources));
   let rewriteError: string | undefined;
   const model = opts.model ?? (llmConfigured(opts.llm) ? rewriteModel(opts.llm) : undefined);
@@ -67,6 +70,19 @@ export async function standaloneQuery(conversation: Conversation, followUp: stri
   }
   const query = fallbackQuery(recent, followUp);
   return { query, method: 'fallback', priorFiles, ...(rewriteError ? { rewriteError } : {}) };
+}
+
+const REFERRING = /\b(it|its|it's|this|that|these|those|they|them|their|there|here|same|above|previous|earlier|former|latter|also|too|else|instead|again|one|ones)\b|^\s*(and|but|so|then|or|what about|how about)\b/i;
+
+/**
+ * Whether a follow-up leans on the conversation: a pronoun or demonstrative ("where is this
+ * tested?"), a leading conjunction ("and the tests?"), or a few words without an identifier.
+ */
+export function refersBack(followUp: string): boolean {
+  const text = followUp.trim();
+  if (REFERRING.test(text)) return true;
+  const ws = words(text);
+  return ws.length <= 3 && !ws.some((w) => isIdentifier(w) || w.includes('/') || w.includes('.'));
 }
 
 /** The deterministic standalone query: the follow-up twice, then each earlier key term once. */

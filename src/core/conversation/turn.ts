@@ -33,7 +33,7 @@ export async function askTurn(ctx: AskContext, conversation: Conversation, rawQu
   const question = boundQuestion(rawQuestion).question;
   const scope = resolveScope(ctx.store, [...(opts.paths ?? []), ...mentionsIn(question)]);
   const standalone = await standaloneQuery(conversation, question, { llm: ctx.settings.llm, model: ctx.settings.chatModel, cache: opts.rewriteCache, log: opts.log, signal: ctx.signal });
-  if (standalone.method !== 'first-turn') opts.onEvent?.({ type: 'notice', message: `Searched for: ${standalone.query}` });
+  if (standalone.method === 'llm' || standalone.method === 'fallback') opts.onEvent?.({ type: 'notice', message: `Searched for: ${standalone.query}` });
   for (const message of scope.notices) opts.onEvent?.({ type: 'notice', message });
   const carry: CarriedFiles[] = [...scope.carry];
   if (standalone.priorFiles.length) carry.push({ origin: 'previous-turn', files: standalone.priorFiles });
@@ -42,7 +42,7 @@ export async function askTurn(ctx: AskContext, conversation: Conversation, rawQu
     onEvent: opts.onEvent,
     ...(scope.filter ? { filter: scope.filter } : {}),
     ...(carry.length ? { carry } : {}),
-    ...(standalone.method !== 'first-turn' ? { searchQuery: standalone.query } : {}),
+    ...(standalone.method === 'llm' || standalone.method === 'fallback' ? { searchQuery: standalone.query } : {}),
     history: historyMessages(conversation, opts.historyTokens ?? DEFAULT_HISTORY_TOKENS),
   });
   const withNotes = scope.notices.length ? { ...result, notices: [...result.notices, ...scope.notices] } : result;
