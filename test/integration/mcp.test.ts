@@ -72,7 +72,7 @@ function serverEnv(home: string): Record<string, string> {
 
 const MODEL_ARGS = ['--embedding-model', TINY_EMBEDDER, '--reranker-model', TINY_RERANKER, '--offline'];
 
-async function connect(root: string, home: string, extra: { args?: string[]; env?: Record<string, string> } = {}): Promise<{ client: Client; stderr: () => string; close: () => Promise<void> }> {
+async function connect(root: string, home: string, extra: { args?: string[]; env?: Record<string, string> } = {}): Promise<{ client: Client; stderr: () => string; waitForLog: (re: RegExp) => Promise<void>; close: () => Promise<void> }> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI_SCRIPT, 'mcp', root, ...MODEL_ARGS, ...(extra.args ?? [])],
@@ -80,21 +80,30 @@ async function connect(root: string, home: string, extra: { args?: string[]; env
     stderr: 'pipe',
   });
   let stderr = '';
-  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  transport.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    for (const w of waiters.splice(0)) if (w.re.test(stderr)) w.resolve();
+    else waiters.push(w);
+  });
+  /** Resolves when the server's log (stderr) matches: a condition, not a fixed wait. */
+  const waitForLog = (re: RegExp) => new Promise<void>((resolve) => (re.test(stderr) ? resolve() : waiters.push({ re, resolve })));
   const client = new Client({ name: 'sift-test', version: '1.0.0' });
   await client.connect(transport);
-  return { client, stderr: () => stderr, close: () => client.close() };
+  return { client, stderr: () => stderr, waitForLog, close: () => client.close() };
 }
 
-/** Calls index_status until the folder's embedded index is complete (bounded: fails after 20 s). */
-async function waitUntilReady(client: Client): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const s = structured(await client.callTool({ name: 'index_status', arguments: {} })) as { folders: { state: string; background?: unknown }[] };
-    if (s.folders.every((f) => f.state === 'ready' && !f.background)) return;
-    assert.ok(Date.now() < deadline, `the embedded index was not ready within 20 s: ${JSON.stringify(s)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** Waits for the server to log that the embedded index was built, then checks index_status agrees (fails after 20 s). */
+async function waitUntilReady(server: { client: Client; waitForLog: (re: RegExp) => Promise<void> }): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the embedded index was not built within 20 s')), 20_000)));
+  try {
+    await Promise.race([server.waitForLog(/embedded index updated in/), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
+  const s = structured(await server.client.callTool({ name: 'index_status', arguments: {} })) as { folders: { state: string; background?: unknown }[] };
+  assert.ok(s.folders.every((f) => f.state === 'ready' && !f.background), `index_status after the build: ${JSON.stringify(s)}`);
 }
 
 describe('sift mcp (MCP server over stdio, driven by the SDK client)', () => {
@@ -137,7 +146,7 @@ describe('sift mcp (MCP server over stdio, driven by the SDK client)', () => {
     assert.match((s1.coverage as { note?: string }).note ?? '', /keyword \(BM25\)/);
     assert.equal(s1.results![0]!.path, 'src/payments/retry.ts');
 
-    await waitUntilReady(server.client);
+    await waitUntilReady(server);
     const second = await server.client.callTool({ name: 'search_code', arguments: { query: RETRY_QUERY, limit: 3 } });
     assert.ok(!second.isError, textOf(second));
     const s2 = structured(second);
