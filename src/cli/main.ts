@@ -15,6 +15,16 @@ program
   .version(process.argv.some((a) => a === '--version' || a === '-V') ? `${process.env.SIFT_VERSION ?? '0.1.0'}\nonnxruntime: ${detectOnnxBackend().label}` : (process.env.SIFT_VERSION ?? '0.1.0'))
   .showHelpAfterError();
 
+/** The model and reranking options every command that ranks shares (ask, chat, eval, mcp). */
+function withModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder')
+    .option('--reranker-model <idOrDir>', 'cross-encoder model: hub id or local folder')
+    .option('--rerank-provider <local|http>', 'who scores reranking: local (the cross-encoder, default) or http (POST URL/rerank; key from SIFT_RERANK_API_KEY)')
+    .option('--rerank-base-url <url>', 'rerank server base URL (with --rerank-provider http)')
+    .option('--rerank-model <name>', 'model name sent to the rerank server (with --rerank-provider http)');
+}
+
 function positiveInt(value: string): number {
   const n = Number.parseInt(value, 10);
   if (!Number.isFinite(n) || n <= 0 || String(n) !== value.trim()) throw new InvalidArgumentError('expected a positive integer');
@@ -56,18 +66,14 @@ function nonNegativeNumber(value: string): number {
   return n;
 }
 
+withModelOptions(
 program
   .command('ask')
   .description('answer a question about a folder (indexes it first when needed)')
   .usage('[options] [dir] <question>')
   .argument('<dirOrQuestion>', 'folder to ask about (default: current folder), or the question')
   .argument('[question]', 'the question, quoted')
-  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)')
-  .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder')
-  .option('--reranker-model <idOrDir>', 'cross-encoder model: hub id or local folder')
-  .option('--rerank-provider <local|http>', 'who scores reranking: local (the cross-encoder, default) or http (POST URL/rerank; key from SIFT_RERANK_API_KEY)')
-  .option('--rerank-base-url <url>', 'rerank server base URL (with --rerank-provider http)')
-  .option('--rerank-model <name>', 'model name sent to the rerank server (with --rerank-provider http)')
+  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)'))
   .option('--offline', 'never download models; use local folders and the cache only')
   .option('--lexical-only', 'keyword retrieval only (no embedding model)')
   .option('--no-rerank', 'rank by fusion only (no cross-encoder, no learning-to-rank)')
@@ -97,16 +103,12 @@ program
     process.exitCode = storeUrl(options) && !options.compare ? await runTeamAskCommand(dir, question, options) : await runAskCommand(dir, question, options);
   });
 
+withModelOptions(
 program
   .command('chat')
   .description('a conversation about a folder in the terminal: follow-ups use the earlier turns; /new, /compare QUESTION, /quit (one question per line; stdin may be piped)')
   .argument('[dir]', 'folder to ask about', '.')
-  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)')
-  .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder')
-  .option('--reranker-model <idOrDir>', 'cross-encoder model: hub id or local folder')
-  .option('--rerank-provider <local|http>', 'who scores reranking: local (the cross-encoder, default) or http (POST URL/rerank; key from SIFT_RERANK_API_KEY)')
-  .option('--rerank-base-url <url>', 'rerank server base URL (with --rerank-provider http)')
-  .option('--rerank-model <name>', 'model name sent to the rerank server (with --rerank-provider http)')
+  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)'))
   .option('--offline', 'never download models; use local folders and the cache only')
   .option('--lexical-only', 'keyword retrieval only (no embedding model)')
   .option('--no-rerank', 'rank by fusion only (no cross-encoder, no learning-to-rank)')
@@ -126,6 +128,7 @@ program
     process.exitCode = await runChatCommand(dir, options);
   });
 
+withModelOptions(
 program
   .command('eval')
   .description('measure retrieval quality (bm25, dense, hybrid, +cross-encoder, +learning-to-rank) on questions with known answers')
@@ -136,12 +139,7 @@ program
   .option('--from-git-history <n>', 'mine up to N questions from the git log and evaluate each at its parent commit', positiveInt)
   .option('--max-files-per-commit <n>', 'skip commits touching more files (with --from-git-history, default 8)', positiveInt)
   .option('--worktree <dir>', 'where to check out parent commits (with --from-git-history)')
-  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)')
-  .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder')
-  .option('--reranker-model <idOrDir>', 'cross-encoder model: hub id or local folder')
-  .option('--rerank-provider <local|http>', 'who scores reranking: local (the cross-encoder, default) or http (POST URL/rerank; key from SIFT_RERANK_API_KEY)')
-  .option('--rerank-base-url <url>', 'rerank server base URL (with --rerank-provider http)')
-  .option('--rerank-model <name>', 'model name sent to the rerank server (with --rerank-provider http)')
+  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)'))
   .option('--lexical-only', 'keyword index only (dense and hybrid variants unavailable)')
   .option('--offline', 'never download models; use local folders and the cache only')
   .option('--variants <list>', 'comma-separated: bm25, dense, hybrid, each optionally +ce and/or +ltr')
@@ -159,16 +157,12 @@ program
     process.exitCode = await runEvalCommand(dir, options);
   });
 
+withModelOptions(
 program
   .command('mcp')
   .description('serve search over folders to agents: a Model Context Protocol server on stdio (tools: search_code, read_range, index_status; ask with an LLM)')
   .argument('[dirs...]', 'folders to serve (default: the current folder)')
-  .option('--index-dir <dir>', 'where the index lives, with one folder (default: under ~/.cache/sift/indexes)')
-  .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder')
-  .option('--reranker-model <idOrDir>', 'cross-encoder model: hub id or local folder')
-  .option('--rerank-provider <local|http>', 'who scores reranking: local (the cross-encoder, default) or http (POST URL/rerank; key from SIFT_RERANK_API_KEY)')
-  .option('--rerank-base-url <url>', 'rerank server base URL (with --rerank-provider http)')
-  .option('--rerank-model <name>', 'model name sent to the rerank server (with --rerank-provider http)')
+  .option('--index-dir <dir>', 'where the index lives, with one folder (default: under ~/.cache/sift/indexes)'))
   .option('--offline', 'never download models; use local folders and the cache only')
   .option('--lexical-only', 'keyword retrieval only (no embedding model)')
   .option('--no-rerank', 'never load the cross-encoder (search_code ranks by fusion only)')
