@@ -94,6 +94,41 @@ describe('model download from a hub-shaped server, then offline reuse of the cac
     }
   });
 
+  it('reports progress only for bytes fetched from the network: never for a local model folder or a cached model', async () => {
+    const load = async (configure: { cacheDir: string; allowRemote: boolean; remoteHost?: string }, embedder: string, reranker: string) => {
+      const client = new InferenceClient(WORKER_SCRIPT);
+      const seen: DownloadProgress[] = [];
+      client.onProgress((p) => seen.push(p));
+      try {
+        await client.call('configure', configure);
+        const e = await client.call('loadEmbedder', { model: embedder, dtype: 'q8' });
+        assert.ok(e.ok, e.ok ? '' : e.message);
+        const r = await client.call('loadReranker', { model: reranker, dtype: 'q8' });
+        assert.ok(r.ok, r.ok ? '' : r.message);
+      } finally {
+        await client.dispose();
+      }
+      return seen.filter((p) => p.status !== 'ready');
+    };
+    const cacheDir = path.join(dir, 'progress-cache');
+    // Local folders, downloads allowed or not: the files are read from disk, nothing is downloaded.
+    for (const allowRemote of [false, true]) {
+      const local = await load({ cacheDir, allowRemote, remoteHost: hub.url }, TINY_EMBEDDER, TINY_RERANKER);
+      assert.deepEqual(local, [], `local model folders (downloads ${allowRemote ? 'on' : 'off'}) reported ${JSON.stringify(local.slice(0, 3))}`);
+    }
+    // From the hub: byte progress for what is fetched, each file ending with done.
+    const before = hub.requests.length;
+    const first = await load({ cacheDir, allowRemote: true, remoteHost: hub.url }, 'sift-test/tiny-embedder', 'sift-test/tiny-reranker');
+    assert.ok(hub.requests.length > before, 'the hub was asked');
+    const onnx = first.filter((p) => p.status === 'progress' && p.file === 'onnx/model_quantized.onnx');
+    assert.deepEqual([...new Set(onnx.map((p) => p.model))].sort(), ['sift-test/tiny-embedder', 'sift-test/tiny-reranker']);
+    assert.ok(onnx.every((p) => (p.total ?? 0) > 0));
+    assert.ok(first.some((p) => p.status === 'done' && p.file === 'onnx/model_quantized.onnx'));
+    // Again with downloads on and the hub up: the cache answers, so nothing is reported.
+    const cached = await load({ cacheDir, allowRemote: true, remoteHost: hub.url }, 'sift-test/tiny-embedder', 'sift-test/tiny-reranker');
+    assert.deepEqual(cached, [], `a cached model reported ${JSON.stringify(cached.slice(0, 3))}`);
+  });
+
   it('explains a model the hub does not have, and one that is not cached when offline', async () => {
     const client = new InferenceClient(WORKER_SCRIPT);
     try {

@@ -25,7 +25,6 @@ import { errorMessage } from '../util/errors';
 import { runInBackground } from '../util/priority';
 import { checkLocalModelFolder, DEFAULT_DTYPE, DEFAULT_RERANK_MAX_LENGTH, modelCacheDirFor, normalizeModelHost, onnxFileFor, resolveModel } from '../models/models';
 import type {
-  DownloadProgress,
   LoadResult,
   MethodName,
   ModelEnvironment,
@@ -36,6 +35,7 @@ import type {
   WorkerResponse,
 } from './protocol';
 import { encodePair, lengthSortedBatches, pairTensors } from '../models/pairs';
+import { type LoadEvent, NetworkProgress } from './networkProgress';
 import { meanPoolNormalized } from '../models/pooling';
 import { type TokenizerSpec, paddedInputs } from '../models/tokens';
 
@@ -90,18 +90,14 @@ async function privateCache(request: ModelRequest): Promise<void> {
   await tightenTree(environment.cacheDir, 8);
 }
 
-function progressCallback(model: string) {
-  return (info: { status: string; file?: string; loaded?: number; total?: number; progress?: number }) => {
-    if (!['initiate', 'download', 'progress', 'done', 'ready'].includes(info.status)) return;
-    const progress: DownloadProgress = {
-      model,
-      file: info.file ?? '',
-      status: info.status as DownloadProgress['status'],
-      loaded: info.loaded,
-      total: info.total,
-      percent: info.progress,
-    };
-    post({ kind: 'progress', progress });
+/** Progress events of bytes fetched from the network only (never for a local folder or the cache). */
+const network = new NetworkProgress();
+env.fetch = network.wrap(env.fetch as Parameters<NetworkProgress['wrap']>[0]) as typeof env.fetch;
+
+function progressCallback(id: string, model: string) {
+  return (info: LoadEvent) => {
+    const progress = network.filter(id, model, info);
+    if (progress) post({ kind: 'progress', progress });
   };
 }
 
@@ -134,7 +130,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
       // transformers.js' tokenizer and model, pooled here rather than by its feature-extraction
       // pipeline: the same vectors, without the pipeline's column-order pooling over BigInt masks
       // (a few % of indexing time; see docs/performance.md).
-      const progress_callback = progressCallback(display);
+      const progress_callback = progressCallback(id, display);
       await privateCache(request);
       const tokenizer = await AutoTokenizer.from_pretrained(id, { progress_callback });
       const model = await AutoModel.from_pretrained(id, {
@@ -157,7 +153,7 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     const { id, display, problem } = prepare(request);
     if (problem) return { ok: false, code: 'folder-invalid', message: `The reranker model folder could not be loaded: ${problem}` };
     try {
-      const progress_callback = progressCallback(display);
+      const progress_callback = progressCallback(id, display);
       await privateCache(request);
       const tokenizer = await AutoTokenizer.from_pretrained(id, { progress_callback });
       const model = await AutoModelForSequenceClassification.from_pretrained(id, {
