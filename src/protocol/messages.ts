@@ -118,6 +118,19 @@ export const FolderStatus = z.object({
   filesTotal: int.optional(),
   chunks: int.optional(),
   message: shortText.optional(),
+  /** Who embeds the folder's chunks (from the indexer's model event). */
+  embedder: z.object({ provider: z.string().max(100), model: z.string().max(2000) }).optional(),
+  /** Dense-search coverage and, while the dense pass runs, its smoothed rate and ETA (core/indexing/denseProgress.ts). */
+  dense: z
+    .object({
+      embedded: int,
+      chunks: int,
+      percent: z.number().min(0).max(100),
+      running: z.boolean(),
+      rate: z.number().min(0).optional(),
+      etaSeconds: z.number().min(0).optional(),
+    })
+    .optional(),
 });
 
 export const IndexStatus = z.object({

@@ -3,7 +3,7 @@ import type { IndexStatus } from '../protocol/messages';
 import { errorMessage } from '../core/util/errors';
 import { WorkspaceFolders } from './folderSet';
 import { type RunIndex, indexFolder, moveFolder } from './folderRun';
-import { FolderWatcher } from './folderWatcher';
+import { FolderWatcher, priorityFiles } from './folderWatcher';
 import { computeStatus } from './indexStatus';
 import { type Disposable, DisposableStore, Emitter, toDisposable } from './lifecycle';
 import type { ModelHost } from './modelHost';
@@ -18,6 +18,8 @@ export interface FolderIndexerDeps {
   runIndex: RunIndex;
   timers?: Timers;
   debounceMs?: number;
+  /** The clock (ms, monotonic) the dense pass's rate and ETA are measured with; tests inject one. */
+  now?: () => number;
 }
 
 /**
@@ -42,7 +44,7 @@ export class FolderIndexer implements Disposable {
 
   constructor(private readonly deps: FolderIndexerDeps) {
     const { port } = deps;
-    this.folders = new WorkspaceFolders(deps.indexRoot);
+    this.folders = new WorkspaceFolders(deps.indexRoot, deps.now);
     this.watcher = this.disposables.add(new FolderWatcher(port, this.folders, () => void this.ensureIndexed(), deps.timers ?? realTimers, deps.debounceMs));
     this.folders.sync(port.folders(), port.isTrusted());
     this.disposables.add(
@@ -153,8 +155,10 @@ export class FolderIndexer implements Disposable {
         const controller = (this.current = new AbortController());
         const abort = () => controller.abort();
         cancelled?.addEventListener('abort', abort);
+        // Embedded first: the files open in the editor, then the ones recently changed on disk.
+        const priority = priorityFiles(f.folder, port.openFiles(), this.watcher.recentlyChanged(f.folder));
         try {
-          await indexFolder(f, { port, models: this.deps.models, runIndex: this.deps.runIndex, signal: controller.signal, paused: () => this.paused, report, emit: () => this.emitStatus(), searchable: onSearchable });
+          await indexFolder(f, { port, models: this.deps.models, runIndex: this.deps.runIndex, signal: controller.signal, paused: () => this.paused, report, emit: () => this.emitStatus(), searchable: onSearchable, priority });
         } finally {
           cancelled?.removeEventListener('abort', abort);
           if (this.current === controller) this.current = undefined;

@@ -4,6 +4,7 @@
  */
 import type { IndexEvent, IndexOptions, IndexSummary } from '../core/indexing/indexer';
 import { errorMessage, isAbortError } from '../core/util/errors';
+import { describeDense } from '../core/indexing/denseProgress';
 import { type FolderEntry, type FolderEvent, nextFolderState } from './indexStatus';
 import type { ModelHost } from './modelHost';
 import type { ProgressReport, WorkspacePort } from './ports';
@@ -68,7 +69,10 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
     let r = await run.next();
     while (!r.done) {
       const e = r.value;
-      if (e.type === 'notice') {
+      const denseChanged = f.dense.observe(e);
+      if (e.type === 'model') {
+        f.embedder = e.embedding ? { provider: providerOf(e.embedding), model: e.embedding.model } : undefined;
+      } else if (e.type === 'notice') {
         log.warn(`[${f.folder.name}] ${e.message}`);
         if (e.code === 'embedding-unavailable') models.noteMissing('embedding', settings['models.embedding'], e.message);
       } else if (e.type === 'plan') {
@@ -85,14 +89,13 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
         ctx.emit();
       } else if (e.type === 'lexical-ready') {
         f.chunks = e.chunks;
-        log.info(`[${f.folder.name}] searchable by keywords: ${e.chunks} chunks; dense search covers ${pctOf(e.embedded, e.chunks)} % of chunks, embedding continues`);
+        log.info(`[${f.folder.name}] searchable by keywords: ${e.chunks} chunks; dense search covers ${pctOf(e.embedded, e.chunks)} % of chunks${e.embedded < e.chunks ? ', embedding continues' : ''}`);
         ctx.searchable?.();
-        ctx.emit();
       } else if (e.type === 'dense') {
         f.chunks = e.chunks;
-        log.info(`[${f.folder.name}] dense search covers ${pctOf(e.embedded, e.chunks)} % of chunks (${e.done}/${e.total} embedded in this run)`);
-        ctx.emit();
+        log.info(`[${f.folder.name}] ${describeDense(f.dense.status())} (${e.done}/${e.total} embedded in this run)`);
       }
+      if (denseChanged) ctx.emit();
       r = await run.next();
     }
     models.downloadsDone();
@@ -100,6 +103,7 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
     moveFolder(f, 'finished', port);
     f.chunks = summary.chunks;
     f.embedded = summary.embedding !== null;
+    f.dense.stop({ embedded: f.embedded ? summary.chunks : 0, chunks: summary.chunks });
     if (f.embedded) models.modelLoaded('embedding');
     const reasons = Object.entries(summary.skippedByReason).map(([k, n]) => `${k} ${n}`).join(', ');
     log.info(
@@ -116,8 +120,15 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
       log.error(`[${f.folder.name}] indexing failed: ${f.message}`);
     }
   } finally {
+    f.dense.stop();
     ctx.emit();
   }
+}
+
+/** The embedding provider an index was built with ('local' when the model info does not say). */
+function providerOf(embedding: object): string {
+  const p = (embedding as { provider?: unknown }).provider;
+  return typeof p === 'string' && p ? p : 'local';
 }
 
 function pctOf(n: number, of: number): number {

@@ -7,8 +7,14 @@ import type { FolderRef } from './ports';
 export class WorkspaceFolders {
   private readonly byKey = new Map<string, FolderEntry>();
 
-  /** @param indexRoot where index folders go: the extension's storage, never the user's repository. */
-  constructor(private readonly indexRoot: string) {}
+  /**
+   * @param indexRoot where index folders go: the extension's storage, never the user's repository.
+   * @param now the clock the dense pass's rate is measured with (ms; tests inject one).
+   */
+  constructor(
+    private readonly indexRoot: string,
+    private readonly now?: () => number,
+  ) {}
 
   /** Brings the list up to date: new folders get an entry, removed ones lose theirs. */
   sync(current: readonly FolderRef[], trusted: boolean): void {
@@ -16,7 +22,7 @@ export class WorkspaceFolders {
     for (const key of [...this.byKey.keys()]) if (!keys.has(key)) this.byKey.delete(key);
     for (const folder of current) {
       if (this.byKey.has(folder.key)) continue;
-      this.byKey.set(folder.key, newFolderEntry(folder, path.join(this.indexRoot, indexFolderName(folder.name, folder.key)), trusted));
+      this.byKey.set(folder.key, newFolderEntry(folder, path.join(this.indexRoot, indexFolderName(folder.name, folder.key)), trusted, this.now));
     }
   }
 

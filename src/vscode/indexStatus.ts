@@ -4,6 +4,7 @@
  * No vscode import (tested in test/unit/folder-indexer.test.ts).
  */
 import type { IndexStatus } from '../protocol/messages';
+import { DenseTracker } from '../core/indexing/denseProgress';
 import type { FolderRef } from './ports';
 
 export type FolderState = IndexStatus['folders'][number]['state'];
@@ -48,10 +49,14 @@ export interface FolderEntry {
   /** A full walk is needed (first run, settings change, reindex command, a cancelled run). */
   needsFull: boolean;
   embedded: boolean;
+  /** Who embeds this folder's chunks (set by the indexer's model event). */
+  embedder?: { provider: string; model: string };
+  /** Coverage, rate and ETA of the dense pass, fed with the indexer's events. */
+  readonly dense: DenseTracker;
 }
 
-export function newFolderEntry(folder: FolderRef, indexDir: string, trusted: boolean): FolderEntry {
-  return { folder, indexDir, state: trusted ? 'idle' : 'untrusted', pending: new Set(), needsFull: true, embedded: false };
+export function newFolderEntry(folder: FolderRef, indexDir: string, trusted: boolean, now?: () => number): FolderEntry {
+  return { folder, indexDir, state: trusted ? 'idle' : 'untrusted', pending: new Set(), needsFull: true, embedded: false, dense: new DenseTracker({ now }) };
 }
 
 /** The workspace's status from its folders. */
@@ -66,6 +71,8 @@ export function computeStatus(
     filesTotal: f.filesTotal,
     chunks: f.chunks,
     message: f.message,
+    ...(f.embedder ? { embedder: f.embedder } : {}),
+    ...denseOf(f),
   }));
   let state: IndexStatus['state'];
   if (!folders.length) state = 'no-folder';
@@ -84,4 +91,10 @@ export function computeStatus(
         ? 'Open a folder to ask Sift about it.'
         : folders.find((f) => f.message)?.message;
   return { state, folders, retrieval, missingModels: env.missingModels, message };
+}
+
+/** The folder's dense coverage, once the indexer has reported one. */
+function denseOf(f: FolderEntry): { dense?: NonNullable<IndexStatus['folders'][number]['dense']> } {
+  const d = f.dense.status();
+  return d.chunks || d.running ? { dense: d } : {};
 }

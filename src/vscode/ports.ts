@@ -45,6 +45,8 @@ export interface WorkspacePort {
   readSettings(scope: FolderRef | undefined): SiftSettings;
   /** VS Code's `files.exclude` for the folder, as globs. */
   filesExclude(folder: FolderRef): string[];
+  /** Local files open in the editor (absolute paths): the active editor's first, then the other tabs. */
+  openFiles(): readonly string[];
   readonly log: Log;
 }
 

@@ -1,7 +1,12 @@
 import * as vscode from 'vscode';
 import type { IndexStatus } from '../protocol/messages';
+import { statusView } from './statusText';
 
-/** One status bar item: indexing n/N %, ready with chunk count, paused, error. Click: logs. */
+/**
+ * One status bar item: indexing n/N %, then while vectors are computed the dense coverage with
+ * rate and ETA, ready with chunk count, paused, error; a tooltip per folder (provider, model,
+ * coverage) and a screen-reader label (statusText.ts). Click: logs.
+ */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('sift.status', vscode.StatusBarAlignment.Left, 50);
 
@@ -10,42 +15,16 @@ export class StatusBar implements vscode.Disposable {
     this.item.command = 'sift.showLogs';
     this.item.text = '$(search) Sift';
     this.item.tooltip = 'Sift: not indexed yet. Open the Sift view to start.';
+    this.item.accessibilityInformation = { label: 'Sift: not indexed yet', role: 'button' };
     this.item.show();
   }
 
   update(status: IndexStatus): void {
-    const chunks = status.folders.reduce((n, f) => n + (f.chunks ?? 0), 0);
-    const done = status.folders.reduce((n, f) => n + (f.filesDone ?? 0), 0);
-    const total = status.folders.reduce((n, f) => n + (f.filesTotal ?? 0), 0);
-    this.item.backgroundColor = undefined;
-    switch (status.state) {
-      case 'indexing': {
-        const pct = total ? Math.floor((100 * done) / total) : 0;
-        this.item.text = `$(sync~spin) Sift: indexing ${done}/${total} (${pct}%)`;
-        this.item.tooltip = 'Sift is indexing the workspace. Click for logs.';
-        break;
-      }
-      case 'ready':
-        this.item.text = `$(check) Sift: ${chunks.toLocaleString('en-US')} chunks`;
-        this.item.tooltip = `Sift index ready (${status.retrieval === 'lexical-only' ? 'keyword search only: an embedding model is missing' : 'semantic + keyword search'}). Click for logs.`;
-        break;
-      case 'paused':
-        this.item.text = '$(debug-pause) Sift: paused';
-        this.item.tooltip = 'Sift indexing is paused (Sift: Resume Indexing). Click for logs.';
-        break;
-      case 'error':
-        this.item.text = '$(error) Sift: error';
-        this.item.tooltip = `Sift: ${status.message ?? 'indexing failed'}. Click for logs.`;
-        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-        break;
-      case 'untrusted':
-        this.item.text = '$(shield) Sift: untrusted';
-        this.item.tooltip = 'This workspace is not trusted, so Sift indexes nothing.';
-        break;
-      default:
-        this.item.text = '$(search) Sift';
-        this.item.tooltip = status.message ?? 'Sift: not indexed yet.';
-    }
+    const view = statusView(status);
+    this.item.text = view.text;
+    this.item.tooltip = view.tooltip;
+    this.item.accessibilityInformation = { label: view.ariaLabel, role: 'button' };
+    this.item.backgroundColor = view.error ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
   }
 
   dispose(): void {

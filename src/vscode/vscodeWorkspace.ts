@@ -63,6 +63,24 @@ export class VscodeWorkspace implements WorkspacePort {
   filesExclude(folder: FolderRef): string[] {
     return filesExcludeGlobs(uriOf(folder));
   }
+
+  /** The active editor's file, then the visible editors', then every other open tab's (local files only). */
+  openFiles(): readonly string[] {
+    const out = new Set<string>();
+    const add = (uri: vscode.Uri | undefined) => {
+      if (uri?.scheme === 'file') out.add(uri.fsPath);
+    };
+    add(vscode.window.activeTextEditor?.document.uri);
+    for (const e of vscode.window.visibleTextEditors) add(e.document.uri);
+    for (const group of vscode.window.tabGroups.all) {
+      for (const tab of group.tabs) {
+        const input = tab.input;
+        if (input instanceof vscode.TabInputText) add(input.uri);
+        else if (input instanceof vscode.TabInputTextDiff) add(input.modified);
+      }
+    }
+    return [...out];
+  }
 }
 
 /** Workspace state and secret storage already have the ports' shapes. */

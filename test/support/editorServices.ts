@@ -26,6 +26,8 @@ export interface Services {
   /** Folder paths, in the order given. */
   roots: string[];
   runs: IndexRun[];
+  /** Each run's `priority` list (files embedded first), in run order. */
+  priorities: (string[] | undefined)[];
   /** Inference workers started so far. */
   workers(): number;
   /** The most index runs that were ever in progress at once. */
@@ -39,6 +41,8 @@ export function services(opts: {
   settings?: Partial<SiftSettings>;
   /** Sees every index event before the indexer does (e.g. to pause mid-run). */
   onEvent?: (e: IndexEvent, s: Services) => void;
+  /** The clock of the dense pass's rate and ETA (default performance.now). */
+  now?: () => number;
 }): Services {
   const tmp = tempDir('sift-editor-');
   const roots = Object.entries(opts.folders).map(([name, files]) => {
@@ -58,6 +62,7 @@ export function services(opts: {
   let active = 0;
   let maxActive = 0;
   const runs: IndexRun[] = [];
+  const priorities: (string[] | undefined)[] = [];
   const models = new ModelHost({
     createClient: () => {
       const c = new InferenceClient(WORKER_SCRIPT);
@@ -71,6 +76,7 @@ export function services(opts: {
     active++;
     maxActive = Math.max(maxActive, active);
     runs.push({ root: o.root, changedPaths: o.changedPaths && [...o.changedPaths].sort() });
+    priorities.push(o.priority && [...o.priority]);
     try {
       const it = indexWorkspaceInThread(o, INDEXER_SCRIPT);
       let r = await it.next();
@@ -84,7 +90,7 @@ export function services(opts: {
       active--;
     }
   }
-  const indexer = new FolderIndexer({ port: ws, models, indexRoot: path.join(tmp.dir, 'storage', 'indexes'), runIndex, timers });
+  const indexer = new FolderIndexer({ port: ws, models, indexRoot: path.join(tmp.dir, 'storage', 'indexes'), runIndex, timers, now: opts.now });
   const self: Services = {
     ws,
     timers,
@@ -92,6 +98,7 @@ export function services(opts: {
     indexer,
     roots,
     runs,
+    priorities,
     workers: () => clients.length,
     maxConcurrentRuns: () => maxActive,
     dispose: async () => {

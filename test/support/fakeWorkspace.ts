@@ -100,6 +100,12 @@ export class FakeWorkspace implements WorkspacePort {
   filesExclude(): string[] {
     return [];
   }
+
+  /** Files open in the editor (absolute), active first: the test sets them. */
+  open: string[] = [];
+  openFiles(): readonly string[] {
+    return this.open;
+  }
 }
 
 /** Timers the test fires by hand: `pending` lists what is scheduled. */

@@ -178,6 +178,31 @@ describe('folder indexer', () => {
     }
   });
 
+  it('embeds the files open in the editor first (active first), then the recently changed ones, most recent first', async () => {
+    const s = services({ folders: { alpha: smallRepo(6) } });
+    try {
+      const root = s.roots[0]!;
+      const alpha = folderRef(root);
+      s.ws.open = [path.join(root, 'src', 'mod4.ts'), '/elsewhere/other.ts', path.join(root, 'README.md')];
+      await s.indexer.ensureIndexed();
+      assert.deepEqual(s.priorities, [['src/mod4.ts', 'README.md']], 'the first build: open files only, those outside the folder left out');
+      for (const [k, name] of ['mod1', 'mod2', 'mod1', 'mod5'].entries()) {
+        writeFileSync(path.join(root, 'src', `${name}.ts`), `export const changed_${name} = ${k};\n`);
+        s.ws.fileChanged(alpha, `src/${name}.ts`);
+      }
+      s.ws.open = [path.join(root, 'src', 'mod5.ts'), path.join(root, 'src', 'mod4.ts')];
+      s.timers.fireAll();
+      await s.indexer.ensureIndexed();
+      assert.deepEqual(s.priorities[1], ['src/mod5.ts', 'src/mod4.ts', 'src/mod1.ts', 'src/mod2.ts'], 'open (in the editor\'s order), then changed: most recent first, each once');
+      const status = s.indexer.status();
+      assert.deepEqual(status.folders[0]!.embedder, { provider: 'local', model: status.folders[0]!.embedder!.model });
+      assert.equal(status.folders[0]!.dense?.percent, 100, 'after the run, dense search covers everything');
+      assert.equal(status.folders[0]!.dense?.rate, undefined, 'no rate once the pass is over');
+    } finally {
+      await s.dispose();
+    }
+  });
+
   it('moves folder states only along the state machine', () => {
     assert.equal(nextFolderState('untrusted', 'trust-granted'), 'idle');
     assert.equal(nextFolderState('untrusted', 'started'), undefined);

@@ -1,0 +1,86 @@
+/**
+ * What the status bar item says for an index status: its text (with codicons), a tooltip with the
+ * details per folder, and a label for screen readers (no icons, words for symbols). No vscode
+ * import (tested in test/unit/status-text.test.ts).
+ */
+import { type DenseStatus, combineDense, describeDense, formatDuration } from '../core/indexing/denseProgress';
+import type { IndexStatus } from '../protocol/messages';
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+  /** For screen readers: the same facts as the text, as a sentence. */
+  ariaLabel: string;
+  error: boolean;
+}
+
+type Folder = IndexStatus['folders'][number];
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+export function statusView(status: IndexStatus): StatusView {
+  const folders = status.folders;
+  const chunks = folders.reduce((s, f) => s + (f.chunks ?? 0), 0);
+  const done = folders.reduce((s, f) => s + (f.filesDone ?? 0), 0);
+  const total = folders.reduce((s, f) => s + (f.filesTotal ?? 0), 0);
+  const denseParts = folders.flatMap((f) => (f.dense ? [f.dense] : []));
+  const dense = denseParts.length ? combineDense(denseParts) : undefined;
+  const details = folders.map(folderLine).filter(Boolean).join('\n');
+  const withDetails = (head: string) => [head, details, 'Click for logs.'].filter(Boolean).join('\n');
+  switch (status.state) {
+    case 'indexing': {
+      // The keyword pass of some folder is still running: files are the progress that matters.
+      const lexicalPass = folders.some((f) => f.state === 'indexing' && !f.dense?.running);
+      if (!lexicalPass && dense?.running) {
+        return {
+          text: `$(sync~spin) Sift: ${dense.percent}% embedded${dense.rate !== undefined ? ` · ${rateText(dense.rate)}` : ''}${dense.etaSeconds !== undefined ? ` · ${formatDuration(dense.etaSeconds)} left` : ''}`,
+          tooltip: withDetails(`Sift: every file is searchable by keywords; embedding continues in the background. ${describeDense(dense)}`),
+          ariaLabel: `Sift: dense search covers ${dense.percent} percent of chunks${dense.rate !== undefined ? `, embedding ${dense.rate} chunks per second` : ''}${dense.etaSeconds !== undefined ? `, about ${spokenDuration(dense.etaSeconds)} left` : ''}`,
+          error: false,
+        };
+      }
+      const pct = total ? Math.floor((100 * done) / total) : 0;
+      return {
+        text: `$(sync~spin) Sift: indexing ${done}/${total} (${pct}%)`,
+        tooltip: withDetails(`Sift is indexing the workspace: ${n(done)} of ${n(total)} files read.`),
+        ariaLabel: `Sift: indexing, ${done} of ${total} files, ${pct} percent`,
+        error: false,
+      };
+    }
+    case 'ready': {
+      const how = status.retrieval === 'lexical-only' ? 'keyword search only: an embedding model is missing' : 'semantic + keyword search';
+      return {
+        text: `$(check) Sift: ${n(chunks)} chunks`,
+        tooltip: withDetails(`Sift index ready (${how}).`),
+        ariaLabel: `Sift: index ready, ${chunks} chunks, ${how}`,
+        error: false,
+      };
+    }
+    case 'paused': {
+      const left = dense && dense.percent < 100 ? ` ${describeDense({ ...dense, running: false })}` : '';
+      return { text: '$(debug-pause) Sift: paused', tooltip: withDetails(`Sift indexing is paused (Sift: Resume Indexing).${left}`), ariaLabel: 'Sift: indexing paused', error: false };
+    }
+    case 'error':
+      return { text: '$(error) Sift: error', tooltip: `Sift: ${status.message ?? 'indexing failed'}. Click for logs.`, ariaLabel: `Sift: error, ${status.message ?? 'indexing failed'}`, error: true };
+    case 'untrusted':
+      return { text: '$(shield) Sift: untrusted', tooltip: 'This workspace is not trusted, so Sift indexes nothing.', ariaLabel: 'Sift: workspace not trusted, nothing indexed', error: false };
+    default:
+      return { text: '$(search) Sift', tooltip: status.message ?? 'Sift: not indexed yet.', ariaLabel: `Sift: ${status.message ?? 'not indexed yet'}`, error: false };
+  }
+}
+
+/** One folder's provider, model and dense coverage (rate and ETA while its pass runs). */
+function folderLine(f: Folder): string {
+  const parts: string[] = [];
+  if (f.embedder) parts.push(`embedding: ${f.embedder.provider} ${f.embedder.model}`);
+  if (f.dense) parts.push(describeDense(f.dense as DenseStatus).replace(/\.$/, ''));
+  return parts.length ? `${f.name}: ${parts.join('; ')}` : '';
+}
+
+function rateText(rate: number): string {
+  return `${rate >= 10 ? Math.round(rate) : rate} chunks/s`;
+}
+
+function spokenDuration(seconds: number): string {
+  return formatDuration(seconds).replace(/ h /, ' hours ').replace(/ min$/, ' minutes').replace(/ s$/, ' seconds');
+}
