@@ -12,7 +12,7 @@ import { LtrModel, shippedLtrModel } from '../core/ltr/model';
 import { type RerankScorer, Reranker } from '../core/rerank/reranker';
 import { type RerankProviderOptions, httpRerankerFromOptions } from './rerankProvider';
 import { SiftError } from '../core/util/errors';
-import { interruptSignal, startWorker } from './engine';
+import { interruptSignal, queryEmbedder, startWorker } from './engine';
 import { type IndexCommandOptions, buildIndex, buildLexicalFirst, reportFailure, resolveRoot } from './indexCommand';
 import { humanErr, humanOut } from './format';
 import { defaultIndexDir } from './paths';
@@ -90,8 +90,8 @@ export async function runAskCommand(dir: string, question: string, options: AskC
     const reranker = wantRerank ? await loadReranker(client, options, notice) : undefined;
     const ctx: AskContext = {
       store,
-      // The indexer loaded the index's model into the worker (a lexical-only index has none).
-      embedder: store.manifest.embedding ? client : undefined,
+      // The indexer loaded the index's model into the worker or checked its server (a lexical-only index has none).
+      embedder: queryEmbedder(client, options, store.manifest.embedding),
       reranker,
       ltr: ltrFromOptions(options),
       signal,

@@ -7,7 +7,7 @@ import { askTurn } from '../core/conversation/turn';
 import { IndexStore } from '../core/store/store';
 import { SiftError } from '../core/util/errors';
 import { type AskCommandOptions, EXIT_LLM_FAILED, answerJson, compareJson, llmConfigFromEnv, loadReranker, ltrFromOptions, printAnswerTail, printComparison, printNotices, printSources } from './askCommand';
-import { interruptSignal, startWorker } from './engine';
+import { interruptSignal, queryEmbedder, startWorker } from './engine';
 import { humanErr, humanOut } from './format';
 import { buildIndex, reportFailure, resolveRoot } from './indexCommand';
 import { defaultIndexDir } from './paths';
@@ -35,7 +35,7 @@ export async function runChatCommand(dir: string, options: AskCommandOptions): P
     const wantRerank = options.rerank !== false;
     const ctx: AskContext = {
       store,
-      embedder: store.manifest.embedding ? client : undefined,
+      embedder: queryEmbedder(client, options, store.manifest.embedding),
       reranker: wantRerank ? await loadReranker(client, options, notice) : undefined,
       ltr: ltrFromOptions(options),
       signal,

@@ -12,7 +12,7 @@ import { LtrModel, shippedLtrModel } from '../core/ltr/model';
 import { type RerankScorer, Reranker } from '../core/rerank/reranker';
 import { type RerankProviderOptions, httpRerankerFromOptions } from './rerankProvider';
 import { SiftError } from '../core/util/errors';
-import { interruptSignal, startWorker } from './engine';
+import { interruptSignal, queryEmbedder, startWorker } from './engine';
 import { type IndexCommandOptions, buildIndex, reportFailure, resolveRoot } from './indexCommand';
 import { defaultIndexDir } from './paths';
 
@@ -85,7 +85,7 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
       if (!store) throw new SiftError(`The index in ${indexDir} cannot be read: ${problem}.`);
       try {
         const run = await runEval(
-          { store, embedder: summary.embedding ? client : undefined, reranker, ltr },
+          { store, embedder: queryEmbedder(client, options, summary.embedding), reranker, ltr },
           questions,
           {
             variants: specs,
@@ -140,7 +140,7 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
     const unavailable = Object.assign({}, ...runs.map((r) => r.run.unavailable)) as Record<string, string>;
     const summaries = summarize(specs, questions, unavailable);
     const last = runs[runs.length - 1]!.summary;
-    const title = `Retrieval on ${path.basename(root)}: ${questions.length} questions${mined ? ` mined from git history` : ''}; index ${last.chunks} chunks, ${last.embedding ? `embedding ${path.basename(last.embedding.model)}` : 'lexical-only'}; reranker ${reranker ? path.basename(reranker.model) : 'none'}; LTR ${ltr ? String(ltr.json.meta?.name ?? options.ltrModel ?? 'shipped') : 'off'}; K=${candidates}${options.rerankMaxTokens ? `; cross-encoder ${options.rerankMaxTokens} tokens` : ''}`;
+    const title = `Retrieval on ${path.basename(root)}: ${questions.length} questions${mined ? ` mined from git history` : ''}; index ${last.chunks} chunks, ${last.embedding ? `embedding ${last.embedding.provider ? `${last.embedding.provider} ` : ''}${path.basename(last.embedding.model)}` : 'lexical-only'}; reranker ${reranker ? path.basename(reranker.model) : 'none'}; LTR ${ltr ? String(ltr.json.meta?.name ?? options.ltrModel ?? 'shipped') : 'off'}; K=${candidates}${options.rerankMaxTokens ? `; cross-encoder ${options.rerankMaxTokens} tokens` : ''}`;
     if (options.json) process.stdout.write(`${JSON.stringify({ title, variants: summaries }, null, 2)}\n`);
     else process.stdout.write(`\n${formatTable(summaries, title)}`);
     // Every variant per question kind (question understanding's classification), after the pooled table.

@@ -6,7 +6,7 @@ import type { DownloadProgress } from '../core/worker/protocol';
 import { type IndexSummary, indexWorkspace } from '../core/indexing/indexer';
 import { errorMessage, isAbortError } from '../core/util/errors';
 import { formatBytes } from '../core/util/format';
-import { embeddingRequest, interruptSignal, type ModelOptions, startWorker } from './engine';
+import { embeddingRequest, interruptSignal, type ModelOptions, remoteEmbedding, startWorker } from './engine';
 import { defaultIndexDir } from './paths';
 import { formatDuration, humanErr } from './format';
 
@@ -110,6 +110,7 @@ async function runIndexer(
       root,
       indexDir,
       embedding: embeddingRequest(options),
+      remoteEmbedding: options.lexicalOnly ? undefined : remoteEmbedding(options),
       maxTokens: options.maxTokens,
       client,
       signal,
@@ -180,6 +181,7 @@ export function jsonSummary(s: IndexSummary) {
     embedded: s.embedded,
     reused: s.reused,
     embedding: s.embedding,
+    ...(s.embeddingServer ? { embeddingServer: s.embeddingServer } : {}),
     lexicalOnly: s.embedding === null,
     notices: s.notices,
     indexBytes: s.indexBytes,
@@ -193,6 +195,8 @@ function printSummary(s: IndexSummary): void {
   out.write(`  changed ${s.files.changed.length}, unchanged ${s.files.unchanged}, removed ${s.files.removed.length}\n`);
   out.write(`  embedded ${s.embedded} chunks${s.reused ? `, reused ${s.reused} unchanged` : ''}`);
   out.write(s.embedding ? ` with ${s.embedding.model} (${s.embedding.dtype}, ${s.embedding.dim} dims)\n` : ' (lexical-only index)\n');
+  const server = s.embeddingServer;
+  if (server?.requests) out.write(`  embedding server ${server.server}: ${server.requests} requests, ${server.retries} retries, ${server.meanBatchMs.toFixed(0)} ms per batch (mean)\n`);
   const reasons = Object.entries(s.skippedByReason).sort((a, b) => b[1] - a[1]);
   if (reasons.length) out.write(`  skipped ${s.files.skipped.length}: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}\n`);
   out.write(`  index: ${s.indexDir} (${formatBytes(s.indexBytes)})\n`);

@@ -17,12 +17,24 @@ program
 
 /** The model and reranking options every command that ranks shares (ask, chat, eval, mcp). */
 function withModelOptions(cmd: Command): Command {
-  return cmd
-    .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder')
+  return withEmbeddingProviderOptions(cmd)
+    .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder (with --embedding-provider openai-compatible: the model name sent to the server)')
     .option('--reranker-model <idOrDir>', 'cross-encoder model: hub id or local folder')
     .option('--rerank-provider <local|http>', 'who scores reranking: local (the cross-encoder, default) or http (POST URL/rerank; key from SIFT_RERANK_API_KEY)')
     .option('--rerank-base-url <url>', 'rerank server base URL (with --rerank-provider http)')
     .option('--rerank-model <name>', 'model name sent to the rerank server (with --rerank-provider http)');
+}
+
+/** Who embeds chunks and questions (index, ask, chat, eval, mcp): the local model or an OpenAI-compatible server. */
+function withEmbeddingProviderOptions(cmd: Command): Command {
+  return cmd
+    .option('--embedding-provider <local|openai-compatible>', 'who embeds: local (the model in --embedding-model, default) or openai-compatible (POST URL/embeddings: OpenAI, Azure, Ollama, LM Studio, vLLM, llama.cpp, TEI; key from SIFT_EMBEDDING_API_KEY)')
+    .option('--embedding-base-url <url>', 'embedding server base URL, e.g. http://localhost:11434/v1 (with --embedding-provider openai-compatible)')
+    .option('--embedding-dimensions <n>', 'vector size asked of the embedding server (models that can shorten their vectors)', positiveInt)
+    .option('--embedding-batch <n>', 'texts per embedding request (default 64)', positiveInt)
+    .option('--embedding-concurrency <n>', 'embedding requests in flight at once (default 4)', positiveInt)
+    .option('--embedding-query-prefix <text>', 'put before each question, e.g. "search_query: " (nomic) or "query: " (e5)')
+    .option('--embedding-document-prefix <text>', 'put before each chunk, e.g. "search_document: " (nomic) or "passage: " (e5)');
 }
 
 function positiveInt(value: string): number {
@@ -31,12 +43,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
+withEmbeddingProviderOptions(
 program
   .command('index')
   .description('index a folder (incremental: only changed files are re-chunked and re-embedded)')
   .argument('[dir]', 'folder to index', '.')
   .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)')
-  .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder', undefined)
+  .option('--embedding-model <idOrDir>', 'embedding model: hub id or local folder (with --embedding-provider openai-compatible: the model name sent to the server)', undefined))
   .option('--offline', 'never download models; use local folders and the cache only')
   .option('--lexical-only', 'build a keyword-only index without an embedding model')
   .option('--max-file-size <bytes>', 'skip files larger than this', positiveInt)

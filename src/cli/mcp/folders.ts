@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { type DiscoveryOptions, discoverFiles } from '../../core/discovery';
 import type { InferenceClient } from '../../core/worker/client';
+import { type RemoteEmbeddingOptions, createEmbedder } from '../../core/worker/embedder';
 import type { ModelRequest } from '../../core/worker/protocol';
 import { CHUNKER_VERSION, DEFAULT_MAX_TOKENS, type IndexEvent, type IndexSummary } from '../../core/indexing/indexer';
 import { type EmbeddingInfo, MANIFEST_FILE, type Manifest, incompatibility, readManifest } from '../../core/store/manifest';
@@ -17,6 +18,8 @@ const RETRY_BACKGROUND_MS = 30_000;
 export interface FolderOptions {
   /** The model to embed with; null for a keyword-only index (--lexical-only). */
   embedding: ModelRequest | null;
+  /** An OpenAI-compatible embedding server instead of the local model (--embedding-provider). */
+  remoteEmbedding?: RemoteEmbeddingOptions;
   discovery: DiscoveryOptions;
   maxTokens?: number;
   /** The bundled indexing thread (dist/indexer.js): every index run happens off the server's thread. */
@@ -110,13 +113,18 @@ export class ServedFolder {
   private wanted(): Promise<{ embedding: EmbeddingInfo | null; tokenizer: string }> {
     this.target ??= (async () => {
       if (!this.opts.embedding) return { embedding: null, tokenizer: 'heuristic' };
-      const loaded = await this.client.call('loadEmbedder', this.opts.embedding);
+      const loaded = await createEmbedder(this.client, this.opts.embedding, this.opts.remoteEmbedding)!
+        .load()
+        .catch((err: unknown) => {
+          // An embedding server away: keyword search now, and the server is asked again next time.
+          this.target = undefined;
+          return { ok: false as const, code: 'download-failed' as const, message: errorMessage(err) };
+        });
       if (!loaded.ok) {
         this.opts.log(`${loaded.message.replace(/\.+$/, '')}. Serving keyword (BM25) search only.`);
         return { embedding: null, tokenizer: 'heuristic' };
       }
-      const tokenizer = await this.client.call('tokenizerName', {});
-      return { embedding: { model: loaded.info.model, dtype: loaded.info.dtype, dim: loaded.info.dim ?? 0 }, tokenizer };
+      return { embedding: loaded.info, tokenizer: loaded.tokenizer };
     })();
     return this.target;
   }
@@ -214,6 +222,7 @@ export class ServedFolder {
         root: this.root,
         indexDir: dir,
         embedding,
+        ...(embedding && this.opts.remoteEmbedding ? { remoteEmbedding: this.opts.remoteEmbedding } : {}),
         maxTokens: this.opts.maxTokens,
         client: this.client,
         signal,

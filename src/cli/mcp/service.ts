@@ -8,7 +8,7 @@ import type { RerankScorer } from '../../core/rerank/reranker';
 import type { NamedStore } from '../../core/search/retriever';
 import { SiftError, errorMessage } from '../../core/util/errors';
 import { type AskCommandOptions, answerJson, llmConfigFromEnv, loadReranker, ltrFromOptions } from '../askCommand';
-import { embeddingRequest } from '../engine';
+import { embeddingRequest, queryEmbedder, remoteEmbedding } from '../engine';
 import { defaultIndexDir } from '../paths';
 import { type FolderStatus, type Searchable, ServedFolder } from './folders';
 import { type RangeResult, readRange } from './readRange';
@@ -62,6 +62,7 @@ export class McpService {
       (root, i) =>
         new ServedFolder(roots.length > 1 ? names[i]! : '', root, path.resolve(options.indexDir ?? defaultIndexDir(root)), client, {
           embedding: embeddingRequest(options),
+          remoteEmbedding: options.lexicalOnly ? undefined : remoteEmbedding(options),
           discovery: this.discovery,
           maxTokens: options.maxTokens,
           indexerScript,
@@ -108,7 +109,7 @@ export class McpService {
       const embedded = stores.every((s) => s.store.manifest.embedding);
       const ctx: AskContext = {
         store: stores,
-        embedder: embedded ? this.client : undefined,
+        embedder: embedded ? queryEmbedder(this.client, this.options, stores[0]!.store.manifest.embedding) : undefined,
         reranker: wantRerank ? await this.reranker() : undefined,
         ltr: wantRerank ? this.ltr : undefined,
         signal,
@@ -189,7 +190,7 @@ export class McpService {
     return {
       folders: await Promise.all(this.folders.map((f) => f.status())),
       models: {
-        embedding: embeddingRequest(this.options)?.model ?? null,
+        embedding: embeddingModelLabel(this.options),
         reranker,
         llm: this.llm?.model ?? null,
       },
@@ -223,4 +224,12 @@ function coverageOf(parts: { chunks: number; denseShare: number; note?: string }
   const dense = parts.reduce((n, p) => n + p.chunks * p.denseShare, 0);
   const notes = parts.map((p) => p.note).filter(Boolean);
   return { denseShare: total ? Math.round((dense / total) * 1000) / 1000 : 0, ...(notes.length ? { note: notes.join(' ') } : {}) };
+}
+
+/** The embedding model `index_status` names: the local model, or `openai-compatible <model> at <server>`. */
+function embeddingModelLabel(options: McpOptions): string | null {
+  const request = embeddingRequest(options);
+  if (!request) return null;
+  const remote = remoteEmbedding(options);
+  return remote ? `openai-compatible ${remote.model || '(server default)'} at ${new URL(remote.baseUrl).origin}` : request.model;
 }

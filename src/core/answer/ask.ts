@@ -1,4 +1,3 @@
-import type { InferenceClient } from '../worker/client';
 import type { IndexStore } from '../store/store';
 import { type Citation, parseCitations } from '../llm/citations';
 import { type PackedSource, packContext } from '../llm/context';
@@ -9,7 +8,7 @@ import { type EditorMarks, editorMarks } from '../ltr/editor';
 import type { EditorSignals } from '../ltr/features';
 import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
 import type { RerankScorer } from '../rerank/reranker';
-import { DEFAULT_CANDIDATES, type DenseCoverage, type NamedStore, type RetrieveResult, retrieve } from '../search/retriever';
+import { DEFAULT_CANDIDATES, type DenseCoverage, type NamedStore, type RetrieveResult, type SearchWorker, retrieve } from '../search/retriever';
 import { type Candidate, type RetrieverName, retrieversOf } from '../search/types';
 import { errorMessage } from '../util/errors';
 
@@ -30,7 +29,8 @@ export interface AskContext {
   /** One index, or several folders' indexes searched together (multi-root). */
   store: IndexStore | NamedStore[];
   /** Worker with the index's embedding model loaded; omit for lexical-only retrieval. */
-  embedder?: InferenceClient;
+  /** Embeds the question: the inference worker, or an embedding server beside it (src/core/worker/embedder.ts). */
+  embedder?: SearchWorker;
   /** Omit when no cross-encoder is available. */
   reranker?: RerankScorer;
   /** Learning-to-rank model applied when reranking (after the cross-encoder, or alone); omit to switch it off. */

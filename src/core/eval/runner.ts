@@ -1,4 +1,3 @@
-import type { InferenceClient } from '../worker/client';
 import type { IndexStore } from '../store/store';
 import { extractFeatures, queryInfo } from '../ltr/features';
 import { type LtrModel, ltrRerank } from '../ltr/model';
@@ -6,7 +5,7 @@ import { applyQuestionPrior } from '../search/questionPrior';
 import { type QuestionKind, understandQuestion } from '../query/understand';
 import type { RerankScorer } from '../rerank/reranker';
 import { DEFAULT_RRF_K } from '../search/fusion';
-import { retrieve } from '../search/retriever';
+import { type SearchWorker, retrieve } from '../search/retriever';
 import type { Candidate } from '../search/types';
 import { throwIfAborted } from '../util/errors';
 import { type QuestionMetrics, type RankedChunk, chunkGrade, fileRanking, meanMetrics, scoreRanking } from './metrics';
@@ -51,7 +50,8 @@ export function parseVariant(name: string): VariantSpec | undefined {
 export interface EvalEngine {
   store: IndexStore;
   /** Worker with the index's embedding model loaded (omit: no dense variants). */
-  embedder?: InferenceClient;
+  /** The index's embedder (the worker, or an embedding server beside it: src/core/worker/embedder.ts). */
+  embedder?: SearchWorker;
   reranker?: RerankScorer;
   ltr?: LtrModel;
 }

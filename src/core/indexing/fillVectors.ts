@@ -1,19 +1,18 @@
 import type { IndexStore } from '../store/store';
 import type { EmbeddingInfo } from '../store/manifest';
 import { denseCoverage } from '../store/manifest';
-import type { ModelTokenizer } from '../models/tokens';
 import { embeddingText } from '../models/text';
-import type { InferenceClient } from '../worker/client';
+import type { Embedder } from '../worker/embedder';
+import type { HttpEmbedderStats } from '../models/httpEmbedder';
 import { SiftError, throwIfAborted } from '../util/errors';
 
 /** Chunks embedded between two commits of the dense pass (each commit rewrites the shards it touches). */
 export const DEFAULT_EMBED_COMMIT_CHUNKS = 1024;
 
 export interface FillOptions {
-  client: InferenceClient;
+  /** Who embeds: the local model (texts tokenised on this thread) or an embedding server. */
+  embedder: Embedder;
   embedding: EmbeddingInfo;
-  /** The model's tokenizer on this thread (texts are sent as token ids), or undefined to send texts. */
-  modelTokens?: ModelTokenizer;
   signal?: AbortSignal;
   /** Files (relative, '/'-separated) whose chunks are embedded first, in this order (open, recently edited). */
   priority?: readonly string[];
@@ -29,6 +28,8 @@ export interface DenseProgress {
   total: number;
   embedded: number;
   chunks: number;
+  /** An embedding server's name, requests, retries and latency so far. */
+  provider?: { name: string } & HttpEmbedderStats;
 }
 
 /**
@@ -47,10 +48,16 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
   // Stable: priority files first (in the given order), the rest in shard order.
   const order = missing.map((m, i) => ({ ...m, rank: rank(m.id), i })).sort((a, b) => a.rank - b.rank || a.i - b.i);
 
-  const { client, embedding, modelTokens, signal } = opts;
-  const batch = Math.max(1, opts.embedBatch ?? 64);
+  const { embedder, embedding, signal } = opts;
+  const batch = Math.max(1, opts.embedBatch ?? embedder.batchSize);
+  // Requests kept queued beyond the one being awaited: one for the local worker (it runs one at a
+  // time), the server's concurrency for an embedding server (its batches run side by side).
+  const depth = Math.max(1, embedder.inFlight);
   const commitEvery = Math.max(batch, opts.commitEveryChunks ?? DEFAULT_EMBED_COMMIT_CHUNKS);
-  const progress = (done: number): DenseProgress => ({ type: 'dense', done, total: order.length, ...denseCoverage(store.manifest) });
+  const progress = (done: number): DenseProgress => {
+    const stats = embedder.stats();
+    return { type: 'dense', done, total: order.length, ...denseCoverage(store.manifest), ...(stats ? { provider: { name: embedder.provider, ...stats } } : {}) };
+  };
 
   /** Reads one slice's chunk texts (grouped by shard) and sends it to the worker. */
   const send = async (slice: typeof order) => {
@@ -67,8 +74,7 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
         if (c.id === items[k]!.id) texts.push({ id: c.id, text: embeddingText(c) });
       });
     }
-    const plain = texts.map((t) => t.text);
-    const flat = texts.length ? await client.call('embed', modelTokens ? { tokens: modelTokens.encodeBatch(plain) } : { texts: plain }, signal) : new Float32Array(0);
+    const flat = await embedder.embedDocuments(texts.map((t) => t.text), signal);
     if (flat.length !== texts.length * embedding.dim) {
       throw new SiftError(
         `The embedder returned ${flat.length} values for ${texts.length} texts; the index has ${embedding.dim} dimensions per vector. Nothing from this batch was written.`,
@@ -80,14 +86,22 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
 
   let done = 0;
   let pending = new Map<string, Float32Array>();
-  // One request ahead: the next slice is read and queued while the worker embeds this one.
-  let ahead: Promise<Awaited<ReturnType<typeof send>>> | undefined = send(order.slice(0, batch));
-  ahead.catch(() => undefined);
+  // `depth` requests ahead: the next slices are read and queued while this one embeds.
+  const ahead: Promise<Awaited<ReturnType<typeof send>>>[] = [];
+  let queued = 0;
+  const refill = () => {
+    while (ahead.length < depth + 1 && queued < order.length) {
+      const p = send(order.slice(queued, queued + batch));
+      p.catch(() => undefined); // awaited in turn below
+      ahead.push(p);
+      queued += batch;
+    }
+  };
+  refill();
   try {
     for (let m = 0; m < order.length; m += batch) {
-      const current = ahead!;
-      ahead = m + batch < order.length ? send(order.slice(m + batch, m + 2 * batch)) : undefined;
-      ahead?.catch(() => undefined);
+      const current = ahead.shift()!;
+      refill();
       for (const [id, v] of await current) pending.set(id, v);
       done += Math.min(batch, order.length - m);
       throwIfAborted(signal);
@@ -101,7 +115,8 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
     pending = new Map();
   } finally {
     // Cancelled or failed: what was embedded is kept (committed now), the rest is embedded next time.
-    await ahead?.catch(() => undefined);
+    // Slices already embedded when a later one failed are kept too.
+    for (const r of await Promise.allSettled(ahead)) if (r.status === 'fulfilled') for (const [id, v] of r.value) pending.set(id, v);
     if (pending.size) await store.commitVectors(pending).catch(() => undefined);
   }
   yield progress(done);

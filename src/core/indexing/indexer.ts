@@ -6,15 +6,17 @@ import { DEFAULT_MAX_TOKENS, HeuristicTokenCounter, chunkFile } from '../chunkin
 import { DEFAULT_MAX_FILE_BYTES } from '../discovery/defaults';
 import type { InferenceClient } from '../worker/client';
 import type { ModelLoadFailure, ModelRequest } from '../worker/protocol';
+import { RemoteEmbedder, type RemoteEmbeddingOptions, createEmbedder } from '../worker/embedder';
+import type { HttpEmbedderStats } from '../models/httpEmbedder';
 import { embeddingText } from '../models/text';
 import { redactSecretsInText } from '../discovery/redact';
-import { ModelTokenizer } from '../models/tokens';
+import type { ModelTokenizer } from '../models/tokens';
 import { lexicalDoc } from '../lexical/lexical';
 import type { LexicalDoc } from '../lexical/bm25';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage, throwIfAborted } from '../util/errors';
 import { sha256Hex } from '../util/fs';
-import type { ChunkerInfo, EmbeddingInfo } from '../store/manifest';
+import { type ChunkerInfo, type EmbeddingInfo, describeEmbedding, readManifest } from '../store/manifest';
 import { readIndexableFile } from './readSource';
 import { type FileUpdate, IndexStore } from '../store/store';
 import { denseCoverage } from '../store/manifest';
@@ -34,6 +36,11 @@ export interface IndexOptions {
   discovery?: DiscoveryOptions;
   /** null: build a lexical-only index on purpose. */
   embedding: ModelRequest | null;
+  /**
+   * Embed with an OpenAI-compatible server instead of the local model (used when `embedding` is not
+   * null): its batches run `concurrency` at a time in the dense pass, which commits as it goes.
+   */
+  remoteEmbedding?: RemoteEmbeddingOptions;
   maxTokens?: number;
   client: InferenceClient;
   signal?: AbortSignal;
@@ -100,6 +107,8 @@ export interface IndexSummary {
   /** Chunks of changed files whose vectors were reused because their content did not change. */
   reused: number;
   embedding: EmbeddingInfo | null;
+  /** An embedding server's requests, retries and mean latency in this run. */
+  embeddingServer?: { provider: string; server: string } & HttpEmbedderStats;
   tokenizer: string;
   skippedByReason: Record<string, number>;
   notices: string[];
@@ -134,18 +143,20 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
   };
 
   let embedding: EmbeddingInfo | null = null;
-  if (opts.embedding) {
-    const loaded = await client.call('loadEmbedder', opts.embedding, signal);
-    if (loaded.ok) embedding = { model: loaded.info.model, dtype: loaded.info.dtype, dim: loaded.info.dim ?? 0 };
-    else yield notice({ code: 'embedding-unavailable', reason: loaded.code, message: `${loaded.message.replace(/\.+$/, '')}. Continuing with a lexical-only index (keyword search, no semantic search).` });
-  }
-  yield { type: 'model', embedding };
+  const embedder = opts.embedding ? createEmbedder(client, opts.embedding, opts.remoteEmbedding, opts.embedBatch) : null;
   // A lexical-only index is chunked with the heuristic counter, whatever model the worker holds
   // (a worker shared with a hybrid index has one loaded): record what really measured the chunks.
-  const tokenizer = embedding ? await client.call('tokenizerName', {}, signal) : 'heuristic';
-  // Chunking and tokenising happen on this thread with the model's own tokenizer: onnxruntime blocks
-  // the inference worker's thread while the model runs, so work done there would not overlap it.
-  const modelTokens = embedding ? new ModelTokenizer(await client.call('tokenizerSpec', {}, signal)) : undefined;
+  // The local model's own tokenizer works on this thread (LocalEmbedder): onnxruntime blocks the
+  // inference worker's thread while the model runs, so work done there would not overlap it.
+  let tokenizer = 'heuristic';
+  let modelTokens: ModelTokenizer | undefined;
+  if (embedder) {
+    const loaded = await embedder.load(signal);
+    if (loaded.ok) ({ info: embedding, tokenizer, modelTokens } = loaded);
+    else yield notice({ code: 'embedding-unavailable', reason: loaded.code, message: `${loaded.message.replace(/\.+$/, '')}. Continuing with a lexical-only index (keyword search, no semantic search).` });
+    if (embedding && opts.remoteEmbedding && !opts.remoteEmbedding.dimensions) await checkServerDimension(opts.indexDir, embedding);
+  }
+  yield { type: 'model', embedding };
   const tokenCounter = modelTokens?.counter ?? new HeuristicTokenCounter();
   const chunker: ChunkerInfo = { version: CHUNKER_VERSION, maxTokens, tokenizer };
 
@@ -309,7 +320,9 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
         const updates = prepared.updates;
         if (embedding) {
           const missing: { u: number; c: number; text: string }[] = [];
-          const deferred = Boolean(opts.lexicalFirst); // lexical first: the dense pass embeds them
+          // Lexical first, or an embedding server (several requests at once, and a failure keeps what
+          // was answered): the dense pass embeds them.
+          const deferred = Boolean(opts.lexicalFirst) || embedder!.provider !== 'local';
           for (let u = 0; u < updates.length; u++) {
             const update = updates[u]!;
             const old = await store.vectorsOfFile(update.file.path);
@@ -324,8 +337,7 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
           const embedBatch = opts.embedBatch ?? 64;
           const send = (m: number) => {
             const slice = missing.slice(m, m + embedBatch);
-            const texts = slice.map((x) => x.text);
-            const result = client.call('embed', modelTokens ? { tokens: modelTokens.encodeBatch(texts) } : { texts }, signal);
+            const result = embedder!.embedDocuments(slice.map((x) => x.text), signal);
             result.catch(() => undefined); // awaited below
             return { slice, result };
           };
@@ -334,6 +346,7 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
             const { slice, result } = ahead!;
             ahead = m + embedBatch < missing.length ? send(m + embedBatch) : undefined;
             const flat = await result;
+            if (flat.length !== slice.length * embedding.dim) throw new SiftError(`The embedder returned ${flat.length} values for ${slice.length} texts; the index has ${embedding.dim} dimensions per vector. Nothing from this batch was written.`, 'bad-input');
             slice.forEach((x, j) => {
               updates[x.u]!.vectors![x.c] = flat.subarray(j * embedding!.dim, (j + 1) * embedding!.dim);
             });
@@ -366,9 +379,8 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
     if (opts.lexicalFirst) yield { type: 'lexical-ready', generation: store.manifest.generation, ...denseCoverage(store.manifest) };
     if (embedding) {
       embedded += yield* fillVectors(store, {
-        client,
+        embedder: embedder!,
         embedding,
-        modelTokens,
         signal,
         priority: opts.priority,
         embedBatch: opts.embedBatch,
@@ -393,6 +405,7 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
       embedded,
       reused,
       embedding,
+      ...(embedder instanceof RemoteEmbedder ? { embeddingServer: { provider: embedder.provider, server: embedder.http.server, ...embedder.stats() } } : {}),
       tokenizer,
       skippedByReason,
       notices,
@@ -443,3 +456,18 @@ function decodeText(buf: Buffer): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+/**
+ * An embedding server that now sends vectors of another dimension for the same model, unasked (no
+ * `dimensions` option changed), is serving something else: an error, and nothing is written — not a
+ * silent rebuild that would throw the index's vectors away.
+ */
+async function checkServerDimension(indexDir: string, embedding: EmbeddingInfo): Promise<void> {
+  const loaded = await readManifest(indexDir, { files: false }).catch(() => undefined);
+  const had = loaded?.kind === 'ok' ? loaded.manifest.embedding : null;
+  if (had && describeEmbedding(had) === describeEmbedding(embedding) && had.dim !== embedding.dim) {
+    throw new SiftError(
+      `The embedding server now sends ${embedding.dim}-dimensional vectors for ${embedding.model}; the index was built with ${had.dim}. Nothing was written. If the server changed models on purpose, pass --embedding-dimensions ${embedding.dim} (or the sift.embedding.dimensions setting) to rebuild.`,
+      'bad-input',
+    );
+  }
+}

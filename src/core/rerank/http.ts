@@ -1,5 +1,6 @@
 import { redactSecretsInText } from '../discovery/redact';
 import { CachingReranker, type RerankOptions } from './reranker';
+import { postJson, serverLabel, serviceEndpoint } from '../util/http';
 
 export interface HttpRerankerOptions {
   /** The server's base URL; requests go to `{baseUrl}/rerank`. */
@@ -48,7 +49,7 @@ export class HttpReranker extends CachingReranker {
 
   /** The server, for messages: its origin and path, never a key or query string. */
   get server(): string {
-    return `${this.endpoint.origin}${this.endpoint.pathname}`;
+    return serverLabel(this.endpoint);
   }
 
   protected async score(query: string, passages: string[], opts: RerankOptions): Promise<number[]> {
@@ -63,105 +64,20 @@ export class HttpReranker extends CachingReranker {
   }
 
   private async batch(query: string, documents: string[], signal?: AbortSignal): Promise<number[]> {
-    const retries = this.opts.retries ?? 3;
-    for (let attempt = 0; ; attempt++) {
-      const res = await this.post(query, documents, signal);
-      if (res.ok) return parseScores(await this.readBody(res, signal), documents.length, this.server);
-      await res.body?.cancel().catch(() => undefined);
-      const retryable = res.status === 429 || res.status >= 500;
-      if (!retryable || attempt >= retries) {
-        throw new RerankHttpError(`the rerank server ${this.server} answered HTTP ${res.status}${retryable ? ` after ${attempt + 1} attempts` : ''}`);
-      }
-      await delay(this.retryDelay(res, attempt), signal);
-    }
-  }
-
-  private async post(query: string, documents: string[], signal?: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 30_000);
-    try {
-      const res = await fetch(this.endpoint, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ ...(this.opts.model ? { model: this.opts.model } : {}), query, documents, top_n: documents.length }),
-        // Never follow a redirect: the key (and the code) must not go to another origin.
-        redirect: 'manual',
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      if (res.status >= 300 && res.status < 400) {
-        await res.body?.cancel().catch(() => undefined);
-        throw new RerankHttpError(`the rerank server ${this.server} answered with a redirect (HTTP ${res.status}), which Sift does not follow`);
-      }
-      return res;
-    } catch (err) {
-      throw this.explain(err, signal, timeout);
-    }
-  }
-
-  private async readBody(res: Response, signal?: AbortSignal): Promise<string> {
-    const cap = this.opts.maxResponseBytes ?? 4 * 1024 * 1024;
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 30_000);
-    const reader = res.body?.getReader();
-    if (!reader) return '';
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    const stop = () => void reader.cancel().catch(() => undefined);
-    timeout.addEventListener('abort', stop, { once: true });
-    signal?.addEventListener('abort', stop, { once: true });
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (signal?.aborted || timeout.aborted) throw new Error('aborted');
-        if (done) break;
-        total += value.byteLength;
-        if (total > cap) {
-          stop();
-          throw new RerankHttpError(`the rerank server ${this.server} sent more than ${cap} bytes`);
-        }
-        parts.push(value);
-      }
-    } catch (err) {
-      throw this.explain(err, signal, timeout);
-    } finally {
-      timeout.removeEventListener('abort', stop);
-      signal?.removeEventListener('abort', stop);
-    }
-    return Buffer.concat(parts).toString('utf8');
-  }
-
-  private explain(err: unknown, signal: AbortSignal | undefined, timeout: AbortSignal): unknown {
-    if (err instanceof RerankHttpError || signal?.aborted) return signal?.aborted ? (signal.reason ?? err) : err;
-    if (timeout.aborted) return new RerankHttpError(`the rerank server ${this.server} did not answer within ${this.opts.timeoutMs ?? 30_000} ms`);
-    const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
-    return new RerankHttpError(`the rerank server ${this.server} could not be reached: ${cause}`);
-  }
-
-  private retryDelay(res: Response, attempt: number): number {
-    const cap = this.opts.maxRetryDelayMs ?? 10_000;
-    const header = res.headers.get('retry-after');
-    if (header) {
-      const secs = Number(header);
-      const ms = Number.isFinite(secs) ? secs * 1000 : Date.parse(header) - Date.now();
-      if (Number.isFinite(ms)) return Math.min(cap, Math.max(0, ms));
-    }
-    return Math.min(cap, 250 * 2 ** attempt);
+    const body = { ...(this.opts.model ? { model: this.opts.model } : {}), query, documents, top_n: documents.length };
+    const post = {
+      ...this.opts,
+      endpoint: this.endpoint,
+      what: 'rerank server',
+      makeError: (m: string) => new RerankHttpError(m),
+    };
+    return (await postJson(post, body, (text) => parseScores(text, documents.length, this.server), signal)).value;
   }
 }
 
 /** `{baseUrl}/rerank`; a clear error for a URL that is not http(s). */
 export function rerankEndpoint(baseUrl: string): URL {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new RerankHttpError(`the rerank base URL is not a URL: ${JSON.stringify(baseUrl.slice(0, 200))}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RerankHttpError(`the rerank base URL must be http or https, not ${url.protocol}`);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/rerank`;
-  url.search = '';
-  url.hash = '';
-  return url;
+  return serviceEndpoint(baseUrl, 'rerank', 'rerank', (m) => new RerankHttpError(m));
 }
 
 /**
@@ -190,19 +106,4 @@ export function parseScores(body: string, count: number, server: string): number
   if (scores.every((s) => s === undefined) && count > 0) throw new RerankHttpError(`the rerank server ${server} scored none of the ${count} documents`);
   const floor = Math.min(...scores.filter((s): s is number => s !== undefined)) - 1;
   return scores.map((s) => s ?? floor);
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

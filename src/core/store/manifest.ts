@@ -7,9 +7,13 @@ export const MANIFEST_FILE = 'manifest.json';
 
 /** What produced the vectors; a different one means the index must be rebuilt. */
 export interface EmbeddingInfo {
+  /** Who computed the vectors: absent for the local model, 'openai-compatible' for an embedding server. */
+  provider?: string;
   model: string;
   dtype: string;
   dim: number;
+  /** The text put before each chunk (e.g. `search_document: `), when one was. */
+  prefix?: string;
 }
 
 export interface ChunkerInfo {
@@ -127,7 +131,7 @@ const manifestHeadSchema = z.object({
   format: z.literal('sift-index'),
   version: z.literal(INDEX_FORMAT_VERSION),
   root: shortString(4096),
-  embedding: z.object({ model: z.string().min(1).max(4096), dtype: shortString(64), dim: int(1, MAX_EMBEDDING_DIM) }).nullable(),
+  embedding: z.object({ provider: shortString(64).optional(), model: z.string().min(1).max(4096), dtype: shortString(64), dim: int(1, MAX_EMBEDDING_DIM), prefix: shortString(1024).optional() }).nullable(),
   chunker: z.object({ version: int(0, 1e9), maxTokens: int(1, 1e7), tokenizer: shortString(4096) }),
   createdAt: shortString(64),
   updatedAt: shortString(64),
@@ -285,10 +289,11 @@ export function incompatibility(
   embedding: EmbeddingInfo | null,
   chunker: ChunkerInfo,
 ): string | undefined {
-  const had = m.embedding ? `${m.embedding.model} (${m.embedding.dtype})` : 'no embedding model (lexical-only)';
-  const want = embedding ? `${embedding.model} (${embedding.dtype})` : 'no embedding model (lexical-only)';
+  const had = describeEmbedding(m.embedding);
+  const want = describeEmbedding(embedding);
   if (had !== want || (m.embedding && embedding && m.embedding.dim !== embedding.dim)) {
-    return `the index was built with ${had}, now ${want}`;
+    const dims = m.embedding && embedding && had === want ? ` (${m.embedding.dim} → ${embedding.dim} dimensions)` : '';
+    return `the index was built with ${had}, now ${want}${dims}`;
   }
   if (m.chunker.version !== chunker.version) return `the chunker changed (v${m.chunker.version} → v${chunker.version})`;
   if (m.chunker.maxTokens !== chunker.maxTokens) {
@@ -296,4 +301,11 @@ export function incompatibility(
   }
   if (m.chunker.tokenizer !== chunker.tokenizer) return `the tokenizer changed (${m.chunker.tokenizer} → ${chunker.tokenizer})`;
   return undefined;
+}
+
+/** "model (dtype)" for the local model; the provider and chunk prefix too for an embedding server. */
+export function describeEmbedding(e: EmbeddingInfo | null): string {
+  if (!e) return 'no embedding model (lexical-only)';
+  const provider = e.provider && e.provider !== 'local' ? `${e.provider} ` : '';
+  return `${provider}${e.model} (${e.dtype})${e.prefix ? ` with chunk prefix ${JSON.stringify(e.prefix)}` : ''}`;
 }

@@ -1,0 +1,126 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import * as path from 'node:path';
+import { DEFAULT_DTYPE } from '../../src/core/models/models';
+import { InferenceClient } from '../../src/core/worker/client';
+import { TINY_EMBEDDER, WORKER_SCRIPT, tempDir } from '../helpers';
+
+/**
+ * A real HTTP server speaking the OpenAI embeddings wire format (`POST /v1/embeddings` with
+ * `{model, input, dimensions?, encoding_format}` → `{object: 'list', data: [{object: 'embedding', index,
+ * embedding}], model, usage}`, as OpenAI, Ollama, LM Studio, vLLM, llama.cpp and text-embeddings-inference
+ * serve it), on loopback. Vectors come from the tiny test embedder in the project's own inference worker, so
+ * retrieval through it equals the local model's. Every request is recorded; replies can be scripted with
+ * faults, and `embedded` counts how many times each text was answered with a vector.
+ */
+export type EmbeddingsFault =
+  /** 429 with a Retry-After header (seconds). */
+  | { kind: 'rate-limited'; retryAfter: string }
+  | { kind: 'status'; status: number }
+  /** A 200 whose JSON body is cut off. */
+  | { kind: 'truncated-json' }
+  /** Vectors one component longer than the model's. */
+  | { kind: 'wrong-dimensions' }
+  /** One vector fewer than texts. */
+  | { kind: 'wrong-count' }
+  /** Never answers. */
+  | { kind: 'hang' }
+  /** The connection is dropped without an answer. */
+  | { kind: 'reset' }
+  /** A redirect to `location`. */
+  | { kind: 'redirect'; location: string };
+
+export interface EmbeddingsRequestRecord {
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: { model?: string; input: string | string[]; dimensions?: number; encoding_format?: string };
+}
+
+export class EmbeddingsTestServer {
+  /** Replies for the next requests, in order; then real vectors. */
+  faults: EmbeddingsFault[] = [];
+  /** A fault for request n (1-based, counted over the server's life), consulted when `faults` is empty. */
+  faultFor?: (n: number) => EmbeddingsFault | undefined;
+  /** Called as each request arrives (before it is answered). */
+  onRequest?: (n: number) => void;
+  /** Answer this much later (ms), for timeouts and capacity. */
+  delayMs = 0;
+  readonly requests: EmbeddingsRequestRecord[] = [];
+  /** Texts answered with a vector, and how many times each. */
+  readonly embedded = new Map<string, number>();
+  private server?: Server;
+  private client?: InferenceClient;
+  private cleanup?: () => void;
+  private readonly sockets = new Set<Socket>();
+  baseURL = '';
+
+  async start(): Promise<void> {
+    const t = tempDir('sift-embeddings-server-');
+    this.cleanup = t.cleanup;
+    this.client = new InferenceClient(WORKER_SCRIPT);
+    await this.client.call('configure', { cacheDir: path.join(t.dir, 'models'), allowRemote: false });
+    const loaded = await this.client.call('loadEmbedder', { model: TINY_EMBEDDER, dtype: process.env.SIFT_DTYPE ?? DEFAULT_DTYPE });
+    if (!loaded.ok) throw new Error(loaded.message);
+    await this.listen(0);
+  }
+
+  /** Listens again (after `kill`) on the same port. */
+  async listen(port = Number(new URL(this.baseURL || 'http://x:0').port)): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.baseURL = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  /** Stops listening and drops every connection at once, as a server that crashed. */
+  async kill(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    await this.client?.dispose();
+    this.cleanup?.();
+  }
+
+  /** Texts answered more than once. */
+  duplicates(): string[] {
+    return [...this.embedded].filter(([, n]) => n > 1).map(([t]) => t);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let raw = '';
+    for await (const piece of req) raw += String(piece);
+    if (req.method !== 'POST' || !req.url?.endsWith('/embeddings')) {
+      res.writeHead(404).end();
+      return;
+    }
+    const body = JSON.parse(raw) as EmbeddingsRequestRecord['body'];
+    this.requests.push({ url: req.url, headers: req.headers, body });
+    const n = this.requests.length;
+    this.onRequest?.(n);
+    const fault = this.faults.shift() ?? this.faultFor?.(n);
+    if (fault?.kind === 'hang') return;
+    if (fault?.kind === 'reset') return void req.socket.destroy();
+    if (fault?.kind === 'rate-limited') return void res.writeHead(429, { 'retry-after': fault.retryAfter }).end('slow down');
+    if (fault?.kind === 'status') return void res.writeHead(fault.status).end('server error');
+    if (fault?.kind === 'redirect') return void res.writeHead(307, { location: fault.location }).end();
+    const input = Array.isArray(body.input) ? body.input : [body.input];
+    const flat = input.length ? await this.client!.call('embed', { texts: input }) : new Float32Array(0);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (res.destroyed) return;
+    const dim = input.length ? flat.length / input.length : 0;
+    let data = input.map((_, index) => ({ object: 'embedding', index, embedding: Array.from(flat.subarray(index * dim, (index + 1) * dim)) }));
+    if (fault?.kind === 'wrong-dimensions') for (const d of data) d.embedding.push(0.5);
+    if (fault?.kind === 'wrong-count') data = data.slice(1);
+    const json = JSON.stringify({ object: 'list', data, model: body.model ?? 'tiny-embedder', usage: { prompt_tokens: 0, total_tokens: 0 } });
+    const truncated = fault?.kind === 'truncated-json';
+    if (!truncated && fault?.kind !== 'wrong-dimensions' && fault?.kind !== 'wrong-count') for (const t of input) this.embedded.set(t, (this.embedded.get(t) ?? 0) + 1);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(truncated ? json.slice(0, Math.floor(json.length / 2)) : json);
+  }
+}
