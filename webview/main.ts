@@ -262,6 +262,7 @@ function renderSource(turn: Turn, a: Answer, s: Source): HTMLElement {
       h('button', { class: 'source-link', 'data-open': `${turn.id}|${a.variant}|${s.n}`, title: `Open ${location(s)}` }, `[${s.n}] ${location(s)}`),
       ...s.retrievers.map((r) => h('span', { class: `badge ${r}`, title: r === 'dense' ? 'found by semantic (dense) search' : 'found by keyword (BM25) search' }, r === 'dense' ? 'dense' : 'BM25')),
       ...editorBadges(s),
+      s.origin ? h('span', { class: `badge origin-${s.origin}`, title: s.origin === 'team' ? 'from the team index (the commit CI indexed)' : 'from your local changes (the overlay on the team index)' }, s.origin) : null,
       h('span', { class: 'rank', title: a.reranked ? 'rank before → after reranking' : 'fused rank' }, a.reranked ? `#${s.rankBefore} → #${s.rankAfter} ` : `#${s.rankAfter}`, a.reranked ? movement(s) : null),
     ),
     h('div', { class: 'scores' }, scoreText(s.scores), s.symbols.length ? ` · ${s.symbols.join('.')}` : ''),

@@ -1,14 +1,12 @@
 import * as path from 'node:path';
 import type { Client } from 'pg';
 import { type AskContext, ask } from '../core/answer/ask';
-import { retrieve } from '../core/search/retriever';
 import { IndexStore } from '../core/store/store';
 import type { Chunk } from '../core/types';
-import { overlayOf, retrieveWithTeam } from '../core/team/overlay';
-import { TeamReader } from '../core/team/reader';
 import { connect, redactUrl, storeError } from '../core/team/schema';
+import { type TeamSession, localNotice, openTeamRetrieval, repoKey } from '../core/team/session';
 import { type TeamFile, writeTeamCommit } from '../core/team/writer';
-import { SiftError, errorMessage } from '../core/util/errors';
+import { SiftError } from '../core/util/errors';
 import { git } from '../core/util/git';
 import { type AskCommandOptions, EXIT_LLM_FAILED, answerJson, llmConfigFromEnv, loadReranker, ltrFromOptions } from './askCommand';
 import { interruptSignal, startWorker } from './engine';
@@ -25,16 +23,6 @@ export interface TeamOptions {
 
 export function storeUrl(options: TeamOptions): string | undefined {
   return options.store ?? (process.env.SIFT_STORE_URL || undefined);
-}
-
-/** The repository's key in the team index: its root commit, the same in every clone (CI's and each developer's). */
-export async function repoKey(root: string): Promise<string> {
-  // A shallow clone's "root" is its cut-off commit, different in every clone: refuse it.
-  if ((await git(root, ['rev-parse', '--is-shallow-repository'])).trim() === 'true')
-    throw new SiftError(`${root} is a shallow clone: the team index is keyed by the repository's first commit. Clone with full history (actions/checkout: fetch-depth: 0).`);
-  const roots = (await git(root, ['rev-list', '--max-parents=0', 'HEAD'])).split('\n').filter(Boolean).sort();
-  if (!roots[0]) throw new SiftError(`${root} has no commits: the team index is keyed by the repository's history.`);
-  return roots[0];
 }
 
 async function resolveCommit(root: string, commit: string | undefined): Promise<string> {
@@ -115,36 +103,18 @@ export async function runTeamAskCommand(dir: string, question: string, options: 
   const signal = interruptSignal();
   const notice = (m: string) => humanErr(`sift: ${m}\n`);
   const worker = await startWorker(options);
-  let client: Client | undefined;
+  let session: TeamSession | undefined;
   try {
     const summary = await buildIndex(worker, root, indexDir, { ...options, quiet: options.quiet || options.json }, signal);
     const { store, problem } = await IndexStore.openForRead(indexDir, { files: true });
     if (!store) throw new SiftError(`The index in ${indexDir} cannot be read: ${problem}.`);
-    let origin: (p: string) => 'team' | 'local' = () => 'local';
-    let hook: AskContext['retrieve'];
-    try {
-      const key = await repoKey(root);
-      const history = (await git(root, ['rev-list', '--max-count=200', 'HEAD'])).split('\n').filter(Boolean);
-      client = await connect(url);
-      const team = await TeamReader.open(client, key, history).catch((err: unknown) => {
-        throw storeError(url, err);
-      });
-      const overlay = overlayOf(store.manifest.files, await team.files());
-      origin = (p) => (overlay.changed.has(p) ? 'local' : 'team');
-      if (!options.json)
-        notice(`team index at commit ${team.info.commit.slice(0, 12)}; local overlay: ${overlay.changed.size} changed or new, ${overlay.deleted.size} deleted file(s).`);
-      hook = async (stores, q, opts) => {
-        try {
-          return await retrieveWithTeam(team, store, overlay, q, opts ?? {});
-        } catch (err) {
-          notice(`${storeError(url, err).message} Answering from the local index.`);
-          origin = () => 'local';
-          return retrieve(stores, q, opts);
-        }
-      };
-    } catch (err) {
-      notice(`${errorMessage(err)} Answering from the local index.`);
-    }
+    const opened = await openTeamRetrieval(url, root, store);
+    session = opened.session;
+    if (opened.retrieval.problem) {
+      if (options.json) notice(localNotice(opened.retrieval.problem)); // the human output prints the answer's notices
+    } else if (!options.json && session && opened.retrieval.overlay)
+      notice(`team index at commit ${session.info.commit.slice(0, 12)}; local overlay: ${opened.retrieval.overlay.changed.size} changed or new, ${opened.retrieval.overlay.deleted.size} deleted file(s).`);
+    const hook: AskContext['retrieve'] = opened.retrieval.retrieve;
     const ctx: AskContext = {
       store,
       retrieve: hook,
@@ -164,18 +134,19 @@ export async function runTeamAskCommand(dir: string, question: string, options: 
     const result = await ask(ctx, question, { rerank: options.rerank !== false, onEvent: (e) => !options.json && e.type === 'token' && humanOut(e.text) });
     if (options.json) {
       const json = answerJson(result);
-      process.stdout.write(`${JSON.stringify({ ...json, sources: json.sources.map((s) => ({ ...s, origin: origin(s.path) })) }, null, 2)}\n`);
+      if (session?.broken) notice(localNotice(session.broken));
+      process.stdout.write(`${JSON.stringify({ ...json, sources: json.sources.map((s, i) => ({ ...s, origin: result.sources[i]?.origin ?? 'local' })) }, null, 2)}\n`);
     } else {
       for (const n of new Set(result.notices)) notice(n);
       if (result.error) notice(result.error.message);
       humanOut(`\nSources (${result.retrieval}${result.reranked ? ', reranked' : ''}):\n`);
-      for (const s of result.sources) humanOut(` [${s.n}] ${s.path}:${s.startLine}-${s.endLine}  ${origin(s.path)}  ${s.retrievers.join('+') || '-'}\n`);
+      for (const s of result.sources) humanOut(` [${s.n}] ${s.path}:${s.startLine}-${s.endLine}  ${s.origin ?? 'local'}  ${s.retrievers.join('+') || '-'}\n`);
     }
     return result.answerKind === 'error' ? EXIT_LLM_FAILED : 0;
   } catch (err) {
     return reportFailure(err, 'the question');
   } finally {
-    await client?.end().catch(() => undefined);
+    await session?.close();
     await worker.dispose();
   }
 }

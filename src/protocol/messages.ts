@@ -46,6 +46,8 @@ export const Source = z.object({
   editor: z.object({ open: z.boolean().optional(), edited: z.boolean().optional(), nearCursor: z.boolean().optional() }).optional(),
   /** Kept as a candidate because an earlier turn cited its file, or the question mentioned it. */
   carried: Carried.optional(),
+  /** With a team index: from the team's commit or the developer's local overlay. */
+  origin: z.enum(['team', 'local']).optional(),
 });
 export type Source = z.infer<typeof Source>;
 
@@ -61,6 +63,7 @@ export const Ranked = z.object({
   rankAfter: int.min(1),
   scores: Scores,
   carried: Carried.optional(),
+  origin: z.enum(['team', 'local']).optional(),
 });
 export type Ranked = z.infer<typeof Ranked>;
 

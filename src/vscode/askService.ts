@@ -19,6 +19,7 @@ import type { LlmSettings } from './llmSettings';
 import type { ModelHost } from './modelHost';
 import type { WorkspacePort } from './ports';
 import { StoreReaders } from './storeReaders';
+import type { TeamIndex } from './teamIndex';
 
 export interface AskServiceDeps {
   port: WorkspacePort;
@@ -30,6 +31,8 @@ export interface AskServiceDeps {
   editor: { signals(roots: readonly WorkspaceRoot[]): EditorSignals };
   /** The editor's chat model when `sift.llm.provider` chooses it (undefined: the OpenAI-compatible endpoint). */
   answerModel?: () => Promise<ChatModel | undefined>;
+  /** The team index (`sift.index.store`): questions search it with the local overlay. */
+  team?: Pick<TeamIndex, 'retrieval'>;
 }
 
 export interface AskOptions {
@@ -146,8 +149,10 @@ export class AskService implements Disposable {
     const roots = folders.map((f) => ({ name: indexer.folders.indexName(f), root: f.folder.fsPath }));
     const editor = ltr ? { ...this.deps.editor.signals(roots), ...(recorder ? { openedBefore: recorder.learner.openedBefore() } : {}) } : undefined;
     const ranked = new Map<string, readonly Candidate[]>();
+    const team = await this.deps.team?.retrieval(folders.length === 1 ? folders[0]!.folder.fsPath : undefined, stores[0]!.store);
     const ctx: AskContext = {
       store: stores,
+      retrieve: team?.retrieve,
       embedder: embedded ? embedder?.client : undefined,
       reranker,
       ltr,

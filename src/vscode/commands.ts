@@ -8,6 +8,7 @@ import type { RankingFeedback } from './feedback';
 import type { FolderIndexer } from './folderIndexer';
 import type { DisposableStore } from './lifecycle';
 import type { LlmSettings } from './llmSettings';
+import type { TeamIndex } from './teamIndex';
 import { chooseChatModel } from './vscodeLm';
 
 export interface CommandDeps {
@@ -17,6 +18,7 @@ export interface CommandDeps {
   indexer: FolderIndexer;
   llm: LlmSettings;
   feedback: RankingFeedback;
+  team: TeamIndex;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -38,7 +40,7 @@ export function registerCommands(root: DisposableStore, deps: CommandDeps): void
   }
 }
 
-function commandHandlers({ context, log, chat, indexer, llm, feedback }: CommandDeps): Record<CommandId, Handler> {
+function commandHandlers({ context, log, chat, indexer, llm, feedback, team }: CommandDeps): Record<CommandId, Handler> {
   return {
     'sift.ask': async (question?: unknown) => {
       if (typeof question === 'string' && question.trim()) return chat.prefill(question, true);
@@ -70,6 +72,12 @@ function commandHandlers({ context, log, chat, indexer, llm, feedback }: Command
       await llm.setApiKey(undefined);
       log.info('API key removed from secret storage.');
       await chat.refreshLlm();
+    },
+    'sift.setTeamIndexPassword': () => setTeamIndexPassword(log, team),
+    'sift.clearTeamIndexPassword': async () => {
+      await team.setPassword(undefined);
+      await team.reset();
+      log.info('Team index password removed from secret storage.');
     },
     'sift.clearLtrFeedback': async () => {
       await feedback.clear();
@@ -126,4 +134,19 @@ async function setApiKey(log: vscode.LogOutputChannel, chat: ChatController, llm
   await llm.setApiKey(key.trim(), endpoint);
   log.info(`API key stored in secret storage for ${endpoint}.`);
   await chat.refreshLlm();
+}
+/** The password is bound to the server in sift.index.store: Sift never sends it to another one. */
+async function setTeamIndexPassword(log: vscode.LogOutputChannel, team: TeamIndex): Promise<void> {
+  const target = team.target();
+  if (!target) throw new Error('Set sift.index.store in your user settings first (postgres://user@host:5432/database, without the password).');
+  if ('problem' in target) throw new Error(target.problem);
+  const password = await vscode.window.showInputBox({
+    title: `Sift: team index password for ${target.server}`,
+    prompt: `Sent only to ${target.server}. Stored in VS Code's secret storage, never in settings or logs.`,
+    password: true,
+    ignoreFocusOut: true,
+  });
+  if (password === undefined) return;
+  await team.setPassword(password);
+  log.info(`Team index password stored in secret storage for ${target.server}.`);
 }

@@ -18,8 +18,9 @@ import { LlmSettings } from './llmSettings';
 import { ModelHost } from './modelHost';
 import { effectOf, reportRefusedSettings } from './settings';
 import { StatusBar } from './statusBar';
+import { TeamIndex } from './teamIndex';
 import { listEditorModels } from './vscodeLm';
-import { VscodeWorkspace, secretStore, showKeyRefused, stateStore } from './vscodeWorkspace';
+import { VscodeWorkspace, secretStore, showKeyRefused, showTeamIndexWarning, stateStore } from './vscodeWorkspace';
 
 /**
  * Activation is thin and lazy: it wires commands, the chat view and the status bar. The worker,
@@ -70,7 +71,8 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
   const llm = new LlmSettings({ settings: () => port.readSettings(undefined), secrets: secretStore(context.secrets), log, showKeyRefused, answerModel });
   const feedback = new RankingFeedback(stateStore(context.workspaceState), log);
   const editor = root.add(new EditorContext());
-  const asker = root.add(new AskService({ port, indexer, models, llm, feedback, editor, answerModel }));
+  const team = root.add(new TeamIndex({ settings: () => port.readSettings(undefined), secrets: secretStore(context.secrets), log, warn: showTeamIndexWarning }));
+  const asker = root.add(new AskService({ port, indexer, models, llm, feedback, editor, answerModel, team }));
   const chat = root.add(
     new ChatController({ extensionUri: context.extensionUri, workspaceState: context.workspaceState, asker, indexer, llm, rerankByDefault: port.readSettings(undefined)['rerank.enabled'], log }),
   );
@@ -80,7 +82,7 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
 
   root.add(vscode.window.registerWebviewViewProvider(VIEW_ID, chat.views, { webviewOptions: { retainContextWhenHidden: true } }));
   root.add(vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, chat.views));
-  registerCommands(root, { context, log, chat, indexer, llm, feedback });
+  registerCommands(root, { context, log, chat, indexer, llm, feedback, team });
   // VS Code's chat: the #sift tool, the @sift participant, and the MCP server (1.101+).
   registerChatApi(root, { asker, port, extensionUri: context.extensionUri, log });
   root.add(vscode.lm.onDidChangeChatModels(() => void chat.refreshLlm()));

@@ -84,6 +84,13 @@ export const SETTINGS = {
   'index.maxFileSize': def({ type: 'number', default: 1048576, minimum: 1024, description: 'Files larger than this many bytes are not indexed.', effect: 'reindex' }),
   'index.secretPatterns': def({ type: 'array', items: { type: 'string' }, default: [] as string[], description: 'Extra secret-file patterns (.gitignore syntax) never indexed or sent, beside the built-in list (`.env*`, keys, certificates, credential files). A workspace may add patterns; exceptions (`!pattern`) count only from user settings.', effect: 'reindex' }),
   'index.useFilesExclude': def({ type: 'boolean', default: true, description: 'Also skip what VS Code\'s `files.exclude` hides.', effect: 'reindex' }),
+  'index.store': def({
+    scope: 'machine',
+    type: 'string',
+    default: '',
+    description: 'Team index: a `postgres://user@host:5432/db?sslmode=verify-full` URL of the PostgreSQL + pgvector database CI indexes into (docs/team-index.md). Questions then search the team index at the nearest indexed commit of your branch, with your own changes overlaid from the local index. **No password here**: store it with **Sift: Set Team Index Password** (VS Code\'s secret storage; sent only to this server). Empty: the local index only. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.',
+    effect: 'none',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -92,6 +92,13 @@ export function secretStore(secrets: vscode.SecretStorage): SecretStore {
   return secrets;
 }
 
+/** A team index problem (sift.index.store), with a button that runs Set Team Index Password. */
+export function showTeamIndexWarning(message: string): void {
+  void vscode.window.showWarningMessage(message, 'Set Team Index Password').then((choice) => {
+    if (choice) void vscode.commands.executeCommand('sift.setTeamIndexPassword');
+  });
+}
+
 /** The warning shown when the API key was not sent, with a button that runs Set API Key. */
 export function showKeyRefused(message: string): void {
   void vscode.window.showWarningMessage(message, 'Set API Key').then((choice) => {

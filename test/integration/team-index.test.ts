@@ -5,12 +5,16 @@ import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from 'pg';
+import { ask } from '../../src/core/answer/ask';
 import { queryTerms } from '../../src/core/lexical/lexical';
+import { IndexStore } from '../../src/core/store/store';
 import { TeamReader } from '../../src/core/team/reader';
 import { SCHEMA_VERSION, checkSchema, connect, migrate } from '../../src/core/team/schema';
+import { TeamIndex } from '../../src/vscode/teamIndex';
 import { type TeamCommit, writeTeamCommit } from '../../src/core/team/writer';
 import type { Chunk } from '../../src/core/types';
 import { CLI_SCRIPT, REPO_ROOT, TINY_EMBEDDER, tempDir, writeTree } from '../helpers';
+import { DroppingProxy, RefusingAuthServer } from '../support/pgFaults';
 import { PgTestServer } from '../support/pgServer';
 import { REPO } from '../support/repo';
 
@@ -205,5 +209,95 @@ describe('team index on PostgreSQL + pgvector (PGlite over the wire protocol)', 
         await pg.start(port);
       }
     });
+    /** The editor's service over the real engine: URL from the (user) setting, password from secret storage. */
+    function editorTeam(store: () => string, password = 'secret-pw') {
+      const secrets = new Map<string, string>();
+      const lines: string[] = [];
+      const team = new TeamIndex({
+        settings: () => ({ 'index.store': store() }),
+        secrets: { get: (k) => Promise.resolve(secrets.get(k)), store: (k, v) => Promise.resolve(void secrets.set(k, v)), delete: (k) => Promise.resolve(void secrets.delete(k)) },
+        log: { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) },
+        warn: (m) => lines.push(m),
+      });
+      return { team, lines, ready: team.setPassword(password), secrets };
+    }
+    const question = 'freshMarker staleMarker checkQuota legacyExport backoff delay';
+
+    it('editor: sift.index.store asks the team index at the branch commit with the local overlay; sources carry their origin', async () => {
+      const { store } = await IndexStore.openForRead(path.join(dir, 'dev-idx'), { files: true });
+      assert.ok(store);
+      const e = editorTeam(() => `postgres://sift@127.0.0.1:${pg.port}/postgres?sslmode=disable`);
+      await e.ready;
+      const r = await e.team.retrieval(root, store);
+      assert.equal(r?.problem, undefined, r?.problem);
+      assert.ok(r?.overlay?.changed.has('src/quota.ts') && r.overlay.deleted.has('src/legacy.ts'));
+      const result = await ask({ store: [{ name: '', store }], retrieve: r.retrieve, settings: { topN: 20 } }, question, { rerank: false });
+      const quota = result.sources.find((x) => x.path === 'src/quota.ts');
+      assert.equal(quota?.origin, 'local');
+      assert.match(quota.text, /freshMarker/);
+      assert.ok(!result.sources.some((x) => /staleMarker/.test(x.text) || x.path === 'src/legacy.ts'));
+      assert.ok(result.sources.some((x) => x.origin === 'team' && x.path === 'src/net/backoff.ts'));
+      assert.ok(!e.lines.some((l) => l.includes('secret-pw')), 'the password is never logged');
+      await e.team.reset();
+    });
+
+    it('connection dropped mid-query: the question is answered from the local index with a notice; the next one reconnects', async () => {
+      const { store } = await IndexStore.openForRead(path.join(dir, 'dev-idx'), { files: true });
+      assert.ok(store);
+      const proxy = new DroppingProxy(() => pg.port);
+      await proxy.start();
+      try {
+        const e = editorTeam(() => `postgres://sift@127.0.0.1:${proxy.port}/postgres?sslmode=disable`);
+        await e.ready;
+        const r = await e.team.retrieval(root, store);
+        assert.ok(r?.overlay, r?.problem);
+        proxy.dropNext = true; // the search query is cut on its way
+        const result = await ask({ store: [{ name: '', store }], retrieve: r.retrieve, settings: { topN: 20 } }, question, { rerank: false });
+        assert.ok(result.notices.some((n) => /team index at postgres:\/\/sift:\*\*\*@127\.0\.0\.1:\d+\/postgres\?sslmode=disable is unavailable: .*Answering from the local index\./.test(n)), result.notices.join('\n'));
+        assert.ok(!result.notices.some((n) => n.includes('secret-pw')));
+        assert.equal(result.sources.find((x) => x.path === 'src/quota.ts')?.origin, undefined, 'local results, no team provenance');
+        assert.ok(result.sources.some((x) => x.path === 'src/quota.ts' && /freshMarker/.test(x.text)));
+        const again = await e.team.retrieval(root, store);
+        assert.ok(again?.overlay, 'a new session once the server answers again');
+        await e.team.reset();
+      } finally {
+        await proxy.stop();
+      }
+    });
+
+    it('a schema newer than this Sift: the answer says which version to run, and the local index answers', async () => {
+      const { store } = await IndexStore.openForRead(path.join(dir, 'dev-idx'), { files: true });
+      assert.ok(store);
+      const admin = await connect(pg.url); // the suite's client was cut when the server stopped listening
+      await admin.query('INSERT INTO sift_migrations (version) VALUES ($1)', [SCHEMA_VERSION + 1]);
+      try {
+        const e = editorTeam(() => `postgres://sift@127.0.0.1:${pg.port}/postgres?sslmode=disable`);
+        await e.ready;
+        const r = await e.team.retrieval(root, store);
+        assert.match(r?.problem ?? '', new RegExp(`schema version ${SCHEMA_VERSION + 1}; this Sift reads version ${SCHEMA_VERSION}\\. Upgrade Sift to a release that reads schema ${SCHEMA_VERSION + 1}`));
+        const result = await ask({ store: [{ name: '', store }], retrieve: r!.retrieve, settings: { topN: 20 } }, question, { rerank: false });
+        assert.ok(result.notices.some((n) => /Upgrade Sift.*Answering from the local index/.test(n)));
+        assert.ok(result.sources.some((x) => x.path === 'src/quota.ts'));
+      } finally {
+        await admin.query('DELETE FROM sift_migrations WHERE version = $1', [SCHEMA_VERSION + 1]);
+        await admin.end();
+      }
+    });
+  });
+
+  it('wrong password (a server that refuses it, SQLSTATE 28P01): one clear sentence without the password', async () => {
+    const server = new RefusingAuthServer();
+    await server.start();
+    try {
+      const url = `postgres://sift:wrong-pw-77@127.0.0.1:${server.port}/sift?sslmode=disable`;
+      await assert.rejects(connect(url), (err: Error) => {
+        assert.match(err.message, /team index at postgres:\/\/sift:\*\*\*@127\.0\.0\.1:\d+\/sift\?sslmode=disable is unavailable: the user name or password was refused\./);
+        assert.ok(!err.message.includes('wrong-pw-77'));
+        return true;
+      });
+      assert.deepEqual(server.received, ['wrong-pw-77'], 'the password went to the server it was given for');
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -74,7 +74,7 @@ describe('settings a workspace cannot change', () => {
   it('marks user-only every setting that chooses a destination, a model source, or what is redacted', () => {
     // The rule by name covers settings added later: a new URL, host, provider, path or model setting
     // must be user-only (or additive-only) or this fails.
-    const sensitive = /url|host|endpoint|provider|proxy|header|folder|path|dir$|^model$|embedding|reranker|redact|secret|download|apikey|cert/i;
+    const sensitive = /url|host|endpoint|provider|proxy|header|folder|path|dir$|^model$|embedding|reranker|redact|secret|download|apikey|cert|store|database|password/i;
     for (const key of Object.keys(SETTINGS) as SettingKey[]) {
       const last = key.split('.').pop()!;
       if (sensitive.test(last)) assert.ok(isUserOnly(key) || isAdditiveOnly(key), `sift.${key} decides where data goes or comes from: it must be user-only`);

@@ -80,6 +80,8 @@ export interface SourceResult {
   editor?: EditorMarks;
   /** Kept as a candidate because a previous turn cited its file, or the question mentioned it. */
   carried?: CarriedOrigin;
+  /** With a team index: from the team's commit or the developer's local overlay. */
+  origin?: 'team' | 'local';
 }
 
 export interface RankedResult {
@@ -94,6 +96,7 @@ export interface RankedResult {
   rankAfter: number;
   scores: SourceResult['scores'];
   carried?: CarriedOrigin;
+  origin?: 'team' | 'local';
 }
 
 export interface AnswerResult {
@@ -255,6 +258,10 @@ async function retrieveStage(
     const all = filter ? result.candidates.filter(filter) : result.candidates;
     result.candidates = carry?.length ? await carryFiles(ctx, question, all, k, carry, filter) : all.slice(0, k).map((c, i) => ({ ...c, rankBefore: i + 1, rankAfter: i + 1 }));
   }
+  for (const n of result.notices ?? []) {
+    notices.push(n);
+    onEvent?.({ type: 'notice', message: n });
+  }
   const coverageNote = coverageNotice(result);
   if (coverageNote) {
     notices.push(coverageNote);
@@ -378,6 +385,7 @@ export function toRanked(c: Candidate): RankedResult {
     rankAfter: c.rankAfter,
     scores: scoresOf(c),
     ...(c.provenance.carried ? { carried: c.provenance.carried } : {}),
+    ...(c.origin ? { origin: c.origin } : {}),
   };
 }
 
@@ -400,6 +408,7 @@ function toSource(s: PackedSource): SourceResult {
     chunks: s.candidates.length,
     text: s.text,
     ...(best.provenance.carried ? { carried: best.provenance.carried } : {}),
+    ...(best.origin ? { origin: best.origin } : {}),
   };
 }
 

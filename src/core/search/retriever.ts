@@ -69,6 +69,8 @@ export interface RetrieveResult {
   /** Always set by `retrieve`; optional for other sources of candidates. */
   coverage?: DenseCoverage;
   timings: RetrieveTimings;
+  /** What the answer should say about this retrieval (e.g. the team index was unavailable: local results only). */
+  notices?: string[];
 }
 
 /**
