@@ -29,7 +29,8 @@ import { sha256Hex } from '../../src/core/util/fs';
 import { queryText, rng, syntheticChunks, unitVector, writeSourceRepo } from './corpus';
 import { type PlainFeeds, RawRunner } from './raw-runner';
 
-export type Section = 'P1' | 'P2' | 'P3' | 'P4';
+/** P5 (time to first answer, scripts/bench/firstAnswer.ts) is run by run.ts beside runBench. */
+export type Section = 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
 export const ALL_SECTIONS: Section[] = ['P1', 'P2', 'P3', 'P4'];
 
 export interface BenchConfig {

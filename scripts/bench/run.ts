@@ -2,7 +2,9 @@
  * `npm run bench [-- options]`: Sift's performance benchmark (see docs/performance.md).
  *
  *   --quick             smaller corpora and index sizes, fewer runs (a few minutes)
- *   --only P1,P3        run a subset of P1 (indexing), P2 (reranking), P3 (search), P4 (editor)
+ *   --only P1,P3        run a subset of P1 (indexing), P2 (reranking), P3 (search), P4 (editor),
+ *                       P5 (time to first answer on a fresh corpus)
+ *   --p5-files N        P5 corpus size in files (default 10000; 2000 with --quick)
  *   --sizes 10000,50000 P3 index sizes in chunks
  *   --runs N            P2 timed reranks
  *   --files N           P1 source files indexed end to end in each round
@@ -23,6 +25,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_SECTIONS, type BenchConfig, type Section, formatTable, markdownTable, runBench } from './bench';
+import { benchFirstAnswer } from './firstAnswer';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -51,11 +54,14 @@ async function main(): Promise<void> {
       'no-write': { type: 'boolean', default: false },
       'json-out': { type: 'string' },
       'keep-workdir': { type: 'boolean', default: false },
+      'p5-files': { type: 'string' },
     },
   });
   const quick = values.quick!;
-  const sections = (values.only ? values.only.split(',').map((s) => s.trim().toUpperCase()) : ALL_SECTIONS) as Section[];
-  for (const s of sections) if (!ALL_SECTIONS.includes(s)) throw new Error(`unknown section ${s} (use ${ALL_SECTIONS.join(', ')})`);
+  const requested = (values.only ? values.only.split(',').map((s) => s.trim().toUpperCase()) : [...ALL_SECTIONS, 'P5']) as Section[];
+  const p5 = requested.includes('P5');
+  const sections = requested.filter((s) => s !== 'P5');
+  for (const s of sections) if (!ALL_SECTIONS.includes(s)) throw new Error(`unknown section ${s} (use ${[...ALL_SECTIONS, 'P5'].join(', ')})`);
   const modelsDir = path.resolve(values.models ?? process.env.SIFT_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'sift', 'bench-models'));
   const worker = path.join(REPO, 'dist', 'worker.js');
   if (!existsSync(worker)) throw new Error('dist/worker.js is missing: run `npm run build` first');
@@ -84,6 +90,10 @@ async function main(): Promise<void> {
   };
   try {
     const result = await runBench(cfg);
+    if (p5) {
+      const p5Files = Number(values['p5-files'] ?? (quick ? 2000 : 10_000));
+      result.rows.push(...(await benchFirstAnswer({ ...cfg, files: p5Files, denseSeconds: quick ? 10 : 20 })));
+    }
     process.stdout.write(`\n${formatTable(result.rows)}\n\n`);
     const m = result.machine;
     process.stdout.write(`${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB, Node ${m.node}; load average ${m.loadBefore} → ${m.loadAfter}; ${result.seconds} s\n`);

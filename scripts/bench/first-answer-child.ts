@@ -1,0 +1,95 @@
+/**
+ * Child process of the benchmark's P5 (time to first answer): a fresh Node process whose main
+ * thread plays the extension host on a folder it has never indexed. It starts the inference worker
+ * and the indexing thread (`indexWorkspaceInThread` with dist/indexer.js, lexical first, as the
+ * editor does), and the moment the indexer reports every file searchable by keywords it asks a
+ * question on this thread (the editor's path: hybrid where embedded, BM25 elsewhere). Its event
+ * loop is watched from the start. It then lets the dense pass run a while (its rate) and cancels.
+ * Prints one JSON line (FirstAnswerReport).
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { searchChunks } from '../../src/core/answer/search';
+import { DenseTracker } from '../../src/core/indexing/denseProgress';
+import type { IndexEvent } from '../../src/core/indexing/indexer';
+import { indexWorkspaceInThread } from '../../src/core/indexing/thread';
+import { IndexStore } from '../../src/core/store/store';
+import { InferenceClient } from '../../src/core/worker/client';
+import { isAbortError } from '../../src/core/util/errors';
+import type { FirstAnswerArgs, FirstAnswerReport } from './firstAnswer';
+
+const loopMs = (h: ReturnType<typeof monitorEventLoopDelay>) => ({ max: h.max / 1e6, p99: h.percentile(99) / 1e6, mean: h.mean / 1e6 });
+
+async function main(): Promise<void> {
+  const args = JSON.parse(process.argv[2]!) as FirstAnswerArgs;
+  (globalThis as { gc?: () => void }).gc?.();
+  const t0 = performance.now();
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const client = new InferenceClient(args.worker);
+  await client.call('configure', { cacheDir: args.cacheDir, allowRemote: false, threads: args.threads });
+  const abort = new AbortController();
+  const run = indexWorkspaceInThread({ root: args.root, indexDir: args.indexDir, embedding: { model: args.model, dtype: args.dtype }, client, signal: abort.signal, lexicalFirst: true }, args.indexer);
+  const tracker = new DenseTracker();
+  const report: Partial<FirstAnswerReport> = {};
+  let denseUntil = Infinity;
+  let denseLoop: ReturnType<typeof monitorEventLoopDelay> | undefined;
+  try {
+    for (let r = await run.next(); !r.done; r = await run.next()) {
+      const e: IndexEvent = r.value;
+      tracker.observe(e);
+      if (process.env.P5_DEBUG) process.stderr.write(`${Math.round(performance.now() - t0)} ${e.type}\n`);
+      if (e.type === 'model') report.modelMs = performance.now() - t0;
+      else if (e.type === 'plan') report.files = e.toProcess;
+      else if (e.type === 'lexical-ready') {
+        report.lexicalReadyMs = performance.now() - t0;
+        report.chunks = e.chunks;
+        // The question, as the panel asks it once every folder is keyword-searchable.
+        const { store, problem } = await IndexStore.openForRead(args.indexDir, { files: false });
+        if (!store) throw new Error(`P5: the index cannot be read after lexical-ready: ${problem}`);
+        try {
+          const result = await searchChunks({ store, embedder: client, settings: { redactSecrets: true } }, args.question, { limit: 10, rerank: false });
+          report.answerMs = performance.now() - t0;
+          report.hits = result.hits.length;
+          report.retrieval = result.retrieval;
+          if (process.env.P5_DEBUG) process.stderr.write(`${Math.round(performance.now() - t0)} answered\n`);
+        } finally {
+          await store.close();
+        }
+        h.disable();
+        report.loop = loopMs(h);
+        // Then the dense pass for a while, its own event-loop record.
+        denseLoop = monitorEventLoopDelay({ resolution: 10 });
+        denseLoop.enable();
+        denseUntil = performance.now() + args.denseSeconds * 1000;
+      } else if (e.type === 'dense' && performance.now() >= denseUntil) {
+        abort.abort();
+      }
+    }
+  } catch (err) {
+    if (!isAbortError(err)) throw err;
+  }
+  denseLoop?.disable();
+  const d = tracker.status();
+  const out: FirstAnswerReport = {
+    files: report.files ?? 0,
+    chunks: report.chunks ?? 0,
+    modelMs: report.modelMs ?? 0,
+    lexicalReadyMs: report.lexicalReadyMs ?? -1,
+    answerMs: report.answerMs ?? -1,
+    hits: report.hits ?? 0,
+    retrieval: report.retrieval ?? 'none',
+    loop: report.loop ?? loopMs(h),
+    denseLoop: denseLoop ? loopMs(denseLoop) : undefined,
+    dense: { embedded: d.embedded, chunks: d.chunks, rate: d.rate },
+  };
+  // The worker may still be running an embedding batch the cancelled pass queued: let it finish
+  // (requests are served in order) before the worker is terminated, which onnxruntime does not survive.
+  await client.call('tokenizerName', {}).catch(() => undefined);
+  await client.dispose();
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
