@@ -15,8 +15,9 @@ import { SiftError } from '../core/util/errors';
 import { interruptSignal, queryEmbedder, startWorker } from './engine';
 import { type IndexCommandOptions, buildIndex, reportFailure, resolveRoot } from './indexCommand';
 import { defaultIndexDir } from './paths';
+import { type ConversationEvalCommandOptions, runConversationsEvalCommand, runMineConversationsCommand } from './evalConversations';
 
-export interface EvalCommandOptions extends IndexCommandOptions, RerankProviderOptions {
+export interface EvalCommandOptions extends IndexCommandOptions, RerankProviderOptions, ConversationEvalCommandOptions {
   repo?: string;
   questions?: string;
   filter?: string;
@@ -42,8 +43,11 @@ function progress(options: EvalCommandOptions, text: string): void {
 export async function runEvalCommand(dirArg: string | undefined, options: EvalCommandOptions): Promise<number> {
   const root = resolveRoot(options.repo ?? dirArg ?? '.');
   if (!root) return 2;
+  // Conversations (follow-ups with and without the earlier turns): src/cli/evalConversations.ts.
+  if (options.mineConversations) return runMineConversationsCommand(root, options);
+  if (options.conversations) return runConversationsEvalCommand(root, options);
   if (!options.questions && !options.fromGitHistory) {
-    process.stderr.write('sift: give --questions FILE or --from-git-history N\n');
+    process.stderr.write('sift: give --questions FILE, --from-git-history N, --conversations FILE or --mine-conversations N --out FILE\n');
     return 2;
   }
   const specs: VariantSpec[] = [];

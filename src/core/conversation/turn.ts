@@ -1,6 +1,8 @@
-import { type AnswerResult, type AskContext, type AskEvent, type CarriedFiles, ask, boundQuestion } from '../answer/ask';
+import { type AnswerResult, type AskContext, type AskEvent, type CarriedFiles, type RankOptions, ask, boundQuestion } from '../answer/ask';
+import { retrieve } from '../search/retriever';
 import { type Conversation, DEFAULT_HISTORY_TOKENS, addTurn, historyMessages, turnOf } from './conversation';
-import { resolveScope, mentionsIn } from './scope';
+import { testsFirstRetrieve, testsPlan } from './relatedTests';
+import { type Scope, resolveScope, mentionsIn } from './scope';
 import { type StandaloneQuery, standaloneQuery } from './standalone';
 
 export interface TurnOptions {
@@ -14,6 +16,8 @@ export interface TurnOptions {
   rewriteCache?: Map<string, string>;
   /** Log lines (rewrites, fallbacks). */
   log?: (line: string) => void;
+  /** A follow-up about tests ranks the earlier files' tests first (default true; false for ablation in `sift eval`). */
+  testsFirst?: boolean;
 }
 
 export interface TurnResult {
@@ -23,13 +27,23 @@ export interface TurnResult {
   standalone: StandaloneQuery;
 }
 
+/** What a turn searches with: the standalone query, the scope, and the ranking options and context that carry them. */
+export interface PreparedTurn {
+  question: string;
+  standalone: StandaloneQuery;
+  scope: Scope;
+  /** The context to rank with (retrieval puts the earlier files' tests first for a "how is that tested?" follow-up). */
+  ctx: AskContext;
+  rankOptions: RankOptions;
+}
+
 /**
- * One question inside a conversation: the follow-up made standalone for retrieval (LLM rewrite or
- * the previous turns' key terms), the files earlier turns cited kept as candidates, mentions
- * resolved (files always in the context, folders restricting retrieval), and earlier turns in
- * the LLM request (trimmed to their budget oldest first, secrets redacted).
+ * The retrieval side of a turn (shared by `askTurn` and `sift eval --conversations`): the follow-up
+ * made standalone (LLM rewrite or the previous turns' key terms), the files earlier turns cited
+ * kept as candidates, mentions resolved, and for a follow-up about tests the earlier files' tests
+ * first (relatedTests.ts).
  */
-export async function askTurn(ctx: AskContext, conversation: Conversation, rawQuestion: string, opts: TurnOptions): Promise<TurnResult> {
+export async function prepareTurn(ctx: AskContext, conversation: Conversation, rawQuestion: string, opts: TurnOptions): Promise<PreparedTurn> {
   const question = boundQuestion(rawQuestion).question;
   const scope = resolveScope(ctx.store, [...(opts.paths ?? []), ...mentionsIn(question)]);
   const standalone = await standaloneQuery(conversation, question, { llm: ctx.settings.llm, model: ctx.settings.chatModel, cache: opts.rewriteCache, log: opts.log, signal: ctx.signal });
@@ -37,14 +51,32 @@ export async function askTurn(ctx: AskContext, conversation: Conversation, rawQu
   for (const message of scope.notices) opts.onEvent?.({ type: 'notice', message });
   const carry: CarriedFiles[] = [...scope.carry];
   if (standalone.priorFiles.length) carry.push({ origin: 'previous-turn', files: standalone.priorFiles });
-  const result = await ask(ctx, rawQuestion, {
-    rerank: opts.rerank,
-    onEvent: opts.onEvent,
-    ...(scope.filter ? { filter: scope.filter } : {}),
-    ...(carry.length ? { carry } : {}),
-    ...(standalone.method === 'llm' || standalone.method === 'fallback' ? { searchQuery: standalone.query } : {}),
-    history: historyMessages(conversation, opts.historyTokens ?? DEFAULT_HISTORY_TOKENS),
-  });
-  const withNotes = scope.notices.length ? { ...result, notices: [...result.notices, ...scope.notices] } : result;
-  return { result: withNotes, conversation: addTurn(conversation, turnOf(question, withNotes)), standalone };
+  const rewritten = standalone.method === 'llm' || standalone.method === 'fallback';
+  const plan = opts.testsFirst !== false && rewritten ? testsPlan(question, conversation, standalone.priorFiles, ctx.store) : undefined;
+  if (plan?.named.length) opts.log?.(`Follow-up about tests: ${plan.named.map((n) => n.file.path).join(', ')} first (named after the earlier files).`);
+  return {
+    question,
+    standalone,
+    scope,
+    ctx: plan ? { ...ctx, retrieve: testsFirstRetrieve(ctx.retrieve ?? retrieve, plan) } : ctx,
+    rankOptions: {
+      rerank: opts.rerank,
+      onEvent: opts.onEvent,
+      ...(scope.filter ? { filter: scope.filter } : {}),
+      ...(carry.length ? { carry } : {}),
+      ...(standalone.method === 'llm' || standalone.method === 'fallback' ? { searchQuery: standalone.query } : {}),
+    },
+  };
+}
+
+/**
+ * One question inside a conversation: retrieval as `prepareTurn` sets it up, and earlier turns in
+ * the LLM request (trimmed to their budget oldest first, secrets redacted).
+ */
+export async function askTurn(ctx: AskContext, conversation: Conversation, rawQuestion: string, opts: TurnOptions): Promise<TurnResult> {
+  const prepared = await prepareTurn(ctx, conversation, rawQuestion, opts);
+  const result = await ask(prepared.ctx, rawQuestion, { ...prepared.rankOptions, history: historyMessages(conversation, opts.historyTokens ?? DEFAULT_HISTORY_TOKENS) });
+  const notes = prepared.scope.notices;
+  const withNotes = notes.length ? { ...result, notices: [...result.notices, ...notes] } : result;
+  return { result: withNotes, conversation: addTurn(conversation, turnOf(prepared.question, withNotes)), standalone: prepared.standalone };
 }

@@ -1,0 +1,133 @@
+import { fileRole } from '../query/roles';
+import { understandQuestion } from '../query/understand';
+import type { NamedStore, retrieve } from '../search/retriever';
+import type { Candidate } from '../search/types';
+import type { IndexStore } from '../store/store';
+import type { Conversation } from './conversation';
+
+type Retrieve = typeof retrieve;
+type FileRef = { folder?: string; path: string };
+
+/**
+ * "And how is that tested?": a follow-up that asks about tests (question understanding's `tests`
+ * kind) and refers back is about the tests of the files the conversation was about. Those tests
+ * are found by the conventions test files are named by (test_x.py, x_test.go, x.test.ts,
+ * x.spec.js, XTest.java, tests/…/x…) and by what they mention (the earlier files' names and cited
+ * symbols), and their chunks go first in the retrieval list; everything else keeps its order.
+ */
+export interface TestsPlan {
+  /** Test files named after an earlier turn's file, best first, with how well the name matches (2 or 3). */
+  named: { file: FileRef; score: number; of: string; order: number }[];
+  /** Lower-cased names a test of the earlier files mentions: their file stems and cited symbols. */
+  mentions: string[];
+}
+
+const GENERIC = new Set(['index', 'main', 'mod', 'lib', 'init', '__init__', '__main__', 'utils', 'util', 'helpers', 'types', 'common', 'base', 'core', 'app']);
+const MAX_NAMED = 4;
+
+/** The plan for a follow-up, or undefined when it does not ask about tests (or nothing came before). */
+export function testsPlan(followUp: string, conversation: Conversation, priorFiles: readonly FileRef[], stores: IndexStore | NamedStore[]): TestsPlan | undefined {
+  if (!priorFiles.length || understandQuestion(followUp).kind !== 'tests') return undefined;
+  const subjects = priorFiles.filter((f) => fileRole(f.path) !== 'test');
+  if (!subjects.length) return undefined;
+  const named: TestsPlan['named'] = [];
+  const all = indexedFiles(stores);
+  for (const [order, f] of subjects.entries()) {
+    const stem = subjectStem(f.path);
+    if (stem.length < 3) continue;
+    for (const t of all) {
+      if ((t.folder ?? '') !== (f.folder ?? '') || fileRole(t.path) !== 'test') continue;
+      const ts = testStem(t.path);
+      const score = ts === stem ? 3 : stem.length >= 4 && ts.includes(stem) ? 2 : 0;
+      if (score && !named.some((n) => n.file.path === t.path && (n.file.folder ?? '') === (t.folder ?? ''))) named.push({ file: t, score, of: f.path, order });
+    }
+  }
+  // Tests of the earlier turn's best file first (the files come in rank order), then the closest
+  // names; among equals, the test nearest the source (shared leading folders).
+  named.sort((a, b) => a.order - b.order || b.score - a.score || shared(b.file.path, b.of) - shared(a.file.path, a.of) || a.file.path.length - b.file.path.length);
+  const mentions = new Set<string>();
+  for (const f of subjects) {
+    const s = rawStem(f.path);
+    if (s.length >= 4 && !GENERIC.has(s.toLowerCase())) mentions.add(s.toLowerCase());
+  }
+  for (const t of conversation.turns.slice(-2)) for (const s of t.sources.slice(0, 6)) for (const sym of s.symbols.slice(0, 4)) if (sym.length >= 4) mentions.add(sym.toLowerCase());
+  return { named: named.slice(0, MAX_NAMED), mentions: [...mentions].slice(0, 24) };
+}
+
+/**
+ * Retrieval with the plan applied: the named tests' chunks first (searched for by their path when
+ * the list does not hold them), then the chunks of other test files that mention the earlier
+ * files or symbols, then the rest in its order. Marked in provenance (`matched`).
+ */
+export function testsFirstRetrieve(inner: Retrieve, plan: TestsPlan): Retrieve {
+  return async (stores, query, opts = {}) => {
+    const result = await inner(stores, query, opts);
+    const key = (c: { folder?: string; path: string }) => `${c.folder ?? ''}\u0000${c.path}`;
+    const list = [...result.candidates];
+    for (const n of plan.named) {
+      if (list.some((c) => key({ folder: c.folder, path: c.chunk.path }) === key(n.file))) continue;
+      const words = n.file.path.replace(/[^A-Za-z0-9]+/g, ' ');
+      const own = await inner(stores, `${query} ${words} ${words}`, { ...opts, candidates: 200 });
+      list.push(...own.candidates.filter((c) => key({ folder: c.folder, path: c.chunk.path }) === key(n.file)).slice(0, 3));
+    }
+    const score = new Map<string, number>();
+    const note = new Map<string, string>();
+    for (const n of plan.named) {
+      score.set(key(n.file), 10 + n.score);
+      note.set(key(n.file), `test of ${n.of} (file name)`);
+    }
+    // Other tests: by how many of the earlier names they mention (over their chunks in the list).
+    const hits = new Map<string, Set<string>>();
+    for (const c of list) {
+      const k = key({ folder: c.folder, path: c.chunk.path });
+      if (score.has(k) || fileRole(c.chunk.path) !== 'test') continue;
+      const text = `${c.chunk.text}\n${c.chunk.symbols.join(' ')}`.toLowerCase();
+      for (const m of plan.mentions) if (text.includes(m)) hits.set(k, (hits.get(k) ?? new Set()).add(m));
+    }
+    for (const [k, found] of hits) {
+      score.set(k, Math.min(found.size, 9));
+      note.set(k, `test mentioning ${[...found].slice(0, 3).join(', ')}`);
+    }
+    const order = list.map((c, i) => ({ c, i, s: score.get(key({ folder: c.folder, path: c.chunk.path })) ?? 0 }));
+    order.sort((a, b) => b.s - a.s || a.i - b.i);
+    const candidates: Candidate[] = order.map(({ c, s }) => {
+      const why = s ? note.get(key({ folder: c.folder, path: c.chunk.path })) : undefined;
+      return why ? { ...c, provenance: { ...c.provenance, matched: [...(c.provenance.matched ?? []), why] } } : c;
+    });
+    return { ...result, candidates: candidates.slice(0, Math.max(result.candidates.length, opts.candidates ?? 0)) };
+  };
+}
+
+function indexedFiles(stores: IndexStore | NamedStore[]): FileRef[] {
+  const named: NamedStore[] = Array.isArray(stores) ? stores : [{ name: '', store: stores }];
+  return named.flatMap(({ name, store }) => Object.keys(store.manifest.files ?? {}).map((p) => ({ ...(name ? { folder: name } : {}), path: p })));
+}
+
+function rawStem(p: string): string {
+  return (p.split('/').pop() ?? p).replace(/\.[^.]*$/, '');
+}
+
+const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '');
+
+/** The name a source file's tests are called after: its stem, or its folder's for index/__init__/mod files. */
+export function subjectStem(p: string): string {
+  const parts = p.split('/');
+  const stem = rawStem(p).replace(/\.d$/, '');
+  if (/^(index|__init__|mod|main|lib)$/i.test(stem) && parts.length >= 2) return norm(parts[parts.length - 2]!);
+  return norm(stem);
+}
+
+/** A test file's stem without its test markers: test_x.py, x_test.go, x.test.ts, x.spec.js, XTest.java, XTests.cs → x. */
+export function testStem(p: string): string {
+  let s = (p.split('/').pop() ?? p).replace(/\.[^.]*$/, '');
+  s = s.replace(/\.(?:test|spec|e2e|unit|integration)$/i, '').replace(/^tests?[_-]/i, '').replace(/[_-]tests?$/i, '').replace(/(?<=[a-z0-9])Tests?$/, '').replace(/^Test(?=[A-Z])/, '');
+  return norm(s);
+}
+
+function shared(a: string, b: string): number {
+  const x = a.split('/');
+  const y = b.split('/');
+  let n = 0;
+  while (n < x.length - 1 && n < y.length - 1 && x[n] === y[n]) n++;
+  return n;
+}
