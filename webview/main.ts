@@ -1,4 +1,8 @@
-import { type Answer, type FromWebview, type IndexStatus, type LlmInfo, type Ranked, type Source, type ToWebview, type Turn, parseToWebviewLenient, parseTurns } from '../src/protocol/messages';
+import { type Answer, type FromWebview, type IndexStatus, type LlmInfo, Pin, type Ranked, type Source, type ToWebview, type Turn, parseToWebviewLenient, parseTurns } from '../src/protocol/messages';
+import { ConversationList } from './conversations';
+import { type Child, h, icon } from './dom';
+import { MentionCompleter } from './mentions';
+import { PinChips } from './pins';
 import { highlightCode, renderMarkdown } from './markdown';
 
 /**
@@ -22,33 +26,18 @@ interface State {
   draft: string;
 }
 // Saved state is parsed like any message: a turn that does not fit is dropped, the rest kept.
-const saved = vscode.getState() as { history?: unknown; rerank?: unknown; draft?: unknown } | undefined;
+const saved = vscode.getState() as { history?: unknown; rerank?: unknown; draft?: unknown; pins?: unknown } | undefined;
 const restored = parseTurns(saved?.history ?? []);
 for (const d of restored.dropped) console.warn(`Sift: saved ${d}`);
 const state: State = { history: restored.items, rerank: typeof saved?.rerank === 'boolean' ? saved.rerank : true, draft: typeof saved?.draft === 'string' ? saved.draft : '' };
 
 function persist(): void {
-  vscode.setState({ history: state.history, rerank: state.rerank, draft: input.value });
+  vscode.setState({ history: state.history, rerank: state.rerank, draft: input.value, pins: pins.list() });
 }
 
 function send(message: FromWebview): void {
   vscode.postMessage(message);
 }
-
-// ------------------------------------------------------------ tiny DOM helper
-
-type Child = Node | string | null | undefined | false;
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === false) continue;
-    if (k === 'class') el.className = String(v);
-    else el.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
-  return el;
-}
-const icon = (name: string) => h('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
 
 // ------------------------------------------------------------ layout
 
@@ -61,13 +50,20 @@ const rerankBox = h('input', { type: 'checkbox', id: 'rerank-toggle', role: 'swi
 const askButton = h('button', { class: 'primary', id: 'ask', title: 'Ask (Enter)' }, icon('send'), ' Ask');
 const compareButton = h('button', { id: 'compare', title: 'Ask and compare answers with and without reranking' }, icon('split-horizontal'), ' Compare');
 const newConversationButton = h('button', { id: 'new-conversation', title: 'New conversation: later questions do not use the earlier ones', 'aria-label': 'New conversation' }, icon('add'), ' New');
+const conversations = new ConversationList(send, () => input.focus());
+const mentions = new MentionCompleter(input, send);
+const pins = new PinChips(persist, () => input.focus());
+// Saved pins are parsed like any message: one that does not fit is dropped.
+pins.set((Array.isArray(saved?.pins) ? saved.pins : []).flatMap((p) => (Pin.safeParse(p).success ? [Pin.parse(p)] : [])));
 const composer = h(
   'div',
   { class: 'composer' },
-  input,
-  h('div', { class: 'composer-row' }, h('label', { class: 'toggle', for: 'rerank-toggle', title: 'Rerank candidates with the cross-encoder' }, rerankBox, ' Rerank'), h('span', { class: 'spacer' }), newConversationButton, compareButton, askButton),
+  pins.el,
+  h('div', { class: 'input-wrap' }, input, mentions.list),
+  mentions.announcer,
+  h('div', { class: 'composer-row' }, h('label', { class: 'toggle', for: 'rerank-toggle', title: 'Rerank candidates with the cross-encoder' }, rerankBox, ' Rerank'), h('span', { class: 'spacer' }), conversations.toggle, newConversationButton, compareButton, askButton),
 );
-app.append(h('header', {}, statusLine, notices), log, composer);
+app.append(h('header', {}, statusLine, notices), conversations.panel, log, composer);
 input.value = state.draft;
 
 function submit(compare: boolean): void {
@@ -76,19 +72,24 @@ function submit(compare: boolean): void {
     input.focus();
     return;
   }
-  send({ type: 'ask', question, rerank: state.rerank, compare });
+  const paths = mentions.pathsFor(question);
+  const pinned = pins.list();
+  send({ type: 'ask', question, rerank: state.rerank, compare, ...(paths.length ? { paths } : {}), ...(pinned.length ? { pins: pinned } : {}) });
   input.value = '';
+  mentions.reset();
   persist();
 }
 
 askButton.addEventListener('click', () => submit(false));
 compareButton.addEventListener('click', () => submit(true));
 newConversationButton.addEventListener('click', () => {
+  // The host answers with the (empty) new conversation; pins belong to the old one.
   send({ type: 'newConversation' });
-  log.append(h('div', { class: 'conversation-break', role: 'separator', 'aria-label': 'New conversation' }, 'New conversation'));
+  pins.clear();
   input.focus();
 });
 input.addEventListener('keydown', (e) => {
+  if (mentions.handleKeydown(e)) return;
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
     submit(e.altKey);
@@ -412,10 +413,20 @@ window.addEventListener('message', (event: MessageEvent) => {
       state.status = msg.status;
       state.llm = msg.llm;
       rerankBox.checked = msg.rerank;
+      if (msg.conversations) conversations.update(msg.conversations, msg.conversationId ?? '');
       renderStatus();
       renderLog();
       scrollToEnd();
       persist();
+      break;
+    case 'conversations':
+      conversations.update(msg.items, msg.current);
+      break;
+    case 'completions':
+      mentions.receive(msg);
+      break;
+    case 'pin':
+      pins.add(msg.pin);
       break;
     case 'status':
       state.status = msg.status;

@@ -155,13 +155,57 @@ export const LlmInfo = z.object({
 });
 export type LlmInfo = z.infer<typeof LlmInfo>;
 
+/** A past conversation as the panel lists it (most recent first). */
+export const ConversationSummary = z.object({
+  id: z.string().max(100),
+  /** The first question, on one line, cut. */
+  title: z.string().max(200),
+  startedAt: z.string().max(40),
+  updatedAt: z.string().max(40),
+  turns: int.min(0),
+});
+export type ConversationSummary = z.infer<typeof ConversationSummary>;
+
+/** What `@` completes: a file, a folder or a symbol from the index. */
+export const MentionItem = z.object({
+  kind: z.enum(['file', 'folder', 'symbol']),
+  /** Inserted after `@`: a path (folder-qualified in multi-root; folders end with `/`) or a symbol name. */
+  insert: z.string().min(1).max(2000),
+  /** The file that holds a symbol (folder-qualified like `insert`); absent for files and folders. */
+  file: z.string().max(2000).optional(),
+  line: int.min(1).optional(),
+});
+export type MentionItem = z.infer<typeof MentionItem>;
+
+/** An editor range pinned to the next question (`#selection`): always in the context, exact lines. */
+export const Pin = z.object({
+  folder: z.string().max(500).optional(),
+  path: z.string().min(1).max(2000),
+  startLine: int.min(1),
+  endLine: int.min(1),
+  language: z.string().max(50),
+  text: z.string().max(50_000),
+});
+export type Pin = z.infer<typeof Pin>;
+
+const MAX_CONVERSATIONS = 100;
+
 // ---------------------------------------------------------------- webview → host
 
 export const HostCommand = z.enum(['setApiKey', 'openSettings', 'reindex', 'showLogs', 'resume']);
 
 export const FromWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('ask'), question: shortText.min(1), rerank: z.boolean(), compare: z.boolean() }),
+  z.object({
+    type: z.literal('ask'),
+    question: shortText.min(1),
+    rerank: z.boolean(),
+    compare: z.boolean(),
+    /** Files (or folders) the question is scoped to besides its `@path` mentions (a mentioned symbol's file). */
+    paths: z.array(z.string().min(1).max(2000)).max(20).optional(),
+    /** Editor ranges pinned as sources. */
+    pins: z.array(Pin).max(5).optional(),
+  }),
   z.object({ type: z.literal('stop'), id: z.string().max(100) }),
   z.object({ type: z.literal('retry'), id: z.string().max(100) }),
   z.object({
@@ -179,6 +223,12 @@ export const FromWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('clearHistory') }),
   /** Later questions start without the earlier turns (which stay listed). */
   z.object({ type: z.literal('newConversation') }),
+  /** Shows a past conversation; later questions continue it. */
+  z.object({ type: z.literal('openConversation'), id: z.string().min(1).max(100) }),
+  /** Deletes a past conversation (the webview asked the user to confirm). */
+  z.object({ type: z.literal('deleteConversation'), id: z.string().min(1).max(100) }),
+  /** `@` completion: files, folders and symbols of the index matching `prefix`; answered with `completions` of the same `requestId`. */
+  z.object({ type: z.literal('complete'), requestId: int.min(0), prefix: z.string().max(200) }),
   z.object({ type: z.literal('command'), command: HostCommand }),
 ]);
 export type FromWebview = z.infer<typeof FromWebview>;
@@ -192,6 +242,8 @@ export const ToWebview = z.discriminatedUnion('type', [
     rerank: z.boolean(),
     status: IndexStatus,
     llm: LlmInfo,
+    conversations: z.array(ConversationSummary).max(MAX_CONVERSATIONS).optional(),
+    conversationId: z.string().max(100).optional(),
   }),
   z.object({ type: z.literal('status'), status: IndexStatus }),
   z.object({ type: z.literal('llm'), llm: LlmInfo }),
@@ -199,7 +251,13 @@ export const ToWebview = z.discriminatedUnion('type', [
   /** A whole turn (new, or replaced after it finished). */
   z.object({ type: z.literal('turn'), turn: Turn }),
   z.object({ type: z.literal('token'), id: z.string().max(100), variant: Variant, text: z.string().max(100_000) }),
-  z.object({ type: z.literal('history'), history: z.array(Turn).max(MAX_HISTORY) }),
+  /** The turns shown (the current conversation's); `conversationId` names it. */
+  z.object({ type: z.literal('history'), history: z.array(Turn).max(MAX_HISTORY), conversationId: z.string().max(100).optional() }),
+  /** The past conversations, most recent first, and the current one. */
+  z.object({ type: z.literal('conversations'), items: z.array(ConversationSummary).max(MAX_CONVERSATIONS), current: z.string().max(100) }),
+  z.object({ type: z.literal('completions'), requestId: int.min(0), items: z.array(MentionItem).max(50), notice: shortText.optional() }),
+  /** Pins an editor range (Ask About Selection) as a source of the next question. */
+  z.object({ type: z.literal('pin'), pin: Pin }),
   z.object({ type: z.literal('prefill'), question: shortText, submit: z.boolean(), compare: z.boolean().optional() }),
 ]);
 export type ToWebview = z.infer<typeof ToWebview>;

@@ -12,6 +12,7 @@ import type { Candidate } from '../core/search/types';
 import type { Conversation } from '../core/conversation/conversation';
 import { standaloneQuery } from '../core/conversation/standalone';
 import { askTurn } from '../core/conversation/turn';
+import { type PinnedRange, withPins } from '../core/conversation/pins';
 import type { RankingFeedback } from './feedback';
 import type { FolderIndexer } from './folderIndexer';
 import { type Disposable, DisposableStore } from './lifecycle';
@@ -46,6 +47,10 @@ export interface AskOptions {
   model?: ChatModel;
   /** Earlier turns: the question is made standalone for retrieval and the LLM sees them. */
   conversation?: Conversation;
+  /** Files, folders or globs the question is scoped to besides its `@path` mentions (files: always in the context; folders: restrict). */
+  paths?: string[];
+  /** Editor ranges pinned as sources (always in the context, exact lines). */
+  pins?: PinnedRange[];
 }
 
 export interface SearchOptions {
@@ -87,9 +92,25 @@ export class AskService implements Disposable {
   }
 
   private async single(ctx: AskContext, question: string, opts: AskOptions): Promise<AnswerResult> {
-    if (!opts.conversation) return ask(ctx, question, { rerank: opts.rerank, onEvent: opts.onEvent });
+    const pins = opts.pins ?? [];
+    // A pin's file is mentioned too: it passes a folder mention's filter and goes first.
+    const paths = [...(opts.paths ?? []), ...pins.map((p) => (p.folder ? `${p.folder}/${p.path}` : p.path))];
+    if (!opts.conversation && !paths.length) return ask(ctx, question, { rerank: opts.rerank, onEvent: opts.onEvent });
     const log = (line: string) => this.deps.port.log.info(line);
-    return (await askTurn(ctx, opts.conversation, question, { rerank: opts.rerank, onEvent: opts.onEvent, rewriteCache: this.rewrites, log })).result;
+    const conversation = opts.conversation ?? { id: '', turns: [] };
+    return (await askTurn(withPins(ctx, pins), conversation, question, { rerank: opts.rerank, onEvent: opts.onEvent, rewriteCache: this.rewrites, log, ...(paths.length ? { paths } : {}) })).result;
+  }
+
+  /** Every folder's index that can be read now (for `@` completion); none in an untrusted workspace. */
+  async indexes(): Promise<NamedStore[]> {
+    const { port, indexer } = this.deps;
+    if (!port.isTrusted()) return [];
+    const out: NamedStore[] = [];
+    for (const f of indexer.folders.entries()) {
+      const { store } = await this.readers.open(f.indexDir);
+      if (store) out.push({ name: indexer.folders.indexName(f), store });
+    }
+    return out;
   }
 
   /** A comparison inside a conversation ranks the follow-up made standalone. */

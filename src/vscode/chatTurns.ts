@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AnswerResult, AskEvent, RankedResult, SourceResult, Timings } from '../core/answer/ask';
 import type { Citation } from '../core/llm/citations';
 import { errorMessage } from '../core/util/errors';
+import type { PinnedRange } from '../core/conversation/pins';
 import type { Answer, Ranked, Source, ToWebview, Turn } from '../protocol/messages';
 import type { AskService } from './askService';
 import type { ChatHistory } from './chatHistory';
@@ -32,12 +33,14 @@ export class TurnRunner implements Disposable {
     for (const c of this.running.values()) c.abort();
   }
 
-  async run(question: string, rerank: boolean, compare: boolean): Promise<void> {
+  /** `scope`: files/folders besides the question's `@path` mentions, and pinned editor ranges. */
+  async run(question: string, rerank: boolean, compare: boolean, scope: { paths?: string[]; pins?: PinnedRange[] } = {}): Promise<void> {
     const id = randomUUID();
     const conversation = this.history.conversation();
     const turn: Turn = { id, conversationId: this.history.conversationId, question, compare, rerank, askedAt: new Date().toISOString(), status: 'running', answers: [] };
     this.history.add(turn);
     this.broadcast({ type: 'turn', turn });
+    this.onListChanged?.();
     const controller = new AbortController();
     this.running.set(id, controller);
     const onEvent = (e: AskEvent) => {
@@ -54,7 +57,7 @@ export class TurnRunner implements Disposable {
       }
     };
     try {
-      const result = await this.asker.ask(question, { id, rerank, compare, signal: controller.signal, onEvent, conversation });
+      const result = await this.asker.ask(question, { id, rerank, compare, signal: controller.signal, onEvent, conversation, ...(scope.paths?.length ? { paths: scope.paths } : {}), ...(scope.pins?.length ? { pins: scope.pins } : {}) });
       const answers = result.compare ? [result.compare.notReranked, result.compare.reranked] : [result.single!];
       turn.answers = answers.map((r) => toAnswer(r, result.compare ? (r === result.compare.reranked ? 'reranked' : 'notReranked') : r.reranked ? 'reranked' : 'notReranked'));
       const stopped = answers.some((a) => a.error?.kind === 'aborted');
@@ -67,9 +70,14 @@ export class TurnRunner implements Disposable {
     } finally {
       this.running.delete(id);
     }
-    this.broadcast({ type: 'turn', turn });
+    // Stored and shown from now on with secrets redacted (history never holds keys).
+    this.broadcast({ type: 'turn', turn: this.history.finish(turn) });
     await this.history.save();
+    this.onListChanged?.();
   }
+
+  /** Called when a turn starts and when it is stored (the conversation list changed). */
+  onListChanged: (() => void) | undefined;
 
   private logTimings(question: string, r: AnswerResult): void {
     const t = r.timings;

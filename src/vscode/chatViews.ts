@@ -61,6 +61,11 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
     if (webview === this.view?.webview) for (const m of this.pendingForView.splice(0)) this.post(webview, m);
   }
 
+  /** To one view that is ready (the answer to its request). */
+  postTo(webview: vscode.Webview, message: ToWebview): void {
+    if (this.ready.has(webview)) this.post(webview, message);
+  }
+
   /** Sends only what fits the protocol: long names and texts are cut with an ellipsis (src/protocol/fit.ts). */
   private post(webview: vscode.Webview, message: ToWebview): void {
     const fitted = fitToWebview(message);

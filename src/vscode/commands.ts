@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../core/util/errors';
 import type { ChatController } from './chat';
+import { editorSelectionPin } from './chatPins';
 import { VIEW_ID } from './chatViews';
 import { COMMAND_IDS, type CommandId } from './commandIds';
 import { evaluateWorkspace } from './evaluate';
@@ -54,9 +55,15 @@ function commandHandlers({ context, log, chat, indexer, llm, feedback, team }: C
         void vscode.window.showInformationMessage('Sift: select some code first, then ask about it.');
         return;
       }
+      // The selected lines, whole, pinned as a source of the next question (always in its context).
+      const pin = editorSelectionPin(editor, indexer);
       const rel = vscode.workspace.asRelativePath(editor.document.uri);
-      const snippet = text.length > 1500 ? `${text.slice(0, 1500)}…` : text;
-      return chat.prefill(`What does this code in ${rel} do, and where is it used?\n\n${snippet}`, false);
+      if (!pin) {
+        const snippet = text.length > 1500 ? `${text.slice(0, 1500)}…` : text;
+        return chat.prefill(`What does this code in ${rel} do, and where is it used?\n\n${snippet}`, false);
+      }
+      await chat.pin(pin);
+      return chat.prefill(`What does this code in ${rel} do, and where is it used?`, false);
     },
     'sift.compare': async (question?: unknown) => chat.prefill(typeof question === 'string' ? question : '', typeof question === 'string' && question.trim().length > 0, true),
     'sift.openChatInEditor': () => chat.views.openInEditor(),
@@ -135,6 +142,7 @@ async function setApiKey(log: vscode.LogOutputChannel, chat: ChatController, llm
   log.info(`API key stored in secret storage for ${endpoint}.`);
   await chat.refreshLlm();
 }
+
 /** The password is bound to the server in sift.index.store: Sift never sends it to another one. */
 async function setTeamIndexPassword(log: vscode.LogOutputChannel, team: TeamIndex): Promise<void> {
   const target = team.target();

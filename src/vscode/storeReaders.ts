@@ -20,7 +20,9 @@ export class StoreReaders implements Disposable {
       this.readers.delete(indexDir);
       void cached.store.close();
     }
-    const opened = await IndexStore.openForRead(indexDir, { files: false });
+    // With the file table: `@path` mentions resolve against it (a file is carried, a folder restricts)
+    // and `@` completion lists its files.
+    const opened = await IndexStore.openForRead(indexDir, { files: true });
     if (opened.store && stamp) this.readers.set(indexDir, { store: opened.store, stamp });
     return opened;
   }

@@ -125,3 +125,53 @@ describe('webview protocol validation', () => {
     assert.deepEqual(parseTurns({ not: 'a list' }).items, []);
   });
 });
+
+describe('protocol: conversations, @ completion, pins', () => {
+  const pin = { path: 'src/a.ts', startLine: 3, endLine: 5, language: 'typescript', text: 'a\nb\nc' };
+  const summary = { id: 'c1', title: 'how?', startedAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:01:00Z', turns: 2 };
+
+  it('accepts the new messages', () => {
+    for (const m of [
+      { type: 'ask', question: 'what does @LoadConfig do?', rerank: true, compare: false, paths: ['src/config/loader.go'], pins: [pin] },
+      { type: 'openConversation', id: 'c1' },
+      { type: 'deleteConversation', id: 'c1' },
+      { type: 'complete', requestId: 3, prefix: 'src/n' },
+      { type: 'complete', requestId: 0, prefix: '' },
+    ]) assert.ok(parseFromWebview(m).ok, JSON.stringify(m));
+    for (const m of [
+      { type: 'conversations', items: [summary], current: 'c1' },
+      { type: 'completions', requestId: 3, items: [{ kind: 'file', insert: 'src/net/uploader.ts' }, { kind: 'folder', insert: 'src/net/' }, { kind: 'symbol', insert: 'LoadConfig', file: 'src/config/loader.go', line: 2 }] },
+      { type: 'completions', requestId: 4, items: [], notice: 'No index yet: nothing to complete.' },
+      { type: 'pin', pin },
+      { type: 'history', history: [], conversationId: 'c2' },
+      { type: 'init', history: [], rerank: true, status, llm, conversations: [summary], conversationId: 'c1' },
+    ]) assert.ok(parseToWebview(m).ok, JSON.stringify(m));
+  });
+
+  it('rejects malformed ones', () => {
+    for (const bad of [
+      { type: 'ask', question: 'q', rerank: true, compare: false, paths: [''] },
+      { type: 'ask', question: 'q', rerank: true, compare: false, paths: Array.from({ length: 21 }, (_, i) => `f${i}`) },
+      { type: 'ask', question: 'q', rerank: true, compare: false, pins: [{ ...pin, startLine: 0 }] },
+      { type: 'ask', question: 'q', rerank: true, compare: false, pins: Array.from({ length: 6 }, () => pin) },
+      { type: 'ask', question: 'q', rerank: true, compare: false, pins: [{ ...pin, text: 'x'.repeat(50_001) }] },
+      { type: 'openConversation', id: '' },
+      { type: 'deleteConversation' },
+      { type: 'complete', requestId: -1, prefix: 'a' },
+      { type: 'complete', requestId: 1.5, prefix: 'a' },
+      { type: 'complete', requestId: 1, prefix: 'a'.repeat(201) },
+    ]) assert.equal(parseFromWebview(bad).ok, false, JSON.stringify(bad).slice(0, 120));
+    for (const bad of [
+      { type: 'completions', requestId: 1, items: [{ kind: 'class', insert: 'X' }] },
+      { type: 'completions', requestId: 1, items: [{ kind: 'file', insert: '' }] },
+      { type: 'conversations', items: [{ ...summary, turns: -1 }], current: 'c1' },
+      { type: 'pin', pin: { ...pin, path: '' } },
+    ]) assert.equal(parseToWebview(bad).ok, false, JSON.stringify(bad).slice(0, 120));
+  });
+
+  it('a conversation list too long for the protocol is cut, not dropped', () => {
+    const many = { type: 'conversations', items: Array.from({ length: 150 }, (_, i) => ({ ...summary, id: `c${i}` })), current: 'c0' };
+    const r = parseToWebviewLenient(many);
+    assert.ok(r.ok && r.message.type === 'conversations' && r.message.items.length === 100);
+  });
+});

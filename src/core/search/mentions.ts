@@ -1,0 +1,104 @@
+import type { IndexStore } from '../store/store';
+import type { NamedStore } from './retriever';
+
+/** What `@` completes: a file, a folder or a symbol of an index. */
+export interface Mention {
+  kind: 'file' | 'folder' | 'symbol';
+  /** Text after `@`: a path (`folder/path` in multi-root; folders end with `/`) or a symbol name. */
+  insert: string;
+  /** A symbol's file, qualified like `insert`. */
+  file?: string;
+  line?: number;
+}
+
+/** Symbols kept per catalog (the first seen, in shard order): bounds memory on huge indexes. */
+export const MAX_SYMBOLS = 100_000;
+const MAX_PREFIX = 200;
+
+interface Entry extends Mention {
+  /** Lower-cased name matched first (file/folder base name, symbol name). */
+  name: string;
+  /** Lower-cased whole text matched second. */
+  full: string;
+}
+
+/**
+ * The files, folders and symbols (chunk symbol names) of some indexes, for `@` completion. Built
+ * once per opened store (the file table and every chunk are read once); `complete` is a linear
+ * scan with no allocation per entry, fast enough per keystroke for 100k entries.
+ */
+export class MentionCatalog {
+  private constructor(private readonly entries: Entry[]) {}
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Stores must be opened with their file table (`openForRead(dir, { files: true })`). */
+  static async build(stores: IndexStore | readonly NamedStore[], opts: { maxSymbols?: number; signal?: AbortSignal } = {}): Promise<MentionCatalog> {
+    const named: readonly NamedStore[] = Array.isArray(stores) ? stores : [{ name: '', store: stores as IndexStore }];
+    const entries: Entry[] = [];
+    const maxSymbols = opts.maxSymbols ?? MAX_SYMBOLS;
+    let symbols = 0;
+    for (const { name, store } of named) {
+      const q = (p: string) => (name ? `${name}/${p}` : p);
+      const folders = new Set<string>();
+      for (const p of Object.keys(store.manifest.files ?? {})) {
+        entries.push(entry('file', q(p), baseName(p)));
+        for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) folders.add(p.slice(0, i));
+      }
+      if (name) entries.push(entry('folder', `${name}/`, name));
+      for (const f of folders) entries.push(entry('folder', `${q(f)}/`, baseName(f)));
+      const seen = new Set<string>();
+      for await (const chunk of store.allChunks()) {
+        opts.signal?.throwIfAborted();
+        const sym = chunk.symbols.at(-1);
+        if (!sym || symbols >= maxSymbols) continue;
+        const key = `${sym}\u0000${chunk.path}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        symbols++;
+        entries.push({ ...entry('symbol', sym, sym), file: q(chunk.path), line: chunk.startLine });
+      }
+    }
+    return new MentionCatalog(entries);
+  }
+
+  /**
+   * Entries matching `prefix` (case-insensitive), best first: the name equal to it, the name
+   * starting with it, the whole path starting with it, then the name or path containing it;
+   * ties go to folders, then files, then symbols, then the shorter text. An empty prefix lists
+   * top-level folders and files first.
+   */
+  complete(prefix: string, limit = 20): Mention[] {
+    const p = prefix.slice(0, MAX_PREFIX).replace(/^@/, '').replace(/^\.\//, '').toLowerCase();
+    const scored: { e: Entry; score: number }[] = [];
+    for (const e of this.entries) {
+      const score = matchScore(e, p);
+      if (score >= 0) scored.push({ e, score });
+    }
+    const kindOrder = { folder: 0, file: 1, symbol: 2 } as const;
+    scored.sort((a, b) => a.score - b.score || kindOrder[a.e.kind] - kindOrder[b.e.kind] || a.e.insert.length - b.e.insert.length || (a.e.insert < b.e.insert ? -1 : a.e.insert > b.e.insert ? 1 : 0));
+    return scored.slice(0, Math.max(0, limit)).map(({ e }) => ({ kind: e.kind, insert: e.insert, ...(e.file ? { file: e.file } : {}), ...(e.line ? { line: e.line } : {}) }));
+  }
+}
+
+function entry(kind: Mention['kind'], insert: string, name: string): Entry {
+  return { kind, insert, name: name.toLowerCase(), full: insert.toLowerCase() };
+}
+
+function baseName(p: string): string {
+  const clean = p.replace(/\/+$/, '');
+  return clean.slice(clean.lastIndexOf('/') + 1);
+}
+
+/** Lower is better; -1: no match. */
+function matchScore(e: Entry, p: string): number {
+  if (!p) return e.kind === 'symbol' ? 5 : e.full.replace(/\/$/, '').includes('/') ? 3 : 0;
+  if (e.name === p) return 0;
+  if (e.name.startsWith(p)) return 1;
+  if (e.full.startsWith(p)) return 2;
+  if (e.name.includes(p)) return 3;
+  if (e.full.includes(p)) return 4;
+  return -1;
+}
