@@ -16,8 +16,10 @@ import { interruptSignal, queryEmbedder, startWorker } from './engine';
 import { type IndexCommandOptions, buildIndex, reportFailure, resolveRoot } from './indexCommand';
 import { defaultIndexDir } from './paths';
 import { type ConversationEvalCommandOptions, runConversationsEvalCommand, runMineConversationsCommand } from './evalConversations';
+import { openTeamRetrieval } from '../core/team/session';
+import { type TeamOptions, storeUrl } from './teamCommand';
 
-export interface EvalCommandOptions extends IndexCommandOptions, RerankProviderOptions, ConversationEvalCommandOptions {
+export interface EvalCommandOptions extends IndexCommandOptions, RerankProviderOptions, ConversationEvalCommandOptions, TeamOptions {
   repo?: string;
   questions?: string;
   filter?: string;
@@ -59,6 +61,13 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
     }
     if (!specs.some((s) => s.name === spec.name)) specs.push(spec);
   }
+  // --store: every variant also runs against the team index at HEAD's nearest indexed commit (with the local overlay), as NAME@team.
+  const teamUrl = storeUrl(options);
+  if (teamUrl && options.fromGitHistory) {
+    process.stderr.write('sift: --store evaluates the team index at the checked-out commit; it cannot be combined with --from-git-history (mined questions are asked at older commits)\n');
+    return 2;
+  }
+  const teamSpecs = teamUrl ? specs.map((s) => ({ ...s, name: `${s.name}@team` })) : [];
   let ltr: LtrModel | undefined;
   try {
     if (options.ltr !== false) ltr = options.ltrModel ? LtrModel.fromJson(JSON.parse(await fsp.readFile(options.ltrModel, 'utf8'))) : shippedLtrModel();
@@ -81,6 +90,30 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
     let mined: MineResult | undefined;
     let droppedNoGold = 0;
 
+    /** The same questions against the team index (with the local overlay): rows NAME@team beside the local ones. */
+    const evaluateTeam = async (url: string, dir: string, store: IndexStore, embedding: IndexSummary['embedding'], run: EvalRun, questions: EvalQuestion[], label: string) => {
+      const { session, retrieval } = await openTeamRetrieval(url, dir, store);
+      const unavailable = (why: string) => {
+        notice(`${why.replace(/\.?$/, '.')} Team rows are unavailable.`);
+        for (const s of teamSpecs) run.unavailable[s.name] = why;
+      };
+      try {
+        if (!session || !retrieval.overlay) return unavailable(retrieval.problem ?? 'the team index could not be opened');
+        progress(options, `sift eval: team index at commit ${session.info.commit.slice(0, 12)}; local overlay: ${retrieval.overlay.changed.size} changed or new, ${retrieval.overlay.deleted.size} deleted file(s)\n`);
+        const team = await runEval(
+          { store, embedder: queryEmbedder(client, options, embedding), reranker, ltr, retrieve: retrieval.retrieve },
+          questions,
+          { variants: teamSpecs, candidates, depth, rerankMaxLength: options.rerankMaxTokens, signal, onQuestion: (done, total) => progress(options, `\r sift eval: ${label} (team): ${done}/${total} questions`) },
+        );
+        progress(options, '\n');
+        if (session.broken) return unavailable(session.broken);
+        Object.assign(run.unavailable, team.unavailable);
+        for (const [i, q] of run.questions.entries()) Object.assign(q.variants, team.questions[i]?.variants ?? {});
+      } finally {
+        await session?.close();
+      }
+    };
+
     const evaluate = async (dir: string, indexDir: string, questions: EvalQuestion[], label: string) => {
       progress(options, `sift eval: indexing ${label} …\n`);
       const summary = await buildIndex(client, dir, indexDir, quietIndex, signal);
@@ -102,6 +135,7 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
           },
         );
         progress(options, '\n');
+        if (teamUrl) await evaluateTeam(teamUrl, dir, store, summary.embedding, run, questions, label);
         return { run, summary };
       } finally {
         await store.close();
@@ -142,14 +176,14 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
     const questions: QuestionOutcome[] = runs.flatMap((r) => r.run.questions);
     const ltrRows: LtrRows[] = runs.flatMap((r) => r.run.ltrRows);
     const unavailable = Object.assign({}, ...runs.map((r) => r.run.unavailable)) as Record<string, string>;
-    const summaries = summarize(specs, questions, unavailable);
+    const summaries = summarize([...specs, ...teamSpecs], questions, unavailable);
     const last = runs[runs.length - 1]!.summary;
     const title = `Retrieval on ${path.basename(root)}: ${questions.length} questions${mined ? ` mined from git history` : ''}; index ${last.chunks} chunks, ${last.embedding ? `embedding ${last.embedding.provider ? `${last.embedding.provider} ` : ''}${path.basename(last.embedding.model)}` : 'lexical-only'}; reranker ${reranker ? path.basename(reranker.model) : 'none'}; LTR ${ltr ? String(ltr.json.meta?.name ?? options.ltrModel ?? 'shipped') : 'off'}; K=${candidates}${options.rerankMaxTokens ? `; cross-encoder ${options.rerankMaxTokens} tokens` : ''}`;
     if (options.json) process.stdout.write(`${JSON.stringify({ title, variants: summaries }, null, 2)}\n`);
     else process.stdout.write(`\n${formatTable(summaries, title)}`);
     // Every variant per question kind (question understanding's classification), after the pooled table.
     const kinds = [...new Set(questions.map((q) => q.kind))].sort();
-    const byKind = Object.fromEntries(kinds.map((k) => [k, summarize(specs, questions.filter((q) => q.kind === k), unavailable)]));
+    const byKind = Object.fromEntries(kinds.map((k) => [k, summarize([...specs, ...teamSpecs], questions.filter((q) => q.kind === k), unavailable)]));
     if (!options.json) for (const k of kinds) process.stdout.write(`\n${formatTable(byKind[k]!, `Questions of kind ${k}:`)}`);
     if (options.jsonOut) {
       const report = {
@@ -159,7 +193,7 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
         filter: options.filter,
         fromGitHistory: mined ? { requested: options.fromGitHistory, mined: mined.questions.length, scanned: mined.scanned, skipped: mined.skipped } : undefined,
         droppedNoGold,
-        settings: { candidates, depth, rerankMaxTokens: options.rerankMaxTokens ?? DEFAULT_RERANK_MAX_LENGTH, variants: specs.map((s) => s.name) },
+        settings: { candidates, depth, rerankMaxTokens: options.rerankMaxTokens ?? DEFAULT_RERANK_MAX_LENGTH, variants: [...specs, ...teamSpecs].map((s) => s.name) },
         models: {
           embedding: last.embedding,
           reranker: reranker?.model ?? null,

@@ -164,6 +164,7 @@ program
   .option('--limit <n>', 'only the first N questions', positiveInt)
   .option('--json-out <file>', 'write the table and per-question results as JSON')
   .option('--ltr-dump <file>', 'write per-candidate features and grades as JSON lines (training data)')
+  .option('--store <url>', 'also evaluate every variant against the team index (postgres://…, or SIFT_STORE_URL) with the local overlay: rows NAME@team')
   .option('--conversations <file>', 'evaluate follow-ups with and without the earlier turns (JSON lines: {turns: [{question, gold: [path]}]}; see docs/eval.md)')
   .option('--mine-conversations <n>', 'write up to N conversations mined from the git log (a commit\'s question, then "how is that tested?") to --out FILE', positiveInt)
   .option('--out <file>', 'with --mine-conversations: the conversations file to write')

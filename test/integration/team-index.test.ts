@@ -194,6 +194,37 @@ describe('team index on PostgreSQL + pgvector (PGlite over the wire protocol)', 
       assert.ok(json.sources.some((s) => s.origin === 'team' && s.path === 'src/net/backoff.ts'), 'unchanged files come from the team index');
     });
 
+    it('sift eval --store: every variant also runs against the team index with the overlay (rows NAME@team, same metrics)', async () => {
+      const questions = path.join(dir, 'team-questions.jsonl');
+      writeFileSync(
+        questions,
+        [
+          { query_id: 'q0', question: 'Where is the freshMarker quota limit checked?', silver_gold: [{ path: 'src/quota.ts', line_ranges: [] }] },
+          { query_id: 'q1', question: 'How is the retry backoff delay computed?', silver_gold: [{ path: 'src/net/backoff.ts', line_ranges: [] }] },
+        ]
+          .map((q) => JSON.stringify(q))
+          .join('\n') + '\n',
+      );
+      const base = ['eval', root, '--questions', questions, '--variants', 'bm25,hybrid', '--no-ltr', '--json', '--index-dir', path.join(dir, 'dev-idx'), ...models.filter((m) => m !== '--no-rerank')];
+      type Row = { name: string; available: boolean; reason?: string; n: number; metrics?: Record<string, number> };
+      const ok = await cli([...base, '--store', pg.url]);
+      assert.equal(ok.code, 0, ok.stderr);
+      const rows = (JSON.parse(ok.stdout) as { variants: Row[] }).variants;
+      assert.deepEqual(rows.map((r) => r.name), ['bm25', 'hybrid', 'bm25@team', 'hybrid@team']);
+      for (const r of rows) assert.ok(r.available && r.n === 2 && r.metrics, JSON.stringify(r));
+      const team = rows.find((r) => r.name === 'bm25@team')!;
+      assert.deepEqual(Object.keys(team.metrics!).sort(), Object.keys(rows[0]!.metrics!).sort(), 'the same metrics as the local rows');
+      assert.ok(!ok.stderr.includes('secret-pw') && !ok.stdout.includes('secret-pw'));
+
+      const down = await cli([...base, '--store', 'postgres://sift:secret-pw@127.0.0.1:1/postgres?sslmode=disable']);
+      assert.equal(down.code, 0, down.stderr);
+      const downRows = (JSON.parse(down.stdout) as { variants: Row[] }).variants;
+      assert.ok(downRows.find((r) => r.name === 'bm25')?.available, 'local rows still measured');
+      assert.match(downRows.find((r) => r.name === 'hybrid@team')?.reason ?? '', /unavailable: nothing is listening there/);
+      assert.match(down.stderr, /Team rows are unavailable/);
+      assert.ok(!down.stderr.includes('secret-pw') && !down.stdout.includes('secret-pw'));
+    });
+
     it('server stopped: a clear notice, and the local index keeps answering', async () => {
       const port = pg.port;
       await pg.stopListening();

@@ -54,6 +54,8 @@ export interface EvalEngine {
   embedder?: SearchWorker;
   reranker?: RerankScorer;
   ltr?: LtrModel;
+  /** Replaces the first-stage retrieval (the team index with its local overlay, src/core/team); defaults to `retrieve`. */
+  retrieve?: typeof retrieve;
 }
 
 export interface EvalRunOptions {
@@ -188,7 +190,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
 
   for (const [qi, q] of questions.entries()) {
     throwIfAborted(opts.signal);
-    const retrieved = await retrieve(engine.store, q.question, {
+    const retrieved = await (engine.retrieve ?? retrieve)(engine.store, q.question, {
       candidates: opts.depth * 2,
       depth: opts.depth,
       embedder: hasDense ? engine.embedder : undefined,
