@@ -3,7 +3,8 @@
  * same run. Used by `npm run bench` (scripts/bench/run.ts) and, with tiny models and sizes, by
  * test/integration/bench-smoke.test.ts so these code paths never rot.
  *
- *   P1 indexing chunks/s end to end vs raw onnxruntime on the same token batches; reopen time
+ *   P1 indexing chunks/s end to end vs raw onnxruntime on the same token batches; reopen time;
+ *      embedding on WebAssembly (the universal package) vs native onnxruntime
  *   P2 rerank 50 candidates through the worker vs raw onnxruntime on the same pairs
  *   P3 dense + lexical + fusion latency, load time and bytes/chunk at several index sizes
  *   P4 main-thread event-loop delay while indexing / reranking; RSS with both models + N chunks
@@ -28,6 +29,7 @@ import type { Chunk } from '../../src/core/types';
 import { sha256Hex } from '../../src/core/util/fs';
 import { queryText, rng, syntheticChunks, unitVector, writeSourceRepo } from './corpus';
 import { type PlainFeeds, RawRunner } from './raw-runner';
+import { benchBackends } from './backends';
 
 /** P5 (time to first answer, scripts/bench/firstAnswer.ts) is run by run.ts beside runBench. */
 export type Section = 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
@@ -135,6 +137,8 @@ export async function runBench(cfg: BenchConfig): Promise<BenchResult> {
   hfEnv.allowLocalModels = true;
 
   if (want.has('P1') || want.has('P4')) rows.push(...(await benchIndexing(cfg, log, want)));
+  // Native vs WebAssembly (the universal package) on the same model and chunks.
+  if (want.has('P1')) rows.push(...(await benchBackends(cfg, log, await passagesFor(cfg, 128))));
   if (want.has('P2') || want.has('P4')) rows.push(...(await benchRerank(cfg, log, want)));
   if (want.has('P3') || want.has('P4')) rows.push(...(await benchSearch(cfg, log, want)));
 
