@@ -128,7 +128,7 @@ class AnswerWriter {
       .join('\n');
   }
 
-  /** The numbered sources of the answer just written: [n] with an anchor to its range, and a reference each. */
+  /** The numbered sources of the answer just written: a list of [n] with an anchor to its range, and a reference each. */
   private flush(): void {
     const p = this.pending;
     this.pending = undefined;
@@ -141,7 +141,9 @@ class AnswerWriter {
     for (const s of p.sources) {
       const file = this.asker.fileOf(s.folder, s.path);
       const title = `${s.folder ? `${s.folder}/` : ''}${s.path}:${s.startLine}-${s.endLine}`;
-      this.stream.markdown(`${s.n === 1 ? '' : '\n'}[${s.n}] `);
+      // A list item with escaped brackets: VS Code renders an inline anchor as a markdown link, so a
+      // bare "[n] " before it nests links and leaks "](https://…)" text into the chat view.
+      this.stream.markdown(`${s.n === 1 ? '' : '\n'}- \\[${s.n}\\] `);
       if (!file) {
         this.stream.markdown(`\`${title}\``);
         continue;

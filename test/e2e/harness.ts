@@ -60,6 +60,8 @@ export interface WorkbenchOptions {
   settings?: Record<string, unknown>;
   /** Extra environment for code-server, inherited by the extension host (so by the extension). */
   env?: Record<string, string>;
+  /** Further code-server arguments, e.g. `['--enable-proposed-api', 'publisher.name']` for a test extension. */
+  serverArgs?: string[];
   /** Default `trusted`. */
   trust?: TrustMode;
   /**
@@ -306,6 +308,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     '--disable-update-check',
     '--disable-getting-started-override',
     ...(trust === 'trusted' ? ['--disable-workspace-trust'] : []),
+    ...(opts.serverArgs ?? []),
     opts.workspace,
   ];
   const server: ChildProcess = spawn(process.execPath, ['-e', GUARDIAN, tmp, CODE_SERVER_ENTRY, ...serverArgs], {

@@ -5,9 +5,7 @@
  * Sift, indexes the fixture and returns its chunk with path, lines and provenance; bad input is a
  * message and the next call works.
  *
- * Not driven here: the `@sift` participant answering. It needs a chat model, and in VS Code 1.100
- * a model can only be provided through the proposed `chatProvider` API (an extension started with
- * `--enable-proposed-api`); the participant's logic is covered by test/unit/vscode-chat.test.ts.
+ * The `@sift` participant answering in the chat view: test/e2e/participant.e2e.test.ts.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -155,7 +155,7 @@ describe('@sift chat participant', () => {
       assert.ok(refs.length >= 2);
       assert.deepEqual(stream.of('anchor'), refs);
       assert.deepEqual(refs[0], { file: path.join(s.roots[0]!, 'src/net/uploader.ts'), startLine: 1, endLine: 5 });
-      assert.match(stream.text, /\*\*Sources\*\*\n\n\[1\] <src\/net\/uploader\.ts:1-5>\n\[2\] </);
+      assert.match(stream.text, /\*\*Sources\*\*\n\n- \\\[1\\\] <src\/net\/uploader\.ts:1-5>\n- \\\[2\\\] </);
       // One request, built by the core (system prompt, numbered sources), secrets redacted.
       assert.equal(model.requests.length, 1);
       const sent = model.requests[0]!.map((m) => m.content).join('\n');
@@ -189,7 +189,7 @@ describe('@sift chat participant', () => {
       assert.ok(plain >= 0 && reranked > plain, text);
       assert.match(text.slice(plain, reranked), /1\. `src\/net\/uploader\.ts:1-5` \(rank 1 → 1, fused [\d.]+\)[\s\S]*Answer 1 cites \[1\]\.[\s\S]*\*\*Sources\*\*/);
       assert.match(text.slice(reranked), /1\. `[^`]+` \(rank \d+ → 1, rerank -?[\d.]+, fused [\d.]+\)[\s\S]*Answer 2 cites \[1\]\.[\s\S]*\*\*Sources\*\*/);
-      assert.equal(stream.of('reference').length, text.match(/^\[\d+\] </gm)?.length);
+      assert.equal(stream.of('reference').length, text.match(/^- \\\[\d+\\\] </gm)?.length);
       assert.ok(stream.of('reference').length >= 2);
 
       const norerank = new RecordingStream();
