@@ -12,6 +12,7 @@ import { LtrModel, shippedLtrModel } from '../core/ltr/model';
 import { type RerankScorer, Reranker } from '../core/rerank/reranker';
 import { type RerankProviderOptions, httpRerankerFromOptions } from './rerankProvider';
 import { SiftError } from '../core/util/errors';
+import type { FileRole } from '../core/query/roles';
 import { interruptSignal, queryEmbedder, startWorker } from './engine';
 import { type IndexCommandOptions, buildIndex, reportFailure, resolveRoot } from './indexCommand';
 import { defaultIndexDir } from './paths';
@@ -34,8 +35,21 @@ export interface EvalCommandOptions extends IndexCommandOptions, RerankProviderO
   ltrDump?: string;
   fromGitHistory?: number;
   maxFilesPerCommit?: number;
+  /** --gold-roles source,…: only files of these roles count as a mined question's gold. */
+  goldRoles?: string;
   limit?: number;
   worktree?: string;
+}
+
+const ROLES: readonly FileRole[] = ['source', 'test', 'doc', 'example', 'generated', 'config'];
+
+/** `--gold-roles source,test` → the roles; a wrong name is a clear error. */
+function parseRoles(text: string | undefined): FileRole[] | undefined {
+  if (!text) return undefined;
+  const roles = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = roles.filter((r) => !ROLES.includes(r as FileRole));
+  if (bad.length || !roles.length) throw new SiftError(`--gold-roles: unknown role "${bad[0] ?? text}" (use ${ROLES.join(', ')})`, 'bad-input');
+  return roles as FileRole[];
 }
 
 function progress(options: EvalCommandOptions, text: string): void {
@@ -143,7 +157,8 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
     };
 
     if (options.fromGitHistory) {
-      mined = await mineGitHistory(root, { max: options.fromGitHistory, maxFiles: options.maxFilesPerCommit });
+      const goldRoles = parseRoles(options.goldRoles);
+      mined = await mineGitHistory(root, { max: options.fromGitHistory, maxFiles: options.maxFilesPerCommit, ...(goldRoles ? { goldRoles } : {}) });
       progress(options, `sift eval: mined ${mined.questions.length} questions from ${mined.scanned} commits (skipped: ${Object.entries(mined.skipped).filter(([, n]) => n).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'})\n`);
       if (!mined.questions.length) throw new SiftError('no usable commits found in the history');
       const indexDir = path.resolve(options.indexDir ?? `${defaultIndexDir(root)}-history`);

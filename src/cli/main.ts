@@ -151,6 +151,7 @@ program
   .option('--filter <repo>', 'only questions whose "repo" is this (owner/name or name)')
   .option('--from-git-history <n>', 'mine up to N questions from the git log and evaluate each at its parent commit', positiveInt)
   .option('--max-files-per-commit <n>', 'skip commits touching more files (with --from-git-history, default 8)', positiveInt)
+  .option('--gold-roles <roles>', 'with --from-git-history: only changed files of these roles are gold (source, test, doc, example, generated, config; e.g. source for issue-style questions)')
   .option('--worktree <dir>', 'where to check out parent commits (with --from-git-history)')
   .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)'))
   .option('--lexical-only', 'keyword index only (dense and hybrid variants unavailable)')

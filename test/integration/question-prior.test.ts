@@ -79,7 +79,7 @@ describe('a traceback question finds the implementation, not its test', () => {
     const files = [...new Set(ranked.map((c) => c.chunk.path))];
     assert.equal(ranked[0]!.chunk.symbols.at(-1), '_find_error_handler');
     assert.ok(files.indexOf('src/flask/app.py') < files.indexOf('tests/test_app.py'), files.join());
-    assert.deepEqual(ranked[0]!.provenance.matched, ['traceback frame /venv/lib/python3.12/site-packages/flask/app.py:1224', 'symbol _find_error_handler']);
+    assert.deepEqual(ranked[0]!.provenance.matched, ['traceback frame /venv/lib/python3.12/site-packages/flask/app.py:1224', 'defines Flask._find_error_handler']);
     assert.deepEqual(ranked.map((c) => c.rankAfter), ranked.map((_, i) => i + 1));
   });
 });

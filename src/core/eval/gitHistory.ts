@@ -2,6 +2,7 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { SiftError } from '../util/errors';
 import { type TreeEntry, git, listTree, readObjects } from '../util/git';
+import { type FileRole, fileRole } from '../query/roles';
 import type { EvalQuestion, GoldFile } from './questions';
 
 /**
@@ -21,6 +22,12 @@ export interface MineOptions {
   scanLimit?: number;
   /** Only count files with these extensions as gold (default: any text file the diff shows as text). */
   extensions?: readonly string[];
+  /**
+   * Only count files of these roles (src/core/query/roles.ts) as gold — `['source']` for
+   * issue-style questions, whose answer is the implementation to change (a commit's tests, docs and
+   * changelog are not what a bug report asks for). Default: every role.
+   */
+  goldRoles?: readonly FileRole[];
 }
 
 export type SkipReason = 'merge' | 'revert' | 'rename' | 'formatting' | 'version-bump' | 'too-many-files' | 'no-gold' | 'short-message' | 'root-commit';
@@ -130,7 +137,9 @@ export async function mineGitHistory(repo: string, opts: MineOptions): Promise<M
       continue;
     }
     const parent = parents[0]!;
-    const candidates = status.filter((s) => (s.code === 'M' || s.code === 'D') && (!opts.extensions || opts.extensions.some((e) => s.path.endsWith(e))));
+    const candidates = status.filter(
+      (s) => (s.code === 'M' || s.code === 'D') && (!opts.extensions || opts.extensions.some((e) => s.path.endsWith(e))) && (!opts.goldRoles || opts.goldRoles.includes(fileRole(s.path))),
+    );
     if (!candidates.length) {
       skipped['no-gold']++;
       continue;
