@@ -1,4 +1,5 @@
 import { type Answer, type FromWebview, type IndexStatus, type LlmInfo, Pin, type Ranked, type Source, type ToWebview, type Turn, parseToWebviewLenient, parseTurns } from '../src/protocol/messages';
+import { truncate } from '../src/protocol/fit';
 import { ConversationList } from './conversations';
 import { type Child, h, icon } from './dom';
 import { MentionCompleter } from './mentions';
@@ -67,7 +68,8 @@ app.append(h('header', {}, statusLine, notices), conversations.panel, log, compo
 input.value = state.draft;
 
 function submit(compare: boolean): void {
-  const question = input.value.trim();
+  // The protocol carries 20,000 characters; the host cuts further and says so in the answer.
+  const question = truncate(input.value.trim(), 20_000);
   if (!question) {
     input.focus();
     return;

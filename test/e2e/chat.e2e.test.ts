@@ -80,6 +80,15 @@ test('ask, stream, open a source, toggle reranking, compare, reload: all in the 
   assert.equal(await firstTurn.locator('button.cite').count() >= 2, true, 'citations are links');
   await wb.screenshot('03-answer');
 
+  // 2b. A follow-up: its LLM request carries the earlier turn.
+  await frame.locator('#question').fill('and how long does it wait between attempts?');
+  await page.keyboard.press('Enter');
+  const followUp = frame.locator('section.turn').nth(1);
+  await waitFor(async () => ((await followUp.getAttribute('class'))?.includes('done') ? true : undefined), 120_000, 'the follow-up');
+  const followUpRequest = llm.requests.at(-1)!.body.messages.map((m) => m.content).join('\n');
+  assert.ok(followUpRequest.includes('where do we retry failed uploads?'), 'the follow-up\'s LLM request carries the first question');
+  assert.ok(followUpRequest.includes('and how long does it wait between attempts?'));
+
   // 3. Click a source: the editor opens that file at that line.
   const [, file, start] = /^\[1\] (\S+):(\d+)-\d+$/.exec(firstSource)!;
   await sources.nth(0).locator('.source-link').click();
@@ -96,7 +105,7 @@ test('ask, stream, open a source, toggle reranking, compare, reload: all in the 
   await frame.locator('#rerank-toggle').uncheck();
   await frame.locator('#question').fill('how many attempts per file are allowed for uploads');
   await frame.locator('#ask').click();
-  const second = frame.locator('section.turn').nth(1);
+  const second = frame.locator('section.turn').nth(2);
   await waitFor(async () => ((await second.getAttribute('class'))?.includes('done') ? true : undefined), 120_000, 'the second answer');
   assert.match(await second.locator('.q-meta').innerText(), /not reranked/);
   assert.equal(await second.locator('.rank .move').count(), 0, 'no movement arrows without reranking');
@@ -106,7 +115,7 @@ test('ask, stream, open a source, toggle reranking, compare, reload: all in the 
   await frame.locator('#rerank-toggle').check();
   await frame.locator('#question').fill('how many attempts per file are allowed for uploads');
   await frame.locator('#compare').click();
-  const third = frame.locator('section.turn').nth(2);
+  const third = frame.locator('section.turn').nth(3);
   await waitFor(async () => ((await third.getAttribute('class'))?.includes('done') ? true : undefined), 180_000, 'the comparison');
   assert.equal(await third.locator('.columns.answers > .answer').count(), 2, 'two answer columns');
   assert.equal(await third.locator('.columns.rankings > .col').count(), 2, 'two ranking columns');
@@ -114,14 +123,95 @@ test('ask, stream, open a source, toggle reranking, compare, reload: all in the 
   assert.ok((await third.locator('.columns.rankings .move').count()) > 0, 'movements shown');
   await wb.screenshot('06-compare');
 
-  // 6. Reload the window: the history is still there.
+  // 6. New conversation: the panel clears, and the next question's LLM request has no earlier turn.
+  await frame.locator('#new-conversation').click();
+  await waitFor(async () => ((await frame.locator('section.turn').count()) === 0 ? true : undefined), 30_000, 'the log to clear');
+  assert.equal(await frame.locator('.empty').count(), 1, 'the empty state is shown');
+
+  // 7. @ completion, keyboard only: Escape closes it; `@src/n` offers the folder first; Enter inserts it.
+  const input = frame.locator('#question');
+  await input.focus();
+  await page.keyboard.type('@');
+  await frame.locator('#mention-list:not([hidden]) li[role="option"]').first().waitFor({ timeout: 30_000 });
+  assert.equal(await input.getAttribute('aria-expanded'), 'true');
+  await page.keyboard.press('Escape');
+  await frame.locator('#mention-list[hidden]').waitFor({ state: 'attached', timeout: 10_000 });
+  assert.equal(await input.inputValue(), '@');
+  assert.equal(await input.getAttribute('aria-expanded'), 'false');
+  await page.keyboard.type('upl');
+  const option = (i: number) => frame.locator('#mention-list:not([hidden]) li[role="option"]').nth(i);
+  await waitFor(async () => ((await option(0).getAttribute('data-kind').catch(() => null)) === 'file' && (await option(0).innerText()).includes('src/net/uploader.ts') ? true : undefined), 30_000, 'the fixture file offered for @upl');
+  assert.equal(await input.getAttribute('aria-activedescendant'), 'mention-opt-0');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await input.getAttribute('aria-activedescendant'), 'mention-opt-1');
+  assert.equal(await option(1).getAttribute('aria-selected'), 'true');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Tab');
+  assert.equal(await input.inputValue(), '@src/net/uploader.ts ');
+  await input.fill('');
+  await page.keyboard.type('@src/n');
+  await waitFor(async () => ((await option(0).getAttribute('data-kind').catch(() => null)) === 'folder' && (await option(0).innerText()).includes('src/net/') ? true : undefined), 30_000, 'the folder offered for @src/n');
+  await page.keyboard.press('Enter');
+  assert.equal(await input.inputValue(), '@src/net/ ');
+  await page.keyboard.type('how many attempts are allowed?');
+  await wb.screenshot('07-mention');
+  await page.keyboard.press('Enter');
+  const scoped = frame.locator('section.turn').nth(0);
+  await waitFor(async () => ((await scoped.getAttribute('class'))?.includes('done') ? true : undefined), 120_000, 'the scoped answer');
+  const scopedSources = await scoped.locator('li.source .source-link').allInnerTexts();
+  assert.ok(scopedSources.length > 0 && scopedSources.every((t) => /^\[\d+\] src\/net\//.test(t.trim())), `sources inside the mentioned folder: ${scopedSources.join(', ')}`);
+  const scopedRequest = llm.requests.at(-1)!.body.messages.map((m) => m.content).join('\n');
+  assert.ok(!scopedRequest.includes('where do we retry failed uploads?'), 'a new conversation does not carry the earlier turns');
+
+  // 8. Reload the window: the list of conversations is still there; reopening shows the turns.
   await wb.runCommand('Developer: Reload Window');
   await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
   await wb.runCommand('Sift: Ask Sift');
   frame = await chatFrame(wb);
-  await waitFor(async () => ((await frame.locator('section.turn').count()) === 3 ? true : undefined), 60_000, 'three turns after reload');
+  await waitFor(async () => ((await frame.locator('section.turn').count()) === 1 ? true : undefined), 60_000, 'the current conversation after reload');
+  await frame.locator('#conversations-toggle').click();
+  const rows = frame.locator('#conversation-list li.conversation');
+  await waitFor(async () => ((await rows.count()) === 2 ? true : undefined), 30_000, 'two past conversations');
+  assert.match(await rows.nth(0).innerText(), /@src\/net\/ how many attempts are allowed\?[\s\S]*1 turn/);
+  assert.match(await rows.nth(1).innerText(), /where do we retry failed uploads\?[\s\S]*4 turns/);
+  await wb.screenshot('08-conversations');
+  await rows.nth(1).locator('.conversation-open').focus();
+  await page.keyboard.press('Enter');
+  await waitFor(async () => ((await frame.locator('section.turn').count()) === 4 ? true : undefined), 30_000, 'the reopened conversation\'s four turns');
   assert.match(await frame.locator('section.turn').nth(0).locator('.answer-body').innerText(), /retryFailedUploads/);
-  await wb.screenshot('07-after-reload');
+  // A follow-up continues it.
+  await frame.locator('#question').fill('and where is the backoff defined?');
+  await page.keyboard.press('Enter');
+  await waitFor(async () => ((await frame.locator('section.turn').nth(4).getAttribute('class'))?.includes('done') ? true : undefined), 120_000, 'the follow-up in the reopened conversation');
+  assert.ok(llm.requests.at(-1)!.body.messages.some((m) => m.content.includes('where do we retry failed uploads?')), 'the reopened conversation\'s turns reach the LLM');
+  // Delete the other conversation, with confirmation.
+  await frame.locator('#conversations-toggle').click();
+  await rows.nth(1).locator('.conversation-delete').click();
+  await frame.locator('#conversation-list li.confirming .confirm-delete').click();
+  await waitFor(async () => ((await rows.count()) === 1 ? true : undefined), 30_000, 'one conversation left');
+  await wb.screenshot('09-after-delete');
+
+  // 9. Ask About Selection: the selected lines are pinned (a removable chip) and are source [1] with those exact lines.
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+KeyG');
+  await page.keyboard.type('5');
+  await page.keyboard.press('Enter');
+  // Home: the caret on line 5's first non-blank character; the selection ends inside line 8: lines 5-8, whole.
+  await page.keyboard.press('Home');
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Shift+ArrowDown');
+  await wb.runCommand('Sift: Ask About Selection');
+  frame = await chatFrame(wb);
+  const chip = frame.locator('.pins .chip[data-pin="src/net/uploader.ts:5-8"]');
+  await chip.waitFor({ timeout: 30_000 });
+  await waitFor(async () => ((await frame.evaluate(() => document.activeElement?.id)) === 'question' ? true : undefined), 30_000, 'the question input to have focus');
+  await page.keyboard.press('Enter');
+  const pinnedTurn = frame.locator('section.turn').nth(5);
+  await waitFor(async () => ((await pinnedTurn.getAttribute('class'))?.includes('done') ? true : undefined), 120_000, 'the answer about the selection');
+  assert.equal((await pinnedTurn.locator('li.source .source-link').first().innerText()).trim(), '[1] src/net/uploader.ts:5-8');
+  assert.ok(llm.requests.at(-1)!.body.messages.some((m) => m.content.includes('[1] src/net/uploader.ts:5-8')), 'the pinned lines are in the LLM context');
+  await wb.screenshot('10-pinned-selection');
+  await chip.locator('.chip-remove').click();
+  await frame.locator('.pins .chip').waitFor({ state: 'detached', timeout: 10_000 });
 
   // The LLM saw numbered sources, and nothing from the secret file.
   const prompt = llm.requests[0]!.body.messages.map((m) => m.content).join('\n');
