@@ -45,6 +45,6 @@ describe('onnxruntime backends', () => {
     const native = execFileSync(process.execPath, [CLI_SCRIPT, '--version'], { encoding: 'utf8', env: { ...process.env, SIFT_ONNX_BACKEND: '' } });
     assert.match(native, /onnxruntime: native onnxruntime-node \d/);
     const wasm = execFileSync(process.execPath, [CLI_SCRIPT, '--version'], { encoding: 'utf8', env: { ...process.env, SIFT_ONNX_BACKEND: 'wasm' } });
-    assert.match(wasm, /onnxruntime: WebAssembly onnxruntime-web .*SIFT_ONNX_BACKEND=wasm/);
+    assert.match(wasm, /onnxruntime: WebAssembly onnxruntime-web .*SIFT_ONNX_BACKEND=wasm; [12] threads\)/);
   });
 });

@@ -9,6 +9,7 @@
  * 'onnxruntime-node' when it loads, so for WebAssembly that name is resolved to onnxruntime-web.
  */
 import Module, { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -19,6 +20,8 @@ export interface OnnxBackend {
 }
 
 let chosen: OnnxBackend | undefined;
+/** WebAssembly threads (onnxruntime-web reads them once, at its first session). */
+export const WASM_THREADS = Math.max(1, Math.min(2, os.availableParallelism()));
 /** Resolves beside this file: in a package, dist/node_modules (only this platform's runtime). */
 const load = createRequire(__filename);
 
@@ -46,7 +49,7 @@ export function detectOnnxBackend(): OnnxBackend {
       why = `no native onnxruntime for ${platform}: ${String((err as Error).message ?? err).split('\n')[0]}`;
     }
   }
-  chosen = { kind: 'wasm', label: `WebAssembly onnxruntime-web ${version(() => ({ version: (load('onnxruntime-web') as { env: { versions: { web: string } } }).env.versions.web }))} (${why})` };
+  chosen = { kind: 'wasm', label: `WebAssembly onnxruntime-web ${version(() => ({ version: (load('onnxruntime-web') as { env: { versions: { web: string } } }).env.versions.web }))} (${why}; ${WASM_THREADS} threads)` };
   return chosen;
 }
 
@@ -66,8 +69,12 @@ export function useOnnxBackend(): OnnxBackend {
       return request === 'onnxruntime-node' ? web : resolve.call(this, request, ...rest);
     };
     // Local .wasm files (transformers.js would otherwise point onnxruntime-web at a CDN).
-    const ort = load(web) as { env: { wasm: { wasmPaths?: unknown } } };
+    const ort = load(web) as { env: { wasm: { wasmPaths?: unknown; numThreads?: number } } };
     ort.env.wasm.wasmPaths = pathToFileURL(path.dirname(web) + path.sep).href;
+    // As many threads as the native runtime's 2 intra-op threads: onnxruntime-web in Node picks
+    // half the cores (1 on a 2-core machine), which made it 8× slower than native instead of ~5×
+    // on the MiniLM-shaped embedder (npm run bench, P1.embed.wasm).
+    ort.env.wasm.numThreads = WASM_THREADS;
   }
   return backend;
 }
