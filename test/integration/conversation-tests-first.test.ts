@@ -34,7 +34,8 @@ describe('follow-ups about tests rank the earlier files\' tests first (lexical, 
     cleanup();
   });
 
-  const ctx: () => AskContext = () => ({ store, settings: { topN: 3 } });
+  // Default settings (as sift chat and sift eval): turn 1 carries every source it showed, tests of other files among them.
+  const ctx: () => AskContext = () => ({ store, settings: {} });
   const files = (r: { candidates: { chunk: { path: string } }[] }) => [...new Set(r.candidates.map((c) => c.chunk.path))];
 
   it('"and where is this tested?" after an invoice question: the invoice test first (without the step, the report test that talks more about invoices wins)', async () => {

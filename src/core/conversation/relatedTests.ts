@@ -72,8 +72,8 @@ export function testsFirstRetrieve(inner: Retrieve, plan: TestsPlan): Retrieve {
     }
     const score = new Map<string, number>();
     const note = new Map<string, string>();
-    for (const n of plan.named) {
-      score.set(key(n.file), 10 + n.score);
+    for (const [i, n] of plan.named.entries()) {
+      score.set(key(n.file), 20 + plan.named.length - i); // the plan's order, above any mention count
       note.set(key(n.file), `test of ${n.of} (file name)`);
     }
     // Other tests: by how many of the earlier names they mention (over their chunks in the list).

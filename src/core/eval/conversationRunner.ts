@@ -133,8 +133,13 @@ export function summarizeConversations(outcomes: readonly ConversationOutcome[],
 export function formatConversationTable(rows: readonly ConversationRowSummary[], title?: string): string {
   const lines = title ? [title, ''] : [];
   lines.push('| retrieval | ranked | n | file Acc@1 | file Acc@5 | MRR@10 |', '|---|---|---|---|---|---|');
+  const said = new Set<string>();
   for (const r of rows) {
-    if (r.unavailable) lines.push(`| ${r.base} | ${r.row} | – | unavailable: ${r.unavailable} | | |`);
+    // A base without numbers at all (no embedding model) takes one line, not one per row.
+    const whole = rows.filter((x) => x.base === r.base).every((x) => x.unavailable === r.unavailable);
+    if (r.unavailable && whole && said.has(r.base)) continue;
+    said.add(r.base);
+    if (r.unavailable) lines.push(`| ${r.base} | ${whole ? 'every row' : r.row} | – | unavailable: ${r.unavailable} | | |`);
     else lines.push(`| ${r.base} | ${r.row} | ${r.n} | ${(r.acc1 * 100).toFixed(1)} | ${(r.acc5 * 100).toFixed(1)} | ${r.mrr10.toFixed(3)} |`);
   }
   return `${lines.join('\n')}\n`;

@@ -117,7 +117,7 @@ export const TEST_FOLLOW_UPS = [
   'and where is this tested?',
   'how is that tested?',
   'which tests cover it?',
-  'and the tests for this?',
+  'and what about the tests for this?',
   'where are the tests for that?',
   'what tests exercise this?',
 ] as const;
