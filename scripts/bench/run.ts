@@ -4,6 +4,8 @@
  *   --quick             smaller corpora and index sizes, fewer runs (a few minutes)
  *   --only P1,P3        run a subset of P1 (indexing), P2 (reranking), P3 (search), P4 (editor),
  *                       P5 (time to first answer on a fresh corpus)
+ *                       P7 (team index on PostgreSQL + pgvector at scale; only when asked: --only P7)
+ *   --p7-size N[,N…]    P7 chunk counts, stepped up until the engine fails (default 1000000; 20000 with --quick)
  *   --p5-files N        P5 corpus size in files (default 10000; 2000 with --quick)
  *   --sizes 10000,50000 P3 index sizes in chunks
  *   --runs N            P2 timed reranks
@@ -26,6 +28,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_SECTIONS, type BenchConfig, type Section, formatTable, markdownTable, runBench } from './bench';
 import { benchFirstAnswer } from './firstAnswer';
+import { benchTeamScale } from './teamScale';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -55,13 +58,17 @@ async function main(): Promise<void> {
       'json-out': { type: 'string' },
       'keep-workdir': { type: 'boolean', default: false },
       'p5-files': { type: 'string' },
+      'p7-size': { type: 'string' },
     },
   });
   const quick = values.quick!;
   const requested = (values.only ? values.only.split(',').map((s) => s.trim().toUpperCase()) : [...ALL_SECTIONS, 'P5']) as Section[];
   const p5 = requested.includes('P5');
-  const sections = requested.filter((s) => s !== 'P5');
+  // P7 (team index at scale, scripts/bench/teamScale.ts) needs no models: it runs alone.
+  const p7 = requested.includes('P7');
+  const sections = requested.filter((s) => s !== 'P5' && s !== 'P7');
   for (const s of sections) if (!ALL_SECTIONS.includes(s)) throw new Error(`unknown section ${s} (use ${[...ALL_SECTIONS, 'P5'].join(', ')})`);
+  if (p7 && requested.every((s) => s === 'P7')) return runP7Only(values['p7-size'], quick, !values['no-write']);
   const modelsDir = path.resolve(values.models ?? process.env.SIFT_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'sift', 'bench-models'));
   const worker = path.join(REPO, 'dist', 'worker.js');
   if (!existsSync(worker)) throw new Error('dist/worker.js is missing: run `npm run build` first');
@@ -117,6 +124,30 @@ async function main(): Promise<void> {
   } finally {
     if (!values['keep-workdir']) rmSync(workDir, { recursive: true, force: true });
     else process.stderr.write(`work dir kept: ${workDir}\n`);
+  }
+}
+
+/** `--only P7`: the team index at scale, printed beside its goals (and kept in docs/bench/<date>-p7.json). */
+async function runP7Only(sizes: string | undefined, quick: boolean, write: boolean): Promise<void> {
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'sift-bench-p7-'));
+  const started = performance.now();
+  try {
+    const rows = await benchTeamScale({
+      workDir,
+      sizes: sizes ? sizes.split(',').map(Number) : quick ? [20_000] : [1_000_000],
+      queries: quick ? 30 : 100,
+      efSearch: [40, 100, 200],
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(`\n${formatTable(rows)}\n`);
+    if (write) {
+      const file = path.join(REPO, 'docs', 'bench', `${new Date().toISOString().slice(0, 10)}-p7.json`);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), seconds: Math.round((performance.now() - started) / 1000), rows }, null, 2)}\n`);
+      process.stdout.write(`wrote ${path.relative(REPO, file)}\n`);
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
   }
 }
 

@@ -49,6 +49,28 @@ const toHit = (r: ChunkRow): TeamHit => ({
   score: Number(r.score),
 });
 
+/** Nearest neighbours fetched per wanted hit before the commit filter (chunks of other commits' file versions drop out). */
+const DENSE_OVERFETCH = 4;
+
+/**
+ * The dense query: the HNSW index scan runs on `sift_chunks` alone (ORDER BY distance LIMIT, in a
+ * materialised CTE) and only then are the hits joined with the commit's file table. Joining first
+ * (one SELECT … JOIN sift_files … ORDER BY … LIMIT) let the planner pick a hash join and a full
+ * sort — an exact scan of every vector on each question (found by bench P7: no faster than exact
+ * at any size). Parameters: $1 repo id, $2 commit, $3 vector, $4 excluded paths, $5 depth, $6 over-fetch.
+ */
+export function denseSql(dim: number): string {
+  const d = checkDim(dim);
+  return `WITH nn AS MATERIALIZED (
+      SELECT c.*, c.embedding::vector(${d}) <=> $3::vector(${d}) AS distance FROM sift_chunks c
+       WHERE c.repo_id = $1 AND c.dim = ${d} AND NOT (c.path = ANY($4::text[]))
+       ORDER BY c.embedding::vector(${d}) <=> $3::vector(${d}) LIMIT $6)
+    SELECT ${COLUMNS}, 1 - c.distance AS score
+      FROM nn c JOIN sift_files f ON f.repo_id = c.repo_id AND f.path = c.path AND f.hash = c.file_hash
+     WHERE f.commit = $2
+     ORDER BY c.distance, c.chunk_id LIMIT $5`;
+}
+
 /** Read access to one indexed commit of the team index. Every query is parameterised. */
 export class TeamReader {
   private constructor(
@@ -81,23 +103,22 @@ export class TeamReader {
     return new Map(r.rows.map((row) => [row.path, row.hash]));
   }
 
-  /** Nearest chunks by cosine (HNSW), leaving out `exclude`d paths (the local overlay replaces them). */
-  async dense(vector: Float32Array, exclude: readonly string[], depth: number): Promise<TeamHit[]> {
+  /**
+   * Nearest chunks by cosine (HNSW), leaving out `exclude`d paths (the local overlay replaces them).
+   * `tune` is for measurement (bench P7): another HNSW candidate list, or an exact scan without the index.
+   */
+  async dense(vector: Float32Array, exclude: readonly string[], depth: number, tune: { efSearch?: number; exact?: boolean } = {}): Promise<TeamHit[]> {
     if (!this.info.dim) return [];
     const d = checkDim(this.info.dim);
     if (vector.length !== d) return [];
     await this.client.query('BEGIN');
     try {
       // Per transaction: a wider candidate list, and iterative scans so the commit filter still fills `depth`.
-      await this.client.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(100, depth * 2))}`);
+      const ef = Math.min(1000, Math.max(1, Math.round(tune.efSearch ?? Math.max(100, depth * 2))));
+      await this.client.query(`SET LOCAL hnsw.ef_search = ${ef}`);
       await this.client.query("SET LOCAL hnsw.iterative_scan = 'relaxed_order'").catch(() => undefined);
-      const r = await this.client.query<ChunkRow>(
-        `SELECT ${COLUMNS}, 1 - (c.embedding::vector(${d}) <=> $3::vector(${d})) AS score
-           FROM sift_chunks c JOIN sift_files f ON f.repo_id = c.repo_id AND f.path = c.path AND f.hash = c.file_hash
-          WHERE c.repo_id = $1 AND f.commit = $2 AND c.dim = ${d} AND NOT (c.path = ANY($4::text[]))
-          ORDER BY c.embedding::vector(${d}) <=> $3::vector(${d}), c.chunk_id LIMIT $5`,
-        [this.info.repoId, this.info.commit, `[${Array.from(vector).join(',')}]`, [...exclude], depth],
-      );
+      if (tune.exact) for (const off of ['enable_indexscan', 'enable_bitmapscan', 'enable_indexonlyscan']) await this.client.query(`SET LOCAL ${off} = off`);
+      const r = await this.client.query<ChunkRow>(denseSql(d), [this.info.repoId, this.info.commit, `[${Array.from(vector).join(',')}]`, [...exclude], depth, depth * DENSE_OVERFETCH]);
       await this.client.query('COMMIT');
       return r.rows.map(toHit);
     } catch (err) {
