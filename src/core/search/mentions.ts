@@ -20,6 +20,8 @@ interface Entry extends Mention {
   name: string;
   /** Lower-cased whole text matched second. */
   full: string;
+  /** A file or folder at the top of its root (listed first for a bare `@`). */
+  top: boolean;
 }
 
 /**
@@ -68,23 +70,36 @@ export class MentionCatalog {
    * Entries matching `prefix` (case-insensitive), best first: the name equal to it, the name
    * starting with it, the whole path starting with it, then the name or path containing it;
    * ties go to folders, then files, then symbols, then the shorter text. An empty prefix lists
-   * top-level folders and files first.
+   * top-level folders and files first. Linear in the entries; only the best `limit` are kept.
    */
   complete(prefix: string, limit = 20): Mention[] {
     const p = prefix.slice(0, MAX_PREFIX).replace(/^@/, '').replace(/^\.\//, '').toLowerCase();
-    const scored: { e: Entry; score: number }[] = [];
+    const k = Math.max(0, Math.floor(limit));
+    if (!k) return [];
+    // The best k so far, kept sorted (a bounded insertion: no sort of every match per keystroke).
+    const best: { e: Entry; score: number }[] = [];
     for (const e of this.entries) {
       const score = matchScore(e, p);
-      if (score >= 0) scored.push({ e, score });
+      if (score < 0) continue;
+      const item = { e, score };
+      if (best.length === k && compare(item, best[k - 1]!) >= 0) continue;
+      let at = best.length;
+      while (at > 0 && compare(item, best[at - 1]!) < 0) at--;
+      best.splice(at, 0, item);
+      if (best.length > k) best.pop();
     }
-    const kindOrder = { folder: 0, file: 1, symbol: 2 } as const;
-    scored.sort((a, b) => a.score - b.score || kindOrder[a.e.kind] - kindOrder[b.e.kind] || a.e.insert.length - b.e.insert.length || (a.e.insert < b.e.insert ? -1 : a.e.insert > b.e.insert ? 1 : 0));
-    return scored.slice(0, Math.max(0, limit)).map(({ e }) => ({ kind: e.kind, insert: e.insert, ...(e.file ? { file: e.file } : {}), ...(e.line ? { line: e.line } : {}) }));
+    return best.map(({ e }) => ({ kind: e.kind, insert: e.insert, ...(e.file ? { file: e.file } : {}), ...(e.line ? { line: e.line } : {}) }));
   }
 }
 
 function entry(kind: Mention['kind'], insert: string, name: string): Entry {
-  return { kind, insert, name: name.toLowerCase(), full: insert.toLowerCase() };
+  return { kind, insert, name: name.toLowerCase(), full: insert.toLowerCase(), top: kind !== 'symbol' && !insert.replace(/\/$/, '').includes('/') };
+}
+
+const KIND_ORDER = { folder: 0, file: 1, symbol: 2 } as const;
+
+function compare(a: { e: Entry; score: number }, b: { e: Entry; score: number }): number {
+  return a.score - b.score || KIND_ORDER[a.e.kind] - KIND_ORDER[b.e.kind] || a.e.insert.length - b.e.insert.length || (a.e.insert < b.e.insert ? -1 : a.e.insert > b.e.insert ? 1 : 0);
 }
 
 function baseName(p: string): string {
@@ -94,7 +109,7 @@ function baseName(p: string): string {
 
 /** Lower is better; -1: no match. */
 function matchScore(e: Entry, p: string): number {
-  if (!p) return e.kind === 'symbol' ? 5 : e.full.replace(/\/$/, '').includes('/') ? 3 : 0;
+  if (!p) return e.kind === 'symbol' ? 5 : e.top ? 0 : 3;
   if (e.name === p) return 0;
   if (e.name.startsWith(p)) return 1;
   if (e.full.startsWith(p)) return 2;
