@@ -15,6 +15,8 @@ export const COMMAND_IDS = [
   'sift.clearLtrFeedback',
   'sift.setApiKey',
   'sift.clearApiKey',
+  'sift.setRerankApiKey',
+  'sift.clearRerankApiKey',
   'sift.setTeamIndexPassword',
   'sift.clearTeamIndexPassword',
   'sift.showLogs',

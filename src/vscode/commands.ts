@@ -9,6 +9,7 @@ import type { RankingFeedback } from './feedback';
 import type { FolderIndexer } from './folderIndexer';
 import type { DisposableStore } from './lifecycle';
 import type { LlmSettings } from './llmSettings';
+import type { RerankKey } from './rerankKey';
 import type { TeamIndex } from './teamIndex';
 import { chooseChatModel } from './vscodeLm';
 
@@ -20,6 +21,7 @@ export interface CommandDeps {
   llm: LlmSettings;
   feedback: RankingFeedback;
   team: TeamIndex;
+  rerankKey: RerankKey;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -41,7 +43,7 @@ export function registerCommands(root: DisposableStore, deps: CommandDeps): void
   }
 }
 
-function commandHandlers({ context, log, chat, indexer, llm, feedback, team }: CommandDeps): Record<CommandId, Handler> {
+function commandHandlers({ context, log, chat, indexer, llm, feedback, team, rerankKey }: CommandDeps): Record<CommandId, Handler> {
   return {
     'sift.ask': async (question?: unknown) => {
       if (typeof question === 'string' && question.trim()) return chat.prefill(question, true);
@@ -79,6 +81,11 @@ function commandHandlers({ context, log, chat, indexer, llm, feedback, team }: C
       await llm.setApiKey(undefined);
       log.info('API key removed from secret storage.');
       await chat.refreshLlm();
+    },
+    'sift.setRerankApiKey': () => setRerankApiKey(log, rerankKey),
+    'sift.clearRerankApiKey': async () => {
+      await rerankKey.set(undefined);
+      log.info('Rerank API key removed from secret storage.');
     },
     'sift.setTeamIndexPassword': () => setTeamIndexPassword(log, team),
     'sift.clearTeamIndexPassword': async () => {
@@ -141,6 +148,22 @@ async function setApiKey(log: vscode.LogOutputChannel, chat: ChatController, llm
   await llm.setApiKey(key.trim(), endpoint);
   log.info(`API key stored in secret storage for ${endpoint}.`);
   await chat.refreshLlm();
+}
+
+/** The key is bound to the rerank server's origin (sift.rerank.baseUrl): Sift never sends it anywhere else. */
+async function setRerankApiKey(log: vscode.LogOutputChannel, rerankKey: RerankKey): Promise<void> {
+  const { server, storedFor } = await rerankKey.target();
+  if (!server) throw new Error('Set sift.rerank.baseUrl in your user settings to the rerank server (an http(s) URL) first.');
+  const key = await vscode.window.showInputBox({
+    title: `Sift: rerank API key for ${server}`,
+    prompt: `Sent only to ${server}.${storedFor && storedFor !== server ? ` Replaces the key stored for ${storedFor}.` : ''} Stored in VS Code's secret storage, never in settings or logs.`,
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim().length < 4 ? 'That does not look like an API key.' : undefined),
+  });
+  if (key === undefined) return;
+  await rerankKey.set(key.trim());
+  log.info(`Rerank API key stored in secret storage for ${server}.`);
 }
 
 /** The password is bound to the server in sift.index.store: Sift never sends it to another one. */

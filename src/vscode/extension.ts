@@ -20,6 +20,7 @@ import { effectOf, reportRefusedSettings } from './settings';
 import { StatusBar } from './statusBar';
 import { TeamIndex } from './teamIndex';
 import { listEditorModels } from './vscodeLm';
+import { RerankKey } from './rerankKey';
 import { VscodeWorkspace, secretStore, showKeyRefused, showTeamIndexWarning, stateStore } from './vscodeWorkspace';
 
 /**
@@ -50,11 +51,20 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
   root.add(reportRefusedSettings(log));
   const dist = (file: string) => vscode.Uri.joinPath(context.extensionUri, 'dist', file).fsPath;
   const port = new VscodeWorkspace(log);
+  // The rerank server's key: secret storage, bound to sift.rerank.baseUrl's origin (else SIFT_RERANK_API_KEY).
+  const rerankKey = new RerankKey({
+    secrets: secretStore(context.secrets),
+    baseUrl: () => port.readSettings(undefined)['rerank.baseUrl'],
+    log,
+    envKey: () => process.env.SIFT_RERANK_API_KEY,
+    changed: () => models.resetReranker(),
+  });
   const models = root.add(
     new ModelHost({
       createClient: () => new InferenceClient(dist('worker.js')),
       cacheDir: vscode.Uri.joinPath(context.globalStorageUri, 'models').fsPath,
       port,
+      rerankApiKey: () => rerankKey.forServer(),
     }),
   );
   const indexer = root.add(
@@ -82,7 +92,7 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
 
   root.add(vscode.window.registerWebviewViewProvider(VIEW_ID, chat.views, { webviewOptions: { retainContextWhenHidden: true } }));
   root.add(vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, chat.views));
-  registerCommands(root, { context, log, chat, indexer, llm, feedback, team });
+  registerCommands(root, { context, log, chat, indexer, llm, feedback, team, rerankKey });
   // VS Code's chat: the #sift tool, the @sift participant, and the MCP server (1.101+).
   registerChatApi(root, { asker, port, extensionUri: context.extensionUri, log });
   root.add(vscode.lm.onDidChangeChatModels(() => void chat.refreshLlm()));

@@ -18,6 +18,8 @@ export interface ModelHostOptions {
   /** Where downloaded models are cached (the extension's global storage). */
   cacheDir: string;
   port: Pick<WorkspacePort, 'readSettings' | 'withProgress' | 'log'>;
+  /** The rerank server's API key (secret storage, bound to its origin; src/vscode/rerankKey.ts). */
+  rerankApiKey?: () => Promise<string | undefined>;
 }
 
 /**
@@ -86,8 +88,9 @@ export class ModelHost implements Disposable {
     const log = this.opts.port.log;
     try {
       if (settings['rerank.provider'] === 'http') {
-        // User-only settings (trust.ts); the key from the environment goes only to that origin.
-        const http = new HttpReranker({ baseUrl: settings['rerank.baseUrl'], model: settings['rerank.model'], apiKey: process.env.SIFT_RERANK_API_KEY || undefined });
+        // User-only settings (trust.ts); the key (secret storage, else the environment) goes only to that origin.
+        const apiKey = this.opts.rerankApiKey ? await this.opts.rerankApiKey() : process.env.SIFT_RERANK_API_KEY || undefined;
+        const http = new HttpReranker({ baseUrl: settings['rerank.baseUrl'], model: settings['rerank.model'], apiKey });
         log.info(`Reranking by the server ${http.server} (model ${http.model})`);
         return http;
       }
@@ -133,6 +136,11 @@ export class ModelHost implements Disposable {
     this.rerankerPromise = undefined;
     this.stopWorker();
     this.changed.fire();
+  }
+
+  /** The rerank server's key changed: the next question makes a new HTTP reranker with it. */
+  resetReranker(): void {
+    this.rerankerPromise = undefined;
   }
 
   /** Stops the worker (a cancelled download); the next use starts a new one. The reranker lived in it. */

@@ -63,7 +63,7 @@ export const SETTINGS = {
     type: 'string',
     default: 'local',
     enum: ['local', 'http'],
-    enumDescriptions: ['The cross-encoder in `#sift.models.reranker#`, run locally.', 'A rerank server (`POST {baseUrl}/rerank`, as served by text-embeddings-inference, vLLM, llama.cpp, Jina, Cohere, Voyage) at `#sift.rerank.baseUrl#`; the key, if any, from the `SIFT_RERANK_API_KEY` environment variable. Chunk text is sent to that server.'],
+    enumDescriptions: ['The cross-encoder in `#sift.models.reranker#`, run locally.', 'A rerank server (`POST {baseUrl}/rerank`, as served by text-embeddings-inference, vLLM, llama.cpp, Jina, Cohere, Voyage) at `#sift.rerank.baseUrl#`; the key, if any, from **Sift: Set Rerank API Key** (secret storage, sent only to that server), else the `SIFT_RERANK_API_KEY` environment variable. Chunk text is sent to that server.'],
     description: 'Who scores reranking: `local` or `http`. When the server fails, answers use the fused ranking and say so. Read from user (or remote machine) settings only: a workspace\'s settings cannot change it.',
     effect: 'reload-models',
   }),
