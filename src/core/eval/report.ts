@@ -22,6 +22,9 @@ export function formatTable(rows: readonly VariantSummary[], title?: string): st
     const lat = r.latency ? `${r.latency.total.toFixed(1)} (${stageText(r.latency)})` : '';
     lines.push(`| ${r.name} | ${r.n} | ${pct(m.acc1)} | ${pct(m.acc3)} | ${pct(m.acc5)} | ${pct(m.recall5)} | ${pct(m.recall10)} | ${dec(m.mrr10)} | ${dec(m.ndcg10)} | ${lat} |`);
   }
+  // A reranker that failed for some questions: those rows scored the unreranked ranking (as `sift ask` falls back).
+  const notes = rows.filter((r) => r.rerankFallbacks).map((r) => `${r.name}: reranking failed for ${r.rerankFallbacks!.count} of ${r.n} questions (${r.rerankFallbacks!.reason}); those were scored on the ranking without reranking.`);
+  if (notes.length) lines.push('', ...notes.map((n) => `Note — ${n}`));
   return `${lines.join('\n')}\n`;
 }
 

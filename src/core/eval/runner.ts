@@ -88,6 +88,8 @@ export interface VariantOutcome {
   topFiles: string[];
   topChunks: { id: string; path: string; startLine: number; endLine: number; grade: number; symbols: string[] }[];
   ms: number;
+  /** The reranker failed for this question: the row scores the base ranking unreranked (as `sift ask` falls back). */
+  rerankFallback?: boolean;
 }
 
 export interface QuestionOutcome {
@@ -102,6 +104,8 @@ export interface QuestionOutcome {
   kind: QuestionKind;
   variants: Record<string, VariantOutcome>;
   timings: StageTimings;
+  /** Why reranking failed for this question (a rerank server down, a timeout); its +ce rows fell back. */
+  rerankFailure?: string;
 }
 
 export interface LtrRows {
@@ -127,6 +131,8 @@ export interface VariantSummary {
   metrics?: QuestionMetrics;
   /** Mean milliseconds per question of the stages this variant uses, and their sum. */
   latency?: Partial<StageTimings> & { total: number };
+  /** Questions whose reranking failed and were scored on the unreranked ranking, with the first failure. */
+  rerankFallbacks?: { count: number; reason: string };
 }
 
 export interface EvalRun {
@@ -206,11 +212,22 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
     }
     const qinfo = queryInfo(q.question);
     const ceCache = new Map<BaseName, Candidate[]>();
+    let rerankFailure: string | undefined;
+    const ceFailed = new Set<BaseName>();
     const ceStage = async (base: BaseName): Promise<Candidate[]> => {
       let top = ceCache.get(base);
       if (!top) {
         const t = performance.now();
-        top = (await engine.reranker!.rerank(q.question, bases.get(base)!.slice(0, K), { signal: opts.signal, maxLength: opts.rerankMaxLength })).candidates;
+        try {
+          top = (await engine.reranker!.rerank(q.question, bases.get(base)!.slice(0, K), { signal: opts.signal, maxLength: opts.rerankMaxLength })).candidates;
+        } catch (err) {
+          // As `sift ask` does: a failing reranker (a server down, a timeout) costs the reranking of this
+          // question, not the run; the row scores the base ranking and says so. Cancelling still cancels.
+          if (opts.signal?.aborted) throw err;
+          rerankFailure ??= err instanceof Error ? err.message : String(err);
+          ceFailed.add(base);
+          top = bases.get(base)!.slice(0, K);
+        }
         const ms = performance.now() - t;
         if (base === 'hybrid' || !timings.ce) timings.ce = ms;
         ceCache.set(base, top);
@@ -242,6 +259,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
         topFiles: files.slice(0, 10),
         topChunks: chunks.slice(0, 10).map((c) => ({ id: c.id, path: c.path, startLine: c.startLine, endLine: c.endLine, grade: chunkGrade(c, q.gold), symbols: c.symbols })),
         ms: round(ms, 3),
+        ...(spec.ce && ceFailed.has(spec.base) ? { rerankFallback: true } : {}),
       };
     }
     for (const base of opts.collectLtr ?? []) {
@@ -273,6 +291,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
       goldNotIndexed: goldFiles.filter((g) => !engine.store.file(g)),
       kind: understandQuestion(q.question).kind,
       variants,
+      ...(rerankFailure ? { rerankFailure } : {}),
       timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round(v as number, 3)])) as unknown as StageTimings,
     });
     opts.onQuestion?.(qi + 1, questions.length);
@@ -300,6 +319,8 @@ export function summarize(variants: VariantSpec[], questions: readonly QuestionO
     }
     latency.total = round(latency.total, 2);
     const metrics = meanMetrics(rows.map((q) => q.variants[spec.name]!.metrics));
-    return { name: spec.name, available: true, n: rows.length, metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, round(v, 6)])) as unknown as QuestionMetrics, latency };
+    const fellBack = rows.filter((q) => q.variants[spec.name]!.rerankFallback);
+    const rerankFallbacks = fellBack.length ? { rerankFallbacks: { count: fellBack.length, reason: fellBack[0]!.rerankFailure ?? 'reranking failed' } } : {};
+    return { name: spec.name, available: true, n: rows.length, metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, round(v, 6)])) as unknown as QuestionMetrics, latency, ...rerankFallbacks };
   });
 }
