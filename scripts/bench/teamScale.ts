@@ -133,6 +133,7 @@ async function measureSize(cfg: TeamScaleConfig, n: number, log: (l: string) => 
     const size = (
       await client.query<{ t: string; i: string }>(`SELECT pg_total_relation_size('sift_chunks') AS t, pg_relation_size('sift_chunks_hnsw_${DIM}') AS i`)
     ).rows[0]!;
+    log(`P7 ${n}: HNSW built in ${round(buildMs / 1000, 1)} s; sift_chunks ${round(Number(size.t) / 2 ** 20, 1)} MiB (${round(Number(size.t) / n, 0)} B/chunk), HNSW ${round(Number(size.i) / 2 ** 20, 1)} MiB; RSS ${round(process.memoryUsage().rss / 2 ** 20, 0)} MiB`);
     const reader = await TeamReader.open(client, 'p7', ['c1']);
     // Fresh draws from the data's mixture (the generator continues past the loaded rows).
     const queries = Array.from({ length: cfg.queries }, () => gen.next());
