@@ -4,10 +4,16 @@ import { denseCoverage } from '../store/manifest';
 import { embeddingText } from '../models/text';
 import type { Embedder } from '../worker/embedder';
 import type { HttpEmbedderStats } from '../models/httpEmbedder';
-import { SiftError, throwIfAborted } from '../util/errors';
+import { SiftError, isAbortError, throwIfAborted } from '../util/errors';
 
 /** Chunks embedded between two commits of the dense pass (each commit rewrites the shards it touches). */
 export const DEFAULT_EMBED_COMMIT_CHUNKS = 1024;
+/**
+ * And at most one commit per this many ms: a commit rewrites every shard it touches (vectors and keyword
+ * index), so an embedding server answering thousands of chunks a second would otherwise spend its time
+ * waiting for commits. The local model never reaches it (1 024 chunks take it longer).
+ */
+export const DEFAULT_EMBED_COMMIT_MS = 3000;
 
 export interface FillOptions {
   /** Who embeds: the local model (texts tokenised on this thread) or an embedding server. */
@@ -19,6 +25,8 @@ export interface FillOptions {
   /** Texts per embedding request. */
   embedBatch?: number;
   commitEveryChunks?: number;
+  /** The shortest time between two commits (default DEFAULT_EMBED_COMMIT_MS; 0 when `commitEveryChunks` is given). */
+  commitEveryMs?: number;
 }
 
 /** Dense-pass progress: `done` of `total` chunks missing at the start are embedded; `coverage` is of the whole index. */
@@ -54,6 +62,9 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
   // time), the server's concurrency for an embedding server (its batches run side by side).
   const depth = Math.max(1, embedder.inFlight);
   const commitEvery = Math.max(batch, opts.commitEveryChunks ?? DEFAULT_EMBED_COMMIT_CHUNKS);
+  // A cadence in chunks given explicitly is kept exactly (tests, callers that want every commit).
+  const commitMs = opts.commitEveryMs ?? (opts.commitEveryChunks === undefined ? DEFAULT_EMBED_COMMIT_MS : 0);
+  let lastCommit = performance.now();
   const progress = (done: number): DenseProgress => {
     const stats = embedder.stats();
     return { type: 'dense', done, total: order.length, ...denseCoverage(store.manifest), ...(stats ? { provider: { name: embedder.provider, ...stats } } : {}) };
@@ -87,10 +98,11 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
   let done = 0;
   let pending = new Map<string, Float32Array>();
   // `depth` requests ahead: the next slices are read and queued while this one embeds.
+  let failed = false;
   const ahead: Promise<Awaited<ReturnType<typeof send>>>[] = [];
   let queued = 0;
   const refill = () => {
-    while (ahead.length < depth + 1 && queued < order.length) {
+    while (ahead.length < depth && queued < order.length) {
       const p = send(order.slice(queued, queued + batch));
       p.catch(() => undefined); // awaited in turn below
       ahead.push(p);
@@ -105,18 +117,22 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
       for (const [id, v] of await current) pending.set(id, v);
       done += Math.min(batch, order.length - m);
       throwIfAborted(signal);
-      if (pending.size >= commitEvery) {
+      if (pending.size >= commitEvery && performance.now() - lastCommit >= commitMs) {
         await store.commitVectors(pending);
+        lastCommit = performance.now();
         pending = new Map();
         yield progress(done);
       }
     }
     if (pending.size) await store.commitVectors(pending);
     pending = new Map();
+  } catch (err) {
+    failed = !isAbortError(err);
+    throw err;
   } finally {
     // Cancelled or failed: what was embedded is kept (committed now), the rest is embedded next time.
-    // Slices already embedded when a later one failed are kept too.
-    for (const r of await Promise.allSettled(ahead)) if (r.status === 'fulfilled') for (const [id, v] of r.value) pending.set(id, v);
+    // Slices the server already answered when an earlier one failed are kept too (on a cancel they are dropped).
+    for (const r of await Promise.allSettled(ahead)) if (failed && r.status === 'fulfilled') for (const [id, v] of r.value) pending.set(id, v);
     if (pending.size) await store.commitVectors(pending).catch(() => undefined);
   }
   yield progress(done);
