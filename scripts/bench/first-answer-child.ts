@@ -43,6 +43,8 @@ async function main(): Promise<void> {
       else if (e.type === 'lexical-ready') {
         report.lexicalReadyMs = performance.now() - t0;
         report.chunks = e.chunks;
+        // What indexing alone cost the host thread, before the question runs on it.
+        report.loopBeforeQuestion = h.max / 1e6;
         // The question, as the panel asks it once every folder is keyword-searchable.
         const { store, problem } = await IndexStore.openForRead(args.indexDir, { files: false });
         if (!store) throw new Error(`P5: the index cannot be read after lexical-ready: ${problem}`);
@@ -66,8 +68,10 @@ async function main(): Promise<void> {
       }
     }
   } catch (err) {
+    if (process.env.P5_DEBUG) process.stderr.write(`${Math.round(performance.now() - t0)} caught ${String(err)}\n`);
     if (!isAbortError(err)) throw err;
   }
+  if (process.env.P5_DEBUG) process.stderr.write(`${Math.round(performance.now() - t0)} loop done\n`);
   denseLoop?.disable();
   const d = tracker.status();
   const out: FirstAnswerReport = {
@@ -79,13 +83,18 @@ async function main(): Promise<void> {
     hits: report.hits ?? 0,
     retrieval: report.retrieval ?? 'none',
     loop: report.loop ?? loopMs(h),
+    loopBeforeQuestion: report.loopBeforeQuestion ?? h.max / 1e6,
     denseLoop: denseLoop ? loopMs(denseLoop) : undefined,
     dense: { embedded: d.embedded, chunks: d.chunks, rate: d.rate },
   };
-  // The worker may still be running an embedding batch the cancelled pass queued: let it finish
-  // (requests are served in order) before the worker is terminated, which onnxruntime does not survive.
-  await client.call('tokenizerName', {}).catch(() => undefined);
+  // The worker may still be running an embedding batch of the cancelled pass (cancelling rejects the
+  // call, the model run goes on): terminating the worker mid-run aborts the whole process inside
+  // onnxruntime ("terminate called after throwing an instance of 'Napi::Error'"). One more embed
+  // request waits its turn for the model, so the worker is idle when it is terminated.
+  await client.call('embed', { texts: ['idle'] }).catch(() => undefined);
+  if (process.env.P5_DEBUG) process.stderr.write(`${Math.round(performance.now() - t0)} worker idle\n`);
   await client.dispose();
+  if (process.env.P5_DEBUG) process.stderr.write(`${Math.round(performance.now() - t0)} disposed\n`);
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 

@@ -6,9 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CLI_SCRIPT, REPO_ROOT, TINY_EMBEDDER, TINY_RERANKER, tempDir, writeTree } from '../helpers';
+import { CLI_SCRIPT, REPO_ROOT, TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
 import { OpenAiTestServer } from '../support/openaiServer';
 import { acquireLock } from '../../src/core/store/lock';
+import { indexWorkspace } from '../../src/core/indexing/indexer';
+import { InferenceClient } from '../../src/core/worker/client';
+import { isAbortError } from '../../src/core/util/errors';
+import { denseCoverage, readManifest } from '../../src/core/store/manifest';
 
 /** The planted answer and its distractors: other files about payments, uploads or retries. */
 const FIXTURE: Record<string, string> = {
@@ -418,6 +422,61 @@ describe('sift mcp driven by the official MCP Inspector CLI', () => {
       assert.doesNotMatch(r.stdout, /root:x:0/);
       assert.match(r.stderr, /tool_is_error/, 'the inspector reports a tool error (not a failed connection)');
       assert.equal(r.code, 5);
+    }
+  });
+});
+
+describe('sift mcp resumes a dense pass that was interrupted (lexical first)', () => {
+  it('answers from keywords at once, says how much dense search covers, embeds only what is missing, then hybrid', async () => {
+    const { dir, cleanup } = tempDir('sift-mcp-resume-');
+    const client = new InferenceClient(WORKER_SCRIPT);
+    let server: Awaited<ReturnType<typeof connect>> | undefined;
+    try {
+      const root = path.join(dir, 'repo');
+      writeTree(root, FIXTURE);
+      const indexDir = path.join(dir, 'idx');
+      // A lexical-first build stopped after the dense pass committed its first chunk.
+      await client.call('configure', { cacheDir: path.join(dir, 'models'), allowRemote: false });
+      const controller = new AbortController();
+      let chunks = 0;
+      try {
+        const run = indexWorkspace({ root, indexDir, embedding: { model: TINY_EMBEDDER }, client, signal: controller.signal, lexicalFirst: true, embedBatch: 1, embedCommitChunks: 1 });
+        for (let r = await run.next(); !r.done; r = await run.next()) {
+          if (r.value.type === 'lexical-ready') chunks = r.value.chunks;
+          if (r.value.type === 'dense') controller.abort();
+        }
+        assert.fail('the build was to be interrupted');
+      } catch (err) {
+        if (!isAbortError(err)) throw err;
+      }
+      const interrupted = await readManifest(indexDir);
+      assert.equal(interrupted.kind, 'ok');
+      const left = interrupted.kind === 'ok' ? chunks - denseCoverage(interrupted.manifest).embedded : 0;
+      assert.ok(chunks > 2 && left > 0 && left < chunks, `chunks ${chunks}, missing ${left}`);
+
+      server = await connect(root, path.join(dir, 'home'), { args: ['--index-dir', indexDir] });
+      const first = await server.client.callTool({ name: 'search_code', arguments: { query: RETRY_QUERY } });
+      assert.ok(!first.isError, textOf(first));
+      const s1 = structured(first);
+      assert.equal(s1.results![0]!.path, 'src/payments/retry.ts', 'answered before the embeddings are complete');
+      assert.ok((s1.coverage as { denseShare: number }).denseShare < 1);
+      assert.match((s1.coverage as { note?: string }).note ?? '', /keyword \(BM25\)/);
+      assert.match(server.stderr(), new RegExp(`${left} of ${chunks} chunks have no embeddings yet`));
+      const during = structured(await server.client.callTool({ name: 'index_status', arguments: {} })) as unknown as { folders: { embeddingProvider: string | null; background?: { filesTotal: number } }[] };
+      assert.equal(during.folders[0]!.embeddingProvider, 'local');
+
+      await waitUntilReady(server);
+      assert.match(server.stderr(), new RegExp(`embedded index updated in \\d+ ms: .*embedded ${left}\\b`), 'only the missing chunks were embedded');
+      const status = structured(await server.client.callTool({ name: 'index_status', arguments: {} })) as unknown as { folders: { denseShare: number; chunks: number }[] };
+      assert.equal(status.folders[0]!.denseShare, 1);
+      assert.equal(status.folders[0]!.chunks, chunks);
+      const second = structured(await server.client.callTool({ name: 'search_code', arguments: { query: RETRY_QUERY } }));
+      assert.equal(second.retrieval, 'hybrid');
+      assert.equal((second.coverage as { denseShare: number }).denseShare, 1);
+    } finally {
+      await server?.close();
+      await client.dispose();
+      cleanup();
     }
   });
 });

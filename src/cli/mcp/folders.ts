@@ -5,7 +5,8 @@ import type { InferenceClient } from '../../core/worker/client';
 import { type RemoteEmbeddingOptions, createEmbedder } from '../../core/worker/embedder';
 import type { ModelRequest } from '../../core/worker/protocol';
 import { CHUNKER_VERSION, DEFAULT_MAX_TOKENS, type IndexEvent, type IndexSummary } from '../../core/indexing/indexer';
-import { type EmbeddingInfo, MANIFEST_FILE, type Manifest, incompatibility, readManifest } from '../../core/store/manifest';
+import { type EmbeddingInfo, MANIFEST_FILE, type Manifest, denseCoverage, incompatibility, readManifest } from '../../core/store/manifest';
+import { type DenseStatus, DenseTracker, describeDense } from '../../core/indexing/denseProgress';
 import { IndexStore } from '../../core/store/store';
 import { indexWorkspaceInThread } from '../../core/indexing/thread';
 import { SiftError, errorMessage, isAbortError } from '../../core/util/errors';
@@ -49,7 +50,10 @@ export interface FolderStatus {
   denseShare: number;
   embeddingModel: string | null;
   lastUpdate: string | null;
-  background?: { task: 'embedding'; filesDone: number; filesTotal: number; startedAt: string };
+  /** The background build: files read, then (lexical first) the dense pass's coverage, rate and ETA. */
+  background?: { task: 'embedding'; filesDone: number; filesTotal: number; startedAt: string } & Partial<Omit<DenseStatus, 'running'>>;
+  /** Who embeds: `local`, or the embedding server's provider. */
+  embeddingProvider: string | null;
   lastError?: string;
 }
 
@@ -70,7 +74,7 @@ export interface FolderStatus {
 export class ServedFolder {
   readonly lexicalDir: string;
   private target?: Promise<{ embedding: EmbeddingInfo | null; tokenizer: string }>;
-  private background?: { done: Promise<void>; abort: AbortController; filesDone: number; filesTotal: number; startedAt: Date };
+  private background?: { done: Promise<void>; abort: AbortController; filesDone: number; filesTotal: number; startedAt: Date; dense: DenseTracker };
   private backgroundFailedAt = 0;
   private lastError?: string;
   private refreshing?: Promise<Searchable>;
@@ -141,6 +145,12 @@ export class ServedFolder {
     const chunker = { version: CHUNKER_VERSION, maxTokens: this.opts.maxTokens ?? DEFAULT_MAX_TOKENS, tokenizer: target.tokenizer };
     const why = incompatibility(loaded.manifest, target.embedding, chunker);
     const changed = why ? undefined : await this.changedFiles(loaded.manifest);
+    // A build interrupted during its dense pass (lexical first) left chunks without vectors: resume it.
+    const coverage = denseCoverage(loaded.manifest);
+    if (changed && changed.length <= INLINE_UPDATE_FILES && coverage.embedded < coverage.chunks) {
+      this.opts.log(`${this.label()}: ${coverage.chunks - coverage.embedded} of ${coverage.chunks} chunks have no embeddings yet; embedding them in the background, keyword search meanwhile.`);
+      return this.keywordWhileEmbedding({ start: true });
+    }
     if (!changed || changed.length > INLINE_UPDATE_FILES) {
       if (why) this.opts.log(`${this.label()}: the index must be rebuilt (${why}); keyword search meanwhile.`);
       else this.opts.log(`${this.label()}: ${changed!.length} files changed; updating embeddings in the background, keyword search meanwhile.`);
@@ -160,7 +170,8 @@ export class ServedFolder {
     const result = await this.refreshKeywordOnly(this.lexicalDir);
     if (opts.start) this.startBackground();
     const bg = this.background;
-    const progress = bg && bg.filesTotal ? ` (${bg.filesDone} of ${bg.filesTotal} files embedded so far)` : '';
+    const dense = bg?.dense.status();
+    const progress = dense?.chunks ? ` (${describeDense(dense).replace(/\.$/, '')})` : bg && bg.filesTotal ? ` (${bg.filesDone} of ${bg.filesTotal} files read so far)` : '';
     const note = bg
       ? `Semantic (dense) search is not ready for ${this.label()}: embeddings are being computed in the background${progress}. These results are keyword (BM25) matches; search again later for semantic matches.`
       : this.lastError
@@ -215,7 +226,7 @@ export class ServedFolder {
   }
 
   /** One index run on the indexing thread: the changed paths only, or (without them) a full walk. */
-  private async update(dir: string, embedding: ModelRequest | null, changedPaths: string[] | undefined, signal?: AbortSignal, onEvent?: (e: IndexEvent) => void): Promise<IndexSummary> {
+  private async update(dir: string, embedding: ModelRequest | null, changedPaths: string[] | undefined, signal?: AbortSignal, onEvent?: (e: IndexEvent) => void, lexicalFirst = false): Promise<IndexSummary> {
     const started = Date.now();
     const run = indexWorkspaceInThread(
       {
@@ -228,6 +239,7 @@ export class ServedFolder {
         signal,
         discovery: this.opts.discovery,
         ...(changedPaths ? { changedPaths } : {}),
+        ...(lexicalFirst ? { lexicalFirst } : {}),
       },
       this.opts.indexerScript,
     );
@@ -250,15 +262,26 @@ export class ServedFolder {
     if (this.background || this.disposed || !this.opts.embedding) return;
     if (Date.now() - this.backgroundFailedAt < RETRY_BACKGROUND_MS) return;
     const abort = new AbortController();
-    const bg = { abort, filesDone: 0, filesTotal: 0, startedAt: new Date(), done: Promise.resolve() };
+    const bg = { abort, filesDone: 0, filesTotal: 0, startedAt: new Date(), done: Promise.resolve(), dense: new DenseTracker() };
     this.background = bg;
     this.opts.log(`${this.label()}: building the embedded index in the background.`);
     bg.done = (async () => {
       try {
-        const summary = await this.update(this.indexDir, this.opts.embedding, undefined, abort.signal, (e) => {
-          if (e.type === 'plan') bg.filesTotal = e.toProcess;
-          else if (e.type === 'progress') bg.filesDone = e.filesDone;
-        });
+        // Lexical first: every file is committed without vectors at once, then the dense pass embeds
+        // and commits as it goes (an interrupted build resumes with what is missing); its rate and ETA
+        // come from the core's DenseTracker.
+        const summary = await this.update(
+          this.indexDir,
+          this.opts.embedding,
+          undefined,
+          abort.signal,
+          (e) => {
+            bg.dense.observe(e);
+            if (e.type === 'plan') bg.filesTotal = e.toProcess;
+            else if (e.type === 'progress') bg.filesDone = e.filesDone;
+          },
+          true,
+        );
         // The embedding model could not be loaded: the "embedded" index is keyword-only; serve it as such.
         if (!summary.embedding) this.target = Promise.resolve({ embedding: null, tokenizer: 'heuristic' });
         this.lastError = undefined;
@@ -334,15 +357,29 @@ export class ServedFolder {
     const manifest = m.kind === 'ok' ? m.manifest : undefined;
     const state: FolderStatus['state'] = !manifest ? (this.lastError ? 'error' : 'not-indexed') : searchedDir === this.lexicalDir ? 'keyword-only' : 'ready';
     const chunks = manifest ? manifest.shards.reduce((n, s) => n + s.chunks, 0) : 0;
+    const coverage = manifest ? denseCoverage(manifest) : undefined;
+    const dense = bg?.dense.status();
+    const embedding = main.kind === 'ok' ? main.manifest.embedding : undefined;
     return {
       ...base,
       state,
       files: manifest ? Object.keys(manifest.files).length : 0,
       chunks,
-      denseShare: manifest?.embedding && chunks ? 1 : 0,
+      denseShare: coverage?.chunks ? Math.round((coverage.embedded / coverage.chunks) * 1000) / 1000 : 0,
+      embeddingProvider: this.opts.embedding ? (embedding?.provider ?? this.opts.remoteEmbedding?.provider ?? 'local') : null,
       embeddingModel: (main.kind === 'ok' ? main.manifest.embedding?.model : undefined) ?? this.opts.embedding?.model ?? null,
       lastUpdate: manifest?.updatedAt ?? null,
-      ...(bg ? { background: { task: 'embedding' as const, filesDone: bg.filesDone, filesTotal: bg.filesTotal, startedAt: bg.startedAt.toISOString() } } : {}),
+      ...(bg
+        ? {
+            background: {
+              task: 'embedding' as const,
+              filesDone: bg.filesDone,
+              filesTotal: bg.filesTotal,
+              startedAt: bg.startedAt.toISOString(),
+              ...(dense?.chunks ? { embedded: dense.embedded, chunks: dense.chunks, percent: dense.percent, ...(dense.rate !== undefined ? { rate: dense.rate } : {}), ...(dense.etaSeconds !== undefined ? { etaSeconds: dense.etaSeconds } : {}) } : {}),
+            },
+          }
+        : {}),
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
   }

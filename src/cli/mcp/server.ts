@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { describeDense } from '../../core/indexing/denseProgress';
 import { errorMessage, isAbortError } from '../../core/util/errors';
 import { MAX_RANGE_LINES, type RangeResult } from './readRange';
 import type { McpService, SearchToolResult, ServiceStatus } from './service';
@@ -123,7 +124,21 @@ const statusOutput = {
       denseShare: z.number(),
       embeddingModel: z.string().nullable(),
       lastUpdate: z.string().nullable(),
-      background: z.object({ task: z.literal('embedding'), filesDone: z.number().int(), filesTotal: z.number().int(), startedAt: z.string() }).optional(),
+      embeddingProvider: z.string().nullable(),
+      background: z
+        .object({
+          task: z.literal('embedding'),
+          filesDone: z.number().int(),
+          filesTotal: z.number().int(),
+          startedAt: z.string(),
+          /** The dense pass (lexical first): chunks with embeddings of all, and its smoothed rate and ETA. */
+          embedded: z.number().int().optional(),
+          chunks: z.number().int().optional(),
+          percent: z.number().optional(),
+          rate: z.number().optional().describe('chunks embedded per second, smoothed'),
+          etaSeconds: z.number().optional().describe('seconds until every chunk is embedded at that rate'),
+        })
+        .optional(),
       lastError: z.string().optional(),
     }),
   ),
@@ -282,10 +297,12 @@ function rangeText(r: RangeResult): string {
 
 function statusText(s: ServiceStatus): string {
   const lines = s.folders.map((f) => {
-    const bg = f.background ? `; embedding in the background: ${f.background.filesDone}/${f.background.filesTotal} files` : '';
+    const b = f.background;
+    const dense = b?.chunks ? describeDense({ embedded: b.embedded ?? 0, chunks: b.chunks, percent: b.percent ?? 0, running: true, rate: b.rate, etaSeconds: b.etaSeconds }).replace(/\.$/, '') : undefined;
+    const bg = b ? `; building in the background: ${dense ?? `${b.filesDone}/${b.filesTotal} files read`}` : '';
     const err = f.lastError ? `; last error: ${f.lastError}` : '';
     return `${f.folder} (${f.root}): ${f.state}, ${f.files} files, ${f.chunks} chunks, dense search covers ${Math.round(f.denseShare * 100)}%, updated ${f.lastUpdate ?? 'never'}${bg}${err}`;
   });
-  lines.push(`Models: embedding ${s.models.embedding ?? 'none (keyword search only)'}, reranker ${s.models.reranker ?? 'none'}, LLM ${s.models.llm ?? 'not configured'}.`);
+  lines.push(`Models: embedding ${s.models.embedding ? `${s.folders.find((f) => f.embeddingProvider)?.embeddingProvider ?? 'local'} ${s.models.embedding}` : 'none (keyword search only)'}, reranker ${s.models.reranker ?? 'none'}, LLM ${s.models.llm ?? 'not configured'}.`);
   return lines.join('\n');
 }
