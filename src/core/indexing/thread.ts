@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { IndexStore } from '../store/store';
+import type { InferenceClient } from '../worker/client';
 import { SiftError, type SiftErrorCode, throwIfAborted } from '../util/errors';
 import type { IndexEvent, IndexOptions, IndexSummary } from './indexer';
 
@@ -11,6 +12,45 @@ export type IndexThreadMessage =
 
 /** What the indexing thread is started with: the options minus the parts that cannot cross threads. */
 export type IndexThreadOptions = Omit<IndexOptions, 'client' | 'signal'>;
+
+/**
+ * Indexing threads kept between runs, one per inference client and script: a small edit then
+ * starts with the thread's modules, parsers and tokenizer loaded (a new thread spent ~200 ms
+ * there, more than the update itself). An idle thread does not keep the process alive, ends
+ * after `IDLE_MS` unused, and ends by itself when its client's inference worker stops.
+ */
+const idleThreads = new WeakMap<InferenceClient, Map<string, { worker: Worker; timer: NodeJS.Timeout }>>();
+const IDLE_MS = 120_000;
+
+function takeIdle(client: InferenceClient, script: string): Worker | undefined {
+  const idle = idleThreads.get(client)?.get(script);
+  if (!idle) return undefined;
+  idleThreads.get(client)!.delete(script);
+  clearTimeout(idle.timer);
+  idle.worker.ref();
+  return idle.worker;
+}
+
+function putIdle(client: InferenceClient, script: string, worker: Worker): void {
+  let byScript = idleThreads.get(client);
+  if (!byScript) idleThreads.set(client, (byScript = new Map()));
+  if (byScript.has(script)) {
+    void worker.terminate();
+    return;
+  }
+  const timer = setTimeout(() => {
+    if (byScript.get(script)?.worker === worker) byScript.delete(script);
+    void worker.terminate();
+  }, IDLE_MS);
+  timer.unref();
+  worker.unref();
+  byScript.set(script, { worker, timer });
+  worker.once('exit', () => {
+    if (byScript.get(script)?.worker !== worker) return;
+    clearTimeout(byScript.get(script)!.timer);
+    byScript.delete(script);
+  });
+}
 
 const SIFT_CODES: readonly SiftErrorCode[] = ['general', 'bad-input', 'index-corrupt', 'index-locked', 'index-changed', 'io', 'model-unavailable', 'aborted'];
 
@@ -29,9 +69,15 @@ const SIFT_CODES: readonly SiftErrorCode[] = ['general', 'bad-input', 'index-cor
 export async function* indexWorkspaceInThread(opts: IndexOptions, script: string): AsyncGenerator<IndexEvent, IndexSummary> {
   const { client, signal, ...options } = opts;
   throwIfAborted(signal);
-  const port = client.connect();
-  const workerData: { options: IndexThreadOptions; port: typeof port } = { options, port };
-  const worker = new Worker(script, { workerData, transferList: [port] });
+  let worker = takeIdle(client, script);
+  if (worker) {
+    worker.postMessage({ type: 'run', options });
+  } else {
+    const port = client.connect();
+    const workerData: { options: IndexThreadOptions; port: typeof port } = { options, port };
+    worker = new Worker(script, { workerData, transferList: [port] });
+  }
+  const thread = worker.threadId;
 
   const queue: (IndexThreadMessage | { type: 'crash'; message: string })[] = [];
   let wake: (() => void) | undefined;
@@ -39,16 +85,20 @@ export async function* indexWorkspaceInThread(opts: IndexOptions, script: string
     queue.push(m);
     wake?.();
   };
-  worker.on('message', (m: IndexThreadMessage) => push(m));
+  const onMessage = (m: IndexThreadMessage) => push(m);
+  worker.on('message', onMessage);
   // A thread that dies (crash, out of memory, terminate) cannot release its index lock: it is
   // released here once the thread is gone, so the next run of this process is not blocked.
-  const thread = worker.threadId;
   let released: Promise<void> | undefined;
   const releaseLock = () => (released ??= IndexStore.releaseExitedWriter(options.indexDir, thread));
-  worker.on('error', (err) => push({ type: 'crash', message: `The indexing thread crashed: ${err.message}` }));
-  worker.on('exit', (code) => {
+  let exited = false;
+  const onError = (err: Error) => push({ type: 'crash', message: `The indexing thread crashed: ${err.message}` });
+  const onExit = (code: number) => {
+    exited = true;
     void releaseLock().then(() => push({ type: 'crash', message: `The indexing thread stopped unexpectedly (exit code ${code}).` }));
-  });
+  };
+  worker.on('error', onError);
+  worker.on('exit', onExit);
   const next = async () => {
     while (!queue.length) await new Promise<void>((resolve) => (wake = resolve));
     wake = undefined;
@@ -58,6 +108,8 @@ export async function* indexWorkspaceInThread(opts: IndexOptions, script: string
   const abort = () => worker.postMessage({ type: 'abort' });
   signal?.addEventListener('abort', abort, { once: true });
   let settled = false;
+  /** The thread answered this run (done or error) and is alive: it can serve the next one. */
+  let reusable = false;
   try {
     for (;;) {
       const m = await next();
@@ -66,6 +118,7 @@ export async function* indexWorkspaceInThread(opts: IndexOptions, script: string
         continue;
       }
       settled = true;
+      reusable = m.type !== 'crash';
       if (m.type === 'done') return m.summary;
       if (m.type === 'crash') throw new SiftError(m.message);
       throw rebuildError(m);
@@ -76,10 +129,20 @@ export async function* indexWorkspaceInThread(opts: IndexOptions, script: string
       // Left early (or the caller's loop threw): cancel, and let the thread close the store (its
       // write lock) before it is stopped.
       abort();
-      for (let m = await next(); m.type === 'event'; m = await next());
+      let m = await next();
+      while (m.type === 'event') m = await next();
+      reusable = m.type !== 'crash';
     }
-    await worker.terminate();
-    await releaseLock();
+    worker.off('message', onMessage);
+    worker.off('error', onError);
+    worker.off('exit', onExit);
+    if (reusable && !exited) {
+      // The run closed its store (and released the lock) before it answered.
+      putIdle(client, script, worker);
+    } else {
+      await worker.terminate();
+      await releaseLock();
+    }
   }
 }
 

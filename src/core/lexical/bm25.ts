@@ -258,8 +258,16 @@ export class Bm25Index {
   /** `k · (1 − b + b · length / avgLength)` per (document, field), for the last params and averages used. */
   private norms?: { k: number; b: number; avg: Float64Array; values: Float64Array };
   private lengthSums?: number[];
+  /** Rows no longer live (their file changed or went since the shard was written): 1 per dead row. */
+  private readonly dead?: Uint8Array;
+  /** Documents that are live (`docs` minus the dead rows). */
+  readonly live: number;
 
-  constructor(bytes: Uint8Array) {
+  /**
+   * @param dead rows of the shard that are no longer live (the manifest's tombstones): a search
+   *   never returns them and the statistics leave them out, as if the shard had been rewritten.
+   */
+  constructor(bytes: Uint8Array, dead?: readonly number[]) {
     // Typed-array views need aligned offsets; a pooled Buffer may not be.
     const buf = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes); // copies (Buffer#slice would not)
     if (buf.byteLength < HEADER_BYTES) throw new Error('BM25 index is truncated');
@@ -297,6 +305,25 @@ export class Bm25Index {
     this.idsAt = blobTerms;
     if (this.termOff[T] !== blobTerms || this.termStart[T] !== P) throw new Error('BM25 index is inconsistent');
     this.checkStructure(P);
+    let live = D;
+    if (dead?.length) {
+      this.dead = new Uint8Array(D);
+      for (const row of dead) {
+        if (!Number.isInteger(row) || row < 0 || row >= D) throw new Error(`BM25 index has no row ${row} to leave out`);
+        if (!this.dead[row]) live--;
+        this.dead[row] = 1;
+      }
+    }
+    this.live = live;
+  }
+
+  /** Postings of [start, end) whose document is live. */
+  private liveCount(start: number, end: number): number {
+    const dead = this.dead;
+    if (!dead) return end - start;
+    let n = 0;
+    for (let p = start; p < end; p++) if (!dead[this.postDoc[p]!]) n++;
+    return n;
   }
 
   /**
@@ -404,7 +431,7 @@ export class Bm25Index {
   stats(terms: readonly string[]): Bm25Stats {
     if (!this.lengthSums) {
       const sums = new Array<number>(FIELD_COUNT).fill(0);
-      for (let i = 0; i < this.fieldLen.length; i++) sums[i % FIELD_COUNT] += this.fieldLen[i]!;
+      for (let i = 0; i < this.fieldLen.length; i++) if (!this.dead?.[Math.floor(i / FIELD_COUNT)]) sums[i % FIELD_COUNT] += this.fieldLen[i]!;
       this.lengthSums = sums;
     }
     const df = new Array<number>(terms.length * FIELD_COUNT).fill(0);
@@ -413,10 +440,10 @@ export class Bm25Index {
       if (t < 0) return;
       for (let f = 0; f < FIELD_COUNT; f++) {
         const [start, end] = this.range(t, f);
-        df[u * FIELD_COUNT + f] = end - start;
+        df[u * FIELD_COUNT + f] = this.liveCount(start, end);
       }
     });
-    return { docs: this.docs, lengths: [...this.lengthSums], terms: [...terms], df };
+    return { docs: this.live, lengths: [...this.lengthSums], terms: [...terms], df };
   }
 
   /** Term index, or -1. */
@@ -459,7 +486,10 @@ export class Bm25Index {
    */
   search(queryTerms: readonly string[], boosts: readonly number[], params: Bm25Params, k: number, stats?: Bm25Stats): Bm25Hit[] {
     const D = this.docs;
-    if (!D || !queryTerms.length || k <= 0) return [];
+    if (!this.live || !queryTerms.length || k <= 0) return [];
+    const dead = this.dead;
+    // With dead rows, this shard's own statistics are those of its live rows.
+    if (dead && !stats) stats = this.stats(distinctQueryTerms(queryTerms));
     // A question can be any length (and is searched on the editor's thread): its first
     // MAX_QUERY_TERMS terms are used, so the work and the per-document masks below stay bounded.
     const terms = queryTerms.length > MAX_QUERY_TERMS ? queryTerms.slice(0, MAX_QUERY_TERMS) : queryTerms;
@@ -495,11 +525,14 @@ export class Bm25Index {
         const [start, end] = this.range(t, f);
         if (start === end) continue;
         // The collection's document frequency when given (never below this shard's own count).
-        const matching = g === undefined ? end - start : Math.max(end - start, stats!.df[g * FIELD_COUNT + f] ?? 0);
+        const own = this.liveCount(start, end);
+        if (!own) continue;
+        const matching = g === undefined ? own : Math.max(own, stats!.df[g * FIELD_COUNT + f] ?? 0);
         const idf = Math.log(1 + (Math.max(N, matching) - matching + 0.5) / (matching + 0.5));
         const boost = boosts[f]!;
         for (let p = start; p < end; p++) {
           const doc = postDoc[p]!;
+          if (dead?.[doc]) continue;
           let tf = postTf[p]!;
           if (tf === TF_ESCAPE) tf = this.tfAt(p);
           if (lastSpec[doc] !== position) {

@@ -19,6 +19,7 @@ import {
   type ManifestOnDisk,
   type ShardEntry,
   MANIFEST_FILE,
+  liveChunks,
   checkShards,
   emptyManifest,
   incompatibility,
@@ -38,6 +39,14 @@ import {
   writePrivateFileAtomic,
 } from '../util/privateFs';
 import { ShardVectorIndex, type ShardVectors, VECTORS_FILE, readShardVectors } from './shardVectors';
+import { type CommitChange, nextShardName, planCommit } from './commitPlan';
+
+/** The file table's files on disk: the full table, and the delta file with the entries changed since. */
+interface FileTableFiles {
+  base: string;
+  delta: ReadonlySet<string>;
+  deltaFile?: string;
+}
 
 /**
  * The on-disk index of one workspace folder.
@@ -85,22 +94,7 @@ export interface ShardData {
   vectors: Map<string, number[]>;
 }
 
-export interface FileUpdate {
-  path: string;
-  entry: Omit<FileEntry, 'shard' | 'chunkIds'>;
-  chunks: Chunk[];
-  /**
-   * One entry per chunk (same order) when the index has embeddings (plain arrays or Float32Array
-   * rows); `undefined` for a chunk not embedded yet (lexical first: `commitVectors` adds it later).
-   */
-  vectors?: (ArrayLike<number> | undefined)[];
-  /**
-   * The chunks' BM25 documents (same order, `lexicalDoc` of each), when the caller made them
-   * already: the indexer makes them while the previous batch embeds, so the commit that ends a run
-   * — while the inference worker has nothing to do — does not.
-   */
-  docs?: LexicalDoc[];
-}
+export type { CommitChange, FileUpdate } from './commitPlan';
 
 export interface OpenOptions {
   root: string;
@@ -133,6 +127,8 @@ export class IndexStore {
   private releaseLock?: () => Promise<void>;
   /** This writer is rebuilding because of a damage record: the first commit removes it. */
   private clearDamage = false;
+  /** The file table's files the manifest names (base '' until the first commit writes one). */
+  private fileTable: FileTableFiles = { base: '', delta: new Set() };
 
   private constructor(
     readonly indexDir: string,
@@ -179,6 +175,7 @@ export class IndexStore {
     }
     const loaded = await readManifest(indexDir);
     let manifest: Manifest;
+    let fileTable: FileTableFiles | undefined;
     let rebuildReason: string | undefined;
     const marker = loaded.kind === 'ok' ? await readDamage(indexDir) : undefined;
     if (layoutProblem && loaded.kind !== 'missing') {
@@ -193,6 +190,7 @@ export class IndexStore {
         manifest.generation = loaded.manifest.generation;
       } else {
         manifest = loaded.manifest;
+        fileTable = loaded.fileTable;
       }
     } else {
       if (loaded.kind === 'invalid') rebuildReason = `Rebuilding the index: the existing one is unusable (${loaded.reason}).`;
@@ -200,6 +198,7 @@ export class IndexStore {
     }
     const store = new IndexStore(indexDir, manifest, opts.shardCapacity ?? SHARD_CAPACITY);
     store.releaseLock = release;
+    if (fileTable) store.fileTable = fileTable;
     // Damage a reader recorded in a shard still in the index: a full check says what it is, and
     // when the damage is beyond what the check sees (chunk text), the record does.
     const marked = !rebuildReason && marker && manifest.shards.some((s) => s.dir === marker.dir) ? marker.reason : undefined;
@@ -210,6 +209,7 @@ export class IndexStore {
         const fresh = emptyManifest(opts.root, opts.embedding, opts.chunker);
         fresh.generation = manifest.generation;
         store.manifestData = fresh;
+        store.fileTable = { base: '', delta: new Set() };
       }
     }
     // A damage record is cleared by the rebuild's first commit, or now when it is stale.
@@ -249,12 +249,21 @@ export class IndexStore {
   retain(shards: ShardEntry[]): void {
     checkViewShards(this.indexDir, shards, this.manifestData.embedding);
     this.manifestData = { ...this.manifestData, shards };
-    const live = new Set(shards.map((s) => s.dir));
-    for (const dir of [...this.lexicalCache.keys(), ...this.vectorCache.keys(), ...this.chunkReaders.keys()]) {
-      if (live.has(dir)) continue;
-      this.lexicalCache.delete(dir);
-      this.vectorCache.delete(dir);
-      this.chunkReaders.get(dir)?.close();
+    this.dropCached(shards);
+  }
+
+  /** Drops what is loaded for shard versions not in `shards` (or loaded with other dead rows). */
+  private dropCached(shards: readonly ShardEntry[]): void {
+    const dirs = new Set(shards.map((s) => s.dir));
+    const keys = new Set(shards.map(cacheKey));
+    for (const key of [...this.lexicalCache.keys(), ...this.vectorCache.keys()]) {
+      if (keys.has(key)) continue;
+      this.lexicalCache.delete(key);
+      this.vectorCache.delete(key);
+    }
+    for (const [dir, reader] of this.chunkReaders) {
+      if (dirs.has(dir)) continue;
+      reader.close();
       this.chunkReaders.delete(dir);
     }
   }
@@ -264,7 +273,7 @@ export class IndexStore {
   }
 
   get chunkCount(): number {
-    return this.manifestData.shards.reduce((n, s) => n + s.chunks, 0);
+    return this.manifestData.shards.reduce((n, s) => n + liveChunks(s), 0);
   }
 
   file(relPath: string): FileEntry | undefined {
@@ -406,20 +415,22 @@ export class IndexStore {
 
   /** The BM25 index of a shard (loaded once, searched in place). */
   lexical(shard: ShardEntry): Promise<Bm25Index> {
-    let p = this.lexicalCache.get(shard.dir);
+    const key = cacheKey(shard);
+    let p = this.lexicalCache.get(key);
     if (!p) {
       p = readInside(this.indexDir, [SHARDS_DIR, shard.dir, LEXICAL_FILE], { maxBytes: maxLexicalBytes(shard.chunks), expectedBytes: shard.files?.[LEXICAL_FILE]?.bytes }).then(
         (bytes) => {
           checkFile(shard, LEXICAL_FILE, bytes);
-          const index = new Bm25Index(bytes);
+          // Dead rows (files changed since this version was written) are left out of every search.
+          const index = new Bm25Index(bytes, shard.dead);
           if (index.docs !== shard.chunks) throw new Error(`${index.docs} documents, the manifest says ${shard.chunks}`);
           return index;
         },
       ).catch(async (err: unknown) => {
-        this.lexicalCache.delete(shard.dir);
+        this.lexicalCache.delete(key);
         throw await this.damaged(shard, 'the keyword index', err);
       });
-      this.lexicalCache.set(shard.dir, p);
+      this.lexicalCache.set(key, p);
     }
     return p;
   }
@@ -427,16 +438,19 @@ export class IndexStore {
   /** The vectors of a shard as a scan block, or undefined for a lexical-only index. */
   vectors(shard: ShardEntry): Promise<ShardVectors | undefined> {
     if (!this.manifestData.embedding) return Promise.resolve(undefined);
-    let p = this.vectorCache.get(shard.dir);
+    const key = cacheKey(shard);
+    let p = this.vectorCache.get(key);
     if (!p) {
       p = this.readVectors(shard).then((v) => {
         if (v.ids.length !== shard.chunks) throw new Error(`${v.ids.length} vectors, the manifest says ${shard.chunks}`);
+        // A dead row scans as a chunk without a vector (scale 0), which dense search leaves out.
+        for (const row of shard.dead ?? []) v.block.scales[row] = 0;
         return v;
       }).catch(async (err: unknown) => {
-        this.vectorCache.delete(shard.dir);
+        this.vectorCache.delete(key);
         throw await this.damaged(shard, 'the vectors', err);
       });
-      this.vectorCache.set(shard.dir, p);
+      this.vectorCache.set(key, p);
     }
     return p;
   }
@@ -473,11 +487,12 @@ export class IndexStore {
     const out: { shard: string; row: number; id: string }[] = [];
     if (!this.manifestData.embedding) return out;
     for (const shard of this.manifestData.shards) {
-      if ((shard.embedded ?? shard.chunks) >= shard.chunks) continue;
+      if ((shard.embedded ?? shard.chunks) >= liveChunks(shard)) continue;
       const block = await this.vectors(shard);
       if (!block) continue;
+      const dead = new Set(shard.dead);
       block.ids.forEach((id, row) => {
-        if (!block.block.scales[row]) out.push({ shard: shard.name, row, id });
+        if (!block.block.scales[row] && !dead.has(row)) out.push({ shard: shard.name, row, id });
       });
     }
     return out;
@@ -491,17 +506,21 @@ export class IndexStore {
 
   /** A shard in full: every chunk and (embedded indexes) its vector. */
   async loadShard(shard: ShardEntry): Promise<ShardData> {
+    // Its live chunks: dead rows (files changed since this version was written) are left out.
+    const dead = new Set(shard.dead);
+    const live = (all: Chunk[]) => (dead.size ? all.filter((_, row) => !dead.has(row)) : all);
     if (this.hot?.dir === shard.dir) {
       const vectors = new Map<string, number[]>();
-      for (const c of this.hot.chunks) {
+      const chunks = live(this.hot.chunks);
+      for (const c of chunks) {
         const v = this.hot.vectorOf(c.id);
         if (v) vectors.set(c.id, Array.from(v));
       }
-      return { chunks: this.hot.chunks, vectors };
+      return { chunks, vectors };
     }
     let chunks: Chunk[];
     try {
-      chunks = await this.chunkReader(shard).all();
+      chunks = live(await this.chunkReader(shard).all());
     } catch (err) {
       throw await this.damaged(shard, 'the chunk file', err);
     }
@@ -556,38 +575,11 @@ export class IndexStore {
   }
 
   /**
-   * Applies removals and upserts in one atomic step: new versions of the touched shards are
-   * written to fresh directories, then the manifest is swapped. Returns the new generation.
+   * Applies removals and upserts in one atomic step: new versions of the shards that get chunks
+   * are written to fresh directories, rows of files that left a shard are marked dead in the
+   * manifest (see `planCommit`), then the manifest is swapped. Returns the new generation.
    */
-  async commit(change: {
-    removed: string[];
-    upserted: FileUpdate[];
-    /** Files whose content hash is unchanged but whose size/mtime moved: manifest-only update. */
-    restat?: { path: string; size: number; mtimeMs: number }[];
-  }): Promise<number> {
-    const next: Manifest = structuredClone(this.manifestData);
-    next.generation += 1;
-    next.updatedAt = new Date().toISOString();
-    for (const r of change.restat ?? []) {
-      const entry = next.files[r.path];
-      if (entry) Object.assign(entry, { size: r.size, mtimeMs: r.mtimeMs });
-    }
-    const touched = new Map<string, { removeFiles: Set<string>; add: FileUpdate[] }>();
-    const touch = (name: string) => {
-      let t = touched.get(name);
-      if (!t) touched.set(name, (t = { removeFiles: new Set(), add: [] }));
-      return t;
-    };
-    const counts = new Map(next.shards.map((s) => [s.name, s.chunks]));
-    const dropFile = (rel: string) => {
-      const old = next.files[rel];
-      if (!old) return;
-      delete next.files[rel];
-      if (!old.shard) return;
-      touch(old.shard).removeFiles.add(rel);
-      counts.set(old.shard, (counts.get(old.shard) ?? 0) - old.chunkIds.length);
-    };
-    for (const rel of change.removed) dropFile(rel);
+  async commit(change: CommitChange): Promise<number> {
     for (const update of change.upserted) {
       if (this.manifestData.embedding && (!update.vectors || update.vectors.length !== update.chunks.length)) {
         throw new SiftError(`internal: ${update.path} has ${update.chunks.length} chunks but no matching vectors`);
@@ -595,43 +587,25 @@ export class IndexStore {
       if (update.docs && update.docs.length !== update.chunks.length) {
         throw new SiftError(`internal: ${update.path} has ${update.chunks.length} chunks but ${update.docs.length} BM25 documents`);
       }
-      const previous = next.files[update.path]?.shard;
-      dropFile(update.path);
-      if (update.chunks.length === 0) {
-        // Empty files are remembered (so they are not re-read) but live in no shard.
-        next.files[update.path] = { ...update.entry, shard: '', chunkIds: [] };
-        continue;
-      }
-      // Keep a file in its shard when it still fits, so an edit rewrites one shard only.
-      let shard = previous && (counts.get(previous) ?? 0) + update.chunks.length <= this.capacity ? previous : undefined;
-      shard ??= [...counts.entries()].find(([, n]) => n + update.chunks.length <= this.capacity)?.[0];
-      if (!shard) {
-        shard = nextShardName(counts.keys());
-        counts.set(shard, 0);
-      }
-      counts.set(shard, (counts.get(shard) ?? 0) + update.chunks.length);
-      touch(shard).add.push(update);
-      next.files[update.path] = {
-        ...update.entry,
-        shard,
-        chunkIds: update.chunks.map((c) => c.id),
-      };
     }
-
-    const written: string[] = [];
-    const slicer = new TimeSlicer();
-    try {
-      for (const [name, t] of touched) {
-        const old = next.shards.find((s) => s.name === name);
+    const next = this.nextManifest();
+    const plan = planCommit(next, change, this.capacity, () => nextShardName(next.shards.map((s) => s.name)));
+    return this.publish(next, plan.paths, async (slicer, write) => {
+      for (const [name, ids] of plan.kill) {
+        const s = next.shards.find((x) => x.name === name)!;
+        Object.assign(s, await this.markDead(s, ids));
+      }
+      for (const [name, t] of plan.rewrite) {
+        const s = next.shards.find((x) => x.name === name)!;
         const chunks: Chunk[] = [];
         const docs: LexicalDoc[] = [];
         const added = new Map<string, ArrayLike<number>>();
         let previousVector: VectorLookup | undefined;
-        if (old) {
-          const previous = await this.shardForRewrite(old, slicer);
+        if (s.dir) {
+          const previous = await this.shardForRewrite(s, slicer);
           previousVector = previous.vectorOf;
           previous.chunks.forEach((c, i) => {
-            if (t.removeFiles.has(c.path)) return;
+            if (previous.dead.has(i) || t.drop.has(c.path)) return;
             chunks.push(c);
             docs.push(previous.docs[i]!);
           });
@@ -646,42 +620,9 @@ export class IndexStore {
             if (v) added.set(c.id, v);
           }
         }
-        const vectorOf: VectorLookup = (id) => added.get(id) ?? previousVector?.(id);
-        const dir = `${name}.g${next.generation}`;
-        written.push(dir);
-        const { files, embedded } = await this.writeShard(dir, chunks, docs, vectorOf, slicer);
-        const entry: ShardEntry = { name, dir, chunks: chunks.length, files };
-        if (old) delete old.embedded;
-        if (this.manifestData.embedding && embedded < chunks.length) entry.embedded = embedded;
-        if (old) Object.assign(old, entry);
-        else next.shards.push(entry);
+        await write(s, chunks, docs, (id) => added.get(id) ?? previousVector?.(id));
       }
-      next.shards = next.shards.filter((s) => s.chunks > 0);
-      // Files whose shard became empty were removed above, so no file points at a dropped shard.
-      // The file table first, under a new name; then the manifest that names it (the atomic swap).
-      const filesFile = `files.g${next.generation}.json`;
-      const { files: table, ...head } = next;
-      await writePrivateFileAtomic(path.join(this.indexDir, filesFile), JSON.stringify(table));
-      const onDisk: ManifestOnDisk = { ...head, filesFile };
-      await writePrivateFileAtomic(path.join(this.indexDir, MANIFEST_FILE), JSON.stringify(onDisk));
-    } catch (err) {
-      this.hot = undefined;
-      for (const dir of written) await fsp.rm(path.join(this.indexDir, SHARDS_DIR, dir), { recursive: true, force: true }).catch(() => undefined);
-      // A shard found damaged while building on it: the caller rebuilds (see indexWorkspace).
-      if (err instanceof SiftError && err.code === 'index-corrupt') throw err;
-      throw new SiftError(
-        `Could not write the index in ${this.indexDir} (${errorMessage(err)}). The previous index is intact.`,
-        'io',
-        { cause: err },
-      );
-    }
-    this.manifestData = next;
-    if (this.clearDamage) {
-      await fsp.rm(path.join(this.indexDir, DAMAGE_FILE), { force: true }).catch(() => undefined);
-      this.clearDamage = false;
-    }
-    await this.collectGarbage();
-    return next.generation;
+    });
   }
 
   /**
@@ -692,48 +633,136 @@ export class IndexStore {
   async commitVectors(vectors: ReadonlyMap<string, ArrayLike<number>>): Promise<number> {
     const embedding = this.manifestData.embedding;
     if (!embedding) throw new SiftError('internal: vectors for a lexical-only index');
-    const next: Manifest = structuredClone(this.manifestData);
-    next.generation += 1;
-    next.updatedAt = new Date().toISOString();
-    const touched = new Set<string>();
-    for (const entry of Object.values(next.files)) {
-      if (entry.shard && entry.chunkIds.some((id) => vectors.has(id))) touched.add(entry.shard);
-    }
     for (const [id, v] of vectors) {
       if (v.length !== embedding.dim) throw new SiftError(`The vector of chunk ${id} has ${v.length} dimensions; the index has ${embedding.dim}. Nothing was written.`, 'bad-input');
     }
+    const touched = new Set<string>();
+    for (const entry of Object.values(this.manifestData.files)) {
+      if (entry.shard && entry.chunkIds.some((id) => vectors.has(id))) touched.add(entry.shard);
+    }
     if (!touched.size) return this.manifestData.generation;
+    const next = this.nextManifest();
+    return this.publish(next, new Set(), async (slicer, write) => {
+      for (const s of next.shards) {
+        if (!touched.has(s.name)) continue;
+        const previous = await this.shardForRewrite(s, slicer);
+        const rows = previous.chunks.flatMap((_, i) => (previous.dead.has(i) ? [] : [i]));
+        const chunks = rows.map((i) => previous.chunks[i]!);
+        const docs = rows.map((i) => previous.docs[i]!);
+        await write(s, chunks, docs, (id) => vectors.get(id) ?? previous.vectorOf(id));
+      }
+    });
+  }
+
+  /** A copy of the manifest for the next commit (entries are replaced, never changed in place). */
+  private nextManifest(): Manifest {
+    const m = this.manifestData;
+    return { ...m, generation: m.generation + 1, updatedAt: new Date().toISOString(), files: { ...m.files }, shards: m.shards.map((s) => ({ ...s })) };
+  }
+
+  /**
+   * The one way a commit reaches the disk: `work` writes the new shard versions (through `write`,
+   * which updates their entries in `next`), then the file table (only the entries of `paths`, as a
+   * delta, while that stays small) and the manifest naming them (the atomic swap). On any failure
+   * what was written is removed and the previous index is intact.
+   */
+  private async publish(
+    next: Manifest,
+    paths: ReadonlySet<string>,
+    work: (slicer: TimeSlicer, write: (s: ShardEntry, chunks: Chunk[], docs: LexicalDoc[], vectorOf: VectorLookup) => Promise<void>) => Promise<void>,
+  ): Promise<number> {
     const written: string[] = [];
     const slicer = new TimeSlicer();
+    let table = this.fileTable;
     try {
-      for (const old of next.shards) {
-        if (!touched.has(old.name)) continue;
-        const previous = await this.shardForRewrite(old, slicer);
-        const dir = `${old.name}.g${next.generation}`;
+      await work(slicer, async (s, chunks, docs, vectorOf) => {
+        delete s.dead;
+        delete s.embedded;
+        if (!chunks.length) {
+          Object.assign(s, { chunks: 0 });
+          return;
+        }
+        const dir = `${s.name}.g${next.generation}`;
         written.push(dir);
-        const { files, embedded } = await this.writeShard(dir, previous.chunks, previous.docs, (id) => vectors.get(id) ?? previous.vectorOf(id), slicer);
-        delete old.embedded;
-        Object.assign(old, { dir, files }, embedded < previous.chunks.length ? { embedded } : {});
-      }
-      const filesFile = `files.g${next.generation}.json`;
-      const { files: table, ...head } = next;
-      await writePrivateFileAtomic(path.join(this.indexDir, filesFile), JSON.stringify(table));
-      const onDisk: ManifestOnDisk = { ...head, filesFile };
+        const { files, embedded } = await this.writeShard(dir, chunks, docs, vectorOf, slicer);
+        Object.assign(s, { dir, chunks: chunks.length, files }, this.manifestData.embedding && embedded < chunks.length ? { embedded } : {});
+      });
+      next.shards = next.shards.filter((s) => liveChunks(s) > 0);
+      // Files whose shard became empty were removed, so no file points at a dropped shard.
+      // The file table first, under a new name; then the manifest that names it (the atomic swap).
+      table = await this.writeFileTable(next, paths);
+      const { files: _files, ...head } = next;
+      const onDisk: ManifestOnDisk = { ...head, filesFile: table.base, ...(table.delta.size ? { filesDelta: table.deltaFile } : {}) };
       await writePrivateFileAtomic(path.join(this.indexDir, MANIFEST_FILE), JSON.stringify(onDisk));
     } catch (err) {
       this.hot = undefined;
       for (const dir of written) await fsp.rm(path.join(this.indexDir, SHARDS_DIR, dir), { recursive: true, force: true }).catch(() => undefined);
+      // A shard found damaged while building on it: the caller rebuilds (see indexWorkspace).
       if (err instanceof SiftError && err.code === 'index-corrupt') throw err;
       throw new SiftError(`Could not write the index in ${this.indexDir} (${errorMessage(err)}). The previous index is intact.`, 'io', { cause: err });
     }
     this.manifestData = next;
+    this.fileTable = table;
+    if (this.clearDamage) {
+      await fsp.rm(path.join(this.indexDir, DAMAGE_FILE), { force: true }).catch(() => undefined);
+      this.clearDamage = false;
+    }
     await this.collectGarbage();
     return next.generation;
   }
 
+  /**
+   * Writes what the file table needs for `next`: when the entries changed since the full table
+   * was written stay few (≤ 1/16 of the files, at least 64), only those, as a delta file; else
+   * the whole table. Nothing when no entry changed (the manifest names the same files).
+   */
+  private async writeFileTable(next: Manifest, paths: ReadonlySet<string>): Promise<FileTableFiles> {
+    const current = this.fileTable;
+    if (current.base && !paths.size) return current;
+    const delta = new Set(current.delta);
+    for (const p of paths) delta.add(p);
+    const fileCount = Object.keys(next.files).length;
+    if (current.base && delta.size <= Math.max(64, fileCount / 16)) {
+      const entries: Record<string, FileEntry | null> = {};
+      for (const p of delta) Object.defineProperty(entries, p, { value: next.files[p] ?? null, enumerable: true });
+      const deltaFile = `files.g${next.generation}.delta.json`;
+      await writePrivateFileAtomic(path.join(this.indexDir, deltaFile), JSON.stringify(entries));
+      return { base: current.base, delta, deltaFile };
+    }
+    const base = `files.g${next.generation}.json`;
+    await writePrivateFileAtomic(path.join(this.indexDir, base), JSON.stringify(next.files));
+    return { base, delta: new Set() };
+  }
+
+  /**
+   * The entry of a shard kept as written, with the rows of `ids` marked dead (found by id in its
+   * BM25 file: no chunk is read). With vectors, `embedded` then counts the live embedded rows.
+   */
+  private async markDead(s: ShardEntry, ids: ReadonlySet<string>): Promise<Pick<ShardEntry, 'dead' | 'embedded'>> {
+    const dead = new Set(s.dead);
+    const rows = (await this.lexical(s)).ids();
+    let found = 0;
+    rows.forEach((id, row) => {
+      if (!ids.has(id) || dead.has(row)) return;
+      dead.add(row);
+      found++;
+    });
+    if (found !== ids.size) throw await this.damaged(s, 'the keyword index', new Error(`${ids.size - found} of the chunks the file table places in it are missing`));
+    const out: Pick<ShardEntry, 'dead' | 'embedded'> = { dead: [...dead].sort((a, b) => a - b) };
+    if (this.manifestData.embedding) {
+      const block = await this.vectors(s);
+      let embedded = 0;
+      rows.forEach((_, row) => {
+        if (!dead.has(row) && block?.block.scales[row]) embedded++;
+      });
+      out.embedded = embedded;
+    }
+    return out;
+  }
   /** A shard's chunks with their BM25 documents and vectors, as the next version starts from. */
-  private async shardForRewrite(shard: ShardEntry, slicer: TimeSlicer): Promise<{ chunks: Chunk[]; docs: LexicalDoc[]; vectorOf: VectorLookup }> {
-    if (this.hot?.dir === shard.dir) return this.hot;
+  private async shardForRewrite(shard: ShardEntry, slicer: TimeSlicer): Promise<{ chunks: Chunk[]; docs: LexicalDoc[]; vectorOf: VectorLookup; dead: ReadonlySet<number> }> {
+    const dead = new Set(shard.dead);
+    if (this.hot?.dir === shard.dir) return { ...this.hot, dead };
     let chunks: Chunk[];
     try {
       chunks = await this.chunkReader(shard).all();
@@ -744,7 +773,7 @@ export class IndexStore {
     const docs = await (await this.lexical(shard)).documents(slicer);
     if (docs.length !== chunks.length || chunks.length !== shard.chunks) throw await this.damaged(shard, 'the keyword index', new Error('row counts differ'));
     const block = await this.vectors(shard);
-    return { chunks, docs, vectorOf: block ? vectorLookup(block) : () => undefined };
+    return { chunks, docs, vectorOf: block ? vectorLookup(block) : () => undefined, dead };
   }
 
   private async writeShard(
@@ -801,26 +830,25 @@ export class IndexStore {
     // manifest (a question asked while the dense pass commits) can still read them.
     const keep = new Set([...live, ...this.previousLive]);
     this.previousLive = live;
+    const tables = new Set([this.fileTable.base, this.fileTable.deltaFile]);
     const shardsDir = path.join(this.indexDir, SHARDS_DIR);
     const entries = await fsp.readdir(shardsDir).catch(() => [] as string[]);
     for (const name of entries) {
       if (keep.has(name)) continue;
       await fsp.rm(path.join(shardsDir, name), { recursive: true, force: true }).catch(() => undefined);
     }
-    for (const dir of [...this.lexicalCache.keys(), ...this.vectorCache.keys(), ...this.chunkReaders.keys()]) {
-      if (live.has(dir)) continue;
-      this.lexicalCache.delete(dir);
-      this.vectorCache.delete(dir);
-      this.chunkReaders.get(dir)?.close();
-      this.chunkReaders.delete(dir);
-    }
+    this.dropCached(this.manifestData.shards);
     if (this.hot && !live.has(this.hot.dir)) this.hot = undefined;
-    const table = `files.g${this.manifestData.generation}.json`;
     for (const name of await fsp.readdir(this.indexDir).catch(() => [] as string[])) {
-      const stale = (name.endsWith('.tmp') && name.startsWith('.')) || (/^files\.g\d+\.json$/.test(name) && name !== table);
+      const stale = (name.endsWith('.tmp') && name.startsWith('.')) || (/^files\.g\d+(\.delta)?\.json$/.test(name) && !tables.has(name));
       if (stale) await fsp.rm(path.join(this.indexDir, name), { force: true }).catch(() => undefined);
     }
   }
+}
+
+/** What a shard's loaded BM25 and vectors are cached by: its folder, and how many of its rows are dead. */
+function cacheKey(shard: ShardEntry): string {
+  return shard.dead?.length ? `${shard.dir}~${shard.dead.length}` : shard.dir;
 }
 
 /** A chunk's stored vector by id, decoded on demand (a shard holds thousands; a commit needs a few). */
@@ -856,12 +884,6 @@ function checkSum(shard: ShardEntry, name: string, size: number, crc: number | u
   if (!want) return;
   if (size !== want.bytes) throw new Error(`${name} has ${size} bytes, expected ${want.bytes}`);
   if (crc !== undefined && crc !== want.crc) throw new Error(`${name} fails its checksum`);
-}
-
-function nextShardName(existing: Iterable<string>): string {
-  let max = -1;
-  for (const name of existing) max = Math.max(max, Number.parseInt(name.slice(1), 10));
-  return `s${String(max + 1).padStart(4, '0')}`;
 }
 
 async function syncFile(file: string): Promise<void> {
