@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { subjectStem, testStem } from '../../src/core/conversation/relatedTests';
+import { isTestFile, namedAfter, subjectStem, testStem } from '../../src/core/conversation/relatedTests';
 import { refersBack } from '../../src/core/conversation/standalone';
 import { formatConversationTable, summarizeConversations } from '../../src/core/eval/conversationRunner';
 import { TEST_FOLLOW_UPS, conversationsJsonl, mineConversations, parseConversations } from '../../src/core/eval/conversations';
@@ -84,6 +84,16 @@ describe('test file naming conventions', () => {
     assert.equal(subjectStem('src/acme/upload/index.ts'), 'upload');
     assert.equal(subjectStem('src/core/eval/gitHistory.ts'), 'githistory');
     assert.equal(subjectStem('types/upload.d.ts'), 'upload');
+  });
+
+  it('a test is named after a source by the same name or by its whole words; helpers, fixtures and docs under test folders are not tests', () => {
+    assert.equal(namedAfter('src/upload.py', 'tests/test_upload.py'), 3);
+    assert.equal(namedAfter('src/core/eval/gitHistory.ts', 'test/unit/eval-git-history.test.ts'), 2);
+    assert.equal(namedAfter('src/core/store/lock.ts', 'test/unit/chunk-blocks.test.ts'), 0, 'a substring is not a name');
+    assert.equal(namedAfter('src/core/search/fusion.ts', 'test/unit/confusion.test.ts'), 0);
+    assert.equal(namedAfter('pkg/acme/__init__.py', 'tests/test_acme.py'), 3);
+    for (const p of ['tests/test_upload.py', 'pkg/upload_test.go', 'test/unit/x.test.ts', 'src/test/java/XTest.java']) assert.ok(isTestFile(p), p);
+    for (const p of ['test/fixtures/models/README.md', 'test/support/openaiServer.ts', 'tests/conftest.py', 'tests/data/sample.py', 'test/e2e/harness.ts', 'src/upload.py']) assert.ok(!isTestFile(p), p);
   });
 });
 

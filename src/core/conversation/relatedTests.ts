@@ -28,17 +28,15 @@ const MAX_NAMED = 4;
 /** The plan for a follow-up, or undefined when it does not ask about tests (or nothing came before). */
 export function testsPlan(followUp: string, conversation: Conversation, priorFiles: readonly FileRef[], stores: IndexStore | NamedStore[]): TestsPlan | undefined {
   if (!priorFiles.length || understandQuestion(followUp).kind !== 'tests') return undefined;
-  const subjects = priorFiles.filter((f) => fileRole(f.path) !== 'test');
+  // Source files only: a README or a changelog the earlier answer cited has no tests of its own.
+  const subjects = priorFiles.filter((f) => fileRole(f.path) === 'source');
   if (!subjects.length) return undefined;
   const named: TestsPlan['named'] = [];
-  const all = indexedFiles(stores);
+  const tests = indexedFiles(stores).filter((t) => isTestFile(t.path));
   for (const [order, f] of subjects.entries()) {
-    const stem = subjectStem(f.path);
-    if (stem.length < 3) continue;
-    for (const t of all) {
-      if ((t.folder ?? '') !== (f.folder ?? '') || fileRole(t.path) !== 'test') continue;
-      const ts = testStem(t.path);
-      const score = ts === stem ? 3 : stem.length >= 4 && ts.includes(stem) ? 2 : 0;
+    for (const t of tests) {
+      if ((t.folder ?? '') !== (f.folder ?? '')) continue;
+      const score = namedAfter(f.path, t.path);
       if (score && !named.some((n) => n.file.path === t.path && (n.file.folder ?? '') === (t.folder ?? ''))) named.push({ file: t, score, of: f.path, order });
     }
   }
@@ -80,7 +78,7 @@ export function testsFirstRetrieve(inner: Retrieve, plan: TestsPlan): Retrieve {
     const hits = new Map<string, Set<string>>();
     for (const c of list) {
       const k = key({ folder: c.folder, path: c.chunk.path });
-      if (score.has(k) || fileRole(c.chunk.path) !== 'test') continue;
+      if (score.has(k) || !isTestFile(c.chunk.path)) continue;
       const text = `${c.chunk.text}\n${c.chunk.symbols.join(' ')}`.toLowerCase();
       for (const m of plan.mentions) if (text.includes(m)) hits.set(k, (hits.get(k) ?? new Set()).add(m));
     }
@@ -96,6 +94,27 @@ export function testsFirstRetrieve(inner: Retrieve, plan: TestsPlan): Retrieve {
     });
     return { ...result, candidates: candidates.slice(0, Math.max(result.candidates.length, opts.candidates ?? 0)) };
   };
+}
+
+/**
+ * How well a test file's name says it tests `source`: 3 the same name (test_upload.py,
+ * upload_test.go, upload.test.ts, UploadTest.java for upload.*), 2 the source's name as whole
+ * words of the test's (eval-git-history.test.ts for gitHistory.ts; not chunk-blocks for lock), 0 not.
+ */
+export function namedAfter(source: string, test: string): number {
+  const stem = subjectStem(source);
+  if (stem.length < 3) return 0;
+  if (testStem(test) === stem) return 3;
+  return stem.length >= 4 && ` ${testWords(test).join(' ')} `.includes(` ${subjectWords(source).join(' ')} `) ? 2 : 0;
+}
+
+/** Under a test folder but not a test: helpers, fixtures, test data, harnesses. */
+const TEST_SUPPORT = /(?:^|\/)(?:support|fixtures?|helpers?|testdata|test_data|__fixtures__|__mocks__|mocks?|data|harness)\/|(?:^|\/)(?:conftest\.py|helpers?\.[a-z]+|harness\.[a-z]+|setup\.[a-z]+)$/i;
+const CODE = /\.(?:[cm]?[jt]sx?|py|go|rs|java|kt|scala|rb|php|cs|swift|c|cc|cpp|h|hpp|ex|exs|sh|bats)$/i;
+
+/** A test file proper: the test role, code, and not a helper or fixture under a test folder. */
+export function isTestFile(p: string): boolean {
+  return fileRole(p) === 'test' && CODE.test(p) && !TEST_SUPPORT.test(p);
 }
 
 function indexedFiles(stores: IndexStore | NamedStore[]): FileRef[] {
@@ -122,6 +141,22 @@ export function testStem(p: string): string {
   let s = (p.split('/').pop() ?? p).replace(/\.[^.]*$/, '');
   s = s.replace(/\.(?:test|spec|e2e|unit|integration)$/i, '').replace(/^tests?[_-]/i, '').replace(/[_-]tests?$/i, '').replace(/(?<=[a-z0-9])Tests?$/, '').replace(/^Test(?=[A-Z])/, '');
   return norm(s);
+}
+
+/** Lower-cased words of a name: camelCase, snake_case and kebab-case split. */
+function wordsOf(name: string): string[] {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+}
+
+function subjectWords(p: string): string[] {
+  const parts = p.split('/');
+  const stem = rawStem(p).replace(/\.d$/, '');
+  return wordsOf(/^(index|__init__|mod|main|lib)$/i.test(stem) && parts.length >= 2 ? parts[parts.length - 2]! : stem);
+}
+
+function testWords(p: string): string[] {
+  const base = (p.split('/').pop() ?? p).replace(/\.[^.]*$/, '').replace(/\.(?:test|spec|e2e|unit|integration)$/i, '');
+  return wordsOf(base).filter((w) => w !== 'test' && w !== 'tests' && w !== 'spec');
 }
 
 function shared(a: string, b: string): number {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isTestFile } from '../conversation/relatedTests';
 import { fileRole } from '../query/roles';
 import { git, listTree } from '../util/git';
 import { classifyCommit, commitQuestion } from './gitHistory';
@@ -138,8 +139,6 @@ export interface MinedConversations {
   skipped: Record<string, number>;
 }
 
-/** Files under a test folder that are not tests themselves (helpers, fixtures, test data). */
-const TEST_SUPPORT = /(?:^|\/)(?:support|fixtures?|helpers?|testdata|test_data|__fixtures__|__mocks__|mocks?|data|harness)\/|(?:^|\/)(?:conftest\.py|helpers?\.[a-z]+|harness\.[a-z]+|setup\.[a-z]+)$/i;
 const CODE = /\.(?:[cm]?[jt]sx?|py|go|rs|java|kt|scala|rb|php|cs|swift|c|cc|cpp|h|hpp|ex|exs|sh|bats)$/i;
 
 /**
@@ -180,7 +179,7 @@ export async function mineConversations(repo: string, opts: MineConversationsOpt
     }
     const code = status.filter((s) => s.code !== 'D' && CODE.test(s.path) && present.has(s.path)).map((s) => s.path);
     const sources = code.filter((p) => fileRole(p) === 'source');
-    const tests = code.filter((p) => fileRole(p) === 'test' && !TEST_SUPPORT.test(p));
+    const tests = code.filter(isTestFile);
     if (!sources.length || !tests.length) {
       skip('no source and test pair');
       continue;
