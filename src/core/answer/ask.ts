@@ -7,6 +7,8 @@ import { type ChatMessage, buildMessages } from '../llm/prompt';
 import { type EditorMarks, editorMarks } from '../ltr/editor';
 import type { EditorSignals } from '../ltr/features';
 import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
+import { understandQuestion } from '../query/understand';
+import { applyQuestionPrior } from '../search/questionPrior';
 import type { RerankScorer } from '../rerank/reranker';
 import { DEFAULT_CANDIDATES, type DenseCoverage, type NamedStore, type RetrieveResult, type SearchWorker, retrieve } from '../search/retriever';
 import { type Candidate, type RetrieverName, retrieversOf } from '../search/types';
@@ -23,6 +25,12 @@ export interface AskSettings {
   chatModel?: ChatModel;
   /** Redact private keys and credential patterns in sources before they go to the LLM (default true). */
   redactSecrets?: boolean;
+  /**
+   * Question understanding's file-level prior after ranking (src/core/search/questionPrior.ts: roles
+   * by the question's kind, definitions, traceback frames, imports; default true — docs/eval.md,
+   * issue 19). Compare mode leaves it out on both sides, so its difference stays reranking alone.
+   */
+  questionPrior?: boolean;
 }
 
 export interface AskContext {
@@ -218,6 +226,8 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
   const variant: Variant = opts.rerank && (ctx.reranker || ctx.ltr) ? 'reranked' : 'notReranked';
   if (opts.rerank && !ctx.reranker && !ctx.ltr) notices.push('Reranking is unavailable (no cross-encoder loaded): showing the fused ranking.');
   const ranked = await rankStage(ctx, query, retrieved.candidates, variant === 'reranked', notices);
+  // A follow-up that carries earlier turns' files is ordered by the conversation (it knows what "this" is); the prior reads one question.
+  if (ctx.settings.questionPrior !== false && ranked.candidates.length && !opts.carry?.length && !opts.searchQuery) ranked.candidates = applyQuestionPrior(ranked.candidates, understandQuestion(query));
   if (opts.carry?.some((c) => c.origin === 'mentioned')) ranked.candidates = mentionedFirst(ranked.candidates);
   return { retrieved, ranked, variant, notices };
 }

@@ -47,7 +47,7 @@ const IDENTIFIER = /[A-Za-z_$][\w$]{0,100}(?:(?:\.|::|#)[A-Za-z_$][\w$]{0,100}){
 
 const BUG_WORDS = /\b(?:bug|error|errors|exception|traceback|crash(?:es|ed)?|fail(?:s|ed|ing|ure)?|broken|regression|raises?|thrown?|panic(?:s|ked)?|wrong|incorrect|unexpected(?:ly)?|segfault|hangs?)\b/i;
 const TEST_WORDS = /\b(?:tests?|tested|testing|unit[- ]tests?|specs?|fixtures?|covered by)\b/i;
-const DOC_WORDS = /\b(?:docs?|documented|documentation|readme|docstrings?|changelog|manual)\b/i;
+const DOC_WORDS = /\b(?:docs?|documented|documentation|readme|changelog|manual)\b/i;
 const WHERE_WORDS = /\b(?:where(?:'s| is| are| do| does)?|which (?:file|module|class|function)|find the (?:code|file|function)|defined|implemented|located|lives?)\b/i;
 
 /** A word that is an identifier rather than prose: has `_`, inner capitals, a dot/`::` path, or digits after letters. */
@@ -121,16 +121,24 @@ export function understandQuestion(question: string): Understanding {
   return { kind: kindOf(text, frames, errors), identifiers, frames, paths, errors, code };
 }
 
+/**
+ * The question is *about* tests / docs when a question word and a test / doc word share a clause
+ * ("how is X tested", "where is Y documented"), or it starts with one ("docs: …", "Tests for …"). A
+ * long bug report that mentions its tests or its changelog in passing is still about the code.
+ */
+const CLAUSE = String.raw`[^.?!\n]{0,80}`;
+const ASKS_TESTS = new RegExp(String.raw`\b(?:how|where|which|what)\b${CLAUSE}${TEST_WORDS.source}|^\W*${TEST_WORDS.source}`, 'i');
+const ASKS_DOCS = new RegExp(String.raw`\b(?:how|where|which|what|is)\b${CLAUSE}${DOC_WORDS.source}|^\W*${DOC_WORDS.source}`, 'i');
+
 function kindOf(text: string, frames: Frame[], errors: string[]): QuestionKind {
-  const asksTests = TEST_WORDS.test(text);
-  const asksDocs = DOC_WORDS.test(text);
+  const asksTests = ASKS_TESTS.test(text);
   if (frames.length || errors.length) {
     // A failing test's trace is still a bug report, unless the question is about the tests.
     if (asksTests && /\b(?:how|where|which)\b[^.?\n]{0,60}\btest/i.test(text)) return 'tests';
     return 'bug';
   }
-  if (asksTests && /\b(?:how|where|which|what)\b/i.test(text)) return 'tests';
-  if (asksDocs && /\b(?:how|where|which|what|is)\b/i.test(text)) return 'docs';
+  if (asksTests) return 'tests';
+  if (ASKS_DOCS.test(text)) return 'docs';
   if (BUG_WORDS.test(text)) return 'bug';
   if (WHERE_WORDS.test(text)) return 'implementation';
   return 'explanation';

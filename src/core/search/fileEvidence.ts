@@ -38,6 +38,11 @@ export interface EvidenceWeights {
    * evidence of an implementation chunk, i.e. implementation files first, as the question's kind asks.
    */
   roles: number;
+  /**
+   * The exponent when the question asks about tests or docs: those answers are the tests or docs
+   * *and* the code they cover, so the preference stays mild there (1: the prior as is).
+   */
+  rolesAsked: number;
 }
 
 export const DEFAULT_EVIDENCE_WEIGHTS: Readonly<EvidenceWeights> = {
@@ -51,6 +56,7 @@ export const DEFAULT_EVIDENCE_WEIGHTS: Readonly<EvidenceWeights> = {
   stem: 1.15,
   imports: 1.2,
   roles: 20,
+  rolesAsked: 1,
 };
 
 export interface FileEvidence {

@@ -21,7 +21,7 @@ export function applyQuestionPrior(candidates: readonly Candidate[], u: Understa
   const scored = candidates.map((c, i) => {
     const f = files.get(fileKey(c))!;
     const rel = f.scores.length ? f.aggregate / f.scores[0]! : 1;
-    let score = relOf[i]! * rel * f.boost * rolePrior(f.role, u.kind) ** w.roles;
+    let score = relOf[i]! * rel * f.boost * rolePrior(f.role, u.kind) ** (u.kind === 'tests' || u.kind === 'docs' ? w.rolesAsked : w.roles);
     const matched = [...f.matched];
     const frame = u.frames.find((fr) => fr.line >= c.chunk.startLine && fr.line <= c.chunk.endLine && pathMatches(c.chunk.path, fr.path));
     if (frame) score *= w.frameLine;
