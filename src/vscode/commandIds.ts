@@ -16,6 +16,7 @@ export const COMMAND_IDS = [
   'sift.setApiKey',
   'sift.clearApiKey',
   'sift.setRerankApiKey',
+  'sift.setEmbeddingApiKey',
   'sift.clearRerankApiKey',
   'sift.setTeamIndexPassword',
   'sift.clearTeamIndexPassword',

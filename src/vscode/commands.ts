@@ -22,6 +22,8 @@ export interface CommandDeps {
   feedback: RankingFeedback;
   team: TeamIndex;
   rerankKey: RerankKey;
+  /** The embedding server's key (the same class, EMBEDDING_KEY kind). */
+  embeddingKey: RerankKey;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -43,7 +45,7 @@ export function registerCommands(root: DisposableStore, deps: CommandDeps): void
   }
 }
 
-function commandHandlers({ context, log, chat, indexer, llm, feedback, team, rerankKey }: CommandDeps): Record<CommandId, Handler> {
+function commandHandlers({ context, log, chat, indexer, llm, feedback, team, rerankKey, embeddingKey }: CommandDeps): Record<CommandId, Handler> {
   return {
     'sift.ask': async (question?: unknown) => {
       if (typeof question === 'string' && question.trim()) return chat.prefill(question, true);
@@ -83,6 +85,7 @@ function commandHandlers({ context, log, chat, indexer, llm, feedback, team, rer
       await chat.refreshLlm();
     },
     'sift.setRerankApiKey': () => setRerankApiKey(log, rerankKey),
+    'sift.setEmbeddingApiKey': () => setRerankApiKey(log, embeddingKey, 'embedding', 'sift.embedding.baseUrl'),
     'sift.clearRerankApiKey': async () => {
       await rerankKey.set(undefined);
       log.info('Rerank API key removed from secret storage.');
@@ -151,11 +154,11 @@ async function setApiKey(log: vscode.LogOutputChannel, chat: ChatController, llm
 }
 
 /** The key is bound to the rerank server's origin (sift.rerank.baseUrl): Sift never sends it anywhere else. */
-async function setRerankApiKey(log: vscode.LogOutputChannel, rerankKey: RerankKey): Promise<void> {
+async function setRerankApiKey(log: vscode.LogOutputChannel, rerankKey: RerankKey, what = 'rerank', setting = 'sift.rerank.baseUrl'): Promise<void> {
   const { server, storedFor } = await rerankKey.target();
-  if (!server) throw new Error('Set sift.rerank.baseUrl in your user settings to the rerank server (an http(s) URL) first.');
+  if (!server) throw new Error(`Set ${setting} in your user settings to the ${what} server (an http(s) URL) first.`);
   const key = await vscode.window.showInputBox({
-    title: `Sift: rerank API key for ${server}`,
+    title: `Sift: ${what} API key for ${server}`,
     prompt: `Sent only to ${server}.${storedFor && storedFor !== server ? ` Replaces the key stored for ${storedFor}.` : ''} Stored in VS Code's secret storage, never in settings or logs.`,
     password: true,
     ignoreFocusOut: true,
@@ -163,7 +166,7 @@ async function setRerankApiKey(log: vscode.LogOutputChannel, rerankKey: RerankKe
   });
   if (key === undefined) return;
   await rerankKey.set(key.trim());
-  log.info(`Rerank API key stored in secret storage for ${server}.`);
+  log.info(`${what === 'rerank' ? 'Rerank' : 'Embedding'} API key stored in secret storage for ${server}.`);
 }
 
 /** The password is bound to the server in sift.index.store: Sift never sends it to another one. */

@@ -20,7 +20,7 @@ import { effectOf, reportRefusedSettings } from './settings';
 import { StatusBar } from './statusBar';
 import { TeamIndex } from './teamIndex';
 import { listEditorModels } from './vscodeLm';
-import { RerankKey } from './rerankKey';
+import { EMBEDDING_KEY, RerankKey } from './rerankKey';
 import { VscodeWorkspace, secretStore, showKeyRefused, showTeamIndexWarning, stateStore } from './vscodeWorkspace';
 
 /**
@@ -59,12 +59,21 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
     envKey: () => process.env.SIFT_RERANK_API_KEY,
     changed: () => models.resetReranker(),
   });
+  // The embedding server's key: the same, bound to sift.embedding.baseUrl's origin (else SIFT_EMBEDDING_API_KEY).
+  const embeddingKey = new RerankKey({
+    kind: EMBEDDING_KEY,
+    secrets: secretStore(context.secrets),
+    baseUrl: () => port.readSettings(undefined)['embedding.baseUrl'],
+    log,
+    envKey: () => process.env.SIFT_EMBEDDING_API_KEY,
+  });
   const models = root.add(
     new ModelHost({
       createClient: () => new InferenceClient(dist('worker.js')),
       cacheDir: vscode.Uri.joinPath(context.globalStorageUri, 'models').fsPath,
       port,
       rerankApiKey: () => rerankKey.forServer(),
+      embeddingApiKey: () => embeddingKey.forServer(),
     }),
   );
   const indexer = root.add(
@@ -92,7 +101,7 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
 
   root.add(vscode.window.registerWebviewViewProvider(VIEW_ID, chat.views, { webviewOptions: { retainContextWhenHidden: true } }));
   root.add(vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, chat.views));
-  registerCommands(root, { context, log, chat, indexer, llm, feedback, team, rerankKey });
+  registerCommands(root, { context, log, chat, indexer, llm, feedback, team, rerankKey, embeddingKey });
   // VS Code's chat: the #sift tool, the @sift participant, and the MCP server (1.101+).
   registerChatApi(root, { asker, port, extensionUri: context.extensionUri, log });
   root.add(vscode.lm.onDidChangeChatModels(() => void chat.refreshLlm()));

@@ -49,10 +49,12 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
   let lastPct = 0;
   try {
     const client = await models.client();
+    const remoteEmbedding = await models.remoteEmbedding();
     const run = ctx.runIndex({
       root: f.folder.fsPath,
       indexDir: f.indexDir,
       embedding: { model: modelFromSettings(settings['models.embedding'], settings) },
+      ...(remoteEmbedding ? { remoteEmbedding } : {}),
       client,
       signal: ctx.signal,
       changedPaths,

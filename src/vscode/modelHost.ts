@@ -1,4 +1,6 @@
 import type { InferenceClient } from '../core/worker/client';
+import { type RemoteEmbeddingOptions, RemoteEmbedder, searchWorkerFor } from '../core/worker/embedder';
+import type { SearchWorker } from '../core/search/retriever';
 import type { DownloadProgress } from '../core/worker/protocol';
 import { detectOnnxBackend } from '../core/worker/onnxBackend';
 import { type RerankScorer, Reranker } from '../core/rerank/reranker';
@@ -20,6 +22,8 @@ export interface ModelHostOptions {
   port: Pick<WorkspacePort, 'readSettings' | 'withProgress' | 'log'>;
   /** The rerank server's API key (secret storage, bound to its origin; src/vscode/rerankKey.ts). */
   rerankApiKey?: () => Promise<string | undefined>;
+  /** The embedding server's API key (the same, for `sift.embedding.baseUrl`). */
+  embeddingApiKey?: () => Promise<string | undefined>;
 }
 
 /**
@@ -70,11 +74,39 @@ export class ModelHost implements Disposable {
    * index (a worker started after the index was built, e.g. after a cancelled download or a model
    * setting change, has none yet); undefined when it does not load. The worker keeps a loaded model.
    */
-  async embedder(): Promise<{ client: InferenceClient; model: string } | undefined> {
+  async embedder(): Promise<{ client: SearchWorker; model: string } | undefined> {
     const settings = this.opts.port.readSettings(undefined);
     const client = await this.client();
+    const remote = await this.remoteEmbedding();
+    // An embedding server: the question goes to it (the model name is what the index records); shards are searched by the worker.
+    if (remote) {
+      const embedder = new RemoteEmbedder(remote);
+      return { client: searchWorkerFor(embedder, client), model: embedder.http.model };
+    }
     const loaded = await client.call('loadEmbedder', { model: modelFromSettings(settings['models.embedding'], settings) }).finally(() => this.downloads.finish());
     return loaded.ok ? { client, model: loaded.info.model } : undefined;
+  }
+
+  /**
+   * The embedding server of the user settings (`sift.embedding.*`, user-only) with its key, or undefined
+   * for the local model. Read for each index run and question, so a settings change applies at once.
+   */
+  async remoteEmbedding(): Promise<RemoteEmbeddingOptions | undefined> {
+    const s = this.opts.port.readSettings(undefined);
+    if (s['embedding.provider'] !== 'openai-compatible') return undefined;
+    if (!s['embedding.baseUrl']) throw new Error('Set sift.embedding.baseUrl in your user settings to the embedding server (e.g. http://localhost:11434/v1), or sift.embedding.provider back to local.');
+    const apiKey = this.opts.embeddingApiKey ? await this.opts.embeddingApiKey() : process.env.SIFT_EMBEDDING_API_KEY || undefined;
+    return {
+      provider: 'openai-compatible',
+      baseUrl: s['embedding.baseUrl'],
+      model: s['embedding.model'],
+      ...(apiKey ? { apiKey } : {}),
+      ...(s['embedding.dimensions'] > 0 ? { dimensions: s['embedding.dimensions'] } : {}),
+      batchSize: s['embedding.batchSize'],
+      concurrency: s['embedding.concurrency'],
+      queryPrefix: s['embedding.queryPrefix'],
+      documentPrefix: s['embedding.documentPrefix'],
+    };
   }
 
   /** The cross-encoder, loaded on first use; undefined when it cannot be loaded (tried once per settings). */

@@ -1,5 +1,5 @@
 /**
- * The rerank server's API key (`sift.rerank.provider` http) in the editor's secret storage, bound to
+ * The rerank (or embedding: `kind`) server's API key (`sift.rerank.provider` http) in the editor's secret storage, bound to
  * the origin of `sift.rerank.baseUrl` it was entered for: Sift sends it to that origin only (the
  * HTTP reranker also refuses redirects). Without a stored key, `SIFT_RERANK_API_KEY` from the
  * environment is used as before. No vscode import (tested in test/unit/rerank-key.test.ts).
@@ -8,6 +8,20 @@ import type { Log, SecretStore } from './ports';
 import { type StoredKey, parseStoredKey, serializeStoredKey } from './trust';
 
 export const RERANK_KEY_SECRET = 'sift.rerank.apiKey';
+export const EMBEDDING_KEY_SECRET = 'sift.embedding.apiKey';
+
+/** Which server a key belongs to: its secret's name and the words of its messages. */
+export interface ServerKeyKind {
+  secret: string;
+  /** "rerank", "embedding" */
+  what: string;
+  /** The setting holding the server's base URL. */
+  setting: string;
+  command: string;
+}
+export const RERANK_KEY: ServerKeyKind = { secret: RERANK_KEY_SECRET, what: 'rerank', setting: 'sift.rerank.baseUrl', command: 'Sift: Set Rerank API Key' };
+/** The embedding server's key (`sift.embedding.provider` openai-compatible), else SIFT_EMBEDDING_API_KEY. */
+export const EMBEDDING_KEY: ServerKeyKind = { secret: EMBEDDING_KEY_SECRET, what: 'embedding', setting: 'sift.embedding.baseUrl', command: 'Sift: Set Embedding API Key' };
 
 export interface RerankKeyDeps {
   secrets: SecretStore;
@@ -18,6 +32,8 @@ export interface RerankKeyDeps {
   envKey?: () => string | undefined;
   /** Called after the key was stored or removed (the editor makes a new reranker with it). */
   changed?: () => void;
+  /** Whose key (default the rerank server's). */
+  kind?: ServerKeyKind;
 }
 
 /** The origin of an http(s) base URL, or undefined (empty, or not http(s)). */
@@ -33,7 +49,11 @@ export function serverOrigin(baseUrl: string): string | undefined {
 export class RerankKey {
   private readonly refused = new Set<string>();
 
-  constructor(private readonly deps: RerankKeyDeps) {}
+  private readonly kind: ServerKeyKind;
+
+  constructor(private readonly deps: RerankKeyDeps) {
+    this.kind = deps.kind ?? RERANK_KEY;
+  }
 
   /**
    * The key to send to the configured rerank server: the stored one when it was entered for this
@@ -44,7 +64,7 @@ export class RerankKey {
     const origin = serverOrigin(this.deps.baseUrl());
     if (stored?.origin && origin && stored.origin === origin) return stored.key;
     if (stored?.origin && origin !== stored.origin) {
-      const message = `Sift did not send the stored rerank API key to ${origin ?? this.deps.baseUrl()}: it was stored for ${stored.origin}. Run "Sift: Set Rerank API Key" to enter a key for this server.`;
+      const message = `Sift did not send the stored ${this.kind.what} API key to ${origin ?? this.deps.baseUrl()}: it was stored for ${stored.origin}. Run "${this.kind.command}" to enter a key for this server.`;
       if (!this.refused.has(message)) {
         this.refused.add(message);
         this.deps.log.warn(message);
@@ -61,19 +81,19 @@ export class RerankKey {
   /** Stores a key for the configured server's origin, or removes it (`undefined`). */
   async set(key: string | undefined): Promise<void> {
     if (!key) {
-      await this.deps.secrets.delete(RERANK_KEY_SECRET);
+      await this.deps.secrets.delete(this.kind.secret);
       this.deps.changed?.();
       return;
     }
     const origin = serverOrigin(this.deps.baseUrl());
-    if (!origin) throw new Error('Set sift.rerank.baseUrl in your user settings to the rerank server (an http(s) URL) before storing a key for it.');
-    await this.deps.secrets.store(RERANK_KEY_SECRET, serializeStoredKey({ key, origin }));
+    if (!origin) throw new Error(`Set ${this.kind.setting} in your user settings to the ${this.kind.what} server (an http(s) URL) before storing a key for it.`);
+    await this.deps.secrets.store(this.kind.secret, serializeStoredKey({ key, origin }));
     this.refused.clear();
     this.deps.changed?.();
   }
 
   private async stored(): Promise<StoredKey | undefined> {
-    const s = parseStoredKey(await this.deps.secrets.get(RERANK_KEY_SECRET));
+    const s = parseStoredKey(await this.deps.secrets.get(this.kind.secret));
     return s?.key && s.origin ? s : undefined;
   }
 }
