@@ -284,3 +284,30 @@ describe('an untrusted repository\'s history is read without running anything fr
     assert.equal(env.HOME, '/h');
   });
 });
+
+describe('issue-style gold: only the implementation files a commit changed (--gold-roles source)', () => {
+  let repo: string;
+  let cleanup: () => void;
+  before(() => {
+    const t = tempDir('sift-git-roles-');
+    cleanup = t.cleanup;
+    repo = path.join(t.dir, 'repo');
+    mkdirSync(repo);
+    git(repo, 'init', '-q');
+    writeTree(repo, { 'src/parser.py': `def parse(s):\n${lines(10, 'p')}\n`, 'tests/test_parser.py': `def test_parse():\n${lines(10, 't')}\n`, 'CHANGES.md': '# Changes\n\n- first\n' });
+    commit(repo, 'Initial import of the parser');
+    writeTree(repo, { 'src/parser.py': `def parse(s):\n${lines(10, 'p').replace('"p 3"', '"p three"')}\n`, 'tests/test_parser.py': `def test_parse():\n${lines(10, 't').replace('"t 3"', '"t three"')}\n`, 'CHANGES.md': '# Changes\n\n- first\n- parse empty input\n' });
+    commit(repo, 'Fix parse crashing on empty input');
+    writeTree(repo, { 'tests/test_parser.py': `def test_parse():\n${lines(10, 't').replace('"t 4"', '"t four"')}\n`, 'CHANGES.md': '# Changes\n\n- first\n- parse empty input\n- more tests\n' });
+    commit(repo, 'Cover the parser with more tests');
+  });
+  after(() => cleanup());
+
+  it('keeps the source file as gold, drops tests and docs, skips commits without an implementation change', async () => {
+    const all = await mineGitHistory(repo, { max: 10 });
+    assert.equal(all.questions.length, 2);
+    const mined = await mineGitHistory(repo, { max: 10, goldRoles: ['source'] });
+    assert.deepEqual(mined.questions.map((q) => [q.question, q.gold.map((g) => g.path)]), [['Fix parse crashing on empty input', ['src/parser.py']]]);
+    assert.equal(mined.skipped['no-gold'], 1);
+  });
+});
