@@ -32,7 +32,7 @@ import { type PlainFeeds, RawRunner } from './raw-runner';
 import { benchBackends } from './backends';
 
 /** P5 (time to first answer, scripts/bench/firstAnswer.ts) is run by run.ts beside runBench. */
-export type Section = 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | 'P7';
+export type Section = 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | 'P6' | 'P7';
 export const ALL_SECTIONS: Section[] = ['P1', 'P2', 'P3', 'P4'];
 
 export interface BenchConfig {

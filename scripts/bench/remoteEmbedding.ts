@@ -111,7 +111,7 @@ export async function benchRemoteEmbedding(cfg: RemoteEmbeddingBenchConfig): Pro
     return [
       {
         id: 'P6.remote.client',
-        section: 'P6' as Row['section'],
+        section: 'P6',
         metric: `embedding HTTP client alone (${batches} batches of ${batch}, ${dim} dims, no store)`,
         value: round(httpRate * batch, 0),
         unit: 'chunks/s',
@@ -122,7 +122,7 @@ export async function benchRemoteEmbedding(cfg: RemoteEmbeddingBenchConfig): Pro
       },
       {
         id: 'P6.remote.embedding',
-        section: 'P6' as Row['section'],
+        section: 'P6',
         metric: `remote embedding throughput (${summary.embedded} chunks, ${batches} batches of ≤ ${batch}, ${dim} dims)`,
         value: round(achieved * batch, 0),
         unit: 'chunks/s',

@@ -7,6 +7,7 @@
  *                       P7 (team index on PostgreSQL + pgvector at scale; only when asked: --only P7)
  *   --p7-size N[,N…]    P7 chunk counts, stepped up until the engine fails (default 1000000; 20000 with --quick)
  *   --p5-files N        P5 corpus size in files (default 10000; 2000 with --quick)
+ *   --p6-files N        P6 (remote embedding throughput) corpus size in files (default 3000; 600 with --quick)
  *   --p5b-files N       P5b corpus size in files (default 10000; 2000 with --quick)
  *   --sizes 10000,50000 P3 index sizes in chunks
  *   --runs N            P2 timed reranks
@@ -29,6 +30,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_SECTIONS, type BenchConfig, type Section, formatTable, markdownTable, runBench } from './bench';
 import { benchFirstAnswer } from './firstAnswer';
+import { benchRemoteEmbedding } from './remoteEmbedding';
 import { benchSmallEdits } from './smallEdits';
 import { benchTeamScale } from './teamScale';
 
@@ -61,18 +63,21 @@ async function main(): Promise<void> {
       'keep-workdir': { type: 'boolean', default: false },
       'p5-files': { type: 'string' },
       'p5b-files': { type: 'string' },
+      'p6-files': { type: 'string' },
       'p7-size': { type: 'string' },
     },
   });
   const quick = values.quick!;
-  const requested = (values.only ? values.only.split(',').map((s) => s.trim().toUpperCase()) : [...ALL_SECTIONS, 'P5', 'P5B']) as Section[];
+  const requested = (values.only ? values.only.split(',').map((s) => s.trim().toUpperCase()) : [...ALL_SECTIONS, 'P5', 'P5B', 'P6']) as Section[];
   const p5 = requested.includes('P5');
   // P5b (small edits, scripts/bench/smallEdits.ts) reports rows of section P5.
   const p5b = (requested as string[]).includes('P5B');
   // P7 (team index at scale, scripts/bench/teamScale.ts) needs no models: it runs alone.
   const p7 = requested.includes('P7');
-  const sections = requested.filter((s) => s !== 'P5' && (s as string) !== 'P5B' && s !== 'P7');
-  for (const s of sections) if (!ALL_SECTIONS.includes(s)) throw new Error(`unknown section ${s} (use ${[...ALL_SECTIONS, 'P5', 'P5b'].join(', ')})`);
+  // P6 (remote embedding throughput, scripts/bench/remoteEmbedding.ts): a loopback server of fixed capacity.
+  const p6 = requested.includes('P6');
+  const sections = requested.filter((s) => s !== 'P5' && (s as string) !== 'P5B' && s !== 'P6' && s !== 'P7');
+  for (const s of sections) if (!ALL_SECTIONS.includes(s)) throw new Error(`unknown section ${s} (use ${[...ALL_SECTIONS, 'P5', 'P5b', 'P6'].join(', ')})`);
   if (p7 && requested.every((s) => s === 'P7')) return runP7Only(values['p7-size'], quick, !values['no-write']);
   const modelsDir = path.resolve(values.models ?? process.env.SIFT_BENCH_MODELS ?? path.join(os.homedir(), '.cache', 'sift', 'bench-models'));
   const worker = path.join(REPO, 'dist', 'worker.js');
@@ -110,6 +115,7 @@ async function main(): Promise<void> {
       const files = Number(values['p5b-files'] ?? (quick ? 2000 : 10_000));
       result.rows.push(...(await benchSmallEdits({ ...cfg, files, edits: [1, 10, 100], rounds: quick ? 3 : 5 })));
     }
+    if (p6) result.rows.push(...(await benchRemoteEmbedding({ ...cfg, files: Number(values['p6-files'] ?? (quick ? 600 : 3000)) })));
     process.stdout.write(`\n${formatTable(result.rows)}\n\n`);
     const m = result.machine;
     process.stdout.write(`${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB, Node ${m.node}; load average ${m.loadBefore} → ${m.loadAfter}; ${result.seconds} s\n`);
