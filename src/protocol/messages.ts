@@ -99,6 +99,17 @@ export const Answer = z.object({
 });
 export type Answer = z.infer<typeof Answer>;
 
+/** An editor range pinned to the next question (`#selection`): always in the context, exact lines. */
+export const Pin = z.object({
+  folder: z.string().max(500).optional(),
+  path: z.string().min(1).max(2000),
+  startLine: int.min(1),
+  endLine: int.min(1),
+  language: z.string().max(50),
+  text: z.string().max(50_000),
+});
+export type Pin = z.infer<typeof Pin>;
+
 export const Turn = z.object({
   id: z.string().max(100),
   /** The conversation the turn belongs to: follow-ups see the earlier turns of the same conversation. */
@@ -111,6 +122,8 @@ export const Turn = z.object({
   /** Error that prevented any answer (e.g. index unavailable). */
   failure: shortText.optional(),
   answers: z.array(Answer).max(2),
+  /** What the question was scoped to besides its text (a mentioned symbol's file, pinned ranges): Retry asks the same. */
+  scope: z.object({ paths: z.array(z.string().min(1).max(2000)).max(20).optional(), pins: z.array(Pin).max(5).optional() }).optional(),
 });
 export type Turn = z.infer<typeof Turn>;
 
@@ -177,16 +190,6 @@ export const MentionItem = z.object({
 });
 export type MentionItem = z.infer<typeof MentionItem>;
 
-/** An editor range pinned to the next question (`#selection`): always in the context, exact lines. */
-export const Pin = z.object({
-  folder: z.string().max(500).optional(),
-  path: z.string().min(1).max(2000),
-  startLine: int.min(1),
-  endLine: int.min(1),
-  language: z.string().max(50),
-  text: z.string().max(50_000),
-});
-export type Pin = z.infer<typeof Pin>;
 
 const MAX_CONVERSATIONS = 100;
 

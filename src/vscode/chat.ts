@@ -96,7 +96,7 @@ export class ChatController implements vscode.Disposable {
         return this.turns.stop(msg.id);
       case 'retry': {
         const turn = this.history.find(msg.id);
-        if (turn) return this.turns.run(turn.question, turn.rerank, turn.compare);
+        if (turn) return this.turns.run(turn.question, turn.rerank, turn.compare, turn.scope ?? {});
         return;
       }
       case 'openSource':

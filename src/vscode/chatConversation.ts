@@ -58,6 +58,7 @@ export function redactTurn(turn: Turn): Turn {
       ...(a.error ? { error: { ...a.error, message: r(a.error.message) } } : {}),
       sources: a.sources.map((s) => ({ ...s, text: r(s.text, s.path) })),
     })),
+    ...(turn.scope ? { scope: { ...turn.scope, ...(turn.scope.pins ? { pins: turn.scope.pins.map((p) => ({ ...p, text: r(p.text, p.path) })) } : {}) } } : {}),
   };
 }
 

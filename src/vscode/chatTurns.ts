@@ -37,7 +37,8 @@ export class TurnRunner implements Disposable {
   async run(question: string, rerank: boolean, compare: boolean, scope: { paths?: string[]; pins?: PinnedRange[] } = {}): Promise<void> {
     const id = randomUUID();
     const conversation = this.history.conversation();
-    const turn: Turn = { id, conversationId: this.history.conversationId, question, compare, rerank, askedAt: new Date().toISOString(), status: 'running', answers: [] };
+    const scoped = scope.paths?.length || scope.pins?.length ? { scope: { ...(scope.paths?.length ? { paths: scope.paths } : {}), ...(scope.pins?.length ? { pins: scope.pins } : {}) } } : {};
+    const turn: Turn = { id, conversationId: this.history.conversationId, question, compare, rerank, askedAt: new Date().toISOString(), status: 'running', answers: [], ...scoped };
     this.history.add(turn);
     this.broadcast({ type: 'turn', turn });
     this.onListChanged?.();

@@ -97,14 +97,16 @@ describe('panel conversations', () => {
     assert.ok(stored.includes('"big 7"'), 'the current conversation is kept');
   });
 
-  it('finished turns are stored and shown with keys redacted (question, answer, sources)', async () => {
+  it('finished turns are stored and shown with keys redacted (question, answer, sources, pinned text)', async () => {
     const state = new MemoryState();
     const h = new ChatHistory(state, new RecordingLog());
     const t = turn('1', 'c1', `is ${KEY} still valid?`, '2026-01-01T00:00:00Z');
     t.answers[0]!.answer = `The key ${KEY} is in [1].`;
     t.answers[0]!.sources = [{ n: 1, path: 'config.ts', startLine: 1, endLine: 1, language: 'typescript', symbols: [], retrievers: ['lexical'], rankBefore: 1, rankAfter: 1, scores: { fused: 1 }, chunks: 1, text: `const token = "${KEY}";` }];
+    t.scope = { pins: [{ path: 'config.ts', startLine: 1, endLine: 1, language: 'typescript', text: `const token = "${KEY}";` }] };
     h.add(t);
     const shown = h.finish(t);
+    assert.equal(shown.scope?.pins?.[0]?.path, 'config.ts', 'the scope is kept for Retry');
     await h.save();
     for (const text of [JSON.stringify(shown), JSON.stringify(state.get(HISTORY_KEY)), JSON.stringify(h.summaries())]) assert.ok(!text.includes(KEY), text.slice(0, 300));
     assert.match(shown.question, /^is .+ still valid\?$/);
