@@ -76,6 +76,10 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
       embeddingApiKey: () => embeddingKey.forServer(),
     }),
   );
+  shutdown = async () => {
+    root.dispose();
+    await models.stopped();
+  };
   const indexer = root.add(
     new FolderIndexer({
       port,
@@ -117,6 +121,14 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
   );
 }
 
-export function deactivate(): void {
-  // Everything hangs off context.subscriptions.
+/**
+ * Everything hangs off context.subscriptions. The inference worker is closed here, and waited for
+ * (bounded: InferenceClient.dispose), so the extension host does not exit while it is inside an
+ * onnxruntime call, which would abort the whole process.
+ */
+export function deactivate(): Promise<void> | undefined {
+  return shutdown?.();
 }
+
+/** Set by `wire`: disposes the services and waits for the inference worker to exit. */
+let shutdown: (() => Promise<void>) | undefined;

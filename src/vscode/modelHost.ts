@@ -37,6 +37,8 @@ export class ModelHost implements Disposable {
   private clientPromise: Promise<InferenceClient> | undefined;
   private rerankerPromise: Promise<RerankScorer | undefined> | undefined;
   private missing: MissingModel[] = [];
+  /** Workers this host stopped that are still closing (finishing a model call, releasing sessions). */
+  private readonly stopping = new Set<Promise<void>>();
   private readonly changed = this.disposables.add(new Emitter<void>());
   /** The missing models changed. */
   readonly onDidChangeMissing = this.changed.event;
@@ -180,10 +182,19 @@ export class ModelHost implements Disposable {
     const current = this.clientPromise;
     this.clientPromise = undefined;
     this.rerankerPromise = undefined;
-    void current?.then(
+    if (!current) return;
+    // Closed, not terminated (the model call in progress finishes first; see InferenceClient.dispose).
+    const stop = current.then(
       (c) => c.dispose(),
       () => undefined,
     );
+    this.stopping.add(stop);
+    void stop.finally(() => this.stopping.delete(stop));
+  }
+
+  /** Resolves when every worker this host stopped has exited (deactivate waits for it). */
+  async stopped(): Promise<void> {
+    await Promise.allSettled([...this.stopping]);
   }
 }
 

@@ -1,11 +1,20 @@
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { SiftError } from '../util/errors';
-import type { DownloadProgress, MethodName, WorkerMethods, WorkerRequest, WorkerResponse } from './protocol';
+import type { DownloadProgress, MethodName, WorkerControl, WorkerMethods, WorkerRequest, WorkerResponse } from './protocol';
+
+/**
+ * How long `dispose()` waits for the worker to finish the model call in progress and exit. A batch
+ * takes well under a second with the default models; a slow machine may take longer. After that the
+ * worker is left to finish on its own (unref'd), never terminated: terminating a thread inside an
+ * onnxruntime call aborts the whole process (the extension host, the CLI, the MCP server).
+ */
+export const CLOSE_WAIT_MS = 30_000;
 
 /**
  * Typed proxy to the inference worker. One worker per client; requests are queued by the worker
- * in order. `dispose()` terminates it; pending calls then reject. Another thread can talk to the
- * same worker through `connect()` and `InferenceClient.overPort()`.
+ * in order. `dispose()` closes it gracefully (pending calls reject at once; the worker stops between
+ * batches and exits). Another thread can talk to the same worker through `connect()` and
+ * `InferenceClient.overPort()`.
  */
 export class InferenceClient {
   private readonly worker: Worker | MessagePort;
@@ -13,6 +22,8 @@ export class InferenceClient {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly progressListeners = new Set<(p: DownloadProgress) => void>();
   private exited: Error | undefined;
+  /** Resolves when the worker thread has exited (owner only). */
+  private readonly gone: Promise<void> | undefined;
 
   /** @param workerScript absolute path of the bundled worker (dist/worker.js). */
   constructor(workerScript: string | MessagePort) {
@@ -34,7 +45,12 @@ export class InferenceClient {
     const worker = (this.worker = new Worker(workerScript));
     worker.on('message', (msg: WorkerResponse) => this.onMessage(msg));
     worker.on('error', (err) => this.failAll(new SiftError(`The inference worker crashed: ${err.message}`, 'general', { cause: err })));
-    worker.on('exit', (code) => this.failAll(new SiftError(`The inference worker stopped (exit code ${code}).`)));
+    this.gone = new Promise((resolve) =>
+      worker.on('exit', (code) => {
+        this.failAll(new SiftError(`The inference worker stopped (exit code ${code}).`));
+        resolve();
+      }),
+    );
   }
 
   /** A client on a port from `connect()`, in another thread. Download progress is not forwarded to it. */
@@ -56,8 +72,9 @@ export class InferenceClient {
     const id = this.nextId++;
     return new Promise<WorkerMethods[M][1]>((resolve, reject) => {
       const onAbort = () => {
-        // The worker finishes the current request; its result is dropped.
+        // The worker stops the request at its next batch (the model call in progress finishes).
         this.pending.delete(id);
+        this.worker.postMessage({ cancel: id } satisfies WorkerControl);
         reject(abortError());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -86,10 +103,26 @@ export class InferenceClient {
     this.worker.unref();
   }
 
-  async dispose(): Promise<void> {
+  /**
+   * Pending calls reject now. The owner's worker is closed, not terminated: it takes no more work,
+   * lets the onnxruntime call in progress finish, releases its sessions and exits; this waits for
+   * that up to `waitMs`, then leaves the worker to end by itself without holding the process open.
+   */
+  async dispose(waitMs = CLOSE_WAIT_MS): Promise<void> {
     this.failAll(new SiftError('The inference worker was shut down.'));
-    if (this.worker instanceof Worker) await this.worker.terminate();
-    else this.worker.close();
+    if (!(this.worker instanceof Worker)) {
+      this.worker.close();
+      return;
+    }
+    // Held open until the worker has exited (an unref'd worker would be stopped at process exit,
+    // mid-run, as terminate() would), or until the wait is over.
+    this.worker.ref();
+    this.worker.postMessage({ close: true } satisfies WorkerControl);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), waitMs)));
+    const timedOut = await Promise.race([this.gone!.then(() => false), late]);
+    clearTimeout(timer);
+    if (timedOut) this.worker.unref();
   }
 
   private onMessage(msg: WorkerResponse): void {

@@ -31,9 +31,11 @@ import type {
   ModelRequest,
   SearchShardsParams,
   WorkerMethods,
+  WorkerControl,
   WorkerRequest,
   WorkerResponse,
 } from './protocol';
+import { type Job, Jobs, throwIfCancelled } from './jobs';
 import { encodePair, lengthSortedBatches, pairTensors } from '../models/pairs';
 import { type LoadEvent, NetworkProgress } from './networkProgress';
 import { meanPoolNormalized } from '../models/pooling';
@@ -114,7 +116,7 @@ function explainLoadFailure(kind: string, request: ModelRequest, display: string
   return { ok: false, code: 'download-failed', message: `The ${kind} model ${display} could not be downloaded from ${host} and is not in the model cache (${env.cacheDir}): ${cause}. Check the network, or use a local model folder` };
 }
 
-const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<WorkerMethods[M][1]> } = {
+const handlers: { [M in MethodName]: (params: WorkerMethods[M][0], job: Job) => Promise<WorkerMethods[M][1]> } = {
   async configure(params) {
     environment = { threads: 2, ...params };
   },
@@ -181,12 +183,13 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     return { json: t._tokenizerJSON, config: t._tokenizerConfig };
   },
 
-  async embed({ texts, tokens, batchSize = 32 }) {
+  async embed({ texts, tokens, batchSize = 32 }, job) {
     if (!embedder) throw new Error('no embedding model is loaded');
     const { tokenizer, model, dim } = embedder;
     const n = tokens ? tokens.offsets.length - 1 : (texts ?? []).length;
     const out = new Float32Array(n * dim);
     for (let i = 0; i < n; i += batchSize) {
+      throwIfCancelled(job);
       const end = Math.min(n, i + batchSize);
       let inputs: Record<string, Tensor>;
       if (tokens) {
@@ -201,11 +204,12 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0]) => Promise<Wo
     return out;
   },
 
-  async rerank({ query, passages, maxLength = DEFAULT_RERANK_MAX_LENGTH, batchSize = 5 }) {
+  async rerank({ query, passages, maxLength = DEFAULT_RERANK_MAX_LENGTH, batchSize = 5 }, job) {
     if (!reranker) throw new Error('no reranker model is loaded');
     const encoded = passages.map((p) => encodePair(reranker!.tokenizer, query, p, maxLength));
     const scores = new Array<number>(passages.length);
     for (const rows of lengthSortedBatches(encoded.map((e) => e.ids.length), batchSize)) {
+      throwIfCancelled(job);
       const { logits } = await reranker.model(pairTensors(reranker.tokenizer, rows.map((r) => encoded[r]!)));
       const data = logits.data as Float32Array;
       const width = logits.dims[1] as number;
@@ -254,24 +258,59 @@ async function pooledEmbeddings(model: PreTrainedModel, inputs: Record<string, T
   }
 }
 
+const jobs = new Jobs();
+let closing = false;
+
+/**
+ * The owner's `close`: no more work; running requests stop at their next batch, the onnxruntime
+ * call in progress finishes, the sessions and index views are released, then the thread exits
+ * (nothing of onnxruntime runs any more, so exiting cannot abort the process).
+ */
+async function close(): Promise<void> {
+  if (closing) return;
+  closing = true;
+  await jobs.cancelAll();
+  const models = [embedder?.model, reranker?.model];
+  embedder = undefined;
+  reranker = undefined;
+  await Promise.allSettled(models.map((m) => m?.dispose()));
+  await Promise.allSettled([...views.values()].map((v) => v.close()));
+  views.clear();
+  process.exit(0);
+}
+
 /**
  * Serves requests arriving on `channel` (parentPort, or a port another thread connected through
  * `{ connect: port }` — the indexing thread talks to this worker directly, not through the
  * extension host). Replies go back on the channel the request came from.
  */
 function serve(channel: MessagePort | typeof port): void {
-  channel!.on('message', (request: WorkerRequest | { connect: MessagePort }) => {
+  if (channel !== port) channel!.on('close', () => jobs.cancelChannel(channel!));
+  channel!.on('message', (request: WorkerRequest | WorkerControl) => {
     if ('connect' in request) {
-      serve(request.connect);
+      if (closing) request.connect.close();
+      else serve(request.connect);
+      return;
+    }
+    if ('cancel' in request) {
+      jobs.cancel(channel!, request.cancel);
+      return;
+    }
+    if ('close' in request) {
+      if (channel === port) void close();
       return;
     }
     const reply = (message: WorkerResponse, transfer: ArrayBuffer[] = []) => channel!.postMessage(message, transfer);
-    const handler = handlers[request.method] as (p: unknown) => Promise<unknown>;
+    const handler = handlers[request.method] as (p: unknown, job: Job) => Promise<unknown>;
     if (!handler) {
       reply({ kind: 'error', id: request.id, message: `unknown method ${String(request.method)}` });
       return;
     }
-    handler(request.params).then(
+    if (closing) {
+      reply({ kind: 'error', id: request.id, message: 'The inference worker is shutting down.' });
+      return;
+    }
+    jobs.run(channel!, request.id, (job) => handler(request.params, job)).then(
       (result) => {
         const transfer = result instanceof Float32Array ? [result.buffer as ArrayBuffer] : [];
         reply({ kind: 'result', id: request.id, result }, transfer);

@@ -4,6 +4,7 @@
  * inference. While the model runs, onnxruntime blocks the worker's thread, so indexing does its
  * chunking and tokenising elsewhere (the indexing thread) and sends token ids.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { LexicalStatsParams, SearchShardsParams, ShardSearchResult } from '../search/shardSearch';
 import type { Bm25Stats } from '../lexical/bm25';
 
@@ -87,6 +88,15 @@ export interface WorkerRequest<M extends MethodName = MethodName> {
   method: M;
   params: WorkerMethods[M][0];
 }
+
+/**
+ * Control messages to the worker (besides requests): `connect` hands it a port another thread talks
+ * on; `cancel` stops request `id` of that channel between batches (it answers with an error);
+ * `close` (on the owner's channel) shuts the worker down gracefully: it takes no more work, cancels
+ * what runs between batches, lets the running onnxruntime call finish, releases its sessions and
+ * exits. Terminating a worker inside an onnxruntime call aborts the whole process.
+ */
+export type WorkerControl = { connect: MessagePort } | { cancel: number } | { close: true };
 
 export type WorkerResponse =
   | { kind: 'result'; id: number; result: unknown }
