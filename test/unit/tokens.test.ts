@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelTokenizer, type TokenizerSpec } from '../../src/core/models/tokens';
 import { TINY_EMBEDDER } from '../helpers';
+import { mulberry32 } from '../../src/core/util/random';
 
 const spec: TokenizerSpec = {
   json: JSON.parse(readFileSync(path.join(TINY_EMBEDDER, 'tokenizer.json'), 'utf8')) as object,
@@ -42,6 +43,21 @@ describe('ModelTokenizer', () => {
       }
       const batch = tok.encodeBatch(TEXTS);
       TEXTS.forEach((t, i) => assert.deepEqual(Array.from(batch.ids.subarray(batch.offsets[i]!, batch.offsets[i + 1]!)), rawIds(t)));
+    }
+  });
+
+  it('tokenises plain-ASCII lines word by word with the same ids as the whole pipeline', () => {
+    // Seeded random lines over every printable ASCII character, tabs, control characters, special
+    // tokens' text in any case and over-long words: the fast path (or its fallback) must agree.
+    const r = mulberry32(17);
+    const pieces = ['retryFailedUploads', 'HTTPServer2', 'snake_case_name', '[SEP]', '[mask]', '[Cls]', '\t', '\u0007', '\u007f', 'é', 'x'.repeat(101), '0x1F', '  '];
+    const tok = new ModelTokenizer(spec);
+    for (let n = 0; n < 400; n++) {
+      let line = '';
+      const len = Math.floor(r() * 30);
+      for (let k = 0; k < len; k++) line += r() < 0.3 ? pieces[Math.floor(r() * pieces.length)]! : String.fromCharCode(32 + Math.floor(r() * 95));
+      const text = `${line}\n${line.toUpperCase()}`;
+      assert.deepEqual(tok.encode(text), rawIds(text), JSON.stringify(text));
     }
   });
 

@@ -54,6 +54,8 @@ export function splitIdentifier(word: string): string[] {
  */
 const WORD_CACHE_LIMIT = 200_000;
 const wordCache = new Map<string, readonly string[]>();
+/** A lowercased identifier part's token (stemmed), or null when it yields none (`pushPart`). */
+const partCache = new Map<string, string | null>();
 
 function wordTokens(word: string): readonly string[] {
   const cached = wordCache.get(word);
@@ -63,7 +65,19 @@ function wordTokens(word: string): readonly string[] {
   const parts = splitIdentifier(word);
   if (parts.length > 1) {
     if (lower.length <= 64) out.push(lower);
-    for (const part of parts) pushPart(out, part.toLowerCase());
+    for (const part of parts) {
+      // Parts repeat far more than whole identifiers (`uploadQueue7` is new, `upload` is not).
+      const lowerPart = part.toLowerCase();
+      let token = partCache.get(lowerPart);
+      if (token === undefined) {
+        const one: string[] = [];
+        pushPart(one, lowerPart);
+        token = one[0] ?? null;
+        if (partCache.size >= WORD_CACHE_LIMIT) partCache.clear();
+        partCache.set(lowerPart, token);
+      }
+      if (token !== null) out.push(token);
+    }
   } else {
     pushPart(out, lower);
   }

@@ -31,6 +31,12 @@ export class ModelTokenizer {
   /** Special tokens around a text's own ids; undefined when lines cannot be tokenised apart. */
   private readonly frame?: { prefix: number[]; suffix: number[] };
   private readonly lineIds = new Map<string, number[]>();
+  /** Ids of one pre-tokenised word (the fast path for plain-ASCII lines; see `asciiWords`). */
+  private readonly wordIds = new Map<string, number[]>();
+  /** Added tokens (lowercased) a line must not contain for the fast path; undefined: no fast path. */
+  private readonly fastPath?: readonly string[];
+  /** WordPiece's greedy longest match on one plain-ASCII word, undefined when it finds no piece (then the library says [UNK]). */
+  private readonly wordPiece?: (word: string) => number[] | undefined;
 
   constructor(
     spec: TokenizerSpec,
@@ -41,6 +47,8 @@ export class ModelTokenizer {
     this.maxLength = spec.config.model_max_length ?? Number.POSITIVE_INFINITY;
     const additive = splitsAtWhitespace(spec.json, (text) => this.tokenizer.encode(text).ids.length);
     this.frame = additive ? specialFrame(this.tokenizer) : undefined;
+    this.wordPiece = this.frame ? asciiWordPiece(this.tokenizer, spec.json) : undefined;
+    this.fastPath = this.frame ? bertFastPath(spec.json, (line) => this.tokenizer.encode(line, { add_special_tokens: false }).ids, (line) => this.asciiIds(line)) : undefined;
     const count = this.frame
       ? (text: string) => this.frame!.prefix.length + this.frame!.suffix.length + this.ownIds(text).length
       : (text: string) => this.tokenizer.encode(text).ids.length;
@@ -53,13 +61,41 @@ export class ModelTokenizer {
     for (const line of text.split('\n')) {
       let ids = this.lineIds.get(line);
       if (!ids) {
-        ids = this.tokenizer.encode(line, { add_special_tokens: false }).ids;
+        ids = this.fastPath && PLAIN_ASCII.test(line) && !this.hasAddedToken(line) ? this.asciiIds(line) : this.tokenizer.encode(line, { add_special_tokens: false }).ids;
         if (this.lineIds.size >= this.maxCachedLines) this.lineIds.clear();
         this.lineIds.set(line, ids);
       }
       for (const id of ids) out.push(id);
     }
     return out;
+  }
+
+  /**
+   * A plain-ASCII line's ids without running the whole pipeline on it: BERT's normalizer and
+   * pre-tokenizer leave such a line as its runs of letters and digits and its single punctuation
+   * characters, and WordPiece maps each of those words on its own; so each distinct word is
+   * tokenised once (by the library, alone) and a line's ids are its words' ids back to back.
+   * Checked against the full pipeline on probes when the tokenizer is loaded (`bertFastPath`).
+   */
+  private asciiIds(line: string): number[] {
+    const out: number[] = [];
+    for (const m of line.matchAll(ASCII_WORD)) {
+      const word = m[0];
+      let ids = this.wordIds.get(word);
+      if (!ids) {
+        ids = this.wordPiece?.(word) ?? this.tokenizer.encode(word, { add_special_tokens: false }).ids;
+        if (this.wordIds.size >= this.maxCachedLines) this.wordIds.clear();
+        this.wordIds.set(word, ids);
+      }
+      for (const id of ids) out.push(id);
+    }
+    return out;
+  }
+
+  private hasAddedToken(line: string): boolean {
+    if (!this.fastPath!.length) return false;
+    const lower = line.toLowerCase();
+    return this.fastPath!.some((t) => lower.includes(t));
   }
 
   /** Ids with the special tokens, cut at the model's maximum length as transformers.js cuts them. */
@@ -143,6 +179,77 @@ export function paddedInputs(batch: TokenBatch, from: number, to: number, padId:
     }
   }
   return { ids, mask, dims: [rows, width] };
+}
+
+/**
+ * WordPiece on one plain-ASCII word (letters and digits, or one punctuation character) as the
+ * library does it — lowercased when the normalizer lowercases, the longest vocabulary entry from
+ * the left, then `##` continuations — but on string slices rather than rebuilt character arrays
+ * (the library's match costs O(length²) joins per word). Undefined for a word it cannot cover or
+ * that is too long: those go through the library (which gives [UNK]).
+ */
+function asciiWordPiece(tokenizer: Tokenizer, tokenizerJson: object): ((word: string) => number[] | undefined) | undefined {
+  type Model = { tokens_to_ids?: Map<string, number>; max_input_chars_per_word?: number; config?: { continuing_subword_prefix?: string } };
+  const model = (tokenizer as unknown as { model?: Model; added_tokens_map?: Map<string, { id: number }> }).model;
+  const added = (tokenizer as unknown as { added_tokens_map?: Map<string, { id: number }> }).added_tokens_map;
+  const vocab = model?.tokens_to_ids;
+  const prefix = model?.config?.continuing_subword_prefix;
+  if (!(vocab instanceof Map) || typeof prefix !== 'string' || !(added instanceof Map)) return undefined;
+  const maxChars = model!.max_input_chars_per_word ?? 100;
+  const lowercase = (tokenizerJson as { normalizer?: { lowercase?: boolean } }).normalizer?.lowercase !== false;
+  const idOf = (piece: string) => added.get(piece)?.id ?? vocab.get(piece);
+  return (word) => {
+    const w = lowercase ? word.toLowerCase() : word;
+    if (w.length > maxChars) return undefined;
+    const out: number[] = [];
+    for (let start = 0; start < w.length; ) {
+      let end = w.length;
+      let id: number | undefined;
+      for (; end > start; end--) {
+        const piece = start > 0 ? prefix + w.slice(start, end) : w.slice(start, end);
+        if (vocab.has(piece)) {
+          id = idOf(piece);
+          break;
+        }
+      }
+      if (id === undefined) return undefined;
+      out.push(id);
+      start = end;
+    }
+    return out;
+  };
+}
+
+/** Printable ASCII and tabs: what BERT's normalizer leaves as is (but for case and tabs) and its pre-tokenizer splits simply. */
+const PLAIN_ASCII = /^[\x20-\x7e\t]*$/;
+/** BertPreTokenizer's words on plain ASCII: letter/digit runs, and each other non-space character alone (all ASCII punctuation). */
+const ASCII_WORD = /[A-Za-z0-9]+|[^\sA-Za-z0-9]/g;
+
+/**
+ * Whether plain-ASCII lines can be tokenised word by word (`ModelTokenizer.asciiIds`): a BERT
+ * normalizer and pre-tokenizer, WordPiece without unknown-token fusing, no added token that is a
+ * plain word or one punctuation character, and the same ids as the full pipeline on probes
+ * (camelCase, snake_case, punctuation runs, a word past WordPiece's length limit, tabs). Returns the added tokens (lowercased) that send a line to the full
+ * pipeline, or undefined when the fast path is off.
+ */
+function bertFastPath(tokenizerJson: object, full: (line: string) => number[], fast: (line: string) => number[]): readonly string[] | undefined {
+  const json = tokenizerJson as { normalizer?: { type?: string }; pre_tokenizer?: { type?: string }; model?: { type?: string; fuse_unk?: boolean }; added_tokens?: { content?: string }[] };
+  if (json.normalizer?.type !== 'BertNormalizer' || json.pre_tokenizer?.type !== 'BertPreTokenizer' || json.model?.type !== 'WordPiece' || json.model.fuse_unk) return undefined;
+  const added = (json.added_tokens ?? []).map((t) => String(t.content ?? '').toLowerCase()).filter(Boolean);
+  if (added.some((t) => /^[a-z0-9]+$/.test(t) || t.length === 1)) return undefined;
+  const probes = [
+    'export async function retryFailedUploads(queue: UploadQueue) {',
+    "\tconst x_y$z = a?.b ?? c['d-e'] + 0x1F; // TODO(me): <tag/> `tpl ${v}` #1 @dec ~!%^&*|",
+    `  const ${'a'.repeat(120)} = 'Supercalifragilistic' + HTTPServer2Go;`,
+    '',
+  ];
+  return probes.every((p) => {
+    const a = full(p);
+    const b = fast(p);
+    return a.length === b.length && a.every((id, i) => id === b[i]);
+  })
+    ? added
+    : undefined;
 }
 
 const WHITESPACE_PRE_TOKENIZERS = new Set(['BertPreTokenizer', 'Whitespace', 'WhitespaceSplit']);
