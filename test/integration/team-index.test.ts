@@ -8,11 +8,12 @@ import type { Client } from 'pg';
 import { ask } from '../../src/core/answer/ask';
 import { queryTerms } from '../../src/core/lexical/lexical';
 import { IndexStore } from '../../src/core/store/store';
-import { TeamReader } from '../../src/core/team/reader';
+import { TeamReader, denseSql } from '../../src/core/team/reader';
 import { SCHEMA_VERSION, checkSchema, connect, migrate } from '../../src/core/team/schema';
 import { TeamIndex } from '../../src/vscode/teamIndex';
 import { type TeamCommit, writeTeamCommit } from '../../src/core/team/writer';
 import type { Chunk } from '../../src/core/types';
+import { mulberry32 as rngFor } from '../../src/core/util/random';
 import { CLI_SCRIPT, REPO_ROOT, TINY_EMBEDDER, tempDir, writeTree } from '../helpers';
 import { DroppingProxy, RefusingAuthServer } from '../support/pgFaults';
 import { PgTestServer } from '../support/pgServer';
@@ -140,6 +141,23 @@ describe('team index on PostgreSQL + pgvector (PGlite over the wire protocol)', 
     const n = await client.query<{ n: string }>("SELECT count(*) AS n FROM sift_chunks WHERE text LIKE $1", ["%'c2'%"]);
     assert.equal(Number(n.rows[0]!.n), 0, 'the killed transaction was rolled back');
     assert.equal((await reader.files()).size, 1);
+  });
+
+  // Also: earlier tests left identical vectors ([1,0,0,0]) of other repositories and a killed writer's dead rows in the
+  // graph, where an HNSW search from this query gets stuck (it returned 0 rows): the reader then scans exactly.
+  it('dense search is an HNSW index scan (the commit filter comes after it), and a stuck HNSW search falls back to an exact scan', async () => {
+    const r = rngFor(21);
+    const files = Array.from({ length: 3000 }, (_, i) => ({ path: `gen/v${i}.ts`, text: `export const v${i} = ${i};`, vector: [r() - 0.5, r() - 0.5, r() - 0.5, r() - 0.5] }));
+    await writeTeamCommit(client, synthetic('repo-hnsw', 'h1', files));
+    await client.query('ANALYZE sift_chunks');
+    await client.query('ANALYZE sift_files');
+    const reader = await TeamReader.open(client, 'repo-hnsw', ['h1']);
+    const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${denseSql(4)}`, [reader.info.repoId, 'h1', '[1,0,0,0]', [], 10, 40])).rows.map((x) => x['QUERY PLAN']).join('\n');
+    assert.match(plan, /Index Scan using sift_chunks_hnsw_4/, plan);
+    const hits = await reader.dense(new Float32Array([1, 0, 0, 0]), [], 10);
+    const exact = await reader.dense(new Float32Array([1, 0, 0, 0]), [], 10, { exact: true });
+    assert.equal(hits.length, 10);
+    assert.ok(hits.filter((h) => exact.some((e) => e.chunk.id === h.chunk.id)).length >= 9, 'HNSW finds the exact neighbours');
   });
 
   it('SQL-looking file names, symbols, repository keys and questions stay data', async () => {

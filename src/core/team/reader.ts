@@ -8,6 +8,8 @@ export interface TeamCommitInfo {
   commit: string;
   model: string | null;
   dim: number | null;
+  /** Chunks of the commit (sift_commits.chunks). */
+  chunks: number;
 }
 
 export interface TeamHit {
@@ -87,14 +89,14 @@ export class TeamReader {
     const repo = await client.query<{ id: number }>('SELECT id FROM sift_repos WHERE key = $1', [repoKey]);
     const repoId = repo.rows[0]?.id;
     if (repoId === undefined) throw new SiftError(`The team index holds no commit of this repository (key ${repoKey}): index it in CI with \`sift index --store\`.`);
-    const found = await client.query<{ commit: string; model: string | null; dim: number | null }>(
-      'SELECT commit, model, dim FROM sift_commits WHERE repo_id = $1 AND commit = ANY($2::text[])',
+    const found = await client.query<{ commit: string; model: string | null; dim: number | null; chunks: number }>(
+      'SELECT commit, model, dim, chunks FROM sift_commits WHERE repo_id = $1 AND commit = ANY($2::text[])',
       [repoId, [...commits]],
     );
     const byCommit = new Map(found.rows.map((r) => [r.commit, r]));
     const hit = commits.map((c) => byCommit.get(c)).find(Boolean);
     if (!hit) throw new SiftError(`The team index holds none of the last ${commits.length} commits of this branch: index a recent commit in CI.`);
-    return new TeamReader(client, { repoId, commit: hit.commit, model: hit.model, dim: hit.dim });
+    return new TeamReader(client, { repoId, commit: hit.commit, model: hit.model, dim: hit.dim, chunks: Number(hit.chunks) });
   }
 
   /** path → content hash of every file in the commit. */
@@ -118,7 +120,14 @@ export class TeamReader {
       await this.client.query(`SET LOCAL hnsw.ef_search = ${ef}`);
       await this.client.query("SET LOCAL hnsw.iterative_scan = 'relaxed_order'").catch(() => undefined);
       if (tune.exact) for (const off of ['enable_indexscan', 'enable_bitmapscan', 'enable_indexonlyscan']) await this.client.query(`SET LOCAL ${off} = off`);
-      const r = await this.client.query<ChunkRow>(denseSql(d), [this.info.repoId, this.info.commit, `[${Array.from(vector).join(',')}]`, [...exclude], depth, depth * DENSE_OVERFETCH]);
+      const params = [this.info.repoId, this.info.commit, `[${Array.from(vector).join(',')}]`, [...exclude], depth, depth * DENSE_OVERFETCH];
+      let r = await this.client.query<ChunkRow>(denseSql(d), params);
+      // HNSW is approximate: a graph region it cannot leave (many identical vectors, other
+      // repositories' chunks, dead rows) can return too few hits. Then this question scans exactly.
+      if (!tune.exact && r.rows.length < Math.min(depth, this.info.chunks - exclude.length)) {
+        for (const off of ['enable_indexscan', 'enable_bitmapscan', 'enable_indexonlyscan']) await this.client.query(`SET LOCAL ${off} = off`);
+        r = await this.client.query<ChunkRow>(denseSql(d), params);
+      }
       await this.client.query('COMMIT');
       return r.rows.map(toHit);
     } catch (err) {
