@@ -1,9 +1,7 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import * as path from 'node:path';
-import { DEFAULT_DTYPE } from '../../src/core/models/models';
-import { InferenceClient } from '../../src/core/worker/client';
-import { TINY_EMBEDDER, WORKER_SCRIPT, tempDir } from '../helpers';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InferenceClient } from '../../src/core/worker/client';
+import { TINY_EMBEDDER } from '../helpers';
+import { LoopbackHttp, workerWithModel } from './loopback';
 
 /**
  * A real HTTP server speaking the OpenAI embeddings wire format (`POST /v1/embeddings` with
@@ -48,37 +46,24 @@ export class EmbeddingsTestServer {
   readonly requests: EmbeddingsRequestRecord[] = [];
   /** Texts answered with a vector, and how many times each. */
   readonly embedded = new Map<string, number>();
-  private server?: Server;
+  private readonly http = new LoopbackHttp((req, res) => void this.handle(req, res));
   private client?: InferenceClient;
   private cleanup?: () => void;
-  private readonly sockets = new Set<Socket>();
   baseURL = '';
 
   async start(): Promise<void> {
-    const t = tempDir('sift-embeddings-server-');
-    this.cleanup = t.cleanup;
-    this.client = new InferenceClient(WORKER_SCRIPT);
-    await this.client.call('configure', { cacheDir: path.join(t.dir, 'models'), allowRemote: false });
-    const loaded = await this.client.call('loadEmbedder', { model: TINY_EMBEDDER, dtype: process.env.SIFT_DTYPE ?? DEFAULT_DTYPE });
-    if (!loaded.ok) throw new Error(loaded.message);
+    ({ client: this.client, cleanup: this.cleanup } = await workerWithModel('loadEmbedder', TINY_EMBEDDER));
     await this.listen(0);
   }
 
   /** Listens again (after `kill`) on the same port. */
   async listen(port = Number(new URL(this.baseURL || 'http://x:0').port)): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.baseURL = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    this.baseURL = `http://127.0.0.1:${await this.http.listen(port)}/v1`;
   }
 
   /** Stops listening and drops every connection at once, as a server that crashed. */
-  async kill(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  kill(): Promise<void> {
+    return this.http.close();
   }
 
   async stop(): Promise<void> {

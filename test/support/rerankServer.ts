@@ -1,9 +1,7 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import * as path from 'node:path';
-import { DEFAULT_DTYPE } from '../../src/core/models/models';
-import { InferenceClient } from '../../src/core/worker/client';
-import { TINY_RERANKER, WORKER_SCRIPT, tempDir } from '../helpers';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InferenceClient } from '../../src/core/worker/client';
+import { TINY_RERANKER } from '../helpers';
+import { LoopbackHttp, workerWithModel } from './loopback';
 
 /**
  * A real HTTP server speaking the common rerank wire format (`POST /rerank` with
@@ -37,31 +35,18 @@ export class RerankTestServer {
   /** Replies for the next requests, in order; then real scores. */
   faults: RerankFault[] = [];
   readonly requests: RerankRequestRecord[] = [];
-  private server?: Server;
+  private readonly http = new LoopbackHttp((req, res) => void this.handle(req, res));
   private client?: InferenceClient;
   private cleanup?: () => void;
-  private readonly sockets = new Set<Socket>();
   baseURL = '';
 
   async start(): Promise<void> {
-    const t = tempDir('sift-rerank-server-');
-    this.cleanup = t.cleanup;
-    this.client = new InferenceClient(WORKER_SCRIPT);
-    await this.client.call('configure', { cacheDir: path.join(t.dir, 'models'), allowRemote: false });
-    const loaded = await this.client.call('loadReranker', { model: TINY_RERANKER, dtype: process.env.SIFT_DTYPE ?? DEFAULT_DTYPE });
-    if (!loaded.ok) throw new Error(loaded.message);
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.baseURL = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    ({ client: this.client, cleanup: this.cleanup } = await workerWithModel('loadReranker', TINY_RERANKER));
+    this.baseURL = `http://127.0.0.1:${await this.http.listen()}`;
   }
 
   async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.http.close();
     await this.client?.dispose();
     this.cleanup?.();
   }
