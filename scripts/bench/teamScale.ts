@@ -153,13 +153,13 @@ async function measureSize(cfg: TeamScaleConfig, n: number, log: (l: string) => 
       return { ms, ids };
     };
     const exact = await timed({ exact: true });
-    log(`P7 ${n}: exact p50 ${round(pct(exact.ms, 50))} ms`);
+    log(`P7 ${n}: exact p50 ${round(pct(exact.ms, 50))} ms, p95 ${round(pct(exact.ms, 95))} ms`);
     const hnsw = [];
     for (const ef of cfg.efSearch) {
       const r = await timed({ efSearch: ef });
       const recall = r.ids.reduce((s, got, i) => s + got.filter((id) => exact.ids[i]!.includes(id)).length / K, 0) / queries.length;
       hnsw.push({ ef, p50: round(pct(r.ms, 50)), p95: round(pct(r.ms, 95)), recall: round(recall, 3) });
-      log(`P7 ${n}: ef_search ${ef}: p50 ${round(pct(r.ms, 50))} ms, recall@10 ${round(recall, 3)}`);
+      log(`P7 ${n}: ef_search ${ef}: p50 ${round(pct(r.ms, 50))} ms, p95 ${round(pct(r.ms, 95))} ms, recall@10 ${round(recall, 3)}`);
     }
     return {
       n,
