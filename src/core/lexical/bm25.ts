@@ -65,7 +65,8 @@ export async function buildBm25(docs: readonly LexicalDoc[], slicer?: TimeSlicer
       fieldLengths[row * FIELD_COUNT + f] = Math.min(terms.size, MAX_U16);
       for (const [term, tf] of terms) {
         let lists = postingsByTerm.get(term);
-        if (!lists) postingsByTerm.set(term, (lists = Array.from({ length: FIELD_COUNT }, () => [])));
+        // A literal, not Array.from with a callback: this runs once per distinct term of a shard.
+        if (!lists) postingsByTerm.set(term, (lists = FIELD_COUNT === 4 ? [[], [], [], []] : Array.from({ length: FIELD_COUNT }, () => [])));
         lists[f]!.push(row, tf);
         postings++;
       }
