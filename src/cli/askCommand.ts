@@ -37,6 +37,8 @@ export interface AskCommandOptions extends IndexCommandOptions, RerankProviderOp
   redact?: boolean; // commander: --no-redact sets false
   ltr?: boolean;
   ltrModel?: string;
+  /** commander: --no-question-prior sets false (rank without question understanding's file-level prior). */
+  questionPrior?: boolean;
   /** Embed every chunk before answering (default: answer after the keyword pass; dense search covers what is embedded). */
   waitForEmbeddings?: boolean;
   /** --path: files, folders or globs the question is scoped to (a file's best chunks are always in the context). */
@@ -98,6 +100,7 @@ export async function runAskCommand(dir: string, question: string, options: AskC
       settings: {
         candidates: options.candidates,
         topN: options.top,
+        questionPrior: options.questionPrior !== false,
         tokenBudget: options.tokenBudget,
         rerankMaxLength: options.rerankMaxTokens,
         redactSecrets: options.redact !== false,

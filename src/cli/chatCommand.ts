@@ -42,6 +42,7 @@ export async function runChatCommand(dir: string, options: AskCommandOptions): P
       settings: {
         candidates: options.candidates,
         topN: options.top,
+        questionPrior: options.questionPrior !== false,
         tokenBudget: options.tokenBudget,
         rerankMaxLength: options.rerankMaxTokens,
         redactSecrets: options.redact !== false,

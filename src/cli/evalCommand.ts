@@ -70,7 +70,7 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
   for (const name of (options.variants ?? DEFAULT_VARIANTS.join(',')).split(',').filter((s) => s.trim())) {
     const spec = parseVariant(name);
     if (!spec) {
-      process.stderr.write(`sift: unknown variant "${name}" (use bm25, dense or hybrid, optionally followed by +ce and/or +ltr)\n`);
+      process.stderr.write(`sift: unknown variant "${name}" (use bm25, dense or hybrid, optionally followed by +ce, +ltr and/or +q)\n`);
       return 2;
     }
     if (!specs.some((s) => s.name === spec.name)) specs.push(spec);

@@ -147,4 +147,20 @@ describe('sift ask (CLI)', () => {
     assert.match(r.stdout, /Sources \(hybrid\):/);
     assert.ok(!/\n\s+at /.test(r.stderr));
   });
+  it('--no-question-prior: a traceback that names only the test ranks the implementation first by default, the test first without the prior', async () => {
+    const repo = path.join(dir, 'tomlish');
+    writeTree(repo, {
+      'src/tomlish/decoder.py': 'import re\nfrom .errors import DecodeError\n\n\nclass Decoder:\n    def parse_table_header(self, line):\n        name = line.strip()[1:-1]\n        if not name:\n            raise DecodeError("empty table name")\n        return name.split(".")\n',
+      'src/tomlish/errors.py': 'class DecodeError(ValueError):\n    """Raised when a document cannot be decoded."""\n',
+      'tests/test_decoder.py': 'import pytest\nfrom tomlish.decoder import Decoder\nfrom tomlish.errors import DecodeError\n\n\ndef test_dotted_table_header():\n    # a dotted table header with quoted keys: DecodeError empty table name\n    d = Decoder()\n    assert d.parse_table_header(\'["a.b"]\') == ["a.b"]\n    with pytest.raises(DecodeError, match="empty table name"):\n        d.parse_table_header("[]")\n',
+    });
+    const question = 'Quoted dotted table header rejected with DecodeError\n\nTraceback (most recent call last):\n  File "tests/test_decoder.py", line 9, in test_dotted_table_header\n    assert d.parse_table_header(\'["a.b"]\') == ["a.b"]\ntomlish.errors.DecodeError: empty table name';
+    const common = ['ask', repo, question, '--lexical-only', '--no-rerank', '--index-dir', path.join(dir, 'idx-prior'), '--json'];
+    const on = await runCli(common);
+    assert.equal(on.code, 0, on.stderr);
+    assert.equal(JSON.parse(on.stdout).sources[0].path, 'src/tomlish/decoder.py');
+    const off = await runCli([...common, '--no-question-prior']);
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal(JSON.parse(off.stdout).sources[0].path, 'tests/test_decoder.py');
+  });
 });

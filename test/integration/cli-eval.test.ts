@@ -51,7 +51,7 @@ const QUESTIONS = [
   { query_id: 'other-0', repo: 'acme/other', question: 'Not this repository', silver_gold: [{ path: 'x.py', line_ranges: [] }] },
 ];
 
-const VARIANTS = ['bm25', 'dense', 'hybrid', 'hybrid+ce', 'hybrid+ltr', 'hybrid+ce+ltr', 'bm25+ltr'];
+const VARIANTS = ['bm25', 'dense', 'hybrid', 'hybrid+ce', 'hybrid+ltr', 'hybrid+ce+ltr', 'bm25+ltr', 'bm25+q', 'hybrid+q', 'hybrid+ce+q'];
 
 describe('sift eval (CLI)', () => {
   let dir: string;

@@ -18,7 +18,7 @@ import type { EvalQuestion, GoldFile } from './questions';
  * retrievers' full lists); the variants are cut from it:
  *   bm25    the BM25 list alone (as a lexical-only index would rank it)
  *   dense   the vector list alone
- *   hybrid  reciprocal rank fusion of both (what `sift ask` ranks)
+ *   hybrid  reciprocal rank fusion of both (what `sift ask` retrieves)
  *   +ce     the top K of the base list reordered by the cross-encoder
  *   +ltr    the top K reordered by the learning-to-rank model (after the cross-encoder in +ce+ltr)
  * Reordered top K is followed by the rest of the base list, so every variant ranks the same set.
@@ -29,11 +29,16 @@ export interface VariantSpec {
   base: BaseName;
   ce: boolean;
   ltr: boolean;
-  /** `+q`: question understanding's prior last (src/core/search/questionPrior.ts; opt-in). */
+  /** `+q`: question understanding's file-level prior last (src/core/search/questionPrior.ts; on in `sift ask`). */
   q?: boolean;
 }
 
-export const DEFAULT_VARIANTS = ['bm25', 'dense', 'hybrid', 'hybrid+ce', 'hybrid+ltr', 'hybrid+ce+ltr', 'bm25+ltr'];
+/**
+ * The rows `sift eval` prints unless told otherwise. `hybrid+ce+q` is what `sift ask` ranks by default
+ * with an embedding model and a reranker, `bm25+q` what it ranks on a lexical-only index; the rows
+ * without `+q` show what each stage adds.
+ */
+export const DEFAULT_VARIANTS = ['bm25', 'dense', 'hybrid', 'hybrid+ce', 'hybrid+ltr', 'hybrid+ce+ltr', 'bm25+ltr', 'bm25+q', 'hybrid+q', 'hybrid+ce+q'];
 
 export function parseVariant(name: string): VariantSpec | undefined {
   const parts = name.trim().toLowerCase().split('+');
