@@ -28,6 +28,7 @@ describe('shutting down the inference worker while it embeds', () => {
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { long: string; shortAfterCancelMs: number; shortDim: number };
     assert.match(out.long, /Cancelled/);
     assert.ok(out.shortDim > 0);
-    assert.ok(out.shortAfterCancelMs < 2000, `the request after the cancel waited ${out.shortAfterCancelMs} ms`);
+    // At most the batch in progress (~0.3-0.9 s on 2 shared cores), not the rest of the 63 batches (~20 s).
+    assert.ok(out.shortAfterCancelMs < 5000, `the request after the cancel waited ${out.shortAfterCancelMs} ms`);
   });
 });

@@ -58,6 +58,30 @@ describe('model host', () => {
       await s.dispose();
     }
   });
+
+  it('a model setting change while the worker embeds closes it gracefully: the process survives, stopped() waits for its exit', async () => {
+    const s = services({ folders: { repo: { 'a.ts': 'export const a = 1;\n' } } });
+    try {
+      const loaded = await s.models.embedder();
+      assert.ok(loaded);
+      const first = await s.models.client();
+      // A long dense pass (thousands of batches): the setting change lands mid-run. Terminating the
+      // worker there aborted the whole process (here: the test runner) inside onnxruntime.
+      const texts = Array.from({ length: 2000 }, (_, i) => `export function handler${i}(request) { return retry(upload, ${i}); } `.repeat(40));
+      const long = first.call('embed', { texts, batchSize: 32 }).then(() => 'finished', (err: Error) => err.message);
+      // Requests run side by side: once a short embed is answered, the long one is between model calls.
+      await first.call('embed', { texts: ['the long run has started'] });
+      s.models.reload();
+      await s.models.stopped();
+      assert.match(await long, /shut down/);
+      await assert.rejects(first.call('tokenizerName', {}), /shut down|stopped/);
+      const second = await s.models.client();
+      assert.notEqual(first, second);
+      assert.equal(await second.call('tokenizerName', {}), 'heuristic');
+    } finally {
+      await s.dispose();
+    }
+  });
 });
 
 describe('download notices', () => {
