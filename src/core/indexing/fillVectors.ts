@@ -6,12 +6,12 @@ import type { Embedder } from '../worker/embedder';
 import type { HttpEmbedderStats } from '../models/httpEmbedder';
 import { SiftError, isAbortError, throwIfAborted } from '../util/errors';
 
-/** Chunks embedded between two commits of the dense pass (each commit rewrites the shards it touches). */
+/** Chunks embedded between two commits of the dense pass (each commit writes the vectors of the shards it touches). */
 export const DEFAULT_EMBED_COMMIT_CHUNKS = 1024;
 /**
- * And at most one commit per this many ms: a commit rewrites every shard it touches (vectors and keyword
- * index), so an embedding server answering thousands of chunks a second would otherwise spend its time
- * waiting for commits. The local model never reaches it (1 024 chunks take it longer).
+ * And at most one commit per this many ms: a commit writes the vectors file of every shard it
+ * touches, so an embedding server answering thousands of chunks a second would otherwise spend its
+ * time waiting for commits. The local model never reaches it (1 024 chunks take it longer).
  */
 export const DEFAULT_EMBED_COMMIT_MS = 3000;
 
@@ -79,11 +79,28 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
       g.push(m);
     }
     const texts: { id: string; text: string }[] = [];
-    for (const [name, items] of byShard) {
-      const chunks = await store.chunksOfShard(name, items.map((m) => m.row));
-      chunks.forEach((c, k) => {
-        if (c.id === items[k]!.id) texts.push({ id: c.id, text: embeddingText(c) });
-      });
+    const moved = new Set<string>();
+    const read = async (groups: Map<string, { row: number; id: string }[]>) => {
+      for (const [name, items] of groups) {
+        const chunks = await store.chunksOfShard(name, items.map((m) => m.row));
+        items.forEach((m, k) => {
+          const c = chunks[k];
+          if (c?.id === m.id) texts.push({ id: c.id, text: embeddingText(c) });
+          else moved.add(m.id);
+        });
+      }
+    };
+    await read(byShard);
+    // A commit since the start compacted a shard (or moved a file's chunks): found again by id.
+    if (moved.size) {
+      const again = new Map<string, { row: number; id: string }[]>();
+      for (const m of await store.locate(moved)) {
+        let g = again.get(m.shard);
+        if (!g) again.set(m.shard, (g = []));
+        g.push(m);
+      }
+      moved.clear();
+      await read(again);
     }
     const flat = await embedder.embedDocuments(texts.map((t) => t.text), signal);
     if (flat.length !== texts.length * embedding.dim) {
@@ -97,6 +114,7 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
 
   let done = 0;
   let pending = new Map<string, Float32Array>();
+  let committing: Promise<void> | undefined;
   // `depth` requests ahead: the next slices are read and queued while this one embeds.
   let failed = false;
   const ahead: Promise<Awaited<ReturnType<typeof send>>>[] = [];
@@ -118,18 +136,37 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
       done += Math.min(batch, order.length - m);
       throwIfAborted(signal);
       if (pending.size >= commitEvery && performance.now() - lastCommit >= commitMs) {
-        await store.commitVectors(pending);
-        lastCommit = performance.now();
+        // The commit runs while the next batches embed (one commit at a time: the previous is awaited first).
+        if (committing) await committing;
+        const batchToCommit = pending;
         pending = new Map();
+        committing = store.commitVectors(batchToCommit).then(
+          () => {
+            committing = undefined;
+            lastCommit = performance.now();
+          },
+          (err: unknown) => {
+            // Not written: kept for the commit in `finally` (or the next run).
+            for (const [id, v] of batchToCommit) if (!pending.has(id)) pending.set(id, v);
+            throw err;
+          },
+        );
+        committing.catch(() => undefined); // awaited below
+        lastCommit = performance.now();
+        // A cadence given in chunks reports each commit done (the progress shows its coverage).
+        if (!commitMs) await committing;
         yield progress(done);
       }
     }
+    if (committing) await committing;
     if (pending.size) await store.commitVectors(pending);
     pending = new Map();
   } catch (err) {
     failed = !isAbortError(err);
     throw err;
   } finally {
+    // A commit still running finishes first (its batch is kept; a failed one is reported above or lost with the run).
+    if (committing) await (committing as Promise<void>).catch(() => undefined);
     // Cancelled or failed: what was embedded is kept (committed now), the rest is embedded next time.
     // Slices the server already answered when an earlier one failed are kept too (on a cancel they are dropped).
     for (const r of await Promise.allSettled(ahead)) if (failed && r.status === 'fulfilled') for (const [id, v] of r.value) pending.set(id, v);

@@ -38,7 +38,7 @@ import {
   writePrivateFile,
   writePrivateFileAtomic,
 } from '../util/privateFs';
-import { ShardVectorIndex, type ShardVectors, VECTORS_FILE, readShardVectors } from './shardVectors';
+import { ShardVectorIndex, type ShardVectors, VECTORS_FILE, encodeItems, readShardVectors } from './shardVectors';
 import { type CommitChange, nextShardName, planCommit } from './commitPlan';
 
 /** The file table's files on disk: the full table, and the delta file with the entries changed since. */
@@ -498,6 +498,28 @@ export class IndexStore {
     return out;
   }
 
+  /**
+   * Where chunks are now, by id (shard name and row of the current versions): for a caller that
+   * recorded rows before a commit compacted a shard. Ids no longer in the index are left out.
+   */
+  async locate(ids: Iterable<string>): Promise<{ shard: string; row: number; id: string }[]> {
+    const want = new Set(ids);
+    const shardOf = new Map<string, string>();
+    for (const entry of Object.values(this.manifestData.files)) {
+      if (entry.shard) for (const id of entry.chunkIds) if (want.has(id)) shardOf.set(id, entry.shard);
+    }
+    const out: { shard: string; row: number; id: string }[] = [];
+    for (const shard of this.manifestData.shards) {
+      if (![...shardOf.values()].includes(shard.name)) continue;
+      const dead = new Set(shard.dead);
+      const rows = this.manifestData.embedding ? (await this.vectors(shard))?.ids : (await this.lexical(shard)).ids();
+      rows?.forEach((id, row) => {
+        if (shardOf.get(id) === shard.name && !dead.has(row)) out.push({ shard: shard.name, row, id });
+      });
+    }
+    return out;
+  }
+
   /** The chunks at the given rows of the shard's current version, by shard name ([] for a shard gone since). */
   async chunksOfShard(name: string, rows: readonly number[]): Promise<Chunk[]> {
     const shard = this.manifestData.shards.find((s) => s.name === name);
@@ -627,8 +649,10 @@ export class IndexStore {
 
   /**
    * Adds vectors to chunks already in the index (lexical first: embedding catches up after the
-   * keyword pass). Only the shards holding those chunks are rewritten, chunks and BM25 as they
-   * were; ids no longer in the index (the file changed meanwhile) are ignored. Atomic like `commit`.
+   * keyword pass). Only the shards holding those chunks get a new version, and only its vectors
+   * file is written: the chunk and BM25 files are hard links to the previous version's (same rows,
+   * same dead rows; rows keep their numbers). Ids no longer in the index (the file changed
+   * meanwhile) are ignored. Atomic like `commit`.
    */
   async commitVectors(vectors: ReadonlyMap<string, ArrayLike<number>>): Promise<number> {
     const embedding = this.manifestData.embedding;
@@ -642,14 +666,48 @@ export class IndexStore {
     }
     if (!touched.size) return this.manifestData.generation;
     const next = this.nextManifest();
-    return this.publish(next, new Set(), async (slicer, write) => {
+    return this.publish(next, new Set(), async (slicer, _write, track) => {
       for (const s of next.shards) {
         if (!touched.has(s.name)) continue;
-        const previous = await this.shardForRewrite(s, slicer);
-        const rows = previous.chunks.flatMap((_, i) => (previous.dead.has(i) ? [] : [i]));
-        const chunks = rows.map((i) => previous.chunks[i]!);
-        const docs = rows.map((i) => previous.docs[i]!);
-        await write(s, chunks, docs, (id) => vectors.get(id) ?? previous.vectorOf(id));
+        // Only vectors changed: the new version links the shard's chunk and keyword files
+        // (immutable, same rows, same dead rows) and writes a new vectors file beside them.
+        const old = await this.vectors(s);
+        if (!old) throw await this.damaged(s, 'the vectors', new Error('missing'));
+        const before = vectorLookup(old);
+        const dir = `${s.name}.g${next.generation}`;
+        track(dir);
+        const full = this.shardPath(dir);
+        await fsp.rm(full, { recursive: true, force: true });
+        await fsp.mkdir(full, { mode: PRIVATE_DIR_MODE });
+        if (process.platform !== 'win32') await fsp.chmod(full, PRIVATE_DIR_MODE);
+        for (const name of [CHUNKS_FILE, LEXICAL_FILE]) await linkOrCopy(this.shardPath(s, name), path.join(full, name));
+        const vectorOf: VectorLookup = (id) => vectors.get(id) ?? before(id);
+        // Encoded straight to the vectra file format (no item-by-item update: a shard is thousands of rows).
+        const dim = this.manifestData.embedding!.dim;
+        const zero = new Float32Array(dim);
+        const items = old.ids.map((id) => ({ id, vector: vectorOf(id) ?? zero }));
+        const bytes = await encodeItems(items, async () => {
+          if (slicer.due()) await slicer.pause();
+        });
+        await writePrivateFile(path.join(full, VECTORS_FILE), bytes, { sync: true });
+        const written = { bytes: bytes.byteLength, crc: crc32 ? crc32(bytes) : 0 };
+        await fsyncDir(full);
+        const dead = new Set(s.dead);
+        const stored = await readShardVectors(full, undefined, { rows: old.ids.length });
+        let embedded = 0;
+        old.ids.forEach((_, row) => {
+          if (!dead.has(row) && stored.block.scales[row]) embedded++;
+        });
+        // The keyword index loaded for the old version serves the new one (same bytes, same dead rows).
+        const lexical = this.lexicalCache.get(cacheKey(s));
+        const hot = this.hot?.dir === s.dir ? this.hot : undefined;
+        delete s.embedded;
+        Object.assign(s, { dir, files: { ...s.files, [VECTORS_FILE]: { bytes: written.bytes, crc: written.crc } } }, embedded < liveChunks(s) ? { embedded } : {});
+        if (lexical) this.lexicalCache.set(cacheKey(s), lexical);
+        // And what was just written is what a reader would load (dead rows scan as unembedded).
+        for (const row of dead) stored.block.scales[row] = 0;
+        this.vectorCache.set(cacheKey(s), Promise.resolve(stored));
+        if (hot) this.hot = { ...hot, dir, vectorOf: vectorLookup(stored) };
       }
     });
   }
@@ -669,7 +727,11 @@ export class IndexStore {
   private async publish(
     next: Manifest,
     paths: ReadonlySet<string>,
-    work: (slicer: TimeSlicer, write: (s: ShardEntry, chunks: Chunk[], docs: LexicalDoc[], vectorOf: VectorLookup) => Promise<void>) => Promise<void>,
+    work: (
+      slicer: TimeSlicer,
+      write: (s: ShardEntry, chunks: Chunk[], docs: LexicalDoc[], vectorOf: VectorLookup) => Promise<void>,
+      track: (dir: string) => void,
+    ) => Promise<void>,
   ): Promise<number> {
     const written: string[] = [];
     const slicer = new TimeSlicer();
@@ -686,7 +748,7 @@ export class IndexStore {
         written.push(dir);
         const { files, embedded } = await this.writeShard(dir, chunks, docs, vectorOf, slicer);
         Object.assign(s, { dir, chunks: chunks.length, files }, this.manifestData.embedding && embedded < chunks.length ? { embedded } : {});
-      });
+      }, (dir) => written.push(dir));
       next.shards = next.shards.filter((s) => liveChunks(s) > 0);
       // Files whose shard became empty were removed, so no file points at a dropped shard.
       // The file table first, under a new name; then the manifest that names it (the atomic swap).
@@ -796,31 +858,38 @@ export class IndexStore {
     await put(CHUNKS_FILE, await encodeChunkBlocks(chunks));
     await put(LEXICAL_FILE, await buildBm25(docs, slicer));
     if (this.manifestData.embedding) {
-      // Through vectra's own update API; ShardVectorIndex stores the items in binary.
-      const index = new ShardVectorIndex(full);
-      await index.createIndex();
-      await index.beginUpdate();
-      for (const c of chunks) {
-        if (slicer.due()) await slicer.pause();
-        // A chunk not embedded yet is stored as a zero vector (scale 0): dense search skips it.
-        const vector = vectorOf(c.id) ?? new Float32Array(this.manifestData.embedding.dim);
-        if (vector.length !== this.manifestData.embedding.dim) {
-          throw new SiftError(`internal: the vector of chunk ${c.id} of ${c.path} has ${vector.length} dimensions, the index ${this.manifestData.embedding.dim}`);
-        }
-        if (isNonZero(vector)) embedded++;
-        // vectra types vectors as number[]; it only reads them by index (a Float32Array row is fine).
-        await index.insertItem({ id: c.id, vector: vector as number[], metadata: {} });
-      }
-      await index.endUpdate();
-      const bytes = await readInside(full, [VECTORS_FILE], { maxBytes: 2 ** 31 - 1 });
-      await syncFile(path.join(full, VECTORS_FILE));
-      files[VECTORS_FILE] = { bytes: bytes.byteLength, crc: crc32 ? crc32(bytes) : 0 };
+      const written = await this.writeVectors(full, chunks.map((c) => c.id), vectorOf, slicer);
+      files[VECTORS_FILE] = { bytes: written.bytes, crc: written.crc };
+      embedded = written.embedded;
     }
     await fsyncDir(full);
     // What a reader will decode (the stored, quantised directions), for the next commit.
     const stored = this.manifestData.embedding ? vectorLookup(await readShardVectors(full, undefined, { rows: chunks.length })) : () => undefined;
     this.hot = { dir, chunks, docs, vectorOf: stored };
     return { files, embedded };
+  }
+
+  /** Writes a shard folder's vectors file, one row per id (a chunk not embedded yet as a zero vector). */
+  private async writeVectors(full: string, ids: readonly string[], vectorOf: VectorLookup, slicer: TimeSlicer): Promise<{ bytes: number; crc: number; embedded: number }> {
+    const dim = this.manifestData.embedding!.dim;
+    let embedded = 0;
+    // Through vectra's own update API; ShardVectorIndex stores the items in binary.
+    const index = new ShardVectorIndex(full);
+    await index.createIndex();
+    await index.beginUpdate();
+    for (const id of ids) {
+      if (slicer.due()) await slicer.pause();
+      // A chunk not embedded yet is stored as a zero vector (scale 0): dense search skips it.
+      const vector = vectorOf(id) ?? new Float32Array(dim);
+      if (vector.length !== dim) throw new SiftError(`internal: the vector of chunk ${id} has ${vector.length} dimensions, the index ${dim}`);
+      if (isNonZero(vector)) embedded++;
+      // vectra types vectors as number[]; it only reads them by index (a Float32Array row is fine).
+      await index.insertItem({ id, vector: vector as number[], metadata: {} });
+    }
+    await index.endUpdate();
+    const bytes = await readInside(full, [VECTORS_FILE], { maxBytes: 2 ** 31 - 1 });
+    await syncFile(path.join(full, VECTORS_FILE));
+    return { bytes: bytes.byteLength, crc: crc32 ? crc32(bytes) : 0, embedded };
   }
 
   /** Deletes shard directories the manifest does not reference (left by older commits or crashes). */
@@ -884,6 +953,19 @@ function checkSum(shard: ShardEntry, name: string, size: number, crc: number | u
   if (!want) return;
   if (size !== want.bytes) throw new Error(`${name} has ${size} bytes, expected ${want.bytes}`);
   if (crc !== undefined && crc !== want.crc) throw new Error(`${name} fails its checksum`);
+}
+
+/**
+ * A file of the previous shard version in the new one: a hard link (shard files are never written
+ * in place, and deleting the old folder only drops its name), or a copy where links are not possible.
+ */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await fsp.link(from, to);
+  } catch {
+    await fsp.copyFile(from, to, fsp.constants?.COPYFILE_EXCL ?? 0);
+    await syncFile(to);
+  }
 }
 
 async function syncFile(file: string): Promise<void> {
