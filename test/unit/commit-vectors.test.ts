@@ -3,6 +3,8 @@ import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { type FileUpdate, IndexStore } from '../../src/core/store/store';
+import { fillVectors } from '../../src/core/indexing/fillVectors';
+import type { Embedder } from '../../src/core/worker/embedder';
 import { sha256Hex } from '../../src/core/util/fs';
 import { rng, syntheticChunks, unitVector } from '../../scripts/bench/corpus';
 import { tempDir } from '../helpers';
@@ -66,6 +68,47 @@ describe('IndexStore.commitVectors (vectors only)', () => {
       const lexical = readFileSync(path.join(indexDir, 'shards', again.manifest.shards[0]!.dir, 'lexical.bin'));
       assert.equal(lexical.byteLength, before.files?.['lexical.bin']?.bytes);
       await again.close();
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('fillVectors when a commit compacts a shard during the pass', () => {
+  it('finds the chunks again by id (none waits for the next run)', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const indexDir = path.join(dir, 'idx');
+      const { store } = await IndexStore.open(indexDir, { root: dir, embedding: EMBEDDING, chunker: CHUNKER, lock: true });
+      const upserted = files();
+      await store.commit({ removed: [], upserted });
+      await store.commit({ removed: [upserted[0]!.path], upserted: [] });
+      const late = files()[0]!;
+      const added: FileUpdate = { ...late, path: 'added/late.ts', chunks: late.chunks.map((c, i) => ({ ...c, id: `late${i}`, path: 'added/late.ts' })) };
+      const r = rng(3);
+      let calls = 0;
+      // An in-process embedder (deterministic vectors); its first request is answered after an edit
+      // that rewrites the shard, which drops the dead rows (every later row moves).
+      const embedder: Embedder = {
+        provider: 'openai-compatible',
+        inFlight: 1,
+        batchSize: 5,
+        load: () => Promise.reject(new Error('not used')),
+        embedQuery: () => Promise.reject(new Error('not used')),
+        stats: () => undefined,
+        embedDocuments: async (texts) => {
+          if (calls++ === 0) await store.commit({ removed: [], upserted: [added] });
+          return Float32Array.from(texts.flatMap(() => unitVector(r, DIM)));
+        },
+      };
+      const before = store.manifest.shards[0]!;
+      const run = fillVectors(store, { embedder, embedding: EMBEDDING, commitEveryChunks: 1000 });
+      let step = await run.next();
+      while (!step.done) step = await run.next();
+      assert.equal(store.manifest.shards[0]!.dead, undefined, `the shard was compacted (was ${before.dead?.length} dead rows)`);
+      const left = (await store.unembedded()).map((m) => m.id);
+      assert.deepEqual(left.sort(), added.chunks.map((c) => c.id).sort(), 'only the file added during the pass waits');
+      await store.close();
     } finally {
       cleanup();
     }
