@@ -130,7 +130,7 @@ export async function benchRemoteEmbedding(cfg: RemoteEmbeddingBenchConfig): Pro
         ratio: round(achieved / capacity, 2),
         goal: '≥ 0.9×',
         met: achieved / capacity >= 0.9,
-        note: `${round(achieved, 1)} of ${capacity} batches/s; dense pass ${Math.round(wallMs)} ms; client CPU ${round(cpuCores, 2)} cores (all threads: indexing thread parses and commits); host thread event-loop utilisation ${round(elu.utilization * 100, 1)} %; ${concurrency} requests in flight; server saw at most ${maxActive} at once; the rest of the wall time is the store's commits (each rewrites the touched shards' keyword index too)`,
+        note: `${round(achieved, 1)} of ${capacity} batches/s; dense pass ${Math.round(wallMs)} ms; client CPU ${round(cpuCores, 2)} cores (all threads: indexing thread parses and commits); host thread event-loop utilisation ${round(elu.utilization * 100, 1)} %; ${concurrency} requests in flight; server saw at most ${maxActive} at once; the rest of the wall time is the store's commits (vectors files only; they overlap the next batches) and finding the unembedded chunks`,
       },
     ];
   } finally {
