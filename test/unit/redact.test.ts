@@ -22,6 +22,7 @@ const CASES: Case[] = [
   // env / shell
   ['.env.ci', 'DB_PASSWORD=envpw1\nexport API_TOKEN=envtok2\nSTRIPE_KEY=Zq8vK2mX9pL4wR7tY3nB\n', ['envpw1', 'envtok2', 'Zq8vK2mX9pL4wR7tY3nB'], ['DB_PASSWORD', 'API_TOKEN']],
   ['deploy.sh', 'export DB_PASS="shpw3"\nAWS_SECRET_ACCESS_KEY=shsecret4\nredis-cli -a x --pass shpw5\n', ['shpw3', 'shsecret4'], ['DB_PASS']],
+  ['login.conf', 'login --user bob pass=confpw27\npass: confpw28\nexport pass=confpw29\n', ['confpw27', 'confpw28', 'confpw29']],
   ['Dockerfile', 'FROM node\nENV ADMIN_PASSWORD dockpw6\nARG NPM_TOKEN=docktok7\n', ['dockpw6', 'docktok7']],
   ['docker-compose.yml', 'services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-composepw8}\n      - MYSQL_ROOT_PASSWORD=composepw9\n', ['composepw8', 'composepw9']],
   // YAML / TOML / INI / properties / JSON
@@ -99,6 +100,8 @@ const CLEAN: [string, string][] = [
     'for (const key of Object.keys(map)) if (key === "id") continue;',
     'cache.set(key, value);',
     'const sortKey = "created_at";',
+    '  return typeof v?.password === \'string\' && typeof cfg!.token === "string";',
+    ' * Follows one folder\'s dense pass: `observe` every indexer event.',
   ].join('\n')],
   ['src/tokenizer.py', 'def tokenize(text, max_tokens=512):\n    tokens = text.split()\n    password = getpass.getpass("Password: ")\n    secret = os.environ["SECRET"]\n    return tokens[:max_tokens]\n'],
   ['config/app.yml', 'auth:\n  enabled: true\n  password:\n  token_url: https://auth.example.com/token\n  secret_name: prod/db\n  password_file: /run/secrets/db\n  api_key: ${API_KEY}\n  token: "{{ vault_token }}"\n'],

@@ -469,7 +469,11 @@ function redactAssignments(text: string, mode: Mode, count: (kind: string) => vo
     const { start: lineStart, inString } = cur.line(s);
     const linePrefix = text.slice(Math.max(lineStart, s - 200), s);
     // `typeof token === "string"`, `type Token = "a" | "b"`: types, not values.
-    if (mode === 'code' && /(?:\btypeof|\btype|\binterface|\benum|\bcase|\binstanceof)\s+$/.test(linePrefix)) continue;
+    // Also through optional chaining or a non-null assertion (`typeof v?.password === "string"`, `typeof cfg!.token`).
+    if (mode === 'code' && /(?:\btypeof|\btype|\binterface|\benum|\bcase|\binstanceof)\s+(?:[\w$]+(?:\?\.|!\.|\.))*$/.test(linePrefix)) continue;
+    // `the dense pass: \`observe\` …`: the English word after another word, then a colon and a space, is
+    // prose, not a key (`pass: x` at a line start, `user=bob pass=x`, `export pass=x` keep it).
+    if (name.toLowerCase() === 'pass' && /^:[ \t]/.test(text.slice(e, e + 2)) && /(?:^|[\s(])[A-Za-z]+[ \t]+$/.test(linePrefix) && !LINE_START_PREFIX.test(linePrefix.slice(linePrefix.lastIndexOf('\n') + 1))) continue;
     // `${DB_PASSWORD:-default}` (shell, compose), `${DB_PASSWORD:default}` (Spring): the default.
     if (before === '{' && text[s - 2] === '$' && /^(?::-|:=|:|-)/.test(text.slice(e, e + 2))) {
       const from = e + (/^(?::-|:=)/.test(text.slice(e, e + 2)) ? 2 : 1);
