@@ -183,7 +183,11 @@ test('ask, stream, open a source, toggle reranking, compare, reload: all in the 
   await frame.locator('#question').fill('and where is the backoff defined?');
   await page.keyboard.press('Enter');
   await waitFor(async () => ((await frame.locator('section.turn').nth(4).getAttribute('class'))?.includes('done') ? true : undefined), 120_000, 'the follow-up in the reopened conversation');
-  assert.ok(llm.requests.at(-1)!.body.messages.some((m) => m.content.includes('where do we retry failed uploads?')), 'the reopened conversation\'s turns reach the LLM');
+  // Earlier turns reach the LLM newest first within their token budget (the compare turn's two answers
+  // may push the oldest out), and only this conversation's turns.
+  const reopenedRequest = llm.requests.at(-1)!.body.messages.map((m) => m.content).join('\n');
+  assert.ok(['how many attempts per file are allowed for uploads', 'and how long does it wait between attempts?', 'where do we retry failed uploads?'].some((q) => reopenedRequest.includes(q)), `the reopened conversation's turns reach the LLM:\n${reopenedRequest.slice(0, 2000)}`);
+  assert.ok(!reopenedRequest.includes('how many attempts are allowed?'), 'not the other conversation\'s turn');
   // Delete the other conversation, with confirmation.
   await frame.locator('#conversations-toggle').click();
   await rows.nth(1).locator('.conversation-delete').click();
