@@ -88,25 +88,7 @@ export async function runAskCommand(dir: string, question: string, options: AskC
     const scoped = Boolean(options.path?.length) || mentionsIn(question).length > 0;
     const { store, problem } = await IndexStore.openForRead(indexDir, { files: scoped });
     if (!store) throw new SiftError(`The index in ${indexDir} cannot be read: ${problem}.`);
-    const wantRerank = options.compare || options.rerank !== false;
-    const reranker = wantRerank ? await loadReranker(client, options, notice) : undefined;
-    const ctx: AskContext = {
-      store,
-      // The indexer loaded the index's model into the worker or checked its server (a lexical-only index has none).
-      embedder: queryEmbedder(client, options, store.manifest.embedding),
-      reranker,
-      ltr: ltrFromOptions(options),
-      signal,
-      settings: {
-        candidates: options.candidates,
-        topN: options.top,
-        questionPrior: options.questionPrior !== false,
-        tokenBudget: options.tokenBudget,
-        rerankMaxLength: options.rerankMaxTokens,
-        redactSecrets: options.redact !== false,
-        llm: llmConfigFromEnv(options),
-      },
-    };
+    const ctx = await askContextFromOptions(client, store, options, signal, notice, options.compare || options.rerank !== false);
     const human = !options.json;
     if (options.compare) {
       const result = await askCompare(ctx, question, {
@@ -141,6 +123,27 @@ export async function runAskCommand(dir: string, question: string, options: AskC
   } finally {
     await client.dispose();
   }
+}
+
+/** What a CLI question runs with (ask, chat): the index's embedder, the reranker when wanted, settings from the flags. */
+export async function askContextFromOptions(client: InferenceClient, store: IndexStore, options: AskCommandOptions, signal: AbortSignal, notice: (m: string) => void, wantRerank: boolean): Promise<AskContext> {
+  return {
+    store,
+    // The indexer loaded the index's model into the worker or checked its server (a lexical-only index has none).
+    embedder: queryEmbedder(client, options, store.manifest.embedding),
+    reranker: wantRerank ? await loadReranker(client, options, notice) : undefined,
+    ltr: ltrFromOptions(options),
+    signal,
+    settings: {
+      candidates: options.candidates,
+      topN: options.top,
+      questionPrior: options.questionPrior !== false,
+      tokenBudget: options.tokenBudget,
+      rerankMaxLength: options.rerankMaxTokens,
+      redactSecrets: options.redact !== false,
+      llm: llmConfigFromEnv(options),
+    },
+  };
 }
 
 /** The learning-to-rank model the options ask for (--ltr-model FILE, or --ltr for the shipped one). */

@@ -1,13 +1,13 @@
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { type AskContext, askCompare } from '../core/answer/ask';
+import { askCompare } from '../core/answer/ask';
 import { type Conversation, addTurn, newConversation, turnOf } from '../core/conversation/conversation';
 import { standaloneQuery } from '../core/conversation/standalone';
 import { askTurn } from '../core/conversation/turn';
 import { IndexStore } from '../core/store/store';
 import { SiftError } from '../core/util/errors';
-import { type AskCommandOptions, EXIT_LLM_FAILED, answerJson, compareJson, llmConfigFromEnv, loadReranker, ltrFromOptions, printAnswerTail, printComparison, printNotices, printSources } from './askCommand';
-import { interruptSignal, queryEmbedder, startWorker } from './engine';
+import { type AskCommandOptions, EXIT_LLM_FAILED, answerJson, askContextFromOptions, compareJson, printAnswerTail, printComparison, printNotices, printSources } from './askCommand';
+import { interruptSignal, startWorker } from './engine';
 import { humanErr, humanOut } from './format';
 import { buildIndex, reportFailure, resolveRoot } from './indexCommand';
 import { defaultIndexDir } from './paths';
@@ -32,23 +32,7 @@ export async function runChatCommand(dir: string, options: AskCommandOptions): P
     await buildIndex(client, root, indexDir, { ...options, quiet: options.quiet || options.json }, signal);
     const { store, problem } = await IndexStore.openForRead(indexDir, { files: true });
     if (!store) throw new SiftError(`The index in ${indexDir} cannot be read: ${problem}.`);
-    const wantRerank = options.rerank !== false;
-    const ctx: AskContext = {
-      store,
-      embedder: queryEmbedder(client, options, store.manifest.embedding),
-      reranker: wantRerank ? await loadReranker(client, options, notice) : undefined,
-      ltr: ltrFromOptions(options),
-      signal,
-      settings: {
-        candidates: options.candidates,
-        topN: options.top,
-        questionPrior: options.questionPrior !== false,
-        tokenBudget: options.tokenBudget,
-        rerankMaxLength: options.rerankMaxTokens,
-        redactSecrets: options.redact !== false,
-        llm: llmConfigFromEnv(options),
-      },
-    };
+    const ctx = await askContextFromOptions(client, store, options, signal, notice, options.rerank !== false);
     const interactive = Boolean(process.stdin.isTTY);
     const rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive });
     if (interactive) humanOut(`${HELP}\n`);
@@ -102,7 +86,7 @@ export async function runChatCommand(dir: string, options: AskCommandOptions): P
         continue;
       }
       const turn = await askTurn(ctx, conversation, line, {
-        rerank: wantRerank,
+        rerank: options.rerank !== false,
         paths: options.path,
         rewriteCache,
         log,

@@ -25,6 +25,20 @@ function withModelOptions(cmd: Command): Command {
     .option('--rerank-model <name>', 'model name sent to the rerank server (with --rerank-provider http)');
 }
 
+/** Retrieval and answer options `ask` and `chat` share. */
+function withAnswerOptions(cmd: Command): Command {
+  return cmd
+    .option('--offline', 'never download models; use local folders and the cache only')
+    .option('--lexical-only', 'keyword retrieval only (no embedding model)')
+    .option('--no-rerank', 'rank by fusion only (no cross-encoder, no learning-to-rank)')
+    .option('--top <n>', 'sources given to the LLM (N)', positiveInt)
+    .option('--candidates <k>', 'fused candidates to rerank (K)', positiveInt)
+    .option('--token-budget <n>', 'context token budget for the sources', positiveInt)
+    .option('--llm-model <name>', 'LLM model name (or SIFT_LLM_MODEL)')
+    .option('--llm-base-url <url>', 'OpenAI-compatible base URL (or OPENAI_BASE_URL)')
+    .option('--no-redact', 'do not redact keys and credentials found in sources before sending them to the LLM');
+}
+
 /** Who embeds chunks and questions (index, ask, chat, eval, mcp): the local model or an OpenAI-compatible server. */
 function withEmbeddingProviderOptions(cmd: Command): Command {
   return cmd
@@ -79,34 +93,25 @@ function nonNegativeNumber(value: string): number {
   return n;
 }
 
-withModelOptions(
+withAnswerOptions(withModelOptions(
 program
   .command('ask')
   .description('answer a question about a folder (indexes it first when needed)')
   .usage('[options] [dir] <question>')
   .argument('<dirOrQuestion>', 'folder to ask about (default: current folder), or the question')
   .argument('[question]', 'the question, quoted')
-  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)'))
-  .option('--offline', 'never download models; use local folders and the cache only')
-  .option('--lexical-only', 'keyword retrieval only (no embedding model)')
-  .option('--no-rerank', 'rank by fusion only (no cross-encoder, no learning-to-rank)')
+  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)')))
   .option('--ltr', 'also rerank with the shipped learning-to-rank model (after the cross-encoder; see docs/eval.md)')
   .option('--no-question-prior', 'rank without question understanding\'s file-level prior (implementation files first for bug reports; see docs/eval.md)')
   .option('--ltr-model <file>', 'rerank with this learning-to-rank model JSON (implies --ltr)')
   .option('--compare', 'show rankings (and answers) with and without reranking side by side')
-  .option('--top <n>', 'sources given to the LLM (N)', positiveInt)
-  .option('--candidates <k>', 'fused candidates to rerank (K)', positiveInt)
   .option('--rerank-max-tokens <n>', 'tokens the cross-encoder reads per (question, chunk) pair (default 256; fewer is faster, longer chunks are cut)', positiveInt)
-  .option('--token-budget <n>', 'context token budget for the sources', positiveInt)
-  .option('--llm-model <name>', 'LLM model name (or SIFT_LLM_MODEL)')
-  .option('--llm-base-url <url>', 'OpenAI-compatible base URL (or OPENAI_BASE_URL)')
   .option('--temperature <t>', 'LLM temperature', nonNegativeNumber)
   .option('--llm-max-tokens <n>', 'maximum answer length in tokens', positiveInt)
   .option('--llm-timeout <seconds>', 'wait this long for the answer to start: the response, then its first text (default 60)', positiveSeconds)
   .option('--llm-idle-timeout <seconds>', 'once the answer has started, stop after a pause this long without new text (default 30)', positiveSeconds)
   .option('--llm-deadline <seconds>', 'stop when the whole answer takes longer than this, retries included (default 300)', positiveSeconds)
   .option('--llm-max-answer-chars <n>', 'stop reading the answer after this many characters (default 200000)', positiveInt)
-  .option('--no-redact', 'do not redact keys and credentials found in sources before sending them to the LLM')
   .option('--wait-for-embeddings', 'embed every chunk before answering (default: answer once every file is keyword-searchable; dense search covers what is embedded so far)')
   .option('--json', 'print a machine-readable result on stdout')
   .option('--quiet', 'no progress display')
@@ -117,25 +122,16 @@ program
     process.exitCode = storeUrl(options) && !options.compare ? await runTeamAskCommand(dir, question, options) : await runAskCommand(dir, question, options);
   });
 
-withModelOptions(
+withAnswerOptions(withModelOptions(
 program
   .command('chat')
   .description('a conversation about a folder in the terminal: follow-ups use the earlier turns; /new, /compare QUESTION, /quit (one question per line; stdin may be piped)')
   .argument('[dir]', 'folder to ask about', '.')
-  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)'))
-  .option('--offline', 'never download models; use local folders and the cache only')
-  .option('--lexical-only', 'keyword retrieval only (no embedding model)')
-  .option('--no-rerank', 'rank by fusion only (no cross-encoder, no learning-to-rank)')
+  .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)')))
   .option('--ltr', 'also rerank with the shipped learning-to-rank model')
   .option('--no-question-prior', 'rank without question understanding\'s file-level prior')
-  .option('--top <n>', 'sources given to the LLM (N)', positiveInt)
-  .option('--candidates <k>', 'fused candidates to rerank (K)', positiveInt)
-  .option('--token-budget <n>', 'context token budget for the sources', positiveInt)
-  .option('--llm-model <name>', 'LLM model name (or SIFT_LLM_MODEL)')
-  .option('--llm-base-url <url>', 'OpenAI-compatible base URL (or OPENAI_BASE_URL)')
   .option('--llm-timeout <seconds>', 'wait this long for the answer to start (default 60)', positiveSeconds)
   .option('--llm-deadline <seconds>', 'stop when a whole answer takes longer than this (default 300)', positiveSeconds)
-  .option('--no-redact', 'do not redact keys and credentials found in sources before sending them to the LLM')
   .option('--path <glob...>', 'scope every question to these files, folders or globs')
   .option('--json', 'print one JSON line per turn on stdout')
   .option('--quiet', 'no progress display')
