@@ -26,15 +26,23 @@ export function writeTree(root: string, files: Record<string, string | Buffer>):
   }
 }
 
-/** Runs the bundled CLI (dist/cli.js) to its end: exit code and everything it printed. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs the bundled CLI (dist/cli.js) to its end: exit code, signal and everything it printed. The
+ * child never inherits an LLM, rerank or embedding endpoint or key from the test's environment; `env`
+ * adds variables (undefined removes one); `stdin` is written and closed.
+ */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, opts: { stdin?: string } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env: { ...process.env, ...env } });
+    const childEnv: Record<string, string> = {};
+    const base = { ...process.env, OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined, SIFT_RERANK_API_KEY: undefined, SIFT_EMBEDDING_API_KEY: undefined };
+    for (const [k, v] of Object.entries({ ...base, ...env })) if (v !== undefined) childEnv[k] = v;
+    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env: childEnv });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
   });
 }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,7 +7,7 @@ import { InferenceClient } from '../../src/core/worker/client';
 import { indexWorkspace } from '../../src/core/indexing/indexer';
 import { IndexStore } from '../../src/core/store/store';
 import { Reranker } from '../../src/core/rerank/reranker';
-import { CLI_SCRIPT, TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
+import { TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree, runCli } from '../helpers';
 import { OpenAiTestServer } from '../support/openaiServer';
 import { REPO } from '../support/repo';
 
@@ -18,19 +17,6 @@ import { REPO } from '../support/repo';
  * stack). A user gets an answer or a message, never a crash; what reaches the models and the LLM
  * is bounded.
  */
-function runCli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const childEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined, ...env })) if (v !== undefined) childEnv[k] = v;
-    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env: childEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 const PHRASE = 'where do we retry failed uploads and how long do we wait between attempts? ';
 const prose = (n: number) => PHRASE.repeat(Math.ceil(n / PHRASE.length)).slice(0, n);

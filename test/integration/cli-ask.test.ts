@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IndexStore } from '../../src/core/store/store';
 import { retrieve } from '../../src/core/search/retriever';
-import { CLI_SCRIPT, TINY_EMBEDDER, TINY_RERANKER, tempDir, writeTree } from '../helpers';
+import { TINY_EMBEDDER, TINY_RERANKER, tempDir, writeTree, runCli } from '../helpers';
 import { OpenAiTestServer } from '../support/openaiServer';
 import { REPO } from '../support/repo';
 
-function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const childEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined, ...env })) if (v !== undefined) childEnv[k] = v;
-    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env: childEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('sift ask (CLI)', () => {
   let server: OpenAiTestServer;

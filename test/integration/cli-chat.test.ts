@@ -1,25 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI_SCRIPT, tempDir, writeTree } from '../helpers';
+import { tempDir, writeTree, runCli } from '../helpers';
 import { OpenAiTestServer } from '../support/openaiServer';
 import { CONVERSATION_REPO } from '../support/conversationRepo';
 
-function runCli(args: string[], stdin: string, env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const childEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined, ...env })) if (v !== undefined) childEnv[k] = v;
-    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env: childEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
 
 describe('sift chat / sift ask --path (CLI, piped stdin)', () => {
   let server: OpenAiTestServer;
@@ -42,7 +27,7 @@ describe('sift chat / sift ask --path (CLI, piped stdin)', () => {
 
   it('one question per line: the follow-up finds the test of the first subject; /new forgets; /quit ends', async () => {
     const lines = ['how does the app decide which error handler to call?', 'and how is that tested?', '/new', 'and how is that tested?', '/quit', 'never asked'];
-    const r = await runCli(['chat', root, ...base(), '--json'], `${lines.join('\n')}\n`);
+    const r = await runCli(['chat', root, ...base(), '--json'], {}, { stdin: `${lines.join('\n')}\n` });
     assert.equal(r.code, 0, r.stderr);
     const turns = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(turns.length, 3, r.stdout);
@@ -58,7 +43,7 @@ describe('sift chat / sift ask --path (CLI, piped stdin)', () => {
   it('with an LLM: the second request carries the first turn; human output says what was searched for', async () => {
     server.script = [{ kind: 'answer', text: 'It walks the class hierarchy [1].' }, { kind: 'answer', text: 'ErrorHandlerRegistry tests' }, { kind: 'answer', text: 'In tests/test_errors.py [1].' }];
     const start = server.requests.length;
-    const r = await runCli(['chat', root, ...base(), '--llm-model', 'm'], 'how does the app decide which error handler to call?\nand how is that tested?\n', { OPENAI_BASE_URL: server.baseURL });
+    const r = await runCli(['chat', root, ...base(), '--llm-model', 'm'], { OPENAI_BASE_URL: server.baseURL }, { stdin: 'how does the app decide which error handler to call?\nand how is that tested?\n' });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /\(searched for: ErrorHandlerRegistry tests\)/);
     const last = server.requests.slice(start).at(-1)!.body.messages;
@@ -67,7 +52,7 @@ describe('sift chat / sift ask --path (CLI, piped stdin)', () => {
   });
 
   it('sift ask --path restricts to a folder and notes paths that are not indexed', async () => {
-    const r = await runCli(['ask', root, 'error handler', ...base(), '--path', 'tests/', 'nowhere/', '--json'], '');
+    const r = await runCli(['ask', root, 'error handler', ...base(), '--path', 'tests/', 'nowhere/', '--json'], {}, { stdin: '' });
     assert.equal(r.code, 0, r.stderr);
     const json = JSON.parse(r.stdout);
     assert.ok(json.ranking.length > 0);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InferenceClient } from '../../src/core/worker/client';
@@ -7,7 +6,7 @@ import { type IndexEvent, type IndexOptions, indexWorkspace } from '../../src/co
 import { retrieve } from '../../src/core/search/retriever';
 import { coverageNotice } from '../../src/core/answer/ask';
 import { IndexStore } from '../../src/core/store/store';
-import { CLI_SCRIPT, TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
+import { TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree, runCli } from '../helpers';
 import { REPO } from '../support/repo';
 
 /** Lexical first: every file keyword-searchable before any embedding, then vectors as they come. */
@@ -144,16 +143,3 @@ describe('lexical first, dense as it comes (real worker, tiny model)', () => {
   });
 });
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined })) if (v !== undefined) env[k] = v;
-    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

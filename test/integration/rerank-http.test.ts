@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI_SCRIPT, TINY_EMBEDDER, TINY_RERANKER, tempDir, writeTree } from '../helpers';
+import { TINY_EMBEDDER, TINY_RERANKER, tempDir, writeTree, runCli } from '../helpers';
 import { RerankTestServer } from '../support/rerankServer';
 import { REPO } from '../support/repo';
 
@@ -21,20 +20,6 @@ interface AskJson {
   notices: string[];
 }
 
-function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const childEnv: Record<string, string> = {};
-    const base = { ...process.env, OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined, SIFT_RERANK_API_KEY: undefined };
-    for (const [k, v] of Object.entries({ ...base, ...env })) if (v !== undefined) childEnv[k] = v;
-    const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { env: childEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const order = (j: AskJson) => j.sources.map((s) => `${s.path}:${s.startLine}`);
 
