@@ -2,6 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { IndexStore } from '../src/core/store/store';
+import type { Chunk } from '../src/core/types';
+import { sha256Hex } from '../src/core/util/fs';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 /** The bundled worker: tests run against the same build that ships (`npm test` builds first). */
@@ -45,4 +48,38 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
   });
+}
+
+/** A chunk written straight into a test index: its symbols, first line and text. */
+export interface FixtureChunk {
+  symbols: string[];
+  startLine: number;
+  text: string;
+}
+
+/**
+ * A lexical-only index under `dir`/idx holding exactly these chunks, per file, committed once (no
+ * chunker involved, so a test controls what each chunk holds). `describe` gives each chunk's
+ * language and kind.
+ */
+export async function storeOfChunks(dir: string, files: Record<string, FixtureChunk[]>, describe: (path: string, chunk: FixtureChunk) => Pick<Chunk, 'language' | 'kind'>): Promise<IndexStore> {
+  const { store } = await IndexStore.open(path.join(dir, 'idx'), { root: dir, embedding: null, chunker: { version: 1, maxTokens: 256, tokenizer: 'heuristic' }, lock: true });
+  await store.commit({
+    removed: [],
+    upserted: Object.entries(files).map(([p, parts]) => {
+      const chunks: Chunk[] = parts.map((c, i) => ({
+        id: sha256Hex(`${p}#${i}`, 16),
+        path: p,
+        startLine: c.startLine,
+        endLine: c.startLine + c.text.split('\n').length - 1,
+        ...describe(p, c),
+        symbols: c.symbols,
+        header: c.symbols.join(' > '),
+        text: c.text,
+        hash: sha256Hex(c.text, 16),
+      }));
+      return { path: p, entry: { hash: sha256Hex(p, 16), size: 1, mtimeMs: 1 }, chunks };
+    }),
+  });
+  return store;
 }

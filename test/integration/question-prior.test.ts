@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { IndexStore } from '../../src/core/store/store';
+import { type IndexStore } from '../../src/core/store/store';
 import { retrieve } from '../../src/core/search/retriever';
 import { applyQuestionPrior } from '../../src/core/search/questionPrior';
 import { understandQuestion } from '../../src/core/query/understand';
-import type { Chunk } from '../../src/core/types';
-import { sha256Hex } from '../../src/core/util/fs';
-import { tempDir } from '../helpers';
+import { storeOfChunks, tempDir } from '../helpers';
 
 /** Files of a small fixture: the implementation, a test file that exercises it at length, docs. */
 const FILES: Record<string, { symbols: string[]; startLine: number; text: string }[]> = {
@@ -42,25 +39,7 @@ describe('a traceback question finds the implementation, not its test', () => {
   before(async () => {
     let dir: string;
     ({ dir, cleanup } = tempDir());
-    ({ store } = await IndexStore.open(path.join(dir, 'idx'), { root: dir, embedding: null, chunker: { version: 1, maxTokens: 256, tokenizer: 'heuristic' }, lock: true }));
-    await store.commit({
-      removed: [],
-      upserted: Object.entries(FILES).map(([p, parts]) => {
-        const chunks: Chunk[] = parts.map((c, i) => ({
-          id: sha256Hex(`${p}#${i}`, 16),
-          path: p,
-          startLine: c.startLine,
-          endLine: c.startLine + c.text.split('\n').length - 1,
-          language: p.endsWith('.py') ? 'python' : 'restructuredtext',
-          kind: c.symbols.length ? 'function' : 'section',
-          symbols: c.symbols,
-          header: c.symbols.join(' > '),
-          text: c.text,
-          hash: sha256Hex(c.text, 16),
-        }));
-        return { path: p, entry: { hash: sha256Hex(p, 16), size: 1, mtimeMs: 1 }, chunks };
-      }),
-    });
+    store = await storeOfChunks(dir, FILES, (p, c) => ({ language: p.endsWith('.py') ? 'python' : 'restructuredtext', kind: c.symbols.length ? 'function' : 'section' }));
   });
   after(async () => {
     await store.close();
