@@ -185,6 +185,7 @@ export class AskService implements Disposable {
         candidates: s['retrieval.candidates'],
         topN: s['retrieval.topN'],
         tokenBudget: s['retrieval.tokenBudget'],
+        questionPrior: s['retrieval.questionPrior'],
         rerankMaxLength: s['rerank.maxTokens'],
         redactSecrets: s['llm.redactSecrets'],
         ...(opts.answer ? { llm: await this.deps.llm.config(), chatModel: opts.model ?? (await this.deps.answerModel?.()) } : {}),

@@ -4,6 +4,7 @@ import { type IndexStore } from '../../src/core/store/store';
 import { retrieve } from '../../src/core/search/retriever';
 import { applyQuestionPrior } from '../../src/core/search/questionPrior';
 import { understandQuestion } from '../../src/core/query/understand';
+import { ask } from '../../src/core/answer/ask';
 import { storeOfChunks, tempDir } from '../helpers';
 
 /** Files of a small fixture: the implementation, a test file that exercises it at length, docs. */
@@ -60,5 +61,14 @@ describe('a traceback question finds the implementation, not its test', () => {
     assert.ok(files.indexOf('src/flask/app.py') < files.indexOf('tests/test_app.py'), files.join());
     assert.deepEqual(ranked[0]!.provenance.matched, ['traceback frame /venv/lib/python3.12/site-packages/flask/app.py:1224', 'defines Flask._find_error_handler']);
     assert.deepEqual(ranked.map((c) => c.rankAfter), ranked.map((_, i) => i + 1));
+  });
+
+  it('ask without a cross-encoder: the prior still orders the fused ranking, and the notice says so; switched off, neither', async () => {
+    const on = await ask({ store, settings: {} }, QUESTION, { rerank: true });
+    assert.equal(on.sources[0]!.path, 'src/flask/app.py');
+    assert.ok(on.notices.some((n) => n === 'Reranking is unavailable (no cross-encoder loaded): showing the fused ranking, ordered by question understanding (file roles, named symbols and paths).'), on.notices.join('\n'));
+    const off = await ask({ store, settings: { questionPrior: false } }, QUESTION, { rerank: true });
+    assert.equal(off.sources[0]!.path, 'tests/test_app.py');
+    assert.ok(off.notices.some((n) => n === 'Reranking is unavailable (no cross-encoder loaded): showing the fused ranking.'), off.notices.join('\n'));
   });
 });

@@ -224,10 +224,13 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
   const query = opts.searchQuery ? boundQuestion(opts.searchQuery).question : question;
   const retrieved = await retrieveStage(ctx, query, notices, opts.onEvent, opts.filter, opts.carry);
   const variant: Variant = opts.rerank && (ctx.reranker || ctx.ltr) ? 'reranked' : 'notReranked';
-  if (opts.rerank && !ctx.reranker && !ctx.ltr) notices.push('Reranking is unavailable (no cross-encoder loaded): showing the fused ranking.');
-  const ranked = await rankStage(ctx, query, retrieved.candidates, variant === 'reranked', notices);
   // A follow-up that carries earlier turns' files is ordered by the conversation (it knows what "this" is); the prior reads one question.
-  if (ctx.settings.questionPrior !== false && ranked.candidates.length && !opts.carry?.length && !opts.searchQuery) ranked.candidates = applyQuestionPrior(ranked.candidates, understandQuestion(query));
+  const prior = ctx.settings.questionPrior !== false && !opts.carry?.length && !opts.searchQuery;
+  // What the user sees instead of a reranked list: the prior still orders the fused candidates, and the notice says so.
+  const fallback = prior ? 'showing the fused ranking, ordered by question understanding (file roles, named symbols and paths)' : 'showing the fused ranking';
+  if (opts.rerank && !ctx.reranker && !ctx.ltr) notices.push(`Reranking is unavailable (no cross-encoder loaded): ${fallback}.`);
+  const ranked = await rankStage(ctx, query, retrieved.candidates, variant === 'reranked', notices, fallback);
+  if (prior && ranked.candidates.length) ranked.candidates = applyQuestionPrior(ranked.candidates, understandQuestion(query));
   if (opts.carry?.some((c) => c.origin === 'mentioned')) ranked.candidates = mentionedFirst(ranked.candidates);
   return { retrieved, ranked, variant, notices };
 }
@@ -297,7 +300,7 @@ export function coverageNotice(r: Pick<RetrieveResult, 'mode' | 'coverage'>): st
   return `Dense search covers ${pct} % of chunks (${embedded.toLocaleString('en-US')} of ${chunks.toLocaleString('en-US')}); the rest is matched by keywords (BM25) only until it is embedded.`;
 }
 
-async function rankStage(ctx: AskContext, question: string, candidates: Candidate[], rerank: boolean, notices: string[] = []): Promise<{ candidates: Candidate[]; ms: number; reranked: boolean }> {
+async function rankStage(ctx: AskContext, question: string, candidates: Candidate[], rerank: boolean, notices: string[] = [], fallback = 'showing the fused ranking'): Promise<{ candidates: Candidate[]; ms: number; reranked: boolean }> {
   if (!rerank || (!ctx.reranker && !ctx.ltr) || candidates.length === 0) return { candidates, ms: 0, reranked: false };
   const t = performance.now();
   let out = candidates;
@@ -308,7 +311,7 @@ async function rankStage(ctx: AskContext, question: string, candidates: Candidat
       // A cancelled question stays cancelled; any other failure (a rerank server down, a worker crash)
       // costs the reranking, not the answer.
       if (ctx.signal?.aborted) throw err;
-      notices.push(`Reranking failed (${err instanceof Error ? err.message : String(err)}): showing the fused ranking.`);
+      notices.push(`Reranking failed (${err instanceof Error ? err.message : String(err)}): ${fallback}.`);
       return { candidates, ms: performance.now() - t, reranked: false };
     }
   }
