@@ -39,7 +39,17 @@ export function statusView(status: IndexStatus): StatusView {
           error: false,
         };
       }
-      const pct = total ? Math.floor((100 * done) / total) : 0;
+      if (total === 0) {
+        // Before the plan (files being listed and compared with the index), or a plan with nothing to read: no "0/0".
+        const what = chunks > 0 ? 'checking for changes' : 'finding files';
+        return {
+          text: `$(sync~spin) Sift: ${what}…`,
+          tooltip: withDetails(chunks > 0 ? `Sift is comparing the workspace with its index (${n(chunks)} chunks); the index answers meanwhile.` : 'Sift is listing the files to index.'),
+          ariaLabel: `Sift: ${what}`,
+          error: false,
+        };
+      }
+      const pct = Math.floor((100 * done) / total);
       return {
         text: `$(sync~spin) Sift: indexing ${done}/${total} (${pct}%)`,
         tooltip: withDetails(`Sift is indexing the workspace: ${n(done)} of ${n(total)} files read.`),

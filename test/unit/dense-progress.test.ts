@@ -107,6 +107,9 @@ describe('status bar view', () => {
   it('shows file progress during the keyword pass, and the chunk count when ready', () => {
     const entry = newFolderEntry(folderRef('/work/repo'), '/tmp/idx', true);
     entry.state = 'indexing';
+    const listing = statusView(computeStatus([entry], { trusted: true, paused: false, missingModels: [] }));
+    assert.equal(listing.text, '$(sync~spin) Sift: finding files…', 'before the plan: no "0/0"');
+    assert.equal(listing.ariaLabel, 'Sift: finding files');
     entry.filesDone = 30;
     entry.filesTotal = 120;
     const reading = statusView(computeStatus([entry], { trusted: true, paused: false, missingModels: [] }));
@@ -119,5 +122,12 @@ describe('status bar view', () => {
     const done = statusView(computeStatus([entry], { trusted: true, paused: false, missingModels: [] }));
     assert.equal(done.text, '$(check) Sift: 1,200 chunks');
     assert.match(done.tooltip, /Dense search covers 100 % of chunks/);
+    // Reopened: an existing index and a plan with nothing to read (every file unchanged).
+    entry.state = 'indexing';
+    entry.filesDone = 0;
+    entry.filesTotal = 0;
+    const checking = statusView(computeStatus([entry], { trusted: true, paused: false, missingModels: [] }));
+    assert.equal(checking.text, '$(sync~spin) Sift: checking for changes…');
+    assert.match(checking.tooltip, /comparing the workspace with its index \(1,200 chunks\)/);
   });
 });
