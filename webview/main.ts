@@ -159,6 +159,29 @@ function openSource(s: Source | Ranked, from?: { turn: string; variant: Answer['
 
 // ------------------------------------------------------------ rendering
 
+/** The keyword pass's files; once every file is keyword-searchable, the dense pass's coverage, rate and time left. */
+function indexingText(s: IndexStatus, done: number, total: number, chunks: number): string {
+  const lexicalPass = s.folders.some((f) => f.state === 'indexing' && !f.dense?.running);
+  const dense = s.folders.flatMap((f) => (f.dense?.running ? [f.dense] : []));
+  if (!lexicalPass && dense.length) {
+    const embedded = dense.reduce((n, d) => n + d.embedded, 0);
+    const all = dense.reduce((n, d) => n + d.chunks, 0);
+    const rate = dense.reduce((n, d) => n + (d.rate ?? 0), 0);
+    const eta = Math.max(...dense.map((d) => d.etaSeconds ?? 0));
+    const pct = all ? Math.floor((100 * embedded) / all) : 0;
+    return `Searchable by keywords · embedding ${pct} %${rate ? ` · ${rate >= 10 ? Math.round(rate) : rate} chunks/s` : ''}${eta ? ` · ${duration(eta)} left` : ''}`;
+  }
+  if (total === 0) return chunks > 0 ? 'Checking for changes…' : 'Finding files…';
+  return `Indexing ${done}/${total} files (${Math.floor((100 * done) / total)}%)…`;
+}
+
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
 function renderStatus(): void {
   const s = state.status;
   statusLine.replaceChildren();
@@ -168,7 +191,7 @@ function renderStatus(): void {
   const total = s.folders.reduce((n, f) => n + (f.filesTotal ?? 0), 0);
   const text: Record<IndexStatus['state'], string> = {
     idle: 'Index: not built yet',
-    indexing: `Indexing ${done}/${total} files${total ? ` (${Math.floor((100 * done) / total)}%)` : ''}…`,
+    indexing: indexingText(s, done, total, chunks),
     ready: `Index ready: ${chunks.toLocaleString('en-US')} chunks${s.retrieval === 'lexical-only' ? ' · keyword search only' : ''}`,
     paused: 'Indexing paused',
     error: `Indexing failed: ${s.message ?? 'see logs'}`,

@@ -97,7 +97,12 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
         f.chunks = e.chunks;
         log.info(`[${f.folder.name}] ${describeDense(f.dense.status())} (${e.done}/${e.total} embedded in this run)`);
       }
-      if (denseChanged) ctx.emit();
+      if (denseChanged) {
+        // The first build's notification stays while embedding runs: it says how far that is, not "N/N files".
+        const dense = f.dense.status();
+        if (dense.running) ctx.report?.({ message: `${f.folder.name}: every file is searchable by keywords. ${describeDense(dense)}` });
+        ctx.emit();
+      }
       r = await run.next();
     }
     models.downloadsDone();

@@ -43,6 +43,8 @@ export class EmbeddingsTestServer {
   onRequest?: (n: number) => void;
   /** Answer this much later (ms), for timeouts and capacity. */
   delayMs = 0;
+  /** Per request (n is 1-based over the server's life): the delay instead of `delayMs`, e.g. a server that slows down. */
+  delayFor?: (n: number, input: readonly string[]) => number;
   readonly requests: EmbeddingsRequestRecord[] = [];
   /** Texts answered with a vector, and how many times each. */
   readonly embedded = new Map<string, number>();
@@ -96,7 +98,8 @@ export class EmbeddingsTestServer {
     if (fault?.kind === 'redirect') return void res.writeHead(307, { location: fault.location }).end();
     const input = Array.isArray(body.input) ? body.input : [body.input];
     const flat = input.length ? await this.client!.call('embed', { texts: input }) : new Float32Array(0);
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    const delay = this.delayFor ? this.delayFor(n, input) : this.delayMs;
+    if (delay) await new Promise((r) => setTimeout(r, delay));
     if (res.destroyed) return;
     const dim = input.length ? flat.length / input.length : 0;
     let data = input.map((_, index) => ({ object: 'embedding', index, embedding: Array.from(flat.subarray(index * dim, (index + 1) * dim)) }));

@@ -186,6 +186,9 @@ describe('folder indexer', () => {
       s.ws.open = [path.join(root, 'src', 'mod4.ts'), '/elsewhere/other.ts', path.join(root, 'README.md')];
       await s.indexer.ensureIndexed();
       assert.deepEqual(s.priorities, [['src/mod4.ts', 'README.md']], 'the first build: open files only, those outside the folder left out');
+      const reports = s.ws.progress[0]!.reports.map((r) => r.message ?? '');
+      const embedding = reports.findIndex((m) => /^alpha: every file is searchable by keywords\. Dense search covers \d+ % of chunks/.test(m));
+      assert.ok(embedding > reports.findIndex((m) => /^alpha: \d+\/\d+ files \(100%\)$/.test(m)), `the notification follows the dense pass after the files: ${reports.join(' | ')}`);
       for (const [k, name] of ['mod1', 'mod2', 'mod1', 'mod5'].entries()) {
         writeFileSync(path.join(root, 'src', `${name}.ts`), `export const changed_${name} = ${k};\n`);
         s.ws.fileChanged(alpha, `src/${name}.ts`);
