@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs `sift eval` on the six SWE-QA repositories (../shared/eval/swe-qa) at their pinned commits.
 #
-#   scripts/eval-swe-qa.sh [--mirrors DIR] [--work DIR] [--train [--history DIR]] [-- extra sift eval options]
+#   scripts/eval-swe-qa.sh [--mirrors DIR] [--work DIR] [--train [--history DIR]] [--dump] [-- extra sift eval options]
 #
 # Each repository is exported (git archive, never committed here) to $WORK/src/<name> from a bare
 # mirror $MIRRORS/<owner>+<name>/repo when present, else cloned from GitHub (needs network).
@@ -16,6 +16,8 @@
 #      <name>.ltr.jsonl per training repository), and the shipped model on everything;
 #   3. eval each repository with its held-out model (ltr-loro-<name>.json): the +ltr rows are on
 #      questions the model never saw. Tables: $WORK/out/<name>.md, per-question JSON: <name>.json.
+#      With --dump (and without --train) this step also writes the candidate dumps
+#      $WORK/out/<name>.ltr.jsonl, which scripts/issue-eval.ts scores offline (`+q` variants).
 #
 # Environment: QUESTIONS (default ../shared/eval/swe-qa/questions.jsonl next to this repo),
 # SIFT (default "node dist/cli.js"), LTR_DIR.
@@ -24,6 +26,7 @@ HERE="$(cd "$(dirname "$0")/.." && pwd)"
 MIRRORS=/work/.mirror
 WORK=/tmp/swe-qa
 TRAIN=0
+DUMP=0
 HISTORY=""
 EXTRA=()
 while [[ $# -gt 0 ]]; do
@@ -32,6 +35,7 @@ while [[ $# -gt 0 ]]; do
     --work) WORK="$2"; shift 2 ;;
     --train) TRAIN=1; shift ;;
     --history) HISTORY="$2"; shift 2 ;;
+    --dump) DUMP=1; shift ;;
     --) shift; EXTRA=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -88,5 +92,7 @@ fi
 
 for entry in "${REPOS[@]}"; do
   read -r repo _ <<<"$entry"; name="${repo#*/}"
-  run_eval "$name" "${EXTRA[@]}" --ltr-model "$LTR_DIR/ltr-loro-$name.json" --json-out "$WORK/out/$name.json" | tee "$WORK/out/$name.md"
+  DUMP_ARGS=()
+  [[ $DUMP == 1 && $TRAIN == 0 ]] && DUMP_ARGS=(--ltr-dump "$WORK/out/$name.ltr.jsonl")
+  run_eval "$name" "${EXTRA[@]}" "${DUMP_ARGS[@]}" --ltr-model "$LTR_DIR/ltr-loro-$name.json" --json-out "$WORK/out/$name.json" | tee "$WORK/out/$name.md"
 done

@@ -4,13 +4,18 @@
  * reordering, per repository, pooled and per question kind — file Acc@1/3/5 and MRR@10 on exactly
  * the candidates `sift eval` ranked, so these numbers equal its `+q` / `+ltr` rows.
  *
- *   node --import tsx scripts/issue-eval.ts DUMP.ltr.jsonl … [--ltr-model FILE] [--set key=value …] [--kinds] [--per-question NAME]
+ *   node --import tsx scripts/issue-eval.ts DUMP.ltr.jsonl … [--ltr-model FILE | --ltr-dir DIR] [--set key=value …] [--kinds] [--per-question NAME]
+ *                                          [--loro key=v1,v2,…]
  *
  * `--set` overrides a weight of the question prior (src/core/search/fileEvidence.ts
  * DEFAULT_EVIDENCE_WEIGHTS) — for tuning on the tuning split only. `--per-question NAME` prints
- * each question of repository NAME with its gold files' ranks under bm25 and bm25+q.
+ * each question of repository NAME with its gold files' ranks under bm25 and bm25+q. `--ltr-dir`
+ * scores each repository R's `+ltr` rows with DIR/ltr-loro-R.json when it exists (SWE-QA's
+ * leave-one-out models), else the shipped model. `--loro key=v1,v2,…` is leave-one-repository-out
+ * selection of one weight: for each repository, the value with the best bm25+q Acc@5 (then MRR@10)
+ * on the OTHER repositories' questions, and that value's result on the held-out one.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { accuracyAt, fileRanking, mrrAt } from '../src/core/eval/metrics';
 import { LtrModel, ltrRerank, shippedLtrModel } from '../src/core/ltr/model';
@@ -32,6 +37,8 @@ const argv = process.argv.slice(2);
 const files: string[] = [];
 const weights: EvidenceWeights = { ...DEFAULT_EVIDENCE_WEIGHTS };
 let ltrPath: string | undefined;
+let ltrDir: string | undefined;
+let loro: { key: string; values: number[] } | undefined;
 let perQuestion: string | undefined;
 let byKind = false;
 for (let i = 0; i < argv.length; i++) {
@@ -41,18 +48,35 @@ for (let i = 0; i < argv.length; i++) {
     if (!(k! in weights)) throw new Error(`unknown weight ${k}`);
     (weights as unknown as Record<string, number>)[k!] = Number(v);
   } else if (a === '--ltr-model') ltrPath = argv[++i];
+  else if (a === '--ltr-dir') ltrDir = argv[++i];
+  else if (a === '--loro') {
+    const [k, v] = argv[++i]!.split('=');
+    if (!(k! in weights)) throw new Error(`unknown weight ${k}`);
+    loro = { key: k!, values: v!.split(',').map(Number) };
+  }
   else if (a === '--kinds') byKind = true;
   else if (a === '--per-question') perQuestion = argv[++i];
   else files.push(a);
 }
-const ltr = ltrPath ? LtrModel.fromJson(JSON.parse(readFileSync(ltrPath, 'utf8'))) : shippedLtrModel();
+const shipped = ltrPath ? LtrModel.fromJson(JSON.parse(readFileSync(ltrPath, 'utf8'))) : shippedLtrModel();
+const loroModels = new Map<string, LtrModel>();
+function ltrFor(repo: string): LtrModel {
+  if (!ltrDir) return shipped;
+  let m = loroModels.get(repo);
+  if (!m) {
+    const file = path.join(ltrDir, `ltr-loro-${repo}.json`);
+    m = existsSync(file) ? LtrModel.fromJson(JSON.parse(readFileSync(file, 'utf8'))) : shipped;
+    loroModels.set(repo, m);
+  }
+  return m;
+}
 
-type Variant = (q: string, c: Candidate[]) => Candidate[];
+type Variant = (q: string, c: Candidate[], repo: string) => Candidate[];
 const VARIANTS: Record<string, Variant> = {
   bm25: (_q, c) => c,
   'bm25+q': (q, c) => applyQuestionPrior(c, understandQuestion(q), weights),
-  'bm25+ltr': (q, c) => ltrRerank(ltr, q, c),
-  'bm25+ltr+q': (q, c) => applyQuestionPrior(ltrRerank(ltr, q, c), understandQuestion(q), weights),
+  'bm25+ltr': (q, c, repo) => ltrRerank(ltrFor(repo), q, c),
+  'bm25+ltr+q': (q, c, repo) => applyQuestionPrior(ltrRerank(ltrFor(repo), q, c), understandQuestion(q), weights),
 };
 
 interface Score {
@@ -61,26 +85,63 @@ interface Score {
   acc5: number;
   mrr: number;
 }
-const results: { repo: string; kind: string; id: string; question: string; gold: string[]; scores: Record<string, Score>; ranks: Record<string, string> }[] = [];
+const pct = (v: number) => (100 * v).toFixed(1);
+const rows: { repo: string; row: Row }[] = [];
 for (const file of files) {
   const repo = path.basename(file).replace(/\.ltr\.jsonl$/, '');
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const row = JSON.parse(line) as Row;
     if (row.base !== 'bm25' || row.ce || !row.goldFiles?.length) continue;
-    const kind = understandQuestion(row.question).kind;
-    const scores: Record<string, Score> = {};
-    const ranks: Record<string, string> = {};
-    for (const [name, v] of Object.entries(VARIANTS)) {
-      const ranked = fileRanking(v(row.question, row.candidates).map((c) => c.chunk));
-      scores[name] = { acc1: accuracyAt(ranked, row.goldFiles, 1), acc3: accuracyAt(ranked, row.goldFiles, 3), acc5: accuracyAt(ranked, row.goldFiles, 5), mrr: mrrAt(ranked, row.goldFiles, 10) };
-      ranks[name] = row.goldFiles.map((g) => ranked.indexOf(g) + 1 || '-').join(',') + `  top: ${ranked.slice(0, 3).join(' ')}`;
-    }
-    results.push({ repo, kind, id: row.id, question: row.question, gold: row.goldFiles, scores, ranks });
+    rows.push({ repo, row });
   }
 }
+function score(ranked: string[], gold: string[]): Score {
+  return { acc1: accuracyAt(ranked, gold, 1), acc3: accuracyAt(ranked, gold, 3), acc5: accuracyAt(ranked, gold, 5), mrr: mrrAt(ranked, gold, 10) };
+}
 
-const pct = (v: number) => (100 * v).toFixed(1);
+if (loro) {
+  // Leave-one-repository-out choice of one weight (bm25+q): chosen on the other repositories only.
+  const { key, values } = loro;
+  const per = values.map((v) => {
+    const w = { ...weights, [key]: v };
+    return rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(applyQuestionPrior(row.candidates, understandQuestion(row.question), w).map((c) => c.chunk)), row.goldFiles) }));
+  });
+  const base = rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(row.candidates.map((c) => c.chunk)), row.goldFiles) }));
+  const mean = (xs: { s: Score }[], k: keyof Score) => xs.reduce((a, x) => a + x.s[k], 0) / (xs.length || 1);
+  console.log(`\nleave-one-repository-out choice of ${key} among ${values.join(', ')} (bm25+q; chosen on the other repositories' Acc@5, then MRR@10)\n`);
+  console.log('| held-out | n | chosen | bm25 Acc@5 | bm25+q Acc@5 | bm25 MRR@10 | bm25+q MRR@10 | in-fold Acc@5 per value |\n|---|---|---|---|---|---|---|---|');
+  const pooled: { s: Score }[] = [];
+  for (const held of [...new Set(rows.map((r) => r.repo))]) {
+    const inner = per.map((list) => list.filter((x) => x.repo !== held));
+    let best = 0;
+    inner.forEach((list, i) => {
+      const a = mean(list, 'acc5');
+      const b = mean(inner[best]!, 'acc5');
+      if (a > b + 1e-9 || (Math.abs(a - b) <= 1e-9 && mean(list, 'mrr') > mean(inner[best]!, 'mrr') + 1e-9)) best = i;
+    });
+    const out = per[best]!.filter((x) => x.repo === held);
+    const b = base.filter((x) => x.repo === held);
+    pooled.push(...out);
+    console.log(`| ${held} | ${out.length} | ${values[best]} | ${pct(mean(b, 'acc5'))} | ${pct(mean(out, 'acc5'))} | ${mean(b, 'mrr').toFixed(3)} | ${mean(out, 'mrr').toFixed(3)} | ${inner.map((l, i) => `${values[i]}: ${pct(mean(l, 'acc5'))}`).join(', ')} |`);
+  }
+  console.log(`| pooled | ${pooled.length} | | ${pct(mean(base, 'acc5'))} | ${pct(mean(pooled, 'acc5'))} | ${mean(base, 'mrr').toFixed(3)} | ${mean(pooled, 'mrr').toFixed(3)} | |`);
+  process.exit(0);
+}
+
+const results: { repo: string; kind: string; id: string; question: string; gold: string[]; scores: Record<string, Score>; ranks: Record<string, string> }[] = [];
+for (const { repo, row } of rows) {
+  const kind = understandQuestion(row.question).kind;
+  const scores: Record<string, Score> = {};
+  const ranks: Record<string, string> = {};
+  for (const [name, v] of Object.entries(VARIANTS)) {
+    const ranked = fileRanking(v(row.question, row.candidates, repo).map((c) => c.chunk));
+    scores[name] = score(ranked, row.goldFiles);
+    ranks[name] = row.goldFiles.map((g) => ranked.indexOf(g) + 1 || '-').join(',') + `  top: ${ranked.slice(0, 3).join(' ')}`;
+  }
+  results.push({ repo, kind, id: row.id, question: row.question, gold: row.goldFiles, scores, ranks });
+}
+
 function table(title: string, rows: typeof results): void {
   if (!rows.length) return;
   console.log(`\n${title} (n = ${rows.length})\n\n| variant | Acc@1 | Acc@3 | Acc@5 | MRR@10 |\n|---|---|---|---|---|`);

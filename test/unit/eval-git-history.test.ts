@@ -105,6 +105,14 @@ describe('questions mined from git history', () => {
     assert.equal(classifyCommit({ ...base, subject: 'Release 2.3.0' }, 8), 'version-bump');
     assert.equal(classifyCommit({ ...base, subject: 'Bump requests from 2.31 to 2.32' }, 8), 'version-bump');
     assert.equal(classifyCommit({ ...base, subject: 'Revert "Add feature"' }, 8), 'revert');
+    // Release and dependency housekeeping behind a gitmoji, or in other words (issue 19: these reached the tuning split).
+    assert.equal(classifyCommit({ ...base, subject: '🔖 Release version 0.9.1' }, 8), 'version-bump');
+    assert.equal(classifyCommit({ ...base, subject: ':bookmark: Release 1.2.0' }, 8), 'version-bump');
+    assert.equal(classifyCommit({ ...base, subject: 'start version 8.0.0a2' }, 8), 'version-bump');
+    assert.equal(classifyCommit({ ...base, subject: 'update dev dependencies' }, 8), 'version-bump');
+    assert.equal(classifyCommit({ ...base, subject: 'Upgrade requirements' }, 8), 'version-bump');
+    assert.equal(classifyCommit({ ...base, subject: '🐛 Fix evaluating stringified annotations' }, 8), undefined);
+    assert.equal(classifyCommit({ ...base, subject: 'Update dependency resolution for extras' }, 8), undefined);
     assert.equal(classifyCommit({ ...base, subject: 'Apply black formatting to the codebase' }, 8), 'formatting');
     assert.equal(classifyCommit({ ...base, subject: 'Run pre-commit on all files' }, 8), 'formatting');
     assert.equal(classifyCommit({ ...base, subject: 'Fix crash when the config file is missing' }, 8), undefined);

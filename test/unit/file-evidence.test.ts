@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { definesNamed, fileEvidence, importNames, importsOf, namedSymbols, relativeScores } from '../../src/core/search/fileEvidence';
-import { applyQuestionPrior } from '../../src/core/search/questionPrior';
+import { applyQuestionPrior, roleExponent } from '../../src/core/search/questionPrior';
 import { understandQuestion } from '../../src/core/query/understand';
 import type { Candidate } from '../../src/core/search/types';
 
@@ -71,6 +71,18 @@ describe('file evidence: roles by question kind', () => {
   });
   it('a question about tests puts the test first', () => {
     assert.equal(applyQuestionPrior(pool(), understandQuestion('how is the retry behaviour tested?'))[0]!.chunk.path, 'tests/test_retry.py');
+  });
+  it('a how-it-works question keeps a clearly better test file first; a change request does not', () => {
+    // SWE-QA's understanding questions often have tests among their answers: the prior is mild there (exponent 1: ×0.5).
+    const clearly = () => list(cand('tests/test_retry.py', 10, ['test_backoff_doubles']), cand('src/pkg/retry.py', 4, ['Retry']), cand('src/pkg/other.py', 3));
+    const how = understandQuestion('How does the backoff double between attempts?');
+    assert.equal(how.kind, 'explanation');
+    assert.equal(applyQuestionPrior(clearly(), how)[0]!.chunk.path, 'tests/test_retry.py');
+    const change = understandQuestion('Make the backoff double between attempts');
+    assert.equal(change.kind, 'change');
+    assert.equal(applyQuestionPrior(clearly(), change)[0]!.chunk.path, 'src/pkg/retry.py');
+    assert.ok(roleExponent('explanation') < roleExponent('change'));
+    assert.equal(roleExponent('change'), roleExponent('bug'));
   });
 });
 

@@ -50,6 +50,15 @@ const FIELD = '\u001f';
 
 const REVERT = /^revert\b|this reverts commit [0-9a-f]{7,}/i;
 const VERSION_BUMP = /^(bump|release|prepare (for )?release|version|update version|set version|changelog|tag)\b|\bbump(ed|s)? (the )?(version|dependenc|deps|[\w@/.-]+ from )|\brelease (v?\d+\.\d+|notes)|^v?\d+\.\d+(\.\d+)?([-.\w]*)?$|\[(release|bump)\]|^(chore|build)\((deps|release)\)/i;
+/** "start version 8.0", "update dev dependencies", "Upgrade requirements": release and dependency housekeeping. */
+const DEPENDENCY_UPDATE = /^(start|begin|open) (version|v?\d+\.\d)|^(update|upgrade|pin|unpin|refresh)( (the|all|dev|development|test|build|ci|python|js|npm|pip))* (dependencies|deps|requirements|lock ?files?|lockfile)\b/i;
+/**
+ * A subject without the gitmoji or emoji it opens with ("🔖 Release version 0.7.0", ":bookmark: Release …"):
+ * the filters read the words.
+ */
+export function withoutLeadingEmoji(subject: string): string {
+  return subject.trim().replace(/^(?:(?::[a-z0-9_+-]+:|\p{Extended_Pictographic}|[\u{1F1E6}-\u{1F1FF}]|\uFE0F|\u200D)\s*)+/u, '');
+}
 const FORMATTING = /^(style|format|reformat|lint|black|isort|prettier|ruff|flake8|autopep8|pre-commit|whitespace|typo|fix typos?|trailing whitespace)\b|\btypos?\b|\b(run|apply|applied|ran) (black|isort|prettier|ruff|pre-commit|autopep8|clang-format|gofmt|rustfmt)\b|\b(reformat|formatting only|code style|fix (the )?formatting|whitespace only)\b/i;
 const TRAILER = /^(signed-off-by|co-authored-by|reviewed-by|acked-by|cc|change-id|reported-by|tested-by|suggested-by|helped-by):/i;
 
@@ -69,8 +78,9 @@ export function classifyCommit(c: { parents: string[]; subject: string; body: st
   if (c.parents.length === 0) return 'root-commit';
   if (c.parents.length > 1) return 'merge';
   if (REVERT.test(c.subject) || REVERT.test(c.body)) return 'revert';
-  if (VERSION_BUMP.test(c.subject.trim())) return 'version-bump';
-  if (FORMATTING.test(c.subject.trim())) return 'formatting';
+  const subject = withoutLeadingEmoji(c.subject);
+  if (VERSION_BUMP.test(subject) || DEPENDENCY_UPDATE.test(subject)) return 'version-bump';
+  if (FORMATTING.test(subject)) return 'formatting';
   const renames = c.status.filter((s) => s.code.startsWith('R') || s.code.startsWith('C')).length;
   if (renames >= 3 || (renames > 0 && renames * 2 >= c.status.length)) return 'rename';
   if (c.status.length > maxFiles) return 'too-many-files';

@@ -22,10 +22,13 @@ const GENERATED = [
   /\.(?:min\.[cm]?js|pb\.go|pb\.cc|pb\.h|g\.dart|designer\.cs)$/,
   /_pb2(?:_grpc)?\.pyi?$/,
   /(?:^|\/)[^/]*\.generated\.[^/]+$/,
-  /(?:^|\/)(?:package-lock\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|poetry\.lock|go\.sum)$/,
+  /(?:^|\/)(?:package-lock\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|poetry\.lock|go\.sum|bun\.lockb?|npm-shrinkwrap\.json)$/,
+  /(?:^|\/)[^/]*\.lock$/,
 ];
 const CONFIG = [
   /(?:^|\/)\.(?:github|circleci|gitlab|vscode|devcontainer)\//,
+  // Dotfiles: .gitignore, .npmrc, .coveragerc, .eslintrc, .prettierrc, .editorconfig, .gitattributes …
+  /(?:^|\/)\.[\w.-]+$/,
   /\.(?:json|ya?ml|toml|ini|cfg|conf|properties|editorconfig)$/i,
   /(?:^|\/)(?:setup\.py|setup\.cfg|pyproject\.toml|package\.json|tsconfig[^/]*\.json|Makefile|Dockerfile|tox\.ini|noxfile\.py|Gemfile|go\.mod|Cargo\.toml|pom\.xml|build\.gradle(?:\.kts)?|CMakeLists\.txt)$/,
   /(?:^|\/)[^/]*\.config\.[cm]?[jt]s$/,
@@ -43,9 +46,9 @@ export function fileRole(path: string): FileRole {
 
 /**
  * A multiplier on a file's lexical score by its role and the question's kind: implementation first
- * for a bug report or a "where is it implemented" question; tests first when the question asks
- * about tests, docs when it asks about docs. Untuned values (no evaluation data was used): the
- * prior is off by default until `sift eval` shows it does not lose to plain BM25.
+ * for a bug report, a change to make or a "where is it implemented" question; tests first when the
+ * question asks about tests, docs when it asks about docs. How strongly it acts is the exponent
+ * per kind in src/core/search/fileEvidence.ts (EvidenceWeights), chosen by measurement.
  */
 export function rolePrior(role: FileRole, kind: QuestionKind): number {
   if (kind === 'tests') return role === 'test' ? 1.5 : role === 'source' ? 1 : 0.7;

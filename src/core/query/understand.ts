@@ -8,7 +8,12 @@ import { codeTokens } from '../lexical/tokenize';
  *
  * Stage: after `lexical` (it uses its tokenizer), before `models`.
  */
-export type QuestionKind = 'bug' | 'implementation' | 'tests' | 'docs' | 'explanation';
+/**
+ * `explanation` is a question asked as one (how/what/why …, or a question mark); `change` is a
+ * statement describing behaviour to change or add (a commit message, a feature request, a terse
+ * bug report without bug words): its answer is the implementation to change, like a bug report's.
+ */
+export type QuestionKind = 'bug' | 'implementation' | 'tests' | 'docs' | 'explanation' | 'change';
 
 export interface Frame {
   /** The file as the trace names it (forward slashes). */
@@ -141,8 +146,11 @@ function kindOf(text: string, frames: Frame[], errors: string[]): QuestionKind {
   if (ASKS_DOCS.test(text)) return 'docs';
   if (BUG_WORDS.test(text)) return 'bug';
   if (WHERE_WORDS.test(text)) return 'implementation';
-  return 'explanation';
+  return INTERROGATIVE.test(text) ? 'explanation' : 'change';
 }
+
+/** Asked as a question: a question word or auxiliary opening a sentence, an imperative to explain, or a question mark. */
+const INTERROGATIVE = /(?:^|[.!?\n]\s*)(?:how|what|what's|why|when|which|who|whose|does|do|did|is|are|was|were|can|could|should|would|will|explain|describe|tell me|walk me through|in what way)\b|\?/i;
 
 /** Repeats per identifier term in a long question (prose terms once). */
 export const IDENTIFIER_WEIGHT = 3;

@@ -43,6 +43,13 @@ export interface EvidenceWeights {
    * *and* the code they cover, so the preference stays mild there (1: the prior as is).
    */
   rolesAsked: number;
+  /**
+   * The exponent for a how-it-works question (kind `explanation`): 1, the prior as is (tests ×0.5,
+   * docs ×0.85) — an understanding question's answer often includes the tests and docs that show
+   * how the code behaves. Chosen leave-one-repository-out on SWE-QA among 0 / 0.5 / 1 / 2 / 5 / 20
+   * (1 in every fold; docs/eval.md); 20, the bug-report value, lost up to 4 questions of Acc@5 there.
+   */
+  rolesExplain: number;
 }
 
 export const DEFAULT_EVIDENCE_WEIGHTS: Readonly<EvidenceWeights> = {
@@ -57,6 +64,7 @@ export const DEFAULT_EVIDENCE_WEIGHTS: Readonly<EvidenceWeights> = {
   imports: 1.2,
   roles: 20,
   rolesAsked: 1,
+  rolesExplain: 1,
 };
 
 export interface FileEvidence {

@@ -5,6 +5,13 @@ import type { Candidate } from './types';
 
 export { pathMatches };
 
+/** How strongly the role prior acts for a kind of question (an exponent on src/core/query/roles.ts's multiplier). */
+export function roleExponent(kind: Understanding['kind'], w: Readonly<EvidenceWeights> = DEFAULT_EVIDENCE_WEIGHTS): number {
+  if (kind === 'tests' || kind === 'docs') return w.rolesAsked;
+  if (kind === 'explanation') return w.rolesExplain;
+  return w.roles;
+}
+
 /**
  * Reorders the top candidates with what the question names and what each file is for (issue 19),
  * at the file level (src/core/search/fileEvidence.ts): each chunk's score relative to the list's
@@ -18,10 +25,11 @@ export { pathMatches };
 export function applyQuestionPrior(candidates: readonly Candidate[], u: Understanding, w: Readonly<EvidenceWeights> = DEFAULT_EVIDENCE_WEIGHTS): Candidate[] {
   const files = fileEvidence(candidates, u, w);
   const relOf = relativeScores(candidates);
+  const exponent = roleExponent(u.kind, w);
   const scored = candidates.map((c, i) => {
     const f = files.get(fileKey(c))!;
     const rel = f.scores.length ? f.aggregate / f.scores[0]! : 1;
-    let score = relOf[i]! * rel * f.boost * rolePrior(f.role, u.kind) ** (u.kind === 'tests' || u.kind === 'docs' ? w.rolesAsked : w.roles);
+    let score = relOf[i]! * rel * f.boost * rolePrior(f.role, u.kind) ** exponent;
     const matched = [...f.matched];
     const frame = u.frames.find((fr) => fr.line >= c.chunk.startLine && fr.line <= c.chunk.endLine && pathMatches(c.chunk.path, fr.path));
     if (frame) score *= w.frameLine;
