@@ -71,3 +71,63 @@ describe('follow-ups about tests rank the earlier files\' tests first (lexical, 
     assert.equal(fresh.ctx.retrieve, undefined, 'a self-contained question is searched as asked');
   });
 });
+
+describe('follow-ups about tests: tests named after the earlier question, and tests that import the earlier file (lexical, real index)', () => {
+  let client: InferenceClient;
+  let store: IndexStore;
+  let cleanup: () => void;
+  // Tests named by API (test/res.json.js) rather than by file (lib/response.js), as in express; a
+  // test named after the file's word (test/app.response.js) is about something else; the ledger's
+  // tests live in a file that imports it under another name.
+  const REPO: Record<string, string> = {
+    'lib/response.js': ['/** res.json: send a JSON body with the right content type. */', 'res.json = function json(obj) {', '  const body = JSON.stringify(obj);', "  this.set('Content-Type', 'application/json');", '  return this.send(body);', '};', ''].join('\n'),
+    'lib/ledger.js': ['/** Post an entry to the ledger and keep debits and credits balanced. */', 'exports.postEntry = function postEntry(book, entry) {', '  book.entries.push(entry);', '  return book.entries.reduce((s, e) => s + e.amount, 0) === 0;', '};', ''].join('\n'),
+    'test/res.json.js': ["const request = require('supertest');", '', "describe('res', () => {", "  it('should send a json body', () => {", "    return request(app).get('/').expect('Content-Type', /json/);", '  });', '});', ''].join('\n'),
+    'test/app.response.js': ["describe('app.response', () => {", "  it('should extend the response prototype for this app (tested here, where the response is tested)', () => {", '    app.response.shout = function () {};', '  });', '});', ''].join('\n'),
+    'test/books.js': ["const { postEntry: post } = require('../lib/ledger');", '', "describe('books', () => {", "  it('keeps a book even', () => {", '    post(book, { amount: 5 });', '  });', '});', ''].join('\n'),
+    'test/entries.tested.js': ["describe('which tests cover posting entries', () => {", "  it('covers posting an entry: debits and credits balanced, tested', () => {});", "  it('which tests cover it? posting entries, debits, credits, balanced entries', () => {});", '});', ''].join('\n'),
+  };
+
+  before(async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const root = path.join(t.dir, 'repo');
+    const indexDir = path.join(t.dir, 'index');
+    writeTree(root, REPO);
+    client = new InferenceClient(WORKER_SCRIPT);
+    const gen = indexWorkspace({ root, indexDir, client, embedding: null });
+    let r = await gen.next();
+    while (!r.done) r = await gen.next();
+    store = (await IndexStore.openForRead(indexDir)).store!;
+  });
+
+  after(async () => {
+    await store.close();
+    await client.dispose();
+    cleanup();
+  });
+
+  const ctx: () => AskContext = () => ({ store, settings: {} });
+  const files = (r: { candidates: { chunk: { path: string } }[] }) => [...new Set(r.candidates.map((c) => c.chunk.path))];
+
+  it('"Remove the res.json(status, obj) signature" then "how is that tested?": test/res.json.js first, not the test named after the file\'s word', async () => {
+    const first = await askTurn(ctx(), newConversation('j'), 'Remove the res.json(status, obj) signature', { rerank: false });
+    assert.equal(first.result.sources[0]?.path, 'lib/response.js');
+    const prepared = await prepareTurn(ctx(), first.conversation, 'how is that tested?', { rerank: false });
+    const ranked = await rankCandidates(prepared.ctx, 'how is that tested?', prepared.rankOptions);
+    assert.equal(files(ranked)[0], 'test/res.json.js', files(ranked).join(', '));
+    assert.ok(ranked.candidates[0]!.provenance.matched?.some((m) => m.includes('named after "resjson"')), JSON.stringify(ranked.candidates[0]!.provenance.matched));
+  });
+
+  it('"which tests cover it?" after a ledger question: the test that imports lib/ledger.js comes before the one that only talks about it', async () => {
+    const first = await askTurn(ctx(), newConversation('l'), 'How does posting an entry keep debits and credits balanced?', { rerank: false });
+    assert.equal(first.result.sources[0]?.path, 'lib/ledger.js');
+    const plain = await prepareTurn(ctx(), first.conversation, 'which tests cover it?', { rerank: false, testsFirst: false });
+    const before = files(await rankCandidates(plain.ctx, 'which tests cover it?', plain.rankOptions)).filter((p) => p.startsWith('test/'));
+    assert.notEqual(before[0], 'test/books.js', `the fixture is not trivial: ${before.join(', ')}`);
+    const prepared = await prepareTurn(ctx(), first.conversation, 'which tests cover it?', { rerank: false });
+    const ranked = await rankCandidates(prepared.ctx, 'which tests cover it?', prepared.rankOptions);
+    assert.equal(files(ranked)[0], 'test/books.js', files(ranked).join(', '));
+    assert.ok(ranked.candidates[0]!.provenance.matched?.includes('test importing lib/ledger.js'));
+  });
+});

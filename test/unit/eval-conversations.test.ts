@@ -57,7 +57,7 @@ describe('conversations file', () => {
   });
 
   it('the table prints every row, and a base without an embedding model once', () => {
-    const outcomes = [{ id: 'a', results: { lexical: { 'turn 1 alone': [{ turn: 1, acc1: 1, acc5: 1, mrr10: 1, firstGoldRank: 1 }], 'follow-up alone': [{ turn: 2, acc1: 0, acc5: 0, mrr10: 0, firstGoldRank: null }] } } }];
+    const outcomes = [{ id: 'a', results: { lexical: { 'turn 1 alone': [{ turn: 1, acc1: 1, acc5: 1, mrr10: 1, firstGoldRank: 1, top: ['a.py'] }], 'follow-up alone': [{ turn: 2, acc1: 0, acc5: 0, mrr10: 0, firstGoldRank: null, top: [] }] } } }];
     const rows = summarizeConversations(outcomes, { bases: ['lexical', 'hybrid'] }, { hybrid: 'no embedding model', llm: 'no LLM configured' });
     const table = formatConversationTable(rows);
     assert.match(table, /\| lexical \| turn 1 alone \| 1 \| 100\.0 \| 100\.0 \| 1\.000 \|/);

@@ -3,30 +3,52 @@ import { understandQuestion } from '../query/understand';
 import type { NamedStore, retrieve } from '../search/retriever';
 import type { Candidate } from '../search/types';
 import type { IndexStore } from '../store/store';
+import { importNames, importsOf } from '../search/fileEvidence';
 import type { Conversation } from './conversation';
+import { keyTerms } from './standalone';
 
 type Retrieve = typeof retrieve;
 type FileRef = { folder?: string; path: string };
 
 /**
  * "And how is that tested?": a follow-up that asks about tests (question understanding's `tests`
- * kind) and refers back is about the tests of the files the conversation was about. Those tests
- * are found by the conventions test files are named by (test_x.py, x_test.go, x.test.ts,
- * x.spec.js, XTest.java, tests/…/x…) and by what they mention (the earlier files' names and cited
- * symbols), and their chunks go first in the retrieval list; everything else keeps its order.
+ * kind) and refers back is about the tests of the files the conversation was about. Candidate
+ * tests come from several signals, each a ranking of test files, fused (weighted reciprocal rank):
+ * - retrieval: the test files of the standalone query's ranking, in their order;
+ * - names: tests named after an earlier source file by the conventions of each ecosystem
+ *   (test_x.py, x_test.go, x.test.ts, x.spec.js, XTest.java, tests/…/test_x.py mirroring the
+ *   source's folders), the earlier turn's best file first;
+ * - question words: tests whose own name is a word or identifier of the earlier question
+ *   (test/res.json.js for "Remove res.json(status, obj)", test/retry.ts for "… retry limit");
+ * - imports: tests that import an earlier source file (Python, JS/TS, Go, Rust imports);
+ * - mentions: tests whose retrieved chunks mention the earlier files' names or cited symbols.
+ * The fused test files go first, each with its best chunks only (one file cannot fill the list);
+ * everything else keeps its order after them. Provenance (`matched`) says why.
  */
 export interface TestsPlan {
   /** Test files named after an earlier turn's file, best first, with how well the name matches (2 or 3). */
   named: { file: FileRef; score: number; of: string; order: number }[];
   /** Lower-cased names a test of the earlier files mentions: their file stems and cited symbols. */
   mentions: string[];
+  /** Normalised words and identifiers of the earlier questions a test's own name may be (resjson, retry). */
+  terms: string[];
+  /** Tests that import an earlier source file, in the order of those files. */
+  importers: { file: FileRef; of: string; order: number }[];
+  /** Chunks of tests the plan names that retrieval may not reach (their first chunks, read from the index). */
+  heads: Map<string, Candidate[]>;
 }
 
 const GENERIC = new Set(['index', 'main', 'mod', 'lib', 'init', '__init__', '__main__', 'utils', 'util', 'helpers', 'types', 'common', 'base', 'core', 'app']);
-const MAX_NAMED = 4;
+const MAX_NAMED = 8;
+const MAX_IMPORT_SCAN = 600;
+/** Signal weights and the rank constant of the fusion (chosen on the tune repositories, docs/eval.md). */
+export const TEST_SIGNAL_WEIGHTS = { retrieval: 1, named: 1, terms: 1, imports: 0.5, mentions: 0.5 } as const;
+const FUSION_K = 2;
+/** Chunks of one promoted test file placed in the promoted block (the rest keep their places). */
+const CHUNKS_PER_TEST = 2;
 
 /** The plan for a follow-up, or undefined when it does not ask about tests (or nothing came before). */
-export function testsPlan(followUp: string, conversation: Conversation, priorFiles: readonly FileRef[], stores: IndexStore | NamedStore[]): TestsPlan | undefined {
+export async function testsPlan(followUp: string, conversation: Conversation, priorFiles: readonly FileRef[], stores: IndexStore | NamedStore[]): Promise<TestsPlan | undefined> {
   if (!priorFiles.length || understandQuestion(followUp).kind !== 'tests') return undefined;
   // Source files only: a README or a changelog the earlier answer cited has no tests of its own.
   const subjects = priorFiles.filter((f) => fileRole(f.path) === 'source');
@@ -37,64 +59,165 @@ export function testsPlan(followUp: string, conversation: Conversation, priorFil
     for (const t of tests) {
       if ((t.folder ?? '') !== (f.folder ?? '')) continue;
       const score = namedAfter(f.path, t.path);
-      if (score && !named.some((n) => n.file.path === t.path && (n.file.folder ?? '') === (t.folder ?? ''))) named.push({ file: t, score, of: f.path, order });
+      if (score && !named.some((n) => sameFile(n.file, t))) named.push({ file: t, score, of: f.path, order });
     }
   }
   // Tests of the earlier turn's best file first (the files come in rank order), then the closest
-  // names; among equals, the test nearest the source (shared leading folders).
-  named.sort((a, b) => a.order - b.order || b.score - a.score || shared(b.file.path, b.of) - shared(a.file.path, a.of) || a.file.path.length - b.file.path.length);
+  // names; among equals, the test whose folders mirror the source's (tests/test_cli/… for
+  // src/cli/…), then the one nearest the source (shared leading folders).
+  named.sort((a, b) => a.order - b.order || b.score - a.score || mirrored(b.file.path, b.of) - mirrored(a.file.path, a.of) || shared(b.file.path, b.of) - shared(a.file.path, a.of) || a.file.path.length - b.file.path.length);
   const mentions = new Set<string>();
   for (const f of subjects) {
     const s = rawStem(f.path);
     if (s.length >= 4 && !GENERIC.has(s.toLowerCase())) mentions.add(s.toLowerCase());
   }
-  for (const t of conversation.turns.slice(-2)) for (const s of t.sources.slice(0, 6)) for (const sym of s.symbols.slice(0, 4)) if (sym.length >= 4) mentions.add(sym.toLowerCase());
-  return { named: named.slice(0, MAX_NAMED), mentions: [...mentions].slice(0, 24) };
+  const recent = conversation.turns.slice(-2);
+  for (const t of recent) for (const s of t.sources.slice(0, 6)) for (const sym of s.symbols.slice(0, 4)) if (sym.length >= 4) mentions.add(sym.toLowerCase());
+  const terms = new Set<string>();
+  for (const t of recent) for (const w of keyTerms(t.question)) {
+    const k = singular(norm(w));
+    if (k.length >= 4 && !GENERIC.has(k)) terms.add(k);
+  }
+  const heads = new Map<string, Candidate[]>();
+  const importers = await importersOf(stores, subjects, tests, heads);
+  return { named: named.slice(0, MAX_NAMED), mentions: [...mentions].slice(0, 24), terms: [...terms].slice(0, 40), importers, heads };
 }
 
 /**
- * Retrieval with the plan applied: the named tests' chunks first (searched for by their path when
- * the list does not hold them), then the chunks of other test files that mention the earlier
- * files or symbols, then the rest in its order. Marked in provenance (`matched`).
+ * Retrieval with the plan applied: the fused test files first (their best two chunks each, in
+ * fused order; a named or importing test retrieval did not reach comes with its first chunks),
+ * then the rest of the list in its order. Marked in provenance (`matched`).
  */
 export function testsFirstRetrieve(inner: Retrieve, plan: TestsPlan): Retrieve {
   return async (stores, query, opts = {}) => {
     const result = await inner(stores, query, opts);
-    const key = (c: { folder?: string; path: string }) => `${c.folder ?? ''}\u0000${c.path}`;
     const list = [...result.candidates];
-    for (const n of plan.named) {
-      if (list.some((c) => key({ folder: c.folder, path: c.chunk.path }) === key(n.file))) continue;
-      const words = n.file.path.replace(/[^A-Za-z0-9]+/g, ' ');
-      const own = await inner(stores, `${query} ${words} ${words}`, { ...opts, candidates: 200 });
-      list.push(...own.candidates.filter((c) => key({ folder: c.folder, path: c.chunk.path }) === key(n.file)).slice(0, 3));
+    const inList = new Set(list.map((c) => key({ folder: c.folder, path: c.chunk.path })));
+    for (const f of [...plan.named.map((n) => n.file), ...plan.importers.map((i) => i.file)]) {
+      const k = key(f);
+      if (inList.has(k)) continue;
+      inList.add(k);
+      list.push(...(plan.heads.get(k) ?? []));
     }
-    const score = new Map<string, number>();
-    const note = new Map<string, string>();
-    for (const [i, n] of plan.named.entries()) {
-      score.set(key(n.file), 20 + plan.named.length - i); // the plan's order, above any mention count
-      note.set(key(n.file), `test of ${n.of} (file name)`);
-    }
-    // Other tests: by how many of the earlier names they mention (over their chunks in the list).
-    const hits = new Map<string, Set<string>>();
+    const fused = fuseTests(list, plan);
+    const chunksOf = new Map<string, Candidate[]>();
     for (const c of list) {
       const k = key({ folder: c.folder, path: c.chunk.path });
-      if (score.has(k) || !isTestFile(c.chunk.path)) continue;
-      const text = `${c.chunk.text}\n${c.chunk.symbols.join(' ')}`.toLowerCase();
-      for (const m of plan.mentions) if (text.includes(m)) hits.set(k, (hits.get(k) ?? new Set()).add(m));
+      if (fused.has(k)) chunksOf.set(k, [...(chunksOf.get(k) ?? []), c]);
     }
-    for (const [k, found] of hits) {
-      score.set(k, Math.min(found.size, 9));
-      note.set(k, `test mentioning ${[...found].slice(0, 3).join(', ')}`);
+    const promoted = [...fused.entries()].sort((a, b) => b[1].score - a[1].score || a[1].first - b[1].first);
+    const first: Candidate[] = [];
+    const placed = new Set<Candidate>();
+    for (const [k, f] of promoted) {
+      for (const c of (chunksOf.get(k) ?? []).slice(0, CHUNKS_PER_TEST)) {
+        placed.add(c);
+        first.push(f.why.length ? { ...c, provenance: { ...c.provenance, matched: [...(c.provenance.matched ?? []), ...f.why] } } : c);
+      }
     }
-    const order = list.map((c, i) => ({ c, i, s: score.get(key({ folder: c.folder, path: c.chunk.path })) ?? 0 }));
-    order.sort((a, b) => b.s - a.s || a.i - b.i);
-    const candidates: Candidate[] = order.map(({ c, s }) => {
-      const why = s ? note.get(key({ folder: c.folder, path: c.chunk.path })) : undefined;
-      return why ? { ...c, provenance: { ...c.provenance, matched: [...(c.provenance.matched ?? []), why] } } : c;
-    });
+    const candidates = [...first, ...list.filter((c) => !placed.has(c))];
     return { ...result, candidates: candidates.slice(0, Math.max(result.candidates.length, opts.candidates ?? 0)) };
   };
 }
+
+/** Test files of `list` (and the plan's) with their fused score, first position in the list and reasons. */
+export function fuseTests(list: readonly Candidate[], plan: TestsPlan, w: Readonly<Record<keyof typeof TEST_SIGNAL_WEIGHTS, number>> = TEST_SIGNAL_WEIGHTS): Map<string, { score: number; first: number; why: string[] }> {
+  const out = new Map<string, { score: number; first: number; why: string[] }>();
+  const at = (k: string, i: number) => out.get(k) ?? out.set(k, { score: 0, first: i, why: [] }).get(k)!;
+  const add = (ranking: readonly string[], weight: number, why?: (k: string) => string | undefined) => {
+    ranking.forEach((k, r) => {
+      const f = at(k, Number.MAX_SAFE_INTEGER);
+      f.score += weight / (FUSION_K + r + 1);
+      const note = why?.(k);
+      if (note && !f.why.includes(note)) f.why.push(note);
+    });
+  };
+  // Retrieval: test files by their first chunk in the list.
+  const retrieved: string[] = [];
+  const hits = new Map<string, Set<string>>();
+  const testNames = new Map<string, string>();
+  list.forEach((c, i) => {
+    if (!isTestFile(c.chunk.path)) return;
+    const k = key({ folder: c.folder, path: c.chunk.path });
+    if (!retrieved.includes(k) && c.provenance.fused.score > 0) retrieved.push(k);
+    at(k, i).first = Math.min(at(k, i).first, i);
+    testNames.set(k, c.chunk.path);
+    const text = `${c.chunk.text}\n${c.chunk.symbols.join(' ')}`.toLowerCase();
+    for (const m of plan.mentions) if (text.includes(m)) hits.set(k, (hits.get(k) ?? new Set()).add(m));
+  });
+  add(retrieved, w.retrieval);
+  const named = new Map(plan.named.map((n) => [key(n.file), n]));
+  add(plan.named.map((n) => key(n.file)), w.named, (k) => `test of ${named.get(k)!.of} (file name)`);
+  // Question words: a test named after a word of the earlier question, in the retrieval's order.
+  const byTerm = [...testNames.entries(), ...plan.named.map((n) => [key(n.file), n.file.path] as [string, string])].filter(([, p], i, all) => all.findIndex(([, q]) => q === p) === i && plan.terms.includes(singular(testStem(p))));
+  add(byTerm.map(([k]) => k), w.terms, (k) => `test named after "${testStem(testNames.get(k) ?? named.get(k)?.file.path ?? '')}" in the earlier question`);
+  const importer = new Map(plan.importers.map((i) => [key(i.file), i]));
+  add(plan.importers.map((i) => key(i.file)), w.imports, (k) => `test importing ${importer.get(k)!.of}`);
+  const mentioned = [...hits.entries()].sort((a, b) => b[1].size - a[1].size || retrieved.indexOf(a[0]) - retrieved.indexOf(b[0]));
+  add(mentioned.map(([k]) => k), w.mentions, (k) => `test mentioning ${[...hits.get(k)!].slice(0, 3).join(', ')}`);
+  for (const [k, f] of out) if (f.score <= 0) out.delete(k);
+  return out;
+}
+
+/**
+ * Tests that import one of `subjects` (package __init__ / index files left out: every test
+ * imports its package), from the first chunk of each test file in the index; their first chunks
+ * go to `heads` so the plan can offer them when retrieval does not reach them.
+ */
+async function importersOf(stores: IndexStore | NamedStore[], subjects: readonly FileRef[], tests: readonly FileRef[], heads: Map<string, Candidate[]>): Promise<TestsPlan['importers']> {
+  const named: NamedStore[] = Array.isArray(stores) ? stores : [{ name: '', store: stores }];
+  const specific = subjects.filter((s) => !/^(index|__init__|mod|main|lib)$/i.test(rawStem(s.path)));
+  const out: TestsPlan['importers'] = [];
+  for (const { name, store } of named) {
+    const mine = tests.filter((t) => (t.folder ?? '') === name).slice(0, MAX_IMPORT_SCAN);
+    const files = store.manifest.files ?? {};
+    const ids = new Map<string, string>();
+    for (const t of mine) {
+      const id = files[t.path]?.chunkIds[0];
+      if (id) ids.set(id, t.path);
+    }
+    if (!ids.size || !specific.some((s) => (s.folder ?? '') === name)) continue;
+    let located: { shard: string; row: number; id: string }[];
+    try {
+      located = await store.locate(ids.keys());
+    } catch {
+      continue; // an index without row tables (a search-only reader): no import signal
+    }
+    const byShard = new Map<string, { row: number; id: string }[]>();
+    for (const l of located) byShard.set(l.shard, [...(byShard.get(l.shard) ?? []), l]);
+    for (const [shard, rows] of byShard) {
+      const chunks = await store.chunksOfShard(shard, rows.map((r) => r.row)).catch(() => []);
+      for (const chunk of chunks) {
+        const specs = testImports(chunk.path, chunk.text);
+        const order = specific.findIndex((s) => (s.folder ?? '') === name && specs.some((spec) => importNames(spec, s.path)));
+        if (order < 0) continue;
+        const file = { ...(name ? { folder: name } : {}), path: chunk.path };
+        out.push({ file, of: specific[order]!.path, order });
+        heads.set(key(file), [{ chunk, ...(name ? { folder: name } : {}), provenance: { fused: { rank: 0, score: 0 } }, rankBefore: 0, rankAfter: 0 }]);
+      }
+    }
+  }
+  return out.sort((a, b) => a.order - b.order || a.file.path.localeCompare(b.file.path));
+}
+
+/** Module specifiers a test imports: importsOf, plus `from pkg import mod` read as pkg/mod (Python). */
+export function testImports(p: string, text: string): string[] {
+  const out = new Set(importsOf(p, text));
+  if (/\.pyi?$/.test(p)) {
+    for (const m of text.matchAll(/^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w \t,]+)/gm)) {
+      const pkg = m[1]!.replace(/^\.+/, '').split('.').filter(Boolean).join('/');
+      if (!pkg) continue;
+      for (const n of m[2]!.split(',')) {
+        const name = n.trim().split(/\s+/)[0];
+        if (name && /^[a-z_][a-z0-9_]*$/.test(name)) out.add(`${pkg}/${name}`);
+      }
+    }
+  }
+  return [...out];
+}
+
+const key = (c: FileRef) => `${c.folder ?? ''}\u0000${c.path}`;
+const sameFile = (a: FileRef, b: FileRef) => a.path === b.path && (a.folder ?? '') === (b.folder ?? '');
+const singular = (w: string) => (w.length > 4 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w);
 
 /**
  * How well a test file's name says it tests `source`: 3 the same name (test_upload.py,
@@ -165,4 +288,10 @@ function shared(a: string, b: string): number {
   let n = 0;
   while (n < x.length - 1 && n < y.length - 1 && x[n] === y[n]) n++;
   return n;
+}
+
+/** How many of the source's folders the test's folders repeat, test_ prefixes aside (tests/test_cli/test_x.py for src/cli/x.py). */
+function mirrored(test: string, source: string): number {
+  const t = new Set(test.split('/').slice(0, -1).map((d) => norm(d.replace(/^tests?[_-]?/i, ''))).filter(Boolean));
+  return source.split('/').slice(0, -1).map(norm).filter((d) => t.has(d)).length;
 }

@@ -52,7 +52,7 @@ export async function prepareTurn(ctx: AskContext, conversation: Conversation, r
   const carry: CarriedFiles[] = [...scope.carry];
   if (standalone.priorFiles.length) carry.push({ origin: 'previous-turn', files: standalone.priorFiles });
   const rewritten = standalone.method === 'llm' || standalone.method === 'fallback';
-  const plan = opts.testsFirst !== false && rewritten ? testsPlan(question, conversation, standalone.priorFiles, ctx.store) : undefined;
+  const plan = opts.testsFirst !== false && rewritten ? await testsPlan(question, conversation, standalone.priorFiles, ctx.store) : undefined;
   if (plan?.named.length) opts.log?.(`Follow-up about tests: ${plan.named.map((n) => n.file.path).join(', ')} first (named after the earlier files).`);
   return {
     question,

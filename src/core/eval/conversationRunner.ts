@@ -35,7 +35,19 @@ export interface ConversationOutcome {
   id: string;
   split?: 'tune' | 'report';
   /** Per base and row: one entry per scored turn (rank of the best gold file, 1-based, or null). */
-  results: Partial<Record<ConversationBase, Partial<Record<ConversationRow, { turn: number; acc1: number; acc5: number; mrr10: number; firstGoldRank: number | null; searchedFor?: string }[]>>>>;
+  results: Partial<Record<ConversationBase, Partial<Record<ConversationRow, ScoredTurn[]>>>>;
+}
+
+/** One turn ranked one way: its metrics, the rank of its first gold file (1-based, or null), and the top files ranked. */
+export interface ScoredTurn {
+  turn: number;
+  acc1: number;
+  acc5: number;
+  mrr10: number;
+  firstGoldRank: number | null;
+  /** The first 10 files of the ranking (for reading failures in `--json`). */
+  top: string[];
+  searchedFor?: string;
 }
 
 export interface ConversationEvalOptions {
@@ -74,7 +86,7 @@ export async function runConversationEval(engine: { store: IndexStore; embedder?
       const record = (row: ConversationRow, turn: number, files: string[], gold: string[], searchedFor?: string) => {
         const g = new Set(gold);
         const at = files.findIndex((f) => g.has(f));
-        (rows[row] ??= []).push({ turn, acc1: accuracyAt(files, gold, 1), acc5: accuracyAt(files, gold, 5), mrr10: mrrAt(files, gold, 10), firstGoldRank: at < 0 ? null : at + 1, ...(searchedFor ? { searchedFor } : {}) });
+        (rows[row] ??= []).push({ turn, acc1: accuracyAt(files, gold, 1), acc5: accuracyAt(files, gold, 5), mrr10: mrrAt(files, gold, 10), firstGoldRank: at < 0 ? null : at + 1, top: files.slice(0, 10), ...(searchedFor ? { searchedFor } : {}) });
       };
       let conversation: Conversation = newConversation(spec.id);
       for (const [ti, turn] of spec.turns.entries()) {
