@@ -6,6 +6,7 @@
 #
 #   scripts/eval-issues.sh tune   [--work DIR] [--only NAME] [--n N]   # → $WORK/<name>.json/.md/.ltr.jsonl
 #   scripts/eval-issues.sh report [--work DIR] [--only NAME] [--n N]
+#   (--candidates K: the top K dumped and reordered, default 50; scripts/issue-eval.ts --k scores a smaller K from the same dump)
 #
 # Repositories come from bare mirrors under /work/.mirror/<owner>+<name>/repo (else GitHub), cloned
 # at a pinned commit into $WORK/git/<name>. Lexical-only, K = 50, variants bm25, bm25+q, bm25+ltr;
@@ -18,12 +19,14 @@ MIRRORS=/work/.mirror
 WORK=/tmp/sift-issues
 ONLY=""
 N=60
+CANDIDATES=50
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --mirrors) MIRRORS="$2"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
     --n) N="$2"; shift 2 ;;
+    --candidates) CANDIDATES="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -64,7 +67,7 @@ for entry in "${LIST[@]}"; do
     git clone -q "$src" "$dest"
   fi
   git -C "$dest" checkout -q --detach "$commit"
-  $SIFT eval "$dest" --from-git-history "$N" --gold-roles source --index-dir "$WORK/index/$name" --quiet --lexical-only --offline \
+  $SIFT eval "$dest" --from-git-history "$N" --gold-roles source --index-dir "$WORK/index/$name" --quiet --lexical-only --offline --candidates "$CANDIDATES" \
     --variants bm25,bm25+q,bm25+ltr --ltr-dump "$WORK/$name.ltr.jsonl" --json-out "$WORK/$name.json" >"$WORK/$name.md"
   echo "$name: $(wc -l <"$WORK/$name.ltr.jsonl") questions → $WORK/$name.md"
 done

@@ -5,7 +5,7 @@
  * the candidates `sift eval` ranked, so these numbers equal its `+q` / `+ltr` rows.
  *
  *   node --import tsx scripts/issue-eval.ts DUMP.ltr.jsonl … [--ltr-model FILE | --ltr-dir DIR] [--set key=value …] [--kinds] [--per-question NAME]
- *                                          [--loro key=v1,v2,…]
+ *                                          [--loro key=v1,v2,…] [--k K] [--no-named]
  *
  * `--set` overrides a weight of the question prior (src/core/search/fileEvidence.ts
  * DEFAULT_EVIDENCE_WEIGHTS) — for tuning on the tuning split only. `--per-question NAME` prints
@@ -13,7 +13,9 @@
  * scores each repository R's `+ltr` rows with DIR/ltr-loro-R.json when it exists (SWE-QA's
  * leave-one-out models), else the shipped model. `--loro key=v1,v2,…` is leave-one-repository-out
  * selection of one weight: for each repository, the value with the best bm25+q Acc@5 (then MRR@10)
- * on the OTHER repositories' questions, and that value's result on the held-out one.
+ * on the OTHER repositories' questions, and that value's result on the held-out one. `--no-named`:
+ * `+q` without the chunks of named files the list lacked (dumps made before they existed have none).
+ * `--k K` scores the top K of deeper dumps (`eval-issues.sh --candidates 100`) as if K had been dumped.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +23,8 @@ import { accuracyAt, fileRanking, mrrAt } from '../src/core/eval/metrics';
 import { LtrModel, ltrRerank, shippedLtrModel } from '../src/core/ltr/model';
 import { understandQuestion } from '../src/core/query/understand';
 import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights } from '../src/core/search/fileEvidence';
+import { pathMatches } from '../src/core/search/fileEvidence';
+import { appendAsWeakest } from '../src/core/search/namedFiles';
 import { applyQuestionPrior } from '../src/core/search/questionPrior';
 import type { Candidate } from '../src/core/search/types';
 
@@ -31,6 +35,7 @@ interface Row {
   question: string;
   candidates: Candidate[];
   goldFiles: string[];
+  named?: { chunk: Candidate['chunk']; folder?: string }[];
 }
 
 const argv = process.argv.slice(2);
@@ -38,6 +43,7 @@ const files: string[] = [];
 const weights: EvidenceWeights = { ...DEFAULT_EVIDENCE_WEIGHTS };
 let ltrPath: string | undefined;
 let ltrDir: string | undefined;
+let kOpt: number | undefined;
 let loro: { key: string; values: number[] } | undefined;
 let perQuestion: string | undefined;
 let byKind = false;
@@ -56,6 +62,8 @@ for (let i = 0; i < argv.length; i++) {
   }
   else if (a === '--kinds') byKind = true;
   else if (a === '--per-question') perQuestion = argv[++i];
+  else if (a === '--no-named') continue;
+  else if (a === '--k') kOpt = Number(argv[++i]);
   else files.push(a);
 }
 const shipped = ltrPath ? LtrModel.fromJson(JSON.parse(readFileSync(ltrPath, 'utf8'))) : shippedLtrModel();
@@ -71,12 +79,15 @@ function ltrFor(repo: string): LtrModel {
   return m;
 }
 
-type Variant = (q: string, c: Candidate[], repo: string) => Candidate[];
+// `+q` appends the chunks of files the question names by path that the list lacks (the dump's `named`), as `sift eval` and `sift ask` do; --no-named leaves them out.
+const noNamed = argv.includes('--no-named');
+type Variant = (q: string, c: Candidate[], repo: string, named: NonNullable<Row['named']>) => Candidate[];
+const withNamed = (c: Candidate[], named: NonNullable<Row['named']>) => (noNamed ? c : appendAsWeakest(c, named));
 const VARIANTS: Record<string, Variant> = {
   bm25: (_q, c) => c,
-  'bm25+q': (q, c) => applyQuestionPrior(c, understandQuestion(q), weights),
+  'bm25+q': (q, c, _r, n) => applyQuestionPrior(withNamed(c, n), understandQuestion(q), weights),
   'bm25+ltr': (q, c, repo) => ltrRerank(ltrFor(repo), q, c),
-  'bm25+ltr+q': (q, c, repo) => applyQuestionPrior(ltrRerank(ltrFor(repo), q, c), understandQuestion(q), weights),
+  'bm25+ltr+q': (q, c, repo, n) => applyQuestionPrior(withNamed(ltrRerank(ltrFor(repo), q, c), n), understandQuestion(q), weights),
 };
 
 interface Score {
@@ -93,6 +104,17 @@ for (const file of files) {
     if (!line.trim()) continue;
     const row = JSON.parse(line) as Row;
     if (row.base !== 'bm25' || row.ce || !row.goldFiles?.length) continue;
+    if (kOpt !== undefined && row.candidates.length > kOpt) {
+      // A smaller K from a deeper dump: the files the question names that fell below K count as named files the list lacks (their best chunk).
+      const u = understandQuestion(row.question);
+      const mentioned = [...u.frames.map((f) => f.path), ...u.paths];
+      const head = row.candidates.slice(0, kOpt);
+      const inHead = new Set(head.map((c) => c.chunk.path));
+      const below = new Map<string, Candidate>();
+      for (const c of row.candidates.slice(kOpt)) if (!inHead.has(c.chunk.path) && !below.has(c.chunk.path) && mentioned.some((m) => pathMatches(c.chunk.path, m))) below.set(c.chunk.path, c);
+      row.named = [...[...below.values()].map((c) => ({ chunk: c.chunk })), ...(row.named ?? [])];
+      row.candidates = head;
+    }
     rows.push({ repo, row });
   }
 }
@@ -105,7 +127,7 @@ if (loro) {
   const { key, values } = loro;
   const per = values.map((v) => {
     const w = { ...weights, [key]: v };
-    return rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(applyQuestionPrior(row.candidates, understandQuestion(row.question), w).map((c) => c.chunk)), row.goldFiles) }));
+    return rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(applyQuestionPrior(withNamed(row.candidates, row.named ?? []), understandQuestion(row.question), w).map((c) => c.chunk)), row.goldFiles) }));
   });
   const base = rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(row.candidates.map((c) => c.chunk)), row.goldFiles) }));
   const mean = (xs: { s: Score }[], k: keyof Score) => xs.reduce((a, x) => a + x.s[k], 0) / (xs.length || 1);
@@ -135,7 +157,7 @@ for (const { repo, row } of rows) {
   const scores: Record<string, Score> = {};
   const ranks: Record<string, string> = {};
   for (const [name, v] of Object.entries(VARIANTS)) {
-    const ranked = fileRanking(v(row.question, row.candidates, repo).map((c) => c.chunk));
+    const ranked = fileRanking(v(row.question, row.candidates, repo, row.named ?? []).map((c) => c.chunk));
     scores[name] = score(ranked, row.goldFiles);
     ranks[name] = row.goldFiles.map((g) => ranked.indexOf(g) + 1 || '-').join(',') + `  top: ${ranked.slice(0, 3).join(' ')}`;
   }

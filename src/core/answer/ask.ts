@@ -8,6 +8,7 @@ import { type EditorMarks, editorMarks } from '../ltr/editor';
 import type { EditorSignals } from '../ltr/features';
 import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
 import { understandQuestion } from '../query/understand';
+import { addNamedFiles } from '../search/namedFiles';
 import { applyQuestionPrior } from '../search/questionPrior';
 import type { RerankScorer } from '../rerank/reranker';
 import { DEFAULT_CANDIDATES, type DenseCoverage, type NamedStore, type RetrieveResult, type SearchWorker, retrieve } from '../search/retriever';
@@ -230,7 +231,11 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
   const fallback = prior ? 'showing the fused ranking, ordered by question understanding (file roles, named symbols and paths)' : 'showing the fused ranking';
   if (opts.rerank && !ctx.reranker && !ctx.ltr) notices.push(`Reranking is unavailable (no cross-encoder loaded): ${fallback}.`);
   const ranked = await rankStage(ctx, query, retrieved.candidates, variant === 'reranked', notices, fallback);
-  if (prior && ranked.candidates.length) ranked.candidates = applyQuestionPrior(ranked.candidates, understandQuestion(query));
+  if (prior && ranked.candidates.length) {
+    // Files the question names by path (a traceback's frames) that retrieval missed join the list before the prior weighs them.
+    const u = understandQuestion(query);
+    ranked.candidates = applyQuestionPrior(await addNamedFiles(ctx.store, u, ranked.candidates), u);
+  }
   if (opts.carry?.some((c) => c.origin === 'mentioned')) ranked.candidates = mentionedFirst(ranked.candidates);
   return { retrieved, ranked, variant, notices };
 }

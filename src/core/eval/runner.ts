@@ -1,6 +1,7 @@
 import type { IndexStore } from '../store/store';
 import { extractFeatures, queryInfo } from '../ltr/features';
 import { type LtrModel, ltrRerank } from '../ltr/model';
+import { appendAsWeakest, namedChunks } from '../search/namedFiles';
 import { applyQuestionPrior } from '../search/questionPrior';
 import { type QuestionKind, understandQuestion } from '../query/understand';
 import type { RerankScorer } from '../rerank/reranker';
@@ -126,6 +127,8 @@ export interface LtrRows {
   candidates?: Candidate[];
   /** The question's gold files (for file-level metrics offline). */
   goldFiles?: string[];
+  /** Chunks of files the question names by path that the candidates lack (src/core/search/namedFiles.ts): `+q` appends them. */
+  named?: { chunk: Candidate['chunk']; folder?: string }[];
 }
 
 export interface VariantSummary {
@@ -241,6 +244,14 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
     };
     const goldFiles = q.gold.map((g) => g.path);
     const allGold = goldFiles.flatMap((p) => indexChunks.get(p) ?? []);
+    const understood = understandQuestion(q.question);
+    // Files the question names by path that the top K lacks: `+q` adds them (as `sift ask` does), once per base list.
+    const namedCache = new Map<BaseName, Awaited<ReturnType<typeof namedChunks>>>();
+    const namedOf = async (base: BaseName) => {
+      let n = namedCache.get(base);
+      if (!n) namedCache.set(base, (n = await namedChunks(engine.store, understood, bases.get(base)!.slice(0, K))));
+      return n;
+    };
     const variants: Record<string, VariantOutcome> = {};
     for (const spec of runnable) {
       const base = bases.get(spec.base)!;
@@ -253,8 +264,9 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
         ms = performance.now() - t;
         if (spec.base === 'hybrid' || !timings.ltr) timings.ltr = ms;
       }
-      if (spec.q) top = applyQuestionPrior(top, understandQuestion(q.question));
-      const ranking = [...top, ...base.slice(K)];
+      if (spec.q) top = applyQuestionPrior(appendAsWeakest(top, await namedOf(spec.base)), understood);
+      const inTop = new Set(top.map((c) => c.chunk.id));
+      const ranking = [...top, ...base.slice(K).filter((c) => !inTop.has(c.chunk.id))];
       const chunks = ranking.map((c) => c.chunk);
       const files = fileRanking(chunks);
       const rankOf = new Map(files.map((f, i) => [f, i + 1]));
@@ -283,6 +295,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
           paths: top.map((c) => c.chunk.path),
           question: q.question,
           goldFiles,
+          named: await namedOf(base),
           candidates: top.map((c) => ({ chunk: c.chunk, ...(c.folder ? { folder: c.folder } : {}), provenance: c.provenance, rankBefore: c.rankBefore, rankAfter: c.rankAfter })),
         });
       }

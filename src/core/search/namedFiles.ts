@@ -1,0 +1,116 @@
+import { codeTokens } from '../lexical/tokenize';
+import type { Understanding } from '../query/understand';
+import type { IndexStore } from '../store/store';
+import type { Chunk } from '../types';
+import { pathMatches } from './fileEvidence';
+import type { NamedStore } from './retriever';
+import type { Candidate } from './types';
+
+/**
+ * Files the question names by path — traceback frames, written paths — that the candidate list
+ * does not hold (issue 19). A bug report's stack trace names the files it ran through; BM25 over
+ * the report's prose may not reach them. Each such file, found in the index's file table, adds
+ * its chunk at the frame's line (else its chunk sharing the most terms with the question) to the
+ * end of the list, scored as the list's weakest candidate; the question prior then weighs it with
+ * the path and frame boosts like any other named file. A mention that names more than
+ * MAX_MATCHES indexed files (`__init__.py`, `index.js`) is too vague and adds nothing.
+ *
+ * Cost: one pass over the file table per mentioned path and one chunk read per added file; a
+ * question that names no path costs nothing.
+ */
+export const MAX_NAMED_FILES = 8;
+const MAX_MATCHES = 3;
+
+export interface NamedFileOptions {
+  max?: number;
+}
+
+export async function addNamedFiles(stores: IndexStore | readonly NamedStore[], u: Understanding, candidates: readonly Candidate[], opts: NamedFileOptions = {}): Promise<Candidate[]> {
+  return appendAsWeakest(candidates, await namedChunks(stores, u, candidates, opts));
+}
+
+/** The chunks addNamedFiles would add (one per named file missing from the list). */
+export async function namedChunks(stores: IndexStore | readonly NamedStore[], u: Understanding, candidates: readonly Candidate[], opts: NamedFileOptions = {}): Promise<{ chunk: Chunk; folder?: string }[]> {
+  const mentions = [...u.frames.map((f) => ({ path: f.path, line: f.line as number | undefined })), ...u.paths.map((p) => ({ path: p, line: undefined as number | undefined }))];
+  if (!mentions.length || !candidates.length) return [];
+  const multi = Array.isArray(stores);
+  const named: readonly NamedStore[] = multi ? (stores as readonly NamedStore[]) : [{ name: '', store: stores as IndexStore }];
+  const present = new Set(candidates.map((c) => `${c.folder ?? ''}\u0000${c.chunk.path}`));
+  const wanted = new Map<string, { ns: NamedStore; path: string; lines: number[] }>();
+  for (const ns of named) {
+    const files = Object.keys(ns.store.manifest.files ?? {});
+    for (const m of mentions) {
+      const hits = files.filter((f) => pathMatches(f, m.path));
+      if (!hits.length || hits.length > MAX_MATCHES) continue;
+      for (const path of hits) {
+        const key = `${multi ? ns.name : ''}\u0000${path}`;
+        if (present.has(key)) continue;
+        let w = wanted.get(key);
+        if (!w) {
+          if (wanted.size >= (opts.max ?? MAX_NAMED_FILES)) continue;
+          w = { ns, path, lines: [] };
+          wanted.set(key, w);
+        }
+        if (m.line !== undefined) w.lines.push(m.line);
+      }
+    }
+  }
+  const terms = new Set(codeTokens(`${u.identifiers.join(' ')} ${u.errors.join(' ')}`));
+  const out: { chunk: Chunk; folder?: string }[] = [];
+  for (const w of wanted.values()) {
+    const chunk = pick(await chunksOfFile(w.ns.store, w.path), w.lines, terms);
+    if (chunk) out.push({ chunk, ...(multi ? { folder: w.ns.name } : {}) });
+  }
+  return out;
+}
+
+/** Appends chunks to a list, each scored by every stage as the list's weakest candidate (so no stage's scale is invented). */
+export function appendAsWeakest(candidates: readonly Candidate[], extra: readonly { chunk: Chunk; folder?: string }[]): Candidate[] {
+  const out = [...candidates];
+  const weakest = candidates[candidates.length - 1];
+  if (!weakest) return out;
+  const p = weakest.provenance;
+  for (const e of extra) {
+    const rank = out.length + 1;
+    out.push({
+      chunk: e.chunk,
+      ...(e.folder !== undefined ? { folder: e.folder } : {}),
+      provenance: {
+        ...(p.lexical ? { lexical: { ...p.lexical, rank, terms: [] } } : {}),
+        ...(p.dense ? { dense: { ...p.dense, rank } } : {}),
+        fused: { rank, score: p.fused.score },
+        ...(p.rerank ? { rerank: { ...p.rerank, rank } } : {}),
+        ...(p.ltr ? { ltr: { ...p.ltr, rank } } : {}),
+      },
+      rankBefore: rank,
+      rankAfter: rank,
+    });
+  }
+  return out;
+}
+
+async function chunksOfFile(store: IndexStore, path: string): Promise<Chunk[]> {
+  const entry = store.manifest.files[path];
+  if (!entry?.shard || !entry.chunkIds.length) return [];
+  const located = await store.locate(entry.chunkIds);
+  return store.chunksOfShard(entry.shard, located.map((l) => l.row));
+}
+
+/** The chunk holding a frame's line (the innermost: the last listed), else the one sharing the most of the question's named terms, else the first. */
+function pick(chunks: readonly Chunk[], lines: readonly number[], terms: ReadonlySet<string>): Chunk | undefined {
+  if (!chunks.length) return undefined;
+  for (const line of [...lines].reverse()) {
+    const inner = chunks.filter((c) => c.startLine <= line && line <= c.endLine).sort((a, b) => a.endLine - a.startLine - (b.endLine - b.startLine));
+    if (inner[0]) return inner[0];
+  }
+  let best = chunks[0]!;
+  let bestHits = -1;
+  for (const c of chunks) {
+    const hits = terms.size ? codeTokens(`${c.symbols.join(' ')} ${c.text}`).filter((t) => terms.has(t)).length : 0;
+    if (hits > bestHits) {
+      best = c;
+      bestHits = hits;
+    }
+  }
+  return best;
+}
