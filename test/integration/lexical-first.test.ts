@@ -41,10 +41,10 @@ describe('lexical first, dense as it comes (real worker, tiny model)', () => {
     }
   }
 
-  async function search(indexDir: string, query: string) {
+  async function search(indexDir: string, query: string, opts: { lexical?: boolean } = {}) {
     const { store } = await IndexStore.openForRead(indexDir, { files: false });
     try {
-      return await retrieve(store!, query, { embedder: client, searcher: null, candidates: 20 });
+      return await retrieve(store!, query, { embedder: opts.lexical ? undefined : client, searcher: null, candidates: 20 });
     } finally {
       await store!.close();
     }
@@ -89,6 +89,16 @@ describe('lexical first, dense as it comes (real worker, tiny model)', () => {
     assert.ok(sessionIds.has(dense[0]!.chunk.id), `${dense[0]!.chunk.path} ${dense[0]!.chunk.id} ${[...sessionIds]}`);
     assert.ok(mid.candidates.some((c) => !sessionIds.has(c.chunk.id) && c.provenance.lexical));
     assert.match(coverageNotice(mid)!, new RegExp(`Dense search covers ${Math.floor((100 * mid.coverage!.embedded) / total)} % of chunks`));
+    // Fusion does not count dense search's silence against chunks it cannot see yet: the best keyword
+    // match (not embedded) stays first instead of falling below the one chunk both retrievers found.
+    const question = 'where do we retry failed uploads?';
+    const keywords = await search(indexDir, question, { lexical: true });
+    const hybrid = await search(indexDir, question);
+    assert.ok(!sessionIds.has(keywords.candidates[0]!.chunk.id), 'precondition: the best keyword match is not the embedded chunk');
+    assert.equal(hybrid.mode, 'hybrid');
+    assert.equal(hybrid.candidates[0]!.chunk.id, keywords.candidates[0]!.chunk.id);
+    const unembedded = (r: typeof mid) => r.candidates.filter((c) => !sessionIds.has(c.chunk.id)).map((c) => c.chunk.id);
+    assert.deepEqual(unembedded(hybrid), unembedded(keywords).slice(0, unembedded(hybrid).length), 'chunks without vectors keep their keyword order');
 
     // 3. A plain run resumes: it embeds exactly the chunks still missing, then every chunk has a vector.
     const embeddedBefore = mid.coverage!.embedded;

@@ -5,7 +5,7 @@ import { throwIfAborted } from '../util/errors';
 import { queryTerms } from '../lexical/lexical';
 import { type Bm25Stats, distinctQueryTerms, mergeBm25Stats } from '../lexical/bm25';
 import { type LexicalStatsParams, type SearchShardsParams, type ShardHit, type ShardSearchResult, lexicalStats, searchShards } from './shardSearch';
-import { DEFAULT_RRF_K, reciprocalRankFusion } from './fusion';
+import { DEFAULT_RRF_K, type RankedList, reciprocalRankFusion } from './fusion';
 import type { Candidate } from './types';
 
 export const DEFAULT_CANDIDATES = 50;
@@ -97,7 +97,7 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   const totalShards = named.reduce((n, f) => n + f.store.manifest.shards.length, 0);
   const split = Boolean(searcher) && totalShards > 1;
   /** Runs one search phase over every folder: odd shards in the worker, even ones here, at once. */
-  const phase = async (q: { vector?: Float32Array; terms: string[]; stats?: Bm25Stats }, pick: (r: ShardSearchResult) => ShardHit[] | (ShardHit & { terms: string[] })[]) => {
+  const phase = async (q: { vector?: Float32Array; terms: string[]; stats?: Bm25Stats; flagUnembedded?: boolean }, pick: (r: ShardSearchResult) => ShardHit[] | ShardSearchResult['lexical']) => {
     const remote = split
       ? named.map(({ store }) => {
           const shards = store.manifest.shards.filter((_, j) => j % 2 === 1);
@@ -111,7 +111,7 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
       : [];
     // Settle every remote call even if a local search throws (no unhandled rejections).
     const settled = Promise.allSettled(remote);
-    const out: (Located & { terms?: string[] })[] = [];
+    const out: (Located & { terms?: string[]; unembedded?: true })[] = [];
     let localError: unknown;
     try {
       for (const [i, { store }] of named.entries()) {
@@ -129,10 +129,10 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
     }
     return sortHits(out).slice(0, depth);
   };
-  const locate = (i: number, store: IndexStore, h: ShardHit & { terms?: string[] }): Located & { terms?: string[] } => {
+  const locate = (i: number, store: IndexStore, h: ShardHit & { terms?: string[]; unembedded?: true }): Located & { terms?: string[]; unembedded?: true } => {
     const shard = store.manifest.shards.find((s) => s.dir === h.dir);
     if (!shard) throw new Error(`internal: hit in unknown shard ${h.dir}`);
-    return { id: key(i, h.id), folder: i, shard, row: h.row, score: h.score, ...(h.terms ? { terms: h.terms } : {}) };
+    return { id: key(i, h.id), folder: i, shard, row: h.row, score: h.score, ...(h.terms ? { terms: h.terms } : {}), ...(h.unembedded ? { unembedded: true as const } : {}) };
   };
 
   let denseHits: Located[] = [];
@@ -152,13 +152,15 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   let t = performance.now();
   const terms = queryTerms(query);
   const stats = await collectionStats(named, terms, split ? searcher! : undefined, opts.signal);
-  const lexicalHits = (await phase({ terms, stats }, (r) => r.lexical)) as (Located & { terms: string[] })[];
+  // Partly embedded (lexical first): note which keyword hits have no vector yet, so fusion does not count dense search's silence against them.
+  const partial = hybrid && coverage.embedded < coverage.chunks;
+  const lexicalHits = (await phase({ terms, stats, ...(partial ? { flagUnembedded: true } : {}) }, (r) => r.lexical)) as (Located & { terms: string[]; unembedded?: true })[];
   timings.lexical = performance.now() - t;
   throwIfAborted(opts.signal);
 
   t = performance.now();
-  const lists = [{ name: 'lexical', ids: lexicalHits.map((h) => h.id) }];
-  if (hybrid) lists.unshift({ name: 'dense', ids: denseHits.map((h) => h.id) });
+  const lists: RankedList[] = [{ name: 'lexical', ids: lexicalHits.map((h) => h.id) }];
+  if (hybrid) lists.unshift({ name: 'dense', ids: denseHits.map((h) => h.id), blind: new Set(lexicalHits.filter((h) => h.unembedded).map((h) => h.id)) });
   const fused = reciprocalRankFusion(lists, opts.rrfK ?? DEFAULT_RRF_K).slice(0, k);
   const denseRank = new Map(denseHits.map((h, i) => [h.id, { rank: i + 1, score: h.score }]));
   const lexRank = new Map(lexicalHits.map((h, i) => [h.id, { rank: i + 1, score: h.score, terms: h.terms }]));

@@ -15,7 +15,8 @@ export interface ShardHit {
 
 export interface ShardSearchResult {
   dense: ShardHit[];
-  lexical: (ShardHit & { terms: string[] })[];
+  /** `unembedded`: the chunk has no vector yet (asked with `flagUnembedded`), so dense search could not rank it. */
+  lexical: (ShardHit & { terms: string[]; unembedded?: true })[];
 }
 
 /**
@@ -26,7 +27,7 @@ export interface ShardSearchResult {
 export async function searchShards(
   store: IndexStore,
   shards: readonly ShardEntry[],
-  query: { vector?: Float32Array; terms: readonly string[]; stats?: Bm25Stats },
+  query: { vector?: Float32Array; terms: readonly string[]; stats?: Bm25Stats; flagUnembedded?: boolean },
   depth: number,
 ): Promise<ShardSearchResult> {
   // Start loading every shard this search needs (both kinds) before waiting for any: the reads
@@ -53,12 +54,29 @@ export async function searchShards(
   const lexical: ShardSearchResult['lexical'] = [];
   if (query.terms.length) {
     for (const shard of shards) {
-      for (const hit of searchLexical(await store.lexical(shard), query.terms, depth, query.stats)) {
-        lexical.push({ dir: shard.dir, row: hit.row, id: hit.id, score: hit.score, terms: hit.terms });
+      const hits = searchLexical(await store.lexical(shard), query.terms, depth, query.stats);
+      const missing = query.flagUnembedded && hits.length ? await unembeddedRows(store, shard) : undefined;
+      for (const hit of hits) {
+        lexical.push({ dir: shard.dir, row: hit.row, id: hit.id, score: hit.score, terms: hit.terms, ...(missing?.(hit.row) ? { unembedded: true as const } : {}) });
       }
     }
   }
   return { dense: best(dense, depth), lexical: best(lexical, depth) };
+}
+
+/**
+ * Which rows of a shard have no vector yet (a lexical-first index embedding in the background):
+ * none when the manifest says all live rows are embedded, all when it says none, else the rows
+ * whose stored vector is the zero vector (scale 0; the dense scan loaded the block already).
+ */
+async function unembeddedRows(store: IndexStore, shard: ShardEntry): Promise<((row: number) => boolean) | undefined> {
+  const live = shard.chunks - (shard.dead?.length ?? 0);
+  if (shard.embedded === undefined || shard.embedded >= live) return undefined;
+  if (shard.embedded === 0) return () => true;
+  const block = await store.vectors(shard);
+  if (!block) return () => true;
+  const scales = block.block.scales;
+  return (row) => scales[row] === 0;
 }
 
 /** These shards' BM25 statistics for the query's distinct terms, summed (`mergeBm25Stats`). */
@@ -83,6 +101,8 @@ export interface SearchShardsParams {
   terms: string[];
   /** The collection's BM25 statistics for `terms` (see `lexicalStats`). */
   stats?: Bm25Stats;
+  /** Mark keyword hits that have no vector yet (see `ShardSearchResult.lexical`). */
+  flagUnembedded?: boolean;
   depth: number;
 }
 

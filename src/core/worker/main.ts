@@ -219,8 +219,8 @@ const handlers: { [M in MethodName]: (params: WorkerMethods[M][0], job: Job) => 
     return scores;
   },
 
-  async searchShards({ indexDir, embedding, shards, live, vector, terms, stats, depth }) {
-    return searchShards(viewOf(indexDir, embedding, shards, live), shards, { vector, terms, stats }, depth);
+  async searchShards({ indexDir, embedding, shards, live, vector, terms, stats, flagUnembedded, depth }) {
+    return searchShards(viewOf(indexDir, embedding, shards, live), shards, { vector, terms, stats, flagUnembedded }, depth);
   },
 
   async lexicalStats({ indexDir, embedding, shards, live, terms }) {
