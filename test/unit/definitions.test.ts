@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { definedIn } from '../../src/core/search/definitions';
+
+describe('definitions in a chunk\'s text', () => {
+  const defines: [string, string, string][] = [
+    ['TypeScript method in a class chunk', 'export class Uploader {\n  async retryFailedUploads(queue: string[], maxAttempts = 5): Promise<number> {\n    return 0;\n  }\n}', 'retryFailedUploads'],
+    ['private static method', 'class A {\n  private static parseHeader<T>(raw: string): T {\n  }\n}', 'parseHeader'],
+    ['function declaration', 'export default async function handleRequest(req) {\n}', 'handleRequest'],
+    ['arrow binding', 'export const findRoute = (path: string) => routes.get(path);', 'findRoute'],
+    ['Python method', 'class Flask:\n    def _find_error_handler(self, e, blueprints):\n        pass', '_find_error_handler'],
+    ['Python lambda binding', 'normalize = lambda s: s.strip()', 'normalize'],
+    ['Go method with receiver', 'func (c *Command) ExecuteC() (cmd *Command, err error) {\n}', 'ExecuteC'],
+    ['Go function', 'func newRouter() *Router {', 'newRouter'],
+    ['Rust pub fn', 'impl Parser {\n    pub(crate) fn parse_table(&mut self) -> Result<()> {\n    }\n}', 'parse_table'],
+    ['Java method', 'public class Dao {\n    public List<User> findUsers(String name) {\n    }\n}', 'findUsers'],
+    ['Ruby class method', 'def self.build_client(opts)\nend', 'build_client'],
+    ['a type', 'export interface UploadOptions {\n  retries: number;\n}', 'UploadOptions'],
+  ];
+  for (const [what, text, name] of defines) {
+    it(`finds ${what}`, () => assert.equal(definedIn(text, [name.toLowerCase(), 'other']), name.toLowerCase()));
+  }
+
+  const uses: [string, string, string][] = [
+    ['a call statement', 'function main() {\n  retryFailedUploads(queue);\n}', 'retryFailedUploads'],
+    ['an awaited call', '  const n = await uploader.retryFailedUploads(queue);', 'retryFailedUploads'],
+    ['a call in a condition', '  if (retryFailedUploads(queue)) {\n  }', 'retryFailedUploads'],
+    ['a callback argument', '  queue.forEach(retryFailedUploads);', 'retryFailedUploads'],
+    ['a comment', '  // see retryFailedUploads for the backoff', 'retryFailedUploads'],
+    ['a Python call', '    handler = self._find_error_handler(e, blueprints)', '_find_error_handler'],
+    ['an import', "import { retryFailedUploads } from './uploader';", 'retryFailedUploads'],
+    ['a Go call', '\tcmd, err := c.ExecuteC()', 'ExecuteC'],
+  ];
+  for (const [what, text, name] of uses) {
+    it(`does not count ${what}`, () => assert.equal(definedIn(text, [name]), undefined));
+  }
+});
