@@ -10,6 +10,12 @@ import { embeddingRequest, interruptSignal, type ModelOptions, remoteEmbedding, 
 import { defaultIndexDir } from './paths';
 import { formatDuration, humanErr } from './format';
 
+/** dist/indexer.js beside dist/cli.js (absent when the CLI runs from its sources). */
+function indexerScript(): string | undefined {
+  const script = path.join(__dirname, 'indexer.js');
+  return existsSync(script) ? script : undefined;
+}
+
 export interface IndexCommandOptions extends ModelOptions {
   indexDir?: string;
   maxFileSize?: number;
@@ -116,6 +122,8 @@ async function runIndexer(
       signal,
       commitEveryFiles: options.commitEvery,
       lexicalFirst,
+      // The indexing thread's bundle beside this one (dist/indexer.js): a large pass chunks on threads started from it.
+      chunkThreadScript: indexerScript(),
       discovery: {
         maxFileBytes: options.maxFileSize,
         include: options.include,

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AutoTokenizer, env, pipeline } from '@huggingface/transformers';
 import { InferenceClient } from '../../src/core/worker/client';
-import type { IndexEvent } from '../../src/core/indexing/indexer';
+import { type IndexEvent, type IndexSummary, indexWorkspace } from '../../src/core/indexing/indexer';
+import { CHUNK_THREADS_MIN_FILES } from '../../src/core/indexing/chunkThreads';
 import { IndexStore } from '../../src/core/store/store';
 import { indexWorkspaceInThread } from '../../src/core/indexing/thread';
 import { ModelTokenizer } from '../../src/core/models/tokens';
@@ -75,6 +76,42 @@ describe('the indexing thread (real inference worker, tiny model)', () => {
     let r = await again.next();
     while (!r.done) r = await again.next();
     assert.equal(r.value.files.indexed.length, 200);
+  });
+
+  it('reads and chunks a large pass on chunking threads and writes the same index as one thread alone', async () => {
+    // Enough files for chunking threads, of several kinds: languages with and without a grammar,
+    // a secret to redact, an empty file, a binary file (skipped), and files long enough to split.
+    const files: Record<string, string | Buffer> = repo(CHUNK_THREADS_MIN_FILES + 40);
+    // (~7 000 chunks: two shards, two commits.)
+    for (let i = 0; i < 130; i++) {
+      files[`py/mod${i}.py`] = `class Retry${i}:\n    def upload(self, token):\n        return token * ${i}\n\n` + `def helper${i}(x):\n    return x + ${i}\n`.repeat(40);
+      files[`docs/page${i}.md`] = `# Page ${i}\n\n` + `Uploads are retried when the session token fails (${i}).\n\n`.repeat(30);
+    }
+    files['config/keys.ts'] = "export const awsSecretAccessKey = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';\n";
+    files['src/empty.ts'] = '';
+    files['assets/blob.bin'] = Buffer.from([0, 1, 2, 0, 255, 0, 7, 0]);
+    const root = path.join(dirs.dir, 'threads-repo');
+    writeTree(root, files);
+    const embedding = { model: TINY_EMBEDDER, dtype: 'fp32' as const };
+    const finish = async (run: AsyncGenerator<IndexEvent, IndexSummary>) => {
+      let r = await run.next();
+      while (!r.done) r = await run.next();
+      return r.value;
+    };
+    // The indexing thread (dist/indexer.js) starts chunking threads; the same run in this thread without them.
+    const threaded = await finish(indexWorkspaceInThread({ root, indexDir: path.join(dirs.dir, 'threads-index'), embedding, client, lexicalFirst: true }, INDEXER_SCRIPT));
+    const alone = await finish(indexWorkspace({ root, indexDir: path.join(dirs.dir, 'alone-index'), embedding, client, lexicalFirst: true }));
+    assert.ok(threaded.chunkThreads >= 2, `chunking threads: ${threaded.chunkThreads}`);
+    assert.equal(alone.chunkThreads, 0);
+    assert.deepEqual(threaded.files, alone.files);
+    assert.equal(threaded.chunks, alone.chunks);
+    assert.ok(threaded.files.skipped.some((s) => s.path === 'assets/blob.bin'));
+    // Byte for byte: every shard's chunk, keyword and vector files, and the file table.
+    const manifests = await Promise.all(['threads-index', 'alone-index'].map(async (d) => (await IndexStore.openForRead(path.join(dirs.dir, d))).store!));
+    const [a, b] = manifests.map((m) => ({ shards: m.manifest.shards.map((s) => [s.name, s.chunks, s.dead, s.embedded, s.files]), files: m.manifest.files }));
+    for (const m of manifests) await m.close();
+    assert.ok(a!.shards.length >= 2, `${a!.shards.length} shards, ${threaded.chunks} chunks`);
+    assert.deepEqual(a, b);
   });
 
   it('leaves the inference worker serving this thread, with embeddings equal to the transformers.js pipeline', async () => {

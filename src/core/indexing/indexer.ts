@@ -2,25 +2,21 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { DiscoveryMatcher, type DiscoveryOptions, type SkippedFile, discoverFiles } from '../discovery';
 import { hostFlavor, pathKey } from '../util/pathFlavor';
-import { DEFAULT_MAX_TOKENS, HeuristicTokenCounter, chunkFile } from '../chunking';
+import { DEFAULT_MAX_TOKENS, HeuristicTokenCounter } from '../chunking';
 import { DEFAULT_MAX_FILE_BYTES } from '../discovery/defaults';
 import type { InferenceClient } from '../worker/client';
 import type { ModelLoadFailure, ModelRequest } from '../worker/protocol';
 import { RemoteEmbedder, type RemoteEmbeddingOptions, createEmbedder } from '../worker/embedder';
 import type { HttpEmbedderStats } from '../models/httpEmbedder';
 import { embeddingText } from '../models/text';
-import { redactSecretsInText } from '../discovery/redact';
 import type { ModelTokenizer } from '../models/tokens';
-import { lexicalDoc } from '../lexical/lexical';
-import type { LexicalDoc } from '../lexical/bm25';
-import type { Chunk } from '../types';
-import { SiftError, errorMessage, throwIfAborted } from '../util/errors';
-import { sha256Hex } from '../util/fs';
+import { SiftError, throwIfAborted } from '../util/errors';
 import { type ChunkerInfo, type EmbeddingInfo, describeEmbedding, readManifest } from '../store/manifest';
-import { readIndexableFile } from './readSource';
 import { type FileUpdate, IndexStore } from '../store/store';
 import { denseCoverage } from '../store/manifest';
 import { type DenseProgress, fillVectors } from './fillVectors';
+import { type FileToPrepare, type PrepareContext, type PreparedBatch, prepareFiles } from './prepare';
+import { CHUNK_THREADS_MIN_FILES, ChunkThreads, chunkThreadCount } from './chunkThreads';
 
 /**
  * Bump when chunk boundaries, chunk fields or the index-time secret redaction (src/core/discovery/redact.ts)
@@ -44,7 +40,11 @@ export interface IndexOptions {
   maxTokens?: number;
   client: InferenceClient;
   signal?: AbortSignal;
-  /** Commit after this many changed files (bounds the work lost to a crash). */
+  /**
+   * Commit after this many changed files (bounds the work lost to a crash). By default a commit is
+   * made when the pending chunks fill a shard, so a first build writes each shard about once
+   * (commits of a fixed number of files rewrote each shard about twice as they filled it).
+   */
   commitEveryFiles?: number;
   /** Texts per embedding request. */
   embedBatch?: number;
@@ -66,6 +66,11 @@ export interface IndexOptions {
   priority?: string[];
   /** Chunks embedded between two commits of the dense pass. */
   embedCommitChunks?: number;
+  /**
+   * The indexing thread's script (dist/indexer.js): a pass of many files reads and chunks them on
+   * threads started from it (`chunkThreads.ts`), one per core, instead of on this thread alone.
+   */
+  chunkThreadScript?: string;
 }
 
 /**
@@ -110,6 +115,8 @@ export interface IndexSummary {
   /** An embedding server's requests, retries and mean latency in this run. */
   embeddingServer?: { provider: string; server: string } & HttpEmbedderStats;
   tokenizer: string;
+  /** Threads that read and chunked this run's files besides the indexing thread (0: it did alone). */
+  chunkThreads: number;
   skippedByReason: Record<string, number>;
   notices: string[];
   indexBytes: number;
@@ -168,6 +175,7 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
     // Watcher updates check shard sizes; full walks (startup, reindex, CLI) also checksums.
     verify: opts.changedPaths ? 'sizes' : 'full',
   });
+  let threads: ChunkThreads | undefined;
   try {
     if (rebuildReason) yield notice({ code: 'index-rebuilt', message: rebuildReason });
 
@@ -218,11 +226,12 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
     yield { type: 'plan', toProcess: candidates.length, unchanged, removed: removed.length, skipped: skipped.length };
 
     // 3. Read, chunk, embed in batches; commit periodically so a crash loses little work.
-    const commitEvery = opts.commitEveryFiles ?? 200;
+    const commitEvery = opts.commitEveryFiles;
     const maxFileBytes = opts.discovery?.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     const realRoot = await fsp.realpath(opts.root).catch(() => path.resolve(opts.root));
     const batchSize = 32;
     let pending: FileUpdate[] = [];
+    let pendingChunks = 0;
     let pendingRemoved = [...removed];
     let pendingRestat: { path: string; size: number; mtimeMs: number }[] = [];
     const changed: string[] = [];
@@ -230,84 +239,51 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
     let reused = 0;
     let filesDone = 0;
     let chunksMade = 0;
+    let chunkThreads = 0;
 
     const commit = async function* () {
       if (!pending.length && !pendingRemoved.length && !pendingRestat.length) return;
       const generation = await store.commit({ removed: pendingRemoved, upserted: pending, restat: pendingRestat });
       pending = [];
+      pendingChunks = 0;
       pendingRemoved = [];
       pendingRestat = [];
       yield { type: 'commit', generation } as IndexEvent;
     };
 
-    /**
-     * Reads and chunks one batch of files. Returns what to apply rather than applying it, because
-     * the next batch is prepared while this one embeds.
-     */
-    type Prepared = {
-      batch: string[];
-      updates: {
-        file: { path: string; text: string; hash: string; size: number; mtimeMs: number };
-        chunks: Chunk[];
-        docs: LexicalDoc[];
-        vectors?: (ArrayLike<number> | undefined)[];
-      }[];
-      skips: SkippedFile[];
-      removals: string[];
-      restat: { path: string; size: number; mtimeMs: number }[];
-    };
-    const prepare = async (batch: string[]): Promise<Prepared> => {
+    // Reading and chunking (`prepareFiles`): on chunking threads for a large pass (a fresh folder's
+    // keyword pass: every core chunks while this thread builds and writes shards), else here.
+    const context: PrepareContext = { realRoot, maxFileBytes, maxTokens, tokenCounter, signal };
+    const local = (files: FileToPrepare[]) => prepareFiles(files, context);
+    if (opts.chunkThreadScript && candidates.length >= CHUNK_THREADS_MIN_FILES) {
+      chunkThreads = chunkThreadCount();
+      threads = new ChunkThreads(opts.chunkThreadScript, { tokenizer: modelTokens?.spec ?? null, realRoot, maxFileBytes, maxTokens }, chunkThreads, local);
+    }
+    const prepare = async (batch: string[]): Promise<PreparedBatch> => {
       throwIfAborted(signal);
-      const out: Prepared = { batch, updates: [], skips: [], removals: [], restat: [] };
-      const toChunk: Prepared['updates'][number]['file'][] = [];
-      // The batch's files are read concurrently (the I/O waits overlap; results are used in order).
-      const reads = await Promise.all(batch.map((rel) => readIndexableFile(seen.get(rel)!.absPath, realRoot, maxFileBytes)));
-      for (let k = 0; k < batch.length; k++) {
-        const rel = batch[k]!;
+      const files = batch.map((rel) => {
         const st = seen.get(rel)!;
-        // Re-checked on read: the file may have been deleted, swapped (symlink, FIFO), grown or
-        // turned binary since discovery. Report the skip, and drop it from the index.
-        const read = reads[k]!;
-        if (!read.ok) {
-          out.skips.push({ path: rel, reason: read.reason, detail: read.detail });
-          if (store.file(rel)) out.removals.push(rel);
-          continue;
-        }
-        const buf = read.buf;
-        const hash = sha256Hex(buf, 16);
-        const entry = store.file(rel);
-        if (entry && entry.hash === hash) {
-          out.restat.push({ path: rel, size: buf.length, mtimeMs: st.mtimeMs });
-          continue;
-        }
-        // Secrets are redacted once, on the whole file, before chunking: chunk text on disk, embeddings
-        // and everything sent later never hold them, a key split over chunks is still recognised as
-        // one block, and line numbers are unchanged (a replacement never adds or removes a line break).
-        const text = redactSecretsInText(decodeText(buf), rel).text;
-        toChunk.push({ path: rel, text, hash, size: buf.length, mtimeMs: st.mtimeMs });
-      }
-      for (const file of toChunk) {
-        throwIfAborted(signal);
-        try {
-          const chunks = await chunkFile({ path: file.path, text: file.text }, { maxTokens, tokenCounter });
-          // BM25 documents now, while the previous batch embeds, rather than in the commit.
-          out.updates.push({ file, chunks, docs: chunks.map(lexicalDoc) });
-        } catch (err) {
-          out.skips.push({ path: file.path, reason: 'unreadable', detail: `could not be chunked: ${errorMessage(err)}` });
-          if (store.file(file.path)) out.removals.push(file.path);
-        }
-      }
-      return out;
+        return { path: rel, absPath: st.absPath, mtimeMs: st.mtimeMs, knownHash: store.file(rel)?.hash };
+      });
+      return threads ? threads.prepare(files) : local(files);
     };
     const batches = fileBatches(candidates, batchSize);
-    // Pipelined: batch n + 1 is read and chunked while batch n is embedded (the worker chunks
-    // while onnxruntime's threads run the model), so chunking adds little to the wall time.
-    let next: Promise<Prepared> | undefined = batches.length ? prepare(batches[0]!) : undefined;
-    next?.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    // Pipelined: the next batches are read and chunked while batch n is embedded (the worker chunks
+    // while onnxruntime's threads run the model) or committed; their results are applied in order.
+    const ahead = threads ? 2 * chunkThreads : 1;
+    const inFlight: Promise<PreparedBatch>[] = [];
+    let queued = 0;
+    const fill = () => {
+      while (queued < batches.length && inFlight.length < ahead) {
+        const p = prepare(batches[queued++]!);
+        p.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+        inFlight.push(p);
+      }
+    };
+    fill();
     for (let n = 0; n < batches.length; n++) {
-      const prepared: Prepared = await next!;
-      next = n + 1 < batches.length ? prepare(batches[n + 1]!) : undefined;
-      next?.catch(() => undefined);
+      const prepared = await inFlight.shift()!;
+      fill();
       let finished = false;
       try {
         for (const skip of prepared.skips) {
@@ -357,6 +333,7 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
         for (const { file, chunks, docs, vectors } of updates) {
           changed.push(file.path);
           chunksMade += chunks.length;
+          pendingChunks += chunks.length;
           pending.push({
             path: file.path,
             entry: { hash: file.hash, size: file.size, mtimeMs: file.mtimeMs },
@@ -367,14 +344,16 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
         }
         filesDone += prepared.batch.length;
         yield { type: 'progress', filesDone, filesTotal: candidates.length, chunks: chunksMade, embedded };
-        if (pending.length >= commitEvery) yield* commit();
+        if (commitEvery ? pending.length >= commitEvery : pendingChunks >= store.shardCapacity) yield* commit();
         finished = true;
       } finally {
         // On an error or a cancelled run, let the batch being prepared settle before the store
         // closes (its result is dropped).
-        if (!finished) await next?.catch(() => undefined);
+        if (!finished) await Promise.allSettled(inFlight);
       }
     }
+    await threads?.close();
+    threads = undefined;
     yield* commit();
     if (opts.lexicalFirst) yield { type: 'lexical-ready', generation: store.manifest.generation, ...denseCoverage(store.manifest) };
     if (embedding) {
@@ -407,12 +386,14 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
       embedding,
       ...(embedder instanceof RemoteEmbedder ? { embeddingServer: { provider: embedder.provider, server: embedder.http.server, ...embedder.stats() } } : {}),
       tokenizer,
+      chunkThreads,
       skippedByReason,
       notices,
       indexBytes: await store.diskSize(),
       ms: Math.round(performance.now() - started),
     };
   } finally {
+    await threads?.close();
     await store.close();
   }
 }
@@ -448,12 +429,6 @@ async function partialScope(opts: IndexOptions, store: IndexStore): Promise<{ ma
 /** A path that no longer exists (deleted or renamed away) is a removal, not a skip. */
 function isGone(skip: SkippedFile): boolean {
   return skip.reason === 'unreadable' && /ENOENT|ENOTDIR/.test(skip.detail ?? '');
-}
-
-/** UTF-8 with the BOM removed; invalid sequences become U+FFFD rather than failing the file. */
-function decodeText(buf: Buffer): string {
-  const text = buf.toString('utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**

@@ -10,9 +10,10 @@ import type { IndexThreadMessage, IndexThreadOptions } from './thread';
  * options it was started with and posts its events, then the summary or the error; then waits
  * for the next run (`{ type: 'run', options }`): a thread kept between updates starts the next one
  * with its modules, parsers and tokenizer already loaded. It ends when the inference worker's port
- * closes while it is idle. `wrapClient` lets a benchmark observe the calls to the inference worker.
+ * closes while it is idle. `wrapClient` lets a benchmark observe the calls to the inference worker;
+ * `chunkScript` is this thread's own bundle, which a large pass starts again as chunking threads.
  */
-export async function serveIndexThread(hooks: { wrapClient?: (client: InferenceClient) => InferenceClient; onFinish?: () => void } = {}): Promise<void> {
+export async function serveIndexThread(hooks: { wrapClient?: (client: InferenceClient) => InferenceClient; onFinish?: () => void; chunkScript?: string } = {}): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('the indexing thread must run inside a worker thread');
   const { options, port: inference } = workerData as { options: IndexThreadOptions; port: MessagePort };
@@ -28,7 +29,7 @@ export async function serveIndexThread(hooks: { wrapClient?: (client: InferenceC
     running = true;
     const abort = (controller = new AbortController());
     try {
-      const it = indexWorkspace({ ...opts, client: hooks.wrapClient?.(client) ?? client, signal: abort.signal });
+      const it = indexWorkspace({ chunkThreadScript: hooks.chunkScript, ...opts, client: hooks.wrapClient?.(client) ?? client, signal: abort.signal });
       let r = await it.next();
       while (!r.done) {
         post({ type: 'event', event: r.value });

@@ -39,7 +39,8 @@ export class ModelTokenizer {
   private readonly wordPiece?: (word: string) => number[] | undefined;
 
   constructor(
-    spec: TokenizerSpec,
+    /** What it was made from (a chunking thread makes its own from it: `indexing/chunkThreads.ts`). */
+    readonly spec: TokenizerSpec,
     private readonly maxCachedLines = 50_000,
   ) {
     this.tokenizer = new Tokenizer(spec.json, spec.config);
