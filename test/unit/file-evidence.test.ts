@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { definesNamed, fileEvidence, importNames, importsOf, namedSymbols, relativeScores } from '../../src/core/search/fileEvidence';
+import { priorPool } from '../../src/core/search/namedFiles';
 import { applyQuestionPrior, roleExponent } from '../../src/core/search/questionPrior';
 import { understandQuestion } from '../../src/core/query/understand';
 import type { Candidate } from '../../src/core/search/types';
@@ -41,6 +42,21 @@ describe('file evidence: definition vs use', () => {
     );
     assert.equal(ranked[0]!.chunk.path, 'src/pkg/config.py');
     assert.ok(ranked[0]!.provenance.matched?.includes('defines parse_config'), String(ranked[0]!.provenance.matched));
+  });
+
+  it('a definition inside a chunk counts too: the method of a small class kept as one chunk', () => {
+    const u = understandQuestion('where is retryFailedUploads implemented?');
+    const ranked = applyQuestionPrior(
+      list(
+        cand('src/jobs/nightly.ts', 10, ['runNightly'], 'export async function runNightly() {\n  await uploader.retryFailedUploads(queue);\n}'),
+        cand('src/jobs/manual.ts', 10, ['retryNow'], 'function retryNow() {\n  retryFailedUploads(pending);\n}'),
+        cand('src/net/uploader.ts', 9, ['Uploader'], 'export class Uploader {\n  async retryFailedUploads(queue: string[]): Promise<number> {\n    return 0;\n  }\n}'),
+      ),
+      u,
+    );
+    assert.equal(ranked[0]!.chunk.path, 'src/net/uploader.ts');
+    assert.ok(ranked[0]!.provenance.matched?.includes('defines Uploader.retryFailedUploads'), String(ranked[0]!.provenance.matched));
+    assert.ok(!ranked.slice(1).some((c) => c.provenance.matched?.some((m) => m.startsWith('defines'))), 'callers define nothing');
   });
 });
 
@@ -111,5 +127,25 @@ describe('file evidence: import-graph proximity', () => {
     );
     assert.equal(ranked[0]!.chunk.path, 'src/pkg/parser.py');
     assert.deepEqual(ranked[0]!.provenance.matched, ['imports tests/test_parse.py']);
+  });
+});
+
+describe('the prior looks below K (priorPool)', () => {
+  const top = () => list(cand('tests/test_retry.py', 10, ['test_retry']), cand('docs/retry.md', 9));
+  const tail = () => list(cand('x', 1), cand('x', 1), cand('src/pkg/retry.py', 6, ['Retry']), cand('docs/retry.md', 9)).slice(2);
+  it('not reranked: the next candidates keep their own scores, so a bug report\'s implementation just below K comes first', () => {
+    const pool = priorPool(top(), tail(), false);
+    assert.deepEqual(pool.map((c) => c.rankAfter), [1, 2, 3]);
+    assert.equal(pool[2]!.provenance.lexical!.score, 6);
+    assert.equal(applyQuestionPrior(top(), understandQuestion('Retry raises an exception after the third attempt'))[0]!.chunk.path, 'tests/test_retry.py');
+    assert.equal(applyQuestionPrior(pool, understandQuestion('Retry raises an exception after the third attempt'))[0]!.chunk.path, 'src/pkg/retry.py');
+  });
+  it('reranked: they enter scored as the reranked list\'s weakest (their first-stage scores are another scale); a chunk already listed is not repeated', () => {
+    const reranked = top().map((c, i) => ({ ...c, provenance: { ...c.provenance, rerank: { rank: i + 1, score: [4, -2][i]! } } }));
+    const pool = priorPool(reranked, tail(), true);
+    assert.equal(pool.length, 3);
+    assert.equal(pool[2]!.chunk.path, 'src/pkg/retry.py');
+    assert.equal(pool[2]!.provenance.rerank!.score, -2);
+    assert.equal(pool[2]!.provenance.lexical!.score, 9);
   });
 });

@@ -12,7 +12,7 @@ const MODIFIERS = '(?:(?:export|default|public|private|protected|internal|static
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The first of `names` (compared case-insensitively) that `text` defines, or undefined. */
+/** The first of `names` (compared case-insensitively) that `text` defines, spelled as in the text; or undefined. */
 export function definedIn(text: string, names: Iterable<string>): string | undefined {
   for (const name of names) {
     if (!name || name.length < 3 || !/^[\w$]+$/.test(name)) continue;
@@ -29,14 +29,13 @@ export function definedIn(text: string, names: Iterable<string>): string | undef
       // Python methods and functions (`def` already above), Ruby `def self.name`
       new RegExp(`^[ \\t]*def\\s+(?:self\\.)?${n}\\b`, 'im'),
     ];
-    if (patterns.some((p) => p.test(text) && !isCallOnly(text, p))) return name;
+    for (const p of patterns) {
+      const m = p.exec(text);
+      // A method-shaped line that is really a control statement (`if (name(x)) {`) does not define it.
+      if (!m || /^\s*(?:if|for|while|switch|catch|return|await|else|do|try|with|elif|yield|throw|new)\b/.test(m[0])) continue;
+      const at = m[0].search(new RegExp(`\\b${n}\\b`, 'i'));
+      return m[0].slice(at, at + name.length);
+    }
   }
   return undefined;
-}
-
-/** A method-shaped line that is really a control statement (`if (name(x)) {`) does not define it. */
-function isCallOnly(text: string, p: RegExp): boolean {
-  const m = p.exec(text);
-  if (!m) return true;
-  return /^\s*(?:if|for|while|switch|catch|return|await|else|do|try|with|elif|yield|throw|new)\b/.test(m[0]);
 }

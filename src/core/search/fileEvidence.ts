@@ -1,3 +1,4 @@
+import { definedIn } from './definitions';
 import { type FileRole, fileRole } from '../query/roles';
 import type { Understanding } from '../query/understand';
 import type { Candidate } from './types';
@@ -214,10 +215,16 @@ export function fileEvidence(candidates: readonly Candidate[], u: Understanding,
       files.set(key, f);
     }
     f.scores.push(rel[i]!);
-    const d = definesNamed(c.chunk.symbols, named);
+    let d = definesNamed(c.chunk.symbols, named);
+    let defined = c.chunk.symbols.join('.');
+    if (!d && !f.defines && named.names.size) {
+      // A definition inside the chunk: a method of a small class kept whole, one of several funcs.
+      const inText = definedIn(c.chunk.text, named.names);
+      if (inText) [d, defined] = ['name', [...c.chunk.symbols, inText].join('.')];
+    }
     if (d && (!f.defines || (d === 'qualified' && f.defines === 'name'))) {
       f.defines = d;
-      f.defined = c.chunk.symbols.join('.');
+      f.defined = defined;
     }
     for (const spec of importsOf(c.chunk.path, c.chunk.text)) f.imports.add(spec);
   });
