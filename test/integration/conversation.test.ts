@@ -87,6 +87,11 @@ describe('conversations: follow-ups, history in the LLM request, mentions (lexic
     assert.ok(missing.result.notices.some((n) => n.includes('@src/nope.py is not in the index')), missing.result.notices.join('\n'));
     assert.ok(missing.result.notices.some((n) => n.includes('@lib is not in the index')));
     assert.equal(missing.result.sources[0]?.path, 'src/app/errors.py', 'still answered');
+    // A method offered by @ completion (Class.method) comes with its file as a path: the dotted name is no missing path, while a missing file with a known extension still is.
+    const method = await askTurn(ctx(false), newConversation('c7'), 'what does @App.find_handler do? @src/gone.py', { rerank: false, paths: ['src/app/errors.py'] });
+    assert.ok(!method.result.notices.some((n) => n.includes('@App.find_handler')), method.result.notices.join('\n'));
+    assert.ok(method.result.notices.some((n) => n.includes('@src/gone.py is not in the index')), method.result.notices.join('\n'));
+    assert.ok(method.result.sources.some((s) => s.path === 'src/app/errors.py' && s.carried === 'mentioned'));
     const glob = await askTurn(ctx(false), newConversation('c6'), 'error handler', { rerank: false, paths: ['**/test_*.py'] });
     assert.ok(glob.result.ranking.every((r) => /^tests\/test_/.test(r.path)));
   });

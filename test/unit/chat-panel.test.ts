@@ -186,6 +186,12 @@ describe('mentions and pins through the ask service (real index)', () => {
       assert.ok((await mentions.complete('src/n')).items.some((i) => i.kind === 'folder' && i.insert === 'src/net/'));
       const sym = (await mentions.complete('loadconf')).items[0]!;
       assert.deepEqual([sym.kind, sym.insert, sym.file], ['symbol', 'LoadConfig', 'src/config/loader.go']);
+      // Methods of a class that fits in one chunk are symbols too (Class.method, at the method's line).
+      const method = (await mentions.complete('retryfail')).items.find((i) => i.kind === 'symbol')!;
+      assert.deepEqual([method.insert, method.file, method.line], ['Uploader.retryFailedUploads', 'src/net/uploader.ts', 5]);
+      const pyMethod = (await mentions.complete('invalidate_exp')).items.find((i) => i.kind === 'symbol')!;
+      assert.deepEqual([pyMethod.insert, pyMethod.file, pyMethod.line], ['SessionStore.invalidate_expired_sessions', 'src/auth/session.py', 4]);
+      assert.ok((await mentions.complete('Uploader.')).items.some((i) => i.insert === 'Uploader.send'));
       assert.equal((await mentions.complete('zzzz-nothing')).items.length, 0);
       assert.equal(log.lines.filter((l) => /@ completion: \d+ files, folders and symbols listed/.test(l)).length, 1, 'built once');
       // Nothing secret is listed: excluded files are not in the index.

@@ -67,6 +67,8 @@ export function resolveScope(stores: IndexStore | NamedStore[], mentions: readon
         }
       }
     }
+    // `@Class.method` (a symbol offered by completion; its file comes as a path mention) names no file: not a missing path.
+    if (!found && isSymbolMention(clean, named)) continue;
     if (!found) notices.push(`@${clean} is not in the index (no such file or folder, or it is excluded from indexing): answered without it.`);
   }
   let globSet: GlobSet | undefined;
@@ -96,4 +98,11 @@ function candidatesFor(name: string, mention: string): [string, string][] {
   if (!name) return [['', mention]];
   if (mention === name) return [[name, '']];
   return mention.startsWith(`${name}/`) ? [[name, mention.slice(name.length + 1)]] : [[name, mention]];
+}
+
+/** A dotted identifier (Uploader.retryFailedUploads) whose last part is no file extension of the index: a symbol, not a path. */
+function isSymbolMention(m: string, named: readonly NamedStore[]): boolean {
+  if (!/^[A-Za-z_$][\w$]*(?:\.#?[A-Za-z_$][\w$]*[?!]?)+$/.test(m)) return false;
+  const ext = m.slice(m.lastIndexOf('.') + 1).toLowerCase();
+  return !named.some(({ store }) => Object.keys(store.manifest.files ?? {}).some((p) => p.toLowerCase().endsWith(`.${ext}`)));
 }
