@@ -15,7 +15,9 @@
  * selection of one weight: for each repository, the value with the best bm25+q Acc@5 (then MRR@10)
  * on the OTHER repositories' questions, and that value's result on the held-out one. `--no-named`:
  * `+q` without the chunks of named files the list lacked (dumps made before they existed have none).
- * `--k K` scores the top K of deeper dumps (`eval-issues.sh --candidates 100`) as if K had been dumped.
+ * `--k K` (default 50): K as in `sift ask` — `+ltr` reorders the top K, `+q` weighs them and the next
+ * candidates down to PRIOR_DEPTH_FACTOR × K (`--prior-depth D`), as far as the dump reaches; dump
+ * deeper than that (`eval-issues.sh --candidates 100`) to score K = 50 exactly as `sift ask` ranks it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -24,7 +26,7 @@ import { LtrModel, ltrRerank, shippedLtrModel } from '../src/core/ltr/model';
 import { understandQuestion } from '../src/core/query/understand';
 import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights } from '../src/core/search/fileEvidence';
 import { pathMatches } from '../src/core/search/fileEvidence';
-import { appendAsWeakest } from '../src/core/search/namedFiles';
+import { PRIOR_DEPTH_FACTOR, appendAsWeakest, priorPool } from '../src/core/search/namedFiles';
 import { applyQuestionPrior } from '../src/core/search/questionPrior';
 import type { Candidate } from '../src/core/search/types';
 
@@ -36,6 +38,8 @@ interface Row {
   candidates: Candidate[];
   goldFiles: string[];
   named?: { chunk: Candidate['chunk']; folder?: string }[];
+  /** The dumped candidates below K, down to the prior's depth. */
+  tail?: Candidate[];
 }
 
 const argv = process.argv.slice(2);
@@ -43,7 +47,8 @@ const files: string[] = [];
 const weights: EvidenceWeights = { ...DEFAULT_EVIDENCE_WEIGHTS };
 let ltrPath: string | undefined;
 let ltrDir: string | undefined;
-let kOpt: number | undefined;
+let K = 50;
+let priorDepthOpt: number | undefined;
 let loro: { key: string; values: number[] } | undefined;
 let perQuestion: string | undefined;
 let byKind = false;
@@ -63,7 +68,8 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--kinds') byKind = true;
   else if (a === '--per-question') perQuestion = argv[++i];
   else if (a === '--no-named') continue;
-  else if (a === '--k') kOpt = Number(argv[++i]);
+  else if (a === '--k') K = Number(argv[++i]);
+  else if (a === '--prior-depth') priorDepthOpt = Number(argv[++i]);
   else files.push(a);
 }
 const shipped = ltrPath ? LtrModel.fromJson(JSON.parse(readFileSync(ltrPath, 'utf8'))) : shippedLtrModel();
@@ -81,13 +87,13 @@ function ltrFor(repo: string): LtrModel {
 
 // `+q` appends the chunks of files the question names by path that the list lacks (the dump's `named`), as `sift eval` and `sift ask` do; --no-named leaves them out.
 const noNamed = argv.includes('--no-named');
-type Variant = (q: string, c: Candidate[], repo: string, named: NonNullable<Row['named']>) => Candidate[];
-const withNamed = (c: Candidate[], named: NonNullable<Row['named']>) => (noNamed ? c : appendAsWeakest(c, named));
+type Variant = (q: string, c: Candidate[], repo: string, row: Row) => Candidate[];
+const withNamed = (c: Candidate[], row: Row) => (noNamed ? c : appendAsWeakest(c, row.named ?? []));
 const VARIANTS: Record<string, Variant> = {
   bm25: (_q, c) => c,
-  'bm25+q': (q, c, _r, n) => applyQuestionPrior(withNamed(c, n), understandQuestion(q), weights),
+  'bm25+q': (q, c, _r, row) => applyQuestionPrior(withNamed(priorPool(c, row.tail ?? [], false), row), understandQuestion(q), weights),
   'bm25+ltr': (q, c, repo) => ltrRerank(ltrFor(repo), q, c),
-  'bm25+ltr+q': (q, c, repo, n) => applyQuestionPrior(withNamed(ltrRerank(ltrFor(repo), q, c), n), understandQuestion(q), weights),
+  'bm25+ltr+q': (q, c, repo, row) => applyQuestionPrior(withNamed(priorPool(ltrRerank(ltrFor(repo), q, c), row.tail ?? [], true), row), understandQuestion(q), weights),
 };
 
 interface Score {
@@ -104,17 +110,19 @@ for (const file of files) {
     if (!line.trim()) continue;
     const row = JSON.parse(line) as Row;
     if (row.base !== 'bm25' || row.ce || !row.goldFiles?.length) continue;
-    if (kOpt !== undefined && row.candidates.length > kOpt) {
-      // A smaller K from a deeper dump: the files the question names that fell below K count as named files the list lacks (their best chunk).
+    // K reordered by +ltr, the prior down to D = PRIOR_DEPTH_FACTOR × K (as sift ask); a deeper dump's files named by
+    // path below D count as named files the list lacks (their best chunk), as sift eval's `named` would at that depth.
+    const D = Math.min(row.candidates.length, priorDepthOpt ?? PRIOR_DEPTH_FACTOR * K);
+    if (row.candidates.length > D) {
       const u = understandQuestion(row.question);
       const mentioned = [...u.frames.map((f) => f.path), ...u.paths];
-      const head = row.candidates.slice(0, kOpt);
-      const inHead = new Set(head.map((c) => c.chunk.path));
+      const inHead = new Set(row.candidates.slice(0, D).map((c) => c.chunk.path));
       const below = new Map<string, Candidate>();
-      for (const c of row.candidates.slice(kOpt)) if (!inHead.has(c.chunk.path) && !below.has(c.chunk.path) && mentioned.some((m) => pathMatches(c.chunk.path, m))) below.set(c.chunk.path, c);
+      for (const c of row.candidates.slice(D)) if (!inHead.has(c.chunk.path) && !below.has(c.chunk.path) && mentioned.some((m) => pathMatches(c.chunk.path, m))) below.set(c.chunk.path, c);
       row.named = [...[...below.values()].map((c) => ({ chunk: c.chunk })), ...(row.named ?? [])];
-      row.candidates = head;
     }
+    row.tail = row.candidates.slice(K, D);
+    row.candidates = row.candidates.slice(0, K);
     rows.push({ repo, row });
   }
 }
@@ -127,7 +135,7 @@ if (loro) {
   const { key, values } = loro;
   const per = values.map((v) => {
     const w = { ...weights, [key]: v };
-    return rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(applyQuestionPrior(withNamed(row.candidates, row.named ?? []), understandQuestion(row.question), w).map((c) => c.chunk)), row.goldFiles) }));
+    return rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(applyQuestionPrior(withNamed(priorPool(row.candidates, row.tail ?? [], false), row), understandQuestion(row.question), w).map((c) => c.chunk)), row.goldFiles) }));
   });
   const base = rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(row.candidates.map((c) => c.chunk)), row.goldFiles) }));
   const mean = (xs: { s: Score }[], k: keyof Score) => xs.reduce((a, x) => a + x.s[k], 0) / (xs.length || 1);
@@ -157,7 +165,7 @@ for (const { repo, row } of rows) {
   const scores: Record<string, Score> = {};
   const ranks: Record<string, string> = {};
   for (const [name, v] of Object.entries(VARIANTS)) {
-    const ranked = fileRanking(v(row.question, row.candidates, repo, row.named ?? []).map((c) => c.chunk));
+    const ranked = fileRanking(v(row.question, row.candidates, repo, row).map((c) => c.chunk));
     scores[name] = score(ranked, row.goldFiles);
     ranks[name] = row.goldFiles.map((g) => ranked.indexOf(g) + 1 || '-').join(',') + `  top: ${ranked.slice(0, 3).join(' ')}`;
   }

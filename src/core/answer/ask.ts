@@ -8,7 +8,7 @@ import { type EditorMarks, editorMarks } from '../ltr/editor';
 import type { EditorSignals } from '../ltr/features';
 import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
 import { understandQuestion } from '../query/understand';
-import { addNamedFiles } from '../search/namedFiles';
+import { PRIOR_DEPTH_FACTOR, addNamedFiles, priorPool } from '../search/namedFiles';
 import { applyQuestionPrior } from '../search/questionPrior';
 import type { RerankScorer } from '../rerank/reranker';
 import { DEFAULT_CANDIDATES, type DenseCoverage, type NamedStore, type RetrieveResult, type SearchWorker, retrieve } from '../search/retriever';
@@ -223,10 +223,11 @@ export async function rankCandidates(ctx: AskContext, rawQuestion: string, opts:
 async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOptions) {
   const notices: string[] = [];
   const query = opts.searchQuery ? boundQuestion(opts.searchQuery).question : question;
-  const retrieved = await retrieveStage(ctx, query, notices, opts.onEvent, opts.filter, opts.carry);
-  const variant: Variant = opts.rerank && (ctx.reranker || ctx.ltr) ? 'reranked' : 'notReranked';
   // A follow-up that carries earlier turns' files is ordered by the conversation (it knows what "this" is); the prior reads one question.
   const prior = ctx.settings.questionPrior !== false && !opts.carry?.length && !opts.searchQuery;
+  const k = ctx.settings.candidates ?? DEFAULT_CANDIDATES;
+  const retrieved = await retrieveStage(ctx, query, notices, opts.onEvent, opts.filter, opts.carry, prior ? PRIOR_DEPTH_FACTOR * k : 0);
+  const variant: Variant = opts.rerank && (ctx.reranker || ctx.ltr) ? 'reranked' : 'notReranked';
   // What the user sees instead of a reranked list: the prior still orders the fused candidates, and the notice says so.
   const fallback = prior ? 'showing the fused ranking, ordered by question understanding (file roles, named symbols and paths)' : 'showing the fused ranking';
   if (opts.rerank && !ctx.reranker && !ctx.ltr) notices.push(`Reranking is unavailable (no cross-encoder loaded): ${fallback}.`);
@@ -234,7 +235,9 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
   if (prior && ranked.candidates.length) {
     // Files the question names by path (a traceback's frames) that retrieval missed join the list before the prior weighs them.
     const u = understandQuestion(query);
-    ranked.candidates = applyQuestionPrior(await addNamedFiles(ctx.store, u, ranked.candidates), u);
+    const pool = priorPool(ranked.candidates, retrieved.tail, ranked.reranked);
+    // Still the top K afterwards: what the prior raised from below K replaces what it lowered.
+    ranked.candidates = applyQuestionPrior(await addNamedFiles(ctx.store, u, pool), u).slice(0, Math.max(k, ranked.candidates.length));
   }
   if (opts.carry?.some((c) => c.origin === 'mentioned')) ranked.candidates = mentionedFirst(ranked.candidates);
   return { retrieved, ranked, variant, notices };
@@ -242,22 +245,30 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
 
 /**
  * Compare mode: retrieval runs once; the same candidates are ranked with and without the
- * cross-encoder, and (with an LLM) answered twice, so the difference is reranking alone.
+ * cross-encoder, and (with an LLM) answered twice, so the difference is reranking alone. The
+ * question's scope applies to both sides as in `ask`: a path filter (a mentioned folder, --path),
+ * carried files (mentioned files and pins first, an earlier turn's files), the standalone query of
+ * a follow-up (`searchQuery`) and the conversation's earlier turns (`history`).
  */
-export async function askCompare(ctx: AskContext, rawQuestion: string, opts: { onEvent?: (e: AskEvent) => void } = {}): Promise<CompareResult> {
+export async function askCompare(ctx: AskContext, rawQuestion: string, opts: Omit<RankOptions, 'rerank'> & { history?: ChatMessage[] } = {}): Promise<CompareResult> {
   const started = performance.now();
   const { question, notices } = startQuestion(rawQuestion, opts.onEvent);
-  const retrieved = await retrieveStage(ctx, question, notices, opts.onEvent);
+  const query = opts.searchQuery ? boundQuestion(opts.searchQuery).question : question;
+  const retrieved = await retrieveStage(ctx, query, notices, opts.onEvent, opts.filter, opts.carry);
   if (!ctx.reranker && !ctx.ltr) notices.push('Reranking is unavailable (no cross-encoder loaded): both sides show the fused ranking.');
-  const plain = await rankStage(ctx, question, retrieved.candidates, false);
-  const reranked = await rankStage(ctx, question, retrieved.candidates, Boolean(ctx.reranker || ctx.ltr), notices);
-  const notReranked = await answerStage(ctx, question, retrieved, plain, 'notReranked', started, [...notices], opts.onEvent);
-  const withRerank = await answerStage(ctx, question, retrieved, reranked, 'reranked', started, [...notices], opts.onEvent);
-  return { question, reranked: withRerank, notReranked };
+  const plain = await rankStage(ctx, query, retrieved.candidates, false);
+  const reranked = await rankStage(ctx, query, retrieved.candidates, Boolean(ctx.reranker || ctx.ltr), notices);
+  if (opts.carry?.some((c) => c.origin === 'mentioned')) for (const r of [plain, reranked]) r.candidates = mentionedFirst(r.candidates);
+  const notReranked = await answerStage(ctx, question, retrieved, plain, 'notReranked', started, [...notices], opts.onEvent, opts.history);
+  const withRerank = await answerStage(ctx, question, retrieved, reranked, 'reranked', started, [...notices], opts.onEvent, opts.history);
+  const searched = opts.searchQuery && opts.searchQuery !== question ? { searchedFor: opts.searchQuery } : {};
+  return { question, reranked: { ...withRerank, ...searched }, notReranked: { ...notReranked, ...searched } };
 }
 
 interface Retrieved extends RetrieveResult {
   total: number;
+  /** The first stage's candidates below the top K, for the question prior (empty unless asked for). */
+  tail: Candidate[];
 }
 
 async function retrieveStage(
@@ -267,11 +278,19 @@ async function retrieveStage(
   onEvent?: (e: AskEvent) => void,
   filter?: (c: Candidate) => boolean,
   carry?: CarriedFiles[],
+  priorDepth = 0,
 ): Promise<Retrieved> {
   const t = performance.now();
   const k = ctx.settings.candidates ?? DEFAULT_CANDIDATES;
   const deep = Boolean(filter || carry?.length);
-  const result = await (ctx.retrieve ?? retrieve)(ctx.store, question, { candidates: deep ? Math.max(8 * k, 400) : k, embedder: ctx.embedder, signal: ctx.signal });
+  // With the question prior, the candidates below K down to priorDepth too (each retriever as deep as for K alone, so the top K is unchanged).
+  const wanted = deep ? Math.max(8 * k, 400) : Math.max(k, priorDepth);
+  const result = await (ctx.retrieve ?? retrieve)(ctx.store, question, { candidates: wanted, ...(deep ? {} : { depth: Math.max(k * 2, 50) }), embedder: ctx.embedder, signal: ctx.signal });
+  let tail: Candidate[] = [];
+  if (!deep && result.candidates.length > k) {
+    tail = result.candidates.slice(k);
+    result.candidates = result.candidates.slice(0, k);
+  }
   if (deep) {
     const all = filter ? result.candidates.filter(filter) : result.candidates;
     result.candidates = carry?.length ? await carryFiles(ctx, question, all, k, carry, filter) : all.slice(0, k).map((c, i) => ({ ...c, rankBefore: i + 1, rankAfter: i + 1 }));
@@ -286,7 +305,7 @@ async function retrieveStage(
     onEvent?.({ type: 'notice', message: coverageNote });
   }
   onEvent?.({ type: 'retrieved', mode: result.mode, candidates: result.candidates.length });
-  return { ...result, total: performance.now() - t };
+  return { ...result, total: performance.now() - t, tail };
 }
 
 /**

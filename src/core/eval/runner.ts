@@ -1,7 +1,7 @@
 import type { IndexStore } from '../store/store';
 import { extractFeatures, queryInfo } from '../ltr/features';
 import { type LtrModel, ltrRerank } from '../ltr/model';
-import { appendAsWeakest, namedChunks } from '../search/namedFiles';
+import { PRIOR_DEPTH_FACTOR, appendAsWeakest, namedChunks, priorPool } from '../search/namedFiles';
 import { applyQuestionPrior } from '../search/questionPrior';
 import { type QuestionKind, understandQuestion } from '../query/understand';
 import type { RerankScorer } from '../rerank/reranker';
@@ -70,6 +70,8 @@ export interface EvalRunOptions {
   candidates: number;
   /** How deep each retriever looks. */
   depth: number;
+  /** How deep `+q` looks (default PRIOR_DEPTH_FACTOR × K, as `sift ask`). */
+  priorDepth?: number;
   /** Tokens the cross-encoder reads per pair (as `sift ask --rerank-max-tokens`; default the worker's 256). */
   rerankMaxLength?: number;
   /** Keep the top-K feature rows and grades of these bases (for training the LTR model). */
@@ -247,9 +249,10 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
     const understood = understandQuestion(q.question);
     // Files the question names by path that the top K lacks: `+q` adds them (as `sift ask` does), once per base list.
     const namedCache = new Map<BaseName, Awaited<ReturnType<typeof namedChunks>>>();
+    const D = opts.priorDepth ?? PRIOR_DEPTH_FACTOR * K;
     const namedOf = async (base: BaseName) => {
       let n = namedCache.get(base);
-      if (!n) namedCache.set(base, (n = await namedChunks(engine.store, understood, bases.get(base)!.slice(0, K))));
+      if (!n) namedCache.set(base, (n = await namedChunks(engine.store, understood, bases.get(base)!.slice(0, Math.max(K, D)))));
       return n;
     };
     const variants: Record<string, VariantOutcome> = {};
@@ -264,7 +267,8 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
         ms = performance.now() - t;
         if (spec.base === 'hybrid' || !timings.ltr) timings.ltr = ms;
       }
-      if (spec.q) top = applyQuestionPrior(appendAsWeakest(top, await namedOf(spec.base)), understood);
+      // `+q` as `sift ask`: the prior weighs the reranked top K, the next candidates down to D, and named files the list lacks.
+      if (spec.q) top = applyQuestionPrior(appendAsWeakest(priorPool(top, base.slice(K, D), spec.ce || spec.ltr), await namedOf(spec.base)), understood);
       const inTop = new Set(top.map((c) => c.chunk.id));
       const ranking = [...top, ...base.slice(K).filter((c) => !inTop.has(c.chunk.id))];
       const chunks = ranking.map((c) => c.chunk);

@@ -19,6 +19,28 @@ import type { Candidate } from './types';
  * question that names no path costs nothing.
  */
 export const MAX_NAMED_FILES = 8;
+
+/**
+ * How deep the question prior looks, as a multiple of K (the candidates the reranking stages
+ * read): the prior weighs the next K first-stage candidates too, after the reranked top K. For a
+ * bug report whose top K chunks are mostly tests and docs, the implementation file is often just
+ * below K. 2 chosen on the tuning split of scripts/eval-issues.sh (pooled Acc@5 of `+q`: K 71.3,
+ * 1.5 K 73.0, 2 K 75.0); checked on SWE-QA (docs/eval.md).
+ */
+export const PRIOR_DEPTH_FACTOR = 2;
+
+/**
+ * The list the question prior weighs: the (reranked) top K, then the first stage's next
+ * candidates — with their own scores when nothing reordered the top K, else scored as its weakest
+ * (their first-stage score is on another scale than the reranker's).
+ */
+export function priorPool(top: readonly Candidate[], tail: readonly Candidate[], reranked: boolean): Candidate[] {
+  if (!tail.length) return [...top];
+  const ids = new Set(top.map((c) => `${c.folder ?? ''}\u0000${c.chunk.id}`));
+  const rest = tail.filter((c) => !ids.has(`${c.folder ?? ''}\u0000${c.chunk.id}`));
+  if (reranked) return appendAsWeakest(top, rest.map((c) => ({ chunk: c.chunk, ...(c.folder !== undefined ? { folder: c.folder } : {}) })));
+  return [...top, ...rest].map((c, i) => ({ ...c, rankBefore: i + 1, rankAfter: i + 1 }));
+}
 const MAX_MATCHES = 3;
 
 export interface NamedFileOptions {
