@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, type RankedResult, ask, askCompare, boundQuestion } from '../core/answer/ask';
 import { newConversation } from '../core/conversation/conversation';
 import { mentionsIn } from '../core/conversation/scope';
-import { askTurn } from '../core/conversation/turn';
+import { askTurn, compareTurn } from '../core/conversation/turn';
 import type { InferenceClient } from '../core/worker/client';
 import { DEFAULT_DTYPE, DEFAULT_RERANKER_MODEL } from '../core/models/models';
 import { IndexStore } from '../core/store/store';
@@ -91,14 +91,16 @@ export async function runAskCommand(dir: string, question: string, options: AskC
     const ctx = await askContextFromOptions(client, store, options, signal, notice, options.compare || options.rerank !== false);
     const human = !options.json;
     if (options.compare) {
-      const result = await askCompare(ctx, question, {
-        onEvent: (e) => {
-          if (!human) return;
-          if (e.type === 'ranked' && e.variant === 'reranked') printComparison(boundQuestion(question).question, ctx, e.ranking);
-          if (e.type === 'sources' && ctx.settings.llm) humanOut(`\n── Answer ${e.variant === 'reranked' ? 'with' : 'without'} reranking ──\n`);
-          if (e.type === 'token') humanOut(e.text);
-        },
-      });
+      // --path and @mentions narrow both sides, as they narrow a single answer.
+      const onCompareEvent = (e: AskEvent) => {
+        if (!human) return;
+        if (e.type === 'ranked' && e.variant === 'reranked') printComparison(boundQuestion(question).question, ctx, e.ranking);
+        if (e.type === 'sources' && ctx.settings.llm) humanOut(`\n── Answer ${e.variant === 'reranked' ? 'with' : 'without'} reranking ──\n`);
+        if (e.type === 'token') humanOut(e.text);
+      };
+      const result = scoped
+        ? (await compareTurn(ctx, newConversation(), question, { onEvent: onCompareEvent, paths: options.path })).compare
+        : await askCompare(ctx, question, { onEvent: onCompareEvent });
       if (human) {
         printNotices(result.reranked.notices);
         for (const r of [result.notReranked, result.reranked]) printAnswerTail(r, r === result.reranked ? 'with reranking' : 'without reranking');

@@ -1,9 +1,7 @@
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { askCompare } from '../core/answer/ask';
-import { type Conversation, addTurn, newConversation, turnOf } from '../core/conversation/conversation';
-import { standaloneQuery } from '../core/conversation/standalone';
-import { askTurn } from '../core/conversation/turn';
+import { type Conversation, newConversation } from '../core/conversation/conversation';
+import { askTurn, compareTurn } from '../core/conversation/turn';
 import { IndexStore } from '../core/store/store';
 import { SiftError } from '../core/util/errors';
 import { type AskCommandOptions, EXIT_LLM_FAILED, answerJson, askContextFromOptions, compareJson, printAnswerTail, printComparison, printNotices, printSources } from './askCommand';
@@ -66,17 +64,24 @@ export async function runChatCommand(dir: string, options: AskCommandOptions): P
           prompt();
           continue;
         }
-        // Retrieval for a comparison uses the question made standalone too; the turn joins the conversation.
-        const standalone = await standaloneQuery(conversation, question, { llm: ctx.settings.llm, cache: rewriteCache, log, signal });
-        if (human && (standalone.method === 'llm' || standalone.method === 'fallback')) humanOut(`(searched for: ${standalone.query})\n`);
-        const result = await askCompare(ctx, standalone.query, {
+        // A comparison retrieves as a turn does (the question made standalone, --path and @mentions); the turn joins the conversation.
+        let searched: string | undefined;
+        const turn = await compareTurn(ctx, conversation, question, {
+          paths: options.path,
+          rewriteCache,
+          log,
           onEvent: (e) => {
+            if (e.type === 'notice' && e.message.startsWith('Searched for: ')) {
+              searched = e.message.slice('Searched for: '.length);
+              if (human) humanOut(`(searched for: ${searched})\n`);
+            }
             if (!human) return;
-            if (e.type === 'ranked' && e.variant === 'reranked') printComparison(standalone.query, ctx, e.ranking);
+            if (e.type === 'ranked' && e.variant === 'reranked') printComparison(searched ?? question, ctx, e.ranking);
             if (e.type === 'token' && e.variant === 'reranked') humanOut(e.text);
           },
         });
-        conversation = addTurn(conversation, turnOf(question, result.reranked));
+        const result = turn.compare;
+        conversation = turn.conversation;
         if (human) {
           printNotices(result.reranked.notices);
           printAnswerTail(result.reranked);

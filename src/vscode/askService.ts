@@ -10,8 +10,7 @@ import { shippedLtrModel } from '../core/ltr/model';
 import type { NamedStore } from '../core/search/retriever';
 import type { Candidate } from '../core/search/types';
 import type { Conversation } from '../core/conversation/conversation';
-import { standaloneQuery } from '../core/conversation/standalone';
-import { askTurn } from '../core/conversation/turn';
+import { askTurn, compareTurn } from '../core/conversation/turn';
 import { type PinnedRange, withPins } from '../core/conversation/pins';
 import type { RankingFeedback } from './feedback';
 import type { FolderIndexer } from './folderIndexer';
@@ -113,14 +112,14 @@ export class AskService implements Disposable {
     return out;
   }
 
-  /** A comparison inside a conversation ranks the follow-up made standalone. */
+  /** A comparison ranks like a single answer: the follow-up made standalone, mentions and pins narrow both sides. */
   private async compare(ctx: AskContext, question: string, opts: AskOptions): Promise<CompareResult> {
-    if (!opts.conversation?.turns.length) return askCompare(ctx, question, { onEvent: opts.onEvent });
+    const pins = opts.pins ?? [];
+    const paths = [...(opts.paths ?? []), ...pins.map((p) => (p.folder ? `${p.folder}/${p.path}` : p.path))];
+    if (!opts.conversation && !paths.length) return askCompare(ctx, question, { onEvent: opts.onEvent });
     const log = (line: string) => this.deps.port.log.info(line);
-    const standalone = await standaloneQuery(opts.conversation, question, { llm: ctx.settings.llm, model: ctx.settings.chatModel, cache: this.rewrites, log, signal: opts.signal });
-    if (standalone.method === 'llm' || standalone.method === 'fallback') opts.onEvent({ type: 'notice', message: `Searched for: ${standalone.query}` });
-    const r = await askCompare(ctx, standalone.query, { onEvent: opts.onEvent });
-    return { ...r, question, reranked: { ...r.reranked, searchedFor: standalone.query }, notReranked: { ...r.notReranked, searchedFor: standalone.query } };
+    const conversation = opts.conversation ?? { id: '', turns: [] };
+    return (await compareTurn(withPins(ctx, pins), conversation, question, { onEvent: opts.onEvent, rewriteCache: this.rewrites, log, ...(paths.length ? { paths } : {}) })).compare;
   }
 
   /**

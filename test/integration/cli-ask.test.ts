@@ -69,6 +69,18 @@ describe('sift ask (CLI)', () => {
     assert.notDeepEqual(json.reranked.ranking.map((x: { chunkId: string }) => x.chunkId), json.notReranked.ranking.map((x: { chunkId: string }) => x.chunkId));
   });
 
+  it('--compare --path and an @folder mention narrow both sides', async () => {
+    const r = await runCli(['ask', root, 'where do we retry failed uploads? @src/auth/', ...models(), '--compare', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    for (const side of [json.reranked, json.notReranked]) {
+      const paths = side.ranking.map((x: { path: string }) => x.path);
+      assert.ok(paths.length > 0 && paths.every((p: string) => p.startsWith('src/auth/')), paths.join(', '));
+    }
+    const viaPath = JSON.parse((await runCli(['ask', root, 'where do we retry failed uploads?', ...models(), '--compare', '--json', '--path', 'src/config/**'])).stdout);
+    for (const side of [viaPath.reranked, viaPath.notReranked]) assert.ok(side.ranking.every((x: { path: string }) => x.path.startsWith('src/config/')));
+  });
+
   it('--compare human output shows the rankings side by side with movements', async () => {
     const r = await runCli(['ask', root, 'how many attempts per file are allowed for uploads', ...models(), '--compare']);
     assert.equal(r.code, 0, r.stderr);

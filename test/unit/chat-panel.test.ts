@@ -171,6 +171,31 @@ describe('mentions and pins through the ask service (real index)', () => {
     }
   });
 
+  it('Compare: a mentioned folder narrows both answers, a mentioned file and a pin lead both (as in a single answer)', async () => {
+    const s = services({ folders: { repo: REPO } });
+    const asker = askService(s);
+    const compare = (q: string, more: { pins?: Parameters<AskService['ask']>[1]['pins'] } = {}) =>
+      asker.ask(q, { rerank: true, compare: true, signal: new AbortController().signal, onEvent: () => undefined, conversation: { id: 'c', turns: [] }, ...more });
+    try {
+      await s.indexer.ensureIndexed();
+      const folder = (await compare('@src/auth/ where do we retry failed uploads?')).compare!;
+      for (const side of [folder.reranked, folder.notReranked]) {
+        assert.ok(side.sources.length > 0 && side.sources.every((x) => x.path.startsWith('src/auth/')), side.sources.map((x) => x.path).join(', '));
+      }
+      const file = (await compare('@src/net/backoff.ts where do we retry failed uploads?')).compare!;
+      for (const side of [file.reranked, file.notReranked]) assert.equal(side.sources[0]!.path, 'src/net/backoff.ts');
+      const pin = { path: 'src/config/loader.go', startLine: 2, endLine: 3, language: 'go', text: 'PINNED LINE TWO\nPINNED LINE THREE' };
+      const pinned = (await compare('where do we retry failed uploads?', { pins: [pin] })).compare!;
+      for (const side of [pinned.reranked, pinned.notReranked]) {
+        assert.deepEqual([side.sources[0]!.path, side.sources[0]!.startLine, side.sources[0]!.endLine], ['src/config/loader.go', 2, 3]);
+        assert.match(side.sources[0]!.text, /PINNED LINE TWO/);
+      }
+    } finally {
+      asker.dispose();
+      await s.dispose();
+    }
+  });
+
   it('@ completion lists files, folders and symbols from the index, builds its catalog once per index version, and fails soft', async () => {
     const s = services({ folders: { repo: REPO } });
     const asker = askService(s);

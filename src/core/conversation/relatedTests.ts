@@ -123,10 +123,10 @@ export function testsFirstRetrieve(inner: Retrieve, plan: TestsPlan): Retrieve {
 export function fuseTests(list: readonly Candidate[], plan: TestsPlan, w: Readonly<Record<keyof typeof TEST_SIGNAL_WEIGHTS, number>> = TEST_SIGNAL_WEIGHTS): Map<string, { score: number; first: number; why: string[] }> {
   const out = new Map<string, { score: number; first: number; why: string[] }>();
   const at = (k: string, i: number) => out.get(k) ?? out.set(k, { score: 0, first: i, why: [] }).get(k)!;
-  const add = (ranking: readonly string[], weight: number, why?: (k: string) => string | undefined) => {
+  const add = (ranking: readonly string[], weight: number, why?: (k: string) => string | undefined, factor: (k: string) => number = () => 1) => {
     ranking.forEach((k, r) => {
       const f = at(k, Number.MAX_SAFE_INTEGER);
-      f.score += weight / (FUSION_K + r + 1);
+      f.score += (weight * factor(k)) / (FUSION_K + r + 1);
       const note = why?.(k);
       if (note && !f.why.includes(note)) f.why.push(note);
     });
@@ -146,7 +146,8 @@ export function fuseTests(list: readonly Candidate[], plan: TestsPlan, w: Readon
   });
   add(retrieved, w.retrieval);
   const named = new Map(plan.named.map((n) => [key(n.file), n]));
-  add(plan.named.map((n) => key(n.file)), w.named, (k) => `test of ${named.get(k)!.of} (file name)`);
+  // The source's very name (test_upload.py) counts fully, its name among other words (test/app.response.js for response.js) half.
+  add(plan.named.map((n) => key(n.file)), w.named, (k) => `test of ${named.get(k)!.of} (file name)`, (k) => (named.get(k)!.score >= 3 ? 1 : 0.5));
   // Question words: a test named after a word of the earlier question, in the retrieval's order.
   const byTerm = [...testNames.entries(), ...plan.named.map((n) => [key(n.file), n.file.path] as [string, string])].filter(([, p], i, all) => all.findIndex(([, q]) => q === p) === i && plan.terms.includes(singular(testStem(p))));
   add(byTerm.map(([k]) => k), w.terms, (k) => `test named after "${testStem(testNames.get(k) ?? named.get(k)?.file.path ?? '')}" in the earlier question`);

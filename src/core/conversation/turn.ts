@@ -1,4 +1,4 @@
-import { type AnswerResult, type AskContext, type AskEvent, type CarriedFiles, type RankOptions, ask, boundQuestion } from '../answer/ask';
+import { type AnswerResult, type AskContext, type AskEvent, type CarriedFiles, type CompareResult, type RankOptions, ask, askCompare, boundQuestion } from '../answer/ask';
 import { retrieve } from '../search/retriever';
 import { type Conversation, DEFAULT_HISTORY_TOKENS, addTurn, historyMessages, turnOf } from './conversation';
 import { testsFirstRetrieve, testsPlan } from './relatedTests';
@@ -79,4 +79,19 @@ export async function askTurn(ctx: AskContext, conversation: Conversation, rawQu
   const notes = prepared.scope.notices;
   const withNotes = notes.length ? { ...result, notices: [...result.notices, ...notes] } : result;
   return { result: withNotes, conversation: addTurn(conversation, turnOf(prepared.question, withNotes)), standalone: prepared.standalone };
+}
+
+/**
+ * A comparison (with and without reranking) inside a conversation: the same retrieval as
+ * `askTurn` — the follow-up made standalone, mentions and pins (pass the pins' files in `paths`
+ * and the context through `withPins`), the earlier files kept — so both answers are narrowed alike.
+ * The turn joins the conversation with the reranked answer.
+ */
+export async function compareTurn(ctx: AskContext, conversation: Conversation, rawQuestion: string, opts: Omit<TurnOptions, 'rerank'>): Promise<{ compare: CompareResult; conversation: Conversation; standalone: StandaloneQuery }> {
+  const prepared = await prepareTurn(ctx, conversation, rawQuestion, { ...opts, rerank: true });
+  const { rerank: _rerank, ...rank } = prepared.rankOptions;
+  const r = await askCompare(prepared.ctx, rawQuestion, { ...rank, history: historyMessages(conversation, opts.historyTokens ?? DEFAULT_HISTORY_TOKENS) });
+  const notes = prepared.scope.notices;
+  const compare = notes.length ? { ...r, reranked: { ...r.reranked, notices: [...r.reranked.notices, ...notes] }, notReranked: { ...r.notReranked, notices: [...r.notReranked.notices, ...notes] } } : r;
+  return { compare, conversation: addTurn(conversation, turnOf(prepared.question, compare.reranked)), standalone: prepared.standalone };
 }
