@@ -100,26 +100,31 @@ export async function benchRemoteEmbedding(cfg: RemoteEmbeddingBenchConfig): Pro
     const achieved = batches / (wallMs / 1000);
     const capacity = slots / (latencyMs / 1000);
     const cpuCores = (cpu.user + cpu.system) / 1000 / wallMs;
-    // The HTTP client alone (same batches, no store): what the client could reach without commits.
-    const http = new HttpEmbedder({ baseUrl: server.baseUrl, model: 'bench', batchSize: batch, concurrency });
+    // The HTTP client alone (same batches, no store): what the client could reach without commits,
+    // with vectors as base64 (what the dense pass asks for) and as JSON numbers (servers that ignore `encoding_format`).
     const texts = Array.from({ length: batches * batch }, (_, i) => `function f${i}() {\n  return ${i};\n}\n`.repeat(12));
-    const httpStart = { t: performance.now(), cpu: process.cpuUsage() };
-    await http.embed(texts, 'document');
-    const httpMs = performance.now() - httpStart.t;
-    const httpCpu = process.cpuUsage(httpStart.cpu);
-    const httpRate = batches / (httpMs / 1000);
+    const alone = async (encodingFormat: 'base64' | 'float') => {
+      const http = new HttpEmbedder({ baseUrl: server.baseUrl, model: 'bench', batchSize: batch, concurrency, encodingFormat });
+      const start = { t: performance.now(), cpu: process.cpuUsage() };
+      await http.embed(texts, 'document');
+      const ms = performance.now() - start.t;
+      const used = process.cpuUsage(start.cpu);
+      return { rate: batches / (ms / 1000), cores: (used.user + used.system) / 1000 / ms };
+    };
+    const httpBase64 = await alone('base64');
+    const httpFloat = await alone('float');
     return [
-      {
-        id: 'P6.remote.client',
-        section: 'P6',
-        metric: `embedding HTTP client alone (${batches} batches of ${batch}, ${dim} dims, no store)`,
-        value: round(httpRate * batch, 0),
+      ...([['base64', httpBase64], ['float', httpFloat]] as const).map(([format, r]) => ({
+        id: format === 'base64' ? 'P6.remote.client' : 'P6.remote.client.float',
+        section: 'P6' as const,
+        metric: `embedding HTTP client alone (${batches} batches of ${batch}, ${dim} dims, ${format === 'base64' ? 'base64 vectors' : 'vectors as JSON numbers'}, no store)`,
+        value: round(r.rate * batch, 0),
         unit: 'chunks/s',
         baseline: { label: `server capacity (${slots} × ${latencyMs} ms)`, value: round(capacity * batch, 0), unit: 'chunks/s' },
-        ratio: round(httpRate / capacity, 2),
+        ratio: round(r.rate / capacity, 2),
         goal: 'informational',
-        note: `client CPU ${round((httpCpu.user + httpCpu.system) / 1000 / httpMs, 2)} cores (request JSON, response parse and checks)`,
-      },
+        note: `client CPU ${round(r.cores, 2)} cores (request JSON, response parse and checks)`,
+      })),
       {
         id: 'P6.remote.embedding',
         section: 'P6',

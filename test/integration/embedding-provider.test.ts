@@ -9,6 +9,7 @@ import { type IndexEvent, type IndexOptions, type IndexSummary, indexWorkspace }
 import { type SearchWorker, retrieve } from '../../src/core/search/retriever';
 import { IndexStore } from '../../src/core/store/store';
 import { type RemoteEmbeddingOptions, RemoteEmbedder, searchWorkerFor } from '../../src/core/worker/embedder';
+import { HttpEmbedder } from '../../src/core/models/httpEmbedder';
 import { TINY_EMBEDDER, WORKER_SCRIPT, runCli, tempDir, writeTree } from '../helpers';
 import { EmbeddingsTestServer } from '../support/embeddingsServer';
 import { REPO } from '../support/repo';
@@ -114,7 +115,7 @@ describe('embedding provider: openai-compatible (a loopback /v1/embeddings serve
         }
       };
       const before = server.requests.length;
-      // Vectors cross the wire as JSON decimals: near-ties may swap, the results are the same.
+      // Vectors are normalised again by the client and quantised in the index: near-ties may swap, the results are the same.
       const [viaServer, viaLocal] = [await top(remoteDir, searchWorkerFor(embedder, client)), await top(localDir, client)];
       assert.equal(viaServer[0], viaLocal[0], q);
       assert.deepEqual([...viaServer].sort(), [...viaLocal].sort(), q);
@@ -124,6 +125,58 @@ describe('embedding provider: openai-compatible (a loopback /v1/embeddings serve
     const before = server.requests.length;
     await prefixed.embedQuery('where is the config', undefined);
     assert.deepEqual(server.requests[before]!.body.input, ['search_query: where is the config']);
+  });
+
+  it('vectors travel as base64 float32 by default and equal the JSON numbers; a server that ignores the field or refuses base64 still works', async () => {
+    const texts = ['export function parse(input: string) { return input.trim(); }', 'class UploadQueue { retry = 3; }', 'session expiry'];
+    const embed = async (http: HttpEmbedder) => {
+      const start = server.requests.length;
+      const vectors = await http.embed(texts, 'document');
+      return { vectors, formats: server.requests.slice(start).map((r) => r.body.encoding_format) };
+    };
+    try {
+      const base64Embedder = new HttpEmbedder(remote());
+      const base64 = await embed(base64Embedder);
+      assert.deepEqual(base64.formats, ['base64']);
+      const dim = base64Embedder.dim!;
+      assert.ok(dim > 0 && base64.vectors.length === texts.length * dim);
+      for (let t = 0; t < texts.length; t++) {
+        const norm = Math.hypot(...base64.vectors.subarray(t * dim, (t + 1) * dim));
+        assert.ok(Math.abs(norm - 1) < 1e-5, `vector ${t} is unit length (${norm})`);
+      }
+      const numbers = await embed(new HttpEmbedder(remote({ encodingFormat: 'float' })));
+      assert.deepEqual(numbers.formats, ['float']);
+      assert.deepEqual(numbers.vectors, base64.vectors, 'the same float32 values either way');
+      // A refusal after base64 was answered is about the request, not the format: not asked again.
+      server.faults = [{ kind: 'status', status: 400 }];
+      await assert.rejects(base64Embedder.embed(texts, 'document'), /answered HTTP 400/);
+      assert.equal(base64Embedder.encoding, 'base64');
+
+      // A server that ignores encoding_format (answers numbers anyway), as Ollama does.
+      server.encodings = 'float-only';
+      const ignored = await embed(new HttpEmbedder(remote()));
+      assert.deepEqual(ignored.formats, ['base64']);
+      assert.deepEqual(ignored.vectors, base64.vectors);
+
+      // One that refuses base64 (422): asked again in numbers, and from then on.
+      server.encodings = 'refuse-base64';
+      const strict = new HttpEmbedder(remote());
+      const first = await embed(strict);
+      assert.deepEqual(first.formats, ['base64', 'float']);
+      assert.deepEqual(first.vectors, base64.vectors);
+      assert.deepEqual((await embed(strict)).formats, ['float']);
+      assert.equal(strict.stats.requests, 2);
+      // Unless base64 was asked for explicitly: then the refusal is the error.
+      await assert.rejects(new HttpEmbedder(remote({ encodingFormat: 'base64' })).embed(texts, 'document'), /answered HTTP 422/);
+
+      // A base64 vector that is not whole float32 values: refused, nothing stored.
+      server.encodings = 'both';
+      server.faults = [{ kind: 'bad-base64' }];
+      await assert.rejects(new HttpEmbedder(remote()).embed(texts, 'document'), /sent no vector \(a list of numbers or base64 float32\) for text 0; nothing from this batch was written/);
+    } finally {
+      server.encodings = 'both';
+      server.faults = [];
+    }
   });
 
   it('recovers from 429 + Retry-After, 500, a timeout, a dropped connection and truncated JSON: every chunk embedded once', async () => {

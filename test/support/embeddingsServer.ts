@@ -8,7 +8,10 @@ import { LoopbackHttp, workerWithModel } from './loopback';
  * `{model, input, dimensions?, encoding_format}` → `{object: 'list', data: [{object: 'embedding', index,
  * embedding}], model, usage}`, as OpenAI, Ollama, LM Studio, vLLM, llama.cpp and text-embeddings-inference
  * serve it), on loopback. Vectors come from the tiny test embedder in the project's own inference worker, so
- * retrieval through it equals the local model's. Every request is recorded; replies can be scripted with
+ * retrieval through it equals the local model's. Vectors go back as JSON numbers, or as base64
+ * little-endian float32 when the request asks `encoding_format: 'base64'` (as OpenAI, vLLM and
+ * text-embeddings-inference answer); `encodings` makes it a server that ignores the field (Ollama) or
+ * refuses base64. Every request is recorded; replies can be scripted with
  * faults, and `embedded` counts how many times each text was answered with a vector.
  */
 export type EmbeddingsFault =
@@ -26,7 +29,9 @@ export type EmbeddingsFault =
   /** The connection is dropped without an answer. */
   | { kind: 'reset' }
   /** A redirect to `location`. */
-  | { kind: 'redirect'; location: string };
+  | { kind: 'redirect'; location: string }
+  /** Base64 vectors two bytes short (not a whole number of float32). */
+  | { kind: 'bad-base64' };
 
 export interface EmbeddingsRequestRecord {
   url: string;
@@ -43,6 +48,11 @@ export class EmbeddingsTestServer {
   onRequest?: (n: number) => void;
   /** Answer this much later (ms), for timeouts and capacity. */
   delayMs = 0;
+  /**
+   * How `encoding_format` is treated: 'both' (base64 when asked), 'float-only' (the field ignored: always
+   * numbers), 'refuse-base64' (HTTP 422 when base64 is asked, as a server that validates the field strictly).
+   */
+  encodings: 'both' | 'float-only' | 'refuse-base64' = 'both';
   /** Per request (n is 1-based over the server's life): the delay instead of `delayMs`, e.g. a server that slows down. */
   delayFor?: (n: number, input: readonly string[]) => number;
   readonly requests: EmbeddingsRequestRecord[] = [];
@@ -96,18 +106,28 @@ export class EmbeddingsTestServer {
     if (fault?.kind === 'rate-limited') return void res.writeHead(429, { 'retry-after': fault.retryAfter }).end('slow down');
     if (fault?.kind === 'status') return void res.writeHead(fault.status).end('server error');
     if (fault?.kind === 'redirect') return void res.writeHead(307, { location: fault.location }).end();
+    const base64 = body.encoding_format === 'base64' && this.encodings !== 'float-only';
+    if (base64 && this.encodings === 'refuse-base64') {
+      return void res.writeHead(422, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: "encoding_format: input should be 'float'" } }));
+    }
     const input = Array.isArray(body.input) ? body.input : [body.input];
     const flat = input.length ? await this.client!.call('embed', { texts: input }) : new Float32Array(0);
     const delay = this.delayFor ? this.delayFor(n, input) : this.delayMs;
     if (delay) await new Promise((r) => setTimeout(r, delay));
     if (res.destroyed) return;
     const dim = input.length ? flat.length / input.length : 0;
-    let data = input.map((_, index) => ({ object: 'embedding', index, embedding: Array.from(flat.subarray(index * dim, (index + 1) * dim)) }));
-    if (fault?.kind === 'wrong-dimensions') for (const d of data) d.embedding.push(0.5);
+    const vectors = input.map((_, index) => Array.from(flat.subarray(index * dim, (index + 1) * dim)));
+    if (fault?.kind === 'wrong-dimensions') for (const v of vectors) v.push(0.5);
+    const encode = (v: number[]) => {
+      if (!base64) return v;
+      const bytes = Buffer.from(Float32Array.from(v).buffer);
+      return (fault?.kind === 'bad-base64' ? bytes.subarray(2) : bytes).toString('base64');
+    };
+    let data = vectors.map((v, index) => ({ object: 'embedding', index, embedding: encode(v) }));
     if (fault?.kind === 'wrong-count') data = data.slice(1);
     const json = JSON.stringify({ object: 'list', data, model: body.model ?? 'tiny-embedder', usage: { prompt_tokens: 0, total_tokens: 0 } });
     const truncated = fault?.kind === 'truncated-json';
-    if (!truncated && fault?.kind !== 'wrong-dimensions' && fault?.kind !== 'wrong-count') for (const t of input) this.embedded.set(t, (this.embedded.get(t) ?? 0) + 1);
+    if (!truncated && fault?.kind !== 'wrong-dimensions' && fault?.kind !== 'wrong-count' && fault?.kind !== 'bad-base64') for (const t of input) this.embedded.set(t, (this.embedded.get(t) ?? 0) + 1);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(truncated ? json.slice(0, Math.floor(json.length / 2)) : json);
   }
