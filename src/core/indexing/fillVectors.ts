@@ -1,6 +1,6 @@
 import type { IndexStore } from '../store/store';
 import type { EmbeddingInfo } from '../store/manifest';
-import { denseCoverage } from '../store/manifest';
+import { denseCoverage, liveChunks } from '../store/manifest';
 import { embeddingText } from '../models/text';
 import type { Embedder } from '../worker/embedder';
 import type { HttpEmbedderStats } from '../models/httpEmbedder';
@@ -40,21 +40,64 @@ export interface DenseProgress {
   provider?: { name: string } & HttpEmbedderStats;
 }
 
+/** A chunk without a vector: the shard and row it was listed at, and its id. */
+interface Missing {
+  shard: string;
+  row: number;
+  id: string;
+}
+
+/** Chunks without a vector by the manifest's counts (each shard's live rows minus its embedded ones). */
+function missingCount(store: IndexStore): number {
+  if (!store.manifest.embedding) return 0;
+  let n = 0;
+  for (const s of store.manifest.shards) n += Math.max(0, liveChunks(s) - (s.embedded ?? s.chunks));
+  return n;
+}
+
+/**
+ * The chunks to embed in the order they are sent: the priority files' chunks first (in the given
+ * order), then every shard's in shard order. Listed a shard at a time as the pass reaches it, so the
+ * first requests leave after one shard's vectors file is read instead of every shard's.
+ */
+async function* missingInOrder(store: IndexStore, priority: readonly string[]): AsyncGenerator<Missing[]> {
+  const { files, shards } = store.manifest;
+  const names = shards.map((s) => s.name);
+  // Chunk id → its file's place in `priority`; the shards holding those files are listed first.
+  const rankOf = new Map<string, number>();
+  const lists = new Map<string, Missing[]>();
+  priority.forEach((p, rank) => {
+    const entry = files[p.replace(/\\/g, '/')];
+    if (!entry?.shard) return;
+    for (const id of entry.chunkIds) if (!rankOf.has(id)) rankOf.set(id, rank);
+    lists.set(entry.shard, []);
+  });
+  if (rankOf.size) {
+    for (const name of lists.keys()) lists.set(name, await store.unembeddedIn(name));
+    // Stable: a file's chunks keep their shard order.
+    yield names.flatMap((n) => lists.get(n)?.filter((m) => rankOf.has(m.id)) ?? []).sort((a, b) => rankOf.get(a.id)! - rankOf.get(b.id)!);
+  }
+  for (const name of names) {
+    const list = lists.get(name) ?? (await store.unembeddedIn(name));
+    lists.delete(name);
+    yield rankOf.size ? list.filter((m) => !rankOf.has(m.id)) : list;
+  }
+}
+
 /**
  * The dense pass of a lexical-first index: embeds every chunk that has no vector yet (the keyword
  * pass committed it without one, or an earlier run was interrupted), priority files first, and
  * commits as it goes, so a question at any moment searches what is embedded and an interrupted
  * run resumes with only what is still missing. Returns the number of chunks embedded.
+ *
+ * The first requests leave as soon as the first shard is listed; the rest is listed as the pass
+ * reaches it. A shard whose chunks have all been answered is committed at once (its vectors file
+ * is then final), besides the cadence below, so the commit left at the end is one shard's.
  */
 export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncGenerator<DenseProgress, number> {
-  const missing = await store.unembedded();
-  if (!missing.length) return 0;
-  const pathOf = new Map<string, string>();
-  for (const [rel, entry] of Object.entries(store.manifest.files)) for (const id of entry.chunkIds) pathOf.set(id, rel);
-  const rankOf = new Map((opts.priority ?? []).map((p, i) => [p.replace(/\\/g, '/'), i]));
-  const rank = (id: string) => rankOf.get(pathOf.get(id) ?? '') ?? Number.MAX_SAFE_INTEGER;
-  // Stable: priority files first (in the given order), the rest in shard order.
-  const order = missing.map((m, i) => ({ ...m, rank: rank(m.id), i })).sort((a, b) => a.rank - b.rank || a.i - b.i);
+  // Missing at the start, by the manifest (exact once every shard is listed).
+  let total = missingCount(store);
+  if (!total) return 0;
 
   const { embedder, embedding, signal } = opts;
   const batch = Math.max(1, opts.embedBatch ?? embedder.batchSize);
@@ -67,12 +110,50 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
   let lastCommit = performance.now();
   const progress = (done: number): DenseProgress => {
     const stats = embedder.stats();
-    return { type: 'dense', done, total: order.length, ...denseCoverage(store.manifest), ...(stats ? { provider: { name: embedder.provider, ...stats } } : {}) };
+    return { type: 'dense', done, total: Math.max(total, done), ...denseCoverage(store.manifest), ...(stats ? { provider: { name: embedder.provider, ...stats } } : {}) };
   };
 
-  /** Reads one slice's chunk texts (grouped by shard) and sends it to the worker. */
-  const send = async (slice: typeof order) => {
-    const byShard = new Map<string, typeof order>();
+  // The list, taken a slice at a time (one taker at a time, in the order the slices are sent).
+  // A chunk is listed once even if a commit during the pass moved it to a shard listed later.
+  const source = missingInOrder(store, opts.priority ?? []);
+  const seen = new Set<string>();
+  let listed = 0;
+  let exhausted = false;
+  let buffer: Missing[] = [];
+  let at = 0;
+  /** Chunks listed and not yet answered, per shard: a shard that reaches 0 is committed. */
+  const unanswered = new Map<string, number>();
+  const take = async (): Promise<Missing[]> => {
+    while (buffer.length - at < batch && !exhausted) {
+      const next = await source.next();
+      if (next.done) {
+        exhausted = true;
+        total = listed;
+        break;
+      }
+      const fresh = next.value.filter((m) => !seen.has(m.id));
+      for (const m of fresh) {
+        seen.add(m.id);
+        unanswered.set(m.shard, (unanswered.get(m.shard) ?? 0) + 1);
+      }
+      listed += fresh.length;
+      buffer = buffer.slice(at).concat(fresh);
+      at = 0;
+    }
+    const slice = buffer.slice(at, at + batch);
+    at += slice.length;
+    return slice;
+  };
+  let taking: Promise<unknown> = Promise.resolve();
+  const nextSlice = (): Promise<Missing[]> => {
+    const p = taking.then(take);
+    taking = p.catch(() => undefined);
+    return p;
+  };
+
+  /** Reads one slice's chunk texts (grouped by shard) and sends it to the embedder. */
+  const send = async (slice: Missing[]) => {
+    const byShard = new Map<string, Missing[]>();
     for (const m of slice) {
       let g = byShard.get(m.shard);
       if (!g) byShard.set(m.shard, (g = []));
@@ -102,65 +183,113 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
       moved.clear();
       await read(again);
     }
-    const flat = await embedder.embedDocuments(texts.map((t) => t.text), signal);
+    const flat = texts.length ? await embedder.embedDocuments(texts.map((t) => t.text), signal) : new Float32Array(0);
     if (flat.length !== texts.length * embedding.dim) {
       throw new SiftError(
         `The embedder returned ${flat.length} values for ${texts.length} texts; the index has ${embedding.dim} dimensions per vector. Nothing from this batch was written.`,
         'bad-input',
       );
     }
-    return texts.map((t, j) => [t.id, flat.slice(j * embedding.dim, (j + 1) * embedding.dim)] as const);
+    // Views on the answer (no copy): the commit reads them once. Each with the shard it was listed in.
+    const listedIn = new Map(slice.map((m) => [m.id, m.shard]));
+    return { slice, vectors: texts.map((t, j) => [t.id, flat.subarray(j * embedding.dim, (j + 1) * embedding.dim), listedIn.get(t.id)!] as const) };
   };
 
   let done = 0;
-  let pending = new Map<string, Float32Array>();
+  /** Answered and not committed yet, by the shard each chunk was listed in; `failedCommit` holds a commit that failed. */
+  const pending = new Map<string, Map<string, Float32Array>>();
+  let pendingChunks = 0;
+  let failedCommit: ReadonlyMap<string, Float32Array> | undefined;
+  /** Shards answered in full whose vectors wait for the next commit. */
+  const complete = new Set<string>();
   let committing: Promise<void> | undefined;
-  // `depth` requests ahead: the next slices are read and queued while this one embeds.
+  /** A commit that failed while the pass went on: the pass stops with its error at the next batch. */
+  let commitFailed: { err: unknown } | undefined;
+  /** Takes the vectors of `shards` (all when not given) out of `pending`, as one map. */
+  const takePending = (shards?: Iterable<string>) => {
+    const out = new Map<string, Float32Array>();
+    for (const name of shards ?? [...pending.keys()]) {
+      const vectors = pending.get(name);
+      if (!vectors) continue;
+      for (const [id, v] of vectors) out.set(id, v);
+      pendingChunks -= vectors.size;
+      pending.delete(name);
+      complete.delete(name);
+    }
+    if (!shards) complete.clear();
+    return out;
+  };
+  const startCommit = (vectors: ReadonlyMap<string, Float32Array>) => {
+    const started: Promise<void> = store.commitVectors(vectors).then(
+      () => {
+        if (committing === started) committing = undefined;
+        lastCommit = performance.now();
+      },
+      (err: unknown) => {
+        if (committing === started) committing = undefined;
+        // Not written: kept for the commit in `finally` (or the next run).
+        failedCommit = vectors;
+        commitFailed ??= { err };
+        throw err;
+      },
+    );
+    started.catch(() => undefined); // awaited below, or its failure found through `commitFailed`
+    committing = started;
+    lastCommit = performance.now();
+    return started;
+  };
+  // `depth` requests ahead: the next slices are listed, read and queued while this one embeds.
   let failed = false;
-  const ahead: Promise<Awaited<ReturnType<typeof send>>>[] = [];
-  let queued = 0;
+  let ended = false;
+  const ahead: Promise<Awaited<ReturnType<typeof send>> | undefined>[] = [];
   const refill = () => {
-    while (ahead.length < depth && queued < order.length) {
-      const p = send(order.slice(queued, queued + batch));
+    while (!ended && ahead.length < depth) {
+      const p = nextSlice().then((slice) => {
+        if (!slice.length) {
+          ended = true;
+          return undefined;
+        }
+        return send(slice);
+      });
       p.catch(() => undefined); // awaited in turn below
       ahead.push(p);
-      queued += batch;
     }
   };
   refill();
   try {
-    for (let m = 0; m < order.length; m += batch) {
+    while (ahead.length) {
       const current = ahead.shift()!;
       refill();
-      for (const [id, v] of await current) pending.set(id, v);
-      done += Math.min(batch, order.length - m);
-      throwIfAborted(signal);
-      if (pending.size >= commitEvery && performance.now() - lastCommit >= commitMs) {
-        // The commit runs while the next batches embed (one commit at a time: the previous is awaited first).
-        if (committing) await committing;
-        const batchToCommit = pending;
-        pending = new Map();
-        committing = store.commitVectors(batchToCommit).then(
-          () => {
-            committing = undefined;
-            lastCommit = performance.now();
-          },
-          (err: unknown) => {
-            // Not written: kept for the commit in `finally` (or the next run).
-            for (const [id, v] of batchToCommit) if (!pending.has(id)) pending.set(id, v);
-            throw err;
-          },
-        );
-        committing.catch(() => undefined); // awaited below
-        lastCommit = performance.now();
-        // A cadence given in chunks reports each commit done (the progress shows its coverage).
-        if (!commitMs) await committing;
-        yield progress(done);
+      const sent = await current;
+      if (!sent) continue;
+      for (const [id, v, shard] of sent.vectors) {
+        let vectors = pending.get(shard);
+        if (!vectors) pending.set(shard, (vectors = new Map()));
+        if (!vectors.has(id)) pendingChunks++;
+        vectors.set(id, v);
       }
+      for (const m of sent.slice) {
+        const left = unanswered.get(m.shard)! - 1;
+        unanswered.set(m.shard, left);
+        if (!left && pending.has(m.shard)) complete.add(m.shard);
+      }
+      done += sent.slice.length;
+      throwIfAborted(signal);
+      if (commitFailed) throw commitFailed.err;
+      // One commit at a time, never waited for here (the next batches keep coming in meanwhile): enough
+      // chunks and time since the last commit (everything answered), else shards answered in full (only
+      // theirs: each shard's vectors file is then written once, and the commit left at the end is small).
+      if (committing || !pendingChunks) continue;
+      const cadence = pendingChunks >= commitEvery && performance.now() - lastCommit >= commitMs;
+      if (!cadence && !complete.size) continue;
+      const started = startCommit(takePending(cadence ? undefined : complete));
+      // A cadence given in chunks reports each commit done (the progress shows its coverage).
+      if (!commitMs) await started;
+      yield progress(done);
     }
     if (committing) await committing;
-    if (pending.size) await store.commitVectors(pending);
-    pending = new Map();
+    if (commitFailed) throw commitFailed.err;
+    if (pendingChunks) await startCommit(takePending());
   } catch (err) {
     failed = !isAbortError(err);
     throw err;
@@ -169,8 +298,9 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
     if (committing) await (committing as Promise<void>).catch(() => undefined);
     // Cancelled or failed: what was embedded is kept (committed now), the rest is embedded next time.
     // Slices the server already answered when an earlier one failed are kept too (on a cancel they are dropped).
-    for (const r of await Promise.allSettled(ahead)) if (failed && r.status === 'fulfilled') for (const [id, v] of r.value) pending.set(id, v);
-    if (pending.size) await store.commitVectors(pending).catch(() => undefined);
+    const left = new Map([...(failedCommit ?? []), ...takePending()]);
+    for (const r of await Promise.allSettled(ahead)) if (failed && r.status === 'fulfilled' && r.value) for (const [id, v] of r.value.vectors) left.set(id, v);
+    if (left.size) await store.commitVectors(left).catch(() => undefined);
   }
   yield progress(done);
   return done;
