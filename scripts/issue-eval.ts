@@ -16,7 +16,8 @@
  * on the OTHER repositories' questions, and that value's result on the held-out one. `--no-named`:
  * `+q` without the chunks of named files the list lacked (dumps made before they existed have none).
  * `--k K` (default 50): K as in `sift ask` — `+ltr` reorders the top K, `+q` weighs them and the next
- * candidates down to PRIOR_DEPTH_FACTOR × K (`--prior-depth D`), as far as the dump reaches; dump
+ * candidates down to priorDepth(kind, K) (`--prior-depth D` for every question, `--all-deep` for
+ * PRIOR_DEPTH_FACTOR × K whatever the kind), as far as the dump reaches; dump
  * deeper than that (`eval-issues.sh --candidates 100`) to score K = 50 exactly as `sift ask` ranks it.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ import { LtrModel, ltrRerank, shippedLtrModel } from '../src/core/ltr/model';
 import { understandQuestion } from '../src/core/query/understand';
 import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights } from '../src/core/search/fileEvidence';
 import { pathMatches } from '../src/core/search/fileEvidence';
-import { PRIOR_DEPTH_FACTOR, appendAsWeakest, priorPool } from '../src/core/search/namedFiles';
+import { PRIOR_DEPTH_FACTOR, appendAsWeakest, priorDepth, priorPool } from '../src/core/search/namedFiles';
 import { applyQuestionPrior } from '../src/core/search/questionPrior';
 import type { Candidate } from '../src/core/search/types';
 
@@ -49,6 +50,7 @@ let ltrPath: string | undefined;
 let ltrDir: string | undefined;
 let K = 50;
 let priorDepthOpt: number | undefined;
+let allDeep = false;
 let loro: { key: string; values: number[] } | undefined;
 let perQuestion: string | undefined;
 let byKind = false;
@@ -70,6 +72,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--no-named') continue;
   else if (a === '--k') K = Number(argv[++i]);
   else if (a === '--prior-depth') priorDepthOpt = Number(argv[++i]);
+  else if (a === '--all-deep') allDeep = true;
   else files.push(a);
 }
 const shipped = ltrPath ? LtrModel.fromJson(JSON.parse(readFileSync(ltrPath, 'utf8'))) : shippedLtrModel();
@@ -112,7 +115,7 @@ for (const file of files) {
     if (row.base !== 'bm25' || row.ce || !row.goldFiles?.length) continue;
     // K reordered by +ltr, the prior down to D = PRIOR_DEPTH_FACTOR × K (as sift ask); a deeper dump's files named by
     // path below D count as named files the list lacks (their best chunk), as sift eval's `named` would at that depth.
-    const D = Math.min(row.candidates.length, priorDepthOpt ?? PRIOR_DEPTH_FACTOR * K);
+    const D = Math.min(row.candidates.length, priorDepthOpt ?? (allDeep ? PRIOR_DEPTH_FACTOR * K : priorDepth(understandQuestion(row.question), K, weights)));
     if (row.candidates.length > D) {
       const u = understandQuestion(row.question);
       const mentioned = [...u.frames.map((f) => f.path), ...u.paths];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { definesNamed, fileEvidence, importNames, importsOf, namedSymbols, relativeScores } from '../../src/core/search/fileEvidence';
-import { priorPool } from '../../src/core/search/namedFiles';
+import { priorDepth, priorPool } from '../../src/core/search/namedFiles';
 import { applyQuestionPrior, roleExponent } from '../../src/core/search/questionPrior';
 import { understandQuestion } from '../../src/core/query/understand';
 import type { Candidate } from '../../src/core/search/types';
@@ -147,5 +147,17 @@ describe('the prior looks below K (priorPool)', () => {
     assert.equal(pool[2]!.chunk.path, 'src/pkg/retry.py');
     assert.equal(pool[2]!.provenance.rerank!.score, -2);
     assert.equal(pool[2]!.provenance.lexical!.score, 9);
+  });
+});
+
+describe('how deep the prior looks', () => {
+  it('twice K for a report or a change (implementation first), K for a question asked as one or a mild prior', () => {
+    const depth = (q: string) => priorDepth(understandQuestion(q), 50);
+    assert.equal(depth('Retry raises an exception after the third attempt'), 100);
+    assert.equal(depth('Add support for the ASGI pathsend extension'), 100);
+    assert.equal(depth('Why does this fail?\n\nTraceback (most recent call last):\n  File "src/pkg/a.py", line 3, in f\nKeyError: 1'), 100);
+    assert.equal(depth('Where is the session cookie signed?'), 50);
+    assert.equal(depth('How does request routing work?'), 50);
+    assert.equal(depth('How is the config loader tested?'), 50);
   });
 });

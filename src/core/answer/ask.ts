@@ -8,7 +8,7 @@ import { type EditorMarks, editorMarks } from '../ltr/editor';
 import type { EditorSignals } from '../ltr/features';
 import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
 import { understandQuestion } from '../query/understand';
-import { PRIOR_DEPTH_FACTOR, addNamedFiles, priorPool } from '../search/namedFiles';
+import { addNamedFiles, priorDepth, priorPool } from '../search/namedFiles';
 import { applyQuestionPrior } from '../search/questionPrior';
 import type { RerankScorer } from '../rerank/reranker';
 import { DEFAULT_CANDIDATES, type DenseCoverage, type NamedStore, type RetrieveResult, type SearchWorker, retrieve } from '../search/retriever';
@@ -226,15 +226,15 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
   // A follow-up that carries earlier turns' files is ordered by the conversation (it knows what "this" is); the prior reads one question.
   const prior = ctx.settings.questionPrior !== false && !opts.carry?.length && !opts.searchQuery;
   const k = ctx.settings.candidates ?? DEFAULT_CANDIDATES;
-  const retrieved = await retrieveStage(ctx, query, notices, opts.onEvent, opts.filter, opts.carry, prior ? PRIOR_DEPTH_FACTOR * k : 0);
+  const u = prior ? understandQuestion(query) : undefined;
+  const retrieved = await retrieveStage(ctx, query, notices, opts.onEvent, opts.filter, opts.carry, u ? priorDepth(u, k) : 0);
   const variant: Variant = opts.rerank && (ctx.reranker || ctx.ltr) ? 'reranked' : 'notReranked';
   // What the user sees instead of a reranked list: the prior still orders the fused candidates, and the notice says so.
   const fallback = prior ? 'showing the fused ranking, ordered by question understanding (file roles, named symbols and paths)' : 'showing the fused ranking';
   if (opts.rerank && !ctx.reranker && !ctx.ltr) notices.push(`Reranking is unavailable (no cross-encoder loaded): ${fallback}.`);
   const ranked = await rankStage(ctx, query, retrieved.candidates, variant === 'reranked', notices, fallback);
-  if (prior && ranked.candidates.length) {
+  if (u && ranked.candidates.length) {
     // Files the question names by path (a traceback's frames) that retrieval missed join the list before the prior weighs them.
-    const u = understandQuestion(query);
     const pool = priorPool(ranked.candidates, retrieved.tail, ranked.reranked);
     // Still the top K afterwards: what the prior raised from below K replaces what it lowered.
     ranked.candidates = applyQuestionPrior(await addNamedFiles(ctx.store, u, pool), u).slice(0, Math.max(k, ranked.candidates.length));

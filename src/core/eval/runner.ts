@@ -1,7 +1,7 @@
 import type { IndexStore } from '../store/store';
 import { extractFeatures, queryInfo } from '../ltr/features';
 import { type LtrModel, ltrRerank } from '../ltr/model';
-import { PRIOR_DEPTH_FACTOR, appendAsWeakest, namedChunks, priorPool } from '../search/namedFiles';
+import { appendAsWeakest, namedChunks, priorDepth, priorPool } from '../search/namedFiles';
 import { applyQuestionPrior } from '../search/questionPrior';
 import { type QuestionKind, understandQuestion } from '../query/understand';
 import type { RerankScorer } from '../rerank/reranker';
@@ -70,7 +70,7 @@ export interface EvalRunOptions {
   candidates: number;
   /** How deep each retriever looks. */
   depth: number;
-  /** How deep `+q` looks (default PRIOR_DEPTH_FACTOR × K, as `sift ask`). */
+  /** How deep `+q` looks (default by the question's kind, src/core/search/namedFiles.ts priorDepth, as `sift ask`). */
   priorDepth?: number;
   /** Tokens the cross-encoder reads per pair (as `sift ask --rerank-max-tokens`; default the worker's 256). */
   rerankMaxLength?: number;
@@ -249,7 +249,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
     const understood = understandQuestion(q.question);
     // Files the question names by path that the top K lacks: `+q` adds them (as `sift ask` does), once per base list.
     const namedCache = new Map<BaseName, Awaited<ReturnType<typeof namedChunks>>>();
-    const D = opts.priorDepth ?? PRIOR_DEPTH_FACTOR * K;
+    const D = opts.priorDepth ?? priorDepth(understood, K);
     const namedOf = async (base: BaseName) => {
       let n = namedCache.get(base);
       if (!n) namedCache.set(base, (n = await namedChunks(engine.store, understood, bases.get(base)!.slice(0, Math.max(K, D)))));

@@ -35,6 +35,8 @@ export interface Understanding {
   errors: string[];
   /** Code the question quotes (inline `…` and fenced blocks). */
   code: string[];
+  /** Asked as a question (a question word or auxiliary opening a sentence, or a question mark), not stated as a report or a change. */
+  asked: boolean;
 }
 
 export const MAX_QUESTION_CHARS = 8000;
@@ -123,7 +125,7 @@ export function understandQuestion(question: string): Understanding {
     if (isIdentifier(word)) push(identifiers, idSeen, word, word);
   }
 
-  return { kind: kindOf(text, frames, errors), identifiers, frames, paths, errors, code };
+  return { kind: kindOf(text, frames, errors), identifiers, frames, paths, errors, code, asked: INTERROGATIVE.test(prose) };
 }
 
 /**

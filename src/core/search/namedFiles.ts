@@ -2,7 +2,8 @@ import { codeTokens } from '../lexical/tokenize';
 import type { Understanding } from '../query/understand';
 import type { IndexStore } from '../store/store';
 import type { Chunk } from '../types';
-import { pathMatches } from './fileEvidence';
+import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights, pathMatches } from './fileEvidence';
+import { roleExponent } from './questionPrior';
 import type { NamedStore } from './retriever';
 import type { Candidate } from './types';
 
@@ -28,6 +29,19 @@ export const MAX_NAMED_FILES = 8;
  * 1.5 K 73.0, 2 K 75.0); checked on SWE-QA (docs/eval.md).
  */
 export const PRIOR_DEPTH_FACTOR = 2;
+
+/**
+ * The prior's depth for a question: PRIOR_DEPTH_FACTOR × K for a report — a bug report, a change,
+ * stated rather than asked, or carrying a traceback or an error line — whose role prior is a
+ * near-tier (implementation first: the implementation is what tests and docs crowd out of the top
+ * K); K for a question asked as one ("where is X implemented?", "how does Y work?") and wherever
+ * the prior is mild (how-it-works, tests, docs): their answers often include the tests and docs,
+ * and looking deeper only brings more code in (SWE-QA, docs/eval.md).
+ */
+export function priorDepth(u: Pick<Understanding, 'kind' | 'asked' | 'frames' | 'errors'>, k: number, w: Readonly<EvidenceWeights> = DEFAULT_EVIDENCE_WEIGHTS): number {
+  const report = !u.asked || u.frames.length > 0 || u.errors.length > 0;
+  return roleExponent(u.kind, w) > 1 && report ? PRIOR_DEPTH_FACTOR * k : k;
+}
 
 /**
  * The list the question prior weighs: the (reranked) top K, then the first stage's next
