@@ -71,6 +71,54 @@ describe('search split between this thread and the inference worker', () => {
     await store!.close();
   });
 
+  it('searches every shard on this thread while chunks wait for vectors (the dense pass keeps the worker busy), with the same results', async () => {
+    // The same chunks, a third of the files without vectors yet (lexical first, embedding in the background).
+    const partialDir = path.join(dir, 'partial');
+    const full = (await IndexStore.openForRead(indexDir)).store!;
+    const { store: writer } = await IndexStore.open(partialDir, { root: dir, embedding: full.manifest.embedding, chunker: full.manifest.chunker, lock: true, shardCapacity: 120 });
+    const upserted: FileUpdate[] = [];
+    for (const shard of full.manifest.shards) {
+      const { chunks, vectors } = await full.loadShard(shard);
+      const byFile = new Map<string, typeof chunks>();
+      for (const c of chunks) byFile.set(c.path, [...(byFile.get(c.path) ?? []), c]);
+      for (const [file, cs] of byFile) {
+        const waiting = upserted.length % 3 === 0;
+        upserted.push({ path: file, entry: { hash: sha256Hex(file, 16), size: 1, mtimeMs: 1 }, chunks: cs, vectors: cs.map((c) => (waiting ? undefined : vectors.get(c.id))) });
+      }
+    }
+    await full.close();
+    await writer.commit({ removed: [], upserted });
+    await writer.close();
+    const { store } = await IndexStore.openForRead(partialDir);
+    assert.ok(store!.manifest.shards.length >= 4);
+    // What the worker is asked: only the question's vector, no shard search.
+    const asked: string[] = [];
+    const vector = unitVector(rng(5), DIM);
+    const recording = {
+      call: async (method: string, params: never) => {
+        asked.push(method);
+        return method === 'embed' ? Float32Array.from(vector) : worker.call(method as 'searchShards', params);
+      },
+    } as unknown as InferenceClient;
+    const question = queryText(rng(6));
+    const alone = await retrieve(store!, question, { embedder: fixedEmbedder(vector), searcher: null });
+    const result = await retrieve(store!, question, { embedder: recording });
+    assert.deepEqual(asked, ['embed']);
+    assert.equal(result.mode, 'hybrid');
+    assert.ok(result.coverage!.embedded < result.coverage!.chunks);
+    assert.deepEqual(
+      result.candidates.map((c) => [c.chunk.id, c.provenance]),
+      alone.candidates.map((c) => [c.chunk.id, c.provenance]),
+    );
+    await store!.close();
+    // Every chunk embedded: the worker searches half of the shards again.
+    asked.length = 0;
+    const complete = (await IndexStore.openForRead(indexDir)).store!;
+    await retrieve(complete, question, { embedder: recording });
+    await complete.close();
+    assert.ok(asked.includes('searchShards'), asked.join(', '));
+  });
+
   it('a damaged shard searched by the worker gives the same clear message', async () => {
     const { store } = await IndexStore.openForRead(indexDir);
     const shard = store!.manifest.shards[1]!; // odd: the worker's

@@ -4,6 +4,7 @@ import type { Chunk } from '../types';
 import { throwIfAborted } from '../util/errors';
 import { queryTerms } from '../lexical/lexical';
 import { type Bm25Stats, distinctQueryTerms, mergeBm25Stats } from '../lexical/bm25';
+import { TimeSlicer } from '../util/slice';
 import { type LexicalStatsParams, type SearchShardsParams, type ShardHit, type ShardSearchResult, lexicalStats, searchShards } from './shardSearch';
 import { DEFAULT_RRF_K, type RankedList, reciprocalRankFusion } from './fusion';
 import type { Candidate } from './types';
@@ -32,8 +33,9 @@ export interface RetrieveOptions {
   embedder?: SearchWorker;
   /**
    * A worker that searches half of the shards while this thread searches the other half (the
-   * inference worker is idle during search). Defaults to `embedder`; without one, this thread
-   * searches everything.
+   * inference worker is idle during search). Defaults to `embedder` when every chunk has its vector
+   * (while some wait, the dense pass keeps that worker busy); without one, this thread searches
+   * everything.
    */
   searcher?: SearchWorker | null;
   signal?: AbortSignal;
@@ -93,7 +95,11 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
 
   // Hits are located by (folder, shard, row); the chunk itself is read only for the final candidates.
   type Located = { id: string; folder: number; shard: ShardEntry; row: number; score: number };
-  const searcher = opts.searcher === undefined ? opts.embedder : (opts.searcher ?? undefined);
+  // While chunks wait for vectors (lexical first: the dense pass embeds on that worker, batch after
+  // batch), a shard search queued behind its batches would wait seconds: this thread searches
+  // everything then (sliced, so its event loop stays responsive).
+  const embedding = dim > 0 && coverage.embedded < coverage.chunks;
+  const searcher = opts.searcher === undefined ? (embedding ? undefined : opts.embedder) : (opts.searcher ?? undefined);
   const totalShards = named.reduce((n, f) => n + f.store.manifest.shards.length, 0);
   const split = Boolean(searcher) && totalShards > 1;
   /** Runs one search phase over every folder: odd shards in the worker, even ones here, at once. */
@@ -245,7 +251,10 @@ async function hydrate(named: NamedStore[], located: { id: string; folder: numbe
     group.items.push(l);
   }
   const out = new Map<string, Chunk>();
+  // A shard's blocks are read and inflated in one go: yield between shards when a slice is used up.
+  const slicer = new TimeSlicer();
   for (const { folder, shard, items } of groups.values()) {
+    await slicer.tick();
     const chunks = await named[folder]!.store.chunksAt(shard, items.map((l) => l.row));
     chunks.forEach((c, i) => {
       const l = items[i]!;

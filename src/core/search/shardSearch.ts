@@ -3,6 +3,10 @@ import type { IndexStore } from '../store/store';
 import { topK } from '../store/vectorKernel';
 import { searchLexical } from '../lexical/lexical';
 import { type Bm25Stats, mergeBm25Stats } from '../lexical/bm25';
+import { TimeSlicer } from '../util/slice';
+
+/** Shards loading while one is searched. */
+const LOAD_AHEAD = 2;
 
 /** A hit located in a shard: the chunk is read only if it becomes a final candidate. */
 export interface ShardHit {
@@ -30,12 +34,19 @@ export async function searchShards(
   query: { vector?: Float32Array; terms: readonly string[]; stats?: Bm25Stats; flagUnembedded?: boolean },
   depth: number,
 ): Promise<ShardSearchResult> {
-  // Start loading every shard this search needs (both kinds) before waiting for any: the reads
-  // overlap each other and the scoring of shards already loaded. Cached after the first query.
-  for (const shard of shards) {
+  // Shards load a few ahead of the one being scored (cached after the first query): the reads
+  // overlap the scoring, and the loads finish one or two at a time. Loading every shard at once
+  // finished them together, and their checks ran back to back (~6 ms a 4 000-row shard): a first
+  // search on the extension host's thread held its event loop for 100+ ms at 27 shards. Yields
+  // between shards when a slice of time is used up, for the same reason.
+  const slicer = new TimeSlicer();
+  const load = (i: number) => {
+    const shard = shards[i];
+    if (!shard) return;
     if (query.vector) store.vectors(shard).catch(() => undefined);
-    store.lexical(shard).catch(() => undefined);
-  }
+    if (query.terms.length) store.lexical(shard).catch(() => undefined);
+  };
+  for (let i = 0; i < LOAD_AHEAD; i++) load(i);
   const dense: ShardHit[] = [];
   if (query.vector) {
     const q = query.vector;
@@ -43,7 +54,9 @@ export async function searchShards(
     for (let j = 0; j < q.length; j++) norm += q[j]! * q[j]!;
     norm = Math.sqrt(norm) || 1;
     let scores = new Float32Array(0);
-    for (const shard of shards) {
+    for (const [i, shard] of shards.entries()) {
+      load(i + LOAD_AHEAD);
+      await slicer.tick();
       const block = await store.vectors(shard);
       if (!block || block.block.dim !== q.length) continue;
       if (scores.length < block.block.n) scores = new Float32Array(block.block.n);
@@ -53,7 +66,9 @@ export async function searchShards(
   }
   const lexical: ShardSearchResult['lexical'] = [];
   if (query.terms.length) {
-    for (const shard of shards) {
+    for (const [i, shard] of shards.entries()) {
+      load(i + LOAD_AHEAD);
+      await slicer.tick();
       const hits = searchLexical(await store.lexical(shard), query.terms, depth, query.stats);
       const missing = query.flagUnembedded && hits.length ? await unembeddedRows(store, shard) : undefined;
       for (const hit of hits) {
@@ -81,9 +96,18 @@ async function unembeddedRows(store: IndexStore, shard: ShardEntry): Promise<((r
 
 /** These shards' BM25 statistics for the query's distinct terms, summed (`mergeBm25Stats`). */
 export async function lexicalStats(store: IndexStore, shards: readonly ShardEntry[], terms: readonly string[]): Promise<Bm25Stats> {
-  for (const shard of shards) store.lexical(shard).catch(() => undefined);
   const parts: Bm25Stats[] = [];
-  for (const shard of shards) parts.push((await store.lexical(shard)).stats(terms));
+  const slicer = new TimeSlicer();
+  // A few shards loading ahead of the one being read, as in `searchShards`.
+  const load = (i: number) => {
+    if (shards[i]) store.lexical(shards[i]).catch(() => undefined);
+  };
+  for (let i = 0; i < LOAD_AHEAD; i++) load(i);
+  for (const [i, shard] of shards.entries()) {
+    load(i + LOAD_AHEAD);
+    await slicer.tick();
+    parts.push((await store.lexical(shard)).stats(terms));
+  }
   return mergeBm25Stats(terms, parts);
 }
 
