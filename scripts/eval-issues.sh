@@ -9,7 +9,7 @@
 #   (--candidates K: the top K dumped and reordered, default 50; scripts/issue-eval.ts --k scores a smaller K from the same dump)
 #
 # Repositories come from bare mirrors under /work/.mirror/<owner>+<name>/repo (else GitHub), cloned
-# at a pinned commit into $WORK/git/<name>. Lexical-only, K = 50, variants bm25, bm25+q, bm25+ltr;
+# at a pinned commit into $WORK/git/<name>. Lexical-only, K = 50 (--candidates), variants bm25, bm25+q, bm25+ltr, bm25+ltr+q;
 # the candidate dumps ($WORK/<name>.ltr.jsonl) feed scripts/issue-eval.ts (per-kind tables, offline
 # scoring of the same candidates) and scripts/train-ltr.ts. Environment: SIFT (default node dist/cli.js).
 set -euo pipefail
@@ -68,6 +68,6 @@ for entry in "${LIST[@]}"; do
   fi
   git -C "$dest" checkout -q --detach "$commit"
   $SIFT eval "$dest" --from-git-history "$N" --gold-roles source --index-dir "$WORK/index/$name" --quiet --lexical-only --offline --candidates "$CANDIDATES" \
-    --variants bm25,bm25+q,bm25+ltr --ltr-dump "$WORK/$name.ltr.jsonl" --json-out "$WORK/$name.json" >"$WORK/$name.md"
+    --variants bm25,bm25+q,bm25+ltr,bm25+ltr+q --ltr-dump "$WORK/$name.ltr.jsonl" --json-out "$WORK/$name.json" >"$WORK/$name.md"
   echo "$name: $(wc -l <"$WORK/$name.ltr.jsonl") questions → $WORK/$name.md"
 done
