@@ -74,7 +74,7 @@ program
   .option('--json', 'print a machine-readable summary on stdout')
   .option('--quiet', 'no progress display')
   .option('--events', 'print progress events as JSON lines on stderr (for tools)')
-  .option('--commit-every <files>', 'commit the index after this many changed files', positiveInt)
+  .option('--commit-every <files>', 'commit the index after this many changed files (default: when a shard\'s worth of chunks is pending)', positiveInt)
   .option('--store <url>', 'also write the index to a team index: postgres://user@host/db (or SIFT_STORE_URL; see docs/team-index.md)')
   .option('--commit <sha>', 'with --store: the commit the folder is checked out at (default HEAD)')
   .action(async (dir: string, options) => {
