@@ -44,7 +44,7 @@ QUESTIONS="${QUESTIONS:-$HERE/../shared/eval/swe-qa/questions.jsonl}"
 LTR_DIR="${LTR_DIR:-$HERE/eval/ltr-models}"
 SIFT="${SIFT:-node $HERE/dist/cli.js}"
 [[ -f "$HERE/dist/cli.js" ]] || (cd "$HERE" && npm run build --silent)
-[[ ${#EXTRA[@]} -gt 0 ]] || EXTRA=(--lexical-only --offline --variants bm25,bm25+ltr)
+[[ ${#EXTRA[@]} -gt 0 ]] || EXTRA=(--lexical-only --offline --variants bm25,bm25+q,bm25+ltr,bm25+ltr+q)
 
 REPOS=(
   "pallets/flask 85c5d93cbd049c4bd0679c36fd1ddcae8c37b642"
