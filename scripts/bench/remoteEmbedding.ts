@@ -7,7 +7,9 @@
  * Reported beside the goal: achieved ÷ capacity (≥ 0.9), with the client's CPU (all threads) and the
  * host thread's event-loop utilisation meanwhile.
  *
- * Standalone: `node --import tsx scripts/bench/remoteEmbedding.ts [files]` (needs `npm run build`).
+ * Standalone: `node --import tsx scripts/bench/remoteEmbedding.ts [files] [concurrency]` (needs `npm run
+ * build`); an A/B of two commits in one run: `node scripts/bench/bundlesAt.mjs <commit> /tmp/a` for each,
+ * then `… remoteEmbedding.ts 1500 --builds /tmp/a/dist,/tmp/b/dist --rounds 3`.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -135,7 +137,7 @@ export async function benchRemoteEmbedding(cfg: RemoteEmbeddingBenchConfig): Pro
         ratio: round(achieved / capacity, 2),
         goal: '≥ 0.9×',
         met: achieved / capacity >= 0.9,
-        note: `${round(achieved, 1)} of ${capacity} batches/s; dense pass ${Math.round(wallMs)} ms; client CPU ${round(cpuCores, 2)} cores (all threads: indexing thread parses and commits); host thread event-loop utilisation ${round(elu.utilization * 100, 1)} %; ${concurrency} requests in flight; server saw at most ${maxActive} at once; the rest of the wall time is the store's commits (vectors files only; they overlap the next batches) and finding the unembedded chunks`,
+        note: `${round(achieved, 1)} of ${capacity} batches/s; dense pass ${Math.round(wallMs)} ms; client CPU ${round(cpuCores, 2)} cores (all threads: indexing thread parses and commits); host thread event-loop utilisation ${round(elu.utilization * 100, 1)} %; ${concurrency} requests in flight; server saw at most ${maxActive} at once; the rest of the wall time: the first requests and the last round, the last shard's commit (vectors only; the others overlap the next batches), and stalls of the indexing thread (GC, other processes on the cores)`,
       },
     ];
   } finally {
@@ -147,20 +149,45 @@ export async function benchRemoteEmbedding(cfg: RemoteEmbeddingBenchConfig): Pro
 }
 
 if (require.main === module) {
+  // [files] [concurrency], and for an A/B in one run `--builds A/dist,B/dist [--rounds N]` (bundles of
+  // other commits: scripts/bench/bundlesAt.mjs): the builds alternate, round after round.
+  const args = process.argv.slice(2);
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    return i < 0 ? undefined : args.splice(i, 2)[1];
+  };
   const repo = path.resolve(__dirname, '..', '..');
-  const workDir = mkdtempSync(path.join(os.tmpdir(), 'sift-p6-'));
-  benchRemoteEmbedding({
-    workerScript: path.join(repo, 'dist', 'worker.js'),
-    indexerScript: path.join(repo, 'dist', 'indexer.js'),
-    workDir,
-    files: Number(process.argv[2] ?? 3000),
-    ...(process.argv[3] ? { concurrency: Number(process.argv[3]) } : {}),
-    log: (l) => process.stderr.write(`${l}\n`),
-  })
-    .then((rows) => process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`))
-    .finally(() => rmSync(workDir, { recursive: true, force: true }))
-    .catch((err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    });
+  const builds = (flag('--builds') ?? path.join(repo, 'dist')).split(',').map((d) => path.resolve(d));
+  const rounds = Number(flag('--rounds') ?? 1);
+  const [files, concurrency] = args;
+  const log = (l: string) => process.stderr.write(`${l}\n`);
+  (async () => {
+    log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    const results: { build: string; round: number; rows: Row[] }[] = [];
+    for (let round = 0; round < rounds; round++) {
+      for (const build of builds) {
+        const workDir = mkdtempSync(path.join(os.tmpdir(), 'sift-p6-'));
+        try {
+          const rows = await benchRemoteEmbedding({
+            workerScript: path.join(build, 'worker.js'),
+            indexerScript: path.join(build, 'indexer.js'),
+            workDir,
+            files: Number(files ?? 3000),
+            ...(concurrency ? { concurrency: Number(concurrency) } : {}),
+            log,
+          });
+          const row = rows.find((r) => r.id === 'P6.remote.embedding')!;
+          log(`round ${round + 1} ${build}: ${row.ratio}× — ${row.note}`);
+          results.push({ build, round, rows });
+        } finally {
+          rmSync(workDir, { recursive: true, force: true });
+        }
+      }
+    }
+    log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0]!.rows : results, null, 2)}\n`);
+  })().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
 }
