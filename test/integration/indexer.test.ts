@@ -147,6 +147,24 @@ for (const mode of MODES) {
       }
     });
 
+    it('embedding inline with the local model, commits at least every inlineCommitMs (each batch at 0); lexical first, once a shard fills', async () => {
+      const { dir, cleanup } = tempDir();
+      try {
+        const root = path.join(dir, 'repo');
+        writeTree(root, Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`src/m${i}.ts`, `export function f${i}(x: number) {\n  return x * ${i};\n}\n`])));
+        const embedding = { model: TINY_EMBEDDER, dtype: 'fp32' };
+        const commits = (events: IndexEvent[]) => events.filter((e) => e.type === 'commit').length;
+        const inline = await runIndex({ root, indexDir: path.join(dir, 'inline'), embedding, inlineCommitMs: 0 }, client);
+        const batches = new Set(inline.events.flatMap((e) => (e.type === 'progress' && e.filesDone > 0 ? [e.filesDone] : []))).size;
+        assert.ok(batches >= 3, `several file batches (${batches})`);
+        assert.equal(commits(inline.events), batches, 'one commit per batch');
+        const lexical = await runIndex({ root, indexDir: path.join(dir, 'lexical'), embedding, inlineCommitMs: 0, lexicalFirst: true }, client);
+        assert.equal(lexical.events.filter((e) => e.type === 'commit' && lexical.events.indexOf(e) < lexical.events.findIndex((x) => x.type === 'lexical-ready')).length, 1, 'the keyword pass: one commit (60 files fill no shard)');
+      } finally {
+        cleanup();
+      }
+    });
+
     it('stores one vector per chunk in vectra, retrievable by similarity', async () => {
       const { dir, cleanup } = tempDir();
       try {

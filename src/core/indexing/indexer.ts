@@ -23,6 +23,8 @@ import { CHUNK_THREADS_MIN_FILES, ChunkThreads, chunkThreadCount } from './chunk
  * change: older indexes are rebuilt.
  */
 export const CHUNKER_VERSION = 2;
+/** With the local model embedding inline, the longest time between two commits of a build. */
+export const INLINE_COMMIT_MS = 30_000;
 /** The chunker's default chunk size, in tokens (one constant, declared by the chunker). */
 export { DEFAULT_MAX_TOKENS };
 
@@ -46,6 +48,11 @@ export interface IndexOptions {
    * (commits of a fixed number of files rewrote each shard about twice as they filled it).
    */
   commitEveryFiles?: number;
+  /**
+   * With the local model embedding inline (not lexical first), also commit once this long has passed
+   * since the last commit (default INLINE_COMMIT_MS): a shard's worth of chunks is minutes of model time.
+   */
+  inlineCommitMs?: number;
   /** Texts per embedding request. */
   embedBatch?: number;
   /**
@@ -241,7 +248,12 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
     let chunksMade = 0;
     let chunkThreads = 0;
 
+    // Embedding inline (not lexical first), a shard's worth of chunks is minutes of model time: commit
+    // at least this often then, so an interrupted run keeps its recent work.
+    const inlineEmbedding = Boolean(embedding) && !opts.lexicalFirst && embedder?.provider === 'local';
+    let lastCommit = performance.now();
     const commit = async function* () {
+      lastCommit = performance.now();
       if (!pending.length && !pendingRemoved.length && !pendingRestat.length) return;
       const generation = await store.commit({ removed: pendingRemoved, upserted: pending, restat: pendingRestat });
       pending = [];
@@ -344,7 +356,8 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
         }
         filesDone += prepared.batch.length;
         yield { type: 'progress', filesDone, filesTotal: candidates.length, chunks: chunksMade, embedded };
-        if (commitEvery ? pending.length >= commitEvery : pendingChunks >= store.shardCapacity) yield* commit();
+        const due = commitEvery ? pending.length >= commitEvery : pendingChunks >= store.shardCapacity || (inlineEmbedding && performance.now() - lastCommit >= (opts.inlineCommitMs ?? INLINE_COMMIT_MS));
+        if (due) yield* commit();
         finished = true;
       } finally {
         // On an error or a cancelled run, let the batch being prepared settle before the store
