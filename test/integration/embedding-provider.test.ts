@@ -193,6 +193,24 @@ describe('embedding provider: openai-compatible (a loopback /v1/embeddings serve
     assert.ok(summary.embeddingServer!.retries >= 6, `retries: ${summary.embeddingServer!.retries}`);
   });
 
+  it('a slow server: dense progress (done, rate) is reported between commits, not only when one lands', async () => {
+    const indexDir = freshDir();
+    // One request at a time, 250 ms each: a couple of seconds before the single shard is answered and committed.
+    server.delayMs = 250;
+    const dense: Extract<IndexEvent, { type: 'dense' }>[] = [];
+    try {
+      await run({ root: small, indexDir, lexicalFirst: true, remoteEmbedding: remote({ batchSize: 2, concurrency: 1 }) }, (e) => {
+        if (e.type === 'dense') dense.push(e);
+      });
+    } finally {
+      server.delayMs = 0;
+    }
+    const beforeCommit = dense.filter((e) => e.embedded === 0);
+    assert.ok(beforeCommit.length >= 1, `progress before the first commit: ${JSON.stringify(dense.map((e) => [e.done, e.embedded]))}`);
+    assert.ok(beforeCommit.every((e) => e.done > 0) && beforeCommit.some((e) => e.done < e.total), JSON.stringify(beforeCommit));
+    assert.equal(dense.at(-1)!.embedded, dense.at(-1)!.chunks);
+  });
+
   it('wrong dimensions: a clear error and nothing written (at the probe: no index at all; mid-run: not that batch)', async () => {
     const indexDir = freshDir();
     server.faults = [{ kind: 'wrong-dimensions' }];

@@ -14,6 +14,8 @@ export const DEFAULT_EMBED_COMMIT_CHUNKS = 1024;
  * time waiting for commits. The local model never reaches it (1 024 chunks take it longer).
  */
 export const DEFAULT_EMBED_COMMIT_MS = 3000;
+/** The longest time without a progress event while batches come in. */
+const PROGRESS_EVERY_MS = 1000;
 
 export interface FillOptions {
   /** Who embeds: the local model (texts tokenised on this thread) or an embedding server. */
@@ -108,7 +110,9 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
   // A cadence in chunks given explicitly is kept exactly (tests, callers that want every commit).
   const commitMs = opts.commitEveryMs ?? (opts.commitEveryChunks === undefined ? DEFAULT_EMBED_COMMIT_MS : 0);
   let lastCommit = performance.now();
+  let lastProgress = performance.now();
   const progress = (done: number): DenseProgress => {
+    lastProgress = performance.now();
     const stats = embedder.stats();
     return { type: 'dense', done, total: Math.max(total, done), ...denseCoverage(store.manifest), ...(stats ? { provider: { name: embedder.provider, ...stats } } : {}) };
   };
@@ -276,6 +280,9 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
       done += sent.slice.length;
       throwIfAborted(signal);
       if (commitFailed) throw commitFailed.err;
+      // Between commits too (at most once a second): the rate and time left show from the first batches,
+      // not only after the first commit (~40 s of the local model on 2 cores).
+      if (performance.now() - lastProgress >= PROGRESS_EVERY_MS) yield progress(done);
       // One commit at a time, never waited for here (the next batches keep coming in meanwhile): enough
       // chunks and time since the last commit (everything answered), else shards answered in full (only
       // theirs: each shard's vectors file is then written once, and the commit left at the end is small).
