@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { indexWorkspace } from '../src/core/indexing/indexer';
 import { IndexStore } from '../src/core/store/store';
+import type { InferenceClient } from '../src/core/worker/client';
 import type { Chunk } from '../src/core/types';
 import { sha256Hex } from '../src/core/util/fs';
 
@@ -55,6 +57,19 @@ export interface FixtureChunk {
   symbols: string[];
   startLine: number;
   text: string;
+}
+
+/**
+ * `files` written under `dir`/repo and indexed lexical-only by the real indexer (chunker, BM25) into
+ * `dir`/index, opened for reading (with its file table).
+ */
+export async function lexicalIndexOfTree(dir: string, files: Record<string, string>, client: InferenceClient): Promise<IndexStore> {
+  const root = path.join(dir, 'repo');
+  const indexDir = path.join(dir, 'index');
+  writeTree(root, files);
+  const gen = indexWorkspace({ root, indexDir, client, embedding: null });
+  for (let r = await gen.next(); !r.done; r = await gen.next());
+  return (await IndexStore.openForRead(indexDir)).store!;
 }
 
 /**

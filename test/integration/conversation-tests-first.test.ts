@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AskContext, rankCandidates } from '../../src/core/answer/ask';
 import { newConversation } from '../../src/core/conversation/conversation';
 import { askTurn, prepareTurn } from '../../src/core/conversation/turn';
-import { indexWorkspace } from '../../src/core/indexing/indexer';
-import { IndexStore } from '../../src/core/store/store';
+import type { IndexStore } from '../../src/core/store/store';
 import { InferenceClient } from '../../src/core/worker/client';
-import { WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
+import { WORKER_SCRIPT, lexicalIndexOfTree, tempDir } from '../helpers';
 import { SHOP_REPO } from '../support/shopRepo';
 
 describe('follow-ups about tests rank the earlier files\' tests first (lexical, real index)', () => {
@@ -18,14 +16,8 @@ describe('follow-ups about tests rank the earlier files\' tests first (lexical, 
   before(async () => {
     const t = tempDir();
     cleanup = t.cleanup;
-    const root = path.join(t.dir, 'repo');
-    const indexDir = path.join(t.dir, 'index');
-    writeTree(root, SHOP_REPO);
     client = new InferenceClient(WORKER_SCRIPT);
-    const gen = indexWorkspace({ root, indexDir, client, embedding: null });
-    let r = await gen.next();
-    while (!r.done) r = await gen.next();
-    store = (await IndexStore.openForRead(indexDir)).store!;
+    store = await lexicalIndexOfTree(t.dir, SHOP_REPO, client);
   });
 
   after(async () => {
@@ -91,14 +83,8 @@ describe('follow-ups about tests: tests named after the earlier question, and te
   before(async () => {
     const t = tempDir();
     cleanup = t.cleanup;
-    const root = path.join(t.dir, 'repo');
-    const indexDir = path.join(t.dir, 'index');
-    writeTree(root, REPO);
     client = new InferenceClient(WORKER_SCRIPT);
-    const gen = indexWorkspace({ root, indexDir, client, embedding: null });
-    let r = await gen.next();
-    while (!r.done) r = await gen.next();
-    store = (await IndexStore.openForRead(indexDir)).store!;
+    store = await lexicalIndexOfTree(t.dir, REPO, client);
   });
 
   after(async () => {

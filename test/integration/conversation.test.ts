@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AskContext, ask } from '../../src/core/answer/ask';
 import { newConversation } from '../../src/core/conversation/conversation';
 import { askTurn } from '../../src/core/conversation/turn';
-import { indexWorkspace } from '../../src/core/indexing/indexer';
-import { IndexStore } from '../../src/core/store/store';
+import type { IndexStore } from '../../src/core/store/store';
 import { InferenceClient } from '../../src/core/worker/client';
-import { WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
+import { WORKER_SCRIPT, lexicalIndexOfTree, tempDir } from '../helpers';
 import { OpenAiTestServer } from '../support/openaiServer';
 import { CONVERSATION_REPO } from '../support/conversationRepo';
 
@@ -20,14 +18,8 @@ describe('conversations: follow-ups, history in the LLM request, mentions (lexic
   before(async () => {
     const t = tempDir();
     cleanup = t.cleanup;
-    const root = path.join(t.dir, 'repo');
-    const indexDir = path.join(t.dir, 'index');
-    writeTree(root, CONVERSATION_REPO);
     client = new InferenceClient(WORKER_SCRIPT);
-    const gen = indexWorkspace({ root, indexDir, client, embedding: null });
-    let r = await gen.next();
-    while (!r.done) r = await gen.next();
-    store = (await IndexStore.openForRead(indexDir)).store!;
+    store = await lexicalIndexOfTree(t.dir, CONVERSATION_REPO, client);
     server = new OpenAiTestServer();
     await server.start();
   });
