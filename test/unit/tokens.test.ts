@@ -52,11 +52,15 @@ describe('ModelTokenizer', () => {
     const r = mulberry32(17);
     const pieces = ['retryFailedUploads', 'HTTPServer2', 'snake_case_name', '[SEP]', '[mask]', '[Cls]', '\t', '\u0007', '\u007f', 'é', 'x'.repeat(101), '0x1F', '  '];
     const tok = new ModelTokenizer(spec);
+    // Counted before anything is encoded (the chunker's way: lines not in the line cache are counted from words).
+    const counting = new ModelTokenizer(spec);
     for (let n = 0; n < 400; n++) {
       let line = '';
       const len = Math.floor(r() * 30);
       for (let k = 0; k < len; k++) line += r() < 0.3 ? pieces[Math.floor(r() * pieces.length)]! : String.fromCharCode(32 + Math.floor(r() * 95));
       const text = `${line}\n${line.toUpperCase()}`;
+      assert.equal(counting.counter.count(line), raw.encode(line).ids.length, JSON.stringify(line));
+      assert.equal(counting.counter.count(text), raw.encode(text).ids.length, JSON.stringify(text));
       assert.deepEqual(tok.encode(text), rawIds(text), JSON.stringify(text));
     }
   });

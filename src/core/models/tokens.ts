@@ -35,6 +35,8 @@ export class ModelTokenizer {
   private readonly wordIds = new Map<string, number[]>();
   /** Added tokens (lowercased) a line must not contain for the fast path; undefined: no fast path. */
   private readonly fastPath?: readonly string[];
+  /** The added tokens' first characters when none is a letter (so case does not matter), else undefined. */
+  private readonly addedFirstChars?: readonly string[];
   /** WordPiece's greedy longest match on one plain-ASCII word, undefined when it finds no piece (then the library says [UNK]). */
   private readonly wordPiece?: (word: string) => number[] | undefined;
 
@@ -50,8 +52,10 @@ export class ModelTokenizer {
     this.frame = additive ? specialFrame(this.tokenizer) : undefined;
     this.wordPiece = this.frame ? asciiWordPiece(this.tokenizer, spec.json) : undefined;
     this.fastPath = this.frame ? bertFastPath(spec.json, (line) => this.tokenizer.encode(line, { add_special_tokens: false }).ids, (line) => this.asciiIds(line)) : undefined;
+    const firsts = [...new Set((this.fastPath ?? []).map((t) => t[0]!))];
+    this.addedFirstChars = firsts.every((ch) => ch.toLowerCase() === ch.toUpperCase()) ? firsts : undefined;
     const count = this.frame
-      ? (text: string) => this.frame!.prefix.length + this.frame!.suffix.length + this.ownIds(text).length
+      ? (text: string) => this.frame!.prefix.length + this.frame!.suffix.length + this.ownCount(text)
       : (text: string) => this.tokenizer.encode(text).ids.length;
     this.counter = { count, additiveAcrossLines: additive };
   }
@@ -72,6 +76,50 @@ export class ModelTokenizer {
   }
 
   /**
+   * `ownIds(text).length` without assembling the ids: the chunker counts each line of a file once
+   * (and code lines rarely repeat), so a line not in the cache is counted from its words' cached
+   * ids and not stored — no per-line id arrays to build, copy and collect.
+   */
+  private ownCount(text: string): number {
+    let n = 0;
+    for (let from = 0; ; ) {
+      const nl = text.indexOf('\n', from);
+      const line = nl < 0 ? (from === 0 ? text : text.slice(from)) : text.slice(from, nl);
+      const ids = this.lineIds.get(line);
+      if (ids) n += ids.length;
+      else if (this.fastPath && PLAIN_ASCII.test(line) && !this.hasAddedToken(line)) n += this.asciiCount(line);
+      else n += this.ownIds(line).length;
+      if (nl < 0) return n;
+      from = nl + 1;
+    }
+  }
+
+  /** The ids of one word of a plain-ASCII line (memoised). */
+  private idsOfWord(word: string): number[] {
+    let ids = this.wordIds.get(word);
+    if (!ids) {
+      ids = this.wordPiece?.(word) ?? this.tokenizer.encode(word, { add_special_tokens: false }).ids;
+      if (this.wordIds.size >= this.maxCachedLines) this.wordIds.clear();
+      this.wordIds.set(word, ids);
+    }
+    return ids;
+  }
+
+  /** `asciiIds(line).length`, without the array. */
+  private asciiCount(line: string): number {
+    let n = 0;
+    for (let i = 0; i < line.length; ) {
+      const j = asciiWordEnd(line, i);
+      if (j < 0) i++;
+      else {
+        n += this.idsOfWord(line.slice(i, j)).length;
+        i = j;
+      }
+    }
+    return n;
+  }
+
+  /**
    * A plain-ASCII line's ids without running the whole pipeline on it: BERT's normalizer and
    * pre-tokenizer leave such a line as its runs of letters and digits and its single punctuation
    * characters, and WordPiece maps each of those words on its own; so each distinct word is
@@ -80,21 +128,21 @@ export class ModelTokenizer {
    */
   private asciiIds(line: string): number[] {
     const out: number[] = [];
-    for (const m of line.matchAll(ASCII_WORD)) {
-      const word = m[0];
-      let ids = this.wordIds.get(word);
-      if (!ids) {
-        ids = this.wordPiece?.(word) ?? this.tokenizer.encode(word, { add_special_tokens: false }).ids;
-        if (this.wordIds.size >= this.maxCachedLines) this.wordIds.clear();
-        this.wordIds.set(word, ids);
+    for (let i = 0; i < line.length; ) {
+      const j = asciiWordEnd(line, i);
+      if (j < 0) i++;
+      else {
+        for (const id of this.idsOfWord(line.slice(i, j))) out.push(id);
+        i = j;
       }
-      for (const id of ids) out.push(id);
     }
     return out;
   }
 
   private hasAddedToken(line: string): boolean {
     if (!this.fastPath!.length) return false;
+    // BERT's added tokens all start with `[`: most lines need no lowercased copy to rule them out.
+    if (this.addedFirstChars && !this.addedFirstChars.some((ch) => line.includes(ch))) return false;
     const lower = line.toLowerCase();
     return this.fastPath!.some((t) => lower.includes(t));
   }
@@ -199,12 +247,15 @@ function asciiWordPiece(tokenizer: Tokenizer, tokenizerJson: object): ((word: st
   const maxChars = model!.max_input_chars_per_word ?? 100;
   const lowercase = (tokenizerJson as { normalizer?: { lowercase?: boolean } }).normalizer?.lowercase !== false;
   const idOf = (piece: string) => added.get(piece)?.id ?? vocab.get(piece);
+  // No piece is longer than the vocabulary's longest entry: the match starts there, not at the word's end.
+  let longest = 0;
+  for (const key of vocab.keys()) longest = Math.max(longest, key.length);
   return (word) => {
     const w = lowercase ? word.toLowerCase() : word;
     if (w.length > maxChars) return undefined;
     const out: number[] = [];
     for (let start = 0; start < w.length; ) {
-      let end = w.length;
+      let end = Math.min(w.length, start + (start > 0 ? longest - prefix.length : longest));
       let id: number | undefined;
       for (; end > start; end--) {
         const piece = start > 0 ? prefix + w.slice(start, end) : w.slice(start, end);
@@ -223,8 +274,24 @@ function asciiWordPiece(tokenizer: Tokenizer, tokenizerJson: object): ((word: st
 
 /** Printable ASCII and tabs: what BERT's normalizer leaves as is (but for case and tabs) and its pre-tokenizer splits simply. */
 const PLAIN_ASCII = /^[\x20-\x7e\t]*$/;
-/** BertPreTokenizer's words on plain ASCII: letter/digit runs, and each other non-space character alone (all ASCII punctuation). */
-const ASCII_WORD = /[A-Za-z0-9]+|[^\sA-Za-z0-9]/g;
+/**
+ * BertPreTokenizer's words on a plain-ASCII line (`PLAIN_ASCII`): runs of letters and digits, and
+ * each other non-space character alone (all ASCII punctuation) — what `/[A-Za-z0-9]+|[^\sA-Za-z0-9]/g`
+ * matches there, scanned by character codes. The end of the word starting at `i`, or -1 when
+ * `line[i]` is a space or a tab.
+ */
+function asciiWordEnd(line: string, i: number): number {
+  const c = line.charCodeAt(i);
+  if (c === 32 || c === 9) return -1;
+  if (!isAsciiAlnum(c)) return i + 1;
+  let j = i + 1;
+  while (j < line.length && isAsciiAlnum(line.charCodeAt(j))) j++;
+  return j;
+}
+
+function isAsciiAlnum(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+}
 
 /**
  * Whether plain-ASCII lines can be tokenised word by word (`ModelTokenizer.asciiIds`): a BERT
