@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { membersOf } from '../../src/core/search/mentions';
+import { membersOf } from '../../src/core/search/definitions';
 
 describe('@ completion: methods inside a class chunk (membersOf)', () => {
   it('Python: the class\'s own defs, not nested functions or __init__', () => {

@@ -1,5 +1,9 @@
 /**
- * Where a chunk's text *defines* a name, beyond the chunk's own symbol path: a small class is one
+ * What a chunk's text defines beyond the chunk's own symbol path — the one home for reading
+ * declarations out of chunk text: `membersOf` lists a class chunk's methods per language (for `@`
+ * completion), `definedIn` asks whether the text declares any of some names (file evidence).
+ *
+ * `definedIn`: where a chunk's text *defines* a name: a small class is one
  * chunk (`Uploader`) holding its methods, a Go file's chunk holds several funcs, a Python module's
  * top-level chunk its assignments. Declaration shapes of the languages Sift chunks — keyword
  * forms (`def`, `class`, `function`, `func`, `fn`, `struct`, …, Go receivers), bindings (`const x =`,
@@ -38,4 +42,41 @@ export function definedIn(text: string, names: Iterable<string>): string | undef
     }
   }
   return undefined;
+}
+
+/** Member definitions indented inside a class chunk, per language (a method per line that starts one). */
+const JS_MEMBER = /^[ \t]+(?:(?:public|private|protected|static|async|readonly|override|abstract|get|set|declare)[ \t]+)*\*?[ \t]*(#?[A-Za-z_$][\w$]*)[ \t]*(?:<[^>\n]*>)?\(/;
+const MEMBER: Readonly<Record<string, RegExp>> = {
+  typescript: JS_MEMBER,
+  javascript: JS_MEMBER,
+  tsx: JS_MEMBER,
+  python: /^[ \t]+(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)/,
+  java: /^[ \t]+(?:(?:public|private|protected|static|final|abstract|synchronized|native|default)[ \t]+)*(?:<[^>\n]*>[ \t]+)?[\w$.<>[\], ?]+[ \t]+([A-Za-z_$][\w$]*)[ \t]*\(/,
+  csharp: /^[ \t]+(?:(?:public|private|protected|internal|static|virtual|override|abstract|async|sealed|new|extern|unsafe)[ \t]+)*[\w.<>[\], ?]+[ \t]+([A-Za-z_]\w*)[ \t]*(?:<[^>\n]*>)?\(/,
+  ruby: /^[ \t]+def[ \t]+(?:self\.)?([A-Za-z_]\w*[?!=]?)/,
+  rust: /^[ \t]+(?:pub(?:\([^)\n]*\))?[ \t]+)?(?:(?:async|const|unsafe)[ \t]+)*fn[ \t]+([A-Za-z_]\w*)/,
+  kotlin: /^[ \t]+(?:(?:public|private|protected|internal|open|override|suspend|inline|abstract)[ \t]+)*fun[ \t]+(?:<[^>\n]*>[ \t]*)?([A-Za-z_]\w*)/,
+};
+const NOT_MEMBERS = new Set(['if', 'for', 'while', 'switch', 'catch', 'return', 'function', 'await', 'new', 'throw', 'typeof', 'super', 'this', 'constructor', '__init__', 'else', 'do', 'try', 'with', 'yield', 'delete', 'void', 'import', 'export']);
+const MAX_MEMBERS = 200;
+
+/** Methods defined in a class chunk's text: name and line offset (0-based). Only lines one level deeper than the chunk's first line count. */
+export function membersOf(language: string, text: string): { name: string; line: number }[] {
+  const re = MEMBER[language];
+  if (!re) return [];
+  const lines = text.split('\n');
+  const base = /^[ \t]*/.exec(lines[0] ?? '')![0].length;
+  // The members' indentation: the first indented definition's (nested functions and bodies are deeper).
+  let depth = -1;
+  const out: { name: string; line: number }[] = [];
+  for (let i = 1; i < lines.length && out.length < MAX_MEMBERS; i++) {
+    const m = re.exec(lines[i]!);
+    if (!m || NOT_MEMBERS.has(m[1]!)) continue;
+    const indent = /^[ \t]*/.exec(lines[i]!)![0].length;
+    if (indent <= base) continue;
+    if (depth < 0) depth = indent;
+    if (indent !== depth) continue;
+    if (!out.some((o) => o.name === m[1])) out.push({ name: m[1]!, line: i });
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import type { IndexStore } from '../store/store';
 import type { NamedStore } from './retriever';
+import { membersOf } from './definitions';
 
 /** What `@` completes: a file, a folder or a symbol of an index. */
 export interface Mention {
@@ -125,41 +126,4 @@ function matchScore(e: Entry, p: string): number {
   if (e.name.includes(p)) return 3;
   if (e.full.includes(p)) return 4;
   return -1;
-}
-
-/** Member definitions indented inside a class chunk, per language (a method per line that starts one). */
-const JS_MEMBER = /^[ \t]+(?:(?:public|private|protected|static|async|readonly|override|abstract|get|set|declare)[ \t]+)*\*?[ \t]*(#?[A-Za-z_$][\w$]*)[ \t]*(?:<[^>\n]*>)?\(/;
-const MEMBER: Readonly<Record<string, RegExp>> = {
-  typescript: JS_MEMBER,
-  javascript: JS_MEMBER,
-  tsx: JS_MEMBER,
-  python: /^[ \t]+(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)/,
-  java: /^[ \t]+(?:(?:public|private|protected|static|final|abstract|synchronized|native|default)[ \t]+)*(?:<[^>\n]*>[ \t]+)?[\w$.<>[\], ?]+[ \t]+([A-Za-z_$][\w$]*)[ \t]*\(/,
-  csharp: /^[ \t]+(?:(?:public|private|protected|internal|static|virtual|override|abstract|async|sealed|new|extern|unsafe)[ \t]+)*[\w.<>[\], ?]+[ \t]+([A-Za-z_]\w*)[ \t]*(?:<[^>\n]*>)?\(/,
-  ruby: /^[ \t]+def[ \t]+(?:self\.)?([A-Za-z_]\w*[?!=]?)/,
-  rust: /^[ \t]+(?:pub(?:\([^)\n]*\))?[ \t]+)?(?:(?:async|const|unsafe)[ \t]+)*fn[ \t]+([A-Za-z_]\w*)/,
-  kotlin: /^[ \t]+(?:(?:public|private|protected|internal|open|override|suspend|inline|abstract)[ \t]+)*fun[ \t]+(?:<[^>\n]*>[ \t]*)?([A-Za-z_]\w*)/,
-};
-const NOT_MEMBERS = new Set(['if', 'for', 'while', 'switch', 'catch', 'return', 'function', 'await', 'new', 'throw', 'typeof', 'super', 'this', 'constructor', '__init__', 'else', 'do', 'try', 'with', 'yield', 'delete', 'void', 'import', 'export']);
-const MAX_MEMBERS = 200;
-
-/** Methods defined in a class chunk's text: name and line offset (0-based). Only lines one level deeper than the chunk's first line count. */
-export function membersOf(language: string, text: string): { name: string; line: number }[] {
-  const re = MEMBER[language];
-  if (!re) return [];
-  const lines = text.split('\n');
-  const base = /^[ \t]*/.exec(lines[0] ?? '')![0].length;
-  // The members' indentation: the first indented definition's (nested functions and bodies are deeper).
-  let depth = -1;
-  const out: { name: string; line: number }[] = [];
-  for (let i = 1; i < lines.length && out.length < MAX_MEMBERS; i++) {
-    const m = re.exec(lines[i]!);
-    if (!m || NOT_MEMBERS.has(m[1]!)) continue;
-    const indent = /^[ \t]*/.exec(lines[i]!)![0].length;
-    if (indent <= base) continue;
-    if (depth < 0) depth = indent;
-    if (indent !== depth) continue;
-    if (!out.some((o) => o.name === m[1])) out.push({ name: m[1]!, line: i });
-  }
-  return out;
 }
