@@ -69,19 +69,23 @@ export class ChatController implements vscode.Disposable {
     const msg = parsed.message;
     const { indexer, asker } = this.deps;
     switch (msg.type) {
-      case 'ready':
+      case 'ready': {
+        // Everything the init carries is read after the await, so a conversation opened meanwhile
+        // is shown with its own turns (not the turns of the one current before it).
+        const llm = await this.deps.llm.info();
         this.views.markReady(webview, {
           type: 'init',
           history: this.history.shown(),
           rerank: this.rerank,
           status: indexer.status(),
-          llm: await this.deps.llm.info(),
+          llm,
           conversations: this.history.summaries(),
           conversationId: this.history.conversationId,
         });
         // First use: start indexing in the background so the first question is fast.
         void indexer.ensureIndexed();
         return;
+      }
       case 'ask': {
         const pins = [...(msg.pins ?? [])];
         // `#selection` pins the editor's selected lines now (shown as a chip from then on).

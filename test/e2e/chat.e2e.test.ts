@@ -185,8 +185,14 @@ test('ask, stream, open a source, toggle reranking, compare, reload: all in the 
   await waitFor(async () => ((await frame.locator('section.turn').nth(4).getAttribute('class'))?.includes('done') ? true : undefined), 120_000, 'the follow-up in the reopened conversation');
   // Earlier turns reach the LLM newest first within their token budget (the compare turn's two answers
   // may push the oldest out), and only this conversation's turns.
-  const reopenedRequest = llm.requests.at(-1)!.body.messages.map((m) => m.content).join('\n');
-  assert.ok(['how many attempts per file are allowed for uploads', 'and how long does it wait between attempts?', 'where do we retry failed uploads?'].some((q) => reopenedRequest.includes(q)), `the reopened conversation's turns reach the LLM:\n${reopenedRequest.slice(0, 2000)}`);
+  // The answer's request is the one whose last message is the follow-up (a rewrite request comes before it).
+  const answerRequests = llm.requests.filter((r) => r.body.messages?.at(-1)?.content.endsWith('Question: and where is the backoff defined?'));
+  const shape = (r: (typeof llm.requests)[number]) => r.body.messages.map((m) => `${m.role}: ${m.content.slice(0, 120).replace(/\s+/g, ' ')}`).join('\n  ');
+  const reopenedClasses = await frame.locator('section.turn').evaluateAll((els) => els.map((e) => e.className));
+  const diagnosis = `turns shown: ${reopenedClasses.join(', ')}\nlast requests:\n${llm.requests.slice(-3).map((r) => `- ${r.url}\n  ${shape(r)}`).join('\n')}`;
+  assert.equal(answerRequests.length, 1, `one answer request for the follow-up\n${diagnosis}`);
+  const reopenedRequest = answerRequests[0]!.body.messages.map((m) => m.content).join('\n');
+  assert.ok(['how many attempts per file are allowed for uploads', 'and how long does it wait between attempts?', 'where do we retry failed uploads?'].some((q) => reopenedRequest.includes(q)), `the reopened conversation's turns reach the LLM\n${diagnosis}`);
   assert.ok(!reopenedRequest.includes('how many attempts are allowed?'), 'not the other conversation\'s turn');
   // Delete the other conversation, with confirmation.
   await frame.locator('#conversations-toggle').click();
