@@ -189,7 +189,8 @@ test('ask, stream, open a source, toggle reranking, compare, reload: all in the 
   const answerRequests = llm.requests.filter((r) => r.body.messages?.at(-1)?.content.endsWith('Question: and where is the backoff defined?'));
   const shape = (r: (typeof llm.requests)[number]) => r.body.messages.map((m) => `${m.role}: ${m.content.slice(0, 120).replace(/\s+/g, ' ')}`).join('\n  ');
   const reopenedClasses = await frame.locator('section.turn').evaluateAll((els) => els.map((e) => e.className));
-  const diagnosis = `turns shown: ${reopenedClasses.join(', ')}\nlast requests:\n${llm.requests.slice(-3).map((r) => `- ${r.url}\n  ${shape(r)}`).join('\n')}`;
+  const followUpShown = (await frame.locator('section.turn').nth(4).innerText()).slice(0, 400);
+  const diagnosis = `turns shown: ${reopenedClasses.join(', ')}\nthe follow-up as shown: ${followUpShown}\nlast requests:\n${llm.requests.slice(-3).map((r) => `- ${r.url}\n  ${shape(r)}`).join('\n')}`;
   assert.equal(answerRequests.length, 1, `one answer request for the follow-up\n${diagnosis}`);
   const reopenedRequest = answerRequests[0]!.body.messages.map((m) => m.content).join('\n');
   assert.ok(['how many attempts per file are allowed for uploads', 'and how long does it wait between attempts?', 'where do we retry failed uploads?'].some((q) => reopenedRequest.includes(q)), `the reopened conversation's turns reach the LLM\n${diagnosis}`);
