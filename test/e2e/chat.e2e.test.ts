@@ -169,6 +169,8 @@ test('ask, stream, open a source, toggle reranking, compare, reload: all in the 
   await wb.runCommand('Sift: Ask Sift');
   frame = await chatFrame(wb);
   await waitFor(async () => ((await frame.locator('section.turn').count()) === 1 ? true : undefined), 60_000, 'the current conversation after reload');
+  // The panel names the model that will answer once the reloaded window's settings are read.
+  await frame.locator('.status .llm', { hasText: 'test-model' }).waitFor({ timeout: 60_000 });
   await frame.locator('#conversations-toggle').click();
   const rows = frame.locator('#conversation-list li.conversation');
   await waitFor(async () => ((await rows.count()) === 2 ? true : undefined), 30_000, 'two past conversations');
