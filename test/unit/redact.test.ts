@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { redactSecretsInText, secretNameStrength } from '../../src/core/discovery/redact';
+import { mayHoldKeyMaterial, redactSecretsInText, secretNameStrength } from '../../src/core/discovery/redact';
 import { REPO_ROOT } from '../helpers';
 import { mulberry32 } from '../../src/core/util/random';
 
@@ -169,5 +169,26 @@ void describe('redactSecretsInText', () => {
     }
     for (const n of ['stripe_key', 'auth', 'signature']) assert.equal(secretNameStrength(n), 'weak', n);
     for (const n of ['token_url', 'secretName', 'password_min_length', 'max_tokens', 'tokenizer', 'bypass', 'tokenType', 'passwordField']) assert.equal(secretNameStrength(n), undefined, n);
+  });
+
+  it('gates key-block redaction exactly as the regex it replaced', () => {
+    // Seeded random texts of base64 runs around the 40-character threshold, separators, identifiers,
+    // non-ASCII letters and the marker phrases (whole and cut short).
+    const gate = /PRIVATE KEY|PuTTY-User-Key|[A-Za-z0-9+/]{40}/;
+    const r = mulberry32(41);
+    const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const bits = [' ', '\n', '=', '-', '_', '.', '"', 'é', '\u00a0', 'PRIVATE KEY', 'PRIVATE KE', 'PuTTY-User-Key', 'PuTTY-User', 'retryFailedUploads'];
+    let gated = 0;
+    for (let n = 0; n < 3000; n++) {
+      let text = '';
+      for (let k = Math.floor(r() * 12); k >= 0; k--) {
+        if (r() < 0.5) text += bits[Math.floor(r() * bits.length)]!;
+        else for (let len = 30 + Math.floor(r() * 15); len > 0; len--) text += abc[Math.floor(r() * abc.length)]!;
+      }
+      const want = gate.test(text);
+      if (want) gated++;
+      assert.equal(mayHoldKeyMaterial(text), want, JSON.stringify(text));
+    }
+    assert.ok(gated > 300 && gated < 2700, `both outcomes are exercised (${gated} of 3000 gated)`);
   });
 });

@@ -65,6 +65,39 @@ describe('ModelTokenizer', () => {
     }
   });
 
+  it('counts identifiers made of vocabulary pieces as the library does, cased or not (the vocabulary trie)', () => {
+    // Identifiers glued from vocabulary entries (so WordPiece's longest match has to choose between
+    // overlapping entries), with digits, stray letters, non-ASCII letters and over-long runs: words
+    // it covers, words it cannot ([UNK]) and words past its length limit.
+    const vocab = Object.keys((spec.json as { model: { vocab: Record<string, number> } }).model.vocab).filter((w) => /^(##)?[a-z0-9]+$/.test(w));
+    for (const lowercase of [true, false]) {
+      const json = structuredClone(spec.json) as { normalizer: { lowercase?: boolean } };
+      json.normalizer.lowercase = lowercase;
+      const own = new Tokenizer(json, spec.config);
+      const tok = new ModelTokenizer({ json, config: spec.config });
+      const r = mulberry32(lowercase ? 23 : 29);
+      for (let n = 0; n < 300; n++) {
+        const words: string[] = [];
+        for (let w = Math.floor(r() * 6); w >= 0; w--) {
+          let word = '';
+          for (let p = 1 + Math.floor(r() * 4); p > 0; p--) {
+            const piece = vocab[Math.floor(r() * vocab.length)]!.replace(/^##/, '');
+            word += r() < 0.4 ? piece[0]!.toUpperCase() + piece.slice(1) : piece;
+          }
+          const k = r();
+          if (k < 0.2) word += String(Math.floor(r() * 100));
+          else if (k < 0.3) word += 'qzxj';
+          else if (k < 0.35) word += 'é';
+          else if (k < 0.4) word = word.repeat(40);
+          words.push(word);
+        }
+        const line = words.join(r() < 0.5 ? ' ' : '_');
+        assert.equal(tok.counter.count(line), own.encode(line).ids.length, `${JSON.stringify(line.slice(0, 80))} (lowercase ${lowercase})`);
+        assert.deepEqual(tok.encode(line), own.encode(line).ids.slice(0, 512), `${JSON.stringify(line.slice(0, 80))} (lowercase ${lowercase})`);
+      }
+    }
+  });
+
   it('falls back to whole-text tokenising when tokens may span lines', () => {
     const json = structuredClone(spec.json) as { pre_tokenizer: unknown };
     json.pre_tokenizer = null; // no whitespace pre-tokenizer: line additivity is not guaranteed

@@ -527,10 +527,13 @@ class FileChunker {
   /** Rows that are only a comment (ROW_COMMENT) or only a decorator/attribute (ROW_ATTACH). */
   private markRows(root: TSNode, spec: LangSpec): Uint8Array {
     const flags = new Uint8Array(this.lines.length);
+    if (spec.comments.size + spec.attach.size === 0) return flags;
+    // One walk of the tree for both kinds (each walk visits every node in the grammar's wasm);
+    // comments are marked first, so a row both could mark stays a comment row.
+    const found = root.descendantsOfType([...spec.comments, ...spec.attach]);
     const mark = (types: ReadonlySet<string>, flag: number): void => {
-      if (types.size === 0) return;
-      for (const n of root.descendantsOfType([...types])) {
-        if (!n) continue;
+      for (const n of found) {
+        if (!n || !types.has(n.type)) continue;
         const sr = startRow(n);
         const er = endRow(n);
         if (this.lines[sr]!.slice(0, n.startPosition.column).trim() !== '') continue;

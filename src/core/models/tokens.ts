@@ -37,8 +37,8 @@ export class ModelTokenizer {
   private readonly fastPath?: readonly string[];
   /** The added tokens' first characters when none is a letter (so case does not matter), else undefined. */
   private readonly addedFirstChars?: readonly string[];
-  /** WordPiece's greedy longest match on one plain-ASCII word, undefined when it finds no piece (then the library says [UNK]). */
-  private readonly wordPiece?: (word: string) => number[] | undefined;
+  /** WordPiece's greedy longest match on plain-ASCII words (the fast path's). */
+  private readonly wordPiece?: AsciiWordPiece;
 
   constructor(
     /** What it was made from (a chunking thread makes its own from it: `indexing/chunkThreads.ts`). */
@@ -51,7 +51,7 @@ export class ModelTokenizer {
     const additive = splitsAtWhitespace(spec.json, (text) => this.tokenizer.encode(text).ids.length);
     this.frame = additive ? specialFrame(this.tokenizer) : undefined;
     this.wordPiece = this.frame ? asciiWordPiece(this.tokenizer, spec.json) : undefined;
-    this.fastPath = this.frame ? bertFastPath(spec.json, (line) => this.tokenizer.encode(line, { add_special_tokens: false }).ids, (line) => this.asciiIds(line)) : undefined;
+    this.fastPath = this.frame ? bertFastPath(spec.json, (line) => this.tokenizer.encode(line, { add_special_tokens: false }).ids, (line) => this.asciiIds(line), (line) => this.asciiCount(line)) : undefined;
     const firsts = [...new Set((this.fastPath ?? []).map((t) => t[0]!))];
     this.addedFirstChars = firsts.every((ch) => ch.toLowerCase() === ch.toUpperCase()) ? firsts : undefined;
     const count = this.frame
@@ -98,21 +98,26 @@ export class ModelTokenizer {
   private idsOfWord(word: string): number[] {
     let ids = this.wordIds.get(word);
     if (!ids) {
-      ids = this.wordPiece?.(word) ?? this.tokenizer.encode(word, { add_special_tokens: false }).ids;
+      ids = this.wordPiece?.idsOf(word) ?? this.tokenizer.encode(word, { add_special_tokens: false }).ids;
       if (this.wordIds.size >= this.maxCachedLines) this.wordIds.clear();
       this.wordIds.set(word, ids);
     }
     return ids;
   }
 
-  /** `asciiIds(line).length`, without the array. */
+  /**
+   * `asciiIds(line).length`, without the array: with the vocabulary's trie each word is counted
+   * where it stands in the line (no substring, no memo lookup); one punctuation character is one
+   * token (its id or [UNK]).
+   */
   private asciiCount(line: string): number {
+    const wp = this.wordPiece;
     let n = 0;
     for (let i = 0; i < line.length; ) {
       const j = asciiWordEnd(line, i);
       if (j < 0) i++;
       else {
-        n += this.idsOfWord(line.slice(i, j)).length;
+        n += !wp ? this.idsOfWord(line.slice(i, j)).length : j === i + 1 ? 1 : wp.count(line, i, j);
         i = j;
       }
     }
@@ -231,45 +236,110 @@ export function paddedInputs(batch: TokenBatch, from: number, to: number, padId:
 }
 
 /**
- * WordPiece on one plain-ASCII word (letters and digits, or one punctuation character) as the
- * library does it — lowercased when the normalizer lowercases, the longest vocabulary entry from
- * the left, then `##` continuations — but on string slices rather than rebuilt character arrays
- * (the library's match costs O(length²) joins per word). Undefined for a word it cannot cover or
- * that is too long: those go through the library (which gives [UNK]).
+ * WordPiece on plain-ASCII words (a run of letters and digits, or one punctuation character) as the
+ * library does it — lowercased when the normalizer lowercases, the longest vocabulary entry from the
+ * left, then `##` continuations — but walking a trie of the vocabulary's ASCII entries by character
+ * codes: no substring is built or hashed (the library rebuilds character arrays, O(length²) joins per
+ * word; matching string slices against the vocabulary still cost ~6 µs per new word, and code's
+ * identifiers rarely repeat). Only ASCII entries are in the trie: no other entry can match an ASCII
+ * word.
  */
-function asciiWordPiece(tokenizer: Tokenizer, tokenizerJson: object): ((word: string) => number[] | undefined) | undefined {
+class AsciiWordPiece {
+  /** Children: key `node * 128 + charCode` → child node. Node 0 starts a word, node 1 a `##` continuation. */
+  private readonly edges = new Map<number, number>();
+  /** The token id of the entry ending at each node, -1 where none ends. */
+  private readonly ids: number[] = [-1, -1];
+  /** The id of the entry `longest` found last. */
+  private last = -1;
+
+  constructor(
+    vocab: Map<string, number>,
+    idOf: (piece: string) => number | undefined,
+    prefix: string,
+    private readonly maxChars: number,
+    private readonly lowercase: boolean,
+  ) {
+    for (const key of vocab.keys()) {
+      const id = idOf(key);
+      if (id === undefined) continue;
+      this.insert(0, key, 0, id);
+      if (prefix && key.length > prefix.length && key.startsWith(prefix)) this.insert(1, key, prefix.length, id);
+    }
+  }
+
+  private insert(root: number, key: string, from: number, id: number): void {
+    let node = root;
+    for (let i = from; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 128) return; // no ASCII word can reach it
+      let next = this.edges.get(node * 128 + c);
+      if (next === undefined) {
+        next = this.ids.length;
+        this.ids.push(-1);
+        this.edges.set(node * 128 + c, next);
+      }
+      node = next;
+    }
+    if (node > 1) this.ids[node] = id;
+  }
+
+  /** End of the longest entry matching `word[start..to)` from `start` (a continuation when `cont`), -1 if none; its id in `this.last`. */
+  private longest(word: string, start: number, to: number, cont: boolean): number {
+    let node = cont ? 1 : 0;
+    let end = -1;
+    for (let k = start; k < to; k++) {
+      let c = word.charCodeAt(k);
+      if (this.lowercase && c >= 65 && c <= 90) c += 32;
+      const next = this.edges.get(node * 128 + c);
+      if (next === undefined) break;
+      node = next;
+      const id = this.ids[node]!;
+      if (id >= 0) {
+        end = k + 1;
+        this.last = id;
+      }
+    }
+    return end;
+  }
+
+  /** The ids of `word`, undefined when it is too long or not covered (then the library says [UNK]). */
+  idsOf(word: string): number[] | undefined {
+    if (word.length > this.maxChars) return undefined;
+    const out: number[] = [];
+    for (let start = 0; start < word.length; ) {
+      const end = this.longest(word, start, word.length, start > 0);
+      if (end < 0) return undefined;
+      out.push(this.last);
+      start = end;
+    }
+    return out;
+  }
+
+  /**
+   * How many tokens the word `line[from..to)` is: its pieces, or 1 — the library's single [UNK] for a
+   * word too long or not covered.
+   */
+  count(line: string, from: number, to: number): number {
+    if (to - from > this.maxChars) return 1;
+    let n = 0;
+    for (let start = from; start < to; n++) {
+      const end = this.longest(line, start, to, start > from);
+      if (end < 0) return 1;
+      start = end;
+    }
+    return n;
+  }
+}
+
+function asciiWordPiece(tokenizer: Tokenizer, tokenizerJson: object): AsciiWordPiece | undefined {
   type Model = { tokens_to_ids?: Map<string, number>; max_input_chars_per_word?: number; config?: { continuing_subword_prefix?: string } };
   const model = (tokenizer as unknown as { model?: Model; added_tokens_map?: Map<string, { id: number }> }).model;
   const added = (tokenizer as unknown as { added_tokens_map?: Map<string, { id: number }> }).added_tokens_map;
   const vocab = model?.tokens_to_ids;
   const prefix = model?.config?.continuing_subword_prefix;
   if (!(vocab instanceof Map) || typeof prefix !== 'string' || !(added instanceof Map)) return undefined;
-  const maxChars = model!.max_input_chars_per_word ?? 100;
   const lowercase = (tokenizerJson as { normalizer?: { lowercase?: boolean } }).normalizer?.lowercase !== false;
-  const idOf = (piece: string) => added.get(piece)?.id ?? vocab.get(piece);
-  // No piece is longer than the vocabulary's longest entry: the match starts there, not at the word's end.
-  let longest = 0;
-  for (const key of vocab.keys()) longest = Math.max(longest, key.length);
-  return (word) => {
-    const w = lowercase ? word.toLowerCase() : word;
-    if (w.length > maxChars) return undefined;
-    const out: number[] = [];
-    for (let start = 0; start < w.length; ) {
-      let end = Math.min(w.length, start + (start > 0 ? longest - prefix.length : longest));
-      let id: number | undefined;
-      for (; end > start; end--) {
-        const piece = start > 0 ? prefix + w.slice(start, end) : w.slice(start, end);
-        if (vocab.has(piece)) {
-          id = idOf(piece);
-          break;
-        }
-      }
-      if (id === undefined) return undefined;
-      out.push(id);
-      start = end;
-    }
-    return out;
-  };
+  return new AsciiWordPiece(vocab, (piece) => added.get(piece)?.id ?? vocab.get(piece), prefix, model!.max_input_chars_per_word ?? 100, lowercase);
 }
 
 /** Printable ASCII and tabs: what BERT's normalizer leaves as is (but for case and tabs) and its pre-tokenizer splits simply. */
@@ -300,7 +370,7 @@ function isAsciiAlnum(c: number): boolean {
  * (camelCase, snake_case, punctuation runs, a word past WordPiece's length limit, tabs). Returns the added tokens (lowercased) that send a line to the full
  * pipeline, or undefined when the fast path is off.
  */
-function bertFastPath(tokenizerJson: object, full: (line: string) => number[], fast: (line: string) => number[]): readonly string[] | undefined {
+function bertFastPath(tokenizerJson: object, full: (line: string) => number[], fast: (line: string) => number[], count: (line: string) => number): readonly string[] | undefined {
   const json = tokenizerJson as { normalizer?: { type?: string }; pre_tokenizer?: { type?: string }; model?: { type?: string; fuse_unk?: boolean }; added_tokens?: { content?: string }[] };
   if (json.normalizer?.type !== 'BertNormalizer' || json.pre_tokenizer?.type !== 'BertPreTokenizer' || json.model?.type !== 'WordPiece' || json.model.fuse_unk) return undefined;
   const added = (json.added_tokens ?? []).map((t) => String(t.content ?? '').toLowerCase()).filter(Boolean);
@@ -314,7 +384,7 @@ function bertFastPath(tokenizerJson: object, full: (line: string) => number[], f
   return probes.every((p) => {
     const a = full(p);
     const b = fast(p);
-    return a.length === b.length && a.every((id, i) => id === b[i]);
+    return a.length === b.length && a.every((id, i) => id === b[i]) && count(p) === a.length;
   })
     ? added
     : undefined;
