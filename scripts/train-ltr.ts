@@ -4,7 +4,7 @@
  * candidates — chunk and provenance — their grades, the gold files, and their features).
  *
  *   node --import tsx scripts/train-ltr.ts --data DIR [--out DIR] [--base bm25|hybrid] [--ce] \
- *        [--extra FILE ...] [--ship src/core/ltr/model.json] [--recipes all,query,mix] [--seeds 1,2,3] [--epochs 40] [--only REPO]
+ *        [--extra FILE ...] [--ship src/core/ltr/model.json] [--recipes all,query,mix] [--seeds 1,2,3] [--epochs 40] [--only REPO] [--k 50] [--drop-features role_,ev_]
  *
  * DIR holds `<repo>.ltr.jsonl` per SWE-QA repository. For every repository R it trains a model on
  * all the OTHER repositories plus every `--extra` file (leave-one-repository-out) and writes
@@ -25,7 +25,7 @@
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { dcg } from '../src/core/eval/metrics';
-import { FEATURE_COUNT, extractFeatures } from '../src/core/ltr/features';
+import { FEATURE_COUNT, FEATURE_NAMES, extractFeatures } from '../src/core/ltr/features';
 import { type LtrModelJson, LtrModel } from '../src/core/ltr/model';
 import { type TrainOptions, type TrainQuery, averageLinearModels, trainLambdaRank } from './ltr/train';
 import type { Candidate } from '../src/core/search/types';
@@ -64,7 +64,7 @@ function args(name: string): string[] {
 
 const dataDir = arg('--data');
 if (!dataDir) {
-  process.stderr.write('usage: train-ltr.ts --data DIR [--out DIR] [--base bm25|hybrid] [--ce] [--extra FILE ...] [--ship FILE] [--recipes all,query,mix] [--seeds 1,2,3] [--epochs N] [--only REPO]\n');
+  process.stderr.write('usage: train-ltr.ts --data DIR [--out DIR] [--base bm25|hybrid] [--ce] [--extra FILE ...] [--ship FILE] [--recipes all,query,mix] [--seeds 1,2,3] [--epochs N] [--only REPO] [--k 50] [--drop-features PREFIX,...]\n');
   process.exit(2);
 }
 const outDir = arg('--out') ?? dataDir;
@@ -85,13 +85,17 @@ const ce = process.argv.includes('--ce');
  * Which one a model uses is chosen on its own training groups only (see select()).
  */
 const anchor = 'lex_rel';
-const QUERY_INDEPENDENT = ['kind_function', 'kind_class', 'kind_module', 'kind_doc', 'kind_lines', 'is_test', 'is_doc', 'is_init', 'is_example', 'log_lines', 'symbol_depth', 'path_depth', 'test_match', 'doc_match'];
+const QUERY_INDEPENDENT = ['role_test', 'role_doc', 'role_example', 'role_config', 'role_generated', 'kind_function', 'kind_class', 'kind_module', 'kind_doc', 'kind_lines', 'is_test', 'is_doc', 'is_init', 'is_example', 'log_lines', 'symbol_depth', 'path_depth', 'test_match', 'doc_match'];
 type Recipe = 'all' | 'query' | 'mix';
 const RECIPES: Recipe[] = arg('--recipes') ? (arg('--recipes')!.split(',') as Recipe[]) : ['all', 'query', 'mix'];
 const SEEDS = (arg('--seeds') ?? '1,2,3').split(',').map(Number);
 const EPOCHS = Number(arg('--epochs') ?? 40);
+/** Candidates per question used for training: the top K the stage reorders (deeper dumps, e.g. eval-issues.sh --candidates 100, are cut to it). */
+const K = Number(arg('--k') ?? 50);
+/** Features left out of every recipe (e.g. `--drop-features role_,ev_` trains the pre-issue-19 feature set for comparison; prefixes). */
+const DROP = (arg('--drop-features') ?? '').split(',').filter(Boolean);
 // Flags that encode a data set's habits (where its gold usually is) more than relevance: shrunk harder.
-const L2_SCALE: Record<string, number> = { is_test: 4, is_doc: 4, kind_doc: 4, is_example: 4, is_init: 4, path_depth: 4, symbol_depth: 4, log_lines: 4 };
+const L2_SCALE: Record<string, number> = { role_test: 4, role_doc: 4, role_example: 4, role_config: 4, role_generated: 4, is_test: 4, is_doc: 4, kind_doc: 4, is_example: 4, is_init: 4, path_depth: 4, symbol_depth: 4, log_lines: 4 };
 const common: TrainOptions = {
   hidden: 0,
   learningRate: Number(arg('--lr') ?? 0.01),
@@ -103,7 +107,7 @@ const common: TrainOptions = {
   l2Scale: L2_SCALE,
   // No training data has editor signals: leave them out rather than learn noise. With bm25
   // candidates lex_rr is the same ranking as fused_rr.
-  exclude: ['ed_open', 'ed_recent', 'ed_near_cursor', 'ed_opened_before', ...(base === 'bm25' ? ['dense_has', 'dense_rr', 'dense_gap', 'lex_rr'] : []), ...(ce ? [] : ['ce_has', 'ce_rr', 'ce_z'])],
+  exclude: [...FEATURE_NAMES.filter((f) => DROP.some((d) => f.startsWith(d))), 'ed_open', 'ed_recent', 'ed_near_cursor', 'ed_opened_before', ...(base === 'bm25' ? ['dense_has', 'dense_rr', 'dense_gap', 'lex_rr'] : []), ...(ce ? [] : ['ce_has', 'ce_rr', 'ce_z'])],
 };
 
 /** Trains the parts a recipe needs ('all' and/or 'query', each a seed average), memoised per training set. */
@@ -129,6 +133,11 @@ function load(file: string): Query[] {
     .map((l) => JSON.parse(l) as Row)
     .filter((r) => r.base === base && r.ce === ce)
     .map((r) => {
+      if (r.candidates && r.candidates.length > K) {
+        r.candidates = r.candidates.slice(0, K);
+        r.grades = r.grades.slice(0, K);
+        r.paths = r.paths.slice(0, K);
+      }
       let features = r.features;
       if (r.candidates && r.question !== undefined) features = extractFeatures(r.question, r.candidates);
       else if (features[0] && features[0].length !== FEATURE_COUNT) throw new Error(`${file}: dump without candidates has ${features[0].length} features, the extractor ${FEATURE_COUNT}; re-dump it`);
@@ -240,7 +249,10 @@ if (ship) {
     recipe: chosen.recipe,
     selectedBy: `leave-one-group-out over its training groups, mean+min gain of (in-list nDCG@10 + file Acc@5)/2: ${JSON.stringify(chosen.table)}`,
     candidates: variant,
+    candidatesPerQuestion: K,
     trainedOn: trainedOn(names),
+    // How to make it again (file names only: the dumps live wherever eval-issues.sh / eval-swe-qa.sh wrote them).
+    command: `scripts/train-ltr.ts ${process.argv.slice(2).map((a) => (a.includes('/') ? path.basename(a) : a)).join(' ')}`,
   });
   writeFileSync(ship, `${JSON.stringify(model)}\n`);
   process.stdout.write(`shipped model (all ${all.length} questions, recipe ${chosen.recipe}, inner ${chosen.inner.toFixed(4)}) → ${ship}\n`);

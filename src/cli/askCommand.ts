@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, type RankedResult, ask, askCompare, boundQuestion } from '../core/answer/ask';
 import { newConversation } from '../core/conversation/conversation';
@@ -8,7 +7,7 @@ import type { InferenceClient } from '../core/worker/client';
 import { DEFAULT_DTYPE, DEFAULT_RERANKER_MODEL } from '../core/models/models';
 import { IndexStore } from '../core/store/store';
 import type { LlmConfig } from '../core/llm/llm';
-import { LtrModel, shippedLtrModel } from '../core/ltr/model';
+import { type LtrModel, loadLtrModelFile, shippedLtrModel } from '../core/ltr/model';
 import { type RerankScorer, Reranker } from '../core/rerank/reranker';
 import { type RerankProviderOptions, httpRerankerFromOptions } from './rerankProvider';
 import { SiftError } from '../core/util/errors';
@@ -134,7 +133,7 @@ export async function askContextFromOptions(client: InferenceClient, store: Inde
     // The indexer loaded the index's model into the worker or checked its server (a lexical-only index has none).
     embedder: queryEmbedder(client, options, store.manifest.embedding),
     reranker: wantRerank ? await loadReranker(client, options, notice) : undefined,
-    ltr: ltrFromOptions(options),
+    ltr: ltrFromOptions(options, notice),
     signal,
     settings: {
       candidates: options.candidates,
@@ -149,8 +148,8 @@ export async function askContextFromOptions(client: InferenceClient, store: Inde
 }
 
 /** The learning-to-rank model the options ask for (--ltr-model FILE, or --ltr for the shipped one). */
-export function ltrFromOptions(options: Pick<AskCommandOptions, 'ltr' | 'ltrModel'>): LtrModel | undefined {
-  return options.ltrModel ? LtrModel.fromJson(JSON.parse(readFileSync(options.ltrModel, 'utf8'))) : options.ltr ? shippedLtrModel() : undefined;
+export function ltrFromOptions(options: Pick<AskCommandOptions, 'ltr' | 'ltrModel'>, notice: (m: string) => void = (m) => process.stderr.write(`sift: ${m}\n`)): LtrModel | undefined {
+  return options.ltrModel ? loadLtrModelFile(options.ltrModel, notice) : options.ltr ? shippedLtrModel() : undefined;
 }
 
 export async function loadReranker(client: InferenceClient, options: AskCommandOptions, notice: (m: string) => void): Promise<RerankScorer | undefined> {

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dcg } from '../../src/core/eval/metrics';
 import { FEATURE_NAMES, extractFeatures, queryInfo } from '../../src/core/ltr/features';
-import { LtrModel, ltrRerank, shippedLtrModel } from '../../src/core/ltr/model';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { LtrModel, loadLtrModelFile, ltrRerank, shippedLtrModel } from '../../src/core/ltr/model';
 import { type TrainQuery, mulberry32, trainLambdaRank } from '../../scripts/ltr/train';
 import type { Candidate } from '../../src/core/search/types';
 import type { Chunk, ChunkKind } from '../../src/core/types';
@@ -106,6 +109,36 @@ describe('learning-to-rank features', () => {
     assert.ok(m.json.features.every((f) => (FEATURE_NAMES as readonly string[]).includes(f)));
     assert.throws(() => LtrModel.fromJson({ ...m.json, linear: [1] }), /shapes/);
     assert.throws(() => LtrModel.fromJson({ ...m.json, format: 'other' }), /format/);
+    assert.throws(() => LtrModel.fromJson([1, 2]), /not a sift-ltr model/);
+  });
+
+  it('a stored model from another feature set: a clear message naming the features, and the shipped model instead', () => {
+    const m = shippedLtrModel().json;
+    // A newer Sift's model: one feature this version does not compute.
+    const newer = { ...m, features: [...m.features, 'centrality_from_the_future'], mean: [...m.mean, 0], std: [...m.std, 1], linear: [...m.linear, 2], meta: { name: 'newer' } };
+    assert.throws(() => LtrModel.fromJson(newer), /newer: 1 of its \d+ features are not computed by this version of Sift \(centrality_from_the_future; this version computes \d+\) — it was trained by another version; retrain it/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'sift-ltr-'));
+    try {
+      const file = path.join(dir, 'model.json');
+      writeFileSync(file, JSON.stringify(newer));
+      const notices: string[] = [];
+      const loaded = loadLtrModelFile(file, (n) => notices.push(n));
+      assert.equal(loaded, shippedLtrModel(), 'falls back to the shipped model');
+      assert.equal(notices.length, 1);
+      assert.match(notices[0]!, /cannot use the learning-to-rank model .*model\.json: .*centrality_from_the_future.*; using the shipped model instead\./);
+      writeFileSync(file, '{"format": "sift-ltr/1", ');
+      assert.equal(loadLtrModelFile(file, (n) => notices.push(n)), shippedLtrModel());
+      assert.match(notices[1]!, /cannot use the learning-to-rank model/);
+      // An older model (a subset of today's features, by name) loads and scores as trained: here lex_rel alone.
+      writeFileSync(file, JSON.stringify({ format: 'sift-ltr/1', features: ['lex_rel'], mean: [0.5], std: [0.25], linear: [1], hidden: [], out: [], bias: 0 }));
+      const old = loadLtrModelFile(file, (n) => notices.push(n));
+      assert.equal(notices.length, 2, 'no notice');
+      const x = new Array<number>(FEATURE_NAMES.length).fill(7);
+      x[FEATURE_NAMES.indexOf('lex_rel')] = 1;
+      assert.equal(old.score(x), 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,8 @@
 import { codeTokens, pathTokens } from '../lexical/tokenize';
+import { rolePrior } from '../query/roles';
+import { type Understanding, understandQuestion } from '../query/understand';
+import { definesNamed, fileEvidence, fileKey, namedSymbols, pathMatches } from '../search/fileEvidence';
+import { roleExponent } from '../search/questionPrior';
 import type { Candidate } from '../search/types';
 
 /**
@@ -71,6 +75,28 @@ export const FEATURE_NAMES = [
   'ed_near_cursor',
   // learned on the user's machine (src/core/ltr/feedback.ts): log(1 + times the file was opened after an answer)
   'ed_opened_before',
+  // Issue 19 (appended, so older models' names still line up): the file's role
+  // (src/core/query/roles.ts) and how it fits the question's kind (src/core/query/understand.ts) …
+  'role_test',
+  'role_doc',
+  'role_example',
+  'role_config',
+  'role_generated',
+  'role_prior', // log of the hand-set role prior for the question's kind (tests ×0.5 for a bug report, ×1.5 when tests are asked for)
+  'role_off_report', // not an implementation file, and the question is a report / change / "where is X implemented" (implementation is the answer)
+  'role_off_explain', // not an implementation file, and the question asks how something works
+  'role_asked', // a test file and the question asks about tests, or a doc file and it asks about docs
+  // … and the file-level evidence (src/core/search/fileEvidence.ts)
+  'ev_aggregate', // log(the file's decayed sum of its best chunks' relative scores / its best)
+  'ev_defines_qualified', // the file defines a named `Foo.bar` as a symbol path
+  'ev_defines_name', // the file defines a named symbol by its bare name (in a chunk's symbols or text)
+  'ev_chunk_defines', // this chunk's own symbol path ends with a named symbol
+  'ev_frame', // a traceback frame names the file
+  'ev_frame_line', // a traceback frame's line falls inside this chunk
+  'ev_path', // a written path names the file (not a frame)
+  'ev_stem', // the file's distinctive stem is written in the question
+  'ev_imports', // the file imports, or is imported by, a file the question names
+  'ev_prior', // log of question understanding's whole file multiplier (+q's prior without the chunk's own score), floored at −10
 ] as const;
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -120,6 +146,8 @@ export interface QueryInfo {
   /** The question mentions tests / documentation. */
   aboutTests: boolean;
   aboutDocs: boolean;
+  /** Question understanding (kind, named identifiers, frames, paths) for the role and evidence features. */
+  understood: Understanding;
 }
 
 export function queryInfo(question: string): QueryInfo {
@@ -147,6 +175,7 @@ export function queryInfo(question: string): QueryInfo {
     lower,
     aboutTests: /\b(tests?|testing|tested|pytest|unittest|spec|specs|fixtures?|test suite|coverage)\b/.test(lower),
     aboutDocs: /\b(docs?|documentation|documented|readme|changelog|docstrings?|guide|tutorial|typos?|wording|markdown|release notes)\b/.test(lower),
+    understood: understandQuestion(question),
   };
 }
 
@@ -203,6 +232,7 @@ function lowerText(c: Candidate): string {
 }
 
 const rr = (rank: number | undefined) => (rank ? 1 / Math.log2(1 + rank) : 0);
+
 
 /**
  * Feature vectors (FEATURE_NAMES order) for a candidate list. Candidates are identified by their
@@ -274,6 +304,16 @@ export function extractFeatures(question: string | QueryInfo, candidates: readon
     if (!recent.has(k)) recent.set(k, Math.exp(-i / 5));
   });
 
+  // Roles and file-level evidence, as the question prior computes them on this list (same weights).
+  const u = q.understood;
+  const evidence = fileEvidence(candidates, u);
+  const named = namedSymbols(u);
+  const exponent = roleExponent(u.kind);
+  const report = u.kind === 'bug' || u.kind === 'change' || u.kind === 'implementation';
+  const chunkDefines = candidates.map((c) => definesNamed(c.chunk.symbols, named));
+  const fileQualified = new Map<number[], number>();
+  for (const idx of byFile.values()) fileQualified.set(idx, idx.some((j) => chunkDefines[j] === 'qualified') ? 1 : 0);
+
   return candidates.map((c, i) => {
     const ch = c.chunk;
     const p = c.provenance;
@@ -303,6 +343,11 @@ export function extractFeatures(question: string | QueryInfo, candidates: readon
     const cursor = editor?.cursor;
     const fk = key(c.folder, ch.path);
     const near = cursor && key(cursor.folder, cursor.path) === fk ? (cursor.line >= ch.startLine && cursor.line <= ch.endLine ? 1 : 1 / (1 + Math.min(Math.abs(cursor.line - ch.startLine), Math.abs(cursor.line - ch.endLine)) / 50)) : 0;
+    const ev = evidence.get(fileKey(c))!;
+    const role = ev.role;
+    const prior = rolePrior(role, u.kind);
+    const has = (prefix: string) => (ev.matched.some((m) => m.startsWith(prefix)) ? 1 : 0);
+    const aggregate = ev.scores.length ? ev.aggregate / ev.scores[0]! : 1;
     const x: Record<FeatureName, number> = {
       lex_has: p.lexical ? 1 : 0,
       lex_rr: rr(p.lexical?.rank),
@@ -351,6 +396,25 @@ export function extractFeatures(question: string | QueryInfo, candidates: readon
       ed_recent: recent.get(fk) ?? 0,
       ed_near_cursor: near,
       ed_opened_before: openedBefore.get(fk) ?? 0,
+      role_test: role === 'test' ? 1 : 0,
+      role_doc: role === 'doc' ? 1 : 0,
+      role_example: role === 'example' ? 1 : 0,
+      role_config: role === 'config' ? 1 : 0,
+      role_generated: role === 'generated' ? 1 : 0,
+      role_prior: Math.log(prior),
+      role_off_report: report && role !== 'source' ? 1 : 0,
+      role_off_explain: u.kind === 'explanation' && role !== 'source' ? 1 : 0,
+      role_asked: (u.kind === 'tests' && role === 'test') || (u.kind === 'docs' && role === 'doc') ? 1 : 0,
+      ev_aggregate: Math.log(aggregate),
+      ev_defines_qualified: fileQualified.get(fileIdx)!,
+      ev_defines_name: !fileQualified.get(fileIdx) && has('defines ') ? 1 : 0,
+      ev_chunk_defines: chunkDefines[i] ? 1 : 0,
+      ev_frame: has('traceback frame '),
+      ev_frame_line: u.frames.some((fr) => fr.line >= ch.startLine && fr.line <= ch.endLine && pathMatches(ch.path, fr.path)) ? 1 : 0,
+      ev_path: has('path '),
+      ev_stem: has('file name '),
+      ev_imports: has('imports '),
+      ev_prior: Math.max(-10, Math.log(aggregate * ev.boost * prior ** exponent)),
     };
     return FEATURE_NAMES.map((name) => x[name]);
   });

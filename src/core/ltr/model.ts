@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { Candidate } from '../search/types';
-import { SiftError } from '../util/errors';
+import { SiftError, errorMessage } from '../util/errors';
 import { type EditorSignals, FEATURE_NAMES, extractFeatures } from './features';
 
 /**
@@ -24,17 +25,33 @@ export interface LtrModelJson {
 export class LtrModel {
   private readonly index: number[];
 
+  /**
+   * Feature names are the contract between a stored model and this version's extractor (a feature
+   * whose meaning changes gets a new name; new features are appended). A model that names only
+   * features this version computes scores exactly as trained — an older model simply has no weight
+   * on newer features. A model naming features this version does not compute (made by a newer
+   * Sift, or for another feature set) is refused with a message that says so: scoring it with
+   * those features read as 0 would silently rank by a different function than the one trained.
+   */
   constructor(readonly json: LtrModelJson) {
-    if (json.format !== 'sift-ltr/1') throw new SiftError(`unsupported learning-to-rank model format ${String(json.format)}`);
+    if (json.format !== 'sift-ltr/1') throw new SiftError(`unsupported learning-to-rank model format ${String(json.format)} (this Sift reads sift-ltr/1)`, 'bad-input');
     const n = json.features.length;
     if (json.mean.length !== n || json.std.length !== n || json.linear.length !== n || json.hidden.some((h) => h.w.length !== n) || json.out.length !== json.hidden.length) {
-      throw new SiftError('learning-to-rank model: weight shapes do not match its feature list');
+      throw new SiftError('learning-to-rank model: weight shapes do not match its feature list', 'bad-input');
     }
-    // Map the model's features onto the extractor's (feature lists may differ across versions).
     this.index = json.features.map((name) => (FEATURE_NAMES as readonly string[]).indexOf(name));
+    const unknown = json.features.filter((_, i) => this.index[i]! < 0);
+    if (unknown.length) {
+      throw new SiftError(
+        `learning-to-rank model ${String(json.meta?.name ?? '')}`.trimEnd() +
+          `: ${unknown.length} of its ${n} features are not computed by this version of Sift (${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}; this version computes ${FEATURE_NAMES.length}) — it was trained by another version; retrain it with scripts/train-ltr.ts`,
+        'bad-input',
+      );
+    }
   }
 
   static fromJson(value: unknown): LtrModel {
+    if (typeof value !== 'object' || value === null || !Array.isArray((value as LtrModelJson).features)) throw new SiftError('learning-to-rank model: not a sift-ltr model (no feature list)', 'bad-input');
     return new LtrModel(value as LtrModelJson);
   }
 
@@ -88,6 +105,20 @@ export function ltrRerank(model: LtrModel, question: string, candidates: readonl
   const scored = candidates.map((c, i) => ({ c, i, score: scores[i]! }));
   scored.sort((a, b) => b.score - a.score || a.i - b.i);
   return scored.map(({ c, score }, r) => ({ ...c, provenance: { ...c.provenance, ltr: { rank: r + 1, score } }, rankAfter: r + 1 }));
+}
+
+/**
+ * A stored model (`--ltr-model FILE`) for answering questions: when it cannot be read or does not
+ * fit this version's features, `notice` says why and the shipped model is used instead (`sift
+ * eval` refuses instead — a measurement of another model than the one asked for would mislead).
+ */
+export function loadLtrModelFile(file: string, notice: (message: string) => void): LtrModel {
+  try {
+    return LtrModel.fromJson(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (err) {
+    notice(`cannot use the learning-to-rank model ${file}: ${errorMessage(err)}; using the shipped model instead.`);
+    return shippedLtrModel();
+  }
 }
 
 let shipped: LtrModel | undefined;
