@@ -29,6 +29,7 @@ import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights } from '../src/core/sear
 import { pathMatches } from '../src/core/search/fileEvidence';
 import { PRIOR_DEPTH_FACTOR, appendAsWeakest, priorDepth, priorPool } from '../src/core/search/namedFiles';
 import { applyQuestionPrior } from '../src/core/search/questionPrior';
+import { type DefinitionHit, appendDefinitions, definitionChunks } from '../src/core/search/definitionLookup';
 import type { Candidate } from '../src/core/search/types';
 
 interface Row {
@@ -39,6 +40,7 @@ interface Row {
   candidates: Candidate[];
   goldFiles: string[];
   named?: { chunk: Candidate['chunk']; folder?: string }[];
+  defined?: DefinitionHit[];
   /** The dumped candidates below K, down to the prior's depth. */
   tail?: Candidate[];
 }
@@ -91,7 +93,11 @@ function ltrFor(repo: string): LtrModel {
 // `+q` appends the chunks of files the question names by path that the list lacks (the dump's `named`), as `sift eval` and `sift ask` do; --no-named leaves them out.
 const noNamed = argv.includes('--no-named');
 type Variant = (q: string, c: Candidate[], repo: string, row: Row) => Candidate[];
-const withNamed = (c: Candidate[], row: Row) => (noNamed ? c : appendAsWeakest(c, row.named ?? []));
+// … and the files defining the symbols it names that the list lacks (the dump's `defined`, src/core/search/definitionLookup.ts; `--set lookupFiles=0` leaves them out).
+const withNamed = (c: Candidate[], row: Row, w: Readonly<EvidenceWeights> = weights) => {
+  const pool = noNamed ? c : appendAsWeakest(c, row.named ?? []);
+  return appendDefinitions(pool, definitionChunks(row.defined ?? [], pool, w), w);
+};
 const VARIANTS: Record<string, Variant> = {
   bm25: (_q, c) => c,
   'bm25+q': (q, c, _r, row) => applyQuestionPrior(withNamed(priorPool(c, row.tail ?? [], false), row), understandQuestion(q), weights),
@@ -138,7 +144,7 @@ if (loro) {
   const { key, values } = loro;
   const per = values.map((v) => {
     const w = { ...weights, [key]: v };
-    return rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(applyQuestionPrior(withNamed(priorPool(row.candidates, row.tail ?? [], false), row), understandQuestion(row.question), w).map((c) => c.chunk)), row.goldFiles) }));
+    return rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(applyQuestionPrior(withNamed(priorPool(row.candidates, row.tail ?? [], false), row, w), understandQuestion(row.question), w).map((c) => c.chunk)), row.goldFiles) }));
   });
   const base = rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(row.candidates.map((c) => c.chunk)), row.goldFiles) }));
   const mean = (xs: { s: Score }[], k: keyof Score) => xs.reduce((a, x) => a + x.s[k], 0) / (xs.length || 1);

@@ -9,6 +9,7 @@ import type { EditorSignals } from '../ltr/features';
 import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
 import { understandQuestion } from '../query/understand';
 import { addNamedFiles, priorDepth, priorPool } from '../search/namedFiles';
+import { addDefinitions } from '../search/definitionLookup';
 import { applyQuestionPrior } from '../search/questionPrior';
 import type { RerankScorer } from '../rerank/reranker';
 import { DEFAULT_CANDIDATES, type DenseCoverage, type NamedStore, type RetrieveResult, type SearchWorker, retrieve } from '../search/retriever';
@@ -237,7 +238,9 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
     // Files the question names by path (a traceback's frames) that retrieval missed join the list before the prior weighs them.
     const pool = priorPool(ranked.candidates, retrieved.tail, ranked.reranked);
     // Still the top K afterwards: what the prior raised from below K replaces what it lowered.
-    ranked.candidates = applyQuestionPrior(await addNamedFiles(ctx.store, u, pool), u).slice(0, Math.max(k, ranked.candidates.length));
+    // … and so do files defining a symbol it names (src/core/search/definitionLookup.ts).
+    const named = await addNamedFiles(ctx.store, u, pool);
+    ranked.candidates = applyQuestionPrior(await addDefinitions(ctx.store, u, named), u).slice(0, Math.max(k, ranked.candidates.length));
   }
   if (opts.carry?.some((c) => c.origin === 'mentioned')) ranked.candidates = mentionedFirst(ranked.candidates);
   return { retrieved, ranked, variant, notices };

@@ -2,6 +2,7 @@ import type { IndexStore } from '../store/store';
 import { extractFeatures, queryInfo } from '../ltr/features';
 import { type LtrModel, ltrRerank } from '../ltr/model';
 import { appendAsWeakest, namedChunks, priorDepth, priorPool } from '../search/namedFiles';
+import { type DefinitionHit, appendDefinitions, definitionChunks, lookupDefinitions } from '../search/definitionLookup';
 import { applyQuestionPrior } from '../search/questionPrior';
 import { type QuestionKind, understandQuestion } from '../query/understand';
 import type { RerankScorer } from '../rerank/reranker';
@@ -131,6 +132,8 @@ export interface LtrRows {
   goldFiles?: string[];
   /** Chunks of files the question names by path that the candidates lack (src/core/search/namedFiles.ts): `+q` appends them. */
   named?: { chunk: Candidate['chunk']; folder?: string }[];
+  /** Files defining the symbols the question names, from the whole index (src/core/search/definitionLookup.ts), before the N-files rule: `+q` adds the ones it keeps. */
+  defined?: DefinitionHit[];
 }
 
 export interface VariantSummary {
@@ -255,6 +258,9 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
       if (!n) namedCache.set(base, (n = await namedChunks(engine.store, understood, bases.get(base)!.slice(0, Math.max(K, D)))));
       return n;
     };
+    // Files defining the symbols it names, looked up once per question (the list they join differs per base).
+    let definedHits: DefinitionHit[] | undefined;
+    const definedOf = async () => (definedHits ??= await lookupDefinitions(engine.store, understood));
     const variants: Record<string, VariantOutcome> = {};
     for (const spec of runnable) {
       const base = bases.get(spec.base)!;
@@ -268,7 +274,10 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
         if (spec.base === 'hybrid' || !timings.ltr) timings.ltr = ms;
       }
       // `+q` as `sift ask`: the prior weighs the reranked top K, the next candidates down to D, and named files the list lacks.
-      if (spec.q) top = applyQuestionPrior(appendAsWeakest(priorPool(top, base.slice(K, D), spec.ce || spec.ltr), await namedOf(spec.base)), understood);
+      if (spec.q) {
+        const pool = appendAsWeakest(priorPool(top, base.slice(K, D), spec.ce || spec.ltr), await namedOf(spec.base));
+        top = applyQuestionPrior(appendDefinitions(pool, definitionChunks(await definedOf(), pool)), understood);
+      }
       const inTop = new Set(top.map((c) => c.chunk.id));
       const ranking = [...top, ...base.slice(K).filter((c) => !inTop.has(c.chunk.id))];
       const chunks = ranking.map((c) => c.chunk);
@@ -300,6 +309,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
           question: q.question,
           goldFiles,
           named: await namedOf(base),
+          defined: await definedOf(),
           candidates: top.map((c) => ({ chunk: c.chunk, ...(c.folder ? { folder: c.folder } : {}), provenance: c.provenance, rankBefore: c.rankBefore, rankAfter: c.rankAfter })),
         });
       }

@@ -461,6 +461,26 @@ export class Bm25Index {
     return -1;
   }
 
+  /**
+   * The live rows holding `term` in field `field` (ascending), or undefined when there are more
+   * than `max`: one binary search over the terms and one run of postings, never a scan of the
+   * shard (the definition lookup, src/core/search/definitionLookup.ts).
+   */
+  rowsWith(term: string, field: number, max: number): number[] | undefined {
+    const t = this.find(encoder.encode(term));
+    if (t < 0) return [];
+    const [start, end] = this.range(t, field);
+    if (end - start > max + (this.docs - this.live)) return undefined;
+    const out: number[] = [];
+    for (let p = start; p < end; p++) {
+      const doc = this.postDoc[p]!;
+      if (this.dead?.[doc]) continue;
+      if (out.length >= max) return undefined;
+      out.push(doc);
+    }
+    return out;
+  }
+
   /** Every document's field terms (to rebuild a shard without re-tokenising its unchanged chunks). */
   async documents(slicer?: TimeSlicer): Promise<LexicalDoc[]> {
     const ids = this.ids();

@@ -51,6 +51,18 @@ export interface EvidenceWeights {
    * (1 in every fold; docs/eval.md); 20, the bug-report value, lost up to 4 questions of Acc@5 there.
    */
   rolesExplain: number;
+  /**
+   * Files defining a symbol the question names, looked up in the whole index
+   * (src/core/search/definitionLookup.ts): a name defined in more files than this adds none (0
+   * switches the lookup off). 5, chosen on the tuning split (pooled `+q` Acc@5 at 0 / 1 / 3 / 4 /
+   * 5 / 8 / 16: 75.0 / 75.0 / 75.3 / 75.7 / 75.7 / 75.7 / 75.7; docs/eval.md) …
+   */
+  lookupFiles: number;
+  /**
+   * … and each added definition enters at this fraction of the list's best score, before the
+   * prior's boosts; 0 (chosen there: same Acc@5 as 0.3 / 0.5, best MRR@10) enters it as the list's weakest.
+   */
+  lookupScore: number;
 }
 
 export const DEFAULT_EVIDENCE_WEIGHTS: Readonly<EvidenceWeights> = {
@@ -66,6 +78,8 @@ export const DEFAULT_EVIDENCE_WEIGHTS: Readonly<EvidenceWeights> = {
   roles: 20,
   rolesAsked: 1,
   rolesExplain: 1,
+  lookupFiles: 5,
+  lookupScore: 0,
 };
 
 export interface FileEvidence {

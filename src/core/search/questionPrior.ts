@@ -30,7 +30,9 @@ export function applyQuestionPrior(candidates: readonly Candidate[], u: Understa
     const f = files.get(fileKey(c))!;
     const rel = f.scores.length ? f.aggregate / f.scores[0]! : 1;
     let score = relOf[i]! * rel * f.boost * rolePrior(f.role, u.kind) ** exponent;
-    const matched = [...f.matched];
+    // What brought the candidate in (a definition looked up beyond the list), then what its file matched.
+    const lookedUp = c.provenance.definesLookedUp;
+    const matched = [...(lookedUp ? [`defines ${lookedUp} (looked up in the index)`] : []), ...f.matched];
     const frame = u.frames.find((fr) => fr.line >= c.chunk.startLine && fr.line <= c.chunk.endLine && pathMatches(c.chunk.path, fr.path));
     if (frame) score *= w.frameLine;
     return { c, i, score, matched };

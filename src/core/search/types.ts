@@ -21,6 +21,8 @@ export interface Provenance {
   carried?: 'previous-turn' | 'mentioned';
   /** What of the question this candidate matched exactly (question understanding, src/core/query): "symbol _find_error_handler", "traceback frame src/flask/app.py:1234". */
   matched?: string[];
+  /** Joined the list from the definition lookup (src/core/search/definitionLookup.ts): the symbol its file defines, as looked up. */
+  definesLookedUp?: string;
 }
 
 export interface Candidate {
