@@ -117,3 +117,106 @@ describe('follow-ups about tests: tests named after the earlier question, and te
     assert.ok(ranked.candidates[0]!.provenance.matched?.includes('test importing lib/ledger.js'));
   });
 });
+
+describe('follow-ups about tests: a folder of tests named after the source, hub imports, names every test mentions (lexical, real index)', () => {
+  let client: InferenceClient;
+  let store: IndexStore;
+  let cleanup: () => void;
+  const lines = (...l: string[]) => [...l, ''].join('\n');
+  // koa-like: lib/response.js is tested in __tests__/response/<method>.test.js (Jest's __tests__
+  // layout); a redirect test outside that folder talks more about redirects and the referrer.
+  // attrs-like: pkg/core.py is imported by every test (a hub); the evolve tests live in
+  // tests/test_functional.py, and "core" and "instance" are mentioned by every test.
+  const REPO: Record<string, string> = {
+    'lib/response.js': lines(
+      '/** res.back(): redirect to the Referrer header, or to the fallback path when there is none. */',
+      'exports.back = function back(fallback) {',
+      "  const referrer = this.ctx.get('Referrer') || fallback || '/';",
+      '  this.redirect(referrer);',
+      '};',
+      '/** res.attachment(): set Content-Disposition so the body downloads as a file. */',
+      'exports.attachment = function attachment(filename) {',
+      "  this.set('Content-Disposition', contentDisposition(filename));",
+      '};',
+    ),
+    'lib/cookies.js': lines('/** Read a signed cookie and check its signature. */', 'exports.signedCookie = function signedCookie(name, keys) {', '  return verify(this.get(name), keys);', '};'),
+    '__tests__/response/back.test.js': lines("const response = require('../../lib/response');", '', "describe('ctx.back()', () => {", "  it('goes to the previous page', () => {", "    ctx.header.referrer = '/login';", '    response.back.call(ctx);', '  });', '});'),
+    '__tests__/response/attachment.test.js': lines("const response = require('../../lib/response');", '', "describe('ctx.attachment()', () => {", "  it('sets the disposition', () => {", "    response.attachment.call(ctx, 'a.txt');", '  });', '});'),
+    '__tests__/navigation.test.js': lines(
+      "describe('redirect to the referrer', () => {",
+      "  it('redirects back to the Referrer header when there is a referrer, else to the fallback', () => {",
+      "    ctx.redirect('back', '/fallback'); // redirect referrer fallback redirect referrer fallback",
+      '  });',
+      "  it('redirects to the fallback path without a referrer: redirect, referrer, fallback', () => {});",
+      '});',
+    ),
+    '__tests__/cookies.test.js': lines("const cookies = require('../lib/cookies');", '', "describe('signed cookies', () => {", "  it('verifies the signature', () => {", "    cookies.signedCookie.call(ctx, 'sid', ['k']);", '  });', '});'),
+    '__tests__/response/cookie-header.test.js': lines("describe('Set-Cookie header', () => {", "  it('writes a signed cookie with its signature cookie: signed cookie signature, signed cookie', () => {", "    ctx.cookies.set('sid', 'v', { signed: true }); // signed cookie signature", '  });', '});'),
+    'pkg/core.py': lines(
+      'class Instance:',
+      '    """An instance built by the core: its fields and their values."""',
+      '',
+      'def evolve(instance, **changes):',
+      '    """A copy of the instance with some fields changed; the original instance is left as is."""',
+      '    values = dict(instance.__dict__)',
+      '    values.update(changes)',
+      '    return type(instance)(**values)',
+      '',
+      'def build_instance(cls, **values):',
+      '    """Build an instance of the core class from field values."""',
+      '    return cls(**values)',
+    ),
+    ...Object.fromEntries(
+      ['dunders', 'hooks', 'init', 'repr', 'slots'].map((n) => [
+        `tests/test_${n}.py`,
+        lines('from pkg.core import Instance, build_instance', '', `def test_${n}_instance():`, `    """The core builds an instance; its ${n} works on the instance."""`, `    instance = build_instance(Instance, ${n}=1)`, '    assert instance', ''),
+      ]),
+    ),
+    'tests/test_functional.py': lines('from pkg.core import Instance, evolve', '', 'def test_copy_with_changes():', '    i = Instance()', '    j = evolve(i, x=2)', '    assert j is not i'),
+  };
+
+  before(async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    client = new InferenceClient(WORKER_SCRIPT);
+    store = await lexicalIndexOfTree(t.dir, REPO, client);
+  });
+
+  after(async () => {
+    await store.close();
+    await client.dispose();
+    cleanup();
+  });
+
+  const ctx: () => AskContext = () => ({ store, settings: {} });
+  const files = (r: { candidates: { chunk: { path: string } }[] }) => [...new Set(r.candidates.map((c) => c.chunk.path))];
+  const followUp = async (question: string, source: string, q2: string) => {
+    const first = await askTurn(ctx(), newConversation(question), question, { rerank: false });
+    assert.equal(first.result.sources[0]?.path, source, first.result.sources.map((s) => s.path).join(', '));
+    const plain = await prepareTurn(ctx(), first.conversation, q2, { rerank: false, testsFirst: false });
+    const before = files(await rankCandidates(plain.ctx, q2, plain.rankOptions)).filter((p) => /(^|\/)(__tests__|tests)\//.test(p));
+    const prepared = await prepareTurn(ctx(), first.conversation, q2, { rerank: false });
+    const ranked = await rankCandidates(prepared.ctx, q2, prepared.rankOptions);
+    const why = [...new Map(ranked.candidates.map((c) => [c.chunk.path, c.provenance.matched ?? []])).entries()].slice(0, 5).map(([p, m]) => `${p} [${m.join('; ')}]`).join('\n');
+    return { before, after: files(ranked), first: ranked.candidates[0]!, why };
+  };
+
+  it('"and where is this tested?" after a res.back question: __tests__/response/back.test.js first, not the navigation test that says more about redirects and referrers', async () => {
+    const r = await followUp('How does res.back redirect to the referrer or the fallback?', 'lib/response.js', 'and where is this tested?');
+    assert.notEqual(r.before[0], '__tests__/response/back.test.js', `the fixture is not trivial: ${r.before.join(', ')}`);
+    assert.equal(r.after[0], '__tests__/response/back.test.js', r.why);
+    assert.ok(r.after.indexOf('__tests__/response/back.test.js') < r.after.indexOf('__tests__/response/attachment.test.js'), 'within the folder, retrieval decides');
+    assert.ok(r.first.provenance.matched?.includes('test of lib/response.js (file name)'), JSON.stringify(r.first.provenance.matched));
+  });
+
+  it('a source without such a folder keeps its own test first: lib/cookies.js → __tests__/cookies.test.js, not the response folder\'s cookie test', async () => {
+    const r = await followUp('How is a signed cookie verified against its signature?', 'lib/cookies.js', 'which tests cover it?');
+    assert.equal(r.after[0], '__tests__/cookies.test.js', r.after.join(', '));
+  });
+
+  it('"how is that tested?" after an evolve question: the evolve test stays first among the hub\'s importers, and the names every test mentions are not counted', async () => {
+    const r = await followUp('How does evolve copy an instance with changes?', 'pkg/core.py', 'how is that tested?');
+    assert.equal(r.after[0], 'tests/test_functional.py', r.why);
+    assert.ok(!r.first.provenance.matched?.some((m) => /mentioning .*\b(core|instance)\b/.test(m)), `names every test mentions are not reasons: ${r.why}`);
+  });
+});

@@ -15,19 +15,29 @@ type FileRef = { folder?: string; path: string };
  * kind) and refers back is about the tests of the files the conversation was about. Candidate
  * tests come from several signals, each a ranking of test files, fused (weighted reciprocal rank):
  * - retrieval: the test files of the standalone query's ranking, in their order;
+ * - asked: the test files of a search for the earlier question's key terms alone (weight 2: what
+ *   was asked, without the follow-up's words and the cited files' names that pull generic tests);
  * - names: tests named after an earlier source file by the conventions of each ecosystem
  *   (test_x.py, x_test.go, x.test.ts, x.spec.js, XTest.java, tests/…/test_x.py mirroring the
- *   source's folders), the earlier turn's best file first;
+ *   source's folders, a folder named after it: __tests__/response/back.test.js), the earlier
+ *   turn's best file first;
  * - question words: tests whose own name is a word or identifier of the earlier question
- *   (test/res.json.js for "Remove res.json(status, obj)", test/retry.ts for "… retry limit");
- * - imports: tests that import an earlier source file (Python, JS/TS, Go, Rust imports);
- * - mentions: tests whose retrieved chunks mention the earlier files' names or cited symbols.
+ *   (test/res.json.js for "Remove res.json(status, obj)", test/retry.ts for "… retry limit"), or
+ *   whose method part is (test/req.query.js for "query parser", half);
+ * - imports: tests that import an earlier source file (Python, JS/TS, Go, Rust imports); a hub's
+ *   importers (a source most tests import) share the signal;
+ * - mentions: tests whose retrieved chunks mention the earlier files' names or cited symbols as
+ *   whole words, rare names counting more (a name most listed tests mention is no reason).
  * The fused test files go first, each with its best chunks only (one file cannot fill the list);
  * everything else keeps its order after them. Provenance (`matched`) says why.
  */
 export interface TestsPlan {
-  /** Test files named after an earlier turn's file, best first, with how well the name matches (2 or 3). */
-  named: { file: FileRef; score: number; of: string; order: number }[];
+  /**
+   * Test files named after an earlier turn's file, best first, with how well the name matches (2
+   * or 3); entries of one `group` are equally good by name (a folder of tests named after the
+   * source, koa's __tests__/response/*) and are ordered by retrieval when fused.
+   */
+  named: { file: FileRef; score: number; of: string; order: number; group?: number }[];
   /** Lower-cased names a test of the earlier files mentions: their file stems and cited symbols. */
   mentions: string[];
   /** Normalised words and identifiers of the earlier questions a test's own name may be (resjson, retry). */
@@ -36,14 +46,25 @@ export interface TestsPlan {
   importers: { file: FileRef; of: string; order: number }[];
   /** Chunks of tests the plan names that retrieval may not reach (their first chunks, read from the index). */
   heads: Map<string, Candidate[]>;
+  /** The earlier question's key terms, searched on their own for tests that match what was asked (no follow-up words, no file names). */
+  asked?: string;
 }
 
 const GENERIC = new Set(['index', 'main', 'mod', 'lib', 'init', '__init__', '__main__', 'utils', 'util', 'helpers', 'types', 'common', 'base', 'core', 'app']);
 const MAX_NAMED = 8;
+/** Named tests kept by the plan: more than fused, so a folder of them can be ordered by retrieval first. */
+const MAX_NAMED_PLANNED = 40;
 const MAX_IMPORT_SCAN = 600;
 /** Signal weights and the rank constant of the fusion (chosen on the tune repositories, docs/eval.md). */
-export const TEST_SIGNAL_WEIGHTS = { retrieval: 1, named: 1, terms: 1, imports: 0.5, mentions: 0.5 } as const;
+export const TEST_SIGNAL_WEIGHTS = { retrieval: 1, asked: 2, named: 1, terms: 1, imports: 0.5, mentions: 0.5 } as const;
+/** Candidates of the search for the earlier question alone (tests among them are the `asked` signal). */
+const ASKED_CANDIDATES = 80;
 const FUSION_K = 2;
+/** A name mentioned by more than this share of the listed test files is not a mention signal (with at least MIN_TESTS_FOR_RARITY of them listed). */
+const MAX_MENTION_SHARE = 0.5;
+const MIN_TESTS_FOR_RARITY = 4;
+/** A source imported by more tests than this is a hub (attrs' _make.py, typer's core.py): its importers share the signal. */
+const HUB_IMPORTERS = 3;
 /** Chunks of one promoted test file placed in the promoted block (the rest keep their places). */
 const CHUNKS_PER_TEST = 2;
 
@@ -65,7 +86,9 @@ export async function testsPlan(followUp: string, conversation: Conversation, pr
   // Tests of the earlier turn's best file first (the files come in rank order), then the closest
   // names; among equals, the test whose folders mirror the source's (tests/test_cli/… for
   // src/cli/…), then the one nearest the source (shared leading folders).
-  named.sort((a, b) => a.order - b.order || b.score - a.score || mirrored(b.file.path, b.of) - mirrored(a.file.path, a.of) || shared(b.file.path, b.of) - shared(a.file.path, a.of) || a.file.path.length - b.file.path.length);
+  const rankKey = (n: TestsPlan['named'][number]) => [n.order, -n.score, -mirrored(n.file.path, n.of), -shared(n.file.path, n.of)];
+  named.sort((a, b) => compareKeys(rankKey(a), rankKey(b)) || a.file.path.length - b.file.path.length);
+  named.forEach((n, i) => (n.group = i > 0 && compareKeys(rankKey(named[i - 1]!), rankKey(n)) === 0 ? named[i - 1]!.group : i));
   const mentions = new Set<string>();
   for (const f of subjects) {
     const s = rawStem(f.path);
@@ -80,7 +103,8 @@ export async function testsPlan(followUp: string, conversation: Conversation, pr
   }
   const heads = new Map<string, Candidate[]>();
   const importers = await importersOf(stores, subjects, tests, heads);
-  return { named: named.slice(0, MAX_NAMED), mentions: [...mentions].slice(0, 24), terms: [...terms].slice(0, 40), importers, heads };
+  const asked = keyTerms(conversation.turns.at(-1)?.question ?? '').slice(0, 40).join(' ');
+  return { named: named.slice(0, MAX_NAMED_PLANNED), mentions: [...mentions].slice(0, 24), terms: [...terms].slice(0, 40), importers, heads, ...(asked ? { asked } : {}) };
 }
 
 /**
@@ -92,6 +116,9 @@ export function testsFirstRetrieve(inner: Retrieve, plan: TestsPlan): Retrieve {
   return async (stores, query, opts = {}) => {
     const result = await inner(stores, query, opts);
     const list = [...result.candidates];
+    const asked = plan.asked ? (await inner(stores, plan.asked, { ...opts, candidates: Math.max(opts.candidates ?? 0, ASKED_CANDIDATES) })).candidates.filter((c) => isTestFile(c.chunk.path)) : [];
+    const ids = new Set(list.map((c) => `${c.folder ?? ''}\u0000${c.chunk.id}`));
+    for (const c of asked) if (!ids.has(`${c.folder ?? ''}\u0000${c.chunk.id}`)) list.push({ ...c, provenance: { ...c.provenance, fused: { ...c.provenance.fused, score: 0 } } });
     const inList = new Set(list.map((c) => key({ folder: c.folder, path: c.chunk.path })));
     for (const f of [...plan.named.map((n) => n.file), ...plan.importers.map((i) => i.file)]) {
       const k = key(f);
@@ -99,7 +126,7 @@ export function testsFirstRetrieve(inner: Retrieve, plan: TestsPlan): Retrieve {
       inList.add(k);
       list.push(...(plan.heads.get(k) ?? []));
     }
-    const fused = fuseTests(list, plan);
+    const fused = fuseTests(list, plan, TEST_SIGNAL_WEIGHTS, asked);
     const chunksOf = new Map<string, Candidate[]>();
     for (const c of list) {
       const k = key({ folder: c.folder, path: c.chunk.path });
@@ -120,7 +147,7 @@ export function testsFirstRetrieve(inner: Retrieve, plan: TestsPlan): Retrieve {
 }
 
 /** Test files of `list` (and the plan's) with their fused score, first position in the list and reasons. */
-export function fuseTests(list: readonly Candidate[], plan: TestsPlan, w: Readonly<Record<keyof typeof TEST_SIGNAL_WEIGHTS, number>> = TEST_SIGNAL_WEIGHTS): Map<string, { score: number; first: number; why: string[] }> {
+export function fuseTests(list: readonly Candidate[], plan: TestsPlan, w: Readonly<Record<keyof typeof TEST_SIGNAL_WEIGHTS, number>> = TEST_SIGNAL_WEIGHTS, asked: readonly Candidate[] = []): Map<string, { score: number; first: number; why: string[] }> {
   const out = new Map<string, { score: number; first: number; why: string[] }>();
   const at = (k: string, i: number) => out.get(k) ?? out.set(k, { score: 0, first: i, why: [] }).get(k)!;
   const add = (ranking: readonly string[], weight: number, why?: (k: string) => string | undefined, factor: (k: string) => number = () => 1) => {
@@ -142,19 +169,48 @@ export function fuseTests(list: readonly Candidate[], plan: TestsPlan, w: Readon
     at(k, i).first = Math.min(at(k, i).first, i);
     testNames.set(k, c.chunk.path);
     const text = `${c.chunk.text}\n${c.chunk.symbols.join(' ')}`.toLowerCase();
-    for (const m of plan.mentions) if (text.includes(m)) hits.set(k, (hits.get(k) ?? new Set()).add(m));
+    for (const m of plan.mentions) if (mentionsWord(text, m)) hits.set(k, (hits.get(k) ?? new Set()).add(m));
   });
   add(retrieved, w.retrieval);
+  // The earlier question searched alone: its test files in order.
+  const askedFiles = [...new Set(asked.filter((c) => c.provenance.fused.score > 0).map((c) => key({ folder: c.folder, path: c.chunk.path })))];
+  add(askedFiles, w.asked, (k) => (askedFiles.indexOf(k) < 3 ? 'test matching the earlier question' : undefined));
   const named = new Map(plan.named.map((n) => [key(n.file), n]));
-  // The source's very name (test_upload.py) counts fully, its name among other words (test/app.response.js for response.js) half.
-  add(plan.named.map((n) => key(n.file)), w.named, (k) => `test of ${named.get(k)!.of} (file name)`, (k) => (named.get(k)!.score >= 3 ? 1 : 0.5));
+  // The source's very name (test_upload.py) counts fully, its name among other words
+  // (test/app.response.js for response.js) or as the test's folder (__tests__/response/back.test.js) half.
+  // Tests equally good by name go in the retrieval's order (retrieved ones first).
+  const pos = (k: string) => { const p = retrieved.indexOf(k); return p < 0 ? Number.MAX_SAFE_INTEGER : p; };
+  const byName = plan.named.map((n, i) => ({ k: key(n.file), g: n.group ?? i, i })).sort((a, b) => a.g - b.g || pos(a.k) - pos(b.k) || a.i - b.i).slice(0, MAX_NAMED);
+  add(byName.map((n) => n.k), w.named, (k) => `test of ${named.get(k)!.of} (file name)`, (k) => (named.get(k)!.score >= 3 ? 1 : 0.5));
   // Question words: a test named after a word of the earlier question, in the retrieval's order.
-  const byTerm = [...testNames.entries(), ...plan.named.map((n) => [key(n.file), n.file.path] as [string, string])].filter(([, p], i, all) => all.findIndex(([, q]) => q === p) === i && plan.terms.includes(singular(testStem(p))));
-  add(byTerm.map(([k]) => k), w.terms, (k) => `test named after "${testStem(testNames.get(k) ?? named.get(k)?.file.path ?? '')}" in the earlier question`);
+  // Its whole name (test/retry.ts, test/res.json.js for "res.json(…)") counts fully, the method
+  // part of an object.method name (test/req.query.js for "query parser") half.
+  const termOf = (p: string) => (plan.terms.includes(singular(testStem(p))) ? testStem(p) : plan.terms.includes(singular(methodPart(p))) ? methodPart(p) : undefined);
+  const byTerm = [...testNames.entries(), ...plan.named.map((n) => [key(n.file), n.file.path] as [string, string])]
+    .filter(([, p], i, all) => all.findIndex(([, q]) => q === p) === i && termOf(p) !== undefined)
+    .sort((a, b) => Number(termOf(b[1]) === testStem(b[1])) - Number(termOf(a[1]) === testStem(a[1])));
+  const pathOf = (k: string) => testNames.get(k) ?? named.get(k)?.file.path ?? '';
+  add(byTerm.map(([k]) => k), w.terms, (k) => `test named after "${termOf(pathOf(k))}" in the earlier question`, (k) => (termOf(pathOf(k)) === testStem(pathOf(k)) ? 1 : 0.5));
   const importer = new Map(plan.importers.map((i) => [key(i.file), i]));
-  add(plan.importers.map((i) => key(i.file)), w.imports, (k) => `test importing ${importer.get(k)!.of}`);
-  const mentioned = [...hits.entries()].sort((a, b) => b[1].size - a[1].size || retrieved.indexOf(a[0]) - retrieved.indexOf(b[0]));
-  add(mentioned.map(([k]) => k), w.mentions, (k) => `test mentioning ${[...hits.get(k)!].slice(0, 3).join(', ')}`);
+  // Importers in the retrieval's order (then the plan's); a hub's importers (a source most tests
+  // import) share the signal, so they count less each.
+  const perSource = new Map<string, number>();
+  for (const i of plan.importers) perSource.set(i.of, (perSource.get(i.of) ?? 0) + 1);
+  const importing = plan.importers.map((i, n) => ({ k: key(i.file), i, n })).sort((a, b) => a.i.order - b.i.order || pos(a.k) - pos(b.k) || a.n - b.n);
+  add(importing.map((x) => x.k), w.imports, (k) => `test importing ${importer.get(k)!.of}`, (k) => Math.min(1, HUB_IMPORTERS / perSource.get(importer.get(k)!.of)!));
+  // A name most listed tests mention says little about which test is meant (express's
+  // "application", ky's "options"): each name counts by how rare it is among the listed test
+  // files (idf), and a test that mentions only such names is not ranked by this signal.
+  const df = new Map<string, number>();
+  for (const ms of hits.values()) for (const m of ms) df.set(m, (df.get(m) ?? 0) + 1);
+  const tested = testNames.size;
+  const weight = (ms: Set<string>) => [...ms].reduce((s, m) => s + Math.log((tested + 1) / (df.get(m) ?? 1)), 0);
+  const specific = (m: string) => tested < MIN_TESTS_FOR_RARITY || (df.get(m) ?? 0) <= tested * MAX_MENTION_SHARE;
+  const mentioned = [...hits.entries()]
+    .map(([k, ms]) => [k, new Set([...ms].filter(specific))] as const)
+    .filter(([, ms]) => ms.size > 0)
+    .sort((a, b) => weight(b[1]) - weight(a[1]) || retrieved.indexOf(a[0]) - retrieved.indexOf(b[0]));
+  add(mentioned.map(([k]) => k), w.mentions, (k) => `test mentioning ${[...hits.get(k)!].filter(specific).slice(0, 3).join(', ')}`);
   for (const [k, f] of out) if (f.score <= 0) out.delete(k);
   return out;
 }
@@ -216,6 +272,18 @@ export function testImports(p: string, text: string): string[] {
   return [...out];
 }
 
+/** `text` mentions `name` as a whole word or identifier (not inside a longer one). */
+function mentionsWord(text: string, name: string): boolean {
+  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
+    const before = text.charCodeAt(i - 1);
+    const after = text.charCodeAt(i + name.length);
+    if (!isWordCode(before) && !isWordCode(after)) return true;
+  }
+  return false;
+}
+
+const isWordCode = (c: number) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || (c >= 65 && c <= 90);
+
 const key = (c: FileRef) => `${c.folder ?? ''}\u0000${c.path}`;
 const sameFile = (a: FileRef, b: FileRef) => a.path === b.path && (a.folder ?? '') === (b.folder ?? '');
 const singular = (w: string) => (w.length > 4 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w);
@@ -223,13 +291,26 @@ const singular = (w: string) => (w.length > 4 && w.endsWith('s') && !w.endsWith(
 /**
  * How well a test file's name says it tests `source`: 3 the same name (test_upload.py,
  * upload_test.go, upload.test.ts, UploadTest.java for upload.*), 2 the source's name as whole
- * words of the test's (eval-git-history.test.ts for gitHistory.ts; not chunk-blocks for lock), 0 not.
+ * words of the test's (eval-git-history.test.ts for gitHistory.ts; not chunk-blocks for lock) or
+ * as one of its folders (__tests__/response/back.test.js for lib/response.js), 0 not.
  */
 export function namedAfter(source: string, test: string): number {
   const stem = subjectStem(source);
   if (stem.length < 3) return 0;
   if (testStem(test) === stem) return 3;
-  return stem.length >= 4 && ` ${testWords(test).join(' ')} `.includes(` ${subjectWords(source).join(' ')} `) ? 2 : 0;
+  if (stem.length >= 4 && ` ${testWords(test).join(' ')} `.includes(` ${subjectWords(source).join(' ')} `)) return 2;
+  // A folder of tests named after the source (Jest's __tests__/response/back.test.js, test/router/…, tests/test_utils/… for utils.py).
+  return test.split('/').slice(0, -1).some((d) => folderStem(d) === stem) ? 2 : 0;
+}
+
+/** A test folder's name without its test markers: test_utils, utils_test, utils → utils. */
+function folderStem(d: string): string {
+  return norm(d.replace(/^tests?[_-]/i, '').replace(/[_-]tests?$/i, ''));
+}
+
+function compareKeys(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
 }
 
 /** Under a test folder but not a test: helpers, fixtures, test data, harnesses. */
@@ -265,6 +346,13 @@ export function testStem(p: string): string {
   let s = (p.split('/').pop() ?? p).replace(/\.[^.]*$/, '');
   s = s.replace(/\.(?:test|spec|e2e|unit|integration)$/i, '').replace(/^tests?[_-]/i, '').replace(/[_-]tests?$/i, '').replace(/(?<=[a-z0-9])Tests?$/, '').replace(/^Test(?=[A-Z])/, '');
   return norm(s);
+}
+
+/** The method part of a test named object.method (test/req.query.js → query), or '' for other names. */
+function methodPart(p: string): string {
+  const base = (p.split('/').pop() ?? p).replace(/\.[^.]*$/, '').replace(/\.(?:test|spec|e2e|unit|integration)$/i, '');
+  const parts = base.split('.');
+  return parts.length >= 2 ? norm(parts[parts.length - 1]!) : '';
 }
 
 /** Lower-cased words of a name: camelCase, snake_case and kebab-case split. */
