@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { indexWorkspace } from '../src/core/indexing/indexer';
 import { IndexStore } from '../src/core/store/store';
-import type { InferenceClient } from '../src/core/worker/client';
+import { InferenceClient } from '../src/core/worker/client';
+import { after, before } from 'node:test';
 import type { Chunk } from '../src/core/types';
 import { sha256Hex } from '../src/core/util/fs';
 
@@ -70,6 +71,28 @@ export async function lexicalIndexOfTree(dir: string, files: Record<string, stri
   const gen = indexWorkspace({ root, indexDir, client, embedding: null });
   for (let r = await gen.next(); !r.done; r = await gen.next());
   return (await IndexStore.openForRead(indexDir)).store!;
+}
+
+/**
+ * For the enclosing `describe`: `files` indexed lexical-only (lexicalIndexOfTree) before its tests,
+ * handed to `ready`; the store, the indexing thread and the files closed and removed after them.
+ */
+export function useLexicalIndex(files: Record<string, string> | (() => Record<string, string>), ready: (store: IndexStore) => void): void {
+  let client: InferenceClient | undefined;
+  let store: IndexStore | undefined;
+  let cleanup = () => {};
+  before(async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    client = new InferenceClient(WORKER_SCRIPT);
+    store = await lexicalIndexOfTree(t.dir, typeof files === 'function' ? files() : files, client);
+    ready(store);
+  });
+  after(async () => {
+    await store?.close();
+    await client?.dispose();
+    cleanup();
+  });
 }
 
 /**

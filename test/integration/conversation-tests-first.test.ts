@@ -1,30 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { type AskContext, rankCandidates } from '../../src/core/answer/ask';
 import { newConversation } from '../../src/core/conversation/conversation';
 import { askTurn, prepareTurn } from '../../src/core/conversation/turn';
 import type { IndexStore } from '../../src/core/store/store';
-import { InferenceClient } from '../../src/core/worker/client';
-import { WORKER_SCRIPT, lexicalIndexOfTree, tempDir } from '../helpers';
+import { useLexicalIndex } from '../helpers';
 import { SHOP_REPO } from '../support/shopRepo';
 
 describe('follow-ups about tests rank the earlier files\' tests first (lexical, real index)', () => {
-  let client: InferenceClient;
-  let store: IndexStore;
-  let cleanup: () => void;
+  let store!: IndexStore;
 
-  before(async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    client = new InferenceClient(WORKER_SCRIPT);
-    store = await lexicalIndexOfTree(t.dir, SHOP_REPO, client);
-  });
-
-  after(async () => {
-    await store.close();
-    await client.dispose();
-    cleanup();
-  });
+  useLexicalIndex(SHOP_REPO, (s) => (store = s));
 
   // Default settings (as sift chat and sift eval): turn 1 carries every source it showed, tests of other files among them.
   const ctx: () => AskContext = () => ({ store, settings: {} });
@@ -65,9 +51,7 @@ describe('follow-ups about tests rank the earlier files\' tests first (lexical, 
 });
 
 describe('follow-ups about tests: tests named after the earlier question, and tests that import the earlier file (lexical, real index)', () => {
-  let client: InferenceClient;
-  let store: IndexStore;
-  let cleanup: () => void;
+  let store!: IndexStore;
   // Tests named by API (test/res.json.js) rather than by file (lib/response.js), as in express; a
   // test named after the file's word (test/app.response.js) is about something else; the ledger's
   // tests live in a file that imports it under another name.
@@ -80,18 +64,7 @@ describe('follow-ups about tests: tests named after the earlier question, and te
     'test/entries.tested.js': ["describe('which tests cover posting entries', () => {", "  it('covers posting an entry: debits and credits balanced, tested', () => {});", "  it('which tests cover it? posting entries, debits, credits, balanced entries', () => {});", '});', ''].join('\n'),
   };
 
-  before(async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    client = new InferenceClient(WORKER_SCRIPT);
-    store = await lexicalIndexOfTree(t.dir, REPO, client);
-  });
-
-  after(async () => {
-    await store.close();
-    await client.dispose();
-    cleanup();
-  });
+  useLexicalIndex(REPO, (s) => (store = s));
 
   const ctx: () => AskContext = () => ({ store, settings: {} });
   const files = (r: { candidates: { chunk: { path: string } }[] }) => [...new Set(r.candidates.map((c) => c.chunk.path))];
@@ -119,9 +92,7 @@ describe('follow-ups about tests: tests named after the earlier question, and te
 });
 
 describe('follow-ups about tests: a folder of tests named after the source, hub imports, names every test mentions (lexical, real index)', () => {
-  let client: InferenceClient;
-  let store: IndexStore;
-  let cleanup: () => void;
+  let store!: IndexStore;
   const lines = (...l: string[]) => [...l, ''].join('\n');
   // koa-like: lib/response.js is tested in __tests__/response/<method>.test.js (Jest's __tests__
   // layout); a redirect test outside that folder talks more about redirects and the referrer.
@@ -175,18 +146,7 @@ describe('follow-ups about tests: a folder of tests named after the source, hub 
     'tests/test_functional.py': lines('from pkg.core import Instance, evolve', '', 'def test_copy_with_changes():', '    i = Instance()', '    j = evolve(i, x=2)', '    assert j is not i'),
   };
 
-  before(async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    client = new InferenceClient(WORKER_SCRIPT);
-    store = await lexicalIndexOfTree(t.dir, REPO, client);
-  });
-
-  after(async () => {
-    await store.close();
-    await client.dispose();
-    cleanup();
-  });
+  useLexicalIndex(REPO, (s) => (store = s));
 
   const ctx: () => AskContext = () => ({ store, settings: {} });
   const files = (r: { candidates: { chunk: { path: string } }[] }) => [...new Set(r.candidates.map((c) => c.chunk.path))];

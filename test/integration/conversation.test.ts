@@ -4,31 +4,16 @@ import { type AskContext, ask } from '../../src/core/answer/ask';
 import { newConversation } from '../../src/core/conversation/conversation';
 import { askTurn } from '../../src/core/conversation/turn';
 import type { IndexStore } from '../../src/core/store/store';
-import { InferenceClient } from '../../src/core/worker/client';
-import { WORKER_SCRIPT, lexicalIndexOfTree, tempDir } from '../helpers';
+import { useLexicalIndex } from '../helpers';
 import { OpenAiTestServer } from '../support/openaiServer';
 import { CONVERSATION_REPO } from '../support/conversationRepo';
 
 describe('conversations: follow-ups, history in the LLM request, mentions (lexical, real index, local OpenAI server)', () => {
-  let client: InferenceClient;
-  let server: OpenAiTestServer;
-  let store: IndexStore;
-  let cleanup: () => void;
-
-  before(async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    client = new InferenceClient(WORKER_SCRIPT);
-    store = await lexicalIndexOfTree(t.dir, CONVERSATION_REPO, client);
-    server = new OpenAiTestServer();
-    await server.start();
-  });
-
-  after(async () => {
-    await server.stop();
-    await client.dispose();
-    cleanup();
-  });
+  let store!: IndexStore;
+  const server = new OpenAiTestServer();
+  useLexicalIndex(CONVERSATION_REPO, (s) => (store = s));
+  before(() => server.start());
+  after(() => server.stop());
 
   const ctx = (llm = true): AskContext => ({ store, settings: { topN: 3, ...(llm ? { llm: { baseURL: server.baseURL, model: 'answer-model', apiKey: 'sk-test-key-123456', timeoutMs: 5000 } } : {}) } });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ask } from '../../src/core/answer/ask';
 import { understandQuestion } from '../../src/core/query/understand';
 import { MAX_ROWS_PER_NAME, addDefinitions, definitionChunks, lookupDefinitions } from '../../src/core/search/definitionLookup';
@@ -7,8 +7,7 @@ import { DEFAULT_EVIDENCE_WEIGHTS } from '../../src/core/search/fileEvidence';
 import { applyQuestionPrior } from '../../src/core/search/questionPrior';
 import { retrieve } from '../../src/core/search/retriever';
 import type { IndexStore } from '../../src/core/store/store';
-import { InferenceClient } from '../../src/core/worker/client';
-import { WORKER_SCRIPT, lexicalIndexOfTree, tempDir } from '../helpers';
+import { useLexicalIndex } from '../helpers';
 
 /**
  * A bug report whose prose matches docs, tests and an unrelated module at length; the function it
@@ -34,22 +33,9 @@ for the failed request's response status should be the registered one. Probably 
 or in \`dispatch\`.`;
 
 describe('files defining a symbol the question names join the candidates (definition lookup)', () => {
-  let client: InferenceClient;
-  let store: IndexStore;
-  let cleanup: () => void;
+  let store!: IndexStore;
 
-  before(async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    client = new InferenceClient(WORKER_SCRIPT);
-    store = await lexicalIndexOfTree(t.dir, REPO, client);
-  });
-
-  after(async () => {
-    await store.close();
-    await client.dispose();
-    cleanup();
-  });
+  useLexicalIndex(REPO, (s) => (store = s));
 
   it('BM25 over the report ranks the defining file below K (the problem)', async () => {
     const { candidates } = await retrieve(store, QUESTION, { candidates: 3 });
@@ -106,25 +92,13 @@ describe('files defining a symbol the question names join the candidates (defini
 });
 
 describe('the definition lookup is bounded', () => {
-  let client: InferenceClient;
-  let store: IndexStore;
-  let cleanup: () => void;
+  let store!: IndexStore;
   const many = MAX_ROWS_PER_NAME + 10;
-
-  before(async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    client = new InferenceClient(WORKER_SCRIPT);
+  useLexicalIndex(() => {
     const files: Record<string, string> = { 'src/only.py': 'def rare_helper_name(x):\n    return x\n' };
     for (let i = 0; i < many; i++) files[`src/jobs/job${i}.py`] = `def run(ctx):\n    return ctx.value_${i}\n`;
-    store = await lexicalIndexOfTree(t.dir, files, client);
-  });
-
-  after(async () => {
-    await store.close();
-    await client.dispose();
-    cleanup();
-  });
+    return files;
+  }, (s) => (store = s));
 
   it(`a name in the symbols of more than ${MAX_ROWS_PER_NAME} chunks is not read at all and adds nothing; a rare one reads its own chunk only`, async () => {
     const reads: number[] = [];

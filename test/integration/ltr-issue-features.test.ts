@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { FEATURE_NAMES, extractFeatures } from '../../src/core/ltr/features';
 import { ltrRerank, shippedLtrModel } from '../../src/core/ltr/model';
 import { retrieve } from '../../src/core/search/retriever';
 import type { Candidate } from '../../src/core/search/types';
 import type { IndexStore } from '../../src/core/store/store';
-import { InferenceClient } from '../../src/core/worker/client';
-import { WORKER_SCRIPT, lexicalIndexOfTree, tempDir } from '../helpers';
+import { useLexicalIndex } from '../helpers';
 
 /** A small shop: the discount is implemented in cart.py, called from checkout.py, tested and documented. */
 const REPO: Record<string, string> = {
@@ -50,22 +49,9 @@ const BUG = [
 ].join('\n');
 
 describe('learning-to-rank role, question-kind and file-evidence features (lexical, real index)', () => {
-  let client: InferenceClient;
-  let store: IndexStore;
-  let cleanup: () => void;
+  let store!: IndexStore;
 
-  before(async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    client = new InferenceClient(WORKER_SCRIPT);
-    store = await lexicalIndexOfTree(t.dir, REPO, client);
-  });
-
-  after(async () => {
-    await store.close();
-    await client.dispose();
-    cleanup();
-  });
+  useLexicalIndex(REPO, (s) => (store = s));
 
   const f = (x: number[], name: (typeof FEATURE_NAMES)[number]) => x[FEATURE_NAMES.indexOf(name)]!;
   /** The feature rows of the retrieved candidates, by file: the first chunk of each file in the list, and every chunk. */
