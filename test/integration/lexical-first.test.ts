@@ -123,6 +123,36 @@ describe('lexical first, dense as it comes (real worker, tiny model)', () => {
     );
   });
 
+  it('the keyword pass commits the priority files first, on their own, and each commit says how many files are searchable of the total', async () => {
+    const indexDir = path.join(dir, 'idx-files');
+    const commits: { searchable: number; total: number; files: string[] }[] = [];
+    const priority = ['src/deploy/publish.ts', 'src/auth/session.py', 'not/in/the/folder.ts'];
+    const summary = await run({ indexDir, lexicalFirst: true, priority, commitEveryFiles: 3 }, async (e) => {
+      if (e.type !== 'commit') return;
+      assert.ok(e.files, 'the keyword pass reports files');
+      const { store } = await IndexStore.openForRead(indexDir);
+      commits.push({ ...e.files, files: Object.keys(store!.manifest.files).sort() });
+      await store!.close();
+    });
+    const total = summary!.files.indexed.length;
+    assert.ok(commits.length >= 2, JSON.stringify(commits));
+    // The first commit holds exactly the priority files in the folder (discovery order would start with README.md, docs/).
+    assert.deepEqual(commits[0]!.files, ['src/auth/session.py', 'src/deploy/publish.ts']);
+    assert.deepEqual(commits.map((c) => c.total), commits.map(() => total), 'the total is the folder as the pass will leave it');
+    assert.deepEqual(commits.map((c) => c.searchable), commits.map((c) => c.files.length), 'searchable = files in the committed index');
+    assert.equal(commits.at(-1)!.searchable, total);
+    for (let i = 1; i < commits.length; i++) assert.ok(commits[i]!.searchable > commits[i - 1]!.searchable);
+
+    // An update of one file: the unchanged files count as searchable from the start.
+    writeTree(root, { 'src/deploy/publish.ts': `${REPO['src/deploy/publish.ts']}\nexport const extra = 1;\n` });
+    const update: { searchable: number; total: number }[] = [];
+    await run({ indexDir, lexicalFirst: true, changedPaths: ['src/deploy/publish.ts'] }, (e) => {
+      if (e.type === 'commit' && e.files) update.push(e.files);
+    });
+    writeTree(root, { 'src/deploy/publish.ts': REPO['src/deploy/publish.ts']! });
+    assert.deepEqual(update, [{ searchable: total, total }]);
+  });
+
   it('an unchanged index yields lexical-ready at once with full coverage and embeds nothing', async () => {
     const indexDir = path.join(dir, 'idx-ref');
     let ready: Extract<IndexEvent, { type: 'lexical-ready' }> | undefined;

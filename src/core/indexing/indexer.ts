@@ -95,7 +95,12 @@ export type IndexEvent =
   | { type: 'discovering'; seen: number }
   | { type: 'plan'; toProcess: number; unchanged: number; removed: number; skipped: number }
   | { type: 'progress'; filesDone: number; filesTotal: number; chunks: number; embedded: number }
-  | { type: 'commit'; generation: number }
+  /**
+   * A commit; `files` (the keyword pass's commits) counts the folder's files searchable by keywords
+   * in their current version (`searchable`: unchanged ones and this run's committed so far) of those
+   * it will have when the pass ends (`total`), so a front end can answer from what is committed.
+   */
+  | { type: 'commit'; generation: number; files?: { searchable: number; total: number } }
   /** Every file is committed and searchable by keywords; `embedded` of `chunks` have vectors so far. */
   | { type: 'lexical-ready'; generation: number; embedded: number; chunks: number }
   | DenseProgress;
@@ -231,6 +236,15 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
       else candidates.push(rel);
     }
     yield { type: 'plan', toProcess: candidates.length, unchanged, removed: removed.length, skipped: skipped.length };
+    // The keyword pass reads the priority files (open and recently edited ones) first, and commits
+    // them on their own: a question asked meanwhile finds them before the rest of the folder.
+    const priorityCount = opts.priority?.length ? prioritise(candidates, opts.priority) : 0;
+    // Files searchable by keywords in their current version (`files` of the commit events): the
+    // unchanged ones, plus this run's as they are committed; skipped ones leave the total.
+    const unchangedAtPlan = unchanged;
+    let filesCommitted = 0;
+    let filesPending = 0;
+    let filesSkipped = 0;
 
     // 3. Read, chunk, embed in batches; commit periodically so a crash loses little work.
     const commitEvery = opts.commitEveryFiles;
@@ -260,7 +274,9 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
       pendingChunks = 0;
       pendingRemoved = [];
       pendingRestat = [];
-      yield { type: 'commit', generation } as IndexEvent;
+      filesCommitted += filesPending;
+      filesPending = 0;
+      yield { type: 'commit', generation, files: { searchable: unchangedAtPlan + filesCommitted, total: unchangedAtPlan + candidates.length - filesSkipped } } as IndexEvent;
     };
 
     // Reading and chunking (`prepareFiles`): on chunking threads for a large pass (a fresh folder's
@@ -355,8 +371,13 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
           });
         }
         filesDone += prepared.batch.length;
+        filesSkipped += prepared.skips.length;
+        filesPending += prepared.batch.length - prepared.skips.length;
         yield { type: 'progress', filesDone, filesTotal: candidates.length, chunks: chunksMade, embedded };
-        const due = commitEvery ? pending.length >= commitEvery : pendingChunks >= store.shardCapacity || (inlineEmbedding && performance.now() - lastCommit >= (opts.inlineCommitMs ?? INLINE_COMMIT_MS));
+        const priorityDone = opts.lexicalFirst && priorityCount > 0 && filesDone >= priorityCount && filesDone - prepared.batch.length < priorityCount;
+        const due =
+          priorityDone ||
+          (commitEvery ? pending.length >= commitEvery : pendingChunks >= store.shardCapacity || (inlineEmbedding && performance.now() - lastCommit >= (opts.inlineCommitMs ?? INLINE_COMMIT_MS)));
         if (due) yield* commit();
         finished = true;
       } finally {
@@ -426,6 +447,20 @@ export function fileBatches<T>(files: readonly T[], size = 32, ramp: readonly nu
   }
   while (i < files.length) batches.push(files.slice(i, (i += size)));
   return batches;
+}
+
+/**
+ * Moves the candidates named in `priority` to the front, in `priority`'s order (the rest keep theirs);
+ * returns how many moved.
+ */
+export function prioritise(candidates: string[], priority: readonly string[]): number {
+  const wanted = new Set(candidates);
+  const first = [...new Set(priority)].filter((p) => wanted.has(p));
+  if (!first.length) return 0;
+  const moved = new Set(first);
+  const rest = candidates.filter((c) => !moved.has(c));
+  candidates.splice(0, candidates.length, ...first, ...rest);
+  return first.length;
 }
 
 /** The matcher for a watcher-driven update, or undefined when a full walk is needed. */
