@@ -6,7 +6,7 @@ import type { Disposable } from './lifecycle';
 
 /**
  * Read-only stores kept across questions (loaded shards stay in memory), per index folder: reused
- * while the manifest is unchanged, reopened after the indexer committed.
+ * while the manifest is unchanged, reopened after the indexer committed (keeping what is unchanged).
  */
 export class StoreReaders implements Disposable {
   private readonly readers = new Map<string, { store: IndexStore; stamp: string }>();
@@ -16,13 +16,14 @@ export class StoreReaders implements Disposable {
     const stamp = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
     const cached = this.readers.get(indexDir);
     if (cached && stamp && cached.stamp === stamp) return { store: cached.store };
+    // With the file table: `@path` mentions resolve against it (a file is carried, a folder restricts)
+    // and `@` completion lists its files. What the previous reader loaded and the new manifest still
+    // uses carries over (only the shards a commit rewrote are read again).
+    const opened = await IndexStore.openForRead(indexDir, { files: true, previous: cached?.store });
     if (cached) {
       this.readers.delete(indexDir);
       void cached.store.close();
     }
-    // With the file table: `@path` mentions resolve against it (a file is carried, a folder restricts)
-    // and `@` completion lists its files.
-    const opened = await IndexStore.openForRead(indexDir, { files: true });
     if (opened.store && stamp) this.readers.set(indexDir, { store: opened.store, stamp });
     return opened;
   }

@@ -171,7 +171,18 @@ const fileEntrySchema = z.object({
   chunkIds: z.array(chunkIdSchema).max(MAX_SHARD_CHUNKS),
 });
 
-export async function readManifest(indexDir: string, opts: { files?: boolean } = {}): Promise<ManifestLoad> {
+/**
+ * A file table a reader already holds: reused when the manifest names the same table files of the
+ * same index (its `createdAt`: an index deleted and built again restarts its generations, so its
+ * file names can repeat), since those files are never rewritten.
+ */
+export interface HeldFileTable {
+  createdAt: string;
+  state: FileTableState;
+  files: Record<string, FileEntry>;
+}
+
+export async function readManifest(indexDir: string, opts: { files?: boolean; held?: HeldFileTable } = {}): Promise<ManifestLoad> {
   const parsed = await readJson(indexDir, MANIFEST_FILE, 'manifest', MAX_MANIFEST_BYTES);
   if (parsed.kind !== 'ok') return parsed;
   const head = parseManifestHead(parsed.value);
@@ -179,6 +190,11 @@ export async function readManifest(indexDir: string, opts: { files?: boolean } =
   const { filesFile, filesDelta, ...rest } = head;
   const manifest: Manifest = { ...rest, files: {} };
   const fileTable: FileTableState = { base: filesFile, delta: new Set(), deltaFile: filesDelta };
+  const held = opts.held;
+  if (opts.files !== false && held && held.createdAt === manifest.createdAt && held.state.base === filesFile && held.state.deltaFile === filesDelta) {
+    manifest.files = held.files;
+    return { kind: 'ok', manifest, fileTable: { ...fileTable, delta: new Set(held.state.delta) } };
+  }
   if (opts.files !== false) {
     const table = await readJson(indexDir, filesFile, 'file table', MAX_FILE_TABLE_BYTES);
     if (table.kind === 'missing') return { kind: 'invalid', reason: `the file table ${filesFile} is missing` };

@@ -221,14 +221,40 @@ export class IndexStore {
     return { store, rebuildReason };
   }
 
-  /** Opens an existing index read-only, or returns the reason it cannot be used. */
-  static async openForRead(indexDir: string, opts: { files?: boolean } = {}): Promise<{ store?: IndexStore; problem?: string }> {
-    const loaded = await readManifest(indexDir, opts);
+  /**
+   * Opens an existing index read-only, or returns the reason it cannot be used. With `previous` (a
+   * reader of the same folder on an older manifest, e.g. before the indexer's last commit), what it
+   * loaded and is still current carries over: the shards' keyword indexes and vectors (a commit
+   * rewrites a few shards; the dense pass's commits keep every keyword index) and the file table
+   * when the manifest still names the same one. `previous` itself is left as it was.
+   */
+  static async openForRead(indexDir: string, opts: { files?: boolean; previous?: IndexStore } = {}): Promise<{ store?: IndexStore; problem?: string }> {
+    const prev = opts.previous?.indexDir === indexDir && !opts.previous.releaseLock ? opts.previous : undefined;
+    const held = prev?.filesLoaded && opts.files !== false ? { createdAt: prev.manifestData.createdAt, state: { ...prev.fileTable, delta: new Set(prev.fileTable.delta) }, files: prev.manifestData.files } : undefined;
+    const loaded = await readManifest(indexDir, { files: opts.files, held });
     if (loaded.kind === 'missing') return { problem: 'no index yet' };
     if (loaded.kind === 'invalid') return { problem: loaded.reason };
     const store = new IndexStore(indexDir, loaded.manifest, SHARD_CAPACITY);
     store.filesLoaded = opts.files !== false;
+    if (loaded.fileTable) store.fileTable = loaded.fileTable;
+    if (prev) store.adoptLoaded(prev);
     return { store };
+  }
+
+  /** Takes the loaded keyword indexes and vectors of `other` that this manifest's shards still use (shared, not moved). */
+  private adoptLoaded(other: IndexStore): void {
+    const sameModel = JSON.stringify(other.manifestData.embedding) === JSON.stringify(this.manifestData.embedding);
+    const theirs = new Map(other.manifestData.shards.map((s) => [s.dir, s]));
+    for (const shard of this.manifestData.shards) {
+      const lexical = other.lexicalCache.get(lexicalKey(shard));
+      if (lexical) this.lexicalCache.set(lexicalKey(shard), lexical);
+      // Vectors when the other reader's entry for this folder names the same files (sizes and
+      // checksums: a folder name repeats in an index deleted and built again) and the same dead rows.
+      const was = theirs.get(shard.dir);
+      if (!this.manifestData.embedding || !sameModel || !was || !sameShardFiles(was, shard)) continue;
+      const vectors = other.vectorCache.get(cacheKey(shard));
+      if (vectors) this.vectorCache.set(cacheKey(shard), vectors);
+    }
   }
 
   /** False for a reader opened without the file table (search only). */
@@ -256,11 +282,9 @@ export class IndexStore {
   private dropCached(shards: readonly ShardEntry[]): void {
     const dirs = new Set(shards.map((s) => s.dir));
     const keys = new Set(shards.map(cacheKey));
-    for (const key of [...this.lexicalCache.keys(), ...this.vectorCache.keys()]) {
-      if (keys.has(key)) continue;
-      this.lexicalCache.delete(key);
-      this.vectorCache.delete(key);
-    }
+    for (const key of this.vectorCache.keys()) if (!keys.has(key)) this.vectorCache.delete(key);
+    const lexicalKeys = new Set(shards.map(lexicalKey));
+    for (const key of this.lexicalCache.keys()) if (!lexicalKeys.has(key)) this.lexicalCache.delete(key);
     for (const [dir, reader] of this.chunkReaders) {
       if (dirs.has(dir)) continue;
       reader.close();
@@ -420,7 +444,7 @@ export class IndexStore {
 
   /** The BM25 index of a shard (loaded once, searched in place). */
   lexical(shard: ShardEntry): Promise<Bm25Index> {
-    const key = cacheKey(shard);
+    const key = lexicalKey(shard);
     let p = this.lexicalCache.get(key);
     if (!p) {
       p = readInside(this.indexDir, [SHARDS_DIR, shard.dir, LEXICAL_FILE], { maxBytes: maxLexicalBytes(shard.chunks), expectedBytes: shard.files?.[LEXICAL_FILE]?.bytes }).then(
@@ -709,11 +733,11 @@ export class IndexStore {
           if (!dead.has(row) && stored.block.scales[row]) embedded++;
         });
         // The keyword index loaded for the old version serves the new one (same bytes, same dead rows).
-        const lexical = this.lexicalCache.get(cacheKey(s));
+        const lexical = this.lexicalCache.get(lexicalKey(s));
         const hot = this.hot?.dir === s.dir ? this.hot : undefined;
         delete s.embedded;
         Object.assign(s, { dir, files: { ...s.files, [VECTORS_FILE]: { bytes: written.bytes, crc: written.crc } } }, embedded < liveChunks(s) ? { embedded } : {});
-        if (lexical) this.lexicalCache.set(cacheKey(s), lexical);
+        if (lexical) this.lexicalCache.set(lexicalKey(s), lexical);
         // And what was just written is what a reader would load (dead rows scan as unembedded).
         for (const row of dead) stored.block.scales[row] = 0;
         this.vectorCache.set(cacheKey(s), Promise.resolve(stored));
@@ -927,9 +951,27 @@ export class IndexStore {
   }
 }
 
-/** What a shard's loaded BM25 and vectors are cached by: its folder, and how many of its rows are dead. */
+/** What a shard's loaded vectors are cached by: its folder, and how many of its rows are dead. */
 function cacheKey(shard: ShardEntry): string {
   return shard.dead?.length ? `${shard.dir}~${shard.dead.length}` : shard.dir;
+}
+
+/**
+ * What a shard's loaded keyword index is cached by: the keyword file's size and checksum and the
+ * dead rows — what `Bm25Index` is built from — so a version of the shard that only changed its
+ * vectors (the dense pass's commits link the same keyword file into a new folder) reuses it.
+ * Without a checksum (Node < 20.15), its folder as for vectors.
+ */
+function sameShardFiles(a: ShardEntry, b: ShardEntry): boolean {
+  const va = a.files?.[VECTORS_FILE];
+  const vb = b.files?.[VECTORS_FILE];
+  return a.chunks === b.chunks && Boolean(va && vb && va.crc && va.bytes === vb.bytes && va.crc === vb.crc) && (a.dead ?? []).join(',') === (b.dead ?? []).join(',');
+}
+
+function lexicalKey(shard: ShardEntry): string {
+  const sum = shard.files?.[LEXICAL_FILE];
+  if (!sum?.crc) return `dir:${cacheKey(shard)}`;
+  return `${shard.name}:${sum.bytes}:${sum.crc}:${(shard.dead ?? []).join(',')}`;
 }
 
 /** A chunk's stored vector by id, decoded on demand (a shard holds thousands; a commit needs a few). */
