@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { type FileUpdate, IndexStore } from '../../src/core/store/store';
+import type { ShardEntry } from '../../src/core/store/manifest';
 import { searchShards } from '../../src/core/search/shardSearch';
 import { sha256Hex } from '../../src/core/util/fs';
 import { rng, syntheticChunks, unitVector } from '../../scripts/bench/corpus';
@@ -59,8 +60,8 @@ describe('IndexStore.openForRead with the previous reader', () => {
       let reread = 0;
       for (const s of r2.manifest.shards) {
         // Unchanged: the same folder with the same dead rows (a file moved out leaves dead rows behind).
-        const was = r1.manifest.shards.find((o) => o.dir === s.dir);
-        const before = was && (was.dead ?? []).join() === (s.dead ?? []).join() ? loaded1.get(s.dir) : undefined;
+        const was: ShardEntry | undefined = r1.manifest.shards.find((o) => o.dir === s.dir);
+        const before: { lexical: unknown; vectors: unknown } | undefined = was && (was.dead ?? []).join() === (s.dead ?? []).join() ? loaded1.get(s.dir) : undefined;
         if (before) {
           kept++;
           assert.equal(await r2.lexical(s), before.lexical, `${s.dir}: its keyword index carried over`);
@@ -89,7 +90,7 @@ describe('IndexStore.openForRead with the previous reader', () => {
       assert.equal(r4.manifest.files, r3.manifest.files, 'no file changed: the table carried over');
       let vectorsReread = 0;
       for (const s of r4.manifest.shards) {
-        const before = r3.manifest.shards.find((o) => o.name === s.name)!;
+        const before: ShardEntry = r3.manifest.shards.find((o) => o.name === s.name)!;
         assert.equal(await r4.lexical(s), loaded3.get(before.dir)!.lexical, `${s.name}: same keyword file, kept across the new folder`);
         if (s.dir === before.dir) assert.equal(await r4.vectors(s), loaded3.get(before.dir)!.vectors);
         else {
