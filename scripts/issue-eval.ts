@@ -27,9 +27,10 @@ import { LtrModel, ltrRerank, shippedLtrModel } from '../src/core/ltr/model';
 import { understandQuestion } from '../src/core/query/understand';
 import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights } from '../src/core/search/fileEvidence';
 import { pathMatches } from '../src/core/search/fileEvidence';
-import { PRIOR_DEPTH_FACTOR, appendAsWeakest, priorDepth, priorPool } from '../src/core/search/namedFiles';
+import { PRIOR_DEPTH_FACTOR, priorDepth } from '../src/core/search/namedFiles';
+import { widenForPrior } from '../src/core/search/priorPool';
 import { applyQuestionPrior } from '../src/core/search/questionPrior';
-import { type DefinitionHit, appendDefinitions, definitionChunks } from '../src/core/search/definitionLookup';
+import type { DefinitionHit } from '../src/core/search/definitionLookup';
 import type { Candidate } from '../src/core/search/types';
 
 interface Row {
@@ -94,15 +95,14 @@ function ltrFor(repo: string): LtrModel {
 const noNamed = argv.includes('--no-named');
 type Variant = (q: string, c: Candidate[], repo: string, row: Row) => Candidate[];
 // … and the files defining the symbols it names that the list lacks (the dump's `defined`, src/core/search/definitionLookup.ts; `--set lookupFiles=0` leaves them out).
-const withNamed = (c: Candidate[], row: Row, w: Readonly<EvidenceWeights> = weights) => {
-  const pool = noNamed ? c : appendAsWeakest(c, row.named ?? []);
-  return appendDefinitions(pool, definitionChunks(row.defined ?? [], pool, w), w);
-};
+// The pool as sift ask and sift eval widen it (src/core/search/priorPool.ts), from the dump's look-ups.
+const widen = (c: Candidate[], row: Row, reranked: boolean, w: Readonly<EvidenceWeights> = weights) =>
+  widenForPrior(c, row.tail ?? [], reranked, { named: noNamed ? [] : (row.named ?? []), defined: row.defined ?? [] }, w);
 const VARIANTS: Record<string, Variant> = {
   bm25: (_q, c) => c,
-  'bm25+q': (q, c, _r, row) => applyQuestionPrior(withNamed(priorPool(c, row.tail ?? [], false), row), understandQuestion(q), weights),
+  'bm25+q': (q, c, _r, row) => applyQuestionPrior(widen(c, row, false), understandQuestion(q), weights),
   'bm25+ltr': (q, c, repo) => ltrRerank(ltrFor(repo), q, c),
-  'bm25+ltr+q': (q, c, repo, row) => applyQuestionPrior(withNamed(priorPool(ltrRerank(ltrFor(repo), q, c), row.tail ?? [], true), row), understandQuestion(q), weights),
+  'bm25+ltr+q': (q, c, repo, row) => applyQuestionPrior(widen(ltrRerank(ltrFor(repo), q, c), row, true), understandQuestion(q), weights),
 };
 
 interface Score {
@@ -144,7 +144,7 @@ if (loro) {
   const { key, values } = loro;
   const per = values.map((v) => {
     const w = { ...weights, [key]: v };
-    return rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(applyQuestionPrior(withNamed(priorPool(row.candidates, row.tail ?? [], false), row, w), understandQuestion(row.question), w).map((c) => c.chunk)), row.goldFiles) }));
+    return rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(applyQuestionPrior(widen(row.candidates, row, false, w), understandQuestion(row.question), w).map((c) => c.chunk)), row.goldFiles) }));
   });
   const base = rows.map(({ repo, row }) => ({ repo, s: score(fileRanking(row.candidates.map((c) => c.chunk)), row.goldFiles) }));
   const mean = (xs: { s: Score }[], k: keyof Score) => xs.reduce((a, x) => a + x.s[k], 0) / (xs.length || 1);

@@ -4,6 +4,7 @@ import { ask } from '../../src/core/answer/ask';
 import { understandQuestion } from '../../src/core/query/understand';
 import { MAX_ROWS_PER_NAME, addDefinitions, definitionChunks, lookupDefinitions } from '../../src/core/search/definitionLookup';
 import { DEFAULT_EVIDENCE_WEIGHTS } from '../../src/core/search/fileEvidence';
+import { lookupForPrior, widenForPrior } from '../../src/core/search/priorPool';
 import { applyQuestionPrior } from '../../src/core/search/questionPrior';
 import { retrieve } from '../../src/core/search/retriever';
 import type { IndexStore } from '../../src/core/store/store';
@@ -81,6 +82,23 @@ describe('files defining a symbol the question names join the candidates (defini
     const { candidates } = await retrieve(store, QUESTION, { candidates: 3 });
     assert.equal(definitionChunks(hits, candidates, { ...DEFAULT_EVIDENCE_WEIGHTS, lookupFiles: PLUGINS.length }).length, PLUGINS.length + 1);
     assert.deepEqual(definitionChunks(hits, candidates, { ...DEFAULT_EVIDENCE_WEIGHTS, lookupFiles: 0 }), []);
+  });
+
+  it('one pipeline widens the list for sift ask and sift eval (priorPool.ts): the top K, the candidates below K, then the definitions it lacks', async () => {
+    const u = understandQuestion(QUESTION);
+    const { candidates } = await retrieve(store, QUESTION, { candidates: 4 });
+    const [top, tail] = [candidates.slice(0, 3), candidates.slice(3)];
+    const lookups = await lookupForPrior(store, u, candidates);
+    assert.deepEqual(lookups.named, []);
+    assert.deepEqual(lookups.defined, await lookupDefinitions(store, u));
+    const pool = widenForPrior(top, tail, false, lookups);
+    assert.deepEqual(pool.slice(0, 4).map((c) => c.chunk.id), candidates.map((c) => c.chunk.id));
+    assert.deepEqual(pool.slice(4).map((c) => [c.chunk.path, c.provenance.definesLookedUp]), [['src/web/handlers.py', '_find_error_handler']]);
+    // After a reranker, the candidates below K enter as the reordered list's weakest.
+    const reranked = widenForPrior(top, tail, true, lookups);
+    assert.equal(reranked[3]!.provenance.lexical!.score, top[2]!.provenance.lexical!.score);
+    // Definitions off: only the candidates below K widen the list.
+    assert.equal(widenForPrior(top, tail, false, await lookupForPrior(store, u, candidates, { weights: { ...DEFAULT_EVIDENCE_WEIGHTS, lookupFiles: 0 } })).length, 4);
   });
 
   it('ask: the defining file is among the sources by default, absent with the question prior off', async () => {

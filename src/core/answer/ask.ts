@@ -8,8 +8,8 @@ import { type EditorMarks, editorMarks } from '../ltr/editor';
 import type { EditorSignals } from '../ltr/features';
 import { type LtrModel, type LtrResidual, ltrRerank } from '../ltr/model';
 import { understandQuestion } from '../query/understand';
-import { addNamedFiles, priorDepth, priorPool } from '../search/namedFiles';
-import { addDefinitions } from '../search/definitionLookup';
+import { priorDepth } from '../search/namedFiles';
+import { lookupForPrior, widenForPrior } from '../search/priorPool';
 import { applyQuestionPrior } from '../search/questionPrior';
 import type { RerankScorer } from '../rerank/reranker';
 import { DEFAULT_CANDIDATES, type DenseCoverage, type NamedStore, type RetrieveResult, type SearchWorker, retrieve } from '../search/retriever';
@@ -235,12 +235,11 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
   if (opts.rerank && !ctx.reranker && !ctx.ltr) notices.push(`Reranking is unavailable (no cross-encoder loaded): ${fallback}.`);
   const ranked = await rankStage(ctx, query, retrieved.candidates, variant === 'reranked', notices, fallback);
   if (u && ranked.candidates.length) {
-    // Files the question names by path (a traceback's frames) that retrieval missed join the list before the prior weighs them.
-    const pool = priorPool(ranked.candidates, retrieved.tail, ranked.reranked);
+    // The candidates below K, files the question names by path (a traceback's frames) and files defining a symbol it
+    // names that retrieval missed join the list before the prior weighs it (src/core/search/priorPool.ts, as `sift eval` +q).
     // Still the top K afterwards: what the prior raised from below K replaces what it lowered.
-    // … and so do files defining a symbol it names (src/core/search/definitionLookup.ts).
-    const named = await addNamedFiles(ctx.store, u, pool);
-    ranked.candidates = applyQuestionPrior(await addDefinitions(ctx.store, u, named), u).slice(0, Math.max(k, ranked.candidates.length));
+    const lookups = await lookupForPrior(ctx.store, u, [...ranked.candidates, ...retrieved.tail]);
+    ranked.candidates = applyQuestionPrior(widenForPrior(ranked.candidates, retrieved.tail, ranked.reranked, lookups), u).slice(0, Math.max(k, ranked.candidates.length));
   }
   if (opts.carry?.some((c) => c.origin === 'mentioned')) ranked.candidates = mentionedFirst(ranked.candidates);
   return { retrieved, ranked, variant, notices };

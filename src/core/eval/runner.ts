@@ -1,8 +1,9 @@
 import type { IndexStore } from '../store/store';
 import { extractFeatures, queryInfo } from '../ltr/features';
 import { type LtrModel, ltrRerank } from '../ltr/model';
-import { appendAsWeakest, namedChunks, priorDepth, priorPool } from '../search/namedFiles';
-import { type DefinitionHit, appendDefinitions, definitionChunks, lookupDefinitions } from '../search/definitionLookup';
+import { priorDepth } from '../search/namedFiles';
+import type { DefinitionHit } from '../search/definitionLookup';
+import { type PriorLookups, lookupForPrior, widenForPrior } from '../search/priorPool';
 import { applyQuestionPrior } from '../search/questionPrior';
 import { type QuestionKind, understandQuestion } from '../query/understand';
 import type { RerankScorer } from '../rerank/reranker';
@@ -250,17 +251,18 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
     const goldFiles = q.gold.map((g) => g.path);
     const allGold = goldFiles.flatMap((p) => indexChunks.get(p) ?? []);
     const understood = understandQuestion(q.question);
-    // Files the question names by path that the top K lacks: `+q` adds them (as `sift ask` does), once per base list.
-    const namedCache = new Map<BaseName, Awaited<ReturnType<typeof namedChunks>>>();
+    // What `+q` adds from the index (src/core/search/priorPool.ts, as `sift ask`): files the question names by path that
+    // the list down to D lacks, once per base list; files defining the symbols it names, once per question.
+    const lookupCache = new Map<BaseName, PriorLookups>();
     const D = opts.priorDepth ?? priorDepth(understood, K);
-    const namedOf = async (base: BaseName) => {
-      let n = namedCache.get(base);
-      if (!n) namedCache.set(base, (n = await namedChunks(engine.store, understood, bases.get(base)!.slice(0, Math.max(K, D)))));
-      return n;
+    const lookupsOf = async (base: BaseName) => {
+      let l = lookupCache.get(base);
+      if (!l) {
+        const defined = [...lookupCache.values()][0]?.defined;
+        lookupCache.set(base, (l = await lookupForPrior(engine.store, understood, bases.get(base)!.slice(0, Math.max(K, D)), defined ? { defined } : {})));
+      }
+      return l;
     };
-    // Files defining the symbols it names, looked up once per question (the list they join differs per base).
-    let definedHits: DefinitionHit[] | undefined;
-    const definedOf = async () => (definedHits ??= await lookupDefinitions(engine.store, understood));
     const variants: Record<string, VariantOutcome> = {};
     for (const spec of runnable) {
       const base = bases.get(spec.base)!;
@@ -275,8 +277,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
       }
       // `+q` as `sift ask`: the prior weighs the reranked top K, the next candidates down to D, and named files the list lacks.
       if (spec.q) {
-        const pool = appendAsWeakest(priorPool(top, base.slice(K, D), spec.ce || spec.ltr), await namedOf(spec.base));
-        top = applyQuestionPrior(appendDefinitions(pool, definitionChunks(await definedOf(), pool)), understood);
+        top = applyQuestionPrior(widenForPrior(top, base.slice(K, D), spec.ce || spec.ltr, await lookupsOf(spec.base)), understood);
       }
       const inTop = new Set(top.map((c) => c.chunk.id));
       const ranking = [...top, ...base.slice(K).filter((c) => !inTop.has(c.chunk.id))];
@@ -308,8 +309,8 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
           paths: top.map((c) => c.chunk.path),
           question: q.question,
           goldFiles,
-          named: await namedOf(base),
-          defined: await definedOf(),
+          named: (await lookupsOf(base)).named,
+          defined: (await lookupsOf(base)).defined,
           candidates: top.map((c) => ({ chunk: c.chunk, ...(c.folder ? { folder: c.folder } : {}), provenance: c.provenance, rankBefore: c.rankBefore, rankAfter: c.rankAfter })),
         });
       }
