@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import MiniSearch, { type Options } from 'minisearch';
-import { Bm25Index, buildBm25, MAX_QUERY_TERMS, selectTop } from '../../src/core/lexical/bm25';
+import { Bm25Index, buildBm25, docsFromFields, fieldsOf, MAX_QUERY_TERMS, selectTop } from '../../src/core/lexical/bm25';
 import { BM25_PARAMS, BOOSTS, FIELD_BOOSTS, lexicalDoc, searchLexical } from '../../src/core/lexical/lexical';
 import { codeTokens, MAX_STEM_CHARS, MAX_TEXT_TOKENS, MAX_WORD_CHARS, pathTokens } from '../../src/core/lexical/tokenize';
 
@@ -134,6 +134,32 @@ describe('BM25 index', () => {
     assert.deepEqual(again.ids(), docs.map((d) => d.id));
   });
 
+  it('packs documents faithfully: frequencies (past the one-byte escape), empty fields, terms in several fields, batches mixed in one shard', async () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const words = ['α', 'beta', 'x', 'é', 'upload', '日本', 'a_b', 'Q'];
+    const maps = Array.from({ length: 400 }, (_, i) => ({
+      id: `d${i}`,
+      fields: Array.from({ length: 4 }, () => {
+        const m = new Map<string, number>();
+        for (let k = Math.floor(rnd() * 5); k > 0; k--) m.set(`${words[Math.floor(rnd() * words.length)]}${Math.floor(rnd() * 40)}`, rnd() < 0.05 ? 255 + Math.floor(rnd() * 900) : 1 + Math.floor(rnd() * 4));
+        return m;
+      }),
+    }));
+    const docs = docsFromFields(maps);
+    assert.deepEqual(docs.map(fieldsOf), maps.map((m) => m.fields));
+    const bytes = await buildBm25(docs);
+    const index = new Bm25Index(bytes);
+    // Back from the index: the same terms and frequencies per field (order within a field aside) …
+    const back = await index.documents();
+    const sortedFields = (fs: Map<string, number>[]) => fs.map((m) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    assert.deepEqual(back.map((d) => sortedFields(fieldsOf(d))), maps.map((m) => sortedFields(m.fields)));
+    // … and the same bytes when a shard mixes documents read back from one index with fresh ones.
+    assert.deepEqual(await buildBm25([...back.slice(0, 150), ...docsFromFields(maps.slice(150))]), bytes);
+    const high = maps.flatMap((m) => m.fields.flatMap((f) => [...f].filter(([, tf]) => tf >= 255)));
+    assert.ok(high.length > 5, 'some frequencies take the overflow table');
+  });
+
   it('is smaller than the MiniSearch JSON it replaces and rejects damaged bytes', async () => {
     const bytes = await buildBm25(chunks.map(lexicalDoc));
     const ms = new MiniSearch<Doc>(ORACLE);
@@ -184,10 +210,12 @@ void describe('lexical caps: huge words and questions cost little (issue 14)', (
     assert.ok(tokens.length <= MAX_TEXT_TOKENS);
     assert.ok(performance.now() - t0 < 1000);
     const index = new Bm25Index(
-      await buildBm25([
-        { id: 'a', fields: [new Map(), new Map([['alpha', 1]]), new Map(), new Map([['alpha', 2]])] },
-        { id: 'b', fields: [new Map(), new Map([['beta', 1]]), new Map(), new Map([['beta', 1]])] },
-      ]),
+      await buildBm25(
+        docsFromFields([
+          { id: 'a', fields: [new Map(), new Map([['alpha', 1]]), new Map(), new Map([['alpha', 2]])] },
+          { id: 'b', fields: [new Map(), new Map([['beta', 1]]), new Map(), new Map([['beta', 1]])] },
+        ]),
+      ),
     );
     const many = Array.from({ length: 20_000 }, (_, i) => `t${i}`);
     const t1 = performance.now();

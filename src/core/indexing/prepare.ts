@@ -1,8 +1,8 @@
 import type { SkippedFile } from '../discovery';
 import { chunkFile } from '../chunking';
 import { redactSecretsInText } from '../discovery/redact';
-import { lexicalDoc } from '../lexical/lexical';
-import type { LexicalDoc } from '../lexical/bm25';
+import { fieldTokens } from '../lexical/lexical';
+import { DocBatchBuilder, type LexicalDoc } from '../lexical/bm25';
 import type { Chunk, TokenCounter } from '../types';
 import { errorMessage, throwIfAborted } from '../util/errors';
 import { sha256Hex } from '../util/fs';
@@ -74,16 +74,25 @@ export async function prepareFiles(files: readonly FileToPrepare[], ctx: Prepare
     const text = redactSecretsInText(decodeText(buf), f.path).text;
     toChunk.push({ path: f.path, text, hash, size: buf.length, mtimeMs: f.mtimeMs, known: f.knownHash !== undefined });
   }
+  // BM25 documents now, while the previous batch embeds, rather than in the commit: one packed
+  // batch for the call's files (it crosses threads as a few arrays).
+  const docs = new DocBatchBuilder();
   for (const { text, known, ...file } of toChunk) {
     throwIfAborted(ctx.signal);
     try {
       const chunks = await chunkFile({ path: file.path, text }, { maxTokens: ctx.maxTokens, tokenCounter: ctx.tokenCounter });
-      // BM25 documents now, while the previous batch embeds, rather than in the commit.
-      out.updates.push({ file, chunks, docs: chunks.map(lexicalDoc) });
+      for (const c of chunks) docs.add(c.id, fieldTokens(c));
+      out.updates.push({ file, chunks, docs: [] });
     } catch (err) {
       out.skips.push({ path: file.path, reason: 'unreadable', detail: `could not be chunked: ${errorMessage(err)}` });
       if (known) out.removals.push(file.path);
     }
+  }
+  const made = docs.finish();
+  let at = 0;
+  for (const u of out.updates) {
+    u.docs = made.slice(at, at + u.chunks.length);
+    at += u.chunks.length;
   }
   return out;
 }

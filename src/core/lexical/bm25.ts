@@ -28,8 +28,115 @@ import type { TimeSlicer } from '../util/slice';
 export const FIELD_NAMES = ['symbols', 'path', 'header', 'text'] as const;
 export const FIELD_COUNT = FIELD_NAMES.length;
 export type FieldTerms = Map<string, number>;
-/** Per field (FIELD_NAMES order): term → frequency. */
-export type LexicalDoc = { id: string; fields: FieldTerms[] };
+
+/**
+ * The BM25 documents of a batch of chunks, packed: one dictionary of the batch's terms and, per
+ * document and field, its distinct terms (dictionary indexes, in first-occurrence order) and their
+ * frequencies. A batch crosses threads as a few arrays (a chunking thread makes the documents, the
+ * indexing thread builds shards from them), and a shard's build looks each distinct term of a batch
+ * up once rather than once per posting.
+ */
+export interface DocBatch {
+  terms: string[];
+  /** Where the pairs of (document row · FIELD_COUNT + field) start; one more entry, the end. */
+  starts: Uint32Array;
+  term: Uint32Array;
+  tf: Uint32Array;
+}
+
+/** One chunk's BM25 document: its row in a packed batch. */
+export interface LexicalDoc {
+  id: string;
+  batch: DocBatch;
+  row: number;
+}
+
+/** Packs documents: `add` each document's field tokens (FIELD_NAMES order), then `finish`. */
+export class DocBatchBuilder {
+  private readonly dict = new Map<string, number>();
+  private readonly terms: string[] = [];
+  private readonly ids: string[] = [];
+  private starts = new Uint32Array(64 * FIELD_COUNT + 1);
+  private term = new Uint32Array(4096);
+  private tf = new Uint32Array(4096);
+  private pairs = 0;
+  /** Per dictionary term: the (document, field) it was last counted in, and its pair there. */
+  private seenIn = new Int32Array(1024).fill(-1);
+  private pairOf = new Uint32Array(1024);
+
+  add(id: string, fields: readonly (readonly string[])[]): void {
+    if (fields.length !== FIELD_COUNT) throw new Error('internal: field count');
+    const row = this.ids.length;
+    this.ids.push(id);
+    if ((row + 1) * FIELD_COUNT + 1 > this.starts.length) this.starts = grow(this.starts, (row + 1) * FIELD_COUNT + 1);
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      const slot = row * FIELD_COUNT + f;
+      this.starts[slot] = this.pairs;
+      for (const token of fields[f]!) {
+        let t = this.dict.get(token);
+        if (t === undefined) {
+          t = this.terms.length;
+          this.dict.set(token, t);
+          this.terms.push(token);
+          if (t >= this.seenIn.length) {
+            const seen = new Int32Array(this.seenIn.length * 2).fill(-1);
+            seen.set(this.seenIn);
+            this.seenIn = seen;
+            this.pairOf = grow(this.pairOf, this.seenIn.length);
+          }
+        }
+        if (this.seenIn[t] === slot) {
+          this.tf[this.pairOf[t]!]!++;
+          continue;
+        }
+        if (this.pairs === this.term.length) {
+          this.term = grow(this.term, this.pairs + 1);
+          this.tf = grow(this.tf, this.pairs + 1);
+        }
+        this.seenIn[t] = slot;
+        this.pairOf[t] = this.pairs;
+        this.term[this.pairs] = t;
+        this.tf[this.pairs++] = 1;
+      }
+    }
+    this.starts[(row + 1) * FIELD_COUNT] = this.pairs;
+  }
+
+  finish(): LexicalDoc[] {
+    const n = this.ids.length;
+    const batch: DocBatch = {
+      terms: this.terms,
+      starts: this.starts.slice(0, n * FIELD_COUNT + 1),
+      term: this.term.slice(0, this.pairs),
+      tf: this.tf.slice(0, this.pairs),
+    };
+    return this.ids.map((id, row) => ({ id, batch, row }));
+  }
+}
+
+function grow<A extends Uint32Array>(a: A, atLeast: number): A {
+  const out = new (a.constructor as new (n: number) => A)(Math.max(atLeast, a.length * 2));
+  out.set(a);
+  return out;
+}
+
+/** Documents from per-field term → frequency maps (FIELD_NAMES order). */
+export function docsFromFields(docs: readonly { id: string; fields: readonly FieldTerms[] }[]): LexicalDoc[] {
+  const b = new DocBatchBuilder();
+  // A term repeated `tf` times counts `tf` (the builder counts occurrences).
+  for (const d of docs) b.add(d.id, d.fields.map((m) => [...m].flatMap(([t, tf]) => new Array<string>(tf).fill(t))));
+  return b.finish();
+}
+
+/** A document's field terms and frequencies (for tests and tools; the build reads the batch). */
+export function fieldsOf(doc: LexicalDoc): FieldTerms[] {
+  const { batch, row } = doc;
+  return Array.from({ length: FIELD_COUNT }, (_, f) => {
+    const m: FieldTerms = new Map();
+    for (let j = batch.starts[row * FIELD_COUNT + f]!; j < batch.starts[row * FIELD_COUNT + f + 1]!; j++) m.set(batch.terms[batch.term[j]!]!, batch.tf[j]!);
+    return m;
+  });
+}
 
 export interface Bm25Params {
   k: number;
@@ -48,65 +155,85 @@ const align = (n: number, to: number) => Math.ceil(n / to) * to;
 /**
  * Builds a shard's index from its documents (in row order). With a slicer, yields to the event
  * loop between documents when its time budget is used up.
+ *
+ * Postings are placed by counting: each document's terms get shard-wide ids (a dictionary lookup
+ * per distinct term of a batch), the postings are counted per (term, field), the terms sorted by
+ * their UTF-8 bytes, and each posting written at its list's next slot — documents are visited in
+ * row order, so every list comes out sorted by row.
  */
 export async function buildBm25(docs: readonly LexicalDoc[], slicer?: TimeSlicer): Promise<Uint8Array> {
   if (docs.length > MAX_U16 + 1) throw new Error(`a BM25 shard holds at most ${MAX_U16 + 1} documents`);
-  const postingsByTerm = new Map<string, number[][]>();
-  const avg = new Float64Array(FIELD_COUNT);
-  const fieldLengths = new Uint16Array(docs.length * FIELD_COUNT);
+  const D = docs.length;
+  const F = FIELD_COUNT;
   let postings = 0;
-  for (let row = 0; row < docs.length; row++) {
-    if (slicer?.due()) await slicer.pause();
-    const doc = docs[row]!;
-    for (let f = 0; f < FIELD_COUNT; f++) {
-      const terms = doc.fields[f]!;
+  for (const { batch, row } of docs) postings += batch.starts[(row + 1) * F]! - batch.starts[row * F]!;
+  // Shard-wide term ids, per posting in document order.
+  const dict = new Map<string, number>();
+  const termList: string[] = [];
+  const remaps = new Map<DocBatch, Int32Array>();
+  const postTerm = new Uint32Array(postings);
+  let counts = new Uint32Array(4096 * F);
+  const avg = new Float64Array(F);
+  const fieldLengths = new Uint16Array(D * F);
+  let O = 0;
+  let q = 0;
+  for (let row = 0; row < D; row++) {
+    if ((row & 63) === 0 && slicer?.due()) await slicer.pause();
+    const { batch, row: r } = docs[row]!;
+    let remap = remaps.get(batch);
+    if (!remap) remaps.set(batch, (remap = new Int32Array(batch.terms.length).fill(-1)));
+    for (let f = 0; f < F; f++) {
+      const s = batch.starts[r * F + f]!;
+      const e = batch.starts[r * F + f + 1]!;
       // MiniSearch's running average (same operations, same order: equal doubles).
-      avg[f] = (avg[f]! * row + terms.size) / (row + 1);
-      fieldLengths[row * FIELD_COUNT + f] = Math.min(terms.size, MAX_U16);
-      for (const [term, tf] of terms) {
-        let lists = postingsByTerm.get(term);
-        // A literal, not Array.from with a callback: this runs once per distinct term of a shard.
-        if (!lists) postingsByTerm.set(term, (lists = FIELD_COUNT === 4 ? [[], [], [], []] : Array.from({ length: FIELD_COUNT }, () => [])));
-        lists[f]!.push(row, tf);
-        postings++;
+      avg[f] = (avg[f]! * row + (e - s)) / (row + 1);
+      fieldLengths[row * F + f] = Math.min(e - s, MAX_U16);
+      for (let j = s; j < e; j++) {
+        const local = batch.term[j]!;
+        let t = remap[local]!;
+        if (t < 0) {
+          const text = batch.terms[local]!;
+          let known = dict.get(text);
+          if (known === undefined) {
+            known = termList.length;
+            dict.set(text, known);
+            termList.push(text);
+            if ((known + 1) * F > counts.length) counts = grow(counts, (known + 1) * F);
+          }
+          remap[local] = t = known;
+        }
+        postTerm[q++] = t;
+        counts[t * F + f]!++;
+        if (batch.tf[j]! >= TF_ESCAPE) O++;
       }
     }
   }
   // Sorted by UTF-8 bytes, bucket by bucket (first byte), yielding between buckets: one sort of
   // ~60k terms with a JS comparator would hold the event loop for tens of milliseconds.
-  const buckets: { t: string; b: Uint8Array }[][] = Array.from({ length: 256 }, () => []);
-  let k = 0;
-  for (const t of postingsByTerm.keys()) {
-    if ((++k & 255) === 0 && slicer?.due()) await slicer.pause();
-    const b = encoder.encode(t);
+  const buckets: { t: number; b: Uint8Array }[][] = Array.from({ length: 256 }, () => []);
+  for (let t = 0; t < termList.length; t++) {
+    if ((t & 255) === 0 && slicer?.due()) await slicer.pause();
+    const b = encoder.encode(termList[t]!);
     buckets[b[0] ?? 0]!.push({ t, b });
   }
-  const termBytes: { t: string; b: Uint8Array }[] = [];
+  const sorted: { t: number; b: Uint8Array }[] = [];
   for (const bucket of buckets) {
     if (!bucket.length) continue;
     if (slicer?.due()) await slicer.pause();
     bucket.sort((x, y) => compareBytes(x.b, y.b));
-    for (const x of bucket) termBytes.push(x);
+    for (const x of bucket) sorted.push(x);
   }
-  const blobTerms = termBytes.reduce((n, x) => n + x.b.length, 0);
+  const T = sorted.length;
+  const blobTerms = sorted.reduce((n, x) => n + x.b.length, 0);
   const ids = encoder.encode(docs.map((d) => d.id).join('\n'));
-  const T = termBytes.length;
-  const D = docs.length;
   const masks = new Uint8Array(T);
   const multi: number[] = [];
-  const overflow: number[] = [];
   for (let i = 0; i < T; i++) {
-    if ((i & 255) === 0 && slicer?.due()) await slicer.pause();
-    const lists = postingsByTerm.get(termBytes[i]!.t)!;
-    for (let f = 0; f < FIELD_COUNT; f++) {
-      const list = lists[f]!;
-      if (list.length) masks[i] = masks[i]! | (1 << f);
-      for (let j = 1; j < list.length; j += 2) if (list[j]! >= TF_ESCAPE) overflow.push(0);
-    }
+    const t = sorted[i]!.t;
+    for (let f = 0; f < F; f++) if (counts[t * F + f]) masks[i] = masks[i]! | (1 << f);
     if (bitCount(masks[i]!) > 1) multi.push(i);
   }
   const M = multi.length;
-  const O = overflow.length;
 
   let offset = HEADER_BYTES;
   const at = (bytes: number) => {
@@ -114,14 +241,14 @@ export async function buildBm25(docs: readonly LexicalDoc[], slicer?: TimeSlicer
     offset += bytes;
     return o;
   };
-  const avgAt = at(8 * FIELD_COUNT);
+  const avgAt = at(8 * F);
   const termOffAt = at(4 * (T + 1));
   const termStartAt = at(4 * (T + 1));
   const multiAt = at(4 * M);
   const ovPosAt = at(4 * O);
   const ovTfAt = at(4 * O);
-  const lenAt = at(2 * D * FIELD_COUNT);
-  const multiCountAt = at(2 * M * FIELD_COUNT);
+  const lenAt = at(2 * D * F);
+  const multiCountAt = at(2 * M * F);
   const docAt = at(2 * postings);
   const maskAt = at(T);
   const tfAt = at(postings);
@@ -131,51 +258,70 @@ export async function buildBm25(docs: readonly LexicalDoc[], slicer?: TimeSlicer
   const buf = new Uint8Array(total);
   const view = new DataView(buf.buffer);
   [MAGIC, D, T, postings, ids.length, blobTerms, M, O].forEach((v, i) => view.setUint32(i * 4, v, true));
-  new Float64Array(buf.buffer, avgAt, FIELD_COUNT).set(avg);
+  new Float64Array(buf.buffer, avgAt, F).set(avg);
   const termOff = new Uint32Array(buf.buffer, termOffAt, T + 1);
   const termStart = new Uint32Array(buf.buffer, termStartAt, T + 1);
   new Uint32Array(buf.buffer, multiAt, M).set(multi);
   const ovPos = new Uint32Array(buf.buffer, ovPosAt, O);
   const ovTf = new Uint32Array(buf.buffer, ovTfAt, O);
-  new Uint16Array(buf.buffer, lenAt, D * FIELD_COUNT).set(fieldLengths);
-  const multiCount = new Uint16Array(buf.buffer, multiCountAt, M * FIELD_COUNT);
+  new Uint16Array(buf.buffer, lenAt, D * F).set(fieldLengths);
+  const multiCount = new Uint16Array(buf.buffer, multiCountAt, M * F);
   const postDoc = new Uint16Array(buf.buffer, docAt, postings);
   buf.set(masks, maskAt);
   const postTf = new Uint8Array(buf.buffer, tfAt, postings);
+  // Where each (term, field) list starts, terms in sorted order and each term's lists field by field.
+  const next = new Uint32Array(termList.length * F);
   let p = 0;
   let b = 0;
   let m = 0;
-  let o = 0;
-  for (let i = 0; i < termBytes.length; i++) {
-    if ((i & 15) === 0 && slicer?.due()) await slicer.pause();
-    const { t, b: bytes } = termBytes[i]!;
+  for (let i = 0; i < T; i++) {
+    if ((i & 255) === 0 && slicer?.due()) await slicer.pause();
+    const { t, b: bytes } = sorted[i]!;
     termOff[i] = b;
     termStart[i] = p;
     buf.set(bytes, blobAt + b);
     b += bytes.length;
-    const lists = postingsByTerm.get(t)!;
     const isMulti = m < M && multi[m] === i;
-    for (let f = 0; f < FIELD_COUNT; f++) {
-      const list = lists[f]!;
-      if (isMulti) multiCount[m * FIELD_COUNT + f] = list.length / 2;
-      for (let j = 0; j < list.length; j += 2) {
-        postDoc[p] = list[j]!;
-        const tf = list[j + 1]!;
-        if (tf >= TF_ESCAPE) {
-          postTf[p] = TF_ESCAPE;
-          ovPos[o] = p;
-          ovTf[o++] = tf;
-        } else {
-          postTf[p] = tf;
-        }
-        p++;
-      }
+    for (let f = 0; f < F; f++) {
+      const n = counts[t * F + f]!;
+      if (isMulti) multiCount[m * F + f] = n;
+      next[t * F + f] = p;
+      p += n;
     }
     if (isMulti) m++;
   }
   termOff[T] = b;
   termStart[T] = p;
   buf.set(ids, blobAt + blobTerms);
+  // Every posting to its slot; term frequencies of 255 and more go to the overflow table, which is
+  // kept in posting order.
+  const overflow: number[] = [];
+  q = 0;
+  for (let row = 0; row < D; row++) {
+    if ((row & 63) === 0 && slicer?.due()) await slicer.pause();
+    const { batch, row: r } = docs[row]!;
+    for (let f = 0; f < F; f++) {
+      const e = batch.starts[r * F + f + 1]!;
+      for (let j = batch.starts[r * F + f]!; j < e; j++) {
+        const slot = next[postTerm[q++]! * F + f]!++;
+        postDoc[slot] = row;
+        const tf = batch.tf[j]!;
+        if (tf >= TF_ESCAPE) {
+          postTf[slot] = TF_ESCAPE;
+          overflow.push(slot, tf);
+        } else {
+          postTf[slot] = tf;
+        }
+      }
+    }
+  }
+  if (O) {
+    const order = Array.from({ length: O }, (_, k) => k).sort((x, y) => overflow[2 * x]! - overflow[2 * y]!);
+    order.forEach((k, o) => {
+      ovPos[o] = overflow[2 * k]!;
+      ovTf[o] = overflow[2 * k + 1]!;
+    });
+  }
   return buf;
 }
 
@@ -481,20 +627,40 @@ export class Bm25Index {
     return out;
   }
 
-  /** Every document's field terms (to rebuild a shard without re-tokenising its unchanged chunks). */
+  /** Every document's field terms (to rebuild a shard without re-tokenising its unchanged chunks), as one packed batch. */
   async documents(slicer?: TimeSlicer): Promise<LexicalDoc[]> {
     const ids = this.ids();
-    const docs: LexicalDoc[] = ids.map((id) => ({ id, fields: Array.from({ length: FIELD_COUNT }, () => new Map<string, number>()) }));
+    const D = ids.length;
+    const F = FIELD_COUNT;
+    // Pairs per (document, field), then each document's pairs in place, term by term (term order
+    // within a document is not part of the index; field lengths are the pair counts).
+    const starts = new Uint32Array(D * F + 1);
+    const terms: string[] = new Array<string>(this.terms);
     for (let t = 0; t < this.terms; t++) {
-      if ((t & 15) === 0 && slicer?.due()) await slicer.pause();
-      const term = decoder.decode(this.blob.subarray(this.termOff[t]!, this.termOff[t + 1]!));
-      for (let f = 0; f < FIELD_COUNT; f++) {
+      if ((t & 255) === 0 && slicer?.due()) await slicer.pause();
+      terms[t] = decoder.decode(this.blob.subarray(this.termOff[t]!, this.termOff[t + 1]!));
+      for (let f = 0; f < F; f++) {
         const [start, end] = this.range(t, f);
-        for (let p = start; p < end; p++) docs[this.postDoc[p]!]!.fields[f]!.set(term, this.tfAt(p));
+        for (let p = start; p < end; p++) starts[this.postDoc[p]! * F + f + 1]!++;
       }
     }
-    // Map insertion order is not part of the scoring; field lengths are the map sizes.
-    return docs;
+    for (let i = 1; i <= D * F; i++) starts[i]! += starts[i - 1]!;
+    const next = starts.slice(0, D * F);
+    const term = new Uint32Array(starts[D * F]!);
+    const tf = new Uint32Array(starts[D * F]!);
+    for (let t = 0; t < this.terms; t++) {
+      if ((t & 255) === 0 && slicer?.due()) await slicer.pause();
+      for (let f = 0; f < F; f++) {
+        const [start, end] = this.range(t, f);
+        for (let p = start; p < end; p++) {
+          const slot = next[this.postDoc[p]! * F + f]!++;
+          term[slot] = t;
+          tf[slot] = this.tfAt(p);
+        }
+      }
+    }
+    const batch: DocBatch = { terms, starts, term, tf };
+    return ids.map((id, row) => ({ id, batch, row }));
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Chunk } from '../types';
-import { type Bm25Index, type Bm25Stats, FIELD_COUNT, type FieldTerms, type LexicalDoc } from './bm25';
+import { type Bm25Index, type Bm25Stats, DocBatchBuilder, type LexicalDoc } from './bm25';
 import { codeTokens, pathTokens } from './tokenize';
 
 /**
@@ -18,17 +18,21 @@ export const FIELD_BOOSTS = { symbols: 3, path: 2, header: 1.5, text: 1 } as con
 export const BOOSTS: readonly number[] = [FIELD_BOOSTS.symbols, FIELD_BOOSTS.path, FIELD_BOOSTS.header, FIELD_BOOSTS.text];
 export const BM25_PARAMS = { k: 1.2, b: 0.75, d: 0.5 };
 
-function counts(tokens: string[]): FieldTerms {
-  const m: FieldTerms = new Map();
-  for (const t of tokens) m.set(t, (m.get(t) ?? 0) + 1);
-  return m;
+/** The tokens of a chunk's fields (symbols, path, header, text), as they are indexed. */
+export function fieldTokens(c: Pick<Chunk, 'path' | 'header' | 'text' | 'symbols'>): string[][] {
+  return [codeTokens(c.symbols.join(' ')), pathTokens(c.path), codeTokens(c.header), codeTokens(c.text)];
 }
 
-/** The terms of a chunk's fields (symbols, path, header, text), as they are indexed. */
+/** The BM25 documents of chunks, packed in one batch (see `DocBatch`). */
+export function lexicalDocs(chunks: readonly Pick<Chunk, 'id' | 'path' | 'header' | 'text' | 'symbols'>[]): LexicalDoc[] {
+  const b = new DocBatchBuilder();
+  for (const c of chunks) b.add(c.id, fieldTokens(c));
+  return b.finish();
+}
+
+/** One chunk's BM25 document (a batch of one; prefer `lexicalDocs` for many). */
 export function lexicalDoc(c: Pick<Chunk, 'id' | 'path' | 'header' | 'text' | 'symbols'>): LexicalDoc {
-  const fields = [codeTokens(c.symbols.join(' ')), pathTokens(c.path), codeTokens(c.header), codeTokens(c.text)].map(counts);
-  if (fields.length !== FIELD_COUNT) throw new Error('internal: field count');
-  return { id: c.id, fields };
+  return lexicalDocs([c])[0]!;
 }
 
 export interface LexicalHit {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as zlib from 'node:zlib';
 import { z } from 'zod';
 import { Bm25Index, type LexicalDoc, buildBm25 } from '../lexical/bm25';
-import { lexicalDoc } from '../lexical/lexical';
+import { lexicalDocs } from '../lexical/lexical';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage } from '../util/errors';
 import { directorySize, fsyncDir } from '../util/fs';
@@ -667,11 +667,12 @@ export class IndexStore {
           });
         }
         for (const u of t.add) {
+          const made = u.docs ?? lexicalDocs(u.chunks);
           for (let i = 0; i < u.chunks.length; i++) {
             if (slicer.due()) await slicer.pause();
             const c = u.chunks[i]!;
             chunks.push(c);
-            docs.push(u.docs?.[i] ?? lexicalDoc(c));
+            docs.push(made[i]!);
             const v = u.vectors?.[i];
             if (v) added.set(c.id, v);
           }
