@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { definedIn } from '../../src/core/search/definitions';
+import { chunkDefines, definedIn, questionSymbols } from '../../src/core/search/definitions';
+import { understandQuestion } from '../../src/core/query/understand';
 
 describe('definitions in a chunk\'s text', () => {
   const defines: [string, string, string][] = [
@@ -34,4 +35,30 @@ describe('definitions in a chunk\'s text', () => {
   for (const [what, text, name] of uses) {
     it(`does not count ${what}`, () => assert.equal(definedIn(text, [name]), undefined));
   }
+});
+
+describe('one rule for "this chunk defines X" (file evidence, LTR features, the definition lookup)', () => {
+  const names = questionSymbols(understandQuestion('`CliRunner.invoke` fails after `_find_error_handler` in `Session.merge_environment`'));
+
+  it('reads the question\'s names once: qualified owner.name pairs, then bare last parts', () => {
+    assert.deepEqual(names.qualified.map((q) => `${q.owner}.${q.name}`), ['clirunner.invoke', 'session.merge_environment']);
+    assert.deepEqual(names.bare.map((b) => b.name), ['invoke', '_find_error_handler', 'merge_environment']);
+    assert.deepEqual(names.qualified.map((q) => [q.ownerSpelled, q.spelled]), [['CliRunner', 'invoke'], ['Session', 'merge_environment']]);
+  });
+
+  const cases: [string, string[], string, ReturnType<typeof chunkDefines>][] = [
+    ['the qualified definition', ['CliRunner', 'invoke'], '', { how: 'qualified', defined: 'CliRunner.invoke' }],
+    ['inside the qualified definition', ['testing', 'CliRunner', 'invoke', 'inner'], '', { how: 'qualified', defined: 'testing.CliRunner.invoke' }],
+    ['another owner\'s method of the name', ['Other', 'invoke'], '', { how: 'name', defined: 'Other.invoke' }],
+    ['a chunk inside a named function', ['_find_error_handler', 'walk'], '', { how: 'name', defined: '_find_error_handler' }],
+    ['a method declared in a class chunk\'s text', ['Flask'], 'class Flask:\n    def _find_error_handler(self, e):\n        pass', { how: 'name', defined: 'Flask._find_error_handler' }],
+    ['a symbol that only contains the name', ['merge_environment_settings'], '', undefined],
+    ['a call in the text', ['main'], 'def main():\n    return _find_error_handler(e)', undefined],
+    ['the owner alone', ['CliRunner'], '', undefined],
+  ];
+  for (const [what, symbols, text, want] of cases) it(what, () => assert.deepEqual(chunkDefines({ symbols, text }, names), want));
+
+  it('without its text part, only the symbol path counts', () => {
+    assert.equal(chunkDefines({ symbols: ['Flask'], text: 'class Flask:\n    def _find_error_handler(self, e):\n        pass' }, names, { text: false }), undefined);
+  });
 });

@@ -22,7 +22,7 @@ function list(...cs: Candidate[]): Candidate[] {
 const files = (cs: Candidate[]) => [...new Set(cs.map((c) => c.chunk.path))];
 
 describe('file evidence: definition vs use', () => {
-  it('a qualified name matches the chunk whose symbol path ends with it; the bare name matches the innermost symbol', () => {
+  it('a qualified name matches owner > name in the symbol path; a bare name any symbol of the path (definitions.ts chunkDefines)', () => {
     const named = namedSymbols(understandQuestion('Why does `Session.merge_environment` drop the proxies?'));
     assert.equal(definesNamed(['Session', 'merge_environment'], named), 'qualified');
     assert.equal(definesNamed(['OtherSession', 'merge_environment'], named), 'name');

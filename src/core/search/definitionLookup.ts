@@ -3,6 +3,7 @@ import { codeTokens } from '../lexical/tokenize';
 import type { Understanding } from '../query/understand';
 import type { IndexStore } from '../store/store';
 import type { Chunk } from '../types';
+import { type SymbolName, chunkDefines, questionSymbols } from './definitions';
 import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights, relativeScores } from './fileEvidence';
 import { appendAsWeakest } from './namedFiles';
 import type { NamedStore } from './retriever';
@@ -70,35 +71,16 @@ interface Wanted {
   /** As written (its tokens are the index's: `CliRunner` → the whole `clirunner` and its parts). */
   lastSpelled: string;
   ownerSpelled?: string;
+  symbol: SymbolName;
 }
 
-/** The names a question's identifiers and frames give to look up: qualified `owner.name` pairs, then bare names (fileEvidence.ts namedSymbols, as written). */
+/** The names a question's identifiers and frames give to look up (definitions.ts questionSymbols): qualified `owner.name` pairs, then bare names. */
 export function lookupNames(u: Understanding): Wanted[] {
-  const qualified: Wanted[] = [];
-  const bare: Wanted[] = [];
-  const seen = new Set<string>();
-  const add = (parts: string[]) => {
-    const lastSpelled = parts[parts.length - 1]!;
-    const last = lastSpelled.toLowerCase();
-    if (last.length < 3) return;
-    if (!seen.has(last)) {
-      seen.add(last);
-      bare.push({ name: last, last, lastSpelled });
-    }
-    if (parts.length < 2) return;
-    const ownerSpelled = parts[parts.length - 2]!;
-    const owner = ownerSpelled.toLowerCase();
-    const name = `${owner}.${last}`;
-    if (seen.has(name)) return;
-    seen.add(name);
-    qualified.push({ name, last, owner, lastSpelled, ownerSpelled });
-  };
-  for (const id of u.identifiers) {
-    const parts = id.split(/\.|::|#/).filter(Boolean);
-    if (parts.length) add(parts);
-  }
-  for (const f of u.frames) if (f.symbol) add([f.symbol.split(/[.:#]/).pop()!]);
-  return [...qualified, ...bare].slice(0, MAX_LOOKUP_NAMES);
+  const { qualified, bare } = questionSymbols(u);
+  return [
+    ...qualified.map((q) => ({ name: `${q.owner}.${q.name}`, last: q.name, owner: q.owner, lastSpelled: q.spelled, ownerSpelled: q.ownerSpelled, symbol: q })),
+    ...bare.map((b) => ({ name: b.name, last: b.name, lastSpelled: b.spelled, symbol: b })),
+  ].slice(0, MAX_LOOKUP_NAMES);
 }
 
 /** Row → file path per shard version, built from the manifest's file table once per version. */
@@ -182,7 +164,7 @@ export async function lookupDefinitions(stores: IndexStore | readonly NamedStore
       }
       budget -= rows.length;
       for (const [i, chunk] of (await ns.store.chunksAt(shard, rows)).entries()) {
-        if (!inDefinition(chunk.symbols, w)) continue;
+        if (!inDefinition(chunk, w)) continue;
         const key = `${multi ? ns.name : ''}\u0000${chunk.path}`;
         const f = byFile.get(key);
         if (!f) byFile.set(key, { ns, shard, rows: [rows[i]!], chunk });
@@ -199,7 +181,7 @@ export async function lookupDefinitions(stores: IndexStore | readonly NamedStore
         // spell a camelCase name: `test_progressbar_x` holds `progressbar`) and to pick the chunk to add.
         const rows = f.rows.slice(0, Math.min(ROWS_READ_PER_FILE, budget));
         budget -= rows.length;
-        const chunks = (await f.ns.store.chunksAt(f.shard, rows)).filter((c) => inDefinition(c.symbols, w));
+        const chunks = (await f.ns.store.chunksAt(f.shard, rows)).filter((c) => inDefinition(c, w));
         f.chunk = chunks.find((c) => innermost(c.symbols, w)) ?? chunks[0];
       }
       if (f.chunk) hit.chunks.push({ chunk: f.chunk, ...(multi ? { folder: f.ns.name } : {}) });
@@ -212,11 +194,9 @@ export async function lookupDefinitions(stores: IndexStore | readonly NamedStore
   return out;
 }
 
-/** The chunk is inside the name's definition: a symbol of its path is the name (`owner > name` for a qualified one). */
-function inDefinition(symbols: readonly string[], w: Wanted): boolean {
-  const lower = symbols.map((s) => s.toLowerCase());
-  for (let i = 0; i < lower.length; i++) if (lower[i] === w.last && (w.owner === undefined || lower[i - 1] === w.owner)) return true;
-  return false;
+/** The chunk defines the name: the one rule of definitions.ts (chunkDefines), for this name alone. */
+function inDefinition(chunk: Chunk, w: Wanted): boolean {
+  return chunkDefines(chunk, w.owner === undefined ? { qualified: [], bare: [w.symbol] } : { qualified: [w.symbol], bare: [] }) !== undefined;
 }
 
 /** The chunk's innermost symbol is the name. */

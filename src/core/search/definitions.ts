@@ -1,3 +1,5 @@
+import type { Understanding } from '../query/understand';
+
 /**
  * What a chunk's text defines beyond the chunk's own symbol path — the one home for reading
  * declarations out of chunk text: `membersOf` lists a class chunk's methods per language (for `@`
@@ -10,6 +12,80 @@
  * `x = lambda`), and methods (`async name(…) {`, `public Foo name(…) {`) — never a call (`name(x);`,
  * `await name(x)`), a use in an expression, or a mention in a comment's middle.
  */
+
+/** A symbol a question names, in matching form (lowercased); `owner` for a qualified `Owner.name` (its last two parts). */
+export interface SymbolName {
+  name: string;
+  owner?: string;
+  /** As written (the keyword index's tokens of it: `CliRunner` → the whole `clirunner` and its parts). */
+  spelled: string;
+  ownerSpelled?: string;
+}
+
+/** The names a question's identifiers and traceback frames give, each once in order: qualified `owner.name` pairs, then bare last parts (≥ 3 characters). */
+export function questionSymbols(u: Pick<Understanding, 'identifiers' | 'frames'>): { qualified: SymbolName[]; bare: SymbolName[] } {
+  const qualified: SymbolName[] = [];
+  const bare: SymbolName[] = [];
+  const seen = new Set<string>();
+  const add = (parts: string[]) => {
+    const spelled = parts[parts.length - 1]!;
+    const name = spelled.toLowerCase();
+    if (name.length < 3) return;
+    if (!seen.has(name)) {
+      seen.add(name);
+      bare.push({ name, spelled });
+    }
+    if (parts.length < 2) return;
+    const ownerSpelled = parts[parts.length - 2]!;
+    const owner = ownerSpelled.toLowerCase();
+    if (seen.has(`${owner}.${name}`)) return;
+    seen.add(`${owner}.${name}`);
+    qualified.push({ name, owner, spelled, ownerSpelled });
+  };
+  for (const id of u.identifiers) {
+    const parts = id.split(/\.|::|#/).filter(Boolean);
+    if (parts.length) add(parts);
+  }
+  for (const f of u.frames) if (f.symbol) add([f.symbol.split(/[.:#]/).pop()!]);
+  return { qualified, bare };
+}
+
+/** What a chunk defines of some named symbols: `how` 'qualified' (`owner > name` in its symbol path) or 'name', and the definition's path as written. */
+export interface Defines {
+  how: 'qualified' | 'name';
+  defined: string;
+}
+
+/**
+ * The one rule for "this chunk — so its file — defines X", shared by the file evidence of the
+ * question prior (fileEvidence.ts), the learning-to-rank features and the whole-index definition
+ * lookup (definitionLookup.ts):
+ *
+ * - qualified `Owner.name`: `owner > name` are adjacent in the chunk's symbol path (the chunk is
+ *   that definition or inside it: `Owner > name > inner`);
+ * - a bare name: a symbol of the path is the name (the chunk is inside its definition: `CliRunner
+ *   > invoke` is inside class CliRunner), else the chunk's text declares it (`definedIn`: a method
+ *   of a small class kept whole in one chunk, one of several Go funcs, a module-level binding) —
+ *   unless `text` is false.
+ *
+ * Compared case-insensitively; a call, an import or a mention never defines.
+ */
+export function chunkDefines(chunk: { symbols: readonly string[]; text: string }, names: { qualified: readonly SymbolName[]; bare: readonly SymbolName[] }, opts: { text?: boolean } = {}): Defines | undefined {
+  const lower = chunk.symbols.map((s) => s.toLowerCase());
+  for (const q of names.qualified) {
+    for (let i = 1; i < lower.length; i++) if (lower[i] === q.name && lower[i - 1] === q.owner) return { how: 'qualified', defined: chunk.symbols.slice(0, i + 1).join('.') };
+  }
+  for (const b of names.bare) {
+    const i = lower.indexOf(b.name);
+    if (i >= 0) return { how: 'name', defined: chunk.symbols.slice(0, i + 1).join('.') };
+  }
+  if (opts.text === false || !names.bare.length) return undefined;
+  const inText = definedIn(
+    chunk.text,
+    names.bare.map((b) => b.name),
+  );
+  return inText ? { how: 'name', defined: [...chunk.symbols, inText].join('.') } : undefined;
+}
 
 const KEYWORDS = '(?:def|class|function\\*?|func|fn|struct|enum|trait|interface|type|module|record|object|protocol|impl)';
 const MODIFIERS = '(?:(?:export|default|public|private|protected|internal|static|async|override|readonly|abstract|final|virtual|get|set|pub(?:\\([^)]*\\))?|unsafe|const|inline|suspend|open)\\s+)*';

@@ -1,4 +1,4 @@
-import { definedIn } from './definitions';
+import { type SymbolName, chunkDefines, questionSymbols } from './definitions';
 import { type FileRole, fileRole } from '../query/roles';
 import type { Understanding } from '../query/understand';
 import type { Candidate } from './types';
@@ -118,35 +118,14 @@ export function relativeScores(candidates: readonly Candidate[]): number[] {
   return raw.map((v) => (max > 0 ? Math.max(v, 1e-6 * max) / max : 1));
 }
 
-/** Identifier names in matching form: `Foo.bar` → qualified ["foo","bar"]; every name also by its last part. */
-export function namedSymbols(u: Understanding): { qualified: string[][]; names: Set<string> } {
-  const qualified: string[][] = [];
-  const names = new Set<string>();
-  for (const id of u.identifiers) {
-    const parts = id
-      .split(/\.|::|#/)
-      .filter(Boolean)
-      .map((s) => s.toLowerCase());
-    if (!parts.length) continue;
-    if (parts.length > 1) qualified.push(parts);
-    const last = parts[parts.length - 1]!;
-    if (last.length >= 3) names.add(last);
-  }
-  for (const f of u.frames) if (f.symbol) names.add(f.symbol.split(/[.:#]/).pop()!.toLowerCase());
-  return { qualified, names };
+/** The symbols a question names, in matching form (definitions.ts questionSymbols: qualified `owner.name` pairs, bare last parts). */
+export function namedSymbols(u: Understanding): { qualified: SymbolName[]; bare: SymbolName[] } {
+  return questionSymbols(u);
 }
 
-/** Whether a chunk defines a named symbol: 'qualified' (`Foo.bar` and the chunk is Foo > bar), 'name' (innermost symbol is `bar`), or undefined. */
-export function definesNamed(symbols: readonly string[], named: { qualified: string[][]; names: Set<string> }): 'qualified' | 'name' | undefined {
-  if (!symbols.length) return undefined;
-  const lower = symbols.map((s) => s.toLowerCase());
-  for (const q of named.qualified) {
-    if (q.length > lower.length + 1) continue;
-    // The chunk's symbol path ends with the qualified name (module prefixes of the name may be a path, not symbols).
-    const tail = q.slice(-Math.min(q.length, lower.length));
-    if (tail.length >= 2 && tail.every((p, i) => lower[lower.length - tail.length + i] === p)) return 'qualified';
-  }
-  return named.names.has(lower[lower.length - 1]!) ? 'name' : undefined;
+/** Whether a chunk's symbol path defines a named symbol (definitions.ts chunkDefines without its text part): 'qualified', 'name' or undefined. */
+export function definesNamed(symbols: readonly string[], named: { qualified: readonly SymbolName[]; bare: readonly SymbolName[] }): 'qualified' | 'name' | undefined {
+  return chunkDefines({ symbols, text: '' }, named, { text: false })?.how;
 }
 
 /** Does a mentioned path (absolute, from another machine, site-packages, ./-prefixed…) name this indexed file? Trailing segments agree: at least two, or all of the shorter one's. */
@@ -229,16 +208,11 @@ export function fileEvidence(candidates: readonly Candidate[], u: Understanding,
       files.set(key, f);
     }
     f.scores.push(rel[i]!);
-    let d = definesNamed(c.chunk.symbols, named);
-    let defined = c.chunk.symbols.join('.');
-    if (!d && !f.defines && named.names.size) {
-      // A definition inside the chunk: a method of a small class kept whole, one of several funcs.
-      const inText = definedIn(c.chunk.text, named.names);
-      if (inText) [d, defined] = ['name', [...c.chunk.symbols, inText].join('.')];
-    }
-    if (d && (!f.defines || (d === 'qualified' && f.defines === 'name'))) {
-      f.defines = d;
-      f.defined = defined;
+    // The shared rule (definitions.ts chunkDefines); the text is read only while the file has no definition yet.
+    const d = chunkDefines(c.chunk, named, { text: !f.defines });
+    if (d && (!f.defines || (d.how === 'qualified' && f.defines === 'name'))) {
+      f.defines = d.how;
+      f.defined = d.defined;
     }
     for (const spec of importsOf(c.chunk.path, c.chunk.text)) f.imports.add(spec);
   });
