@@ -172,7 +172,12 @@ function indexingText(s: IndexStatus, done: number, total: number, chunks: numbe
     return `Searchable by keywords · embedding ${pct} %${rate ? ` · ${rate >= 10 ? Math.round(rate) : rate} chunks/s` : ''}${eta ? ` · ${duration(eta)} left` : ''}`;
   }
   if (total === 0) return chunks > 0 ? 'Checking for changes…' : 'Finding files…';
-  return `Indexing ${done}/${total} files (${Math.floor((100 * done) / total)}%)…`;
+  // Questions are answered from what the keyword pass has committed so far: say how much that is.
+  const keyword = s.folders.flatMap((f) => (f.keyword ? [f.keyword] : []));
+  const searchable = keyword.reduce((n, k) => n + k.searchable, 0);
+  const all = keyword.reduce((n, k) => n + k.total, 0);
+  const covered = keyword.length ? ` · ${all ? Math.floor((100 * searchable) / all) : 100} % searchable` : '';
+  return `Indexing ${done}/${total} files (${Math.floor((100 * done) / total)}%)${covered}…`;
 }
 
 function duration(seconds: number): string {

@@ -136,6 +136,8 @@ export const FolderStatus = z.object({
   message: shortText.optional(),
   /** Who embeds the folder's chunks (from the indexer's model event). */
   embedder: z.object({ provider: z.string().max(100), model: z.string().max(2000) }).optional(),
+  /** While the keyword pass runs: files searchable by keywords so far (questions are answered from them), of the folder's total. */
+  keyword: z.object({ searchable: int.min(0), total: int.min(0), percent: z.number().min(0).max(100) }).optional(),
   /** Dense-search coverage and, while the dense pass runs, its smoothed rate and ETA (core/indexing/denseProgress.ts). */
   dense: z
     .object({

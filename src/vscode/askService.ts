@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, ask, askCompare } from '../core/answer/ask';
 import { type SearchResult, searchChunks } from '../core/answer/search';
 import { GlobSet } from '../core/discovery';
+import { type KeywordCoverage, keywordCoverageNotice } from '../core/indexing/keywordCoverage';
 import type { ChatModel } from '../core/llm/chatModel';
 import type { EditorSignals } from '../core/ltr/features';
 import type { WorkspaceRoot } from '../core/ltr/editor';
@@ -82,8 +83,11 @@ export class AskService implements Disposable {
   }
 
   private async askOnce(question: string, opts: AskOptions): Promise<{ single?: AnswerResult; compare?: CompareResult }> {
-    const { ctx, editor, recorder, ranked } = await this.context({ rerank: opts.rerank || opts.compare, signal: opts.signal, model: opts.model, answer: true });
+    const { ctx, editor, recorder, ranked, notices } = await this.context({ rerank: opts.rerank || opts.compare, signal: opts.signal, model: opts.model, answer: true });
+    for (const message of notices) opts.onEvent({ type: 'notice', message });
     const result = opts.compare ? { compare: await this.compare(ctx, question, opts) } : { single: await this.single(ctx, question, opts) };
+    // The answer says what it was given from (before the dense-coverage notice, which is about the same files).
+    for (const r of result.compare ? [result.compare.notReranked, result.compare.reranked] : [result.single]) r.notices.unshift(...notices);
     const answer = result.compare ? result.compare.reranked : result.single;
     const candidates = ranked.get('reranked');
     if (recorder && opts.id && answer?.reranked && candidates) this.deps.feedback.remember(recorder, opts.id, question, candidates, answer.sources, editor);
@@ -130,8 +134,9 @@ export class AskService implements Disposable {
     const globs = opts.paths?.length ? new GlobSet(opts.paths, false) : undefined;
     const filter = globs ? (c: { folder?: string; chunk: { path: string } }) => globs.matches(c.chunk.path) || Boolean(c.folder && globs.matches(`${c.folder}/${c.chunk.path}`)) : undefined;
     return onceMoreIfIndexChanged(async () => {
-      const { ctx } = await this.context({ rerank: opts.rerank, signal: opts.signal, answer: false });
-      return searchChunks(ctx, query, { limit: opts.limit, rerank: opts.rerank, filter });
+      const { ctx, notices } = await this.context({ rerank: opts.rerank, signal: opts.signal, answer: false });
+      const result = await searchChunks(ctx, query, { limit: opts.limit, rerank: opts.rerank, filter });
+      return { ...result, notices: [...notices, ...result.notices] };
     });
   }
 
@@ -147,14 +152,23 @@ export class AskService implements Disposable {
     if (!port.isTrusted()) throw new Error('This workspace is not trusted, so Sift has not indexed it. Trust the workspace to ask questions.');
     const folders = indexer.folders.entries();
     if (!folders.length) throw new Error('Open a folder first: Sift answers questions about the folders in your workspace.');
-    // Lexical first: answer once every folder is keyword-searchable; dense search covers what is embedded so far.
-    await indexer.ensureSearchable();
+    // Lexical first, answered from what is ready: every folder keyword-searchable, or after a short
+    // grace what its keyword pass has committed so far; dense search covers what is embedded so far.
+    const partial = await indexer.whenAnswerable(async (f) => {
+      const { store } = await this.readers.open(f.indexDir);
+      return Boolean(store && Object.keys(store.manifest.files).length);
+    });
     const stores: NamedStore[] = [];
     for (const f of folders) {
       const { store, problem } = await this.readers.open(f.indexDir);
       if (store) stores.push({ name: indexer.folders.indexName(f), store });
       else port.log.warn(`[${f.folder.name}] no usable index (${problem})`);
     }
+    const notices = readinessNotices(
+      partial.map((p) => ({ ...p, name: folders.length > 1 ? p.entry.folder.name : '' })),
+      indexer.isPaused,
+    );
+    for (const n of notices) port.log.info(n);
     if (!stores.length) throw new Error(indexer.isPaused ? 'Indexing is paused and no index exists yet. Resume indexing (Sift: Resume Indexing) to ask.' : 'No index is available yet. See Sift: Show Logs for why.');
     // Dense retrieval when every index has vectors of the model the worker holds; otherwise keyword search.
     const embedder = stores.every((s) => s.store.manifest.embedding) ? await models.embedder() : undefined;
@@ -191,13 +205,28 @@ export class AskService implements Disposable {
       },
     };
     if (editor) port.log.info(`Editor context: ${editor.openFiles?.length ?? 0} open, ${editor.recentFiles?.length ?? 0} recently edited, cursor ${editor.cursor ? `${editor.cursor.path}:${editor.cursor.line}` : 'none'}`);
-    return { ctx, editor, recorder, ranked };
+    return { ctx, editor, recorder, ranked, notices };
   }
 
   /** The user opened source `n` of answer `id` (ranking feedback, when learning is on). */
   noteOpened(id: string, variant: 'reranked' | 'notReranked', n: number): Promise<void> {
     return this.deps.feedback.opened(this.deps.port.readSettings(undefined), id, variant, n);
   }
+}
+
+/**
+ * What an answer given before every folder was keyword-searchable says: the keyword coverage of each
+ * folder answered from part of its files, and folders whose recent changes are not indexed yet.
+ */
+function readinessNotices(partial: { name: string; keyword?: KeywordCoverage; unindexedChanges: number }[], paused: boolean): string[] {
+  const covered = partial.flatMap((p) => (p.keyword ? [{ name: p.name, ...p.keyword }] : []));
+  const notice = keywordCoverageNotice(covered);
+  const stale = partial.filter((p) => !p.keyword);
+  const changes = stale.map((p) => `${p.unindexedChanges ? `${p.unindexedChanges} changed file${p.unindexedChanges === 1 ? '' : 's'}` : 'recent changes'}${p.name ? ` in ${p.name}` : ''}`);
+  return [
+    ...(notice ? [notice] : []),
+    ...(changes.length ? [`Answered from the index as it was: ${changes.join(', ')} ${paused ? 'will be indexed when indexing resumes' : 'are being indexed'}.`] : []),
+  ];
 }
 
 /**

@@ -4,10 +4,13 @@ import { errorMessage } from '../core/util/errors';
 import { WorkspaceFolders } from './folderSet';
 import { type RunIndex, indexFolder, moveFolder } from './folderRun';
 import { FolderWatcher, priorityFiles } from './folderWatcher';
-import { computeStatus } from './indexStatus';
+import { type FolderEntry, computeStatus } from './indexStatus';
+import { ANSWER_GRACE_MS, type KeywordCoverage } from '../core/indexing/keywordCoverage';
 import { type Disposable, DisposableStore, Emitter, toDisposable } from './lifecycle';
 import type { ModelHost } from './modelHost';
 import { type ProgressReport, type Timers, type WorkspacePort, realTimers } from './ports';
+
+export { ANSWER_GRACE_MS };
 
 export interface FolderIndexerDeps {
   port: WorkspacePort;
@@ -34,18 +37,24 @@ export class FolderIndexer implements Disposable {
   private queue: Promise<void> = Promise.resolve();
   private current: AbortController | undefined;
   private firstBuildDone = false;
-  /** Questions waiting for the current run's folders to be keyword-searchable. */
-  private searchableWaiters: (() => void)[] = [];
-  /** The running pass has made every folder it updates keyword-searchable (it may still be embedding). */
-  private runSearchable = false;
+  /** Folders whose keyword pass runs now (from its start to its lexical-ready or its end). */
+  private readonly inKeywordPass = new Set<FolderEntry>();
+  /** A folder's keyword pass committed, made it searchable or ended (questions waiting re-check). */
+  private readonly keywordChanged = new Emitter<void>();
+  private readonly timers: Timers;
+  private readonly now: () => number;
+  /** When the running pass started (its keyword pass first), by `now`. */
+  private passStartedAt: number | undefined;
   private paused = false;
   private readonly statusEmitter = this.disposables.add(new Emitter<IndexStatus>());
   readonly onDidChangeStatus = this.statusEmitter.event;
 
   constructor(private readonly deps: FolderIndexerDeps) {
     const { port } = deps;
+    this.timers = deps.timers ?? realTimers;
+    this.now = deps.now ?? (() => performance.now());
     this.folders = new WorkspaceFolders(deps.indexRoot, deps.now);
-    this.watcher = this.disposables.add(new FolderWatcher(port, this.folders, () => void this.ensureIndexed(), deps.timers ?? realTimers, deps.debounceMs));
+    this.watcher = this.disposables.add(new FolderWatcher(port, this.folders, () => void this.ensureIndexed(), this.timers, deps.debounceMs));
     this.folders.sync(port.folders(), port.isTrusted());
     this.disposables.add(
       port.onDidChangeFolders(() => {
@@ -64,6 +73,7 @@ export class FolderIndexer implements Disposable {
     );
     this.disposables.add(deps.models.onDidChangeMissing(() => this.emitStatus()));
     this.disposables.add(toDisposable(() => this.current?.abort()));
+    this.disposables.add(this.keywordChanged);
   }
 
   dispose(): void {
@@ -87,26 +97,84 @@ export class FolderIndexer implements Disposable {
     this.statusEmitter.fire(this.status());
   }
 
+  /** Whether every file of `f` is keyword-searchable in its current version: no change waits for a pass, and none is in its keyword pass. */
+  private isSearchable(f: FolderEntry): boolean {
+    return !f.needsFull && f.pending.size === 0 && !this.inKeywordPass.has(f);
+  }
+
+  /**
+   * Lexical first, answered at once from what is ready. Resolves when every folder is searchable by
+   * keywords; or, after `graceMs` (ANSWER_GRACE_MS), with each folder whose keyword pass still runs
+   * answered from what that pass has committed — a folder with nothing committed yet (`hasCommitted`
+   * says, from the index a question would read) is waited for until its first commit. Every wait ends
+   * when the passes queued for it end (paused, failed, cancelled). Returns the folders answered from
+   * part of their files, with their keyword coverage then (undefined: changes not indexed yet).
+   */
+  async whenAnswerable(hasCommitted: (f: FolderEntry) => Promise<boolean>, graceMs = ANSWER_GRACE_MS): Promise<{ entry: FolderEntry; keyword?: KeywordCoverage; unindexedChanges: number }[]> {
+    const entries = this.folders.entries();
+    if (entries.every((f) => this.isSearchable(f))) return [];
+    let ended = false;
+    void this.ensureIndexed().then(() => {
+      ended = true;
+      this.keywordChanged.fire();
+    });
+    const searchable = (f: FolderEntry) => ended || this.isSearchable(f);
+    // The grace is for a pass that may end soon: none when every folder waited for is in a keyword
+    // pass that started longer ago than that (a first build: later questions are answered at once).
+    const now = this.now();
+    const longRunning = entries.every((f) => this.isSearchable(f) || (this.inKeywordPass.has(f) && this.passStartedAt !== undefined && now - this.passStartedAt >= graceMs));
+    if (!longRunning) {
+      let timer: unknown;
+      const grace = new Promise<void>((resolve) => (timer = this.timers.setTimeout(resolve, graceMs)));
+      try {
+        await Promise.race([this.until(() => entries.every(searchable)), grace]);
+      } finally {
+        this.timers.clearTimeout(timer);
+      }
+    }
+    await Promise.all(entries.map((f) => this.until(async () => searchable(f) || (await hasCommitted(f)))));
+    return entries.filter((f) => !this.isSearchable(f)).map((f) => ({ entry: f, ...(f.keyword ? { keyword: { ...f.keyword } } : {}), unindexedChanges: f.pending.size }));
+  }
+
+  /** Resolves once `ready` holds, checked now and whenever a folder's keyword coverage changes (events, not polling). */
+  private until(ready: () => boolean | Promise<boolean>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let checking = false;
+      let again = false;
+      let done = false;
+      const check = async (): Promise<void> => {
+        if (checking) {
+          again = true;
+          return;
+        }
+        checking = true;
+        try {
+          do {
+            again = false;
+            if (!done && (await ready())) {
+              done = true;
+              sub.dispose();
+              resolve();
+            }
+          } while (again && !done);
+        } catch (err) {
+          done = true;
+          sub.dispose();
+          reject(err);
+        } finally {
+          checking = false;
+        }
+      };
+      const sub = this.keywordChanged.event(() => void check());
+      void check();
+    });
+  }
+
   /**
    * Queues an update of every folder that needs one (first use, watcher changes, settings); `full`
    * rebuilds from a full walk (the Reindex command; unchanged files are still recognised).
    * Resolves when the queued run is done.
    */
-  /**
-   * Like `ensureIndexed`, but resolves as soon as every folder of the queued run is searchable by
-   * keywords (lexical first): questions are answered from what is ready while vectors are computed.
-   */
-  ensureSearchable(): Promise<void> {
-    // The running pass is past its keyword pass and nothing changed since: answer now.
-    const unchanged = this.folders.entries().every((f) => !f.needsFull && f.pending.size === 0);
-    if (this.runSearchable && unchanged) return Promise.resolve();
-    const done = this.ensureIndexed();
-    return new Promise<void>((resolve) => {
-      this.searchableWaiters.push(resolve);
-      void done.then(() => resolve());
-    });
-  }
-
   ensureIndexed(full = false): Promise<void> {
     if (full) for (const f of this.folders.entries()) f.needsFull = true;
     this.queue = this.queue.then(() => this.runPass()).catch((err) => this.deps.port.log.error(`Indexing failed: ${errorMessage(err)}`));
@@ -142,12 +210,10 @@ export class FolderIndexer implements Disposable {
     const work = this.folders.entries().filter((f) => f.needsFull || f.pending.size > 0);
     if (!work.length) return;
     this.watcher.start();
-    let searchable = 0;
-    this.runSearchable = false;
-    const onSearchable = () => {
-      if (++searchable < work.length) return;
-      this.runSearchable = true;
-      for (const w of this.searchableWaiters.splice(0)) w();
+    for (const f of work) this.inKeywordPass.add(f);
+    this.passStartedAt = this.now();
+    const keywordDone = (f: FolderEntry) => {
+      if (this.inKeywordPass.delete(f)) this.keywordChanged.fire();
     };
     const run = async (report?: (p: ProgressReport) => void, cancelled?: AbortSignal) => {
       for (const f of work) {
@@ -158,16 +224,33 @@ export class FolderIndexer implements Disposable {
         // Embedded first: the files open in the editor, then the ones recently changed on disk.
         const priority = priorityFiles(f.folder, port.openFiles(), this.watcher.recentlyChanged(f.folder));
         try {
-          await indexFolder(f, { port, models: this.deps.models, runIndex: this.deps.runIndex, signal: controller.signal, paused: () => this.paused, report, emit: () => this.emitStatus(), searchable: onSearchable, priority });
+          await indexFolder(f, {
+            port,
+            models: this.deps.models,
+            runIndex: this.deps.runIndex,
+            signal: controller.signal,
+            paused: () => this.paused,
+            report,
+            emit: () => this.emitStatus(),
+            searchable: () => keywordDone(f),
+            committed: () => this.keywordChanged.fire(),
+            priority,
+          });
         } finally {
           cancelled?.removeEventListener('abort', abort);
           if (this.current === controller) this.current = undefined;
+          keywordDone(f);
         }
       }
     };
-    if (this.firstBuildDone) return run();
-    // The first build is visible and cancellable; later updates only show in the status bar.
-    await port.withProgress('Sift: indexing', (report, signal) => run(report, signal));
-    this.firstBuildDone = true;
+    try {
+      if (this.firstBuildDone) return await run();
+      // The first build is visible and cancellable; later updates only show in the status bar.
+      await port.withProgress('Sift: indexing', (report, signal) => run(report, signal));
+      this.firstBuildDone = true;
+    } finally {
+      // Folders the pass did not reach (paused, cancelled) are no longer in a keyword pass.
+      for (const f of work) keywordDone(f);
+    }
   }
 }

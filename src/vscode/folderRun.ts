@@ -24,6 +24,8 @@ export interface FolderRunContext {
   emit: () => void;
   /** Every file of the folder is searchable (by keywords at least): questions need not wait for embedding. */
   searchable?: () => void;
+  /** The keyword pass committed more files (`f.keyword` says how many): questions can be answered from them. */
+  committed?: () => void;
   /** Files embedded first (open and recently edited ones), relative to the folder. */
   priority?: string[];
 }
@@ -68,6 +70,8 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
         extraSecretPatterns: settings['index.secretPatterns'],
       },
     });
+    // Until lexical-ready: commits are the keyword pass's (f.keyword); the dense pass's come after.
+    let keywordPass = true;
     let r = await run.next();
     while (!r.done) {
       const e = r.value;
@@ -80,6 +84,7 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
       } else if (e.type === 'plan') {
         f.filesDone = 0;
         f.filesTotal = e.toProcess;
+        if (keywordPass) f.keyword = { searchable: e.unchanged, total: e.unchanged + e.toProcess };
         log.info(`[${f.folder.name}] ${e.toProcess} files to index, ${e.unchanged} unchanged, ${e.removed} removed, ${e.skipped} skipped`);
         ctx.emit();
       } else if (e.type === 'progress') {
@@ -89,7 +94,15 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
         ctx.report?.({ message: `${f.folder.name}: ${e.filesDone}/${e.filesTotal} files (${pct}%)`, increment: pct - lastPct });
         lastPct = pct;
         ctx.emit();
+      } else if (e.type === 'commit') {
+        if (keywordPass && e.files) {
+          f.keyword = e.files;
+          ctx.emit();
+          ctx.committed?.();
+        }
       } else if (e.type === 'lexical-ready') {
+        keywordPass = false;
+        f.keyword = undefined;
         f.chunks = e.chunks;
         log.info(`[${f.folder.name}] searchable by keywords: ${e.chunks} chunks; dense search covers ${pctOf(e.embedded, e.chunks)} % of chunks${e.embedded < e.chunks ? ', embedding continues' : ''}`);
         ctx.searchable?.();
@@ -128,6 +141,7 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
     }
   } finally {
     f.dense.stop();
+    f.keyword = undefined;
     ctx.emit();
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { IndexStatus } from '../protocol/messages';
 import { DenseTracker } from '../core/indexing/denseProgress';
+import { type KeywordCoverage, keywordPercent } from '../core/indexing/keywordCoverage';
 import type { FolderRef } from './ports';
 
 export type FolderState = IndexStatus['folders'][number]['state'];
@@ -53,6 +54,8 @@ export interface FolderEntry {
   embedder?: { provider: string; model: string };
   /** Coverage, rate and ETA of the dense pass, fed with the indexer's events. */
   readonly dense: DenseTracker;
+  /** While the keyword pass runs: files searchable by keywords so far, of the folder's total (plan, then each commit). */
+  keyword?: KeywordCoverage;
 }
 
 export function newFolderEntry(folder: FolderRef, indexDir: string, trusted: boolean, now?: () => number): FolderEntry {
@@ -72,6 +75,7 @@ export function computeStatus(
     chunks: f.chunks,
     message: f.message,
     ...(f.embedder ? { embedder: f.embedder } : {}),
+    ...(f.keyword ? { keyword: { ...f.keyword, percent: keywordPercent(f.keyword) } } : {}),
     ...denseOf(f),
   }));
   let state: IndexStatus['state'];

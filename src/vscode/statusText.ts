@@ -4,6 +4,7 @@
  * import (tested in test/unit/status-text.test.ts).
  */
 import { type DenseStatus, combineDense, describeDense, formatDuration } from '../core/indexing/denseProgress';
+import { type KeywordCoverage, describeKeyword, keywordPercent } from '../core/indexing/keywordCoverage';
 import type { IndexStatus } from '../protocol/messages';
 
 export interface StatusView {
@@ -50,10 +51,12 @@ export function statusView(status: IndexStatus): StatusView {
         };
       }
       const pct = Math.floor((100 * done) / total);
+      // Questions are answered from what the keyword pass has committed: say how much that is.
+      const keyword = keywordOf(folders);
       return {
-        text: `$(sync~spin) Sift: indexing ${done}/${total} (${pct}%)`,
-        tooltip: withDetails(`Sift is indexing the workspace: ${n(done)} of ${n(total)} files read.`),
-        ariaLabel: `Sift: indexing, ${done} of ${total} files, ${pct} percent`,
+        text: `$(sync~spin) Sift: indexing ${done}/${total} (${pct}%)${keyword ? ` · ${keyword.percent}% searchable` : ''}`,
+        tooltip: withDetails(`Sift is indexing the workspace: ${n(done)} of ${n(total)} files read.${keyword ? ` Questions are answered from what is indexed so far: ${describeKeyword(keyword)}.` : ''}`),
+        ariaLabel: `Sift: indexing, ${done} of ${total} files, ${pct} percent${keyword ? `; ${keyword.percent} percent of files searchable` : ''}`,
         error: false,
       };
     }
@@ -79,10 +82,18 @@ export function statusView(status: IndexStatus): StatusView {
   }
 }
 
+/** The keyword coverage of the folders whose keyword pass runs, summed (undefined when none runs). */
+function keywordOf(folders: readonly Folder[]): (KeywordCoverage & { percent: number }) | undefined {
+  if (!folders.some((f) => f.keyword)) return undefined;
+  const c = folders.reduce((s, f) => (f.keyword ? { searchable: s.searchable + f.keyword.searchable, total: s.total + f.keyword.total } : s), { searchable: 0, total: 0 });
+  return { ...c, percent: keywordPercent(c) };
+}
+
 /** One folder's provider, model and dense coverage (rate and ETA while its pass runs). */
 function folderLine(f: Folder): string {
   const parts: string[] = [];
   if (f.embedder) parts.push(`embedding: ${f.embedder.provider} ${f.embedder.model}`);
+  if (f.keyword) parts.push(describeKeyword(f.keyword));
   if (f.dense) parts.push(describeDense(f.dense as DenseStatus).replace(/\.$/, ''));
   return parts.length ? `${f.name}: ${parts.join('; ')}` : '';
 }

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { InferenceClient } from '../../src/core/worker/client';
-import type { IndexEvent, IndexOptions, IndexSummary } from '../../src/core/indexing/indexer';
+import { type IndexEvent, type IndexOptions, type IndexSummary, indexWorkspace } from '../../src/core/indexing/indexer';
 import { indexWorkspaceInThread } from '../../src/core/indexing/thread';
 import type { SiftSettings } from '../../src/vscode/settingsSchema';
 import { FolderIndexer } from '../../src/vscode/folderIndexer';
@@ -41,6 +41,14 @@ export function services(opts: {
   settings?: Partial<SiftSettings>;
   /** Sees every index event before the indexer does (e.g. to pause mid-run). */
   onEvent?: (e: IndexEvent, s: Services) => void;
+  /**
+   * Holds the run after an event the folder indexer has seen, until the promise it returns settles.
+   * With a gate the run is in process (`indexWorkspace`): the indexing thread runs ahead of its
+   * events, so only the in-process generator really stops between two of them.
+   */
+  gate?: (e: IndexEvent, s: Services) => Promise<void> | void;
+  /** Options every run gets besides the folder indexer's (e.g. `commitEveryFiles`). */
+  indexOptions?: Partial<IndexOptions>;
   /** The clock of the dense pass's rate and ETA (default performance.now). */
   now?: () => number;
 }): Services {
@@ -78,11 +86,13 @@ export function services(opts: {
     runs.push({ root: o.root, changedPaths: o.changedPaths && [...o.changedPaths].sort() });
     priorities.push(o.priority && [...o.priority]);
     try {
-      const it = indexWorkspaceInThread(o, INDEXER_SCRIPT);
+      const run = { ...o, ...opts.indexOptions };
+      const it = opts.gate ? indexWorkspace(run) : indexWorkspaceInThread(run, INDEXER_SCRIPT);
       let r = await it.next();
       while (!r.done) {
         opts.onEvent?.(r.value, self);
         yield r.value;
+        await opts.gate?.(r.value, self);
         r = await it.next();
       }
       return r.value;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ToWebview, Turn } from '../../src/protocol/messages';
 import { AskService } from '../../src/vscode/askService';
+import { ANSWER_GRACE_MS } from '../../src/vscode/folderIndexer';
 import { ChatHistory, HISTORY_KEY, MAX_TURNS } from '../../src/vscode/chatHistory';
 import { TurnRunner } from '../../src/vscode/chatTurns';
 import { FEEDBACK_KEY, RankingFeedback } from '../../src/vscode/feedback';
@@ -62,6 +63,58 @@ describe('ask service', () => {
       assert.equal(s.runs.length, 1, 'nothing to re-index');
       assert.equal(s.workers(), 2);
     } finally {
+      asker.dispose();
+      await s.dispose();
+    }
+  });
+
+  it('answers at once from the keyword pass\'s commits so far, saying how much they cover; later questions cover every file', async () => {
+    // Held after its first commit (README.md and src/mod0.ts: discovery order, two files a commit) until released.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const held = new Promise<void>((resolve) => (reached = resolve));
+    let commits = 0;
+    const s = services({
+      folders: { repo: REPO },
+      indexOptions: { commitEveryFiles: 2 },
+      gate: (e) => {
+        if (e.type !== 'commit' || ++commits > 1) return;
+        reached();
+        return released;
+      },
+    });
+    const { asker } = askService(s);
+    try {
+      const events: string[] = [];
+      const asked = asker.ask('retryFailedUploads uploads', { rerank: false, compare: false, signal: new AbortController().signal, onEvent: (e) => e.type === 'notice' && events.push(e.message) });
+      // The grace for a quick update is the folder indexer's timer: nothing is committed when it ends, so the question waits for the first commit.
+      assert.deepEqual([...s.timers.pending.values()].map((t) => t.ms), [ANSWER_GRACE_MS]);
+      s.timers.fireAll();
+      await held;
+      const first = (
+        await asked.catch((err: unknown) => {
+          throw new Error(`${String(err)}\n${s.ws.log.lines.join('\n')}`);
+        })
+      ).single!;
+      const total = Object.keys(REPO).length;
+      const notice = `keyword search covers ${Math.floor((100 * 2) / total)} % of files (2 of ${total})`;
+      assert.ok(first.sources.length > 0, 'answered from the committed files');
+      assert.deepEqual([...new Set(first.sources.map((x) => x.path))].filter((p) => p !== 'README.md' && p !== 'src/mod0.ts'), [], 'only committed files are searched');
+      assert.ok(first.notices[0]?.includes(notice), JSON.stringify(first.notices));
+      assert.ok(events[0]?.includes(notice), 'the notice is streamed before the answer');
+      assert.deepEqual(s.indexer.status().folders[0]!.keyword, { searchable: 2, total, percent: Math.floor((100 * 2) / total) });
+
+      // Released: once every file is keyword-searchable, the answer's file is found and the notice is gone.
+      release();
+      await s.indexer.settled();
+      assert.equal(s.indexer.status().folders[0]!.keyword, undefined);
+      const later = (await question(asker, 'retryFailedUploads uploads')).single!;
+      assert.equal(later.sources[0]!.path, 'src/net/uploader.ts');
+      assert.ok(!later.notices.some((n) => n.includes('keyword search covers')), JSON.stringify(later.notices));
+      assert.equal(s.timers.pending.size, 0, 'no grace timer when every folder is searchable');
+    } finally {
+      release();
       asker.dispose();
       await s.dispose();
     }

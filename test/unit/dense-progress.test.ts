@@ -115,6 +115,14 @@ describe('status bar view', () => {
     const reading = statusView(computeStatus([entry], { trusted: true, paused: false, missingModels: [] }));
     assert.equal(reading.text, '$(sync~spin) Sift: indexing 30/120 (25%)');
     assert.equal(reading.ariaLabel, 'Sift: indexing, 30 of 120 files, 25 percent');
+    // The keyword pass has committed 24 of the folder's 160 files (40 were unchanged): questions are answered from them.
+    entry.keyword = { searchable: 64, total: 160 };
+    const committed = statusView(computeStatus([entry], { trusted: true, paused: false, missingModels: [] }));
+    assert.equal(committed.text, '$(sync~spin) Sift: indexing 30/120 (25%) · 40% searchable');
+    assert.match(committed.tooltip, /Questions are answered from what is indexed so far: keyword search covers 40 % of files \(64 of 160\)\./);
+    assert.match(committed.tooltip, /repo: keyword search covers 40 % of files/);
+    assert.equal(committed.ariaLabel, 'Sift: indexing, 30 of 120 files, 25 percent; 40 percent of files searchable');
+    entry.keyword = undefined;
     entry.state = 'ready';
     entry.chunks = 1200;
     entry.embedded = true;
