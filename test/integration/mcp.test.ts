@@ -6,10 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CLI_SCRIPT, REPO_ROOT, TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
+import { CLI_SCRIPT, INDEXER_SCRIPT, REPO_ROOT, TINY_EMBEDDER, TINY_RERANKER, WORKER_SCRIPT, tempDir, writeTree } from '../helpers';
+import { ServedFolder } from '../../src/cli/mcp/folders';
+import { retrieve } from '../../src/core/search/retriever';
 import { OpenAiTestServer } from '../support/openaiServer';
 import { acquireLock } from '../../src/core/store/lock';
-import { indexWorkspace } from '../../src/core/indexing/indexer';
+import { type IndexEvent, type IndexOptions, type IndexSummary, indexWorkspace } from '../../src/core/indexing/indexer';
 import { InferenceClient } from '../../src/core/worker/client';
 import { isAbortError } from '../../src/core/util/errors';
 import { denseCoverage, readManifest } from '../../src/core/store/manifest';
@@ -475,6 +477,79 @@ describe('sift mcp resumes a dense pass that was interrupted (lexical first)', (
       assert.equal((second.coverage as { denseShare: number }).denseShare, 1);
     } finally {
       await server?.close();
+      await client.dispose();
+      cleanup();
+    }
+  });
+});
+
+describe('sift mcp answers from what the keyword pass has committed (ServedFolder, real indexer, held by the test)', () => {
+  it('a search during a first build reads the files committed so far and says how many; after the pass, every file and no notice', async () => {
+    const { dir, cleanup } = tempDir('sift-mcp-partial-');
+    const client = new InferenceClient(WORKER_SCRIPT);
+    // Discovery order: lib/alpha.ts, lib/beta.ts first (committed two files at a time), the answer last.
+    const files: Record<string, string> = {
+      'lib/alpha.ts': 'export function alphaParser(text: string) {\n  return text.split(",");\n}\n',
+      'lib/beta.ts': 'export function betaFormatter(value: number) {\n  return value.toFixed(2);\n}\n',
+      'lib/gamma.ts': 'export function gammaCache(key: string) {\n  return key.length;\n}\n',
+      'src/retry.ts': FIXTURE['src/payments/retry.ts']!,
+    };
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const held = new Promise<void>((resolve) => (reached = resolve));
+    let commits = 0;
+    let finished!: () => void;
+    const ended = new Promise<void>((resolve) => (finished = resolve));
+    // The real indexer in process (the thread runs ahead of its events), held after its first commit.
+    async function* runIndex(o: IndexOptions): AsyncGenerator<IndexEvent, IndexSummary> {
+      const it = indexWorkspace({ ...o, commitEveryFiles: 2 });
+      for (let r = await it.next(); ; r = await it.next()) {
+        if (r.done) {
+          finished();
+          return r.value;
+        }
+        yield r.value;
+        if (r.value.type === 'commit' && ++commits === 1) {
+          reached();
+          await released;
+        }
+      }
+    }
+    const root = path.join(dir, 'repo');
+    writeTree(root, files);
+    const folder = new ServedFolder('', root, path.join(dir, 'idx'), client, { embedding: null, discovery: {}, indexerScript: INDEXER_SCRIPT, log: () => undefined, runIndex, graceMs: 0 });
+    try {
+      const first = folder.searchable();
+      await held;
+      const partial = await first;
+      try {
+        assert.deepEqual(partial.keyword, { searchable: 2, total: 4 });
+        assert.match(partial.note ?? '', /keyword search covers 50 % of files \(2 of 4\); indexing continues/);
+        const committed = await readManifest(path.join(dir, 'idx'));
+        assert.deepEqual(committed.kind === 'ok' ? Object.keys(committed.manifest.files).sort() : committed.kind, ['lib/alpha.ts', 'lib/beta.ts']);
+        const hits = await retrieve(partial.store, RETRY_QUERY, { searcher: null, candidates: 10 });
+        assert.ok(!hits.candidates.some((c) => c.chunk.path === 'src/retry.ts'), 'the uncommitted answer is not searched');
+        assert.deepEqual((await folder.status()).keyword, { searchable: 2, total: 4, percent: 50 });
+      } finally {
+        partial.release();
+      }
+      // Released: the pass commits the rest; a search after it reads every file.
+      release();
+      await ended;
+      const full = await folder.searchable();
+      try {
+        const hits = await retrieve(full.store, RETRY_QUERY, { searcher: null, candidates: 10 });
+        assert.equal(hits.candidates[0]?.chunk.path, 'src/retry.ts');
+        assert.equal(full.keyword, undefined);
+        assert.doesNotMatch(full.note ?? '', /keyword search covers/);
+      } finally {
+        full.release();
+      }
+      assert.equal((await folder.status()).keyword, undefined);
+    } finally {
+      release();
+      await folder.dispose();
       await client.dispose();
       cleanup();
     }

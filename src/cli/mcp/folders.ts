@@ -4,7 +4,8 @@ import { type DiscoveryOptions, discoverFiles } from '../../core/discovery';
 import type { InferenceClient } from '../../core/worker/client';
 import { type RemoteEmbeddingOptions, createEmbedder } from '../../core/worker/embedder';
 import type { ModelRequest } from '../../core/worker/protocol';
-import { CHUNKER_VERSION, DEFAULT_MAX_TOKENS, type IndexEvent, type IndexSummary } from '../../core/indexing/indexer';
+import { CHUNKER_VERSION, DEFAULT_MAX_TOKENS, type IndexEvent, type IndexOptions, type IndexSummary } from '../../core/indexing/indexer';
+import { ANSWER_GRACE_MS, type KeywordCoverage, keywordCoverageNotice, keywordPercent } from '../../core/indexing/keywordCoverage';
 import { type EmbeddingInfo, MANIFEST_FILE, type Manifest, denseCoverage, incompatibility, readManifest } from '../../core/store/manifest';
 import { type DenseStatus, DenseTracker, describeDense } from '../../core/indexing/denseProgress';
 import { IndexStore } from '../../core/store/store';
@@ -26,6 +27,10 @@ export interface FolderOptions {
   /** The bundled indexing thread (dist/indexer.js): every index run happens off the server's thread. */
   indexerScript: string;
   log: (message: string) => void;
+  /** Runs one index update (default: `indexWorkspaceInThread` with `indexerScript`). */
+  runIndex?: (opts: IndexOptions) => AsyncGenerator<IndexEvent, IndexSummary>;
+  /** How long a search waits for a keyword pass to finish before it is answered from that pass's commits (default ANSWER_GRACE_MS). */
+  graceMs?: number;
 }
 
 /** What a search runs on, and how much of it dense (semantic) search covers. Call `release` when the search is done. */
@@ -36,6 +41,8 @@ export interface Searchable {
   denseShare: number;
   /** Why dense search does not cover everything yet, for the agent. */
   note?: string;
+  /** Set when the search ran before the keyword pass had every file: how many files it covered. */
+  keyword?: KeywordCoverage;
 }
 
 export interface FolderStatus {
@@ -54,7 +61,25 @@ export interface FolderStatus {
   background?: { task: 'embedding'; filesDone: number; filesTotal: number; startedAt: string } & Partial<Omit<DenseStatus, 'running'>>;
   /** Who embeds: `local`, or the embedding server's provider. */
   embeddingProvider: string | null;
+  /** While a keyword pass runs: files searchable by keywords so far (searches are answered from them), of the folder's total. */
+  keyword?: KeywordCoverage & { percent: number };
   lastError?: string;
+}
+
+/** A keyword-only index run in progress: searches arriving meanwhile are answered from its commits. */
+interface KeywordRun {
+  dir: string;
+  /** Date.now() at its start: the grace counts from there. */
+  startedAt: number;
+  /** Files searchable so far, of the total (from the run's plan and commits). */
+  coverage?: KeywordCoverage;
+  ended: boolean;
+  /** The run's note (another process held the lock) or its failure, once ended. */
+  stale?: string;
+  error?: unknown;
+  done: Promise<void>;
+  /** Woken at each commit and at the end. */
+  listeners: Set<() => void>;
 }
 
 /**
@@ -80,6 +105,7 @@ export class ServedFolder {
   private refreshing?: Promise<Searchable>;
   private queued?: Promise<Searchable>;
   private readonly readers = new Map<string, Reader>();
+  private keywordRun?: KeywordRun;
   /** Readers replaced by a newer index version, closed when their last search releases them. */
   private readonly retired = new Set<Reader>();
   private disposed = false;
@@ -168,7 +194,12 @@ export class ServedFolder {
    */
   private async keywordWhileEmbedding(opts: { start?: boolean } = {}): Promise<Searchable> {
     const result = await this.refreshKeywordOnly(this.lexicalDir);
-    if (opts.start) this.startBackground();
+    // The embedded build starts once the keyword pass is over (the two would compete for the CPU).
+    const pass = this.keywordRun;
+    if (opts.start) {
+      if (pass) void pass.done.then(() => this.startBackground());
+      else this.startBackground();
+    }
     const bg = this.background;
     const dense = bg?.dense.status();
     const progress = dense?.chunks ? ` (${describeDense(dense).replace(/\.$/, '')})` : bg && bg.filesTotal ? ` (${bg.filesDone} of ${bg.filesTotal} files read so far)` : '';
@@ -180,12 +211,79 @@ export class ServedFolder {
     return { ...result, note: [note, result.note].filter(Boolean).join(' ') };
   }
 
+  /**
+   * Brings the keyword-only index in `dir` up to date and leases it. Answered from what is ready: a
+   * run that takes longer than the grace (a first build) is searched as far as it has committed —
+   * at its first commit when nothing was committed yet — with its coverage; the run goes on.
+   */
   private async refreshKeywordOnly(dir: string): Promise<Searchable> {
-    const loaded = await readManifest(dir);
-    const changed = loaded.kind === 'ok' ? await this.changedFiles(loaded.manifest) : undefined;
-    // No index yet (or an unreadable one): a full keyword-only run, which needs no model.
-    const stale = !changed || changed.length ? await this.updateUnlessLocked(dir, null, changed, loaded.kind === 'ok') : undefined;
-    return { ...(await this.lease(dir)), denseShare: 0, ...(stale ? { note: stale } : {}) };
+    let run = this.keywordRun?.dir === dir ? this.keywordRun : undefined;
+    if (!run) {
+      const loaded = await readManifest(dir);
+      const changed = loaded.kind === 'ok' ? await this.changedFiles(loaded.manifest) : undefined;
+      // No index yet (or an unreadable one): a full keyword-only run, which needs no model.
+      if (!changed || changed.length) run = this.startKeywordRun(dir, changed, loaded.kind === 'ok');
+    }
+    if (run) await this.answerable(run);
+    if (run?.error) throw run.error;
+    const partial = run && !run.ended && run.coverage && run.coverage.searchable < run.coverage.total ? { ...run.coverage } : undefined;
+    const note = [run?.ended ? run.stale : undefined, partial ? keywordCoverageNotice([{ name: this.name, ...partial }]) : undefined].filter(Boolean).join(' ');
+    return { ...(await this.lease(dir)), denseShare: 0, ...(note ? { note } : {}), ...(partial ? { keyword: partial } : {}) };
+  }
+
+  private startKeywordRun(dir: string, changed: string[] | undefined, exists: boolean): KeywordRun {
+    const run: KeywordRun = { dir, startedAt: Date.now(), ended: false, done: Promise.resolve(), listeners: new Set() };
+    const wake = () => {
+      for (const l of [...run.listeners]) l();
+    };
+    this.keywordRun = run;
+    run.done = this.updateUnlessLocked(dir, null, changed, exists, (e) => {
+      if (e.type === 'plan') run.coverage = { searchable: e.unchanged, total: e.unchanged + e.toProcess };
+      else if (e.type === 'commit' && e.files) {
+        run.coverage = e.files;
+        wake();
+      }
+    }).then(
+      (stale) => {
+        run.stale = stale;
+      },
+      (err: unknown) => {
+        run.error = err;
+      },
+    );
+    void run.done.finally(() => {
+      run.ended = true;
+      if (this.keywordRun === run) this.keywordRun = undefined;
+      wake();
+    });
+    return run;
+  }
+
+  /**
+   * Resolves when `run` has ended, or after the grace once it has committed something (what is in
+   * its index then: unchanged files and the commits so far). Waits on the run's events and a timer.
+   */
+  private async answerable(run: KeywordRun): Promise<void> {
+    // The grace counts from the run's start: a search arriving well into a first build is answered at once.
+    const left = run.startedAt + (this.opts.graceMs ?? ANSWER_GRACE_MS) - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, left))));
+    try {
+      await Promise.race([run.done, grace]);
+    } finally {
+      clearTimeout(timer);
+    }
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (!run.ended && !(run.coverage && run.coverage.searchable > 0)) return;
+        run.listeners.delete(check);
+        resolve();
+      };
+      run.listeners.add(check);
+      check();
+    });
+    // The run's end is seen once its `done` (and the bookkeeping after it) has settled.
+    if (run.ended) await run.done;
   }
 
   /**
@@ -213,9 +311,9 @@ export class ServedFolder {
    * `update`, except that an index another Sift process is writing (its lock is held: `sift index`
    * in a terminal) is searched as it is, with a note, when one exists. Returns that note.
    */
-  private async updateUnlessLocked(dir: string, embedding: ModelRequest | null, changedPaths: string[] | undefined, exists = true): Promise<string | undefined> {
+  private async updateUnlessLocked(dir: string, embedding: ModelRequest | null, changedPaths: string[] | undefined, exists = true, onEvent?: (e: IndexEvent) => void): Promise<string | undefined> {
     try {
-      await this.update(dir, embedding, changedPaths);
+      await this.update(dir, embedding, changedPaths, undefined, onEvent);
       return undefined;
     } catch (err) {
       if (!exists || !(err instanceof SiftError && err.code === 'index-locked')) throw err;
@@ -228,7 +326,7 @@ export class ServedFolder {
   /** One index run on the indexing thread: the changed paths only, or (without them) a full walk. */
   private async update(dir: string, embedding: ModelRequest | null, changedPaths: string[] | undefined, signal?: AbortSignal, onEvent?: (e: IndexEvent) => void, lexicalFirst = false): Promise<IndexSummary> {
     const started = Date.now();
-    const run = indexWorkspaceInThread(
+    const run = (this.opts.runIndex ?? ((o: IndexOptions) => indexWorkspaceInThread(o, this.opts.indexerScript)))(
       {
         root: this.root,
         indexDir: dir,
@@ -241,7 +339,6 @@ export class ServedFolder {
         ...(changedPaths ? { changedPaths } : {}),
         ...(lexicalFirst ? { lexicalFirst } : {}),
       },
-      this.opts.indexerScript,
     );
     let r = await run.next();
     while (!r.done) {
@@ -369,6 +466,7 @@ export class ServedFolder {
       embeddingProvider: this.opts.embedding ? (embedding?.provider ?? this.opts.remoteEmbedding?.provider ?? 'local') : null,
       embeddingModel: (main.kind === 'ok' ? main.manifest.embedding?.model : undefined) ?? this.opts.embedding?.model ?? null,
       lastUpdate: manifest?.updatedAt ?? null,
+      ...(this.keywordRun?.coverage ? { keyword: { ...this.keywordRun.coverage, percent: keywordPercent(this.keywordRun.coverage) } } : {}),
       ...(bg
         ? {
             background: {

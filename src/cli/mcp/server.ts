@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { describeDense } from '../../core/indexing/denseProgress';
+import { describeKeyword } from '../../core/indexing/keywordCoverage';
 import { errorMessage, isAbortError } from '../../core/util/errors';
 import { MAX_RANGE_LINES, type RangeResult } from './readRange';
 import type { McpService, SearchToolResult, ServiceStatus } from './service';
@@ -25,7 +26,7 @@ Returns up to \`limit\` chunks (functions, classes, sections), best first, each 
 - retrievers: which retrievers found it — "dense" (embedding similarity: same meaning, other words) and/or "lexical" (BM25 keyword match; matchedTerms lists the words);
 - rankBefore → rankAfter: its rank after fusing both retrievers, and after reranking (rerank=true, the default: a cross-encoder reads the query with each candidate);
 - scores: rerank (cross-encoder logit, higher = more relevant), dense (cosine similarity), lexical (BM25), fused (reciprocal-rank fusion). Compare scores only within one result list; they order results, they do not prove relevance — read the top hits.
-coverage.denseShare < 1 means semantic search is not ready for part of the code yet (embeddings are computed in the background): those results are keyword matches; coverage.note says more.
+coverage.denseShare < 1 means semantic search is not ready for part of the code yet (embeddings are computed in the background): those results are keyword matches; coverage.note says more. coverage.keyword (searchable of total files) is set while a folder is first being indexed: only those files were searched yet; search again later for the rest.
 
 The index is brought up to date with changed files before each search. Narrow with \`paths\` globs (e.g. ["src/**", "*.py"]). Then call read_range with a hit's path and a wider line range to read the surrounding code.`;
 
@@ -83,7 +84,7 @@ const hit = z.object({
   text: z.string(),
   redacted: z.record(z.string(), z.number()).optional(),
 });
-const coverage = z.object({ denseShare: z.number(), note: z.string().optional() });
+const coverage = z.object({ denseShare: z.number(), note: z.string().optional(), keyword: z.object({ searchable: z.number().int(), total: z.number().int() }).optional() });
 const searchOutput = {
   query: z.string(),
   retrieval: z.enum(['hybrid', 'lexical-only']),
@@ -125,6 +126,8 @@ const statusOutput = {
       embeddingModel: z.string().nullable(),
       lastUpdate: z.string().nullable(),
       embeddingProvider: z.string().nullable(),
+      /** While a keyword pass runs: files searchable so far (searches are answered from them), of the folder's total. */
+      keyword: z.object({ searchable: z.number().int(), total: z.number().int(), percent: z.number() }).optional(),
       background: z
         .object({
           task: z.literal('embedding'),
@@ -301,7 +304,8 @@ function statusText(s: ServiceStatus): string {
     const dense = b?.chunks ? describeDense({ embedded: b.embedded ?? 0, chunks: b.chunks, percent: b.percent ?? 0, running: true, rate: b.rate, etaSeconds: b.etaSeconds }).replace(/\.$/, '') : undefined;
     const bg = b ? `; building in the background: ${dense ?? `${b.filesDone}/${b.filesTotal} files read`}` : '';
     const err = f.lastError ? `; last error: ${f.lastError}` : '';
-    return `${f.folder} (${f.root}): ${f.state}, ${f.files} files, ${f.chunks} chunks, dense search covers ${Math.round(f.denseShare * 100)}%, updated ${f.lastUpdate ?? 'never'}${bg}${err}`;
+    const keyword = f.keyword ? `; indexing, ${describeKeyword(f.keyword)} so far` : '';
+    return `${f.folder} (${f.root}): ${f.state}${keyword}, ${f.files} files, ${f.chunks} chunks, dense search covers ${Math.round(f.denseShare * 100)}%, updated ${f.lastUpdate ?? 'never'}${bg}${err}`;
   });
   lines.push(`Models: embedding ${s.models.embedding ? `${s.folders.find((f) => f.embeddingProvider)?.embeddingProvider ?? 'local'} ${s.models.embedding}` : 'none (keyword search only)'}, reranker ${s.models.reranker ?? 'none'}, LLM ${s.models.llm ?? 'not configured'}.`);
   return lines.join('\n');

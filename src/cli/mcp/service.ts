@@ -3,6 +3,7 @@ import { type AnswerResult, type AskContext, type AskSettings, ask } from '../..
 import { type SearchResult, redactForAgent, searchChunks } from '../../core/answer/search';
 import { type DiscoveryOptions, GlobSet } from '../../core/discovery';
 import type { InferenceClient } from '../../core/worker/client';
+import type { KeywordCoverage } from '../../core/indexing/keywordCoverage';
 import type { LtrModel } from '../../core/ltr/model';
 import type { RerankScorer } from '../../core/rerank/reranker';
 import type { NamedStore } from '../../core/search/retriever';
@@ -23,6 +24,8 @@ export interface Coverage {
   denseShare: number;
   /** Set when dense search does not cover everything yet, and why. */
   note?: string;
+  /** Set when a folder's keyword pass was still running: files searched, of the folders' total (summed over those folders). */
+  keyword?: KeywordCoverage;
 }
 
 export type SearchToolResult = SearchResult & { coverage: Coverage };
@@ -127,7 +130,7 @@ export class McpService {
     return this.withStores(
       async (ctx, leases) => {
         const result = await searchChunks(ctx, query, { limit: opts.limit, rerank: opts.rerank, filter });
-        const coverage = coverageOf(leases.map((l) => ({ chunks: l.store.chunkCount, denseShare: ctx.embedder ? l.denseShare : 0, note: l.note })));
+        const coverage = coverageOf(leases.map((l) => ({ chunks: l.store.chunkCount, denseShare: ctx.embedder ? l.denseShare : 0, note: l.note, keyword: l.keyword })));
         if (!ctx.embedder && leases.some((l) => l.denseShare > 0)) {
           coverage.note = [coverage.note, 'Some folders have no embeddings yet, so all were searched by keywords (BM25) only.'].filter(Boolean).join(' ');
         }
@@ -151,7 +154,7 @@ export class McpService {
           const clean = redactForAgent(s.text, redact, s.path);
           return { ...s, text: clean.text, ...(clean.redacted ? { redacted: clean.redacted } : {}) };
         });
-        const coverage = coverageOf(leases.map((l) => ({ chunks: l.store.chunkCount, denseShare: ctx.embedder ? l.denseShare : 0, note: l.note })));
+        const coverage = coverageOf(leases.map((l) => ({ chunks: l.store.chunkCount, denseShare: ctx.embedder ? l.denseShare : 0, note: l.note, keyword: l.keyword })));
         return { answer: { ...json, sources }, coverage, result };
       },
       rerank,
@@ -219,11 +222,13 @@ function folderNames(roots: string[]): string[] {
   });
 }
 
-function coverageOf(parts: { chunks: number; denseShare: number; note?: string }[]): Coverage {
+function coverageOf(parts: { chunks: number; denseShare: number; note?: string; keyword?: KeywordCoverage }[]): Coverage {
   const total = parts.reduce((n, p) => n + p.chunks, 0);
   const dense = parts.reduce((n, p) => n + p.chunks * p.denseShare, 0);
   const notes = parts.map((p) => p.note).filter(Boolean);
-  return { denseShare: total ? Math.round((dense / total) * 1000) / 1000 : 0, ...(notes.length ? { note: notes.join(' ') } : {}) };
+  const partial = parts.flatMap((p) => (p.keyword ? [p.keyword] : []));
+  const keyword = partial.length ? { searchable: partial.reduce((n, k) => n + k.searchable, 0), total: partial.reduce((n, k) => n + k.total, 0) } : undefined;
+  return { denseShare: total ? Math.round((dense / total) * 1000) / 1000 : 0, ...(notes.length ? { note: notes.join(' ') } : {}), ...(keyword ? { keyword } : {}) };
 }
 
 /** The embedding model `index_status` names: the local model, or `openai-compatible <model> at <server>`. */
