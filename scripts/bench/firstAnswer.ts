@@ -5,6 +5,9 @@
  * first, the question asked as soon as every file is keyword-searchable. Reported beside the goals:
  * time from start to the answer (≤ 30 s) and the host thread's worst event-loop delay meanwhile
  * (≤ 50 ms); in the notes, the keyword pass, the chunk count and the dense pass's rate afterwards.
+ * Beside them, informational: the first answer from what is ready — the same question asked at the
+ * keyword pass's first commit (as the editor and the MCP server answer a question asked then), with
+ * the share of files it covered. P5's goal stays compared with the answer over every file.
  */
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -52,6 +55,8 @@ export interface FirstAnswerReport {
   answerMs: number;
   hits: number;
   retrieval: string;
+  /** The question asked at the keyword pass's first commit: when it came, when answered, from how many files. */
+  ready?: { committedMs: number; answerMs: number; hits: number; files: { searchable: number; total: number }; chunks: number };
   /** The host thread's event-loop delay from start to the answer (ms). */
   loop: Loop;
   /** The largest delay before the question (indexing alone, ms). */
@@ -90,6 +95,22 @@ export async function benchFirstAnswer(cfg: FirstAnswerConfig): Promise<Row[]> {
   log(`P5: ${r.files} files, ${r.chunks} chunks: keyword-searchable at ${round(r.lexicalReadyMs / 1000, 2)} s, answered at ${round(seconds, 2)} s; event loop max ${round(r.loop.max)} ms (${round(r.loopBeforeQuestion)} ms before the question)${denseLoop}; dense ${r.dense.rate ?? '?'} chunks/s`);
   if (r.answerMs < 0 || !r.hits) throw new Error(`P5: no answer (${JSON.stringify(r)})`);
   const coverage = r.dense.chunks ? round((100 * r.dense.embedded) / r.dense.chunks) : 0;
+  const ready = r.ready;
+  const readyPct = ready ? Math.floor((100 * ready.files.searchable) / ready.files.total) : 0;
+  if (ready) log(`P5: first answer from what is ready: first keyword commit at ${round(ready.committedMs / 1000, 2)} s, answered at ${round(ready.answerMs / 1000, 2)} s from ${ready.files.searchable} of ${ready.files.total} files (${readyPct} %, ${ready.chunks} chunks), ${ready.hits} sources`);
+  const readyRow: Row[] = ready
+    ? [
+        {
+          id: 'P5.first-answer-ready',
+          section: 'P5',
+          metric: `first answer from what is ready (asked at the keyword pass's first commit), fresh ${r.files}-file corpus`,
+          value: round(ready.answerMs / 1000, 2),
+          unit: 's',
+          goal: 'informational',
+          note: `covers ${readyPct} % of files (${ready.files.searchable} of ${ready.files.total}; ${ready.chunks} chunks), ${ready.hits} sources; first commit at ${round(ready.committedMs / 1000, 2)} s. Not P5's goal, which is the answer over every file (P5.first-answer)`,
+        },
+      ]
+    : [];
   return [
     {
       id: 'P5.first-answer',
@@ -110,8 +131,9 @@ export async function benchFirstAnswer(cfg: FirstAnswerConfig): Promise<Row[]> {
       baseline: { label: 'p99', value: round(r.loop.p99), unit: 'ms' },
       goal: '≤ 50 ms',
       met: r.loop.max <= 50,
-      note: `indexing on its own thread, the question's retrieval on the host thread; max ${round(r.loopBeforeQuestion)} ms before the question (indexing alone); mean ${round(r.loop.mean)} ms${denseLoop}`,
+      note: `indexing on its own thread, the question's retrieval on the host thread; max ${round(r.loopBeforeQuestion)} ms before the question (indexing alone and the question at the first commit); mean ${round(r.loop.mean)} ms${denseLoop}`,
     },
+    ...readyRow,
   ];
 }
 
