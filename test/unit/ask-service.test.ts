@@ -4,6 +4,8 @@
  * OpenAI-compatible server, secret and workspace state in memory.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ToWebview, Turn } from '../../src/protocol/messages';
 import { AskService } from '../../src/vscode/askService';
@@ -12,7 +14,7 @@ import { ChatHistory, HISTORY_KEY, MAX_TURNS } from '../../src/vscode/chatHistor
 import { TurnRunner } from '../../src/vscode/chatTurns';
 import { FEEDBACK_KEY, RankingFeedback } from '../../src/vscode/feedback';
 import { API_KEY_SECRET, LlmSettings } from '../../src/vscode/llmSettings';
-import { MemorySecrets, MemoryState, RecordingLog } from '../support/fakeWorkspace';
+import { MemorySecrets, MemoryState, RecordingLog, folderRef } from '../support/fakeWorkspace';
 import { OpenAiTestServer } from '../support/openaiServer';
 import { type Services, services, smallRepo } from '../support/editorServices';
 
@@ -113,6 +115,48 @@ describe('ask service', () => {
       assert.equal(later.sources[0]!.path, 'src/net/uploader.ts');
       assert.ok(!later.notices.some((n) => n.includes('keyword search covers')), JSON.stringify(later.notices));
       assert.equal(s.timers.pending.size, 0, 'no grace timer when every folder is searchable');
+    } finally {
+      release();
+      asker.dispose();
+      await s.dispose();
+    }
+  });
+
+  it('an update still running after the grace: answered from the index as it was, saying how much is current', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const held = new Promise<void>((resolve) => (reached = resolve));
+    const s = services({
+      folders: { repo: REPO },
+      // The second run (the update) is held after its plan, before it commits anything.
+      gate: (e, self) => {
+        if (e.type !== 'plan' || self.runs.length !== 2) return;
+        reached();
+        return released;
+      },
+    });
+    const { asker } = askService(s);
+    try {
+      await s.indexer.ensureIndexed();
+      const repo = folderRef(s.roots[0]!);
+      writeFileSync(path.join(repo.fsPath, 'src', 'mod1.ts'), 'export function zanzibarTokenRefresh(): number {\n  return 1;\n}\n');
+      s.ws.fileChanged(repo, 'src/mod1.ts');
+      const asked = question(asker, 'zanzibarTokenRefresh');
+      await held;
+      // The grace ends (and the watcher's debounce: the update already runs) with the update still running.
+      assert.ok([...s.timers.pending.values()].some((t) => t.ms === ANSWER_GRACE_MS));
+      s.timers.fireAll();
+      const stale = (await asked).single!;
+      const total = Object.keys(REPO).length;
+      assert.ok(!stale.sources.some((x) => x.text.includes('zanzibar')), 'the edit is not indexed yet');
+      assert.ok(stale.notices[0]?.includes(`keyword search covers ${Math.floor((100 * (total - 1)) / total)} % of files (${total - 1} of ${total})`), JSON.stringify(stale.notices));
+
+      release();
+      await s.indexer.settled();
+      const fresh = (await question(asker, 'zanzibarTokenRefresh')).single!;
+      assert.equal(fresh.sources[0]!.path, 'src/mod1.ts');
+      assert.ok(!fresh.notices.some((n) => n.includes('keyword search covers')), JSON.stringify(fresh.notices));
     } finally {
       release();
       asker.dispose();
