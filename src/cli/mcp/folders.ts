@@ -80,6 +80,8 @@ interface KeywordRun {
   done: Promise<void>;
   /** Woken at each commit and at the end. */
   listeners: Set<() => void>;
+  /** Cancels the run (the server shuts down; what was committed is kept). */
+  abort: AbortController;
 }
 
 /**
@@ -232,7 +234,7 @@ export class ServedFolder {
   }
 
   private startKeywordRun(dir: string, changed: string[] | undefined, exists: boolean): KeywordRun {
-    const run: KeywordRun = { dir, startedAt: Date.now(), ended: false, done: Promise.resolve(), listeners: new Set() };
+    const run: KeywordRun = { dir, startedAt: Date.now(), ended: false, done: Promise.resolve(), listeners: new Set(), abort: new AbortController() };
     const wake = () => {
       for (const l of [...run.listeners]) l();
     };
@@ -243,7 +245,7 @@ export class ServedFolder {
         run.coverage = e.files;
         wake();
       }
-    }).then(
+    }, run.abort.signal).then(
       (stale) => {
         run.stale = stale;
       },
@@ -311,9 +313,9 @@ export class ServedFolder {
    * `update`, except that an index another Sift process is writing (its lock is held: `sift index`
    * in a terminal) is searched as it is, with a note, when one exists. Returns that note.
    */
-  private async updateUnlessLocked(dir: string, embedding: ModelRequest | null, changedPaths: string[] | undefined, exists = true, onEvent?: (e: IndexEvent) => void): Promise<string | undefined> {
+  private async updateUnlessLocked(dir: string, embedding: ModelRequest | null, changedPaths: string[] | undefined, exists = true, onEvent?: (e: IndexEvent) => void, signal?: AbortSignal): Promise<string | undefined> {
     try {
-      await this.update(dir, embedding, changedPaths, undefined, onEvent);
+      await this.update(dir, embedding, changedPaths, signal, onEvent);
       return undefined;
     } catch (err) {
       if (!exists || !(err instanceof SiftError && err.code === 'index-locked')) throw err;
@@ -492,6 +494,10 @@ export class ServedFolder {
     const bg = this.background;
     bg?.abort.abort();
     await bg?.done;
+    // A keyword pass still running (searches were answered from its commits so far) is cancelled too.
+    const pass = this.keywordRun;
+    pass?.abort.abort();
+    await pass?.done;
     await this.refreshing?.catch(() => undefined);
     for (const r of [...this.readers.values(), ...this.retired]) await r.store.close();
     this.readers.clear();
