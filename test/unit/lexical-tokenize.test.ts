@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { codeTokens, codeWords, splitIdentifier, WORD } from '../../src/core/lexical/tokenize';
+import { codeTokenIds, codeTokens, codeWords, MAX_TEXT_TOKENS, MAX_WORD_CHARS, resetTermsIfLarge, splitIdentifier, termDictionary, WORD } from '../../src/core/lexical/tokenize';
+import { DocBatchBuilder } from '../../src/core/lexical/bm25';
 import { mulberry32 } from '../../src/core/util/random';
 
 /** The regex form `splitIdentifier` replaced (the index's BM25 terms depend on its exact parts). */
@@ -44,5 +45,36 @@ describe('lexical tokenizer', () => {
 
   it('gives identifiers, their stemmed parts and numbers as terms', () => {
     assert.deepEqual(codeTokens('retryFailedUploads HTTPServer2 snake_case_name 42'), ['retryfaileduploads', 'retri', 'fail', 'upload', 'httpserver2', 'http', 'server', '2', 'snake_case_name', 'snake', 'case', 'name', '42']);
+  });
+
+  it('gives the same terms as ids (codeTokenIds), limits included, and new ids after the dictionary starts again', () => {
+    const r = mulberry32(47);
+    const pieces = ['retryFailedUploads', 'HTTPServer2', 'snake_case_name', 'the', 'uploads', 'x', '42', 'kebab-case', 'ÉtéNaïve', 'a'];
+    const texts: string[] = [];
+    for (let n = 0; n < 500; n++) {
+      let t = '';
+      for (let k = Math.floor(r() * 30); k > 0; k--) t += pieces[Math.floor(r() * pieces.length)]! + (r() < 0.8 ? ' ' : '.');
+      texts.push(t);
+    }
+    texts.push('word '.repeat(MAX_TEXT_TOKENS + 50), `${'q'.repeat(MAX_WORD_CHARS + 1)} kept`);
+    const asTerms = (ids: number[]) => ids.map((id) => termDictionary.terms[id]);
+    for (const t of texts) assert.deepEqual(asTerms(codeTokenIds(t)), codeTokens(t), JSON.stringify(t.slice(0, 80)));
+    assert.equal(codeTokenIds(texts.at(-2)!).length, MAX_TEXT_TOKENS);
+    // Not while a batch is being packed with the current ids …
+    const before = termDictionary.generation;
+    const open = new DocBatchBuilder();
+    resetTermsIfLarge(1);
+    assert.equal(termDictionary.generation, before);
+    open.release();
+    // … then a new dictionary, and words already cached get ids in it.
+    resetTermsIfLarge(1);
+    assert.equal(termDictionary.generation, before + 1);
+    assert.equal(termDictionary.terms.length, 0);
+    for (const t of texts.slice(0, 50)) assert.deepEqual(asTerms(codeTokenIds(t)), codeTokens(t));
+    assert.throws(() => {
+      const stale = new DocBatchBuilder();
+      stale.release();
+      stale.add('c', [[], [], [], []]);
+    }, /term dictionary changed/);
   });
 });

@@ -1,7 +1,8 @@
 import type { SkippedFile } from '../discovery';
 import { chunkFile } from '../chunking';
 import { redactSecretsInText } from '../discovery/redact';
-import { fieldTokens } from '../lexical/lexical';
+import { fieldTermIds } from '../lexical/lexical';
+import { resetTermsIfLarge } from '../lexical/tokenize';
 import { DocBatchBuilder, type LexicalDoc } from '../lexical/bm25';
 import type { Chunk, TokenCounter } from '../types';
 import { errorMessage, throwIfAborted } from '../util/errors';
@@ -76,19 +77,26 @@ export async function prepareFiles(files: readonly FileToPrepare[], ctx: Prepare
   }
   // BM25 documents now, while the previous batch embeds, rather than in the commit: one packed
   // batch for the call's files (it crosses threads as a few arrays).
+  resetTermsIfLarge();
   const docs = new DocBatchBuilder();
-  for (const { text, known, ...file } of toChunk) {
-    throwIfAborted(ctx.signal);
-    try {
-      const chunks = await chunkFile({ path: file.path, text }, { maxTokens: ctx.maxTokens, tokenCounter: ctx.tokenCounter });
-      for (const c of chunks) docs.add(c.id, fieldTokens(c));
-      out.updates.push({ file, chunks, docs: [] });
-    } catch (err) {
-      out.skips.push({ path: file.path, reason: 'unreadable', detail: `could not be chunked: ${errorMessage(err)}` });
-      if (known) out.removals.push(file.path);
+  let made: LexicalDoc[];
+  try {
+    for (const { text, known, ...file } of toChunk) {
+      throwIfAborted(ctx.signal);
+      try {
+        const chunks = await chunkFile({ path: file.path, text }, { maxTokens: ctx.maxTokens, tokenCounter: ctx.tokenCounter });
+        const terms = chunks.map(fieldTermIds);
+        chunks.forEach((c, i) => docs.add(c.id, terms[i]!));
+        out.updates.push({ file, chunks, docs: [] });
+      } catch (err) {
+        out.skips.push({ path: file.path, reason: 'unreadable', detail: `could not be chunked: ${errorMessage(err)}` });
+        if (known) out.removals.push(file.path);
+      }
     }
+    made = docs.finish();
+  } finally {
+    docs.release();
   }
-  const made = docs.finish();
   let at = 0;
   for (const u of out.updates) {
     u.docs = made.slice(at, at + u.chunks.length);

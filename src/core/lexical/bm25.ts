@@ -24,6 +24,7 @@
  *   u8[]     term blob (terms sorted by UTF-8 bytes), then the chunk ids joined by "\n"
  */
 import type { TimeSlicer } from '../util/slice';
+import { termDictionary, termId } from './tokenize';
 
 export const FIELD_NAMES = ['symbols', 'path', 'header', 'text'] as const;
 export const FIELD_COUNT = FIELD_NAMES.length;
@@ -51,37 +52,48 @@ export interface LexicalDoc {
   row: number;
 }
 
-/** Packs documents: `add` each document's field tokens (FIELD_NAMES order), then `finish`. */
+/**
+ * Packs documents: `add` each document's field terms (FIELD_NAMES order) as ids in the thread's
+ * term dictionary (`codeTokenIds`, `termId`), then `finish` (or `release` when abandoning it): the
+ * dictionary does not start a new generation while a builder is open.
+ */
 export class DocBatchBuilder {
-  private readonly dict = new Map<string, number>();
   private readonly terms: string[] = [];
   private readonly ids: string[] = [];
+  private readonly generation = termDictionary.generation;
+  private open = true;
   private starts = new Uint32Array(64 * FIELD_COUNT + 1);
   private term = new Uint32Array(4096);
   private tf = new Uint32Array(4096);
   private pairs = 0;
-  /** Per dictionary term: the (document, field) it was last counted in, and its pair there. */
-  private seenIn = new Int32Array(1024).fill(-1);
+  /** Dictionary id → this batch's term index (-1: not seen yet). */
+  private localOf: Int32Array<ArrayBuffer> = new Int32Array(1024).fill(-1);
+  /** Per batch term: the (document, field) it was last counted in, and its pair there. */
+  private seenIn: Int32Array<ArrayBuffer> = new Int32Array(1024).fill(-1);
   private pairOf = new Uint32Array(1024);
 
-  add(id: string, fields: readonly (readonly string[])[]): void {
+  constructor() {
+    termDictionary.inUse++;
+  }
+
+  add(id: string, fields: readonly (readonly number[])[]): void {
     if (fields.length !== FIELD_COUNT) throw new Error('internal: field count');
+    if (!this.open || termDictionary.generation !== this.generation) throw new Error('internal: the term dictionary changed while packing');
     const row = this.ids.length;
     this.ids.push(id);
     if ((row + 1) * FIELD_COUNT + 1 > this.starts.length) this.starts = grow(this.starts, (row + 1) * FIELD_COUNT + 1);
     for (let f = 0; f < FIELD_COUNT; f++) {
       const slot = row * FIELD_COUNT + f;
       this.starts[slot] = this.pairs;
-      for (const token of fields[f]!) {
-        let t = this.dict.get(token);
-        if (t === undefined) {
+      for (const g of fields[f]!) {
+        if (g >= this.localOf.length) this.localOf = growFilled(this.localOf, g + 1);
+        let t = this.localOf[g]!;
+        if (t < 0) {
           t = this.terms.length;
-          this.dict.set(token, t);
-          this.terms.push(token);
+          this.localOf[g] = t;
+          this.terms.push(termDictionary.terms[g]!);
           if (t >= this.seenIn.length) {
-            const seen = new Int32Array(this.seenIn.length * 2).fill(-1);
-            seen.set(this.seenIn);
-            this.seenIn = seen;
+            this.seenIn = growFilled(this.seenIn, t + 1);
             this.pairOf = grow(this.pairOf, this.seenIn.length);
           }
         }
@@ -103,6 +115,7 @@ export class DocBatchBuilder {
   }
 
   finish(): LexicalDoc[] {
+    this.release();
     const n = this.ids.length;
     const batch: DocBatch = {
       terms: this.terms,
@@ -112,6 +125,20 @@ export class DocBatchBuilder {
     };
     return this.ids.map((id, row) => ({ id, batch, row }));
   }
+
+  /** Done with the dictionary (idempotent; `finish` calls it). */
+  release(): void {
+    if (!this.open) return;
+    this.open = false;
+    termDictionary.inUse--;
+  }
+}
+
+/** A copy at least `atLeast` long (doubling), new slots -1. */
+function growFilled(a: Int32Array, atLeast: number): Int32Array<ArrayBuffer> {
+  const out = new Int32Array(Math.max(atLeast, a.length * 2)).fill(-1);
+  out.set(a);
+  return out;
 }
 
 function grow<A extends Uint32Array>(a: A, atLeast: number): A {
@@ -124,8 +151,12 @@ function grow<A extends Uint32Array>(a: A, atLeast: number): A {
 export function docsFromFields(docs: readonly { id: string; fields: readonly FieldTerms[] }[]): LexicalDoc[] {
   const b = new DocBatchBuilder();
   // A term repeated `tf` times counts `tf` (the builder counts occurrences).
-  for (const d of docs) b.add(d.id, d.fields.map((m) => [...m].flatMap(([t, tf]) => new Array<string>(tf).fill(t))));
-  return b.finish();
+  try {
+    for (const d of docs) b.add(d.id, d.fields.map((m) => [...m].flatMap(([t, tf]) => new Array<number>(tf).fill(termId(t)))));
+    return b.finish();
+  } finally {
+    b.release();
+  }
 }
 
 /** A document's field terms and frequencies (for tests and tools; the build reads the batch). */

@@ -1,6 +1,6 @@
 import type { Chunk } from '../types';
 import { type Bm25Index, type Bm25Stats, DocBatchBuilder, type LexicalDoc } from './bm25';
-import { codeTokens, pathTokens } from './tokenize';
+import { codeTokenIds, codeTokens, pathTokenIds, resetTermsIfLarge } from './tokenize';
 
 /**
  * BM25 (BM25+, scored exactly as MiniSearch does) over code-aware tokens with boosted fields:
@@ -18,16 +18,21 @@ export const FIELD_BOOSTS = { symbols: 3, path: 2, header: 1.5, text: 1 } as con
 export const BOOSTS: readonly number[] = [FIELD_BOOSTS.symbols, FIELD_BOOSTS.path, FIELD_BOOSTS.header, FIELD_BOOSTS.text];
 export const BM25_PARAMS = { k: 1.2, b: 0.75, d: 0.5 };
 
-/** The tokens of a chunk's fields (symbols, path, header, text), as they are indexed. */
-export function fieldTokens(c: Pick<Chunk, 'path' | 'header' | 'text' | 'symbols'>): string[][] {
-  return [codeTokens(c.symbols.join(' ')), pathTokens(c.path), codeTokens(c.header), codeTokens(c.text)];
+/** The terms of a chunk's fields (symbols, path, header, text), as they are indexed, as ids (`codeTokenIds`). */
+export function fieldTermIds(c: Pick<Chunk, 'path' | 'header' | 'text' | 'symbols'>): number[][] {
+  return [codeTokenIds(c.symbols.join(' ')), pathTokenIds(c.path), codeTokenIds(c.header), codeTokenIds(c.text)];
 }
 
 /** The BM25 documents of chunks, packed in one batch (see `DocBatch`). */
 export function lexicalDocs(chunks: readonly Pick<Chunk, 'id' | 'path' | 'header' | 'text' | 'symbols'>[]): LexicalDoc[] {
+  resetTermsIfLarge();
   const b = new DocBatchBuilder();
-  for (const c of chunks) b.add(c.id, fieldTokens(c));
-  return b.finish();
+  try {
+    for (const c of chunks) b.add(c.id, fieldTermIds(c));
+    return b.finish();
+  } finally {
+    b.release();
+  }
 }
 
 /** One chunk's BM25 document (a batch of one; prefer `lexicalDocs` for many). */

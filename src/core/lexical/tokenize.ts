@@ -93,11 +93,17 @@ function charKind(c: number): number {
  * memoise per word (bounded; cleared when full).
  */
 const WORD_CACHE_LIMIT = 200_000;
-const wordCache = new Map<string, readonly string[]>();
+/** A word's tokens and, once `codeTokenIds` asked, their ids in the term dictionary of `generation`. */
+interface WordEntry {
+  tokens: readonly string[];
+  ids?: readonly number[];
+  generation?: number;
+}
+const wordCache = new Map<string, WordEntry>();
 /** A lowercased identifier part's token (stemmed), or null when it yields none (`pushPart`). */
 const partCache = new Map<string, string | null>();
 
-function wordTokens(word: string): readonly string[] {
+function wordEntry(word: string): WordEntry {
   const cached = wordCache.get(word);
   if (cached) return cached;
   const out: string[] = [];
@@ -122,8 +128,9 @@ function wordTokens(word: string): readonly string[] {
     pushPart(out, lower);
   }
   if (wordCache.size >= WORD_CACHE_LIMIT) wordCache.clear();
-  wordCache.set(word, out);
-  return out;
+  const entry: WordEntry = { tokens: out };
+  wordCache.set(word, entry);
+  return entry;
 }
 
 /** Tokens of a text for indexing or querying (lowercased, stopwords removed, parts stemmed). */
@@ -139,13 +146,71 @@ export function codeTokens(text: string): string[] {
     const start = i;
     i = end;
     if (end - start > MAX_WORD_CHARS) continue;
-    const word = clipped.slice(start, end);
-    for (const t of wordTokens(word)) {
+    for (const t of wordEntry(clipped.slice(start, end)).tokens) {
       out.push(t);
       if (out.length >= MAX_TEXT_TOKENS) return out;
     }
   }
   return out;
+}
+
+/**
+ * The thread's term dictionary: an id per distinct indexed term, so that packing BM25 documents
+ * (`DocBatchBuilder`) reads a word's term ids from the word cache instead of looking each token up
+ * again. Ids stay valid until `resetTermsIfLarge` starts a new generation (only between batches).
+ */
+export const termDictionary = { ids: new Map<string, number>(), terms: [] as string[], generation: 0, inUse: 0 };
+const TERM_DICTIONARY_LIMIT = 1_000_000;
+
+/** A term's id in the dictionary (added when new). */
+export function termId(term: string): number {
+  let id = termDictionary.ids.get(term);
+  if (id === undefined) {
+    id = termDictionary.terms.length;
+    termDictionary.ids.set(term, id);
+    termDictionary.terms.push(term);
+  }
+  return id;
+}
+
+/** Starts a new dictionary when this one is large and no packing is under way (`inUse`). */
+export function resetTermsIfLarge(limit = TERM_DICTIONARY_LIMIT): void {
+  if (termDictionary.terms.length < limit || termDictionary.inUse > 0) return;
+  termDictionary.ids = new Map();
+  termDictionary.terms = [];
+  termDictionary.generation++;
+}
+
+/** `codeTokens` as term ids (`termId` of each token, in the same order and with the same limits). */
+export function codeTokenIds(text: string): number[] {
+  const out: number[] = [];
+  const clipped = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text;
+  const generation = termDictionary.generation;
+  for (let i = 0; i < clipped.length; ) {
+    const end = wordEnd(clipped, i);
+    if (end < 0) {
+      i++;
+      continue;
+    }
+    const start = i;
+    i = end;
+    if (end - start > MAX_WORD_CHARS) continue;
+    const entry = wordEntry(clipped.slice(start, end));
+    if (entry.generation !== generation || !entry.ids) {
+      entry.ids = entry.tokens.map(termId);
+      entry.generation = generation;
+    }
+    for (const id of entry.ids) {
+      out.push(id);
+      if (out.length >= MAX_TEXT_TOKENS) return out;
+    }
+  }
+  return out;
+}
+
+/** `pathTokens` as term ids. */
+export function pathTokenIds(p: string): number[] {
+  return codeTokenIds(pathText(p));
 }
 
 /**
@@ -205,5 +270,9 @@ function pushPart(out: string[], part: string): void {
 
 /** Path segments and file-name parts as tokens ("src/upload/retryQueue.ts" → src, upload, retry, queue, …). */
 export function pathTokens(p: string): string[] {
-  return codeTokens(p.replace(/[/.\\]/g, ' '));
+  return codeTokens(pathText(p));
+}
+
+function pathText(p: string): string {
+  return p.replace(/[/.\\]/g, ' ');
 }
