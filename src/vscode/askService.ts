@@ -225,7 +225,7 @@ function readinessNotices(partial: { name: string; keyword?: KeywordCoverage; un
   const changes = stale.map((p) => `${p.unindexedChanges ? `${p.unindexedChanges} changed file${p.unindexedChanges === 1 ? '' : 's'}` : 'recent changes'}${p.name ? ` in ${p.name}` : ''}`);
   return [
     ...(notice ? [notice] : []),
-    ...(changes.length ? [`Answered from the index as it was: ${changes.join(', ')} ${paused ? 'will be indexed when indexing resumes' : 'are being indexed'}.`] : []),
+    ...(changes.length ? [`Answered from the index as it was; not indexed yet: ${changes.join(', ')}${paused ? ' (indexing is paused: Sift: Resume Indexing)' : ''}.`] : []),
   ];
 }
 

@@ -164,6 +164,25 @@ describe('ask service', () => {
     }
   });
 
+  it('paused with a saved change waiting: answered from the index as it was, saying what is not indexed and why', async () => {
+    const s = services({ folders: { repo: REPO } });
+    const { asker } = askService(s);
+    try {
+      await s.indexer.ensureIndexed();
+      s.indexer.pause();
+      const repo = folderRef(s.roots[0]!);
+      writeFileSync(path.join(repo.fsPath, 'src', 'mod2.ts'), 'export const pausedEdit = 1;\n');
+      s.ws.fileChanged(repo, 'src/mod2.ts');
+      const r = (await question(asker, 'retryFailedUploads')).single!;
+      assert.equal(r.sources[0]!.path, 'src/net/uploader.ts');
+      assert.equal(r.notices[0], 'Answered from the index as it was; not indexed yet: 1 changed file (indexing is paused: Sift: Resume Indexing).');
+      assert.equal(s.runs.length, 1, 'nothing indexed while paused');
+    } finally {
+      asker.dispose();
+      await s.dispose();
+    }
+  });
+
   it('refuses to answer in an untrusted workspace or without a folder, with what to do', async () => {
     const untrusted = services({ folders: { repo: REPO }, trusted: false });
     const empty = services({ folders: {} });
