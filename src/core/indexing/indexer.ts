@@ -169,8 +169,33 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
   // inference worker's thread while the model runs, so work done there would not overlap it.
   let tokenizer = 'heuristic';
   let modelTokens: ModelTokenizer | undefined;
+  // A full walk needs no model: it runs while the model loads (a second or more on a fresh start).
+  // Files the index on disk already holds with the same size and mtime are not opened again; the
+  // plan below compares with the store opened for writing, which is the one that counts.
+  const loading = embedder?.load(signal);
+  loading?.catch(() => undefined); // awaited below; a walk that fails first leaves it unobserved
+  const skipped: SkippedFile[] = [];
+  const seen = new Map<string, { size: number; mtimeMs: number; absPath: string }>();
+  const walk = async function* (isKnownFile: (f: { path: string; size: number; mtimeMs: number }) => boolean) {
+    let count = 0;
+    for await (const event of discoverFiles(opts.root, { ...opts.discovery, isKnownFile }, signal)) {
+      if (event.type === 'file') seen.set(event.file.path, event.file);
+      else skipped.push(event.skip);
+      if (++count % 500 === 0) yield { type: 'discovering', seen: count } as IndexEvent;
+    }
+  };
+  let walked = false;
+  if (!opts.changedPaths) {
+    const onDisk = await readManifest(opts.indexDir).catch(() => undefined);
+    const known = onDisk?.kind === 'ok' ? onDisk.manifest.files : {};
+    yield* walk((f) => {
+      const e = Object.hasOwn(known, f.path) ? known[f.path] : undefined;
+      return Boolean(e && e.size === f.size && e.mtimeMs === f.mtimeMs);
+    });
+    walked = true;
+  }
   if (embedder) {
-    const loaded = await embedder.load(signal);
+    const loaded = await loading!;
     if (loaded.ok) ({ info: embedding, tokenizer, modelTokens } = loaded);
     else yield notice({ code: 'embedding-unavailable', reason: loaded.code, message: `${loaded.message.replace(/\.+$/, '')}. Continuing with a lexical-only index (keyword search, no semantic search).` });
     if (embedding && opts.remoteEmbedding && !opts.remoteEmbedding.dimensions) await checkServerDimension(opts.indexDir, embedding);
@@ -191,9 +216,8 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
   try {
     if (rebuildReason) yield notice({ code: 'index-rebuilt', message: rebuildReason });
 
-    // 1. Discover: the whole tree, or only the paths a watcher reported.
-    const skipped: SkippedFile[] = [];
-    const seen = new Map<string, { size: number; mtimeMs: number; absPath: string }>();
+    // 1. Discover: the whole tree (walked above while the model loaded, unless only watcher paths
+    //    were asked for and they cannot be taken alone), or only the paths a watcher reported.
     let removed: string[];
     let unchanged = 0;
     const partial = opts.changedPaths && !rebuildReason ? await partialScope(opts, store) : undefined;
@@ -214,16 +238,12 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
       removed = indexed.filter((f) => touched(f) && !seen.has(f));
       unchanged = indexed.filter((f) => !touched(f)).length;
     } else {
-      let count = 0;
       // Files already indexed with the same size and mtime are not opened again.
-      const isKnownFile = (f: { path: string; size: number; mtimeMs: number }) => {
-        const e = store.file(f.path);
-        return Boolean(e && e.size === f.size && e.mtimeMs === f.mtimeMs);
-      };
-      for await (const event of discoverFiles(opts.root, { ...opts.discovery, isKnownFile }, signal)) {
-        if (event.type === 'file') seen.set(event.file.path, event.file);
-        else skipped.push(event.skip);
-        if (++count % 500 === 0) yield { type: 'discovering', seen: count };
+      if (!walked) {
+        yield* walk((f) => {
+          const e = store.file(f.path);
+          return Boolean(e && e.size === f.size && e.mtimeMs === f.mtimeMs);
+        });
       }
       removed = Object.keys(store.manifest.files).filter((rel) => !seen.has(rel));
     }
