@@ -421,11 +421,23 @@ export class ServedFolder {
     const stamp = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
     let reader = this.readers.get(dir);
     if (!reader || !stamp || reader.stamp !== stamp) {
-      if (reader) this.retire(reader);
-      const opened = await IndexStore.openForRead(dir, { files: false });
-      if (!opened.store) throw new SiftError(`The index of ${this.label()} cannot be read (${opened.problem}).`, 'index-corrupt');
-      reader = { dir, store: opened.store, stamp, leases: 0 };
-      this.readers.set(dir, reader);
+      // What the previous reader loaded and the new manifest still uses carries over (a commit rewrites a few shards).
+      const previous = reader;
+      const opened = await IndexStore.openForRead(dir, { files: false, previous: previous?.store });
+      const current = this.readers.get(dir);
+      if (!opened.store) {
+        if (current) this.retire(current);
+        throw new SiftError(`The index of ${this.label()} cannot be read (${opened.problem}).`, 'index-corrupt');
+      }
+      if (stamp && current && current !== previous && current.stamp === stamp) {
+        // A concurrent search opened the same version meanwhile: share it.
+        void opened.store.close();
+        reader = current;
+      } else {
+        if (current) this.retire(current);
+        reader = { dir, store: opened.store, stamp, leases: 0 };
+        this.readers.set(dir, reader);
+      }
     }
     const held = reader;
     held.leases++;
