@@ -133,9 +133,8 @@ function wordEntry(word: string): WordEntry {
   return entry;
 }
 
-/** Tokens of a text for indexing or querying (lowercased, stopwords removed, parts stemmed). */
-export function codeTokens(text: string): string[] {
-  const out: string[] = [];
+/** Each word of a text (up to MAX_TEXT_CHARS; words over MAX_WORD_CHARS skipped) as its cache entry, until `visit` says stop. */
+function eachWord(text: string, visit: (entry: WordEntry) => boolean): void {
   const clipped = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text;
   for (let i = 0; i < clipped.length; ) {
     const end = wordEnd(clipped, i);
@@ -146,11 +145,20 @@ export function codeTokens(text: string): string[] {
     const start = i;
     i = end;
     if (end - start > MAX_WORD_CHARS) continue;
-    for (const t of wordEntry(clipped.slice(start, end)).tokens) {
-      out.push(t);
-      if (out.length >= MAX_TEXT_TOKENS) return out;
-    }
+    if (!visit(wordEntry(clipped.slice(start, end)))) return;
   }
+}
+
+/** Tokens of a text for indexing or querying (lowercased, stopwords removed, parts stemmed). */
+export function codeTokens(text: string): string[] {
+  const out: string[] = [];
+  eachWord(text, (entry) => {
+    for (const t of entry.tokens) {
+      out.push(t);
+      if (out.length >= MAX_TEXT_TOKENS) return false;
+    }
+    return true;
+  });
   return out;
 }
 
@@ -184,27 +192,18 @@ export function resetTermsIfLarge(limit = TERM_DICTIONARY_LIMIT): void {
 /** `codeTokens` as term ids (`termId` of each token, in the same order and with the same limits). */
 export function codeTokenIds(text: string): number[] {
   const out: number[] = [];
-  const clipped = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text;
   const generation = termDictionary.generation;
-  for (let i = 0; i < clipped.length; ) {
-    const end = wordEnd(clipped, i);
-    if (end < 0) {
-      i++;
-      continue;
-    }
-    const start = i;
-    i = end;
-    if (end - start > MAX_WORD_CHARS) continue;
-    const entry = wordEntry(clipped.slice(start, end));
+  eachWord(text, (entry) => {
     if (entry.generation !== generation || !entry.ids) {
       entry.ids = entry.tokens.map(termId);
       entry.generation = generation;
     }
     for (const id of entry.ids) {
       out.push(id);
-      if (out.length >= MAX_TEXT_TOKENS) return out;
+      if (out.length >= MAX_TEXT_TOKENS) return false;
     }
-  }
+    return true;
+  });
   return out;
 }
 
