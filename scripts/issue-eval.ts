@@ -28,7 +28,9 @@ import { understandQuestion } from '../src/core/query/understand';
 import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights } from '../src/core/search/fileEvidence';
 import { pathMatches } from '../src/core/search/fileEvidence';
 import { PRIOR_DEPTH_FACTOR, priorDepth } from '../src/core/search/namedFiles';
-import { widenForPrior } from '../src/core/search/priorPool';
+import type { FeedbackResult } from '../src/core/search/feedback';
+import type { Neighbour } from '../src/core/search/neighbours';
+import { feedbackApplies, widenForPrior } from '../src/core/search/priorPool';
 import { applyQuestionPrior } from '../src/core/search/questionPrior';
 import type { DefinitionHit } from '../src/core/search/definitionLookup';
 import type { Candidate } from '../src/core/search/types';
@@ -42,6 +44,9 @@ interface Row {
   goldFiles: string[];
   named?: { chunk: Candidate['chunk']; folder?: string }[];
   defined?: DefinitionHit[];
+  neighbours?: Neighbour[];
+  /** The dump's feedback search (the first 3 files' 12 terms, whatever prfFiles / prfTerms say: --set prfFiles=1 switches it on). */
+  feedback?: FeedbackResult;
   /** The dumped candidates below K, down to the prior's depth. */
   tail?: Candidate[];
 }
@@ -96,8 +101,15 @@ const noNamed = argv.includes('--no-named');
 type Variant = (q: string, c: Candidate[], repo: string, row: Row) => Candidate[];
 // … and the files defining the symbols it names that the list lacks (the dump's `defined`, src/core/search/definitionLookup.ts; `--set lookupFiles=0` leaves them out).
 // The pool as sift ask and sift eval widen it (src/core/search/priorPool.ts), from the dump's look-ups.
+// Neighbours (src/core/search/neighbours.ts): the dump's, of the first nbFrom files of the first stage's list.
+const neighboursOf = (row: Row, w: Readonly<EvidenceWeights>) => {
+  if (!(w.nbFrom > 0) || !row.neighbours?.length) return [];
+  const tops: string[] = [];
+  for (const c of [...row.candidates, ...(row.tail ?? [])]) if (!tops.includes(c.chunk.path) && tops.push(c.chunk.path) >= w.nbFrom) break;
+  return row.neighbours.filter((n) => tops.includes(n.from));
+};
 const widen = (c: Candidate[], row: Row, reranked: boolean, w: Readonly<EvidenceWeights> = weights) =>
-  widenForPrior(c, row.tail ?? [], reranked, { named: noNamed ? [] : (row.named ?? []), defined: row.defined ?? [] }, w);
+  widenForPrior(c, row.tail ?? [], reranked, { named: noNamed ? [] : (row.named ?? []), defined: row.defined ?? [], neighbours: neighboursOf(row, w), feedback: feedbackApplies(understandQuestion(row.question), w) ? (row.feedback?.hits ?? []) : [] }, w);
 const VARIANTS: Record<string, Variant> = {
   bm25: (_q, c) => c,
   'bm25+q': (q, c, _r, row) => applyQuestionPrior(widen(c, row, false), understandQuestion(q), weights),

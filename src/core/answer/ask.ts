@@ -238,7 +238,7 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
     // The candidates below K, files the question names by path (a traceback's frames) and files defining a symbol it
     // names that retrieval missed join the list before the prior weighs it (src/core/search/priorPool.ts, as `sift eval` +q).
     // Still the top K afterwards: what the prior raised from below K replaces what it lowered.
-    const lookups = await lookupForPrior(ctx.store, u, [...ranked.candidates, ...retrieved.tail]);
+    const lookups = await lookupForPrior(ctx.store, u, [...ranked.candidates, ...retrieved.tail], { question: query });
     ranked.candidates = applyQuestionPrior(widenForPrior(ranked.candidates, retrieved.tail, ranked.reranked, lookups), u).slice(0, Math.max(k, ranked.candidates.length));
   }
   if (opts.carry?.some((c) => c.origin === 'mentioned')) ranked.candidates = mentionedFirst(ranked.candidates);

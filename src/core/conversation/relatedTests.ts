@@ -3,7 +3,9 @@ import { understandQuestion } from '../query/understand';
 import type { NamedStore, retrieve } from '../search/retriever';
 import type { Candidate } from '../search/types';
 import type { IndexStore } from '../store/store';
-import { importNames, importsOf } from '../search/fileEvidence';
+import { importNames, testImports } from '../search/fileEvidence';
+
+export { testImports };
 import type { Conversation } from './conversation';
 import { keyTerms } from './standalone';
 
@@ -254,22 +256,6 @@ async function importersOf(stores: IndexStore | NamedStore[], subjects: readonly
     }
   }
   return out.sort((a, b) => a.order - b.order || a.file.path.localeCompare(b.file.path));
-}
-
-/** Module specifiers a test imports: importsOf, plus `from pkg import mod` read as pkg/mod (Python). */
-export function testImports(p: string, text: string): string[] {
-  const out = new Set(importsOf(p, text));
-  if (/\.pyi?$/.test(p)) {
-    for (const m of text.matchAll(/^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w \t,]+)/gm)) {
-      const pkg = m[1]!.replace(/^\.+/, '').split('.').filter(Boolean).join('/');
-      if (!pkg) continue;
-      for (const n of m[2]!.split(',')) {
-        const name = n.trim().split(/\s+/)[0];
-        if (name && /^[a-z_][a-z0-9_]*$/.test(name)) out.add(`${pkg}/${name}`);
-      }
-    }
-  }
-  return [...out];
 }
 
 /** `text` mentions `name` as a whole word or identifier (not inside a longer one). */

@@ -3,7 +3,9 @@ import { extractFeatures, queryInfo } from '../ltr/features';
 import { type LtrModel, ltrRerank } from '../ltr/model';
 import { priorDepth } from '../search/namedFiles';
 import type { DefinitionHit } from '../search/definitionLookup';
-import { type PriorLookups, lookupForPrior, widenForPrior } from '../search/priorPool';
+import { type FeedbackResult, feedbackSearch } from '../search/feedback';
+import { type Neighbour, lookupNeighbours } from '../search/neighbours';
+import { FEEDBACK_DEPTH, type PriorLookups, lookupForPrior, widenForPrior } from '../search/priorPool';
 import { applyQuestionPrior } from '../search/questionPrior';
 import { type QuestionKind, understandQuestion } from '../query/understand';
 import type { RerankScorer } from '../rerank/reranker';
@@ -135,7 +137,16 @@ export interface LtrRows {
   named?: { chunk: Candidate['chunk']; folder?: string }[];
   /** Files defining the symbols the question names, from the whole index (src/core/search/definitionLookup.ts), before the N-files rule: `+q` adds the ones it keeps. */
   defined?: DefinitionHit[];
+  /** Neighbours of the first stage's first NEIGHBOURS_DUMPED files (src/core/search/neighbours.ts): `+q` adds them with EvidenceWeights nbFrom > 0. */
+  neighbours?: Neighbour[];
+  /** A feedback search's terms and the files it found that the list lacks (FEEDBACK_DUMPED). */
+  feedback?: FeedbackResult;
 }
+
+/** How many top files' neighbours a candidate dump carries. */
+const NEIGHBOURS_DUMPED = 10;
+/** The feedback search a candidate dump carries (src/core/search/feedback.ts). */
+const FEEDBACK_DUMPED = { files: 3, terms: 12 };
 
 export interface VariantSummary {
   name: string;
@@ -259,7 +270,7 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
       let l = lookupCache.get(base);
       if (!l) {
         const defined = [...lookupCache.values()][0]?.defined;
-        lookupCache.set(base, (l = await lookupForPrior(engine.store, understood, bases.get(base)!.slice(0, Math.max(K, D)), defined ? { defined } : {})));
+        lookupCache.set(base, (l = await lookupForPrior(engine.store, understood, bases.get(base)!.slice(0, Math.max(K, D)), { question: q.question, ...(defined ? { defined } : {}) })));
       }
       return l;
     };
@@ -311,6 +322,10 @@ export async function runEval(engine: EvalEngine, questions: readonly EvalQuesti
           goldFiles,
           named: (await lookupsOf(base)).named,
           defined: (await lookupsOf(base)).defined,
+          // Neighbours of the first NEIGHBOURS_DUMPED files, whatever the weights say, for scripts/issue-eval.ts --set nbFrom=… to replay.
+          neighbours: await lookupNeighbours(engine.store, understood, list.slice(0, Math.max(K, D)), NEIGHBOURS_DUMPED, q.question),
+          // Feedback search of the first FEEDBACK_DUMPED files' terms, for --set prfFiles=1 --set prfScore=… to replay.
+          feedback: await feedbackSearch(engine.store, q.question, list.slice(0, Math.max(K, D)), { files: FEEDBACK_DUMPED.files, terms: FEEDBACK_DUMPED.terms, depth: FEEDBACK_DEPTH }),
           candidates: top.map((c) => ({ chunk: c.chunk, ...(c.folder ? { folder: c.folder } : {}), provenance: c.provenance, rankBefore: c.rankBefore, rankAfter: c.rankAfter })),
         });
       }

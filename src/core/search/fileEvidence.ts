@@ -63,6 +63,23 @@ export interface EvidenceWeights {
    * prior's boosts; 0 (chosen there: same Acc@5 as 0.3 / 0.5, best MRR@10) enters it as the list's weakest.
    */
   lookupScore: number;
+  /**
+   * Neighbours of the first stage's top files (src/core/search/neighbours.ts): how many top files
+   * (0: off) …
+   */
+  nbFrom: number;
+  /** … and the score a neighbour enters with, as a fraction of its top file's relative score, per kind (0: that kind off): a test's subject by name, … */
+  nbSubject: number;
+  /** … a file a top file imports, … */
+  nbImport: number;
+  /** … a source file's type stub or declaration. */
+  nbStub: number;
+  /** Pseudo-relevance feedback (src/core/search/feedback.ts): the top files its terms come from (0: off), … */
+  prfFiles: number;
+  /** … how many terms it searches, … */
+  prfTerms: number;
+  /** … and the fraction of the list's best a feedback hit enters with, times its score relative to the feedback search's best. */
+  prfScore: number;
 }
 
 export const DEFAULT_EVIDENCE_WEIGHTS: Readonly<EvidenceWeights> = {
@@ -80,6 +97,13 @@ export const DEFAULT_EVIDENCE_WEIGHTS: Readonly<EvidenceWeights> = {
   rolesExplain: 1,
   lookupFiles: 5,
   lookupScore: 0,
+  nbFrom: 0,
+  nbSubject: 0,
+  nbImport: 0,
+  nbStub: 0,
+  prfFiles: 3,
+  prfTerms: 12,
+  prfScore: 0.2,
 };
 
 export interface FileEvidence {
@@ -178,6 +202,22 @@ export function importsOf(path: string, text: string): string[] {
     for (const m of text.matchAll(RUST_USE)) out.add(m[1]!.replace(/^(?:crate|self|super)?::/, '').split('::').slice(0, 2).join('/'));
   }
   out.delete('');
+  return [...out];
+}
+
+/** Module specifiers a test imports: importsOf, plus `from pkg import mod` read as pkg/mod (Python). */
+export function testImports(p: string, text: string): string[] {
+  const out = new Set(importsOf(p, text));
+  if (/\.pyi?$/.test(p)) {
+    for (const m of text.matchAll(/^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w \t,]+)/gm)) {
+      const pkg = m[1]!.replace(/^\.+/, '').split('.').filter(Boolean).join('/');
+      if (!pkg) continue;
+      for (const n of m[2]!.split(',')) {
+        const name = n.trim().split(/\s+/)[0];
+        if (name && /^[a-z_][a-z0-9_]*$/.test(name)) out.add(`${pkg}/${name}`);
+      }
+    }
+  }
   return [...out];
 }
 

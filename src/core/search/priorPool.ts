@@ -2,8 +2,10 @@ import type { Understanding } from '../query/understand';
 import type { IndexStore } from '../store/store';
 import type { Chunk } from '../types';
 import { type DefinitionHit, appendDefinitions, definitionChunks, lookupDefinitions } from './definitionLookup';
-import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights } from './fileEvidence';
-import { appendAsWeakest, namedChunks, priorPool } from './namedFiles';
+import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights, relativeScores } from './fileEvidence';
+import { type FeedbackHit, feedbackSearch } from './feedback';
+import { type Neighbour, lookupNeighbours } from './neighbours';
+import { appendAsWeakest, namedChunks, priorDepth, priorPool } from './namedFiles';
 import type { NamedStore } from './retriever';
 import type { Candidate } from './types';
 
@@ -23,12 +25,18 @@ export interface PriorLookups {
   named: { chunk: Chunk; folder?: string }[];
   /** Files defining each symbol the question names, whatever the list holds (definitionChunks picks those it lacks). */
   defined: DefinitionHit[];
+  /** Neighbours of the list's first `nbFrom` files (neighbours.ts), when that is on. */
+  neighbours?: Neighbour[];
+  /** Files a feedback search found that the list lacks (feedback.ts), when that is on. */
+  feedback?: FeedbackHit[];
 }
 
 export interface PriorLookupOptions {
   /** Definitions already looked up for this question (they do not depend on the list). */
   defined?: DefinitionHit[];
   weights?: Readonly<EvidenceWeights>;
+  /** The question as searched (a neighbour's chunk is the one sharing most of its terms). */
+  question?: string;
 }
 
 /** The index look-ups for a question and the list the prior will weigh (the top K and the candidates below it). */
@@ -36,7 +44,69 @@ export async function lookupForPrior(stores: IndexStore | readonly NamedStore[],
   const w = opts.weights ?? DEFAULT_EVIDENCE_WEIGHTS;
   const named = await namedChunks(stores, u, list);
   const defined = opts.defined ?? (w.lookupFiles > 0 ? await lookupDefinitions(stores, u) : []);
-  return { named, defined };
+  const neighbours = w.nbFrom > 0 ? await lookupNeighbours(stores, u, list, w.nbFrom, opts.question) : [];
+  const feedback = opts.question && feedbackApplies(u, w) ? (await feedbackSearch(stores, opts.question, list, { files: w.prfFiles, terms: w.prfTerms, depth: FEEDBACK_DEPTH })).hits : [];
+  return { named, defined, ...(neighbours.length ? { neighbours } : {}), ...(feedback.length ? { feedback } : {}) };
+}
+
+/**
+ * Feedback is for reports only — where the prior also looks below K (priorDepth: a bug report, a
+ * change, stated rather than asked, whose role prior is a near-tier): a question asked as one
+ * ("how does X work?") wants what its own words reach, and on SWE-QA's understanding questions
+ * feedback for every kind cost two questions of Acc@5 (docs/eval.md).
+ */
+export function feedbackApplies(u: Understanding, w: Readonly<EvidenceWeights> = DEFAULT_EVIDENCE_WEIGHTS): boolean {
+  return w.prfFiles > 0 && priorDepth(u, 1, w) > 1;
+}
+
+/** How deep the feedback search reads. */
+export const FEEDBACK_DEPTH = 40;
+
+/** Appends chunks at fractions of the list's best (as the last stage that scored it measures it); a fraction at or below the list's weakest enters as the weakest. */
+function appendAtFractions(list: readonly Candidate[], extra: readonly { chunk: Candidate['chunk']; folder?: string; f: number; note: Partial<Candidate['provenance']> }[]): Candidate[] {
+  const out = appendAsWeakest(
+    list,
+    extra.map(({ chunk, folder }) => ({ chunk, ...(folder !== undefined ? { folder } : {}) })),
+  );
+  if (!list.length) return out;
+  const weakest = Math.min(...relativeScores(list));
+  const sd = (() => {
+    const s = list.map((c) => c.provenance.ltr?.score ?? c.provenance.rerank?.score);
+    if (s.some((v) => v === undefined)) return undefined;
+    const v = s as number[];
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    return { max: Math.max(...v), sd: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length) || 1 };
+  })();
+  const lex = Math.max(0, ...list.map((c) => c.provenance.lexical?.score ?? 0));
+  const fused = Math.max(0, ...list.map((c) => c.provenance.fused.score));
+  extra.forEach(({ f, note }, i) => {
+    const c = out[list.length + i]!;
+    const p = { ...c.provenance, ...note };
+    if (f > weakest) {
+      if (p.lexical) p.lexical = { ...p.lexical, score: f * lex };
+      p.fused = { ...p.fused, score: f * fused };
+      if (sd) {
+        const z = sd.max + sd.sd * Math.log(f);
+        if (p.ltr) p.ltr = { ...p.ltr, score: z };
+        if (p.rerank) p.rerank = { ...p.rerank, score: z };
+      }
+    }
+    c.provenance = p;
+  });
+  return out;
+}
+
+/** Appends the feedback hits the list lacks at prfScore × their relative feedback score (0: none). */
+export function appendFeedback(list: readonly Candidate[], hits: readonly FeedbackHit[], w: Readonly<EvidenceWeights> = DEFAULT_EVIDENCE_WEIGHTS): Candidate[] {
+  if (!(w.prfScore > 0) || !list.length) return [...list];
+  const seen = new Set(list.map((c) => `${c.folder ?? ''}\u0000${c.chunk.path}`));
+  const extra = hits
+    .filter((h) => {
+      const k = `${h.folder ?? ''}\u0000${h.chunk.path}`;
+      return !seen.has(k) && Boolean(seen.add(k));
+    })
+    .map((h) => ({ chunk: h.chunk, ...(h.folder !== undefined ? { folder: h.folder } : {}), f: w.prfScore * h.rel, note: { neighbourOf: 'found by feedback terms of the top files' } }));
+  return appendAtFractions(list, extra);
 }
 
 /**
@@ -46,5 +116,37 @@ export async function lookupForPrior(stores: IndexStore | readonly NamedStore[],
  */
 export function widenForPrior(top: readonly Candidate[], tail: readonly Candidate[], reranked: boolean, lookups: PriorLookups, w: Readonly<EvidenceWeights> = DEFAULT_EVIDENCE_WEIGHTS): Candidate[] {
   const pool = appendAsWeakest(priorPool(top, tail, reranked), lookups.named);
-  return appendDefinitions(pool, definitionChunks(lookups.defined, pool, w), w);
+  const withDefs = appendDefinitions(pool, definitionChunks(lookups.defined, pool, w), w);
+  const withNb = lookups.neighbours?.length ? appendNeighbours(withDefs, lookups.neighbours, w) : withDefs;
+  return lookups.feedback?.length ? appendFeedback(withNb, lookups.feedback, w) : withNb;
+}
+
+const FRACTION: Record<Neighbour['kind'], keyof EvidenceWeights> = { subject: 'nbSubject', import: 'nbImport', stub: 'nbStub' };
+const LABEL: Record<Neighbour['kind'], string> = { subject: 'tested by', import: 'imported by', stub: 'type stub of' };
+
+/**
+ * Appends the neighbours the list lacks (one chunk a file), each at its kind's fraction of the
+ * relative score of the top file it came from (as the last stage that scored the list measures
+ * it, like appendDefinitions); never below the list's weakest. A kind whose fraction is 0 adds nothing.
+ */
+export function appendNeighbours(list: readonly Candidate[], neighbours: readonly Neighbour[], w: Readonly<EvidenceWeights> = DEFAULT_EVIDENCE_WEIGHTS): Candidate[] {
+  if (!list.length) return [...list];
+  const key = (folder: string | undefined, path: string) => `${folder ?? ''}\u0000${path}`;
+  const rel = relativeScores(list);
+  const best = new Map<string, number>();
+  list.forEach((c, i) => best.set(key(c.folder, c.chunk.path), Math.max(best.get(key(c.folder, c.chunk.path)) ?? 0, rel[i]!)));
+  const picked: { n: Neighbour; f: number }[] = [];
+  const seen = new Set(best.keys());
+  for (const n of neighbours) {
+    const k = key(n.folder, n.chunk.path);
+    const frac = w[FRACTION[n.kind]];
+    const src = best.get(key(n.folder, n.from));
+    if (!(frac > 0) || src === undefined || seen.has(k)) continue;
+    seen.add(k);
+    picked.push({ n, f: frac * src });
+  }
+  return appendAtFractions(
+    list,
+    picked.map(({ n, f }) => ({ chunk: n.chunk, ...(n.folder !== undefined ? { folder: n.folder } : {}), f, note: { neighbourOf: `${LABEL[n.kind]} ${n.from}` } })),
+  );
 }

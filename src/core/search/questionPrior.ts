@@ -32,7 +32,8 @@ export function applyQuestionPrior(candidates: readonly Candidate[], u: Understa
     let score = relOf[i]! * rel * f.boost * rolePrior(f.role, u.kind) ** exponent;
     // What brought the candidate in (a definition looked up beyond the list), then what its file matched.
     const lookedUp = c.provenance.definesLookedUp;
-    const matched = [...(lookedUp ? [`defines ${lookedUp} (looked up in the index)`] : []), ...f.matched];
+    const nb = c.provenance.neighbourOf;
+    const matched = [...(lookedUp ? [`defines ${lookedUp} (looked up in the index)`] : []), ...(nb ? [nb] : []), ...f.matched];
     const frame = u.frames.find((fr) => fr.line >= c.chunk.startLine && fr.line <= c.chunk.endLine && pathMatches(c.chunk.path, fr.path));
     if (frame) score *= w.frameLine;
     return { c, i, score, matched };

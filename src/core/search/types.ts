@@ -23,6 +23,8 @@ export interface Provenance {
   matched?: string[];
   /** Joined the list from the definition lookup (src/core/search/definitionLookup.ts): the symbol its file defines, as looked up. */
   definesLookedUp?: string;
+  /** Joined the list as a neighbour of a top file (src/core/search/neighbours.ts): what it is and of which file ("test subject of tests/test_x.py"). */
+  neighbourOf?: string;
 }
 
 export interface Candidate {
