@@ -2,7 +2,7 @@ import type { Effect } from './settingsSchema';
 import type { IndexStatus } from '../protocol/messages';
 import { errorMessage } from '../core/util/errors';
 import { WorkspaceFolders } from './folderSet';
-import { type RunIndex, indexFolder, moveFolder } from './folderRun';
+import { type RunIndex, indexFolder, moveFolder, stopInterrupted } from './folderRun';
 import { FolderWatcher, priorityFiles } from './folderWatcher';
 import { type FolderEntry, computeStatus } from './indexStatus';
 import { ANSWER_GRACE_MS, type KeywordCoverage } from '../core/indexing/keywordCoverage';
@@ -46,6 +46,9 @@ export class FolderIndexer implements Disposable {
   /** When the running pass started (its keyword pass first), by `now`. */
   private passStartedAt: number | undefined;
   private paused = false;
+  private disposed = false;
+  /** The folder run in progress: whether it is in its dense pass, and whether it was interrupted for saved changes. */
+  private running: { entry: FolderEntry; controller: AbortController; dense: boolean; interrupted: boolean } | undefined;
   private readonly statusEmitter = this.disposables.add(new Emitter<IndexStatus>());
   readonly onDidChangeStatus = this.statusEmitter.event;
 
@@ -54,7 +57,7 @@ export class FolderIndexer implements Disposable {
     this.timers = deps.timers ?? realTimers;
     this.now = deps.now ?? (() => performance.now());
     this.folders = new WorkspaceFolders(deps.indexRoot, deps.now);
-    this.watcher = this.disposables.add(new FolderWatcher(port, this.folders, () => void this.ensureIndexed(), this.timers, deps.debounceMs));
+    this.watcher = this.disposables.add(new FolderWatcher(port, this.folders, () => this.changesSettled(), this.timers, deps.debounceMs));
     this.folders.sync(port.folders(), port.isTrusted());
     this.disposables.add(
       port.onDidChangeFolders(() => {
@@ -77,6 +80,7 @@ export class FolderIndexer implements Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.disposables.dispose();
   }
 
@@ -189,6 +193,29 @@ export class FolderIndexer implements Disposable {
     else this.emitStatus();
   }
 
+  /** The watcher's burst of changes is over: a dense pass running now makes way for them; an update is queued. */
+  private changesSettled(): void {
+    this.interruptDense();
+    void this.ensureIndexed();
+  }
+
+  /**
+   * Saved changes wait (settled, not paused) while a folder's run is in its dense pass, which can take
+   * an hour on a large repository: the pass is interrupted (it committed as it went, and commits what
+   * is answered when it stops), the changed folders are updated (keyword pass first) and the dense pass
+   * then continues in a run of its own. A keyword pass is never interrupted: its changes follow it.
+   */
+  private interruptDense(): void {
+    const r = this.running;
+    if (!r?.dense || r.interrupted || this.paused || this.watcher.settling) return;
+    const changed = this.folders.entries().filter((f) => f.pending.size > 0);
+    if (!changed.length) return;
+    r.interrupted = true;
+    const n = changed.reduce((k, f) => k + f.pending.size, 0);
+    this.deps.port.log.info(`[${r.entry.folder.name}] embedding makes way for ${n} saved change${n === 1 ? '' : 's'}; it continues after them.`);
+    r.controller.abort();
+  }
+
   pause(): void {
     this.paused = true;
     this.current?.abort();
@@ -216,31 +243,61 @@ export class FolderIndexer implements Disposable {
       if (this.inKeywordPass.delete(f)) this.keywordChanged.fire();
     };
     const run = async (report?: (p: ProgressReport) => void, cancelled?: AbortSignal) => {
-      for (const f of work) {
-        if (this.paused || cancelled?.aborted) break;
-        const controller = (this.current = new AbortController());
-        const abort = () => controller.abort();
-        cancelled?.addEventListener('abort', abort);
-        // Embedded first: the files open in the editor, then the ones recently changed on disk.
-        const priority = priorityFiles(f.folder, port.openFiles(), this.watcher.recentlyChanged(f.folder));
-        try {
-          await indexFolder(f, {
-            port,
-            models: this.deps.models,
-            runIndex: this.deps.runIndex,
-            signal: controller.signal,
-            paused: () => this.paused,
-            report,
-            emit: () => this.emitStatus(),
-            searchable: () => keywordDone(f),
-            committed: () => this.keywordChanged.fire(),
-            priority,
-          });
-        } finally {
-          cancelled?.removeEventListener('abort', abort);
-          if (this.current === controller) this.current = undefined;
-          keywordDone(f);
+      const todo = [...work];
+      /** Folders whose dense pass made way for saved changes: each continues in a run of its own. */
+      const resumes = new Set<FolderEntry>();
+      try {
+        while (todo.length) {
+          if (this.paused || this.disposed || cancelled?.aborted) break;
+          const f = todo.shift()!;
+          const resumed = resumes.delete(f);
+          const controller = new AbortController();
+          const running = { entry: f, controller, dense: false, interrupted: false };
+          this.current = controller;
+          this.running = running;
+          const abort = () => controller.abort();
+          cancelled?.addEventListener('abort', abort);
+          if (f.needsFull || f.pending.size > 0) this.inKeywordPass.add(f);
+          // Embedded first: the files open in the editor, then the ones recently changed on disk.
+          const priority = priorityFiles(f.folder, port.openFiles(), this.watcher.recentlyChanged(f.folder));
+          try {
+            await indexFolder(f, {
+              port,
+              models: this.deps.models,
+              runIndex: this.deps.runIndex,
+              signal: controller.signal,
+              paused: () => this.paused,
+              interrupted: () => running.interrupted,
+              resumed,
+              report,
+              emit: () => this.emitStatus(),
+              searchable: () => {
+                keywordDone(f);
+                running.dense = true;
+                // Changes that settled during the keyword pass interrupt the dense pass at once.
+                this.interruptDense();
+              },
+              committed: () => this.keywordChanged.fire(),
+              priority,
+            });
+          } finally {
+            cancelled?.removeEventListener('abort', abort);
+            if (this.current === controller) this.current = undefined;
+            if (this.running === running) this.running = undefined;
+            keywordDone(f);
+          }
+          if (!running.interrupted) continue;
+          // The changed folders first (an update each, keyword pass first), then this one's dense pass continues.
+          const changed = this.folders.entries().filter((g) => g !== f && g.pending.size > 0);
+          for (let i = todo.length - 1; i >= 0; i--) if (todo[i] === f || changed.includes(todo[i]!)) todo.splice(i, 1);
+          todo.unshift(...changed, f);
+          resumes.add(f);
         }
+      } finally {
+        // An interrupted dense pass that did not get to continue (paused, cancelled, disposed) stops
+        // as a cancelled run does; the next pass resumes it.
+        for (const f of resumes) stopInterrupted(f, this.paused, port);
+        if (resumes.size) this.emitStatus();
       }
     };
     try {

@@ -20,6 +20,13 @@ export interface FolderRunContext {
   signal: AbortSignal;
   /** Whether the indexer is paused now (an aborted run then leaves the folder paused). */
   paused: () => boolean;
+  /**
+   * Whether the run was aborted in its dense pass to index saved changes first: the folder stays
+   * indexing, its dense status running (no "stopped" between the two runs), and a run follows.
+   */
+  interrupted?: () => boolean;
+  /** This run continues a dense pass that made way for saved changes (the folder is indexing already). */
+  resumed?: boolean;
   report?: (p: ProgressReport) => void;
   emit: () => void;
   /** Every file of the folder is searchable (by keywords at least): questions need not wait for embedding. */
@@ -44,11 +51,13 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
   const changedPaths = f.needsFull ? undefined : [...f.pending];
   f.pending.clear();
   f.needsFull = false;
-  moveFolder(f, 'started', port);
+  // A dense pass that made way for saved changes continues: the folder was left indexing.
+  if (!(ctx.resumed && f.state === 'indexing')) moveFolder(f, 'started', port);
   f.message = undefined;
   ctx.emit();
   const started = Date.now();
   let lastPct = 0;
+  let interrupted = false;
   try {
     const client = await models.client();
     const remoteEmbedding = await models.remoteEmbedding();
@@ -91,7 +100,8 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
         f.filesDone = e.filesDone;
         f.filesTotal = e.filesTotal;
         const pct = e.filesTotal ? Math.floor((100 * e.filesDone) / e.filesTotal) : 100;
-        ctx.report?.({ message: `${f.folder.name}: ${e.filesDone}/${e.filesTotal} files (${pct}%)`, increment: pct - lastPct });
+        // A continued dense pass keeps the notification on the embedding, not on the few changed files.
+        if (!ctx.resumed) ctx.report?.({ message: `${f.folder.name}: ${e.filesDone}/${e.filesTotal} files (${pct}%)`, increment: pct - lastPct });
         lastPct = pct;
         ctx.emit();
       } else if (e.type === 'commit') {
@@ -130,7 +140,12 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
       `[${f.folder.name}] index ready: ${summary.files.indexed.length} files, ${summary.chunks} chunks; changed ${summary.files.changed.length}, removed ${summary.files.removed.length}, embedded ${summary.embedded}, skipped ${summary.files.skipped.length}${reasons ? ` (${reasons})` : ''} in ${Date.now() - started} ms`,
     );
   } catch (err) {
-    if (isAbortError(err)) {
+    if (isAbortError(err) && ctx.interrupted?.() && !ctx.paused()) {
+      // Past the keyword pass (everything it read is committed): nothing to walk again, the dense
+      // status stays as it was (running, its rate) until the next run continues it.
+      interrupted = true;
+      log.info(`[${f.folder.name}] embedding interrupted for saved changes; what was embedded is kept.`);
+    } else if (isAbortError(err)) {
       moveFolder(f, ctx.paused() ? 'paused' : 'stopped', port);
       f.needsFull = true;
       log.info(`[${f.folder.name}] indexing stopped; what was indexed so far is kept.`);
@@ -140,10 +155,18 @@ export async function indexFolder(f: FolderEntry, ctx: FolderRunContext): Promis
       log.error(`[${f.folder.name}] indexing failed: ${f.message}`);
     }
   } finally {
-    f.dense.stop();
+    if (!interrupted) f.dense.stop();
     f.keyword = undefined;
     ctx.emit();
   }
+}
+
+/** A dense pass interrupted for saved changes that did not get to continue (paused, cancelled, disposed): stopped as a cancelled run is. */
+export function stopInterrupted(f: FolderEntry, paused: boolean, port: WorkspacePort): void {
+  if (f.state !== 'indexing') return;
+  moveFolder(f, paused ? 'paused' : 'stopped', port);
+  f.needsFull = true;
+  f.dense.stop();
 }
 
 /** The embedding provider an index was built with ('local' when the model info does not say). */

@@ -52,6 +52,11 @@ export class FolderWatcher implements Disposable {
     }, this.debounceMs);
   }
 
+  /** Whether a burst of changes is still settling (the debounce timer runs): `onSettled` follows. */
+  get settling(): boolean {
+    return this.timer !== undefined;
+  }
+
   /** The folder's files the watcher saw change, most recent first (relative, '/'-separated). */
   recentlyChanged(folder: FolderRef): string[] {
     return [...(this.recent.get(folder.key) ?? [])].reverse();

@@ -55,6 +55,11 @@ export class EmbeddingsTestServer {
   encodings: 'both' | 'float-only' | 'refuse-base64' = 'both';
   /** Per request (n is 1-based over the server's life): the delay instead of `delayMs`, e.g. a server that slows down. */
   delayFor?: (n: number, input: readonly string[]) => number;
+  /**
+   * Per request: a promise the answer waits for (a server busy for as long as a test wants); an answer
+   * whose client went away meanwhile (an aborted request) is not sent and not counted in `embedded`.
+   */
+  hold?: (n: number, input: readonly string[]) => Promise<void> | undefined;
   readonly requests: EmbeddingsRequestRecord[] = [];
   /** Texts answered with a vector, and how many times each. */
   readonly embedded = new Map<string, number>();
@@ -114,7 +119,8 @@ export class EmbeddingsTestServer {
     const flat = input.length ? await this.client!.call('embed', { texts: input }) : new Float32Array(0);
     const delay = this.delayFor ? this.delayFor(n, input) : this.delayMs;
     if (delay) await new Promise((r) => setTimeout(r, delay));
-    if (res.destroyed) return;
+    await this.hold?.(n, input);
+    if (res.destroyed || req.socket.destroyed) return;
     const dim = input.length ? flat.length / input.length : 0;
     const vectors = input.map((_, index) => Array.from(flat.subarray(index * dim, (index + 1) * dim)));
     if (fault?.kind === 'wrong-dimensions') for (const v of vectors) v.push(0.5);

@@ -16,6 +16,7 @@ import { FEEDBACK_KEY, RankingFeedback } from '../../src/vscode/feedback';
 import { API_KEY_SECRET, LlmSettings } from '../../src/vscode/llmSettings';
 import { MemorySecrets, MemoryState, RecordingLog, folderRef } from '../support/fakeWorkspace';
 import { OpenAiTestServer } from '../support/openaiServer';
+import { EmbeddingsTestServer } from '../support/embeddingsServer';
 import { type Services, services, smallRepo } from '../support/editorServices';
 
 const REPO = {
@@ -157,6 +158,127 @@ describe('ask service', () => {
       const fresh = (await question(asker, 'zanzibarTokenRefresh')).single!;
       assert.equal(fresh.sources[0]!.path, 'src/mod1.ts');
       assert.ok(!fresh.notices.some((n) => n.includes('keyword search covers')), JSON.stringify(fresh.notices));
+    } finally {
+      release();
+      asker.dispose();
+      await s.dispose();
+    }
+  });
+
+  it('a file saved during the dense pass: embedding makes way, the change is answered while the dense pass is still held, then every chunk is embedded once', async () => {
+    const WORD = 'quokkaSentinelRefresh';
+    const embeddings = new EmbeddingsTestServer();
+    await embeddings.start();
+    // A busy embedding server: batches of the repository's chunks from the third request on wait until
+    // released, so the dense pass cannot finish meanwhile (the probe of each run, the question and
+    // batches with the saved file's chunk are answered).
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    embeddings.hold = (n, input) => (n >= 3 && input.some((t) => /Handler\d+/.test(t)) && !input.some((t) => t.includes(WORD)) ? released : undefined);
+    const s = services({
+      folders: { repo: { ...smallRepo(30), 'src/net/uploader.ts': REPO['src/net/uploader.ts'] } },
+      settings: { 'embedding.provider': 'openai-compatible', 'embedding.baseUrl': embeddings.baseURL, 'embedding.batchSize': 2, 'embedding.concurrency': 2 },
+    });
+    const { asker } = askService(s);
+    // Wakes on status changes and server requests (no polling).
+    let wake = () => undefined as void;
+    const until = async (cond: () => boolean) => {
+      while (!cond()) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    const seen: { state: string; running?: boolean; percent?: number }[] = [];
+    let watching = false;
+    s.indexer.onDidChangeStatus((st) => {
+      const f = st.folders[0]!;
+      if (f.dense?.running) watching = true;
+      if (watching) seen.push({ state: f.state, running: f.dense?.running, percent: f.dense?.percent });
+      wake();
+    });
+    embeddings.onRequest = () => wake();
+    try {
+      const built = s.indexer.ensureIndexed();
+      await until(() => s.indexer.status().folders[0]!.dense?.running === true && embeddings.requests.length >= 3);
+      const repo = folderRef(s.roots[0]!);
+      writeFileSync(path.join(repo.fsPath, 'src', 'mod3.ts'), `export function ${WORD}(): number {\n  return 3;\n}\n`);
+      s.ws.fileChanged(repo, 'src/mod3.ts');
+      s.timers.fireAll(); // the watcher's debounce
+      const r = (await question(asker, WORD)).single!;
+      // Answered while the first dense pass's batches are still held: the update ran in between.
+      assert.equal(r.sources[0]!.path, 'src/mod3.ts');
+      assert.ok(!r.notices.some((n) => /not indexed yet|keyword search covers/.test(n)), JSON.stringify(r.notices));
+      const during = s.indexer.status().folders[0]!;
+      assert.equal(during.state, 'indexing');
+      assert.ok(during.dense!.running && during.dense!.percent < 100, JSON.stringify(during.dense));
+      assert.deepEqual(s.runs.map((x) => x.changedPaths), [undefined, ['src/mod3.ts']], 'a full build, then the update of the saved file');
+      assert.deepEqual(s.priorities[1], ['src/mod3.ts'], 'the continued dense pass embeds the changed file first');
+      assert.ok(s.ws.log.lines.includes('info [repo] embedding makes way for 1 saved change; it continues after them.'), s.ws.log.lines.join('\n'));
+
+      release();
+      await built;
+      await s.indexer.settled();
+      const after = s.indexer.status().folders[0]!;
+      assert.equal(after.state, 'ready');
+      assert.equal(after.dense!.percent, 100);
+      assert.equal(after.dense!.embedded, after.chunks);
+      assert.deepEqual(embeddings.duplicates().filter((t) => t !== WORD && t !== 'probe'), [], 'no chunk embedded twice (what the interrupted pass embedded was kept)');
+      assert.ok([...embeddings.embedded.keys()].some((t) => t.includes(`function ${WORD}`)), 'the saved file\'s new chunk is embedded');
+      assert.ok(!s.ws.log.lines.some((l) => l.includes('indexing stopped')), 'not a pause or a cancel');
+      // From the first dense status to the last batch: indexing with the dense pass running, never "stopped"
+      // or idle in between (the switch to the update and back does not show).
+      const last = seen.length - 1 - [...seen].reverse().findIndex((x) => x.running === true);
+      assert.ok(last > 0 && seen.at(-1)!.state === 'ready');
+      assert.deepEqual(seen.slice(0, last).filter((x) => x.state !== 'indexing' || !x.running), [], JSON.stringify(seen));
+      const hybrid = (await question(asker, WORD)).single!;
+      assert.equal(hybrid.retrieval, 'hybrid');
+      assert.equal(hybrid.sources[0]!.path, 'src/mod3.ts');
+    } finally {
+      release();
+      asker.dispose();
+      await s.dispose();
+      await embeddings.stop();
+    }
+  });
+
+  it('a file saved during the keyword pass does not interrupt it: the update follows at its end, then embedding', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const held = new Promise<void>((resolve) => (reached = resolve));
+    let commits = 0;
+    const firstRun: string[] = [];
+    const s = services({
+      folders: { repo: REPO },
+      indexOptions: { commitEveryFiles: 2 },
+      onEvent: (e, self) => {
+        if (self.runs.length === 1) firstRun.push(e.type);
+      },
+      // The first run is held after its keyword pass's first commit.
+      gate: (e, self) => {
+        if (e.type !== 'commit' || self.runs.length !== 1 || ++commits > 1) return;
+        reached();
+        return released;
+      },
+    });
+    const { asker } = askService(s);
+    try {
+      const built = s.indexer.ensureIndexed();
+      await held;
+      const repo = folderRef(s.roots[0]!);
+      writeFileSync(path.join(repo.fsPath, 'src', 'mod1.ts'), 'export function wombatLedgerSync(): number {\n  return 1;\n}\n');
+      s.ws.fileChanged(repo, 'src/mod1.ts');
+      s.timers.fireAll();
+      assert.equal(s.runs.length, 1);
+      release();
+      await built;
+      await s.indexer.settled();
+      // The keyword pass ran to its end (every commit, then lexical-ready); the embedding made way at once.
+      assert.ok(firstRun.includes('lexical-ready'), firstRun.join(' '));
+      assert.ok(!s.ws.log.lines.some((l) => l.includes('indexing stopped')), s.ws.log.lines.join('\n'));
+      assert.deepEqual(s.runs.map((x) => x.changedPaths), [undefined, ['src/mod1.ts']], 'no full walk again: the keyword pass was not cancelled');
+      const st = s.indexer.status().folders[0]!;
+      assert.equal(st.state, 'ready');
+      assert.equal(st.dense!.percent, 100);
+      const r = (await question(asker, 'wombatLedgerSync')).single!;
+      assert.equal(r.sources[0]!.path, 'src/mod1.ts');
     } finally {
       release();
       asker.dispose();

@@ -52,10 +52,12 @@ export class DenseTracker {
   /** Feeds one indexer event; events other than `lexical-ready` and `dense` are ignored. Returns whether the status changed. */
   observe(e: IndexEvent): boolean {
     if (e.type === 'lexical-ready') {
+      // A pass still running (interrupted for saved changes, not stopped) continues: its rate is kept.
+      const continuing = this.running;
       this.set(e.embedded, e.chunks);
       this.running = e.embedded < e.chunks;
       this.last = { at: this.now(), done: 0 };
-      this.rate = undefined;
+      if (!continuing || !this.running) this.rate = undefined;
       return true;
     }
     if (e.type !== 'dense') return false;

@@ -247,7 +247,7 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
   let ended = false;
   const ahead: Promise<Awaited<ReturnType<typeof send>> | undefined>[] = [];
   const refill = () => {
-    while (!ended && ahead.length < depth) {
+    while (!ended && !signal?.aborted && ahead.length < depth) {
       const p = nextSlice().then((slice) => {
         if (!slice.length) {
           ended = true;
@@ -294,6 +294,8 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
       if (!commitMs) await started;
       yield progress(done);
     }
+    // Cancelled before a slice was sent (nothing more is sent then): the pass did not finish.
+    throwIfAborted(signal);
     if (committing) await committing;
     if (commitFailed) throw commitFailed.err;
     if (pendingChunks) await startCommit(takePending());
