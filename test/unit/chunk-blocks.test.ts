@@ -46,6 +46,26 @@ describe('chunk blocks (chunks.bin)', () => {
     }
   });
 
+  it('checks each chunk against the schema when it is first read: a bad chunk fails, its block neighbours do not', async () => {
+    const all = chunks(16);
+    const bad: Chunk[] = [...all];
+    bad[10] = { ...all[10]!, path: '../../etc/passwd' };
+    bad[13] = { ...all[13]!, endLine: 1 };
+    const file = path.join(dir, 'bad-chunk.bin');
+    writeFileSync(file, await encodeChunkBlocks(bad, 8));
+    const reader = new ChunkBlocksReader(file);
+    try {
+      assert.deepEqual((await reader.rows([9, 11, 12])).map((c) => c.id), ['c9', 'c11', 'c12']);
+      await assert.rejects(reader.rows([10]), /chunk 2 of block 1 is damaged \(path: not a safe relative path\)/);
+      await assert.rejects(reader.rows([13]), /chunk 5 of block 1 is damaged \(it ends before it starts\)/);
+      // Asked again from the cached block: still refused.
+      await assert.rejects(reader.rows([10]), /chunk 2 of block 1 is damaged/);
+      await assert.rejects(reader.all(), /block 1 is damaged/);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('reports a damaged block and a file that is not a chunk file', async () => {
     const bytes = await encodeChunkBlocks(chunks(16), 8);
     const damaged = Buffer.from(bytes);

@@ -109,7 +109,13 @@ export function readChunkHeader(read: (buf: Buffer, position: number) => number,
   return parseTable(fixed, table, size, file);
 }
 
-function inflateBlock(data: Buffer, file: string, block: number, expected: number): Chunk[] {
+/** A block's chunks as read (not yet checked), and which of them passed the chunk schema. */
+interface Block {
+  chunks: unknown[];
+  checked: Uint8Array;
+}
+
+function inflateBlock(data: Buffer, file: string, block: number, expected: number): Block {
   let value: unknown;
   try {
     value = JSON.parse(inflateRawSync(data, { maxOutputLength: MAX_BLOCK_BYTES }).toString('utf8'));
@@ -117,15 +123,25 @@ function inflateBlock(data: Buffer, file: string, block: number, expected: numbe
     throw new Error(`${file}: block ${block} is damaged (${(err as Error).message})`);
   }
   if (!Array.isArray(value) || value.length !== expected) throw new Error(`${file}: block ${block} is damaged (not ${expected} chunks)`);
-  for (const [i, c] of value.entries()) {
-    const parsed = chunkSchema.safeParse(c);
+  return { chunks: value, checked: new Uint8Array(value.length) };
+}
+
+/**
+ * Chunk `i` of a block, checked against the chunk schema the first time it is asked for: a
+ * question reads a few chunks of each block it touches, and checking all of them cost the first
+ * question on the extension host's thread tens of milliseconds.
+ */
+function checkedChunk(b: Block, i: number, file: string, block: number): Chunk {
+  if (!b.checked[i]) {
+    const parsed = chunkSchema.safeParse(b.chunks[i]);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new Error(`${file}: chunk ${i} of block ${block} is damaged (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`);
     }
     if (parsed.data.endLine < parsed.data.startLine) throw new Error(`${file}: chunk ${i} of block ${block} is damaged (it ends before it starts)`);
+    b.checked[i] = 1;
   }
-  return value as Chunk[];
+  return b.chunks[i] as Chunk;
 }
 
 /** Chunks in block `b` of a file of `chunks` chunks in blocks of `blockSize`. */
@@ -151,7 +167,7 @@ export interface ChunkReaderOptions {
 export class ChunkBlocksReader {
   private header?: Header;
   private handle?: { fd: number; size: number };
-  private readonly cache = new Map<number, Chunk[]>();
+  private readonly cache = new Map<number, Block>();
 
   constructor(
     readonly file: string,
@@ -186,23 +202,23 @@ export class ChunkBlocksReader {
     return this.header;
   }
 
-  private readBlock(h: Header, block: number): Chunk[] {
+  private readBlock(h: Header, block: number): Block {
     const start = h.ends[block]!;
     const data = Buffer.alloc(h.ends[block + 1]! - start);
     if (this.read(data, h.dataAt + start) !== data.length) throw new Error(`${this.file} is truncated`);
     return inflateBlock(data, this.file, block, blockLength(h, block));
   }
 
-  private block(h: Header, block: number): Chunk[] {
-    let chunks = this.cache.get(block);
-    if (chunks) {
+  private block(h: Header, block: number): Block {
+    let b = this.cache.get(block);
+    if (b) {
       this.cache.delete(block);
     } else {
-      chunks = this.readBlock(h, block);
+      b = this.readBlock(h, block);
       if (this.cache.size >= this.cacheBlocks) this.cache.delete(this.cache.keys().next().value!);
     }
-    this.cache.set(block, chunks);
-    return chunks;
+    this.cache.set(block, b);
+    return b;
   }
 
   /** The chunks at the given rows (in the order asked). */
@@ -211,9 +227,10 @@ export class ChunkBlocksReader {
     return rows.map((row) => {
       if (!Number.isInteger(row) || row < 0 || row >= h.chunks) throw new Error(`${this.file}: no chunk at row ${row}`);
       const block = Math.floor(row / h.blockSize);
-      const chunk = this.block(h, block)[row % h.blockSize];
-      if (!chunk) throw new Error(`${this.file}: block ${block} is short`);
-      return chunk;
+      const b = this.block(h, block);
+      const i = row % h.blockSize;
+      if (i >= b.chunks.length) throw new Error(`${this.file}: block ${block} is short`);
+      return checkedChunk(b, i, this.file, block);
     });
   }
 
@@ -222,7 +239,10 @@ export class ChunkBlocksReader {
     return this.transient(() => {
       const h = this.head();
       const out: Chunk[] = [];
-      for (let b = 0; b + 1 < h.ends.length; b++) for (const c of this.readBlock(h, b)) out.push(c);
+      for (let b = 0; b + 1 < h.ends.length; b++) {
+        const block = this.readBlock(h, b);
+        for (let i = 0; i < block.chunks.length; i++) out.push(checkedChunk(block, i, this.file, b));
+      }
       if (out.length !== h.chunks) throw new Error(`${this.file} holds ${out.length} chunks, its header says ${h.chunks}`);
       return out;
     });
