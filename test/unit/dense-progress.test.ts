@@ -53,6 +53,24 @@ describe('DenseTracker', () => {
     assert.ok(t.status().rate! < 110, `rate ${t.status().rate}`);
   });
 
+  it('a pass that made way for saved changes (not stopped) keeps its rate when the next run continues it; a stopped one starts measuring again', () => {
+    const clock = manualClock();
+    const t = new DenseTracker({ now: clock.now, smoothingMs: 30_000 });
+    t.observe(ready(0, 10_000));
+    clock.advance(10_000);
+    t.observe(dense(1000, 10_000, 1000, 10_000));
+    // The update's keyword pass (a second or so), then its lexical-ready: the pass continues, its done counter from 0.
+    clock.advance(1500);
+    t.observe(ready(1000, 10_002));
+    assert.deepEqual(t.status(), { embedded: 1000, chunks: 10_002, percent: 9, running: true, rate: 100, etaSeconds: 91 });
+    clock.advance(10_000);
+    t.observe(dense(1000, 9002, 2000, 10_002));
+    assert.equal(t.status().rate, 100, 'measured from the continued pass\'s start, not across the update');
+    t.stop();
+    t.observe(ready(2000, 10_002));
+    assert.equal(t.status().rate, undefined);
+  });
+
   it('the pass ending clears rate and ETA and keeps the coverage; a lexical-only index reads 0 % and not running', () => {
     const clock = manualClock();
     const t = new DenseTracker({ now: clock.now });
