@@ -257,7 +257,12 @@ export class FolderIndexer implements Disposable {
           this.running = running;
           const abort = () => controller.abort();
           cancelled?.addEventListener('abort', abort);
-          if (f.needsFull || f.pending.size > 0) this.inKeywordPass.add(f);
+          if (f.needsFull || f.pending.size > 0) {
+            this.inKeywordPass.add(f);
+            // The grace for a quick update counts from this folder's keyword pass (after a dense pass
+            // that ran for an hour and made way for a save, the update is a quick one).
+            this.passStartedAt = this.now();
+          }
           // Embedded first: the files open in the editor, then the ones recently changed on disk.
           const priority = priorityFiles(f.folder, port.openFiles(), this.watcher.recentlyChanged(f.folder));
           try {

@@ -42,7 +42,8 @@ export function services(opts: {
   /** Sees every index event before the indexer does (e.g. to pause mid-run). */
   onEvent?: (e: IndexEvent, s: Services) => void;
   /**
-   * Holds the run after an event the folder indexer has seen, until the promise it returns settles.
+   * Holds the run after an event the folder indexer has seen, until the promise it returns settles
+   * or the run is aborted.
    * With a gate the run is in process (`indexWorkspace`): the indexing thread runs ahead of its
    * events, so only the in-process generator really stops between two of them.
    */
@@ -92,7 +93,9 @@ export function services(opts: {
       while (!r.done) {
         opts.onEvent?.(r.value, self);
         yield r.value;
-        await opts.gate?.(r.value, self);
+        // A held run stops holding when it is aborted (as a real one would stop at its next batch).
+        const held = opts.gate?.(r.value, self);
+        if (held) await Promise.race([held, aborted(o.signal)]);
         r = await it.next();
       }
       return r.value;
@@ -121,6 +124,14 @@ export function services(opts: {
     },
   };
   return self;
+}
+
+/** Resolves when `signal` aborts (never without one). */
+function aborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) resolve();
+    else signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 /** A small repository of `n` TypeScript files plus a README. */

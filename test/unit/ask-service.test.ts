@@ -238,6 +238,58 @@ describe('ask service', () => {
     }
   });
 
+  it('a question during the update that interrupted an hour-long dense pass still gets the grace for a quick update', async () => {
+    let clock = 0;
+    let reachedDense!: () => void;
+    const denseHeld = new Promise<void>((resolve) => (reachedDense = resolve));
+    let reachedUpdate!: () => void;
+    const updateHeld = new Promise<void>((resolve) => (reachedUpdate = resolve));
+    let releaseUpdate!: () => void;
+    const updateReleased = new Promise<void>((resolve) => (releaseUpdate = resolve));
+    const s = services({
+      now: () => clock,
+      folders: { repo: REPO },
+      indexOptions: { embedBatch: 1, embedCommitChunks: 1 },
+      gate: (e, self) => {
+        // The first run's dense pass is held until it is aborted; the update is held after its plan (in its keyword pass).
+        if (self.runs.length === 1 && e.type === 'dense') {
+          reachedDense();
+          return new Promise<void>(() => undefined);
+        }
+        if (self.runs.length === 2 && e.type === 'plan') {
+          reachedUpdate();
+          return updateReleased;
+        }
+      },
+    });
+    const { asker } = askService(s);
+    try {
+      const built = s.indexer.ensureIndexed();
+      await denseHeld;
+      clock += 3_600_000; // the dense pass has run for an hour
+      const repo = folderRef(s.roots[0]!);
+      writeFileSync(path.join(repo.fsPath, 'src', 'mod1.ts'), 'export function numbatCacheFlush(): number {\n  return 1;\n}\n');
+      s.ws.fileChanged(repo, 'src/mod1.ts');
+      s.timers.fireAll(); // the watcher's debounce: the dense pass makes way
+      await updateHeld;
+      const asked = question(asker, 'numbatCacheFlush');
+      assert.deepEqual([...s.timers.pending.values()].map((t) => t.ms), [ANSWER_GRACE_MS], 'the update is a quick one: counted from its own start, not the first build\'s');
+      releaseUpdate();
+      const r = (await asked).single!;
+      assert.equal(r.sources[0]!.path, 'src/mod1.ts');
+      assert.ok(!r.notices.some((n) => /not indexed yet|keyword search covers/.test(n)), JSON.stringify(r.notices));
+      await built;
+      await s.indexer.settled();
+      assert.equal(s.indexer.status().folders[0]!.state, 'ready');
+      assert.equal(s.indexer.status().folders[0]!.dense!.percent, 100);
+      assert.deepEqual(s.runs.map((x) => x.changedPaths), [undefined, ['src/mod1.ts']]);
+    } finally {
+      releaseUpdate();
+      asker.dispose();
+      await s.dispose();
+    }
+  });
+
   it('a file saved during the keyword pass does not interrupt it: the update follows at its end, then embedding', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
