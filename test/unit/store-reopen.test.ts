@@ -125,4 +125,35 @@ describe('IndexStore.openForRead with the previous reader', () => {
       cleanup();
     }
   });
+
+  it("keeps the previous manifest's file table one more commit, so its readers can still open it", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const indexDir = path.join(dir, 'idx');
+      const { store: writer } = await open(indexDir, dir);
+      const named = async () => {
+        const m = JSON.parse(await fsp.readFile(path.join(indexDir, 'manifest.json'), 'utf8')) as { filesFile: string; filesDelta?: string };
+        return [m.filesFile, ...(m.filesDelta ? [m.filesDelta] : [])];
+      };
+      const onDisk = async () => (await fsp.readdir(indexDir)).filter((n) => n.startsWith('files.g')).sort();
+      await writer.commit({ removed: [], upserted: files(1, [0, 1, 2], true) });
+      let previous = await named();
+      // Small changes (a delta file), many (a new full table), small again.
+      const steps = [[3], Array.from({ length: 70 }, (_, i) => 10 + i), [4], [5]];
+      const seen = new Set(previous);
+      for (const [k, step] of steps.entries()) {
+        await writer.commit({ removed: [], upserted: files(10 + k, step, true) });
+        const now = await named();
+        now.forEach((n) => seen.add(n));
+        // A reader that read the previous manifest finds every file it names; nothing older is left.
+        assert.deepEqual(await onDisk(), [...new Set([...previous, ...now])].sort(), `after step ${k}`);
+        previous = now;
+      }
+      assert.ok(seen.size >= 4, `several table files were written (${[...seen].join(', ')})`);
+      await writer.close();
+      assert.deepEqual(await onDisk(), [...previous].sort(), 'a closed writer leaves only the current table');
+    } finally {
+      cleanup();
+    }
+  });
 });

@@ -124,6 +124,8 @@ export class IndexStore {
   private hot?: { dir: string; chunks: Chunk[]; docs: LexicalDoc[]; vectorOf: VectorLookup };
   /** Shard folders the previous commit referenced (kept one more commit for readers of that manifest). */
   private previousLive: ReadonlySet<string> = new Set();
+  /** File-table files the previous commit's manifest named (kept one more commit too, for its readers). */
+  private previousTables: ReadonlySet<string> = new Set();
   private releaseLock?: () => Promise<void>;
   /** This writer is rebuilding because of a damage record: the first commit removes it. */
   private clearDamage = false;
@@ -321,8 +323,9 @@ export class IndexStore {
   async close(): Promise<void> {
     // A writer's last word: the shards kept for readers of the previous manifest go too (a reader
     // still on it gets `index-changed` and reopens).
-    if (this.releaseLock && this.previousLive.size) {
+    if (this.releaseLock && (this.previousLive.size || this.previousTables.size)) {
       this.previousLive = new Set();
+      this.previousTables = new Set();
       await this.collectGarbage().catch(() => undefined);
     }
     this.lexicalCache.clear();
@@ -936,7 +939,10 @@ export class IndexStore {
     // manifest (a question asked while the dense pass commits) can still read them.
     const keep = new Set([...live, ...this.previousLive]);
     this.previousLive = live;
-    const tables = new Set([this.fileTable.base, this.fileTable.deltaFile]);
+    // So do its file-table files: a reader of that manifest that has not read its table yet still finds it.
+    const current = [this.fileTable.base, this.fileTable.deltaFile].filter((t): t is string => Boolean(t));
+    const tables = new Set([...current, ...this.previousTables]);
+    this.previousTables = new Set(current);
     const shardsDir = path.join(this.indexDir, SHARDS_DIR);
     const entries = await fsp.readdir(shardsDir).catch(() => [] as string[]);
     for (const name of entries) {
