@@ -239,7 +239,11 @@ async function retrieveAndRank(ctx: AskContext, question: string, opts: RankOpti
     // names that retrieval missed join the list before the prior weighs it (src/core/search/priorPool.ts, as `sift eval` +q).
     // Still the top K afterwards: what the prior raised from below K replaces what it lowered.
     const lookups = await lookupForPrior(ctx.store, u, [...ranked.candidates, ...retrieved.tail], { question: query });
-    ranked.candidates = applyQuestionPrior(widenForPrior(ranked.candidates, retrieved.tail, ranked.reranked, lookups), u).slice(0, Math.max(k, ranked.candidates.length));
+    // What the lookups add (named, defined, feedback files) stays within the question's scope (a mentioned folder, --path).
+    const scoped = new Set([...ranked.candidates, ...retrieved.tail].map((c) => `${c.folder ?? ''}\0${c.chunk.id}`));
+    const filter = opts.filter;
+    const widened = widenForPrior(ranked.candidates, retrieved.tail, ranked.reranked, lookups).filter((c) => !filter || scoped.has(`${c.folder ?? ''}\0${c.chunk.id}`) || filter(c));
+    ranked.candidates = applyQuestionPrior(widened, u).slice(0, Math.max(k, ranked.candidates.length));
   }
   if (opts.carry?.some((c) => c.origin === 'mentioned')) ranked.candidates = mentionedFirst(ranked.candidates);
   return { retrieved, ranked, variant, notices };
