@@ -36,6 +36,13 @@ function askService(s: Services, opts: { secrets?: MemorySecrets; state?: Memory
 const question = (asker: AskService, q: string, more: { id?: string; rerank?: boolean } = {}) =>
   asker.ask(q, { rerank: more.rerank ?? false, compare: false, id: more.id, signal: new AbortController().signal, onEvent: () => undefined });
 
+/** A promise and the function that resolves it (a gate a test opens, or a point a run reports reaching). */
+function latch(): [Promise<void>, () => void] {
+  let open!: () => void;
+  const done = new Promise<void>((resolve) => (open = resolve));
+  return [done, open];
+}
+
 describe('ask service', () => {
   const server = new OpenAiTestServer();
   before(() => server.start());
@@ -73,10 +80,8 @@ describe('ask service', () => {
 
   it('answers at once from the keyword pass\'s commits so far, saying how much they cover; later questions cover every file', async () => {
     // Held after its first commit (README.md and src/mod0.ts: discovery order, two files a commit) until released.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let reached!: () => void;
-    const held = new Promise<void>((resolve) => (reached = resolve));
+    const [released, release] = latch();
+    const [held, reached] = latch();
     let commits = 0;
     const s = services({
       folders: { repo: REPO },
@@ -124,10 +129,8 @@ describe('ask service', () => {
   });
 
   it('an update still running after the grace: answered from the index as it was, saying how much is current', async () => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let reached!: () => void;
-    const held = new Promise<void>((resolve) => (reached = resolve));
+    const [released, release] = latch();
+    const [held, reached] = latch();
     const s = services({
       folders: { repo: REPO },
       // The second run (the update) is held after its plan, before it commits anything.
@@ -172,8 +175,7 @@ describe('ask service', () => {
     // A busy embedding server: batches of the repository's chunks from the third request on wait until
     // released, so the dense pass cannot finish meanwhile (the probe of each run, the question and
     // batches with the saved file's chunk are answered).
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
+    const [released, release] = latch();
     embeddings.hold = (n, input) => (n >= 3 && input.some((t) => /Handler\d+/.test(t)) && !input.some((t) => t.includes(WORD)) ? released : undefined);
     const s = services({
       folders: { repo: { ...smallRepo(30), 'src/net/uploader.ts': REPO['src/net/uploader.ts'] } },
@@ -244,12 +246,9 @@ describe('ask service', () => {
 
   it('a question during the update that interrupted an hour-long dense pass still gets the grace for a quick update', async () => {
     let clock = 0;
-    let reachedDense!: () => void;
-    const denseHeld = new Promise<void>((resolve) => (reachedDense = resolve));
-    let reachedUpdate!: () => void;
-    const updateHeld = new Promise<void>((resolve) => (reachedUpdate = resolve));
-    let releaseUpdate!: () => void;
-    const updateReleased = new Promise<void>((resolve) => (releaseUpdate = resolve));
+    const [denseHeld, reachedDense] = latch();
+    const [updateHeld, reachedUpdate] = latch();
+    const [updateReleased, releaseUpdate] = latch();
     const s = services({
       now: () => clock,
       folders: { repo: REPO },
@@ -295,10 +294,8 @@ describe('ask service', () => {
   });
 
   it('a file saved during the keyword pass does not interrupt it: the update follows at its end, then embedding', async () => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let reached!: () => void;
-    const held = new Promise<void>((resolve) => (reached = resolve));
+    const [released, release] = latch();
+    const [held, reached] = latch();
     let commits = 0;
     const firstRun: string[] = [];
     const s = services({

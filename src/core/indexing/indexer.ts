@@ -184,7 +184,6 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
       if (++count % 500 === 0) yield { type: 'discovering', seen: count } as IndexEvent;
     }
   };
-  let walked = false;
   if (!opts.changedPaths) {
     const onDisk = await readManifest(opts.indexDir).catch(() => undefined);
     const known = onDisk?.kind === 'ok' ? onDisk.manifest.files : {};
@@ -192,7 +191,6 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
       const e = Object.hasOwn(known, f.path) ? known[f.path] : undefined;
       return Boolean(e && e.size === f.size && e.mtimeMs === f.mtimeMs);
     });
-    walked = true;
   }
   if (embedder) {
     const loaded = await loading!;
@@ -238,8 +236,9 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
       removed = indexed.filter((f) => touched(f) && !seen.has(f));
       unchanged = indexed.filter((f) => !touched(f)).length;
     } else {
-      // Files already indexed with the same size and mtime are not opened again.
-      if (!walked) {
+      // Watcher paths that cannot be taken alone: the whole tree now. Files already indexed with
+      // the same size and mtime are not opened again.
+      if (opts.changedPaths) {
         yield* walk((f) => {
           const e = store.file(f.path);
           return Boolean(e && e.size === f.size && e.mtimeMs === f.mtimeMs);

@@ -4,8 +4,8 @@ import type { Understanding } from '../query/understand';
 import type { IndexStore } from '../store/store';
 import type { Chunk } from '../types';
 import { type SymbolName, chunkDefines, questionSymbols } from './definitions';
-import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights, relativeScores } from './fileEvidence';
-import { appendAsWeakest } from './namedFiles';
+import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights } from './fileEvidence';
+import { appendAtFractions } from './namedFiles';
 import type { NamedStore } from './retriever';
 import type { Candidate } from './types';
 
@@ -244,42 +244,11 @@ export function definitionChunks(hits: readonly DefinitionHit[], list: readonly 
  * the role prior and the "defines a named symbol" boost.
  */
 export function appendDefinitions(list: readonly Candidate[], extra: readonly Definer[], w: Readonly<EvidenceWeights> = DEFAULT_EVIDENCE_WEIGHTS): Candidate[] {
-  const out = appendAsWeakest(
+  const f = w.lookupScore > 0 ? w.lookupScore : 0;
+  return appendAtFractions(
     list,
-    extra.map(({ chunk, folder }) => ({ chunk, ...(folder !== undefined ? { folder } : {}) })),
+    extra.map(({ chunk, folder, name }) => ({ chunk, ...(folder !== undefined ? { folder } : {}), f, note: { definesLookedUp: name } })),
   );
-  // Provenance: what brought it in (the prior shows it among what matched).
-  extra.forEach((e, i) => {
-    const c = out[list.length + i]!;
-    c.provenance = { ...c.provenance, definesLookedUp: e.name };
-  });
-  const f = w.lookupScore;
-  if (!extra.length || !(f > 0) || !list.length) return out;
-  const rel = relativeScores(list);
-  const weakest = Math.min(...rel);
-  // Never below the weakest: the lookup is evidence, not a penalty.
-  if (f <= weakest) return out;
-  const stat = (pick: (c: Candidate) => number | undefined) => {
-    const s = list.map(pick).filter((v): v is number => v !== undefined);
-    if (s.length !== list.length) return undefined;
-    const mean = s.reduce((a, b) => a + b, 0) / s.length;
-    const sd = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / s.length) || 1;
-    return { max: Math.max(...s), sd };
-  };
-  const ltr = stat((c) => c.provenance.ltr?.score ?? c.provenance.rerank?.score);
-  const lex = Math.max(0, ...list.map((c) => c.provenance.lexical?.score ?? 0));
-  const fused = Math.max(0, ...list.map((c) => c.provenance.fused.score));
-  for (const c of out.slice(list.length)) {
-    const p = c.provenance;
-    if (p.lexical) p.lexical = { ...p.lexical, score: f * lex };
-    p.fused = { ...p.fused, score: f * fused };
-    if (ltr) {
-      const z = ltr.max + ltr.sd * Math.log(f);
-      if (p.ltr) p.ltr = { ...p.ltr, score: z };
-      if (p.rerank) p.rerank = { ...p.rerank, score: z };
-    }
-  }
-  return out;
 }
 
 /** `sift ask`: looks the question's names up (unless the lookup is off) and appends the definitions the list lacks. */

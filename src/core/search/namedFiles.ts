@@ -2,7 +2,7 @@ import { codeTokens } from '../lexical/tokenize';
 import type { Understanding } from '../query/understand';
 import type { IndexStore } from '../store/store';
 import type { Chunk } from '../types';
-import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights, pathMatches } from './fileEvidence';
+import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights, pathMatches, relativeScores } from './fileEvidence';
 import { roleExponent } from './questionPrior';
 import type { NamedStore } from './retriever';
 import type { Candidate } from './types';
@@ -149,4 +149,47 @@ function pick(chunks: readonly Chunk[], lines: readonly number[], terms: Readonl
     }
   }
   return best;
+}
+
+/**
+ * Appends chunks at fractions of the list's best, as the last stage that scored the list measures
+ * it (BM25 or fused score × the fraction; a reranker's or learning-to-rank score where its
+ * standardised relative score is the fraction — relativeScores). A fraction at or below the list's
+ * weakest enters as the weakest: what a lookup adds is evidence, never a penalty. `note` goes into
+ * each one's provenance (what brought it in).
+ */
+export function appendAtFractions(list: readonly Candidate[], extra: readonly { chunk: Candidate['chunk']; folder?: string; f: number; note: Partial<Candidate['provenance']> }[]): Candidate[] {
+  const out = appendAsWeakest(
+    list,
+    extra.map(({ chunk, folder }) => ({ chunk, ...(folder !== undefined ? { folder } : {}) })),
+  );
+  if (!list.length) {
+    extra.forEach(({ note }, i) => (out[i]!.provenance = { ...out[i]!.provenance, ...note }));
+    return out;
+  }
+  const weakest = Math.min(...relativeScores(list));
+  const sd = (() => {
+    const s = list.map((c) => c.provenance.ltr?.score ?? c.provenance.rerank?.score);
+    if (s.some((v) => v === undefined)) return undefined;
+    const v = s as number[];
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    return { max: Math.max(...v), sd: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length) || 1 };
+  })();
+  const lex = Math.max(0, ...list.map((c) => c.provenance.lexical?.score ?? 0));
+  const fused = Math.max(0, ...list.map((c) => c.provenance.fused.score));
+  extra.forEach(({ f, note }, i) => {
+    const c = out[list.length + i]!;
+    const p = { ...c.provenance, ...note };
+    if (f > weakest) {
+      if (p.lexical) p.lexical = { ...p.lexical, score: f * lex };
+      p.fused = { ...p.fused, score: f * fused };
+      if (sd) {
+        const z = sd.max + sd.sd * Math.log(f);
+        if (p.ltr) p.ltr = { ...p.ltr, score: z };
+        if (p.rerank) p.rerank = { ...p.rerank, score: z };
+      }
+    }
+    c.provenance = p;
+  });
+  return out;
 }

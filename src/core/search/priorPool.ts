@@ -5,7 +5,7 @@ import { type DefinitionHit, appendDefinitions, definitionChunks, lookupDefiniti
 import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights, relativeScores } from './fileEvidence';
 import { type FeedbackHit, feedbackSearch } from './feedback';
 import { type Neighbour, lookupNeighbours } from './neighbours';
-import { appendAsWeakest, namedChunks, priorDepth, priorPool } from './namedFiles';
+import { appendAsWeakest, appendAtFractions, namedChunks, priorDepth, priorPool } from './namedFiles';
 import type { NamedStore } from './retriever';
 import type { Candidate } from './types';
 
@@ -61,40 +61,6 @@ export function feedbackApplies(u: Understanding, w: Readonly<EvidenceWeights> =
 
 /** How deep the feedback search reads. */
 export const FEEDBACK_DEPTH = 40;
-
-/** Appends chunks at fractions of the list's best (as the last stage that scored it measures it); a fraction at or below the list's weakest enters as the weakest. */
-function appendAtFractions(list: readonly Candidate[], extra: readonly { chunk: Candidate['chunk']; folder?: string; f: number; note: Partial<Candidate['provenance']> }[]): Candidate[] {
-  const out = appendAsWeakest(
-    list,
-    extra.map(({ chunk, folder }) => ({ chunk, ...(folder !== undefined ? { folder } : {}) })),
-  );
-  if (!list.length) return out;
-  const weakest = Math.min(...relativeScores(list));
-  const sd = (() => {
-    const s = list.map((c) => c.provenance.ltr?.score ?? c.provenance.rerank?.score);
-    if (s.some((v) => v === undefined)) return undefined;
-    const v = s as number[];
-    const mean = v.reduce((a, b) => a + b, 0) / v.length;
-    return { max: Math.max(...v), sd: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length) || 1 };
-  })();
-  const lex = Math.max(0, ...list.map((c) => c.provenance.lexical?.score ?? 0));
-  const fused = Math.max(0, ...list.map((c) => c.provenance.fused.score));
-  extra.forEach(({ f, note }, i) => {
-    const c = out[list.length + i]!;
-    const p = { ...c.provenance, ...note };
-    if (f > weakest) {
-      if (p.lexical) p.lexical = { ...p.lexical, score: f * lex };
-      p.fused = { ...p.fused, score: f * fused };
-      if (sd) {
-        const z = sd.max + sd.sd * Math.log(f);
-        if (p.ltr) p.ltr = { ...p.ltr, score: z };
-        if (p.rerank) p.rerank = { ...p.rerank, score: z };
-      }
-    }
-    c.provenance = p;
-  });
-  return out;
-}
 
 /** Appends the feedback hits the list lacks at prfScore × their relative feedback score (0: none). */
 export function appendFeedback(list: readonly Candidate[], hits: readonly FeedbackHit[], w: Readonly<EvidenceWeights> = DEFAULT_EVIDENCE_WEIGHTS): Candidate[] {
