@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import MiniSearch, { type Options } from 'minisearch';
-import { Bm25Index, buildBm25, docsFromFields, fieldsOf, MAX_QUERY_TERMS, selectTop } from '../../src/core/lexical/bm25';
+import { Bm25Index, buildBm25, MAX_QUERY_TERMS, selectTop } from '../../src/core/lexical/bm25';
+import { docsFromFields, fieldsOf } from '../support/bm25Docs';
 import { BM25_PARAMS, BOOSTS, FIELD_BOOSTS, lexicalDoc, searchLexical } from '../../src/core/lexical/lexical';
 import { codeTokens, MAX_STEM_CHARS, MAX_TEXT_TOKENS, MAX_WORD_CHARS, pathTokens } from '../../src/core/lexical/tokenize';
 

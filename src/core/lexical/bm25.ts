@@ -24,7 +24,7 @@
  *   u8[]     term blob (terms sorted by UTF-8 bytes), then the chunk ids joined by "\n"
  */
 import type { TimeSlicer } from '../util/slice';
-import { termDictionary, termId } from './tokenize';
+import { termDictionary } from './tokenize';
 
 export const FIELD_NAMES = ['symbols', 'path', 'header', 'text'] as const;
 export const FIELD_COUNT = FIELD_NAMES.length;
@@ -145,28 +145,6 @@ function grow<A extends Uint32Array>(a: A, atLeast: number): A {
   const out = new (a.constructor as new (n: number) => A)(Math.max(atLeast, a.length * 2));
   out.set(a);
   return out;
-}
-
-/** Documents from per-field term → frequency maps (FIELD_NAMES order). */
-export function docsFromFields(docs: readonly { id: string; fields: readonly FieldTerms[] }[]): LexicalDoc[] {
-  const b = new DocBatchBuilder();
-  // A term repeated `tf` times counts `tf` (the builder counts occurrences).
-  try {
-    for (const d of docs) b.add(d.id, d.fields.map((m) => [...m].flatMap(([t, tf]) => new Array<number>(tf).fill(termId(t)))));
-    return b.finish();
-  } finally {
-    b.release();
-  }
-}
-
-/** A document's field terms and frequencies (for tests and tools; the build reads the batch). */
-export function fieldsOf(doc: LexicalDoc): FieldTerms[] {
-  const { batch, row } = doc;
-  return Array.from({ length: FIELD_COUNT }, (_, f) => {
-    const m: FieldTerms = new Map();
-    for (let j = batch.starts[row * FIELD_COUNT + f]!; j < batch.starts[row * FIELD_COUNT + f + 1]!; j++) m.set(batch.terms[batch.term[j]!]!, batch.tf[j]!);
-    return m;
-  });
 }
 
 export interface Bm25Params {
