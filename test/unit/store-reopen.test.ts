@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { type FileUpdate, IndexStore } from '../../src/core/store/store';
-import type { ShardEntry } from '../../src/core/store/manifest';
+import { type ShardEntry, readManifest } from '../../src/core/store/manifest';
 import { searchShards } from '../../src/core/search/shardSearch';
 import { sha256Hex } from '../../src/core/util/fs';
 import { rng, syntheticChunks, unitVector } from '../../scripts/bench/corpus';
@@ -152,6 +152,30 @@ describe('IndexStore.openForRead with the previous reader', () => {
       assert.ok(seen.size >= 4, `several table files were written (${[...seen].join(', ')})`);
       await writer.close();
       assert.deepEqual(await onDisk(), [...previous].sort(), 'a closed writer leaves only the current table');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('a writer opening the index reuses a file table the caller read from it, unless the manifest names another', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const indexDir = path.join(dir, 'idx');
+      const { store: first } = await open(indexDir, dir);
+      await first.commit({ removed: [], upserted: files(1, [0, 1, 2], true) });
+      await first.close();
+      const read = await readManifest(indexDir);
+      assert.ok(read.kind === 'ok' && read.fileTable);
+      const held = { createdAt: read.manifest.createdAt, state: read.fileTable, files: read.manifest.files };
+      const { store: writer } = await IndexStore.open(indexDir, { root: dir, embedding: EMBEDDING, chunker: CHUNKER, lock: true, shardCapacity: 20, held });
+      assert.equal(writer.manifest.files, held.files, 'not parsed again');
+      await writer.commit({ removed: [], upserted: files(2, [3], true) });
+      await writer.close();
+      // Another table now: read from disk, with the new file in it.
+      const { store: again } = await IndexStore.open(indexDir, { root: dir, embedding: EMBEDDING, chunker: CHUNKER, lock: true, shardCapacity: 20, held });
+      assert.notEqual(again.manifest.files, held.files);
+      assert.equal(Object.keys(again.manifest.files).length, 4);
+      await again.close();
     } finally {
       cleanup();
     }

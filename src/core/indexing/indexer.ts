@@ -11,7 +11,7 @@ import type { HttpEmbedderStats } from '../models/httpEmbedder';
 import { embeddingText } from '../models/text';
 import type { ModelTokenizer } from '../models/tokens';
 import { SiftError, throwIfAborted } from '../util/errors';
-import { type ChunkerInfo, type EmbeddingInfo, describeEmbedding, readManifest } from '../store/manifest';
+import { type ChunkerInfo, type EmbeddingInfo, type HeldFileTable, describeEmbedding, readManifest } from '../store/manifest';
 import { type FileUpdate, IndexStore } from '../store/store';
 import { denseCoverage } from '../store/manifest';
 import { type DenseProgress, fillVectors } from './fillVectors';
@@ -184,9 +184,12 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
       if (++count % 500 === 0) yield { type: 'discovering', seen: count } as IndexEvent;
     }
   };
+  let held: HeldFileTable | undefined;
   if (!opts.changedPaths) {
     const onDisk = await readManifest(opts.indexDir).catch(() => undefined);
     const known = onDisk?.kind === 'ok' ? onDisk.manifest.files : {};
+    // Opening the store for writing below reuses this table rather than parsing it again.
+    if (onDisk?.kind === 'ok' && onDisk.fileTable) held = { createdAt: onDisk.manifest.createdAt, state: onDisk.fileTable, files: onDisk.manifest.files };
     yield* walk((f) => {
       const e = Object.hasOwn(known, f.path) ? known[f.path] : undefined;
       return Boolean(e && e.size === f.size && e.mtimeMs === f.mtimeMs);
@@ -209,6 +212,7 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
     lock: true,
     // Watcher updates check shard sizes; full walks (startup, reindex, CLI) also checksums.
     verify: opts.changedPaths ? 'sizes' : 'full',
+    held,
   });
   let threads: ChunkThreads | undefined;
   try {

@@ -15,6 +15,7 @@ import {
   type ChunkerInfo,
   type EmbeddingInfo,
   type FileEntry,
+  type HeldFileTable,
   type Manifest,
   type ManifestOnDisk,
   type ShardEntry,
@@ -108,6 +109,8 @@ export interface OpenOptions {
    * 'full' (sizes and CRC-32 of every file: a full walk). A damaged shard starts a rebuild.
    */
   verify?: 'sizes' | 'full';
+  /** A file table the caller already read from this index (used when the manifest still names it). */
+  held?: HeldFileTable;
 }
 
 export interface OpenResult {
@@ -175,7 +178,7 @@ export class IndexStore {
       await release?.().catch(() => undefined);
       throw new SiftError(`Cannot prepare the index directory ${indexDir}: ${errorMessage(err)}`, 'io', { cause: err });
     }
-    const loaded = await readManifest(indexDir);
+    const loaded = await readManifest(indexDir, { held: opts.held });
     let manifest: Manifest;
     let fileTable: FileTableFiles | undefined;
     let rebuildReason: string | undefined;
