@@ -608,7 +608,7 @@ export class Bm25Index {
     let hi = this.terms - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareBytes(this.blob.subarray(this.termOff[mid]!, this.termOff[mid + 1]!), term);
+      const c = compareBytesAt(this.blob, this.termOff[mid]!, this.termOff[mid + 1]!, term);
       if (c === 0) return mid;
       if (c < 0) lo = mid + 1;
       else hi = mid - 1;
@@ -887,6 +887,16 @@ export function selectTop(items: readonly number[], k: number, better: (a: numbe
     }
   }
   return heap.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+}
+
+/** `compareBytes(a.subarray(start, end), b)` without making the view (a binary search's inner loop). */
+function compareBytesAt(a: Uint8Array, start: number, end: number, b: Uint8Array): number {
+  const n = Math.min(end - start, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[start + i]! - b[i]!;
+    if (d) return d;
+  }
+  return end - start - b.length;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
