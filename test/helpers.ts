@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -37,7 +37,12 @@ export function writeTree(root: string, files: Record<string, string | Buffer>):
  * child never inherits an LLM, rerank or embedding endpoint or key from the test's environment; `env`
  * adds variables (undefined removes one); `stdin` is written and closed.
  */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}, opts: { stdin?: string } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  /** `onSpawn` gets the child (e.g. to send it SIGINT at a moment the test chooses). */
+  opts: { stdin?: string; onSpawn?: (child: ChildProcess) => void } = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const childEnv: Record<string, string> = {};
     const base = { ...process.env, OPENAI_BASE_URL: undefined, OPENAI_API_KEY: undefined, SIFT_RERANK_API_KEY: undefined, SIFT_EMBEDDING_API_KEY: undefined };
@@ -50,6 +55,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+    opts.onSpawn?.(child);
   });
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -234,8 +235,16 @@ describe('embedding provider: openai-compatible (a loopback /v1/embeddings serve
     const indexDir = freshDir();
     const start = server.requests.length;
     server.faultFor = (k) => (k === start + 6 ? { kind: 'status', status: 400 } : undefined);
-    await assert.rejects(run({ root: big, indexDir, remoteEmbedding: remote() }), /answered HTTP 400/);
-    server.faultFor = undefined;
+    // Requests sent after the failing one are held until the failed pass aborts them: nothing is answered
+    // while the failure stops the pass (a stop drops what is in flight, so an answer racing it would be
+    // embedded again by the rerun).
+    server.hold = (k, _input, gone) => (k > start + 6 ? gone : undefined);
+    try {
+      await assert.rejects(run({ root: big, indexDir, remoteEmbedding: remote() }), /answered HTTP 400/);
+    } finally {
+      server.faultFor = undefined;
+      server.hold = undefined;
+    }
     const partial = await coverage(indexDir);
     assert.ok(partial.embedded > 0 && partial.embedded < partial.chunks, `${partial.embedded} of ${partial.chunks}`);
     const summary = await run({ root: big, indexDir, remoteEmbedding: remote() });
@@ -262,6 +271,50 @@ describe('embedding provider: openai-compatible (a loopback /v1/embeddings serve
     const c = await coverage(indexDir);
     assert.equal(c.embedded, c.chunks);
     assert.deepEqual(duplicates(), []);
+  });
+
+  it('sift index cancelled (Ctrl-C) while a batch is held: the batch answered ahead of it is kept, and the next sift index embeds only what was not answered, each chunk once', async () => {
+    server.embedded.clear();
+    const indexDir = freshDir();
+    const flags = ['--embedding-provider', 'openai-compatible', '--embedding-base-url', server.baseURL, '--embedding-model', 'tiny', '--embedding-batch', '8', '--embedding-concurrency', '2', '--index-dir', indexDir];
+    // The first batch of the dense pass (the first file's chunks, src/m0/) is held until the run aborts it;
+    // the one beside it is answered; the next one is sent only when that answer has reached sift (two
+    // requests at a time), and is held too: Ctrl-C then.
+    let child: ChildProcess | undefined;
+    let answered: readonly string[] | undefined;
+    let interrupted = false;
+    server.hold = (_k, input, gone) => {
+      if (input[0] === 'probe') return undefined;
+      if (input.some((t) => t.startsWith('src/m0/'))) return gone;
+      if (!answered) {
+        answered = input;
+        return undefined;
+      }
+      if (!interrupted) {
+        interrupted = true;
+        child!.kill('SIGINT');
+      }
+      return gone;
+    };
+    let cancelled: Awaited<ReturnType<typeof runCli>>;
+    try {
+      cancelled = await runCli(['index', big, ...flags, '--json'], {}, { onSpawn: (c) => (child = c) });
+    } finally {
+      server.hold = undefined;
+    }
+    assert.equal(cancelled.code, 130, cancelled.stderr);
+    assert.match(cancelled.stderr, /indexing cancelled/);
+    assert.ok(interrupted && answered?.length === 8, `interrupted ${interrupted}, answered ${answered?.length}`);
+    const partial = await coverage(indexDir);
+    assert.equal(partial.embedded, 8, 'the batch answered ahead of the held one is committed');
+
+    const resumed = await runCli(['index', big, ...flags, '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const summary = JSON.parse(resumed.stdout) as { chunks: number; embedded: number };
+    assert.equal(summary.embedded, summary.chunks - 8);
+    assert.equal((await coverage(indexDir)).embedded, summary.chunks);
+    assert.deepEqual(duplicates(), [], 'nothing answered before the cancel is embedded again');
+    assert.equal([...server.embedded.keys()].filter((t) => t !== 'probe').length, summary.chunks);
   });
 
   it('another provider or model in the manifest: one rebuild, with a message naming both', async () => {

@@ -30,7 +30,7 @@ describe('lexical first, dense as it comes (real worker, tiny model)', () => {
   });
 
   /** Runs the indexer, handing each event to `onEvent`; stops the run (as a cancelled one) when it returns 'stop'. */
-  async function run(opts: Omit<IndexOptions, 'client' | 'root' | 'embedding'>, onEvent: (e: IndexEvent) => Promise<'stop' | void> | 'stop' | void = () => undefined) {
+  async function run(opts: Omit<IndexOptions, 'client' | 'root' | 'embedding'> & { client?: InferenceClient }, onEvent: (e: IndexEvent) => Promise<'stop' | void> | 'stop' | void = () => undefined) {
     const gen = indexWorkspace({ root, embedding, client, ...opts });
     for (let r = await gen.next(); ; r = await gen.next()) {
       if (r.done) return r.value;
@@ -39,6 +39,18 @@ describe('lexical first, dense as it comes (real worker, tiny model)', () => {
         return undefined;
       }
     }
+  }
+
+  /** The worker's client, with each embedding after the first `answered` held until its request is aborted (the worker still busy with it). */
+  function holdingEmbeds(inner: InferenceClient, answered: number): InferenceClient {
+    let embeds = 0;
+    const call = (method: string, params: unknown, signal?: AbortSignal): Promise<unknown> => {
+      if (method === 'embed' && ++embeds > answered) {
+        return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })), { once: true }));
+      }
+      return (inner.call as (m: string, p: unknown, s?: AbortSignal) => Promise<unknown>)(method, params, signal);
+    };
+    return { call } as unknown as InferenceClient;
   }
 
   async function search(indexDir: string, query: string, opts: { lexical?: boolean } = {}) {
@@ -69,9 +81,11 @@ describe('lexical first, dense as it comes (real worker, tiny model)', () => {
     const total = ready.chunks;
 
     // 2. The dense pass, priority file first, one chunk per commit; interrupted after its first commit.
+    // The worker's second embedding is held until the pass stops (a stopped pass commits every answer it
+    // holds: held, the first chunk is the only one embedded).
     const priority = ['src/auth/session.py'];
     let firstDense: Extract<IndexEvent, { type: 'dense' }> | undefined;
-    await run({ indexDir, lexicalFirst: true, priority, embedBatch: 1, embedCommitChunks: 1 }, async (e) => {
+    await run({ indexDir, lexicalFirst: true, priority, embedBatch: 1, embedCommitChunks: 1, client: holdingEmbeds(client, 1) }, async (e) => {
       if (e.type !== 'dense') return;
       firstDense = e;
       return 'stop';

@@ -58,8 +58,9 @@ export class EmbeddingsTestServer {
   /**
    * Per request: a promise the answer waits for (a server busy for as long as a test wants); an answer
    * whose client went away meanwhile (an aborted request) is not sent and not counted in `embedded`.
+   * `gone` resolves when the client goes away: `(n, input, gone) => gone` holds a request until its client aborts it.
    */
-  hold?: (n: number, input: readonly string[]) => Promise<void> | undefined;
+  hold?: (n: number, input: readonly string[], gone: Promise<void>) => Promise<void> | undefined;
   readonly requests: EmbeddingsRequestRecord[] = [];
   /** Texts answered with a vector, and how many times each. */
   readonly embedded = new Map<string, number>();
@@ -95,6 +96,8 @@ export class EmbeddingsTestServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The connection closed before the answer was sent: the client aborted (or the server was killed).
+    const gone = new Promise<void>((resolve) => res.once('close', () => resolve()));
     let raw = '';
     for await (const piece of req) raw += String(piece);
     if (req.method !== 'POST' || !req.url?.endsWith('/embeddings')) {
@@ -119,7 +122,7 @@ export class EmbeddingsTestServer {
     const flat = input.length ? await this.client!.call('embed', { texts: input }) : new Float32Array(0);
     const delay = this.delayFor ? this.delayFor(n, input) : this.delayMs;
     if (delay) await new Promise((r) => setTimeout(r, delay));
-    await this.hold?.(n, input);
+    await this.hold?.(n, input, gone);
     if (res.destroyed || req.socket.destroyed) return;
     const dim = input.length ? flat.length / input.length : 0;
     const vectors = input.map((_, index) => Array.from(flat.subarray(index * dim, (index + 1) * dim)));

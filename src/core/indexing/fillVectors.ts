@@ -4,7 +4,7 @@ import { denseCoverage, liveChunks } from '../store/manifest';
 import { embeddingText } from '../models/text';
 import type { Embedder } from '../worker/embedder';
 import type { HttpEmbedderStats } from '../models/httpEmbedder';
-import { SiftError, isAbortError, throwIfAborted } from '../util/errors';
+import { SiftError, throwIfAborted } from '../util/errors';
 
 /** Chunks embedded between two commits of the dense pass (each commit writes the vectors of the shards it touches). */
 export const DEFAULT_EMBED_COMMIT_CHUNKS = 1024;
@@ -95,6 +95,15 @@ async function* missingInOrder(store: IndexStore, priority: readonly string[]): 
  * The first requests leave as soon as the first shard is listed; the rest is listed as the pass
  * reaches it. A shard whose chunks have all been answered is committed at once (its vectors file
  * is then final), besides the cadence below, so the commit left at the end is one shard's.
+ *
+ * A pass that stops early — `signal` aborted (a save the editor's pass makes way for, a cancel, a
+ * pause), its caller leaving the loop, a failed request or commit — commits every vector answered
+ * before it stopped, answers that came in ahead of the batch it was waiting for included, then ends
+ * with its error: the next run embeds only what was not answered. Requests still in flight are
+ * aborted at once and dropped (a stop never waits for a slow or dying server); an answer that
+ * arrives after the stop is ignored. Vectors are keyed by chunk id, which is derived from the
+ * chunk's path and content: a chunk changed since it was read has another id, so a vector is never
+ * attached to content it was not computed from (`commitVectors` ignores ids no longer in the index).
  */
 export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncGenerator<DenseProgress, number> {
   // Missing at the start, by the manifest (exact once every shard is listed).
@@ -102,6 +111,17 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
   if (!total) return 0;
 
   const { embedder, embedding, signal } = opts;
+  /**
+   * Set when the pass stops (aborted, failed, left by its caller, or done): requests in flight are
+   * aborted through `flight`, and answers arriving afterwards are dropped.
+   */
+  let stopped = false;
+  const flight = new AbortController();
+  const stop = () => {
+    stopped = true;
+    // The caller's reason when it aborted (a request it cuts rejects as it would have without `flight`).
+    flight.abort(signal?.aborted ? signal.reason : undefined);
+  };
   const batch = Math.max(1, opts.embedBatch ?? embedder.batchSize);
   // Requests kept queued beyond the one being awaited: one for the local worker (it runs one at a
   // time), the server's concurrency for an embedding server (its batches run side by side).
@@ -155,8 +175,12 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
     return p;
   };
 
+  /** A slice and its vectors by chunk id, each with the shard the chunk was listed in. */
+  type Answer = { slice: Missing[]; vectors: (readonly [string, Float32Array, string])[] };
+  /** Answered before the pass stopped and not taken by the loop yet (answers that came in ahead of the one it awaits). */
+  const answered = new Set<Answer>();
   /** Reads one slice's chunk texts (grouped by shard) and sends it to the embedder. */
-  const send = async (slice: Missing[]) => {
+  const send = async (slice: Missing[]): Promise<Answer> => {
     const byShard = new Map<string, Missing[]>();
     for (const m of slice) {
       let g = byShard.get(m.shard);
@@ -187,7 +211,10 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
       moved.clear();
       await read(again);
     }
-    const flat = texts.length ? await embedder.embedDocuments(texts.map((t) => t.text), signal) : new Float32Array(0);
+    throwIfAborted(flight.signal);
+    const flat = texts.length ? await embedder.embedDocuments(texts.map((t) => t.text), flight.signal) : new Float32Array(0);
+    // Came in after the pass stopped (its request was aborted meanwhile): dropped, embedded next time.
+    throwIfAborted(flight.signal);
     if (flat.length !== texts.length * embedding.dim) {
       throw new SiftError(
         `The embedder returned ${flat.length} values for ${texts.length} texts; the index has ${embedding.dim} dimensions per vector. Nothing from this batch was written.`,
@@ -196,7 +223,9 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
     }
     // Views on the answer (no copy): the commit reads them once. Each with the shard it was listed in.
     const listedIn = new Map(slice.map((m) => [m.id, m.shard]));
-    return { slice, vectors: texts.map((t, j) => [t.id, flat.subarray(j * embedding.dim, (j + 1) * embedding.dim), listedIn.get(t.id)!] as const) };
+    const answer: Answer = { slice, vectors: texts.map((t, j) => [t.id, flat.subarray(j * embedding.dim, (j + 1) * embedding.dim), listedIn.get(t.id)!] as const) };
+    answered.add(answer);
+    return answer;
   };
 
   let done = 0;
@@ -243,11 +272,10 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
     return started;
   };
   // `depth` requests ahead: the next slices are listed, read and queued while this one embeds.
-  let failed = false;
   let ended = false;
-  const ahead: Promise<Awaited<ReturnType<typeof send>> | undefined>[] = [];
+  const ahead: Promise<Answer | undefined>[] = [];
   const refill = () => {
-    while (!ended && !signal?.aborted && ahead.length < depth) {
+    while (!ended && !stopped && ahead.length < depth) {
       const p = nextSlice().then((slice) => {
         if (!slice.length) {
           ended = true;
@@ -259,13 +287,16 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
       ahead.push(p);
     }
   };
-  refill();
+  signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop();
   try {
+    refill();
     while (ahead.length) {
       const current = ahead.shift()!;
       refill();
       const sent = await current;
       if (!sent) continue;
+      answered.delete(sent);
       for (const [id, v, shard] of sent.vectors) {
         let vectors = pending.get(shard);
         if (!vectors) pending.set(shard, (vectors = new Map()));
@@ -299,16 +330,20 @@ export async function* fillVectors(store: IndexStore, opts: FillOptions): AsyncG
     if (committing) await committing;
     if (commitFailed) throw commitFailed.err;
     if (pendingChunks) await startCommit(takePending());
-  } catch (err) {
-    failed = !isAbortError(err);
-    throw err;
   } finally {
-    // A commit still running finishes first (its batch is kept; a failed one is reported above or lost with the run).
+    signal?.removeEventListener('abort', stop);
+    // Stopped (or done: then nothing is in flight): requests still in flight are aborted and dropped.
+    stop();
+    // Slices still being listed or read settle before the store may close (bounded: the index's own
+    // files; their requests fail at once now). A commit still running finishes first (its batch is kept;
+    // a failed one is retried below).
+    await Promise.allSettled(ahead);
     if (committing) await (committing as Promise<void>).catch(() => undefined);
-    // Cancelled or failed: what was embedded is kept (committed now), the rest is embedded next time.
-    // Slices the server already answered when an earlier one failed are kept too (on a cancel they are dropped).
+    // Cancelled or failed: everything answered before the stop is committed now — by chunk id, so
+    // vectors of chunks no longer in the index are ignored — and the rest is embedded next time.
     const left = new Map([...(failedCommit ?? []), ...takePending()]);
-    for (const r of await Promise.allSettled(ahead)) if (failed && r.status === 'fulfilled' && r.value) for (const [id, v] of r.value.vectors) left.set(id, v);
+    for (const a of answered) for (const [id, v] of a.vectors) left.set(id, v);
+    answered.clear();
     if (left.size) await store.commitVectors(left).catch(() => undefined);
   }
   yield progress(done);
