@@ -168,15 +168,25 @@ describe('ask service', () => {
     }
   });
 
-  it('a file saved during the dense pass: embedding makes way, the change is answered while the dense pass is still held, then every chunk is embedded (again only what was answered but not yet committed)', async () => {
+  it('a file saved during the dense pass: embedding makes way, the change is answered while the dense pass is still held, then every chunk is embedded exactly once', async () => {
     const WORD = 'quokkaSentinelRefresh';
     const embeddings = new EmbeddingsTestServer();
     await embeddings.start();
-    // A busy embedding server: batches of the repository's chunks from the third request on wait until
-    // released, so the dense pass cannot finish meanwhile (the probe of each run, the question and
-    // batches with the saved file's chunk are answered).
+    // A busy embedding server, so the dense pass cannot finish meanwhile: of the repository's batches only
+    // one is answered — the first to arrive that is not the pass's first batch (the README's chunk, which the
+    // pass awaits: the answered one comes in ahead of it, not yet committed when the pass makes way). Every
+    // other batch waits until released, or until its request is aborted. The probe of each run, the
+    // question and batches with the saved file's new chunk are answered.
     const [released, release] = latch();
-    embeddings.hold = (n, input) => (n >= 3 && input.some((t) => /Handler\d+/.test(t)) && !input.some((t) => t.includes(WORD)) ? released : undefined);
+    let answeredBeforeSave: readonly string[] | undefined;
+    embeddings.hold = (_n, input, gone) => {
+      if (input[0] === 'probe' || input.some((t) => t.includes(WORD))) return undefined;
+      if (!answeredBeforeSave && !input.some((t) => t.startsWith('README.md'))) {
+        answeredBeforeSave = input;
+        return undefined;
+      }
+      return Promise.race([released, gone]);
+    };
     const s = services({
       folders: { repo: { ...smallRepo(30), 'src/net/uploader.ts': REPO['src/net/uploader.ts'] } },
       settings: { 'embedding.provider': 'openai-compatible', 'embedding.baseUrl': embeddings.baseURL, 'embedding.batchSize': 2, 'embedding.concurrency': 2 },
@@ -198,10 +208,11 @@ describe('ask service', () => {
     embeddings.onRequest = () => wake();
     try {
       const built = s.indexer.ensureIndexed();
-      await until(() => s.indexer.status().folders[0]!.dense?.running === true && embeddings.requests.length >= 3);
+      // The probe, the held first batch, the answered one, and the batch sent when that answer reached the
+      // pass (two requests at a time): the answer is in the pass's hands when the file is saved.
+      await until(() => s.indexer.status().folders[0]!.dense?.running === true && embeddings.requests.length >= 4);
+      assert.equal(answeredBeforeSave?.length, 2);
       const repo = folderRef(s.roots[0]!);
-      // Answered so far: a batch answered but not yet committed when the pass makes way is embedded again after it.
-      const answeredBeforeSave = new Set(embeddings.embedded.keys());
       writeFileSync(path.join(repo.fsPath, 'src', 'mod3.ts'), `export function ${WORD}(): number {\n  return 3;\n}\n`);
       s.ws.fileChanged(repo, 'src/mod3.ts');
       s.timers.fireAll(); // the watcher's debounce
@@ -223,9 +234,11 @@ describe('ask service', () => {
       assert.equal(after.state, 'ready');
       assert.equal(after.dense!.percent, 100);
       assert.equal(after.dense!.embedded, after.chunks);
-      // No chunk embedded twice except those answered before the save (whose commit the interrupt can precede).
+      // Every chunk embedded exactly once: the batch answered before the save was committed when the pass
+      // made way (never sent again); the held ones were aborted unanswered and embedded after the update.
       const twice = embeddings.duplicates().filter((t) => t !== WORD && t !== 'probe');
-      assert.deepEqual(twice.filter((t) => !answeredBeforeSave.has(t)), [], `embedded twice: ${JSON.stringify(twice)}`);
+      assert.deepEqual(twice, [], `embedded twice: ${JSON.stringify(twice)}`);
+      assert.ok(answeredBeforeSave!.every((t) => embeddings.embedded.get(t) === 1));
       assert.ok([...embeddings.embedded.keys()].some((t) => t.includes(`function ${WORD}`)), 'the saved file\'s new chunk is embedded');
       assert.ok(!s.ws.log.lines.some((l) => l.includes('indexing stopped')), 'not a pause or a cancel');
       // From the first dense status to the last batch: indexing with the dense pass running, never "stopped"
