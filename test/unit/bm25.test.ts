@@ -161,6 +161,28 @@ describe('BM25 index', () => {
     assert.ok(high.length > 5, 'some frequencies take the overflow table');
   });
 
+  it('keeps its terms in UTF-8 byte order whatever their characters (ASCII buckets sorted as strings, others on bytes)', async () => {
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    // Orders that differ: UTF-16 puts a surrogate pair (U+1F600) before U+E000 and U+FFFD, UTF-8 after;
+    // 'aé' shares its first byte with ASCII 'a…' terms and sorts after all of them.
+    const alphabet = ['a', 'b', 'z', 'A', 'Z', '_', '0', '9', '~', '-', 'é', 'ß', '中', '\u{1F600}', '\uFFFD', '\uE000', '\u007F'];
+    for (let round = 0; round < 6; round++) {
+      const vocabulary = [...new Set(Array.from({ length: 400 }, () => Array.from({ length: 1 + Math.floor(rnd() * 5) }, () => alphabet[Math.floor(rnd() * (round % 2 ? 10 : alphabet.length))]).join('')))];
+      const maps = Array.from({ length: 60 }, (_, i) => ({
+        id: `d${i}`,
+        fields: Array.from({ length: 4 }, () => new Map(Array.from({ length: Math.floor(rnd() * 8) }, () => [vocabulary[Math.floor(rnd() * vocabulary.length)]!, 1] as const))),
+      }));
+      const used = [...new Set(maps.flatMap((m) => m.fields.flatMap((f) => [...f.keys()])))];
+      const index = new Bm25Index(await buildBm25(docsFromFields(maps)));
+      const back = await index.documents();
+      const stored = back[0]?.batch.terms ?? [];
+      assert.deepEqual(stored, [...used].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))), `round ${round}`);
+      // Every term is found by the index's byte-wise binary search.
+      for (const t of used) assert.ok(index.stats([t]).df.some((n) => n > 0), `round ${round}: ${t}`);
+    }
+  });
+
   it('is smaller than the MiniSearch JSON it replaces and rejects damaged bytes', async () => {
     const bytes = await buildBm25(chunks.map(lexicalDoc));
     const ms = new MiniSearch<Doc>(ORACLE);
