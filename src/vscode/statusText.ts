@@ -6,6 +6,7 @@
 import { type DenseStatus, combineDense, describeDense, formatDuration } from '../core/indexing/denseProgress';
 import { type KeywordCoverage, describeKeyword, keywordPercent } from '../core/indexing/keywordCoverage';
 import type { IndexStatus } from '../protocol/messages';
+import { formatCount } from '../core/util/format';
 
 export interface StatusView {
   text: string;
@@ -17,7 +18,7 @@ export interface StatusView {
 
 type Folder = IndexStatus['folders'][number];
 
-const n = (x: number) => x.toLocaleString('en-US');
+const n = formatCount;
 
 export function statusView(status: IndexStatus): StatusView {
   const folders = status.folders;

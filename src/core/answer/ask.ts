@@ -15,6 +15,7 @@ import type { RerankScorer } from '../rerank/reranker';
 import { DEFAULT_CANDIDATES, type DenseCoverage, type NamedStore, type RetrieveResult, type SearchWorker, retrieve } from '../search/retriever';
 import { type Candidate, type RetrieverName, retrieversOf } from '../search/types';
 import { errorMessage } from '../util/errors';
+import { formatCount } from '../util/format';
 
 export interface AskSettings {
   candidates?: number;
@@ -157,7 +158,7 @@ export function boundQuestion(question: string): { question: string; notice?: st
   let cut = MAX_QUESTION_CHARS;
   const last = question.charCodeAt(cut - 1);
   if (last >= 0xd800 && last <= 0xdbff) cut--;
-  return { question: question.slice(0, cut), notice: `The question is ${question.length.toLocaleString('en-US')} characters long: only its first ${cut.toLocaleString('en-US')} were used.` };
+  return { question: question.slice(0, cut), notice: `The question is ${formatCount(question.length)} characters long: only its first ${formatCount(cut)} were used.` };
 }
 
 function startQuestion(raw: string, onEvent?: (e: AskEvent) => void): { question: string; notices: string[] } {
@@ -327,7 +328,7 @@ export function coverageNotice(r: Pick<RetrieveResult, 'mode' | 'coverage'>): st
   }
   if (embedded >= chunks) return undefined;
   const pct = Math.floor(share * 100);
-  return `Dense search covers ${pct} % of chunks (${embedded.toLocaleString('en-US')} of ${chunks.toLocaleString('en-US')}); the rest is matched by keywords (BM25) only until it is embedded.`;
+  return `Dense search covers ${pct} % of chunks (${formatCount(embedded)} of ${formatCount(chunks)}); the rest is matched by keywords (BM25) only until it is embedded.`;
 }
 
 async function rankStage(ctx: AskContext, question: string, candidates: Candidate[], rerank: boolean, notices: string[] = [], fallback = 'showing the fused ranking'): Promise<{ candidates: Candidate[]; ms: number; reranked: boolean }> {

@@ -4,6 +4,7 @@
  * `index_status`, the CLI. The clock is injected, so tests drive it without waiting.
  */
 import type { IndexEvent } from './indexer';
+import { formatCount } from '../util/format';
 
 /** What a front end shows while vectors are computed (and after: `rate`/`etaSeconds` absent). */
 export interface DenseStatus {
@@ -122,8 +123,7 @@ export function formatDuration(seconds: number): string {
  * chunks (3,400 of 10,000); embedding 74.2 chunks/s, about 2 min left."
  */
 export function describeDense(d: DenseStatus): string {
-  const n = (x: number) => x.toLocaleString('en-US');
-  const covers = `Dense search covers ${d.percent} % of chunks (${n(d.embedded)} of ${n(d.chunks)})`;
+  const covers = `Dense search covers ${d.percent} % of chunks (${formatCount(d.embedded)} of ${formatCount(d.chunks)})`;
   if (!d.running) return `${covers}.`;
   const rate = d.rate !== undefined ? ` ${d.rate} chunks/s` : '';
   const eta = d.etaSeconds !== undefined ? `, about ${formatDuration(d.etaSeconds)} left` : d.rate === undefined ? ' (measuring the rate)' : '';

@@ -1,3 +1,5 @@
+import { formatCount } from '../util/format';
+
 /**
  * How much of a folder is keyword-searchable while its keyword pass runs (lexical first), from the
  * indexer's `plan` and `commit` events, and what an answer given meanwhile says about it: one place
@@ -25,7 +27,7 @@ export function keywordPercent(c: KeywordCoverage): number {
   return c.total ? Math.min(100, Math.floor((100 * c.searchable) / c.total)) : 100;
 }
 
-const n = (x: number) => x.toLocaleString('en-US');
+const n = formatCount;
 
 /** "keyword search covers 37 % of files (1,234 of 3,300)" */
 export function describeKeyword(c: KeywordCoverage): string {

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { errorMessage } from '../util/errors';
 import { CallGuard, type LimitHit, type LimitKind, type LimitSettings, type Limits, resolveLimits, retryWait } from './limits';
 import type { ChatMessage } from './prompt';
+import { formatCount } from '../util/format';
 
 export { LIMIT_DEFAULTS } from './limits';
 
@@ -213,7 +214,7 @@ export function limitError(hit: LimitHit, limits: Limits, where: string): LlmErr
     case 'llm-deadline':
       return new LlmError(hit.kind, `The answer from ${where} took longer than ${seconds(limits.deadlineMs)} in all (limit: setting sift.llm.deadlineSeconds, CLI --llm-deadline). ${kept}`);
     case 'llm-answer-too-large':
-      return new LlmError(hit.kind, `The ${hit.detail ?? 'answer'} from ${where} passed ${limits.maxAnswerChars.toLocaleString('en-US')} characters; Sift stopped reading there (limit: setting sift.llm.maxAnswerChars, CLI --llm-max-answer-chars). ${kept}`);
+      return new LlmError(hit.kind, `The ${hit.detail ?? 'answer'} from ${where} passed ${formatCount(limits.maxAnswerChars)} characters; Sift stopped reading there (limit: setting sift.llm.maxAnswerChars, CLI --llm-max-answer-chars). ${kept}`);
     case 'llm-response-too-large':
       return new LlmError(hit.kind, `The LLM at ${where} sent more data than an answer needs (${hit.detail ?? 'too many bytes'}); Sift stopped reading. ${kept}`);
     case 'llm-redirect':
