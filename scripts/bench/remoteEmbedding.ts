@@ -40,8 +40,8 @@ export interface RemoteEmbeddingBenchConfig {
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** Starts the capacity-limited server in a child process; resolves with its base URL. */
-function startServer(slots: number, latencyMs: number, dim: number): Promise<{ child: ChildProcess; baseUrl: string; stats: () => Promise<{ requests: number; maxActive: number }> }> {
-  const child = fork(path.join(__dirname, 'remoteEmbeddingServer.ts'), [String(slots), String(latencyMs), String(dim)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function startServer(slots: number, latencyMs: number, dim: number, jitterMs = 0): Promise<{ child: ChildProcess; baseUrl: string; stats: () => Promise<{ requests: number; maxActive: number; texts: number }> }> {
+  const child = fork(path.join(__dirname, 'remoteEmbeddingServer.ts'), [String(slots), String(latencyMs), String(dim), String(jitterMs)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('message', (m: { port: number }) =>
@@ -50,7 +50,7 @@ function startServer(slots: number, latencyMs: number, dim: number): Promise<{ c
         baseUrl: `http://127.0.0.1:${m.port}/v1`,
         stats: () =>
           new Promise((res) => {
-            child.once('message', (s: { requests: number; maxActive: number }) => res(s));
+            child.once('message', (s: { requests: number; maxActive: number; texts: number }) => res(s));
             child.send('stats');
           }),
       }),

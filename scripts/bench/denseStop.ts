@@ -1,0 +1,125 @@
+/**
+ * A dense pass stopped mid-way (issue 17: a save the editor's pass makes way for, a cancel, a pause):
+ * how long the stop takes, what it keeps, and what the next run asks the server again. The P6 set-up
+ * (scripts/bench/remoteEmbedding.ts: a lexical-first index against the capacity-limited loopback
+ * server, here with answers taking 50-150 ms so that they come back out of order; the indexer on its
+ * indexing thread as in the editor); the pass is aborted at its first progress
+ * event past a third of the chunks, then a second run resumes it to the end. Reported per run:
+ * - stop: ms from the abort to the run's end (the thread's answer), which includes committing what it holds;
+ * - kept: chunks committed by the stop itself (coverage after it minus coverage at the last event);
+ * - asked again: texts the server answered beyond one per chunk over both runs (answers the stopped
+ *   pass dropped; the probes aside).
+ *
+ * `node --import tsx scripts/bench/denseStop.ts [files] [--builds A/dist,B/dist] [--rounds N]` after
+ * `npm run build` (bundles of other commits: `node scripts/bench/bundlesAt.mjs <commit> /tmp/a`).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { writeSourceRepo } from './corpus';
+import { startServer } from './remoteEmbedding';
+import { InferenceClient } from '../../src/core/worker/client';
+import { indexWorkspaceInThread } from '../../src/core/indexing/thread';
+import type { IndexOptions } from '../../src/core/indexing/indexer';
+import { IndexStore } from '../../src/core/store/store';
+import { denseCoverage } from '../../src/core/store/manifest';
+
+interface StopResult {
+  chunks: number;
+  stopAt: number;
+  stopMs: number;
+  kept: number;
+  resumed: number;
+  askedAgain: number;
+}
+
+async function stopOnce(build: string, workDir: string, files: number, log: (l: string) => void): Promise<StopResult> {
+  const slots = 8;
+  const latencyMs = 50;
+  const root = path.join(workDir, 'repo');
+  const indexDir = path.join(workDir, 'index');
+  writeSourceRepo(root, files, { seed: 6 });
+  // Answers take 50-150 ms: they come back out of order, as from a server whose batches vary.
+  const server = await startServer(slots, latencyMs, 384, 100);
+  const client = new InferenceClient(path.join(build, 'worker.js'));
+  const options = (signal?: AbortSignal): IndexOptions => ({
+    root,
+    indexDir,
+    embedding: { model: 'remote' },
+    remoteEmbedding: { provider: 'openai-compatible', baseUrl: server.baseUrl, model: 'bench', batchSize: 64, concurrency: slots + 2 },
+    lexicalFirst: true,
+    client,
+    signal,
+  });
+  try {
+    const controller = new AbortController();
+    const run = indexWorkspaceInThread(options(controller.signal), path.join(build, 'indexer.js'));
+    let abortedAt = 0;
+    let stopAt = 0;
+    let atAbort = 0;
+    let chunks = 0;
+    try {
+      for (let r = await run.next(); !r.done; r = await run.next()) {
+        const e = r.value;
+        if (e.type === 'lexical-ready') chunks = e.chunks;
+        if (e.type === 'dense' && !abortedAt && e.done >= e.total / 3) {
+          stopAt = e.done;
+          atAbort = e.embedded;
+          abortedAt = performance.now();
+          controller.abort();
+        }
+      }
+      throw new Error('the dense pass ended before it was stopped');
+    } catch (err) {
+      if (!abortedAt) throw err;
+    }
+    const stopMs = performance.now() - abortedAt;
+    const { store } = await IndexStore.openForRead(indexDir, { files: false });
+    const afterStop = denseCoverage(store!.manifest).embedded;
+    await store!.close();
+    const second = indexWorkspaceInThread(options(), path.join(build, 'indexer.js'));
+    let r = await second.next();
+    while (!r.done) r = await second.next();
+    const { texts } = await server.stats();
+    // Each run asks the server for one vector first (the probe).
+    const result = { chunks, stopAt, stopMs: Math.round(stopMs), kept: afterStop - atAbort, resumed: r.value.embedded, askedAgain: texts - 2 - chunks };
+    log(`${build}: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    await client.dispose();
+    server.child.kill();
+  }
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    return i < 0 ? undefined : args.splice(i, 2)[1];
+  };
+  const repo = path.resolve(__dirname, '..', '..');
+  const builds = (flag('--builds') ?? path.join(repo, 'dist')).split(',').map((d) => path.resolve(d));
+  const rounds = Number(flag('--rounds') ?? 1);
+  const files = Number(args[0] ?? 1500);
+  const log = (l: string) => process.stderr.write(`${l}\n`);
+  (async () => {
+    log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    const results: ({ build: string; round: number } & StopResult)[] = [];
+    for (let round = 0; round < rounds; round++) {
+      for (const build of builds) {
+        const workDir = mkdtempSync(path.join(os.tmpdir(), 'sift-stop-'));
+        try {
+          results.push({ build, round, ...(await stopOnce(build, workDir, files, log)) });
+        } finally {
+          rmSync(workDir, { recursive: true, force: true });
+        }
+      }
+    }
+    log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  })().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}
