@@ -19,6 +19,8 @@ import { InferenceClient } from '../../src/core/worker/client';
 import { isAbortError } from '../../src/core/util/errors';
 import type { FirstAnswerArgs, FirstAnswerReport } from './firstAnswer';
 
+type Phase = keyof FirstAnswerReport['pauses'];
+
 const loopMs = (h: ReturnType<typeof monitorEventLoopDelay>) => ({ max: h.max / 1e6, p99: h.percentile(99) / 1e6, mean: h.mean / 1e6 });
 
 async function main(): Promise<void> {
@@ -27,6 +29,15 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
+  // Which work the host thread's pauses come from: a 5 ms timer's lateness, by what ran meanwhile.
+  let phase: Phase = 'indexing';
+  const pauses: Record<Phase, number> = { indexing: 0, 'ready-question': 0, question: 0 };
+  let tick = performance.now();
+  const watch = setInterval(() => {
+    const now = performance.now();
+    pauses[phase] = Math.max(pauses[phase], now - tick - 5);
+    tick = now;
+  }, 5);
   const client = new InferenceClient(args.worker);
   await client.call('configure', { cacheDir: args.cacheDir, allowRemote: false, threads: args.threads });
   const abort = new AbortController();
@@ -45,6 +56,7 @@ async function main(): Promise<void> {
       else if (e.type === 'commit' && e.files && !report.ready) {
         // Answered from what is ready: the first commit's files (the pass goes on on its thread).
         const committedMs = performance.now() - t0;
+        phase = 'ready-question';
         const { store, problem } = await IndexStore.openForRead(args.indexDir, { files: false });
         if (!store) throw new Error(`P5: the index cannot be read after the first commit: ${problem}`);
         try {
@@ -52,6 +64,7 @@ async function main(): Promise<void> {
           report.ready = { committedMs, answerMs: performance.now() - t0, hits: result.hits.length, files: e.files, chunks: store.chunkCount };
         } finally {
           await store.close();
+          phase = 'indexing';
         }
       }
       else if (e.type === 'lexical-ready') {
@@ -59,6 +72,7 @@ async function main(): Promise<void> {
         report.chunks = e.chunks;
         // What indexing alone cost the host thread, before the question runs on it.
         report.loopBeforeQuestion = h.max / 1e6;
+        phase = 'question';
         // The question, as the panel asks it once every folder is keyword-searchable.
         const { store, problem } = await IndexStore.openForRead(args.indexDir, { files: false });
         if (!store) throw new Error(`P5: the index cannot be read after lexical-ready: ${problem}`);
@@ -72,6 +86,7 @@ async function main(): Promise<void> {
           await store.close();
         }
         h.disable();
+        clearInterval(watch);
         report.loop = loopMs(h);
         // Then the dense pass for a while, its own event-loop record.
         denseLoop = monitorEventLoopDelay({ resolution: 10 });
@@ -87,6 +102,7 @@ async function main(): Promise<void> {
   }
   if (process.env.P5_DEBUG) process.stderr.write(`${Math.round(performance.now() - t0)} loop done\n`);
   denseLoop?.disable();
+  clearInterval(watch);
   const d = tracker.status();
   const out: FirstAnswerReport = {
     files: report.files ?? 0,
@@ -99,6 +115,7 @@ async function main(): Promise<void> {
     retrieval: report.retrieval ?? 'none',
     loop: report.loop ?? loopMs(h),
     loopBeforeQuestion: report.loopBeforeQuestion ?? h.max / 1e6,
+    pauses,
     denseLoop: denseLoop ? loopMs(denseLoop) : undefined,
     dense: { embedded: d.embedded, chunks: d.chunks, rate: d.rate },
   };
