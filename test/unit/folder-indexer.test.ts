@@ -11,6 +11,15 @@ import { nextFolderState } from '../../src/vscode/indexStatus';
 import { TINY_EMBEDDER } from '../helpers';
 import { folderRef } from '../support/fakeWorkspace';
 import { services, smallRepo } from '../support/editorServices';
+import { EmbeddingsTestServer } from '../support/embeddingsServer';
+import { embeddingText } from '../../src/core/models/text';
+
+/** A promise and the function that resolves it. */
+function latch(): [Promise<void>, () => void] {
+  let open!: () => void;
+  const done = new Promise<void>((resolve) => (open = resolve));
+  return [done, open];
+}
 
 async function indexedFiles(indexDir: string): Promise<string[]> {
   const { store } = await IndexStore.openForRead(indexDir);
@@ -89,6 +98,58 @@ describe('folder indexer', () => {
       assert.equal((await indexedFiles(path.join(s.indexer.folders.entries()[0]!.indexDir))).length, 301);
     } finally {
       await s.dispose();
+    }
+  });
+
+  it('pausing during the dense pass commits the batch an embedding server answered ahead of the awaited one; resumed, every chunk is embedded exactly once', async () => {
+    const embeddings = new EmbeddingsTestServer();
+    await embeddings.start();
+    // Of the repository's batches one is answered: the first to arrive that is not the pass's first
+    // (the README's chunk, which the pass awaits). The others wait until released or aborted.
+    const [released, release] = latch();
+    let answered: readonly string[] | undefined;
+    embeddings.hold = (_n, input, gone) => {
+      if (input[0] === 'probe') return undefined;
+      if (!answered && !input.some((t) => t.startsWith('README.md'))) {
+        answered = input;
+        return undefined;
+      }
+      return Promise.race([released, gone]);
+    };
+    let wake = () => undefined as void;
+    embeddings.onRequest = () => wake();
+    const s = services({
+      folders: { repo: smallRepo(30) },
+      settings: { 'embedding.provider': 'openai-compatible', 'embedding.baseUrl': embeddings.baseURL, 'embedding.batchSize': 2, 'embedding.concurrency': 2 },
+    });
+    try {
+      const built = s.indexer.ensureIndexed();
+      // The probe, the held first batch, the answered one, and the batch sent once that answer reached the
+      // pass (two requests at a time): then pause.
+      while (embeddings.requests.length < 4) await new Promise<void>((resolve) => (wake = resolve));
+      assert.equal(answered?.length, 2);
+      s.indexer.pause();
+      await built;
+      assert.equal(s.indexer.status().folders[0]!.state, 'paused');
+      const { store } = await IndexStore.openForRead(s.indexer.folders.entries()[0]!.indexDir);
+      const embeddedIds = new Set<string>();
+      for (const shard of store!.manifest.shards) for (const [id] of (await store!.loadShard(shard)).vectors ?? []) embeddedIds.add(id);
+      const texts = new Map<string, string>();
+      for (const shard of store!.manifest.shards) for (const c of (await store!.loadShard(shard)).chunks) texts.set(c.id, embeddingText(c));
+      await store!.close();
+      assert.deepEqual([...embeddedIds].map((id) => texts.get(id)).sort(), [...answered!].sort(), 'the answered batch is committed, nothing else');
+
+      release();
+      s.indexer.resume();
+      await s.indexer.settled();
+      const after = s.indexer.status().folders[0]!;
+      assert.equal(after.state, 'ready');
+      assert.equal(after.dense!.embedded, after.chunks);
+      assert.deepEqual(embeddings.duplicates().filter((t) => t !== 'probe'), [], 'nothing answered before the pause is embedded again');
+    } finally {
+      release();
+      await s.dispose();
+      await embeddings.stop();
     }
   });
 
