@@ -89,6 +89,12 @@ function wire(context: vscode.ExtensionContext, root: DisposableStore, log: vsco
       runIndex: (opts) => indexWorkspaceInThread(opts, dist('indexer.js')),
     }),
   );
+  shutdown = async () => {
+    root.dispose();
+    // The pass the dispose aborted ends on its indexing thread: a dense pass first commits the vectors
+    // it was answered. Waited for (bounded), so the host does not exit in the middle of that commit.
+    await Promise.all([models.stopped(), settledWithin(indexer, INDEX_SETTLE_ON_EXIT_MS)]);
+  };
   // sift.llm.provider: the editor's chat model (vscode.lm) or the OpenAI-compatible endpoint.
   const answerModel = () => resolveAnswerModel(port.readSettings(undefined), listEditorModels);
   const llm = new LlmSettings({ settings: () => port.readSettings(undefined), secrets: secretStore(context.secrets), log, showKeyRefused, answerModel });
@@ -130,5 +136,14 @@ export function deactivate(): Promise<void> | undefined {
   return shutdown?.();
 }
 
-/** Set by `wire`: disposes the services and waits for the inference worker to exit. */
+/** How long deactivation waits for an aborted indexing pass to end (a dense pass commits what it was answered). */
+const INDEX_SETTLE_ON_EXIT_MS = 10_000;
+
+function settledWithin(indexer: FolderIndexer, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([indexer.settled(), late]).finally(() => clearTimeout(timer));
+}
+
+/** Set by `wire`: disposes the services and waits for the inference worker (and an aborted indexing pass) to end. */
 let shutdown: (() => Promise<void>) | undefined;
