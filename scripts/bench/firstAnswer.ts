@@ -12,6 +12,7 @@
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { BENCH_BUNDLES, bundleChild } from './bundleChild';
 import { writeSourceRepo } from './corpus';
 import type { Row } from './bench';
 
@@ -143,9 +144,10 @@ export async function benchFirstAnswer(cfg: FirstAnswerConfig): Promise<Row[]> {
 }
 
 async function runChild(args: FirstAnswerArgs): Promise<FirstAnswerReport> {
-  const file = path.join(__dirname, 'first-answer-child.ts');
+  // Plain JavaScript, not `--import tsx`: tsx's loader would run in every thread the child starts (bundleChild.ts).
+  const file = await bundleChild(path.join(__dirname, 'first-answer-child.ts'), BENCH_BUNDLES);
   const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', file, JSON.stringify(args)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['--expose-gc', file, JSON.stringify(args)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
       err ? reject(new Error(`first-answer-child.ts failed: ${stderr || err.message}`)) : resolve(stdout),
     );
   });
