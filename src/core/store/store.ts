@@ -3,23 +3,20 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import * as zlib from 'node:zlib';
 import { z } from 'zod';
-import { Bm25Index, type LexicalDoc, buildBm25 } from '../lexical/bm25';
-import { lexicalDocs } from '../lexical/lexical';
+import { Bm25Index } from '../lexical/bm25';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage } from '../util/errors';
-import { directorySize, fsyncDir } from '../util/fs';
+import { directorySize } from '../util/fs';
 import { LockedError, acquireLock, releaseThreadLock } from './lock';
 import { TimeSlicer } from '../util/slice';
-import { ChunkBlocksReader, encodeChunkBlocks } from './chunkBlocks';
+import { ChunkBlocksReader } from './chunkBlocks';
 import {
   type ChunkerInfo,
   type EmbeddingInfo,
   type FileEntry,
   type HeldFileTable,
   type Manifest,
-  type ManifestOnDisk,
   type ShardEntry,
-  MANIFEST_FILE,
   liveChunks,
   checkShards,
   emptyManifest,
@@ -28,26 +25,18 @@ import {
   readManifest,
 } from './manifest';
 import {
-  PRIVATE_DIR_MODE,
-  checkName,
   ensurePrivateDir,
   ensurePrivateSubdir,
   openInside,
   openInsideSync,
   readInside,
   tightenTree,
-  writePrivateFile,
   writePrivateFileAtomic,
 } from '../util/privateFs';
-import { ShardVectorIndex, type ShardVectors, VECTORS_FILE, encodeItems, readShardVectors } from './shardVectors';
-import { type CommitChange, nextShardName, planCommit } from './commitPlan';
-
-/** The file table's files on disk: the full table, and the delta file with the entries changed since. */
-interface FileTableFiles {
-  base: string;
-  delta: ReadonlySet<string>;
-  deltaFile?: string;
-}
+import { ShardVectorIndex, type ShardVectors, VECTORS_FILE, readShardVectors } from './shardVectors';
+import type { CommitChange } from './commitPlan';
+import { type FileTableFiles, CHUNKS_FILE, DAMAGE_FILE, LEXICAL_FILE, SHARDS_DIR, cacheKey, crc32, lexicalKey, shardPath } from './layout';
+import { StoreWriter } from './storeWriter';
 
 /**
  * The on-disk index of one workspace folder.
@@ -78,14 +67,7 @@ interface FileTableFiles {
  * tightens an index left with looser modes.
  */
 export const SHARD_CAPACITY = 4000;
-/** zlib.crc32 (Node ≥ 20.15); without it only sizes are checked. */
-const crc32: ((data: Uint8Array) => number) | undefined = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-const SHARDS_DIR = 'shards';
-const CHUNKS_FILE = 'chunks.bin';
 const LOCK_FILE = 'writer.lock';
-const LEXICAL_FILE = 'lexical.bin';
-/** Written by whoever finds a shard damaged: `{ dir, reason }`; the next writer rebuilds. */
-const DAMAGE_FILE = 'damaged.json';
 const MAX_DAMAGE_BYTES = 64 * 1024;
 
 /** A shard's contents in full (for rewriting it, or for evaluation). */
@@ -120,18 +102,12 @@ export interface OpenResult {
 }
 
 export class IndexStore {
-  private lexicalCache = new Map<string, Promise<Bm25Index>>();
-  private vectorCache = new Map<string, Promise<ShardVectors | undefined>>();
+  private readonly lexicalCache = new Map<string, Promise<Bm25Index>>();
+  private readonly vectorCache = new Map<string, Promise<ShardVectors | undefined>>();
   private chunkReaders = new Map<string, ChunkBlocksReader>();
-  /** The writer's last written shard, kept for the next commit (it usually touches it again). */
-  private hot?: { dir: string; chunks: Chunk[]; docs: LexicalDoc[]; vectorOf: VectorLookup };
-  /** Shard folders the previous commit referenced (kept one more commit for readers of that manifest). */
-  private previousLive: ReadonlySet<string> = new Set();
-  /** File-table files the previous commit's manifest named (kept one more commit too, for its readers). */
-  private previousTables: ReadonlySet<string> = new Set();
   private releaseLock?: () => Promise<void>;
-  /** This writer is rebuilding because of a damage record: the first commit removes it. */
-  private clearDamage = false;
+  /** The write path (commits), once this store has written or was opened to write. */
+  private writing?: StoreWriter;
   /** The file table's files the manifest names (base '' until the first commit writes one). */
   private fileTable: FileTableFiles = { base: '', delta: new Set() };
 
@@ -219,10 +195,10 @@ export class IndexStore {
     }
     // A damage record is cleared by the rebuild's first commit, or now when it is stale.
     if (release && (await exists(path.join(indexDir, DAMAGE_FILE)))) {
-      if (rebuildReason) store.clearDamage = true;
+      if (rebuildReason) store.writer().clearDamage = true;
       else await fsp.rm(path.join(indexDir, DAMAGE_FILE), { force: true }).catch(() => undefined);
     }
-    if (release && !rebuildReason) await store.collectGarbage();
+    if (release && !rebuildReason) await store.writer().collectGarbage();
     return { store, rebuildReason };
   }
 
@@ -326,16 +302,12 @@ export class IndexStore {
   async close(): Promise<void> {
     // A writer's last word: the shards kept for readers of the previous manifest go too (a reader
     // still on it gets `index-changed` and reopens).
-    if (this.releaseLock && (this.previousLive.size || this.previousTables.size)) {
-      this.previousLive = new Set();
-      this.previousTables = new Set();
-      await this.collectGarbage().catch(() => undefined);
-    }
+    if (this.releaseLock) await this.writing?.dropPrevious();
     this.lexicalCache.clear();
     this.vectorCache.clear();
     for (const r of this.chunkReaders.values()) r.close();
     this.chunkReaders.clear();
-    this.hot = undefined;
+    if (this.writing) this.writing.hot = undefined;
     const release = this.releaseLock;
     this.releaseLock = undefined;
     if (release) await release().catch(() => undefined);
@@ -346,9 +318,7 @@ export class IndexStore {
   }
 
   private shardPath(shard: ShardEntry | string, file?: string): string {
-    const dir = typeof shard === 'string' ? shard : shard.dir;
-    checkName(dir);
-    return file ? path.join(this.indexDir, SHARDS_DIR, dir, file) : path.join(this.indexDir, SHARDS_DIR, dir);
+    return shardPath(this.indexDir, shard, file);
   }
 
   /**
@@ -571,11 +541,12 @@ export class IndexStore {
     // Its live chunks: dead rows (files changed since this version was written) are left out.
     const dead = new Set(shard.dead);
     const live = (all: Chunk[]) => (dead.size ? all.filter((_, row) => !dead.has(row)) : all);
-    if (this.hot?.dir === shard.dir) {
+    const hot = this.writing?.hot;
+    if (hot?.dir === shard.dir) {
       const vectors = new Map<string, number[]>();
-      const chunks = live(this.hot.chunks);
+      const chunks = live(hot.chunks);
       for (const c of chunks) {
-        const v = this.hot.vectorOf(c.id);
+        const v = hot.vectorOf(c.id);
         if (v) vectors.set(c.id, Array.from(v));
       }
       return { chunks, vectors };
@@ -615,9 +586,10 @@ export class IndexStore {
     if (!entry || !this.manifestData.embedding) return result;
     const shard = this.manifestData.shards.find((s) => s.name === entry.shard);
     if (!shard) return result;
-    if (this.hot?.dir === shard.dir) {
+    const hot = this.writing?.hot;
+    if (hot?.dir === shard.dir) {
       for (const id of entry.chunkIds) {
-        const v = this.hot.vectorOf(id);
+        const v = hot.vectorOf(id);
         if (v) result.set(id, Array.from(v));
       }
       return result;
@@ -637,374 +609,48 @@ export class IndexStore {
   }
 
   /**
-   * Applies removals and upserts in one atomic step: new versions of the shards that get chunks
-   * are written to fresh directories, rows of files that left a shard are marked dead in the
-   * manifest (see `planCommit`), then the manifest is swapped. Returns the new generation.
+   * Applies removals and upserts in one atomic step (the writer's `commit`: new shard versions,
+   * dead rows, then the manifest swap). Returns the new generation.
    */
-  async commit(change: CommitChange): Promise<number> {
-    for (const update of change.upserted) {
-      if (this.manifestData.embedding && (!update.vectors || update.vectors.length !== update.chunks.length)) {
-        throw new SiftError(`internal: ${update.path} has ${update.chunks.length} chunks but no matching vectors`);
-      }
-      if (update.docs && update.docs.length !== update.chunks.length) {
-        throw new SiftError(`internal: ${update.path} has ${update.chunks.length} chunks but ${update.docs.length} BM25 documents`);
-      }
-    }
-    const next = this.nextManifest();
-    const plan = planCommit(next, change, this.capacity, () => nextShardName(next.shards.map((s) => s.name)));
-    return this.publish(next, plan.paths, async (slicer, write) => {
-      for (const [name, ids] of plan.kill) {
-        const s = next.shards.find((x) => x.name === name)!;
-        Object.assign(s, await this.markDead(s, ids));
-      }
-      for (const [name, t] of plan.rewrite) {
-        const s = next.shards.find((x) => x.name === name)!;
-        const chunks: Chunk[] = [];
-        const docs: LexicalDoc[] = [];
-        const added = new Map<string, ArrayLike<number>>();
-        let previousVector: VectorLookup | undefined;
-        if (s.dir) {
-          const previous = await this.shardForRewrite(s, slicer);
-          previousVector = previous.vectorOf;
-          previous.chunks.forEach((c, i) => {
-            if (previous.dead.has(i) || t.drop.has(c.path)) return;
-            chunks.push(c);
-            docs.push(previous.docs[i]!);
-          });
-        }
-        for (const u of t.add) {
-          const made = u.docs ?? lexicalDocs(u.chunks);
-          for (let i = 0; i < u.chunks.length; i++) {
-            if (slicer.due()) await slicer.pause();
-            const c = u.chunks[i]!;
-            chunks.push(c);
-            docs.push(made[i]!);
-            const v = u.vectors?.[i];
-            if (v) added.set(c.id, v);
-          }
-        }
-        await write(s, chunks, docs, (id) => added.get(id) ?? previousVector?.(id));
-      }
-    });
+  commit(change: CommitChange): Promise<number> {
+    return this.writer().commit(change);
   }
 
   /**
-   * Adds vectors to chunks already in the index (lexical first: embedding catches up after the
-   * keyword pass). Only the shards holding those chunks get a new version, and only its vectors
-   * file is written: the chunk and BM25 files are hard links to the previous version's (same rows,
-   * same dead rows; rows keep their numbers). Ids no longer in the index (the file changed
-   * meanwhile) are ignored. Atomic like `commit`.
+   * Adds vectors to chunks already in the index (lexical first; the writer's `commitVectors`:
+   * only the touched shards' vectors files are written). Atomic like `commit`.
    */
-  async commitVectors(vectors: ReadonlyMap<string, ArrayLike<number>>): Promise<number> {
-    const embedding = this.manifestData.embedding;
-    if (!embedding) throw new SiftError('internal: vectors for a lexical-only index');
-    for (const [id, v] of vectors) {
-      if (v.length !== embedding.dim) throw new SiftError(`The vector of chunk ${id} has ${v.length} dimensions; the index has ${embedding.dim}. Nothing was written.`, 'bad-input');
-    }
-    const touched = new Set<string>();
-    for (const entry of Object.values(this.manifestData.files)) {
-      if (entry.shard && entry.chunkIds.some((id) => vectors.has(id))) touched.add(entry.shard);
-    }
-    if (!touched.size) return this.manifestData.generation;
-    const next = this.nextManifest();
-    return this.publish(next, new Set(), async (slicer, _write, track) => {
-      for (const s of next.shards) {
-        if (!touched.has(s.name)) continue;
-        // Only vectors changed: the new version links the shard's chunk and keyword files
-        // (immutable, same rows, same dead rows) and writes a new vectors file beside them.
-        const old = await this.vectors(s);
-        if (!old) throw await this.damaged(s, 'the vectors', new Error('missing'));
-        const before = vectorLookup(old);
-        const dir = `${s.name}.g${next.generation}`;
-        track(dir);
-        const full = this.shardPath(dir);
-        await fsp.rm(full, { recursive: true, force: true });
-        await fsp.mkdir(full, { mode: PRIVATE_DIR_MODE });
-        if (process.platform !== 'win32') await fsp.chmod(full, PRIVATE_DIR_MODE);
-        for (const name of [CHUNKS_FILE, LEXICAL_FILE]) await linkOrCopy(this.shardPath(s, name), path.join(full, name));
-        const vectorOf: VectorLookup = (id) => vectors.get(id) ?? before(id);
-        // Encoded straight to the vectra file format (no item-by-item update: a shard is thousands of rows).
-        const dim = this.manifestData.embedding!.dim;
-        const zero = new Float32Array(dim);
-        const items = old.ids.map((id) => ({ id, vector: vectorOf(id) ?? zero }));
-        const bytes = await encodeItems(items, async () => {
-          if (slicer.due()) await slicer.pause();
-        });
-        await writePrivateFile(path.join(full, VECTORS_FILE), bytes, { sync: true });
-        const written = { bytes: bytes.byteLength, crc: crc32 ? crc32(bytes) : 0 };
-        await fsyncDir(full);
-        const dead = new Set(s.dead);
-        const stored = await readShardVectors(full, undefined, { rows: old.ids.length });
-        let embedded = 0;
-        old.ids.forEach((_, row) => {
-          if (!dead.has(row) && stored.block.scales[row]) embedded++;
-        });
-        // The keyword index loaded for the old version serves the new one (same bytes, same dead rows).
-        const lexical = this.lexicalCache.get(lexicalKey(s));
-        const hot = this.hot?.dir === s.dir ? this.hot : undefined;
-        delete s.embedded;
-        Object.assign(s, { dir, files: { ...s.files, [VECTORS_FILE]: { bytes: written.bytes, crc: written.crc } } }, embedded < liveChunks(s) ? { embedded } : {});
-        if (lexical) this.lexicalCache.set(lexicalKey(s), lexical);
-        // And what was just written is what a reader would load (dead rows scan as unembedded).
-        for (const row of dead) stored.block.scales[row] = 0;
-        this.vectorCache.set(cacheKey(s), Promise.resolve(stored));
-        if (hot) this.hot = { ...hot, dir, vectorOf: vectorLookup(stored) };
-      }
-    });
+  commitVectors(vectors: ReadonlyMap<string, ArrayLike<number>>): Promise<number> {
+    return this.writer().commitVectors(vectors);
   }
 
-  /** A copy of the manifest for the next commit (entries are replaced, never changed in place). */
-  private nextManifest(): Manifest {
-    const m = this.manifestData;
-    return { ...m, generation: m.generation + 1, updatedAt: new Date().toISOString(), files: { ...m.files }, shards: m.shards.map((s) => ({ ...s })) };
-  }
-
-  /**
-   * The one way a commit reaches the disk: `work` writes the new shard versions (through `write`,
-   * which updates their entries in `next`), then the file table (only the entries of `paths`, as a
-   * delta, while that stays small) and the manifest naming them (the atomic swap). On any failure
-   * what was written is removed and the previous index is intact.
-   */
-  private async publish(
-    next: Manifest,
-    paths: ReadonlySet<string>,
-    work: (
-      slicer: TimeSlicer,
-      write: (s: ShardEntry, chunks: Chunk[], docs: LexicalDoc[], vectorOf: VectorLookup) => Promise<void>,
-      track: (dir: string) => void,
-    ) => Promise<void>,
-  ): Promise<number> {
-    const written: string[] = [];
-    const slicer = new TimeSlicer();
-    let table = this.fileTable;
-    try {
-      await work(slicer, async (s, chunks, docs, vectorOf) => {
-        delete s.dead;
-        delete s.embedded;
-        if (!chunks.length) {
-          Object.assign(s, { chunks: 0 });
-          return;
-        }
-        const dir = `${s.name}.g${next.generation}`;
-        written.push(dir);
-        const { files, embedded } = await this.writeShard(dir, chunks, docs, vectorOf, slicer);
-        Object.assign(s, { dir, chunks: chunks.length, files }, this.manifestData.embedding && embedded < chunks.length ? { embedded } : {});
-      }, (dir) => written.push(dir));
-      next.shards = next.shards.filter((s) => liveChunks(s) > 0);
-      // Files whose shard became empty were removed, so no file points at a dropped shard.
-      // The file table first, under a new name; then the manifest that names it (the atomic swap).
-      table = await this.writeFileTable(next, paths);
-      const { files: _files, ...head } = next;
-      const onDisk: ManifestOnDisk = { ...head, filesFile: table.base, ...(table.delta.size ? { filesDelta: table.deltaFile } : {}) };
-      await writePrivateFileAtomic(path.join(this.indexDir, MANIFEST_FILE), JSON.stringify(onDisk));
-    } catch (err) {
-      this.hot = undefined;
-      for (const dir of written) await fsp.rm(path.join(this.indexDir, SHARDS_DIR, dir), { recursive: true, force: true }).catch(() => undefined);
-      // A shard found damaged while building on it: the caller rebuilds (see indexWorkspace).
-      if (err instanceof SiftError && err.code === 'index-corrupt') throw err;
-      throw new SiftError(`Could not write the index in ${this.indexDir} (${errorMessage(err)}). The previous index is intact.`, 'io', { cause: err });
-    }
-    this.manifestData = next;
-    this.fileTable = table;
-    if (this.clearDamage) {
-      await fsp.rm(path.join(this.indexDir, DAMAGE_FILE), { force: true }).catch(() => undefined);
-      this.clearDamage = false;
-    }
-    await this.collectGarbage();
-    return next.generation;
-  }
-
-  /**
-   * Writes what the file table needs for `next`: when the entries changed since the full table
-   * was written stay few (≤ 1/16 of the files, at least 64), only those, as a delta file; else
-   * the whole table. Nothing when no entry changed (the manifest names the same files).
-   */
-  private async writeFileTable(next: Manifest, paths: ReadonlySet<string>): Promise<FileTableFiles> {
-    const current = this.fileTable;
-    if (current.base && !paths.size) return current;
-    const delta = new Set(current.delta);
-    for (const p of paths) delta.add(p);
-    const fileCount = Object.keys(next.files).length;
-    if (current.base && delta.size <= Math.max(64, fileCount / 16)) {
-      const entries: Record<string, FileEntry | null> = {};
-      for (const p of delta) Object.defineProperty(entries, p, { value: next.files[p] ?? null, enumerable: true });
-      const deltaFile = `files.g${next.generation}.delta.json`;
-      await writePrivateFileAtomic(path.join(this.indexDir, deltaFile), JSON.stringify(entries));
-      return { base: current.base, delta, deltaFile };
-    }
-    const base = `files.g${next.generation}.json`;
-    await writePrivateFileAtomic(path.join(this.indexDir, base), JSON.stringify(next.files));
-    return { base, delta: new Set() };
-  }
-
-  /**
-   * The entry of a shard kept as written, with the rows of `ids` marked dead (found by id in its
-   * BM25 file: no chunk is read). With vectors, `embedded` then counts the live embedded rows.
-   */
-  private async markDead(s: ShardEntry, ids: ReadonlySet<string>): Promise<Pick<ShardEntry, 'dead' | 'embedded'>> {
-    const dead = new Set(s.dead);
-    const rows = (await this.lexical(s)).ids();
-    let found = 0;
-    rows.forEach((id, row) => {
-      if (!ids.has(id) || dead.has(row)) return;
-      dead.add(row);
-      found++;
-    });
-    if (found !== ids.size) throw await this.damaged(s, 'the keyword index', new Error(`${ids.size - found} of the chunks the file table places in it are missing`));
-    const out: Pick<ShardEntry, 'dead' | 'embedded'> = { dead: [...dead].sort((a, b) => a - b) };
-    if (this.manifestData.embedding) {
-      const block = await this.vectors(s);
-      let embedded = 0;
-      rows.forEach((_, row) => {
-        if (!dead.has(row) && block?.block.scales[row]) embedded++;
-      });
-      out.embedded = embedded;
-    }
-    return out;
-  }
-  /** A shard's chunks with their BM25 documents and vectors, as the next version starts from. */
-  private async shardForRewrite(shard: ShardEntry, slicer: TimeSlicer): Promise<{ chunks: Chunk[]; docs: LexicalDoc[]; vectorOf: VectorLookup; dead: ReadonlySet<number> }> {
-    const dead = new Set(shard.dead);
-    if (this.hot?.dir === shard.dir) return { ...this.hot, dead };
-    let chunks: Chunk[];
-    try {
-      chunks = await this.chunkReader(shard).all();
-    } catch (err) {
-      throw await this.damaged(shard, 'the chunk file', err);
-    }
-    // The BM25 documents come back from the postings: unchanged chunks are not tokenised again.
-    const docs = await (await this.lexical(shard)).documents(slicer);
-    if (docs.length !== chunks.length || chunks.length !== shard.chunks) throw await this.damaged(shard, 'the keyword index', new Error('row counts differ'));
-    const block = await this.vectors(shard);
-    return { chunks, docs, vectorOf: block ? vectorLookup(block) : () => undefined, dead };
-  }
-
-  private async writeShard(
-    dir: string,
-    chunks: Chunk[],
-    docs: LexicalDoc[],
-    vectorOf: VectorLookup,
-    slicer: TimeSlicer,
-  ): Promise<{ files: Record<string, { bytes: number; crc: number }>; embedded: number }> {
-    const full = this.shardPath(dir);
-    let embedded = 0;
-    await fsp.rm(full, { recursive: true, force: true });
-    await fsp.mkdir(full, { mode: PRIVATE_DIR_MODE });
-    if (process.platform !== 'win32') await fsp.chmod(full, PRIVATE_DIR_MODE);
-    const files: Record<string, { bytes: number; crc: number }> = {};
-    const put = async (name: string, bytes: Uint8Array) => {
-      await writePrivateFile(path.join(full, name), bytes, { sync: true });
-      files[name] = { bytes: bytes.byteLength, crc: crc32 ? crc32(bytes) : 0 };
-    };
-    await put(CHUNKS_FILE, await encodeChunkBlocks(chunks));
-    await put(LEXICAL_FILE, await buildBm25(docs, slicer));
-    if (this.manifestData.embedding) {
-      const written = await this.writeVectors(full, chunks.map((c) => c.id), vectorOf, slicer);
-      files[VECTORS_FILE] = { bytes: written.bytes, crc: written.crc };
-      embedded = written.embedded;
-    }
-    await fsyncDir(full);
-    // What a reader will decode (the stored, quantised directions), for the next commit.
-    const stored = this.manifestData.embedding ? vectorLookup(await readShardVectors(full, undefined, { rows: chunks.length })) : () => undefined;
-    this.hot = { dir, chunks, docs, vectorOf: stored };
-    return { files, embedded };
-  }
-
-  /**
-   * Writes a shard folder's vectors file, one row per id (a chunk not embedded yet as a zero
-   * vector), encoded straight to the vectra file format as `commitVectors` does: vectra's
-   * item-by-item update API cost ~1.4 s of a 2 000-file keyword pass, all of it zero vectors.
-   */
-  private async writeVectors(full: string, ids: readonly string[], vectorOf: VectorLookup, slicer: TimeSlicer): Promise<{ bytes: number; crc: number; embedded: number }> {
-    const dim = this.manifestData.embedding!.dim;
-    let embedded = 0;
-    const zero = new Float32Array(dim);
-    const items: { id: string; vector: ArrayLike<number> }[] = [];
-    for (const id of ids) {
-      if (slicer.due()) await slicer.pause();
-      // A chunk not embedded yet is stored as a zero vector (scale 0): dense search skips it.
-      const vector = vectorOf(id) ?? zero;
-      if (vector.length !== dim) throw new SiftError(`internal: the vector of chunk ${id} has ${vector.length} dimensions, the index ${dim}`);
-      if (vector !== zero && isNonZero(vector)) embedded++;
-      items.push({ id, vector });
-    }
-    const bytes = await encodeItems(items, async () => {
-      if (slicer.due()) await slicer.pause();
-    });
-    await writePrivateFile(path.join(full, VECTORS_FILE), bytes, { sync: true });
-    return { bytes: bytes.byteLength, crc: crc32 ? crc32(bytes) : 0, embedded };
-  }
-
-  /** Deletes shard directories the manifest does not reference (left by older commits or crashes). */
-  private async collectGarbage(): Promise<void> {
-    const live = new Set(this.manifestData.shards.map((s) => s.dir));
-    // Shards the previous commit referenced stay one more commit: a reader that opened that
-    // manifest (a question asked while the dense pass commits) can still read them.
-    const keep = new Set([...live, ...this.previousLive]);
-    this.previousLive = live;
-    // So do its file-table files: a reader of that manifest that has not read its table yet still finds it.
-    const current = [this.fileTable.base, this.fileTable.deltaFile].filter((t): t is string => Boolean(t));
-    const tables = new Set([...current, ...this.previousTables]);
-    this.previousTables = new Set(current);
-    const shardsDir = path.join(this.indexDir, SHARDS_DIR);
-    const entries = await fsp.readdir(shardsDir).catch(() => [] as string[]);
-    for (const name of entries) {
-      if (keep.has(name)) continue;
-      await fsp.rm(path.join(shardsDir, name), { recursive: true, force: true }).catch(() => undefined);
-    }
-    this.dropCached(this.manifestData.shards);
-    if (this.hot && !live.has(this.hot.dir)) this.hot = undefined;
-    for (const name of await fsp.readdir(this.indexDir).catch(() => [] as string[])) {
-      const stale = (name.endsWith('.tmp') && name.startsWith('.')) || (/^files\.g\d+(\.delta)?\.json$/.test(name) && !tables.has(name));
-      if (stale) await fsp.rm(path.join(this.indexDir, name), { force: true }).catch(() => undefined);
-    }
+  /** The write path, made on first use (a reader never writes); it shares this store's state through `WriterHost`. */
+  private writer(): StoreWriter {
+    return (this.writing ??= new StoreWriter({
+      indexDir: this.indexDir,
+      capacity: this.capacity,
+      manifest: () => this.manifestData,
+      fileTable: () => this.fileTable,
+      published: (manifest, fileTable) => {
+        this.manifestData = manifest;
+        this.fileTable = fileTable;
+      },
+      lexicalCache: this.lexicalCache,
+      vectorCache: this.vectorCache,
+      lexical: (shard) => this.lexical(shard),
+      vectors: (shard) => this.vectors(shard),
+      readChunks: (shard) => this.chunkReader(shard).all(),
+      damaged: (shard, what, err) => this.damaged(shard, what, err),
+      dropCached: (shards) => this.dropCached(shards),
+    }));
   }
 }
 
-/** What a shard's loaded vectors are cached by: its folder, and how many of its rows are dead. */
-function cacheKey(shard: ShardEntry): string {
-  return shard.dead?.length ? `${shard.dir}~${shard.dead.length}` : shard.dir;
-}
-
-/**
- * What a shard's loaded keyword index is cached by: the keyword file's size and checksum and the
- * dead rows — what `Bm25Index` is built from — so a version of the shard that only changed its
- * vectors (the dense pass's commits link the same keyword file into a new folder) reuses it.
- * Without a checksum (Node < 20.15), its folder as for vectors.
- */
+/** Whether two entries of a shard folder name the same vectors file (sizes and checksums) and the same dead rows. */
 function sameShardFiles(a: ShardEntry, b: ShardEntry): boolean {
   const va = a.files?.[VECTORS_FILE];
   const vb = b.files?.[VECTORS_FILE];
   return a.chunks === b.chunks && Boolean(va && vb && va.crc && va.bytes === vb.bytes && va.crc === vb.crc) && (a.dead ?? []).join(',') === (b.dead ?? []).join(',');
-}
-
-function lexicalKey(shard: ShardEntry): string {
-  const sum = shard.files?.[LEXICAL_FILE];
-  if (!sum?.crc) return `dir:${cacheKey(shard)}`;
-  return `${shard.name}:${sum.bytes}:${sum.crc}:${(shard.dead ?? []).join(',')}`;
-}
-
-/** A chunk's stored vector by id, decoded on demand (a shard holds thousands; a commit needs a few). */
-type VectorLookup = (id: string) => ArrayLike<number> | undefined;
-
-function vectorLookup(v: ShardVectors): VectorLookup {
-  let rows: Map<string, number> | undefined;
-  return (id) => {
-    rows ??= new Map(v.ids.map((x, i) => [x, i]));
-    const r = rows.get(id);
-    if (r === undefined) return undefined;
-    const dim = v.block.dim;
-    const f = v.block.scales[r]!;
-    if (!f) return undefined; // not embedded yet
-    const out = new Float32Array(dim);
-    for (let j = 0; j < dim; j++) out[j] = v.block.data[r * dim + j]! * f;
-    return out;
-  };
-}
-
-function isNonZero(v: ArrayLike<number>): boolean {
-  for (let i = 0; i < v.length; i++) if (v[i] !== 0) return true;
-  return false;
 }
 
 /** Throws when a file's size or checksum differs from what the commit that wrote it recorded. */
@@ -1017,28 +663,6 @@ function checkSum(shard: ShardEntry, name: string, size: number, crc: number | u
   if (!want) return;
   if (size !== want.bytes) throw new Error(`${name} has ${size} bytes, expected ${want.bytes}`);
   if (crc !== undefined && crc !== want.crc) throw new Error(`${name} fails its checksum`);
-}
-
-/**
- * A file of the previous shard version in the new one: a hard link (shard files are never written
- * in place, and deleting the old folder only drops its name), or a copy where links are not possible.
- */
-async function linkOrCopy(from: string, to: string): Promise<void> {
-  try {
-    await fsp.link(from, to);
-  } catch {
-    await fsp.copyFile(from, to, fsp.constants?.COPYFILE_EXCL ?? 0);
-    await syncFile(to);
-  }
-}
-
-async function syncFile(file: string): Promise<void> {
-  const handle = await fsp.open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 const zlibCrc32 = (zlib as unknown as { crc32: (data: Uint8Array, value?: number) => number }).crc32;
