@@ -1,14 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import * as zlib from 'node:zlib';
 import { z } from 'zod';
 import { Bm25Index } from '../lexical/bm25';
 import type { Chunk } from '../types';
 import { SiftError, errorMessage } from '../util/errors';
 import { directorySize } from '../util/fs';
 import { LockedError, acquireLock, releaseThreadLock } from './lock';
-import { TimeSlicer } from '../util/slice';
 import { ChunkBlocksReader } from './chunkBlocks';
 import {
   type ChunkerInfo,
@@ -27,16 +25,16 @@ import {
 import {
   ensurePrivateDir,
   ensurePrivateSubdir,
-  openInside,
   openInsideSync,
   readInside,
   tightenTree,
   writePrivateFileAtomic,
 } from '../util/privateFs';
-import { ShardVectorIndex, type ShardVectors, VECTORS_FILE, readShardVectors } from './shardVectors';
+import { ShardVectorIndex, type ShardVectors, VECTORS_FILE } from './shardVectors';
 import type { CommitChange } from './commitPlan';
-import { type FileTableFiles, CHUNKS_FILE, DAMAGE_FILE, LEXICAL_FILE, SHARDS_DIR, cacheKey, crc32, lexicalKey, shardPath } from './layout';
+import { type FileTableFiles, CHUNKS_FILE, DAMAGE_FILE, LEXICAL_FILE, SHARDS_DIR, cacheKey, lexicalKey, shardPath } from './layout';
 import { StoreWriter } from './storeWriter';
+import { checkFile, readVectors, verifyShards } from './verify';
 
 /**
  * The on-disk index of one workspace folder.
@@ -343,79 +341,13 @@ export class IndexStore {
     );
   }
 
-  /**
-   * Checks every shard's files against the manifest; returns the first problem found. 'sizes':
-   * each folder and file is what it should be (no symlink, regular files) and has its recorded
-   * size. 'full' also checks every CRC-32 and the structure of each file (headers, tables,
-   * counts, offsets) as far as it can without inflating chunk text.
-   */
-  async verify(level: 'sizes' | 'full'): Promise<string | undefined> {
-    const slicer = new TimeSlicer();
-    for (const shard of this.manifestData.shards) {
-      const names = [CHUNKS_FILE, LEXICAL_FILE, ...(this.manifestData.embedding ? [VECTORS_FILE] : [])];
-      for (const name of names) {
-        if (slicer.due()) await slicer.pause();
-        const want = shard.files?.[name];
-        if (!want) return `the manifest has no size for ${name} of shard ${shard.name}`;
-        try {
-          const problem = await this.verifyFile(shard, name, want, level);
-          if (problem) return `${name} of shard ${shard.name} ${problem}`;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return `shard ${shard.name} has no ${name}`;
-          return `${name} of shard ${shard.name}: ${errorMessage(err)}`;
-        }
-      }
-    }
-    return undefined;
-  }
-
-  private async verifyFile(shard: ShardEntry, name: string, want: { bytes: number; crc: number }, level: 'sizes' | 'full'): Promise<string | undefined> {
-    const parts = [SHARDS_DIR, shard.dir, name];
-    if (level === 'sizes' || name === CHUNKS_FILE) {
-      const { handle, size } = await openInside(this.indexDir, parts);
-      try {
-        if (size !== want.bytes) return `has ${size} bytes, expected ${want.bytes}`;
-        if (level === 'sizes') return undefined;
-        // Chunk files can be large: checksummed in pieces, their header and block table checked.
-        if (crc32) {
-          const buf = Buffer.alloc(Math.min(size, 2 ** 20));
-          let crc = 0;
-          for (let at = 0; at < size; ) {
-            const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, size - at), at);
-            if (bytesRead === 0) return 'ended early';
-            crc = zlibCrc32(buf.subarray(0, bytesRead), crc);
-            at += bytesRead;
-          }
-          if (crc !== want.crc) return 'fails its checksum';
-        }
-      } finally {
-        await handle.close();
-      }
-      const reader = new ChunkBlocksReader(this.shardPath(shard, CHUNKS_FILE), 0, { open: () => openInsideSync(this.indexDir, parts), chunks: shard.chunks });
-      try {
-        reader.checkHeader();
-      } finally {
-        reader.close();
-      }
-      return undefined;
-    }
-    if (name === LEXICAL_FILE) {
-      const bytes = await readInside(this.indexDir, parts, { maxBytes: maxLexicalBytes(shard.chunks), expectedBytes: want.bytes });
-      if (crc32 && crc32(bytes) !== want.crc) return 'fails its checksum';
-      const index = new Bm25Index(bytes);
-      if (index.docs !== shard.chunks) return `holds ${index.docs} documents, the manifest says ${shard.chunks}`;
-      return undefined;
-    }
-    await this.readVectors(shard);
-    return undefined;
+  /** Checks every shard's files against the manifest (`verifyShards`); returns the first problem found. */
+  verify(level: 'sizes' | 'full'): Promise<string | undefined> {
+    return verifyShards(this.indexDir, this.manifestData, level);
   }
 
   private readVectors(shard: ShardEntry): Promise<ShardVectors> {
-    return readShardVectors(this.shardPath(shard), (size, crc) => checkSum(shard, VECTORS_FILE, size, crc), {
-      open: () => openInside(this.indexDir, [SHARDS_DIR, shard.dir, VECTORS_FILE]),
-      rows: shard.chunks,
-      dim: this.manifestData.embedding?.dim,
-    });
+    return readVectors(this.indexDir, shard, this.manifestData.embedding?.dim);
   }
 
   /** The BM25 index of a shard (loaded once, searched in place). */
@@ -652,20 +584,6 @@ function sameShardFiles(a: ShardEntry, b: ShardEntry): boolean {
   const vb = b.files?.[VECTORS_FILE];
   return a.chunks === b.chunks && Boolean(va && vb && va.crc && va.bytes === vb.bytes && va.crc === vb.crc) && (a.dead ?? []).join(',') === (b.dead ?? []).join(',');
 }
-
-/** Throws when a file's size or checksum differs from what the commit that wrote it recorded. */
-function checkFile(shard: ShardEntry, name: string, bytes: Uint8Array): void {
-  checkSum(shard, name, bytes.byteLength, crc32?.(bytes));
-}
-
-function checkSum(shard: ShardEntry, name: string, size: number, crc: number | undefined): void {
-  const want = shard.files?.[name];
-  if (!want) return;
-  if (size !== want.bytes) throw new Error(`${name} has ${size} bytes, expected ${want.bytes}`);
-  if (crc !== undefined && crc !== want.crc) throw new Error(`${name} fails its checksum`);
-}
-
-const zlibCrc32 = (zlib as unknown as { crc32: (data: Uint8Array, value?: number) => number }).crc32;
 
 async function exists(file: string): Promise<boolean> {
   return (await fsp.lstat(file).catch(() => undefined)) !== undefined;
