@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdirSync, promises as fsp, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, promises as fsp, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
@@ -29,6 +29,7 @@ import type { Chunk } from '../../src/core/types';
 import { sha256Hex } from '../../src/core/util/fs';
 import { queryText, rng, syntheticChunks, unitVector, writeSourceRepo } from './corpus';
 import { type PlainFeeds, RawRunner } from './raw-runner';
+import { BENCH_BUNDLES, bundleChild } from './bundleChild';
 import { benchBackends } from './backends';
 
 /** P5 (time to first answer, scripts/bench/firstAnswer.ts) is run by run.ts beside runBench. */
@@ -177,7 +178,9 @@ function onnxFile(folder: string, dtype: string): string {
 
 /** Raw onnxruntime on its own thread at the worker's background priority (see raw-runner.ts). */
 async function rawSession(folder: string, cfg: BenchConfig): Promise<RawRunner> {
-  return RawRunner.start(onnxFile(folder, cfg.dtype), { intraOpNumThreads: cfg.threads, interOpNumThreads: 1 });
+  // Its thread runs raw-runner.ts bundled to plain JavaScript, as Sift's side runs its bundles (bundleChild.ts).
+  const thread = await bundleChild(path.join(__dirname, 'raw-runner.ts'), BENCH_BUNDLES);
+  return RawRunner.start(thread, onnxFile(folder, cfg.dtype), { intraOpNumThreads: cfg.threads, interOpNumThreads: 1 });
 }
 
 async function tokenizerFor(folder: string): Promise<PreTrainedTokenizer> {
@@ -206,9 +209,9 @@ async function benchIndexing(cfg: BenchConfig, log: (l: string) => void, want: S
 
   // End to end as the extension does it: indexWorkspace on the indexing thread, talking to the
   // inference worker directly. The thread is Sift's own entry wrapped to record every embed call's
-  // texts (the raw baseline replays them) — see indexer-spy.ts.
-  const spyEntry = path.join(cfg.workDir, 'indexer-spy.cjs');
-  writeFileSync(spyEntry, `require(${JSON.stringify(require.resolve('tsx/cjs'))});\nrequire(${JSON.stringify(path.join(__dirname, 'indexer-spy.ts'))});\n`);
+  // texts (the raw baseline replays them) — see indexer-spy.ts — bundled to plain JavaScript as
+  // dist/indexer.js is (not loaded through tsx: bundleChild.ts).
+  const spyEntry = await bundleChild(path.join(__dirname, 'indexer-spy.ts'), BENCH_BUNDLES);
   const embedLog = path.join(cfg.workDir, 'p1-embed-calls.json');
   const tokenizer = await tokenizerFor(cfg.embedder);
   const session = await rawSession(cfg.embedder, cfg);
@@ -810,11 +813,15 @@ export function idleTimes(calls: { sentAt: number; doneAt: number }[], start: nu
   return { before: sorted[0]!.sentAt - start, between, after: end - busyUntil };
 }
 
-/** A fresh Node process running one of the benchmark's child scripts; its last stdout line is its JSON report. */
+/**
+ * A fresh Node process running one of the benchmark's child scripts; its last stdout line is its JSON report.
+ * The child is bundled to plain JavaScript, not run with `--import tsx`: tsx's loader would run in every
+ * thread it starts (the indexing thread, the inference worker), as the product's threads never do (bundleChild.ts).
+ */
 async function runChild<T>(script: string, args: object, env: Record<string, string> = {}): Promise<T> {
-  const file = path.join(__dirname, script);
+  const file = await bundleChild(path.join(__dirname, script), BENCH_BUNDLES);
   const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', file, JSON.stringify(args)], { maxBuffer: 1 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['--expose-gc', file, JSON.stringify(args)], { maxBuffer: 1 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
       err ? reject(new Error(`${script} failed: ${stderr || err.message}`)) : resolve(stdout),
     );
   });

@@ -1,7 +1,7 @@
 /**
  * The indexing thread as the extension runs it, plus a record of every `embed` call's token ids
  * (for P1's raw onnxruntime baseline on the same token batches), written to $SIFT_BENCH_EMBED_LOG
- * when the run ends. Loaded through tsx by a small CommonJS entry the bench writes.
+ * when the run ends. Bundled to plain JavaScript by the bench (bundleChild.ts), as dist/indexer.js is.
  */
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import type { InferenceClient } from '../../src/core/worker/client';

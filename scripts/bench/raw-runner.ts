@@ -24,8 +24,12 @@ export class RawRunner {
     readonly background: boolean,
   ) {}
 
-  static async start(modelFile: string, options: ort.InferenceSession.SessionOptions): Promise<RawRunner> {
-    const worker = new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(__filename)}).serveRawRunner();`, { eval: true });
+  /**
+   * @param threadScript this file bundled to plain JavaScript (bundleChild.ts): the thread runs it with
+   * no tsx loader (`execArgv: []`, not this process's `--import tsx`), as Sift's inference worker runs dist/worker.js
+   */
+  static async start(threadScript: string, modelFile: string, options: ort.InferenceSession.SessionOptions): Promise<RawRunner> {
+    const worker = new Worker(`require(${JSON.stringify(threadScript)}).serveRawRunner();`, { eval: true, execArgv: [] });
     const reply = await ask(worker, { type: 'create', file: modelFile, options });
     return new RawRunner(worker, reply.inputNames ?? [], reply.background ?? false);
   }

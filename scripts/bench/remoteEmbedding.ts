@@ -5,17 +5,22 @@
  * second. The server runs in its own process (remoteEmbeddingServer.ts: one precomputed body per batch
  * size, so its own CPU never limits it); the indexer runs on its indexing thread as in the editor.
  * Reported beside the goal: achieved ÷ capacity (≥ 0.9), with the client's CPU (all threads) and the
- * host thread's event-loop utilisation meanwhile.
+ * host thread's event-loop utilisation meanwhile. The client is a fresh process
+ * (remote-embedding-child.ts, bundled to plain JavaScript: `benchRemoteEmbeddingInChild`), not the
+ * benchmark's own `--import tsx` process, whose loader every thread it starts would inherit, as the
+ * product's threads never do (bundleChild.ts); the server stays under tsx: it starts no Sift thread,
+ * and its pace is its timers'.
  *
  * Standalone: `node --import tsx scripts/bench/remoteEmbedding.ts [files] [concurrency]` (needs `npm run
  * build`); an A/B of two commits in one run: `node scripts/bench/bundlesAt.mjs <commit> /tmp/a` for each,
  * then `… remoteEmbedding.ts 1500 --builds /tmp/a/dist,/tmp/b/dist --rounds 3`.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFile, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { BENCH_BUNDLES, bundleChild } from './bundleChild';
 import { writeSourceRepo } from './corpus';
 import type { Row } from './bench';
 import { InferenceClient } from '../../src/core/worker/client';
@@ -34,14 +39,22 @@ export interface RemoteEmbeddingBenchConfig {
   dim?: number;
   /** Client requests in flight (default slots + 2: a server queues, so a few more than its slots keep it busy across the client's turnaround). */
   concurrency?: number;
+  /** remoteEmbeddingServer.ts (default: beside this file; a bundled child is elsewhere). */
+  serverScript?: string;
   log?: (line: string) => void;
 }
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** Starts the capacity-limited server in a child process; resolves with its base URL. */
-export function startServer(slots: number, latencyMs: number, dim: number, jitterMs = 0): Promise<{ child: ChildProcess; baseUrl: string; stats: () => Promise<{ requests: number; maxActive: number; texts: number }> }> {
-  const child = fork(path.join(__dirname, 'remoteEmbeddingServer.ts'), [String(slots), String(latencyMs), String(dim), String(jitterMs)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function startServer(
+  slots: number,
+  latencyMs: number,
+  dim: number,
+  jitterMs = 0,
+  script = path.join(__dirname, 'remoteEmbeddingServer.ts'),
+): Promise<{ child: ChildProcess; baseUrl: string; stats: () => Promise<{ requests: number; maxActive: number; texts: number }> }> {
+  const child = fork(script, [String(slots), String(latencyMs), String(dim), String(jitterMs)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('message', (m: { port: number }) =>
@@ -68,7 +81,7 @@ export async function benchRemoteEmbedding(cfg: RemoteEmbeddingBenchConfig): Pro
   const root = path.join(cfg.workDir, 'p6-repo');
   const indexDir = path.join(cfg.workDir, 'p6-index');
   writeSourceRepo(root, cfg.files, { seed: 6 });
-  const server = await startServer(slots, latencyMs, dim);
+  const server = await startServer(slots, latencyMs, dim, 0, cfg.serverScript);
   const client = new InferenceClient(cfg.workerScript);
   try {
     log(`P6: ${cfg.files} files, server of ${slots} slots × ${latencyMs} ms, batch ${batch}, ${dim} dims, ${concurrency} requests in flight`);
@@ -148,7 +161,26 @@ export async function benchRemoteEmbedding(cfg: RemoteEmbeddingBenchConfig): Pro
   }
 }
 
-if (require.main === module) {
+/**
+ * `benchRemoteEmbedding` in a fresh process running remote-embedding-child.ts bundled to plain
+ * JavaScript, so that its indexing thread and inference worker run as the product's do, without
+ * tsx's loader. Its log lines go to this process's stderr.
+ */
+export async function benchRemoteEmbeddingInChild(cfg: RemoteEmbeddingBenchConfig): Promise<Row[]> {
+  const file = await bundleChild(path.join(__dirname, 'remote-embedding-child.ts'), BENCH_BUNDLES);
+  const { workerScript, indexerScript, workDir, files, slots, latencyMs, batch, dim, concurrency } = cfg;
+  const args: RemoteEmbeddingBenchConfig = { workerScript, indexerScript, workDir, files, slots, latencyMs, batch, dim, concurrency, serverScript: cfg.serverScript ?? path.join(__dirname, 'remoteEmbeddingServer.ts') };
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = execFile(process.execPath, [file, JSON.stringify(args)], { maxBuffer: 1 << 20 }, (err, stdout) =>
+      err ? reject(new Error(`remote-embedding-child.ts failed: ${err.message}`)) : resolve(stdout),
+    );
+    child.stderr!.pipe(process.stderr);
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as Row[];
+}
+
+// Run as a script (not when bundled into remote-embedding-child.js, where `module` is the bundle's own).
+if (require.main === module && path.basename(__filename) === 'remoteEmbedding.ts') {
   // [files] [concurrency], and for an A/B in one run `--builds A/dist,B/dist [--rounds N]` (bundles of
   // other commits: scripts/bench/bundlesAt.mjs): the builds alternate, round after round.
   const args = process.argv.slice(2);
@@ -168,13 +200,12 @@ if (require.main === module) {
       for (const build of builds) {
         const workDir = mkdtempSync(path.join(os.tmpdir(), 'sift-p6-'));
         try {
-          const rows = await benchRemoteEmbedding({
+          const rows = await benchRemoteEmbeddingInChild({
             workerScript: path.join(build, 'worker.js'),
             indexerScript: path.join(build, 'indexer.js'),
             workDir,
             files: Number(files ?? 3000),
             ...(concurrency ? { concurrency: Number(concurrency) } : {}),
-            log,
           });
           const row = rows.find((r) => r.id === 'P6.remote.embedding')!;
           log(`round ${round + 1} ${build}: ${row.ratio}× — ${row.note}`);

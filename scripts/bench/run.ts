@@ -30,7 +30,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALL_SECTIONS, type BenchConfig, type Section, formatTable, markdownTable, runBench } from './bench';
 import { benchFirstAnswer } from './firstAnswer';
-import { benchRemoteEmbedding } from './remoteEmbedding';
+import { benchRemoteEmbeddingInChild } from './remoteEmbedding';
 import { benchSmallEdits } from './smallEdits';
 import { benchTeamScale } from './teamScale';
 
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       const files = Number(values['p5b-files'] ?? (quick ? 2000 : 10_000));
       result.rows.push(...(await benchSmallEdits({ ...cfg, files, edits: [1, 10, 100], rounds: quick ? 3 : 5 })));
     }
-    if (p6) result.rows.push(...(await benchRemoteEmbedding({ ...cfg, files: Number(values['p6-files'] ?? (quick ? 600 : 3000)) })));
+    if (p6) result.rows.push(...(await benchRemoteEmbeddingInChild({ ...cfg, files: Number(values['p6-files'] ?? (quick ? 600 : 3000)) })));
     process.stdout.write(`\n${formatTable(result.rows)}\n\n`);
     const m = result.machine;
     process.stdout.write(`${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB, Node ${m.node}; load average ${m.loadBefore} → ${m.loadAfter}; ${result.seconds} s\n`);

@@ -10,6 +10,7 @@
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { BENCH_BUNDLES, bundleChild } from './bundleChild';
 import { writeSourceRepo } from './corpus';
 import type { Row } from './bench';
 
@@ -99,9 +100,10 @@ export async function benchSmallEdits(cfg: SmallEditsConfig): Promise<Row[]> {
 }
 
 async function runChild(args: SmallEditsArgs): Promise<SmallEditsReport> {
-  const file = path.join(__dirname, 'small-edits-child.ts');
+  // Plain JavaScript, not `--import tsx`: tsx's loader would run in every thread the child starts (bundleChild.ts).
+  const file = await bundleChild(path.join(__dirname, 'small-edits-child.ts'), BENCH_BUNDLES);
   const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', file, JSON.stringify(args)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [file, JSON.stringify(args)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
       err ? reject(new Error(`small-edits-child.ts failed: ${stderr || err.message}`)) : resolve(stdout),
     );
   });
