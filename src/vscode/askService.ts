@@ -79,7 +79,7 @@ export class AskService implements Disposable {
 
   /** `compare` ranks and answers both ways. */
   async ask(question: string, opts: AskOptions): Promise<{ single?: AnswerResult; compare?: CompareResult }> {
-    return onceMoreIfIndexChanged(() => this.askOnce(question, opts));
+    return retryIfIndexChanged(() => this.askOnce(question, opts));
   }
 
   private async askOnce(question: string, opts: AskOptions): Promise<{ single?: AnswerResult; compare?: CompareResult }> {
@@ -133,7 +133,7 @@ export class AskService implements Disposable {
   async search(query: string, opts: SearchOptions): Promise<SearchResult> {
     const globs = opts.paths?.length ? new GlobSet(opts.paths, false) : undefined;
     const filter = globs ? (c: { folder?: string; chunk: { path: string } }) => globs.matches(c.chunk.path) || Boolean(c.folder && globs.matches(`${c.folder}/${c.chunk.path}`)) : undefined;
-    return onceMoreIfIndexChanged(async () => {
+    return retryIfIndexChanged(async () => {
       const { ctx, notices } = await this.context({ rerank: opts.rerank, signal: opts.signal, answer: false });
       const result = await searchChunks(ctx, query, { limit: opts.limit, rerank: opts.rerank, filter });
       return { ...result, notices: [...notices, ...result.notices] };
@@ -232,13 +232,20 @@ function readinessNotices(partial: { name: string; keyword?: KeywordCoverage; un
 /**
  * The background dense pass commits while questions are asked: a reader whose shard a commit
  * replaced gets `index-changed` (retrieval happens before anything is streamed); the readers
- * reopen on the new manifest and the question runs once more.
+ * reopen on the new manifest and the question runs again. A shard version stays on disk for one
+ * more commit after the manifest stops naming it, so a read fails only when two commits land
+ * during it — which back-to-back commits (an update's keyword commit, then the dense pass
+ * committing a shard as soon as it is answered, every fraction of a second on a fast embedding
+ * server) can do twice in a row: up to INDEX_CHANGED_ATTEMPTS runs.
  */
-async function onceMoreIfIndexChanged<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof SiftError && err.code === 'index-changed') return run();
-    throw err;
+export const INDEX_CHANGED_ATTEMPTS = 4;
+
+export async function retryIfIndexChanged<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!(err instanceof SiftError && err.code === 'index-changed') || attempt >= INDEX_CHANGED_ATTEMPTS) throw err;
+    }
   }
 }
