@@ -22,6 +22,7 @@ export async function bundleChild(entry: string, outDir: string): Promise<string
     target: 'node20',
     format: 'cjs',
     logLevel: 'warning',
+    // esbuild: a child may import a module that bundles another child (remote-embedding-child.ts imports remoteEmbedding.ts).
     external: ['vscode', 'onnxruntime-node', 'onnxruntime-web', 'sharp', 'wink-nlp', 'wink-eng-lite-web-model', 'wink-bm25-text-search', 'esbuild'],
     define: { 'import.meta.url': 'importMetaUrl' },
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
