@@ -13,10 +13,9 @@
  * `node --import tsx scripts/bench/denseStop.ts [files] [--builds A/dist,B/dist] [--rounds N]` after
  * `npm run build` (bundles of other commits: `node scripts/bench/bundlesAt.mjs <commit> /tmp/a`).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { runBuildRounds } from './buildRounds';
 import { writeSourceRepo } from './corpus';
 import { startServer } from './remoteEmbedding';
 import { InferenceClient } from '../../src/core/worker/client';
@@ -93,33 +92,5 @@ async function stopOnce(build: string, workDir: string, files: number, log: (l: 
 }
 
 if (require.main === module) {
-  const args = process.argv.slice(2);
-  const flag = (name: string) => {
-    const i = args.indexOf(name);
-    return i < 0 ? undefined : args.splice(i, 2)[1];
-  };
-  const repo = path.resolve(__dirname, '..', '..');
-  const builds = (flag('--builds') ?? path.join(repo, 'dist')).split(',').map((d) => path.resolve(d));
-  const rounds = Number(flag('--rounds') ?? 1);
-  const files = Number(args[0] ?? 1500);
-  const log = (l: string) => process.stderr.write(`${l}\n`);
-  (async () => {
-    log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    const results: ({ build: string; round: number } & StopResult)[] = [];
-    for (let round = 0; round < rounds; round++) {
-      for (const build of builds) {
-        const workDir = mkdtempSync(path.join(os.tmpdir(), 'sift-stop-'));
-        try {
-          results.push({ build, round, ...(await stopOnce(build, workDir, files, log)) });
-        } finally {
-          rmSync(workDir, { recursive: true, force: true });
-        }
-      }
-    }
-    log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  })().catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  });
+  runBuildRounds('sift-stop-', ({ build, workDir }, args, log) => stopOnce(build, workDir, Number(args[0] ?? 1500), log), (results) => results.map(({ build, round, result }) => ({ build, round, ...result })));
 }

@@ -16,11 +16,11 @@
  * then `… remoteEmbedding.ts 1500 --builds /tmp/a/dist,/tmp/b/dist --rounds 3`.
  */
 import { type ChildProcess, execFile, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BENCH_BUNDLES, bundleChild } from './bundleChild';
+import { runBuildRounds } from './buildRounds';
 import { writeSourceRepo } from './corpus';
 import type { Row } from './bench';
 import { InferenceClient } from '../../src/core/worker/client';
@@ -181,44 +181,21 @@ export async function benchRemoteEmbeddingInChild(cfg: RemoteEmbeddingBenchConfi
 
 // Run as a script (not when bundled into remote-embedding-child.js, where `module` is the bundle's own).
 if (require.main === module && path.basename(__filename) === 'remoteEmbedding.ts') {
-  // [files] [concurrency], and for an A/B in one run `--builds A/dist,B/dist [--rounds N]` (bundles of
-  // other commits: scripts/bench/bundlesAt.mjs): the builds alternate, round after round.
-  const args = process.argv.slice(2);
-  const flag = (name: string) => {
-    const i = args.indexOf(name);
-    return i < 0 ? undefined : args.splice(i, 2)[1];
-  };
-  const repo = path.resolve(__dirname, '..', '..');
-  const builds = (flag('--builds') ?? path.join(repo, 'dist')).split(',').map((d) => path.resolve(d));
-  const rounds = Number(flag('--rounds') ?? 1);
-  const [files, concurrency] = args;
-  const log = (l: string) => process.stderr.write(`${l}\n`);
-  (async () => {
-    log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    const results: { build: string; round: number; rows: Row[] }[] = [];
-    for (let round = 0; round < rounds; round++) {
-      for (const build of builds) {
-        const workDir = mkdtempSync(path.join(os.tmpdir(), 'sift-p6-'));
-        try {
-          const rows = await benchRemoteEmbeddingInChild({
-            workerScript: path.join(build, 'worker.js'),
-            indexerScript: path.join(build, 'indexer.js'),
-            workDir,
-            files: Number(files ?? 3000),
-            ...(concurrency ? { concurrency: Number(concurrency) } : {}),
-          });
-          const row = rows.find((r) => r.id === 'P6.remote.embedding')!;
-          log(`round ${round + 1} ${build}: ${row.ratio}× — ${row.note}`);
-          results.push({ build, round, rows });
-        } finally {
-          rmSync(workDir, { recursive: true, force: true });
-        }
-      }
-    }
-    log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0]!.rows : results, null, 2)}\n`);
-  })().catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  });
+  // [files] [concurrency], and for an A/B in one run `--builds A/dist,B/dist [--rounds N]`.
+  runBuildRounds(
+    'sift-p6-',
+    async ({ build, round, workDir }, [files, concurrency], log) => {
+      const rows = await benchRemoteEmbeddingInChild({
+        workerScript: path.join(build, 'worker.js'),
+        indexerScript: path.join(build, 'indexer.js'),
+        workDir,
+        files: Number(files ?? 3000),
+        ...(concurrency ? { concurrency: Number(concurrency) } : {}),
+      });
+      const row = rows.find((r) => r.id === 'P6.remote.embedding')!;
+      log(`round ${round + 1} ${build}: ${row.ratio}× — ${row.note}`);
+      return rows;
+    },
+    (results) => (results.length === 1 ? results[0]!.result : results.map(({ build, round, result }) => ({ build, round, rows: result }))),
+  );
 }

@@ -1,0 +1,48 @@
+/**
+ * The command line of a benchmark script that compares builds in one run:
+ * `[positional…] [--builds A/dist,B/dist] [--rounds N]` (bundles of other commits from
+ * scripts/bench/bundlesAt.mjs; default this checkout's dist/). The builds alternate, round after
+ * round, each run in a fresh temporary folder; the load average is logged before and after, and the
+ * results are printed as JSON on stdout.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export interface BuildRun {
+  build: string;
+  round: number;
+  workDir: string;
+}
+
+export function runBuildRounds<T>(tmpPrefix: string, run: (r: BuildRun, positional: string[], log: (l: string) => void) => Promise<T>, print: (results: ({ build: string; round: number } & { result: T })[]) => unknown = (r) => r): void {
+  const args = process.argv.slice(2);
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    return i < 0 ? undefined : args.splice(i, 2)[1];
+  };
+  const repo = path.resolve(__dirname, '..', '..');
+  const builds = (flag('--builds') ?? path.join(repo, 'dist')).split(',').map((d) => path.resolve(d));
+  const rounds = Number(flag('--rounds') ?? 1);
+  const log = (l: string) => process.stderr.write(`${l}\n`);
+  const load = () => log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  (async () => {
+    load();
+    const results: ({ build: string; round: number } & { result: T })[] = [];
+    for (let round = 0; round < rounds; round++) {
+      for (const build of builds) {
+        const workDir = mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
+        try {
+          results.push({ build, round, result: await run({ build, round, workDir }, args, log) });
+        } finally {
+          rmSync(workDir, { recursive: true, force: true });
+        }
+      }
+    }
+    load();
+    process.stdout.write(`${JSON.stringify(print(results), null, 2)}\n`);
+  })().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}
