@@ -1,8 +1,8 @@
-import { SiftError } from '../core/util/errors';
 import * as path from 'node:path';
 import { type AnswerResult, type AskContext, type AskEvent, type CompareResult, ask, askCompare } from '../core/answer/ask';
 import { type SearchResult, searchChunks } from '../core/answer/search';
 import { GlobSet } from '../core/discovery';
+import { retryIfIndexChanged } from '../core/store/indexChanged';
 import { type KeywordCoverage, keywordCoverageNotice } from '../core/indexing/keywordCoverage';
 import type { ChatModel } from '../core/llm/chatModel';
 import type { EditorSignals } from '../core/ltr/features';
@@ -227,25 +227,4 @@ function readinessNotices(partial: { name: string; keyword?: KeywordCoverage; un
     ...(notice ? [notice] : []),
     ...(changes.length ? [`Answered from the index as it was; not indexed yet: ${changes.join(', ')}${paused ? ' (indexing is paused: Sift: Resume Indexing)' : ''}.`] : []),
   ];
-}
-
-/**
- * The background dense pass commits while questions are asked: a reader whose shard a commit
- * replaced gets `index-changed` (retrieval happens before anything is streamed); the readers
- * reopen on the new manifest and the question runs again. A shard version stays on disk for one
- * more commit after the manifest stops naming it, so a read fails only when two commits land
- * during it — which back-to-back commits (an update's keyword commit, then the dense pass
- * committing a shard as soon as it is answered, every fraction of a second on a fast embedding
- * server) can do twice in a row: up to INDEX_CHANGED_ATTEMPTS runs.
- */
-export const INDEX_CHANGED_ATTEMPTS = 4;
-
-export async function retryIfIndexChanged<T>(run: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (err) {
-      if (!(err instanceof SiftError && err.code === 'index-changed') || attempt >= INDEX_CHANGED_ATTEMPTS) throw err;
-    }
-  }
 }

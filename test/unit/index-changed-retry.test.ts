@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SiftError } from '../../src/core/util/errors';
-import { INDEX_CHANGED_ATTEMPTS, retryIfIndexChanged } from '../../src/vscode/askService';
+import { INDEX_CHANGED_ATTEMPTS, retryIfIndexChanged } from '../../src/core/store/indexChanged';
 
 /** A run that fails with `error` the first `failures` times, then answers. */
 function flaky(failures: number, error: () => Error) {

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { type AnswerResult, type AskContext, type AskSettings, ask } from '../../core/answer/ask';
 import { type SearchResult, redactForAgent, searchChunks } from '../../core/answer/search';
 import { type DiscoveryOptions, GlobSet } from '../../core/discovery';
+import { retryIfIndexChanged } from '../../core/store/indexChanged';
 import type { InferenceClient } from '../../core/worker/client';
 import type { KeywordCoverage } from '../../core/indexing/keywordCoverage';
 import type { LtrModel } from '../../core/ltr/model';
@@ -101,8 +102,16 @@ export class McpService {
     };
   }
 
-  /** Brings every folder's index up to date and runs `fn` on them; the stores stay valid until it returns. */
-  private async withStores<T>(fn: (ctx: AskContext, leases: Searchable[]) => Promise<T>, wantRerank: boolean, signal?: AbortSignal): Promise<T> {
+  /**
+   * Brings every folder's index up to date and runs `fn` on them; the stores stay valid until it
+   * returns. Run again on newly leased stores when the index changed while `fn` read it
+   * (`retryIfIndexChanged`: a background pass commits meanwhile).
+   */
+  private withStores<T>(fn: (ctx: AskContext, leases: Searchable[]) => Promise<T>, wantRerank: boolean, signal?: AbortSignal): Promise<T> {
+    return retryIfIndexChanged(() => this.withStoresOnce(fn, wantRerank, signal));
+  }
+
+  private async withStoresOnce<T>(fn: (ctx: AskContext, leases: Searchable[]) => Promise<T>, wantRerank: boolean, signal?: AbortSignal): Promise<T> {
     const settled = await Promise.allSettled(this.folders.map((f) => f.searchable()));
     const leases = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     try {
