@@ -10,7 +10,6 @@
  *   P4 main-thread event-loop delay while indexing / reranking; RSS with both models + N chunks
  */
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { mkdirSync, promises as fsp, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,7 +28,7 @@ import type { Chunk } from '../../src/core/types';
 import { sha256Hex } from '../../src/core/util/fs';
 import { queryText, rng, syntheticChunks, unitVector, writeSourceRepo } from './corpus';
 import { type PlainFeeds, RawRunner } from './raw-runner';
-import { BENCH_BUNDLES, bundleChild } from './bundleChild';
+import { BENCH_BUNDLES, bundleChild, runBundledChild } from './bundleChild';
 import { benchBackends } from './backends';
 
 /** P5 (time to first answer, scripts/bench/firstAnswer.ts) is run by run.ts beside runBench. */
@@ -818,14 +817,8 @@ export function idleTimes(calls: { sentAt: number; doneAt: number }[], start: nu
  * The child is bundled to plain JavaScript, not run with `--import tsx`: tsx's loader would run in every
  * thread it starts (the indexing thread, the inference worker), as the product's threads never do (bundleChild.ts).
  */
-async function runChild<T>(script: string, args: object, env: Record<string, string> = {}): Promise<T> {
-  const file = await bundleChild(path.join(__dirname, script), BENCH_BUNDLES);
-  const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', file, JSON.stringify(args)], { maxBuffer: 1 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${script} failed: ${stderr || err.message}`)) : resolve(stdout),
-    );
-  });
-  return JSON.parse(out.trim().split('\n').pop()!) as T;
+function runChild<T>(script: string, args: object, env: Record<string, string> = {}): Promise<T> {
+  return runBundledChild<T>(path.join(__dirname, script), args, { nodeArgs: ['--expose-gc'], env });
 }
 
 export interface IndexRoundArgs {

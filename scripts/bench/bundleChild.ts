@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 
@@ -28,4 +29,22 @@ export async function bundleChild(entry: string, outDir: string): Promise<string
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
   });
   return path.join(outDir, `${name}.js`);
+}
+
+/**
+ * Runs a benchmark child script (`entry`, a .ts file) bundled to plain JavaScript in a fresh Node
+ * process with `args` as its JSON argument; its last stdout line is its JSON report. `nodeArgs` go
+ * before the script (e.g. `--expose-gc`); the child's stderr is passed through when `stderr` is set,
+ * otherwise it is kept for the error message.
+ */
+export async function runBundledChild<T>(entry: string, args: unknown, opts: { nodeArgs?: string[]; env?: Record<string, string>; stderr?: boolean } = {}): Promise<T> {
+  const file = await bundleChild(entry, BENCH_BUNDLES);
+  const name = path.basename(entry);
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = execFile(process.execPath, [...(opts.nodeArgs ?? []), file, JSON.stringify(args)], { maxBuffer: 1 << 20, env: { ...process.env, ...opts.env } }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${name} failed: ${(!opts.stderr && stderr) || err.message}`)) : resolve(stdout),
+    );
+    if (opts.stderr) child.stderr!.pipe(process.stderr);
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as T;
 }

@@ -9,10 +9,9 @@
  * keyword pass's first commit (as the editor and the MCP server answer a question asked then), with
  * the share of files it covered. P5's goal stays compared with the answer over every file.
  */
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { BENCH_BUNDLES, bundleChild } from './bundleChild';
+import { runBundledChild } from './bundleChild';
 import { writeSourceRepo } from './corpus';
 import type { Row } from './bench';
 
@@ -143,13 +142,7 @@ export async function benchFirstAnswer(cfg: FirstAnswerConfig): Promise<Row[]> {
   ];
 }
 
-async function runChild(args: FirstAnswerArgs): Promise<FirstAnswerReport> {
+function runChild(args: FirstAnswerArgs): Promise<FirstAnswerReport> {
   // Plain JavaScript, not `--import tsx`: tsx's loader would run in every thread the child starts (bundleChild.ts).
-  const file = await bundleChild(path.join(__dirname, 'first-answer-child.ts'), BENCH_BUNDLES);
-  const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', file, JSON.stringify(args)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`first-answer-child.ts failed: ${stderr || err.message}`)) : resolve(stdout),
-    );
-  });
-  return JSON.parse(out.trim().split('\n').pop()!) as FirstAnswerReport;
+  return runBundledChild<FirstAnswerReport>(path.join(__dirname, 'first-answer-child.ts'), args, { nodeArgs: ['--expose-gc'] });
 }

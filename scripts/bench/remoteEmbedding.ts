@@ -15,11 +15,11 @@
  * build`); an A/B of two commits in one run: `node scripts/bench/bundlesAt.mjs <commit> /tmp/a` for each,
  * then `… remoteEmbedding.ts 1500 --builds /tmp/a/dist,/tmp/b/dist --rounds 3`.
  */
-import { type ChildProcess, execFile, fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BENCH_BUNDLES, bundleChild } from './bundleChild';
+import { runBundledChild } from './bundleChild';
 import { runBuildRounds } from './buildRounds';
 import { writeSourceRepo } from './corpus';
 import type { Row } from './bench';
@@ -166,17 +166,10 @@ export async function benchRemoteEmbedding(cfg: RemoteEmbeddingBenchConfig): Pro
  * JavaScript, so that its indexing thread and inference worker run as the product's do, without
  * tsx's loader. Its log lines go to this process's stderr.
  */
-export async function benchRemoteEmbeddingInChild(cfg: RemoteEmbeddingBenchConfig): Promise<Row[]> {
-  const file = await bundleChild(path.join(__dirname, 'remote-embedding-child.ts'), BENCH_BUNDLES);
+export function benchRemoteEmbeddingInChild(cfg: RemoteEmbeddingBenchConfig): Promise<Row[]> {
   const { workerScript, indexerScript, workDir, files, slots, latencyMs, batch, dim, concurrency } = cfg;
   const args: RemoteEmbeddingBenchConfig = { workerScript, indexerScript, workDir, files, slots, latencyMs, batch, dim, concurrency, serverScript: cfg.serverScript ?? path.join(__dirname, 'remoteEmbeddingServer.ts') };
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = execFile(process.execPath, [file, JSON.stringify(args)], { maxBuffer: 1 << 20 }, (err, stdout) =>
-      err ? reject(new Error(`remote-embedding-child.ts failed: ${err.message}`)) : resolve(stdout),
-    );
-    child.stderr!.pipe(process.stderr);
-  });
-  return JSON.parse(out.trim().split('\n').pop()!) as Row[];
+  return runBundledChild<Row[]>(path.join(__dirname, 'remote-embedding-child.ts'), args, { stderr: true });
 }
 
 // Run as a script (not when bundled into remote-embedding-child.js, where `module` is the bundle's own).

@@ -7,10 +7,9 @@
  * update's own indexing thread started, keyword commit, index reopened, question searched.
  * Reported beside the goal (≤ 1 s for one file) and as a ratio of the full build's keyword pass.
  */
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { BENCH_BUNDLES, bundleChild } from './bundleChild';
+import { runBundledChild } from './bundleChild';
 import { writeSourceRepo } from './corpus';
 import type { Row } from './bench';
 
@@ -99,13 +98,7 @@ export async function benchSmallEdits(cfg: SmallEditsConfig): Promise<Row[]> {
   return rows;
 }
 
-async function runChild(args: SmallEditsArgs): Promise<SmallEditsReport> {
+function runChild(args: SmallEditsArgs): Promise<SmallEditsReport> {
   // Plain JavaScript, not `--import tsx`: tsx's loader would run in every thread the child starts (bundleChild.ts).
-  const file = await bundleChild(path.join(__dirname, 'small-edits-child.ts'), BENCH_BUNDLES);
-  const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, [file, JSON.stringify(args)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`small-edits-child.ts failed: ${stderr || err.message}`)) : resolve(stdout),
-    );
-  });
-  return JSON.parse(out.trim().split('\n').pop()!) as SmallEditsReport;
+  return runBundledChild<SmallEditsReport>(path.join(__dirname, 'small-edits-child.ts'), args);
 }

@@ -943,10 +943,5 @@ function compareBytesAt(a: Uint8Array, start: number, end: number, b: Uint8Array
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    if (d) return d;
-  }
-  return a.length - b.length;
+  return compareBytesAt(a, 0, a.length, b);
 }
