@@ -70,6 +70,45 @@ describe('question understanding: identifiers, paths, code, kinds', () => {
     ];
     for (const [q, kind] of kinds) assert.equal(understandQuestion(q).kind, kind, q);
   });
+  it('reads a pasted report by its lead: tests, docs and questions named in passing do not make it one about them', () => {
+    // Reports against a test framework and a documentation generator, where every paragraph names
+    // tests or docs and the answer is still the code to change.
+    const reports: [string, string][] = [
+      [
+        'Parametrized ids are wrong when a fixture is overridden in a subclass\n\nWhen I override a fixture in a test class which inherits from a base class, the generated test ids use the base params. What I expected is ids from the override.\n\n```python\nclass TestBase:\n    def test_value(self, value): ...\n```',
+        'bug',
+      ],
+      ['caplog.records is empty when a logger has propagate=False\n\nNot sure this is expected. Is there a way to capture these records? The docs say every record is captured.', 'change'],
+      ['Cross-references to inherited methods in the HTML output\n\nWith :inherited-members:, a reference to Child.method is not resolved. This is documented as supported. Which version changed it?', 'change'],
+      ['Napoleon renders a multi-line Returns type as a paragraph\r\n\r\nWhat is the right way to write this in the docstring so the documentation shows one type?', 'change'],
+      ['the runner hangs on Windows when a test spawns a subprocess\n\nOur whole test suite hangs since the upgrade; how do I find out which test?', 'bug'],
+      // One paragraph, long, stated: a report too.
+      [
+        `The reporter prints every suite twice when the spec files are given with a glob and also listed in the config file, which is what the documentation recommends for monorepos, so what we see is each describe block executed two times and the test count doubled in the summary at the end; this started with the last minor release and did not happen before that version.`,
+        'change',
+      ],
+      // Said up front: about tests or docs.
+      ['tests: cover the retry budget on streaming uploads\n\nThe budget is only checked by hand today.', 'tests'],
+      ['Docs: the --verbose flag is missing from the CLI reference\n\nIt was added last year.', 'docs'],
+    ];
+    for (const [q, kind] of reports) {
+      const u = understandQuestion(q);
+      assert.equal(u.kind, kind, q);
+      assert.equal(u.asked, false, q);
+    }
+    // Asked as questions — one line or with a body — they keep their kinds.
+    const asked: [string, string][] = [
+      ['How is the config loader tested?\n\nI want to add a case for empty sections.', 'tests'],
+      ['Where is the --verbose flag documented?\nI could not find it.', 'docs'],
+      ['How does request routing work when two blueprints register the same prefix and one of them is mounted under a subdomain that also matches a wildcard route of the application itself, and which of the two handlers wins in that case?', 'explanation'],
+      ['What is the dependency chain in the test function that verifies subdomain routing through configuration and route registration?', 'tests'],
+    ];
+    for (const [q, kind] of asked) {
+      const u = understandQuestion(q);
+      assert.equal(u.kind, kind, q);
+      assert.equal(u.asked, true, q);
+    }
+  });
   it('weights identifier terms in a long question, leaves a short one alone', () => {
     const short = 'how does render_template work';
     assert.deepEqual(weightedQueryTerms(short), weightedQueryTerms(short, understandQuestion(short)));

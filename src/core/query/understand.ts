@@ -125,7 +125,47 @@ export function understandQuestion(question: string): Understanding {
     if (isIdentifier(word)) push(identifiers, idSeen, word, word);
   }
 
-  return { kind: kindOf(text, frames, errors), identifiers, frames, paths, errors, code, asked: INTERROGATIVE.test(prose) };
+  const lead = leadOf(prose);
+  const report = isReport(prose, lead);
+  return { kind: report ? reportKind(text, lead, frames, errors) : kindOf(text, frames, errors), identifiers, frames, paths, errors, code, asked: !report && INTERROGATIVE.test(prose) };
+}
+
+/** An issue's title or a commit's subject: the first non-empty line of a text of several lines, else its first sentence. */
+function leadOf(prose: string): string {
+  const lines = prose.split('\n').map((l) => l.trim()).filter(Boolean);
+  const first = lines[0] ?? '';
+  if (lines.length > 1) return first.slice(0, 300);
+  const end = first.search(/[.?!](?:\s|$)/);
+  return (end >= 0 ? first.slice(0, end + 1) : first).slice(0, 300);
+}
+
+const REPORT_WORDS = 60;
+/** A lead that asks: it has a question mark, or opens with a question word or a request to explain. */
+const LEAD_ASKS = /\?|^\W*(?:how|what|what's|why|where|which|who|whose|explain|describe|tell me|walk me through|in what way)\b/i;
+
+/**
+ * A report rather than a question: a title and a body (an issue, a commit message, a pasted bug
+ * report) or a long text, whose lead states something instead of asking. A report names tests,
+ * docs, questions and "where it is defined" in passing — "the test ids are wrong", "the docs say
+ * …", "Is this expected?" — and what it is after is still the code to change.
+ */
+function isReport(prose: string, lead: string): boolean {
+  if (LEAD_ASKS.test(lead)) return false;
+  const lines = prose.split('\n').filter((l) => l.trim()).length;
+  if (lines > 1) return true;
+  let words = 0;
+  for (const _ of prose.matchAll(/\S+/g)) if (++words > REPORT_WORDS) return true;
+  return false;
+}
+
+/** Tests or docs only when the report's lead says so up front ("tests: …", "Docs: …"), else the code it reports on. */
+const LEAD_TESTS = new RegExp(String.raw`^\W*${TEST_WORDS.source}`, 'i');
+const LEAD_DOCS = new RegExp(String.raw`^\W*${DOC_WORDS.source}`, 'i');
+
+function reportKind(text: string, lead: string, frames: Frame[], errors: string[]): QuestionKind {
+  if (LEAD_TESTS.test(lead)) return 'tests';
+  if (LEAD_DOCS.test(lead)) return 'docs';
+  return frames.length || errors.length || BUG_WORDS.test(text) ? 'bug' : 'change';
 }
 
 /**
