@@ -80,6 +80,15 @@ export interface EvidenceWeights {
   prfTerms: number;
   /** … and the fraction of the list's best a feedback hit enters with, times its score relative to the feedback search's best. */
   prfScore: number;
+  /**
+   * How deep the prior looks for a report, as a multiple of K (src/core/search/namedFiles.ts
+   * `priorDepth`): the reranked top K and the first stage's next candidates down to depth × K.
+   * 2, chosen on the tuning split (pooled `+q` Acc@5 at K / 1.5 K / 2 K: 71.3 / 73.0 / 75.0).
+   * Re-measured on 200-deep dumps (2026-12-08; 1 / 1.5 / 2 / 3 / 4: 72.3 / 74.0 / 76.3 / 77.7 /
+   * 77.7): 3 is 4 questions of 300 better, within noise, and would need every retriever to look
+   * deeper than 2 K, which changes a hybrid top K — so it stays 2.
+   */
+  depth: number;
 }
 
 export const DEFAULT_EVIDENCE_WEIGHTS: Readonly<EvidenceWeights> = {
@@ -104,6 +113,7 @@ export const DEFAULT_EVIDENCE_WEIGHTS: Readonly<EvidenceWeights> = {
   prfFiles: 3,
   prfTerms: 12,
   prfScore: 0.2,
+  depth: 2,
 };
 
 export interface FileEvidence {

@@ -23,15 +23,15 @@ export const MAX_NAMED_FILES = 8;
 
 /**
  * How deep the question prior looks, as a multiple of K (the candidates the reranking stages
- * read): the prior weighs the next K first-stage candidates too, after the reranked top K. For a
+ * read): the prior weighs the next first-stage candidates too, after the reranked top K. For a
  * bug report whose top K chunks are mostly tests and docs, the implementation file is often just
- * below K. 2 chosen on the tuning split of scripts/eval-issues.sh (pooled Acc@5 of `+q`: K 71.3,
- * 1.5 K 73.0, 2 K 75.0); checked on SWE-QA (docs/eval.md).
+ * below K. The factor is `EvidenceWeights.depth`, chosen on the tuning split of
+ * scripts/eval-issues.sh (docs/eval.md); checked on SWE-QA.
  */
-export const PRIOR_DEPTH_FACTOR = 2;
+export const PRIOR_DEPTH_FACTOR = DEFAULT_EVIDENCE_WEIGHTS.depth;
 
 /**
- * The prior's depth for a question: PRIOR_DEPTH_FACTOR × K for a report — a bug report, a change,
+ * The prior's depth for a question: `depth` × K for a report — a bug report, a change,
  * stated rather than asked, or carrying a traceback or an error line — whose role prior is a
  * near-tier (implementation first: the implementation is what tests and docs crowd out of the top
  * K); K for a question asked as one ("where is X implemented?", "how does Y work?") and wherever
@@ -40,7 +40,7 @@ export const PRIOR_DEPTH_FACTOR = 2;
  */
 export function priorDepth(u: Pick<Understanding, 'kind' | 'asked' | 'frames' | 'errors'>, k: number, w: Readonly<EvidenceWeights> = DEFAULT_EVIDENCE_WEIGHTS): number {
   const report = !u.asked || u.frames.length > 0 || u.errors.length > 0;
-  return roleExponent(u.kind, w) > 1 && report ? PRIOR_DEPTH_FACTOR * k : k;
+  return roleExponent(u.kind, w) > 1 && report ? Math.round(w.depth * k) : k;
 }
 
 /**
