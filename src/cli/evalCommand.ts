@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { InferenceClient } from '../core/worker/client';
 import { DEFAULT_DTYPE, DEFAULT_RERANK_MAX_LENGTH, DEFAULT_RERANKER_MODEL } from '../core/models/models';
-import { EvalWorktree, type MineResult, commitTimes, mineGitHistory } from '../core/eval/gitHistory';
+import { EvalWorktree, type MineResult, commitTimes, groupQuestionsByCommit, mineGitHistory } from '../core/eval/gitHistory';
 import { type EvalQuestion, parseQuestions } from '../core/eval/questions';
 import { formatTable } from '../core/eval/report';
 import { DEFAULT_VARIANTS, type EvalRun, type LtrRows, type QuestionOutcome, type VariantSpec, parseVariant, runEval, summarize } from '../core/eval/runner';
@@ -156,28 +156,35 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
       }
     };
 
+    /**
+     * Questions grouped by the commit to ask them at, each commit checked out in turn into one work
+     * tree Sift owns (oldest first: consecutive checkouts change few files, so re-indexing is
+     * incremental). Shared by --from-git-history and questions files whose questions carry a commit.
+     */
+    const evaluateAtCommits = async (byCommit: Map<string, EvalQuestion[]>, indexDir: string) => {
+      const worktreeDir = path.resolve(options.worktree ?? `${indexDir}-worktree`);
+      const times = await commitTimes(root, [...byCommit.keys()]);
+      const commits = [...byCommit.keys()].sort((a, b) => (times.get(a) ?? 0) - (times.get(b) ?? 0) || (a < b ? -1 : 1));
+      const tree = await EvalWorktree.create(root, worktreeDir, commits[0]!);
+      try {
+        for (const [i, commit] of commits.entries()) {
+          await tree.checkout(commit);
+          const r = await evaluate(tree.dir, indexDir, byCommit.get(commit)!, `commit ${i + 1}/${commits.length} (${commit.slice(0, 10)})`);
+          runs.push({ ...r, commit });
+        }
+      } finally {
+        await tree.remove();
+      }
+    };
+
     if (options.fromGitHistory) {
       const goldRoles = parseRoles(options.goldRoles);
       mined = await mineGitHistory(root, { max: options.fromGitHistory, maxFiles: options.maxFilesPerCommit, ...(goldRoles ? { goldRoles } : {}) });
       progress(options, `sift eval: mined ${mined.questions.length} questions from ${mined.scanned} commits (skipped: ${Object.entries(mined.skipped).filter(([, n]) => n).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'})\n`);
       if (!mined.questions.length) throw new SiftError('no usable commits found in the history');
-      const indexDir = path.resolve(options.indexDir ?? `${defaultIndexDir(root)}-history`);
-      const worktreeDir = path.resolve(options.worktree ?? `${indexDir}-worktree`);
-      // Oldest parent first: consecutive checkouts change few files, so re-indexing is incremental.
       const byParent = new Map<string, EvalQuestion[]>();
       for (const q of mined.questions) byParent.set(q.parent, [...(byParent.get(q.parent) ?? []), q]);
-      const times = await commitTimes(root, [...byParent.keys()]);
-      const parents = [...byParent.keys()].sort((a, b) => (times.get(a) ?? 0) - (times.get(b) ?? 0) || (a < b ? -1 : 1));
-      const tree = await EvalWorktree.create(root, worktreeDir, parents[0]!);
-      try {
-        for (const [i, parent] of parents.entries()) {
-          await tree.checkout(parent);
-          const r = await evaluate(tree.dir, indexDir, byParent.get(parent)!, `commit ${i + 1}/${parents.length} (${parent.slice(0, 10)})`);
-          runs.push({ ...r, commit: parent });
-        }
-      } finally {
-        await tree.remove();
-      }
+      await evaluateAtCommits(byParent, path.resolve(options.indexDir ?? `${defaultIndexDir(root)}-history`));
     } else {
       const parsed = parseQuestions(await fsp.readFile(options.questions!, 'utf8'), options.filter);
       droppedNoGold = parsed.droppedNoGold;
@@ -185,7 +192,11 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
       if (options.limit) questions = questions.slice(0, options.limit);
       if (!questions.length) throw new SiftError(`no questions with gold files in ${options.questions}${options.filter ? ` for ${options.filter}` : ''}`);
       const indexDir = path.resolve(options.indexDir ?? defaultIndexDir(root));
-      runs.push(await evaluate(root, indexDir, questions, path.basename(root)));
+      // Questions that carry a commit other than the checkout's are asked at that commit.
+      const { here, byCommit } = await groupQuestionsByCommit(root, questions, notice);
+      if (byCommit.size && teamUrl) throw new SiftError('--store evaluates the team index at the checked-out commit; it cannot be combined with questions asked at other commits ("commit" in the questions file)', 'bad-input');
+      if (here.length) runs.push(await evaluate(root, indexDir, here, path.basename(root)));
+      if (byCommit.size) await evaluateAtCommits(byCommit, options.indexDir ? (here.length ? `${indexDir}-commits` : indexDir) : `${indexDir}-history`);
     }
 
     const questions: QuestionOutcome[] = runs.flatMap((r) => r.run.questions);
@@ -193,7 +204,7 @@ export async function runEvalCommand(dirArg: string | undefined, options: EvalCo
     const unavailable = Object.assign({}, ...runs.map((r) => r.run.unavailable)) as Record<string, string>;
     const summaries = summarize([...specs, ...teamSpecs], questions, unavailable);
     const last = runs[runs.length - 1]!.summary;
-    const title = `Retrieval on ${path.basename(root)}: ${questions.length} questions${mined ? ` mined from git history` : ''}; index ${last.chunks} chunks, ${last.embedding ? `embedding ${last.embedding.provider ? `${last.embedding.provider} ` : ''}${path.basename(last.embedding.model)}` : 'lexical-only'}; reranker ${reranker ? path.basename(reranker.model) : 'none'}; LTR ${ltr ? String(ltr.json.meta?.name ?? options.ltrModel ?? 'shipped') : 'off'}; K=${candidates}${options.rerankMaxTokens ? `; cross-encoder ${options.rerankMaxTokens} tokens` : ''}`;
+    const title = `Retrieval on ${path.basename(root)}: ${questions.length} questions${mined ? ` mined from git history` : runs.some((r) => r.commit) ? ` at ${runs.filter((r) => r.commit).length} commit(s)` : ''}; index ${last.chunks} chunks, ${last.embedding ? `embedding ${last.embedding.provider ? `${last.embedding.provider} ` : ''}${path.basename(last.embedding.model)}` : 'lexical-only'}; reranker ${reranker ? path.basename(reranker.model) : 'none'}; LTR ${ltr ? String(ltr.json.meta?.name ?? options.ltrModel ?? 'shipped') : 'off'}; K=${candidates}${options.rerankMaxTokens ? `; cross-encoder ${options.rerankMaxTokens} tokens` : ''}`;
     if (options.json) process.stdout.write(`${JSON.stringify({ title, variants: summaries }, null, 2)}\n`);
     else process.stdout.write(`\n${formatTable(summaries, title)}`);
     // Every variant per question kind (question understanding's classification), after the pooled table.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TINY_EMBEDDER, TINY_RERANKER, runCli as runBundledCli, tempDir, writeTree } from '../helpers';
@@ -192,5 +192,57 @@ describe('sift eval (CLI)', () => {
     assert.match(r.stdout, /mined from git history/);
     // The work tree used for the parents is removed again.
     assert.doesNotMatch(git('worktree', 'list'), /idx-hist-worktree/);
+  });
+
+  it('asks questions that carry a commit at that commit, the others at the checkout; an unknown commit is named', async () => {
+    const repo = path.join(dir, 'git-commits');
+    mkdirSync(repo);
+    const env = { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@e.x', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@e.x', GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' };
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'commit.gpgsign=false', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, env, encoding: 'utf8' });
+    let tick = 0;
+    const commitAll = (message: string) => {
+      tick++;
+      const date = `2024-01-01T00:00:${String(tick).padStart(2, '0')}Z`;
+      git('add', '-A');
+      execFileSync('git', ['-c', 'commit.gpgsign=false', 'commit', '-q', '-m', message], { cwd: repo, env: { ...env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
+      return git('rev-parse', 'HEAD').trim();
+    };
+    git('init', '-q');
+    writeTree(repo, REPO);
+    const first = commitAll('Initial import of the demo project');
+    // A file that exists only at the second commit: only a question asked there can rank it.
+    writeTree(repo, { 'src/legacy/fax_gateway.py': 'class FaxGateway:\n    def redial_busy_fax_line(self, number):\n        """Redial a busy fax line up to three times."""\n        return self.modem.dial(number)\n' });
+    const second = commitAll('Add the fax gateway');
+    rmSync(path.join(repo, 'src/legacy'), { recursive: true });
+    writeTree(repo, { 'src/notify/pager_dispatch.py': 'def dispatch_pager_alert(on_call, message):\n    """Page the on-call engineer."""\n    return on_call.page(message)\n' });
+    commitAll('Replace the fax gateway with pager alerts');
+    const file = path.join(dir, 'commit-questions.json');
+    const questions = [
+      { id: 'fax', question: 'Redialing a busy fax line fails after the first try', commit: second.slice(0, 10), gold: ['src/legacy/fax_gateway.py'] },
+      { id: 'retry', question: 'Failed uploads are retried without backoff', commit: first, gold: ['src/uploads/retry.py', 'src/notify/pager_dispatch.py'] },
+      { id: 'pager', question: 'dispatch_pager_alert pages the wrong on-call engineer', gold: ['src/notify/pager_dispatch.py'] },
+    ];
+    writeFileSync(file, JSON.stringify(questions, null, 1));
+    const out = path.join(dir, 'commit-questions.out.json');
+    const r = await runCli(['eval', repo, '--questions', file, '--index-dir', path.join(dir, 'idx-commits'), '--lexical-only', '--offline', '--variants', 'bm25', '--json-out', out, '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    // The checkout (no commit) first, then the named commits oldest first.
+    assert.deepEqual(j.index.map((x: { commit?: string }) => x.commit ?? 'checkout'), ['checkout', first, second]);
+    const rank = (id: string, file: string) => j.questions.find((q: { id: string }) => q.id === id).variants.bm25.goldFileRanks[file];
+    assert.equal(rank('fax', 'src/legacy/fax_gateway.py'), 1, 'asked at the commit that has the file');
+    assert.equal(rank('pager', 'src/notify/pager_dispatch.py'), 1, 'asked at the checkout');
+    assert.ok(rank('retry', 'src/uploads/retry.py') <= 3);
+    // The pager file is not there at the first commit the question was asked at.
+    assert.deepEqual(j.questions.find((q: { id: string }) => q.id === 'retry').goldNotIndexed, ['src/notify/pager_dispatch.py']);
+    assert.match(r.stdout, /at 2 commit\(s\)/);
+    assert.ok(!existsSync(path.join(dir, 'idx-commits-commits-worktree')), 'the work tree is removed again');
+
+    // An unknown commit: a clear message naming it (and its question), exit 1, nothing indexed.
+    writeFileSync(file, JSON.stringify([...questions, { id: 'lost', question: 'Where is it?', commit: 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef', gold: ['a.py'] }]));
+    const bad = await runCli(['eval', repo, '--questions', file, '--index-dir', path.join(dir, 'idx-unknown'), '--lexical-only', '--offline', '--variants', 'bm25', '--quiet']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not in the repository.*deadbeefdeadbeefdeadbeefdeadbeefdeadbeef \(lost\)/);
+    assert.ok(!existsSync(path.join(dir, 'idx-unknown')), 'nothing was indexed');
   });
 });

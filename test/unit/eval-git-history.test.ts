@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EvalWorktree, classifyCommit, commitQuestion, commitTimes, mineGitHistory, parseOldRanges, unsafeTreePath } from '../../src/core/eval/gitHistory';
+import { EvalWorktree, classifyCommit, commitQuestion, commitTimes, groupQuestionsByCommit, mineGitHistory, parseOldRanges, unsafeTreePath } from '../../src/core/eval/gitHistory';
+import type { EvalQuestion } from '../../src/core/eval/questions';
 import { git as safeGit, gitEnv } from '../../src/core/util/git';
 import { tempDir, writeTree } from '../helpers';
 import { GIT_PAYLOADS, executed, fixtureGit, listAll, makeHistoryRepo, plant } from '../support/hostileGit';
@@ -317,5 +318,53 @@ describe('issue-style gold: only the implementation files a commit changed (--go
     const mined = await mineGitHistory(repo, { max: 10, goldRoles: ['source'] });
     assert.deepEqual(mined.questions.map((q) => [q.question, q.gold.map((g) => g.path)]), [['Fix parse crashing on empty input', ['src/parser.py']]]);
     assert.equal(mined.skipped['no-gold'], 1);
+  });
+});
+
+describe('questions that carry their own commit (sift eval --questions with "commit")', () => {
+  let repo: string;
+  let plain: string;
+  let cleanup: () => void;
+  const c: string[] = [];
+  before(() => {
+    const t = tempDir('sift-qcommit-');
+    cleanup = t.cleanup;
+    repo = path.join(t.dir, 'repo');
+    plain = path.join(t.dir, 'export');
+    mkdirSync(repo);
+    git(repo, 'init', '-q');
+    writeTree(repo, { 'a.py': 'x = 1\n' });
+    c.push(commit(repo, 'First'));
+    writeTree(repo, { 'a.py': 'x = 2\n' });
+    c.push(commit(repo, 'Second'));
+    writeTree(repo, { 'a.py': 'x = 3\n' });
+    c.push(commit(repo, 'Third'));
+    writeTree(plain, { 'a.py': 'x = 3\n' });
+  });
+  after(() => cleanup());
+  const q = (id: string, commitId?: string): EvalQuestion => ({ id, question: id, gold: [{ path: 'a.py', lineRanges: [] }], ...(commitId ? { commit: commitId } : {}) });
+
+  it('groups by full commit id (abbreviated ids resolved); no commit or HEAD\'s own are asked at the checkout', async () => {
+    const notices: string[] = [];
+    const { here, byCommit } = await groupQuestionsByCommit(repo, [q('none'), q('head', c[2]), q('first', c[0]!.slice(0, 8)), q('second', c[1]), q('first-again', c[0])], (m) => notices.push(m));
+    assert.deepEqual(here.map((x) => x.id), ['none', 'head']);
+    assert.deepEqual([...byCommit.keys()].sort(), [c[0], c[1]].sort());
+    assert.deepEqual(byCommit.get(c[0]!)!.map((x) => x.id), ['first', 'first-again']);
+    assert.deepEqual(notices, []);
+  });
+
+  it('names every unknown commit and the questions that carry it, before anything is evaluated', async () => {
+    await assert.rejects(
+      groupQuestionsByCommit(repo, [q('ok', c[0]), q('gone', 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef'), q('typo', 'not-a-sha')], () => undefined),
+      (err: Error) => /2 commit\(s\)/.test(err.message) && /deadbeefdeadbeef.*\(gone\)/.test(err.message) && /not-a-sha \(typo\)/.test(err.message) && !/\bok\b/.test(err.message),
+    );
+  });
+
+  it('a folder that is not a git repository (an export) asks every question as it is, with a notice', async () => {
+    const notices: string[] = [];
+    const { here, byCommit } = await groupQuestionsByCommit(plain, [q('x', c[0]), q('y')], (m) => notices.push(m));
+    assert.deepEqual(here.map((x) => x.id), ['x', 'y']);
+    assert.equal(byCommit.size, 0);
+    assert.match(notices.join('\n'), /not the top folder of a git repository/);
   });
 });

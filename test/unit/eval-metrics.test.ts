@@ -90,6 +90,20 @@ describe('questions file and variants', () => {
     assert.throws(() => parseQuestions('{nope'), /not JSON/);
   });
 
+  it('parses a JSON array of questions with plain-path gold and a commit each', () => {
+    const text = JSON.stringify([
+      { id: 'httpx#1', question: 'Crash on redirect\n\n```\nTraceback ...\n```', commit: 'a1b2c3d', gold: ['httpx/_client.py', { path: './httpx/_urls.py' }] },
+      { id: 'httpx#2', question: 'No gold here', gold: [] },
+    ], null, 1);
+    const parsed = parseQuestions(text);
+    assert.equal(parsed.droppedNoGold, 1);
+    assert.deepEqual(parsed.questions, [
+      { id: 'httpx#1', question: 'Crash on redirect\n\n```\nTraceback ...\n```', commit: 'a1b2c3d', gold: [{ path: 'httpx/_client.py', lineRanges: [] }, { path: 'httpx/_urls.py', lineRanges: [] }] },
+    ]);
+    assert.throws(() => parseQuestions('[{"question": "x"}, 3]'), /entry 2 is not a JSON object/);
+    assert.throws(() => parseQuestions('[1,'), /not a JSON array/);
+  });
+
   it('parses variant names', () => {
     assert.deepEqual(parseVariant('hybrid+ltr+ce'), { name: 'hybrid+ce+ltr', base: 'hybrid', ce: true, ltr: true });
     assert.deepEqual(parseVariant('bm25'), { name: 'bm25', base: 'bm25', ce: false, ltr: false });

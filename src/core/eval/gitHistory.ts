@@ -346,3 +346,42 @@ export async function commitTimes(repo: string, commits: string[]): Promise<Map<
   }
   return out;
 }
+
+/**
+ * Splits a questions file's questions by where to ask them: `here` (no "commit", or the checkout's
+ * own HEAD: SWE-QA's questions name the commit the folder is already at) and the rest by their
+ * commit, resolved to a full id. A folder that is not the top of a git repository (a `git archive`
+ * export) answers every question as it is, with a notice when some name a commit. A commit the repository
+ * does not have is an error naming it and the questions that carry it, before anything is indexed.
+ */
+export async function groupQuestionsByCommit(root: string, questions: EvalQuestion[], notice: (m: string) => void): Promise<{ here: EvalQuestion[]; byCommit: Map<string, EvalQuestion[]> }> {
+  const byCommit = new Map<string, EvalQuestion[]>();
+  const named = [...new Set(questions.map((q) => q.commit).filter((c): c is string => Boolean(c)))];
+  if (!named.length) return { here: questions, byCommit };
+  const top = await git(root, ['rev-parse', '--show-toplevel']).then((t) => t.trim(), () => '');
+  const real = await fsp.realpath(root).catch(() => root);
+  if (!top || (await fsp.realpath(top).catch(() => top)) !== real) {
+    notice(`${root} is not the top folder of a git repository: the ${named.length} commit(s) named in the questions file are not checked out; every question is asked at the folder as it is.`);
+    return { here: questions, byCommit };
+  }
+  const head = await git(root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']).then((t) => t.trim(), () => undefined);
+  const resolved = new Map<string, string>();
+  const unknown: string[] = [];
+  for (const c of named) {
+    const full = /^[0-9a-f]{4,64}$/i.test(c) ? await git(root, ['rev-parse', '--verify', '--quiet', `${c}^{commit}`]).then((t) => t.trim(), () => '') : '';
+    if (full) resolved.set(c, full);
+    else unknown.push(c);
+  }
+  if (unknown.length) {
+    const ids = (c: string) => questions.filter((q) => q.commit === c).map((q) => q.id);
+    const list = unknown.map((c) => `${c} (${ids(c).slice(0, 5).join(', ')}${ids(c).length > 5 ? ', …' : ''})`).join('; ');
+    throw new SiftError(`${unknown.length} commit(s) named in the questions file are not in the repository at ${root}: ${list}. Fetch them (a shallow or single-branch clone lacks older commits) or fix the questions; nothing was evaluated.`, 'bad-input');
+  }
+  const here: EvalQuestion[] = [];
+  for (const q of questions) {
+    const full = q.commit ? resolved.get(q.commit)! : undefined;
+    if (!full || full === head) here.push(q);
+    else byCommit.set(full, [...(byCommit.get(full) ?? []), q]);
+  }
+  return { here, byCommit };
+}

@@ -38,28 +38,45 @@ function toGold(raw: RawGold): GoldFile | undefined {
 
 /**
  * Parses a questions file in the SWE-QA format (one JSON object per line: `query_id`, `repo`,
- * `commit`, `question`, `silver_gold: [{path, line_ranges}]`). `gold` is accepted as a synonym of
- * `silver_gold` and `id` of `query_id`. Questions without gold files are dropped (they cannot be
- * scored); `filter` keeps only questions whose repo equals it or ends with `/filter`.
+ * `commit`, `question`, `silver_gold: [{path, line_ranges}]`), or a JSON array of such objects.
+ * `gold` is accepted as a synonym of `silver_gold`, `id` of `query_id`, and a gold entry may be a
+ * plain path string. `commit` is the commit to ask the question at (`sift eval` checks it out when
+ * it is not the folder's own). Questions without gold files are dropped (they cannot be scored);
+ * `filter` keeps only questions whose repo equals it or ends with `/filter`.
  */
 export function parseQuestions(text: string, filter?: string): { questions: EvalQuestion[]; droppedNoGold: number } {
   const questions: EvalQuestion[] = [];
   let droppedNoGold = 0;
-  const lines = text.split(/\r?\n/);
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    let raw: Record<string, unknown>;
+  // A JSON array of questions, or one question per line (JSON Lines).
+  let entries: { raw: unknown; where: string; n: number }[];
+  if (text.trimStart().startsWith('[')) {
+    let all: unknown;
     try {
-      raw = JSON.parse(line) as Record<string, unknown>;
+      all = JSON.parse(text);
     } catch (err) {
-      throw new SiftError(`questions file line ${i + 1} is not JSON: ${(err as Error).message}`, 'general');
+      throw new SiftError(`questions file is not a JSON array: ${(err as Error).message}`, 'general');
     }
+    if (!Array.isArray(all)) throw new SiftError('questions file is not a JSON array', 'general');
+    entries = all.map((raw: unknown, i) => ({ raw, where: `entry ${i + 1}`, n: i + 1 }));
+  } else {
+    entries = text.split(/\r?\n/).flatMap((line, i) => {
+      if (!line.trim()) return [];
+      try {
+        return [{ raw: JSON.parse(line) as unknown, where: `line ${i + 1}`, n: i + 1 }];
+      } catch (err) {
+        throw new SiftError(`questions file line ${i + 1} is not JSON: ${(err as Error).message}`, 'general');
+      }
+    });
+  }
+  for (const { raw: value, where, n } of entries) {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new SiftError(`questions file ${where} is not a JSON object`, 'general');
+    const raw = value as Record<string, unknown>;
     const question = typeof raw.question === 'string' ? raw.question : '';
-    if (!question.trim()) throw new SiftError(`questions file line ${i + 1} has no "question"`, 'general');
+    if (!question.trim()) throw new SiftError(`questions file ${where} has no "question"`, 'general');
     const repo = typeof raw.repo === 'string' ? raw.repo : undefined;
-    if (filter && !(repo === filter || repo?.endsWith(`/${filter}`) || repo?.split('/').pop() === filter)) return;
+    if (filter && !(repo === filter || repo?.endsWith(`/${filter}`) || repo?.split('/').pop() === filter)) continue;
     const rawGold = (raw.silver_gold ?? raw.gold ?? []) as RawGold[];
-    const gold = (Array.isArray(rawGold) ? rawGold : []).map(toGold).filter((g): g is GoldFile => Boolean(g));
+    const gold = (Array.isArray(rawGold) ? rawGold : []).map((g) => toGold(typeof g === 'string' ? { path: g } : (g ?? {}))).filter((g): g is GoldFile => Boolean(g));
     // Merge duplicate paths.
     const byPath = new Map<string, GoldFile>();
     for (const g of gold) {
@@ -69,11 +86,11 @@ export function parseQuestions(text: string, filter?: string): { questions: Eval
     }
     if (!byPath.size) {
       droppedNoGold++;
-      return;
+      continue;
     }
-    const id = String(raw.query_id ?? raw.id ?? `q${i + 1}`);
+    const id = String(raw.query_id ?? raw.id ?? `q${n}`);
     const commit = typeof raw.commit === 'string' ? raw.commit : undefined;
     questions.push({ id, question, gold: [...byPath.values()], ...(repo ? { repo } : {}), ...(commit ? { commit } : {}) });
-  });
+  }
   return { questions, droppedNoGold };
 }
