@@ -66,6 +66,29 @@ export function llmConfigFromEnv(options: AskCommandOptions): Partial<LlmConfig>
 
 const seconds = (s: number | undefined) => (s === undefined ? undefined : s * 1000);
 
+/** Most bytes `sift ask … -` reads from standard input; a question is cut to MAX_QUESTION_CHARS later anyway (with a notice). */
+export const MAX_STDIN_QUESTION_BYTES = 1 << 20;
+
+/**
+ * The question argument, or — when it is `-` — standard input up to EOF: a pasted bug report or
+ * stack trace keeps its lines, and is not bound by the argument length limit (~128 KiB on Linux).
+ * Reading stops at MAX_STDIN_QUESTION_BYTES (what follows is dropped, as a long question is cut).
+ */
+export async function questionArgument(arg: string, input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<string> {
+  if (arg !== '-') return arg;
+  if (input.isTTY) humanErr('sift: reading the question from standard input; end it with Ctrl-D\n');
+  const parts: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of input) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    parts.push(b.subarray(0, MAX_STDIN_QUESTION_BYTES - bytes));
+    bytes += Math.min(b.length, MAX_STDIN_QUESTION_BYTES - bytes);
+    if (bytes >= MAX_STDIN_QUESTION_BYTES) break;
+  }
+  // A cut inside a UTF-8 sequence decodes to U+FFFD at the very end, past what the question keeps.
+  return Buffer.concat(parts).toString('utf8');
+}
+
 export async function runAskCommand(dir: string, question: string, options: AskCommandOptions): Promise<number> {
   const root = resolveRoot(dir);
   if (!root) return 2;

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { runAskCommand } from './askCommand';
+import { questionArgument, runAskCommand } from './askCommand';
 import { runChatCommand } from './chatCommand';
 import { runEvalCommand } from './evalCommand';
 import { runIndexCommand } from './indexCommand';
@@ -99,7 +99,7 @@ program
   .description('answer a question about a folder (indexes it first when needed)')
   .usage('[options] [dir] <question>')
   .argument('<dirOrQuestion>', 'folder to ask about (default: current folder), or the question')
-  .argument('[question]', 'the question, quoted')
+  .argument('[question]', 'the question, quoted, or - to read it from standard input (a pasted bug report or stack trace)')
   .option('--index-dir <dir>', 'where the index lives (default: under ~/.cache/sift/indexes)')))
   .option('--ltr', 'also rerank with the shipped learning-to-rank model (after the cross-encoder; see docs/eval.md)')
   .option('--no-question-prior', 'rank without question understanding\'s file-level prior (implementation files first for bug reports; see docs/eval.md)')
@@ -118,7 +118,8 @@ program
   .option('--store <url>', 'ask the team index (postgres://…, or SIFT_STORE_URL) overlaid with your local changes')
   .option('--path <glob...>', 'scope the question: a file\'s best chunks are always in the context, a folder or glob restricts retrieval to it (also @path in the question)')
   .action(async (first: string, second: string | undefined, options) => {
-    const [dir, question] = second === undefined ? ['.', first] : [first, second];
+    const [dir, arg] = second === undefined ? ['.', first] : [first, second];
+    const question = await questionArgument(arg);
     process.exitCode = storeUrl(options) && !options.compare ? await runTeamAskCommand(dir, question, options) : await runAskCommand(dir, question, options);
   });
 

@@ -161,4 +161,35 @@ describe('sift ask (CLI)', () => {
     assert.equal(off.code, 0, off.stderr);
     assert.equal(JSON.parse(off.stdout).sources[0].path, 'tests/test_decoder.py');
   });
+
+  it('sift ask DIR -: a bug report pasted on standard input keeps its lines, and one against a test runner that names tests and docs in passing ranks the implementation first', async () => {
+    const repo = path.join(dir, 'runner');
+    writeTree(repo, {
+      'src/runner/ids.py':
+        'def param_ids(fixture, params):\n    """Test ids of a parametrized fixture: one id per param, from the fixture that defines them."""\n    base = fixture.base or fixture\n    return [f"{fixture.name}[{p}]" for p in base.params]\n',
+      'tests/test_ids.py':
+        'from runner.ids import param_ids\n\n\ndef test_override_ids(override_fixture):\n    # a test class overrides a parametrized fixture: the test ids come from the override params\n    ids = param_ids(override_fixture, override_fixture.params)\n    assert ids == ["value[a]"], "test ids of an overriding fixture"\n\n\ndef test_base_ids(base_fixture):\n    assert param_ids(base_fixture, [1, 2]) == ["value[1]", "value[2]"]\n',
+      'docs/parametrize.md': '# Parametrized fixtures\n\nTest ids come from the params of the fixture. When a test class overrides a parametrized fixture, the override wins: its params give the test ids.\n',
+    });
+    // What the test ids look like, the docs, a question at the end: before, "what the test …" made it a
+    // question about tests (tests ranked first) and the question mark one asked to explain.
+    const report = `Parametrized ids are wrong when a class overrides the fixture
+
+This is what the test ids look like when a test class overrides a parametrized fixture: test_value[1], test_value[2]. The ids still come from the base fixture's params; the docs say the override wins.
+
+Is this expected?`;
+    const common = ['ask', repo, '-', '--lexical-only', '--no-rerank', '--index-dir', path.join(dir, 'idx-stdin'), '--json'];
+    const on = await runCli(common, {}, { stdin: report });
+    assert.equal(on.code, 0, on.stderr);
+    const json = JSON.parse(on.stdout) as { question: string; sources: { path: string }[] };
+    assert.equal(json.question, report);
+    assert.equal(json.sources[0]!.path, 'src/runner/ids.py');
+    const off = await runCli([...common, '--no-question-prior'], {}, { stdin: report });
+    assert.equal(off.code, 0, off.stderr);
+    assert.notEqual((JSON.parse(off.stdout) as { sources: { path: string }[] }).sources[0]!.path, 'src/runner/ids.py');
+    // Nothing on standard input: the empty question is refused with a message, as an empty argument is.
+    const empty = await runCli(['ask', repo, '-', '--lexical-only', '--index-dir', path.join(dir, 'idx-stdin')], {}, { stdin: '' });
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /the question is empty/);
+  });
 });
