@@ -72,6 +72,49 @@ describe('sift index (CLI)', () => {
     assert.match(r.stderr, /is not a folder/);
   });
 
+  it('Ctrl-C while the local model embeds inline: exits 130 keeping the files embedded so far; the next run embeds only the rest', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const root = path.join(dir, 'repo');
+      const indexDir = path.join(dir, 'idx');
+      // 1 200 files: the rest of the run (~2 s) outlasts the SIGINT's way by far.
+      writeTree(root, corpus(1200));
+      // --commit-every beyond the folder's size: no commit comes by itself (nor every 30 s), so what
+      // the cancelled run leaves was committed by the cancel.
+      const args = ['index', root, '--index-dir', indexDir, '--embedding-model', TINY_EMBEDDER, '--offline', '--commit-every', '100000', '--json'];
+      let doneAtInterrupt = 0;
+      let commits = 0;
+      const cancelled = await runCli([...args, '--events'], {}, {
+        onSpawn: (child) =>
+          createInterface({ input: child.stderr! }).on('line', (line) => {
+            if (line.startsWith('{"type":"commit"')) commits++;
+            if (!line.startsWith('{"type":"progress"') || doneAtInterrupt) return;
+            const { filesDone } = JSON.parse(line) as { filesDone: number };
+            if (filesDone < 42) return;
+            doneAtInterrupt = filesDone;
+            child.kill('SIGINT');
+          }),
+      });
+      assert.equal(cancelled.code, 130, cancelled.stderr);
+      assert.match(cancelled.stderr, /sift: indexing cancelled; the index keeps everything committed so far/);
+      assert.equal(commits, 0, 'no commit before the cancel');
+      const keptChunks = await assertLoadable(indexDir); // every kept chunk has its vector
+      const { store } = await IndexStore.openForRead(indexDir);
+      const kept = Object.keys(store!.manifest.files).length;
+      await store!.close();
+      assert.ok(kept >= doneAtInterrupt && kept < 1200, `kept ${kept} files, ${doneAtInterrupt} reported done at Ctrl-C`);
+
+      const resumed = await runCli(args);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const summary = JSON.parse(resumed.stdout) as { chunks: number; embedded: number; files: { unchanged: number; changed: string[] } };
+      assert.equal(summary.files.unchanged, kept);
+      assert.equal(summary.files.changed.length, 1200 - kept);
+      assert.equal(summary.embedded, summary.chunks - keptChunks, 'nothing kept is embedded again');
+    } finally {
+      cleanup();
+    }
+  });
+
   it('never leaves an unloadable index when killed with SIGKILL during indexing', async () => {
     const { dir, cleanup } = tempDir();
     // Kill points are seeded: SIFT_TEST_SEED=<seed> replays a failing run.

@@ -23,7 +23,10 @@ import { CHUNK_THREADS_MIN_FILES, ChunkThreads, chunkThreadCount } from './chunk
  * change: older indexes are rebuilt.
  */
 export const CHUNKER_VERSION = 2;
-/** With the local model embedding inline, the longest time between two commits of a build. */
+/**
+ * With the local model embedding inline, the longest time between two commits of a build: what a run
+ * killed outright (SIGKILL, out of memory) can lose. A run stopped any other way commits what it finished.
+ */
 export const INLINE_COMMIT_MS = 30_000;
 /** The chunker's default chunk size, in tokens (one constant, declared by the chunker). */
 export { DEFAULT_MAX_TOKENS };
@@ -51,6 +54,7 @@ export interface IndexOptions {
   /**
    * With the local model embedding inline (not lexical first), also commit once this long has passed
    * since the last commit (default INLINE_COMMIT_MS): a shard's worth of chunks is minutes of model time.
+   * A run cancelled, failed or left by its caller commits the files it finished whatever this is.
    */
   inlineCommitMs?: number;
   /** Texts per embedding request. */
@@ -286,7 +290,8 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
     let chunkThreads = 0;
 
     // Embedding inline (not lexical first), a shard's worth of chunks is minutes of model time: commit
-    // at least this often then, so an interrupted run keeps its recent work.
+    // at least this often then, so a run killed outright keeps its recent work (a stopped one commits
+    // what it finished: keepFinished below).
     const inlineEmbedding = Boolean(embedding) && !opts.lexicalFirst && embedder?.provider === 'local';
     let lastCommit = performance.now();
     const commit = async function* () {
@@ -319,6 +324,28 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
       return threads ? threads.prepare(files) : local(files);
     };
     const batches = fileBatches(candidates, batchSize);
+    const fileUpdate = ({ file, chunks, docs, vectors }: PreparedBatch['updates'][number]): FileUpdate => ({
+      path: file.path,
+      entry: { hash: file.hash, size: file.size, mtimeMs: file.mtimeMs },
+      chunks,
+      vectors,
+      docs,
+    });
+    /** The batch being embedded inline (its files are not in `pending` yet). */
+    let beingEmbedded: PreparedBatch['updates'] | undefined;
+    /**
+     * A pass that stops early while embedding inline — cancelled, failed, or left by its caller —
+     * commits what it finished: the files in `pending` and those of the batch being embedded whose
+     * every chunk has its vector (a file's chunks and vectors always go together); the batches still
+     * being read are dropped. Model time is the dear part: the next run embeds only the rest, as the
+     * dense pass's stop does (fillVectors). A commit that fails here leaves the index as it was.
+     */
+    const keepFinished = async () => {
+      const finished = (beingEmbedded ?? []).filter((u) => u.vectors?.every(Boolean)).map(fileUpdate);
+      const upserted = [...pending, ...finished];
+      if (!upserted.length && !pendingRemoved.length && !pendingRestat.length) return;
+      await store.commit({ removed: pendingRemoved, upserted, restat: pendingRestat }).catch(() => undefined);
+    };
     // Pipelined: the next batches are read and chunked while batch n is embedded (the worker chunks
     // while onnxruntime's threads run the model) or committed; their results are applied in order.
     const ahead = threads ? 2 * chunkThreads : 1;
@@ -333,10 +360,11 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
     };
     fill();
     for (let n = 0; n < batches.length; n++) {
-      const prepared = await inFlight.shift()!;
-      fill();
       let finished = false;
+      let failure: { err: unknown } | undefined;
       try {
+        const prepared = await inFlight.shift()!;
+        fill();
         for (const skip of prepared.skips) {
           skipped.push(skip);
           seen.delete(skip.path);
@@ -345,6 +373,7 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
         pendingRestat.push(...prepared.restat);
         unchanged += prepared.restat.length;
         const updates = prepared.updates;
+        if (inlineEmbedding) beingEmbedded = updates;
         if (embedding) {
           const missing: { u: number; c: number; text: string }[] = [];
           // Lexical first, or an embedding server (several requests at once, and a failure keeps what
@@ -381,17 +410,12 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
             yield { type: 'progress', filesDone, filesTotal: candidates.length, chunks: chunksMade, embedded };
           }
         }
-        for (const { file, chunks, docs, vectors } of updates) {
-          changed.push(file.path);
-          chunksMade += chunks.length;
-          pendingChunks += chunks.length;
-          pending.push({
-            path: file.path,
-            entry: { hash: file.hash, size: file.size, mtimeMs: file.mtimeMs },
-            chunks,
-            vectors,
-            docs,
-          });
+        beingEmbedded = undefined;
+        for (const update of updates) {
+          changed.push(update.file.path);
+          chunksMade += update.chunks.length;
+          pendingChunks += update.chunks.length;
+          pending.push(fileUpdate(update));
         }
         filesDone += prepared.batch.length;
         filesSkipped += prepared.skips.length;
@@ -403,10 +427,17 @@ async function* indexOnce(opts: IndexOptions): AsyncGenerator<IndexEvent, IndexS
           (commitEvery ? pending.length >= commitEvery : pendingChunks >= store.shardCapacity || (inlineEmbedding && performance.now() - lastCommit >= (opts.inlineCommitMs ?? INLINE_COMMIT_MS)));
         if (due) yield* commit();
         finished = true;
+      } catch (err) {
+        failure = { err };
+        throw err;
       } finally {
-        // On an error or a cancelled run, let the batch being prepared settle before the store
-        // closes (its result is dropped).
-        if (!finished) await Promise.allSettled(inFlight);
+        // On an error or a cancelled run (or its caller leaving), let the batch being prepared settle
+        // before the store closes (its result is dropped); embedding inline, keep what was finished
+        // (not after a damaged shard: the index is rebuilt then).
+        if (!finished) {
+          await Promise.allSettled(inFlight);
+          if (inlineEmbedding && !(failure?.err instanceof SiftError && failure.err.code === 'index-corrupt')) await keepFinished();
+        }
       }
     }
     await threads?.close();

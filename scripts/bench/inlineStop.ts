@@ -1,0 +1,85 @@
+/**
+ * A build embedding inline with the local model (`sift index`, not lexical first) stopped mid-way
+ * (issue 17: Ctrl-C): how long the stop takes, what the index keeps, and what the next run embeds
+ * again. A synthetic repository (scripts/bench/corpus.ts) indexed on the indexing thread with the
+ * given local model; the run is aborted at its first progress event past a share of the files (half by default), then a
+ * second run finishes the index. Reported per run:
+ * - stopAt: chunks the stopped run reported embedded when it was aborted;
+ * - stopMs: ms from the abort to the run's end (the thread's answer), committing included;
+ * - kept: chunks the index holds, with vectors, after the stop;
+ * - resumed / resumeMs: chunks the second run embedded, and its time;
+ * - chunks: the finished index's chunks (kept + resumed = chunks when nothing is embedded twice).
+ *
+ * `node --import tsx scripts/bench/inlineStop.ts [files] [share] [--model DIR] [--builds A/dist,B/dist] [--rounds N]`
+ * after `npm run build` (default model: the tiny test embedder; bundles of other commits:
+ * `node scripts/bench/bundlesAt.mjs <commit> /tmp/a`).
+ */
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { runBuildRounds } from './buildRounds';
+import { writeSourceRepo } from './corpus';
+import { InferenceClient } from '../../src/core/worker/client';
+import { indexWorkspaceInThread } from '../../src/core/indexing/thread';
+import type { IndexOptions } from '../../src/core/indexing/indexer';
+import { IndexStore } from '../../src/core/store/store';
+import { denseCoverage } from '../../src/core/store/manifest';
+
+interface StopResult {
+  chunks: number;
+  stopAt: number;
+  stopMs: number;
+  kept: number;
+  resumed: number;
+  resumeMs: number;
+}
+
+async function stopOnce(build: string, workDir: string, files: number, share: number, model: string, log: (l: string) => void): Promise<StopResult> {
+  const root = path.join(workDir, 'repo');
+  const indexDir = path.join(workDir, 'index');
+  writeSourceRepo(root, files, { seed: 17 });
+  const client = new InferenceClient(path.join(build, 'worker.js'));
+  await client.call('configure', { cacheDir: path.join(workDir, 'models'), allowRemote: false, threads: 2 });
+  const options = (signal?: AbortSignal): IndexOptions => ({ root, indexDir, embedding: { model, dtype: 'q8' }, client, signal });
+  try {
+    const controller = new AbortController();
+    const run = indexWorkspaceInThread(options(controller.signal), path.join(build, 'indexer.js'));
+    let abortedAt = 0;
+    let stopAt = 0;
+    try {
+      for (let r = await run.next(); !r.done; r = await run.next()) {
+        const e = r.value;
+        if (e.type === 'progress' && !abortedAt && e.filesDone >= files * share) {
+          stopAt = e.embedded;
+          abortedAt = performance.now();
+          controller.abort();
+        }
+      }
+      throw new Error('the run ended before it was stopped');
+    } catch (err) {
+      if (!abortedAt) throw err;
+    }
+    const stopMs = performance.now() - abortedAt;
+    const { store } = await IndexStore.openForRead(indexDir, { files: false });
+    const kept = store ? denseCoverage(store.manifest).embedded : 0;
+    await store?.close();
+    const started = performance.now();
+    const second = indexWorkspaceInThread(options(), path.join(build, 'indexer.js'));
+    let r = await second.next();
+    while (!r.done) r = await second.next();
+    const result = { chunks: r.value.chunks, stopAt, stopMs: Math.round(stopMs), kept, resumed: r.value.embedded, resumeMs: Math.round(performance.now() - started) };
+    log(`${build}: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    await client.dispose();
+  }
+}
+
+if (require.main === module) {
+  const i = process.argv.indexOf('--model');
+  const model = i < 0 ? path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'models', 'tiny-embedder') : path.resolve(process.argv.splice(i, 2)[1]!);
+  runBuildRounds(
+    'sift-inline-stop-',
+    ({ build, workDir }, args, log) => stopOnce(build, workDir, Number(args[0] ?? 2000), Number(args[1] ?? 0.5), model, log),
+    (results) => results.map(({ build, round, result }) => ({ build, round, ...result })),
+  );
+}
