@@ -90,6 +90,12 @@ describe('question understanding: identifiers, paths, code, kinds', () => {
       // Said up front: about tests or docs.
       ['tests: cover the retry budget on streaming uploads\n\nThe budget is only checked by hand today.', 'tests'],
       ['Docs: the --verbose flag is missing from the CLI reference\n\nIt was added last year.', 'docs'],
+      ['docs(cli): list the --verbose flag\n\nIt was added last year.', 'docs'],
+      ['[tests] flaky retry budget case on Windows\n\nIt times out one run in ten.', 'tests'],
+      // Opening with the word is not a label: against a documentation generator these are its bugs.
+      ['Documentation missing for optional interface methods\n\n## Expected\nThe method comment is rendered.\n## Actual\nNothing is shown.', 'change'],
+      ['README.md in the theme folder replaces index.md in the output\n\nThe site index comes from the theme, which is wrong.', 'bug'],
+      ['Test ids of overridden fixtures come from the base class\n\nSee the example below.', 'change'],
     ];
     for (const [q, kind] of reports) {
       const u = understandQuestion(q);

@@ -158,9 +158,15 @@ function isReport(prose: string, lead: string): boolean {
   return false;
 }
 
-/** Tests or docs only when the report's lead says so up front ("tests: …", "Docs: …"), else the code it reports on. */
-const LEAD_TESTS = new RegExp(String.raw`^\W*${TEST_WORDS.source}`, 'i');
-const LEAD_DOCS = new RegExp(String.raw`^\W*${DOC_WORDS.source}`, 'i');
+/**
+ * Tests or docs only when the report's lead is labelled so up front — "tests: …", "Docs: …",
+ * "docs(api): …", "[docs] …" — else the code it reports on. A lead that merely opens with the word
+ * is a report about the code: against a documentation generator "Documentation not rendered for
+ * optional methods" or "README.md in the theme folder overrides index.md" is a bug in the generator.
+ */
+const label = (words: RegExp) => new RegExp(String.raw`^\W{0,3}(?:\[\s*)?${words.source}(?:\([^)\n]{0,40}\))?\s*[:\]]`, 'i');
+const LEAD_TESTS = label(TEST_WORDS);
+const LEAD_DOCS = label(DOC_WORDS);
 
 function reportKind(text: string, lead: string, frames: Frame[], errors: string[]): QuestionKind {
   if (LEAD_TESTS.test(lead)) return 'tests';
