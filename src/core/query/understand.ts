@@ -221,3 +221,69 @@ export function weightedQueryTerms(question: string, u: Understanding = understa
   for (let r = 0; r < IDENTIFIER_WEIGHT; r++) out.push(...distinct);
   return [...out, ...prose];
 }
+
+/**
+ * Words of issue-template headings and form labels ("## Expected Behavior", "**Steps to
+ * reproduce**", "### System information"): a line made only of these (no digits) is the template's,
+ * not the reporter's.
+ */
+const TEMPLATE_WORDS = new Set(
+  (
+    'a an and any are as be bug browser case checklist checks code comments considered context current describe description details did do ' +
+    'does environment example examples existing expect expected actual actually feature fix for happen happened happens have here how i if ' +
+    'in info information installed instead is issue issues it link links log logs minimal motivation no node none note notes of on operating ' +
+    'optional or os other output package platform please possible prerequisites problem proposal provide python question related repro ' +
+    'reproduce reproduction request result results sample screenshot screenshots search searched see solution step steps suggested summary ' +
+    'system terms that the this to tried use version versions what when which workaround yes you your behavior behaviour additional alternatives ' +
+    'acknowledgements configuration dependencies'
+  ).split(' '),
+);
+const CHECKBOX_LINE = /^\s*(?:[-*+]|\d{1,3}[.)])\s*\[[ xX✓]\]/;
+const MD_IMAGE = /!\[[^\]\n]{0,300}\]\([^)\s]{0,2000}\)/g;
+const URL = /\bhttps?:\/\/[^\s)<>\]"'`]{1,2000}/g;
+const GITHUB_FILE = /^https?:\/\/(?:www\.)?github\.com\/[^/\s]+\/[^/\s]+\/(?:blob|tree)\/[^/\s]+\/([^#?\s]+)/;
+
+function templateLine(line: string): boolean {
+  // "Python: 3.12", "Node.js version: 24.1": the reporter's facts under the template's labels.
+  if (/\d/.test(line)) return false;
+  let words = 0;
+  for (const m of line.matchAll(/[A-Za-z]+/g)) {
+    if (!TEMPLATE_WORDS.has(m[0].toLowerCase())) return false;
+    if (++words > 8) return false;
+  }
+  return words > 0;
+}
+
+/**
+ * The text searched for a question (BM25 terms and the question's embedding; the LLM still reads
+ * the question as asked). A pasted issue carries its tracker's template — headings such as
+ * "## Expected Behavior", a checklist of "- [x] I searched the existing issues …", HTML comments
+ * with instructions — and links to screenshots: words that match the repository's own issue
+ * templates, contributing guide and docs, not the code to change. For a text of several lines this
+ * drops HTML comments, checklist lines, image links, template-heading lines (all of whose words are
+ * template words; never the first line) and URLs (a GitHub link to a file keeps the file's path). A
+ * one-line question is searched as it is. Linear in the text's length.
+ */
+export function searchText(question: string): string {
+  if (!question.includes('\n')) return question;
+  let text = question;
+  if (text.includes('<!--')) {
+    let out = '';
+    let at = 0;
+    for (;;) {
+      const start = text.indexOf('<!--', at);
+      if (start < 0) {
+        out += text.slice(at);
+        break;
+      }
+      out += text.slice(at, start);
+      const end = text.indexOf('-->', start + 4);
+      if (end < 0) break;
+      at = end + 3;
+    }
+    text = out;
+  }
+  text = text.replace(MD_IMAGE, ' ').replace(URL, (url) => GITHUB_FILE.exec(url)?.[1] ?? ' ');
+  const lines = text.split('\n');
+  return lines.filter((line, i) => i === 0 || !(CHECKBOX_LINE.test(line) || templateLine(line))).join('\n');
+}

@@ -3,6 +3,7 @@ import { type ShardEntry, denseCoverage } from '../store/manifest';
 import type { Chunk } from '../types';
 import { throwIfAborted } from '../util/errors';
 import { queryTerms } from '../lexical/lexical';
+import { searchText } from '../query/understand';
 import { type Bm25Stats, distinctQueryTerms, mergeBm25Stats } from '../lexical/bm25';
 import { TimeSlicer } from '../util/slice';
 import { type LexicalStatsParams, type SearchShardsParams, type ShardHit, type ShardSearchResult, lexicalStats, searchShards } from './shardSearch';
@@ -92,6 +93,8 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   const hybrid = Boolean(opts.embedder && dim && coverage.embedded);
   // Keys are folder-qualified: chunk ids are only unique within one folder's index.
   const key = (i: number, id: string) => `${i}\u0000${id}`;
+  // A pasted issue's template, checklists and links are searched for nothing (understand.ts `searchText`).
+  const searched = searchText(query);
 
   // Hits are located by (folder, shard, row); the chunk itself is read only for the final candidates.
   type Located = { id: string; folder: number; shard: ShardEntry; row: number; score: number };
@@ -144,7 +147,7 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   let denseHits: Located[] = [];
   if (hybrid) {
     let t = performance.now();
-    const flat = await opts.embedder!.call('embed', { texts: [query] }, opts.signal);
+    const flat = await opts.embedder!.call('embed', { texts: [searched] }, opts.signal);
     const vector = flat.slice(0, dim);
     timings.embed = performance.now() - t;
     throwIfAborted(opts.signal);
@@ -156,7 +159,7 @@ export async function retrieve(stores: IndexStore | NamedStore[], query: string,
   }
 
   let t = performance.now();
-  const terms = queryTerms(query);
+  const terms = queryTerms(searched);
   const stats = await collectionStats(named, terms, split ? searcher! : undefined, opts.signal);
   // Partly embedded (lexical first): note which keyword hits have no vector yet, so fusion does not count dense search's silence against them.
   const partial = hybrid && coverage.embedded < coverage.chunks;

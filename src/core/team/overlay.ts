@@ -1,6 +1,7 @@
 import type { IndexStore } from '../store/store';
 import type { Chunk } from '../types';
 import { queryTerms } from '../lexical/lexical';
+import { searchText } from '../query/understand';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from '../search/fusion';
 import { DEFAULT_CANDIDATES, type RetrieveOptions, type RetrieveResult, type SearchWorker, retrieve } from '../search/retriever';
 import type { Candidate, Provenance } from '../search/types';
@@ -58,14 +59,14 @@ export async function retrieveWithTeam(
   let vector: Float32Array | undefined;
   if (hybrid) {
     const t = performance.now();
-    vector = (await opts.embedder!.call('embed', { texts: [query] }, opts.signal)).slice(0, localDim);
+    vector = (await opts.embedder!.call('embed', { texts: [searchText(query)] }, opts.signal)).slice(0, localDim);
     tEmbed = performance.now() - t;
   }
   const tDense = performance.now();
   const teamDense = vector ? await team.dense(vector, exclude, depth) : [];
   const denseMs = performance.now() - tDense;
   const tLex = performance.now();
-  const teamLex = await team.lexical(queryTerms(query), exclude, depth);
+  const teamLex = await team.lexical(queryTerms(searchText(query)), exclude, depth);
   const lexMs = performance.now() - tLex;
 
   const entries = new Map<string, Entry>();
