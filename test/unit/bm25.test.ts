@@ -135,6 +135,22 @@ describe('BM25 index', () => {
     assert.deepEqual(again.ids(), docs.map((d) => d.id));
   });
 
+  it('reads the id of a hit without decoding every id, and refuses an id list of the wrong length', async () => {
+    const docs = chunks.slice(0, 40).map(lexicalDoc);
+    const bytes = await buildBm25(docs);
+    const idx = new Bm25Index(bytes);
+    for (let row = 0; row < docs.length; row++) assert.equal(idx.idAt(row), docs[row]!.id);
+    for (const q of QUERIES) for (const h of searchLexical(idx, q, 100)) assert.equal(h.id, docs[h.row]!.id);
+    // The ids end the file (before its padding), newline-separated: one newline more or less is a crafted file.
+    const extra = new Uint8Array(bytes);
+    extra[extra.lastIndexOf(0x0a) + 3] = 0x0a;
+    assert.throws(() => new Bm25Index(extra), /document ids/);
+    const fewer = new Uint8Array(bytes);
+    const lastNewline = fewer.lastIndexOf(0x0a);
+    fewer[lastNewline] = 0x61;
+    assert.throws(() => new Bm25Index(fewer), /document ids/);
+  });
+
   it('packs documents faithfully: frequencies (past the one-byte escape), empty fields, terms in several fields, batches mixed in one shard', async () => {
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);

@@ -158,6 +158,7 @@ const HEADER_BYTES = 32;
 const MAX_U16 = 0xffff;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const NEWLINE = 0x0a;
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
@@ -398,6 +399,8 @@ export class Bm25Index {
   private readonly idsAt: number;
   private readonly idBytes: number;
   private idList?: string[];
+  /** Where each row's id starts in `blob` (the ids are separated by newlines), and one past the last id's end + 1. */
+  private idStart = new Uint32Array(1);
   /** `k · (1 − b + b · length / avgLength)` per (document, field), for the last params and averages used. */
   private norms?: { k: number; b: number; avg: Float64Array; values: Float64Array };
   private lengthSums?: number[];
@@ -507,7 +510,29 @@ export class Bm25Index {
       const p = this.ovPos[o]!;
       if (p >= P || (o > 0 && p <= this.ovPos[o - 1]!) || this.postTf[p] !== TF_ESCAPE || this.ovTf[o]! < TF_ESCAPE) fail(`overflow ${o}`);
     }
-    if (this.ids().length !== D) fail('document ids');
+    // The ids are counted, not decoded: a search decodes only the ids of the hits it returns (a
+    // first search over every shard decoded ~100k ids it never used, and their strings cost the
+    // collector on the editor's thread).
+    this.idStart = new Uint32Array(D + 1);
+    let at = 0;
+    const start = this.idsAt;
+    const end = start + this.idBytes;
+    if (D > 0) {
+      this.idStart[at++] = start;
+      for (let i = start; i < end; i++) {
+        if (this.blob[i] !== NEWLINE) continue;
+        if (at >= D) fail('document ids');
+        this.idStart[at++] = i + 1;
+      }
+      this.idStart[D] = end + 1;
+    }
+    if (at !== D) fail('document ids');
+  }
+
+  /** The chunk id of a row. */
+  idAt(row: number): string {
+    if (this.idList) return this.idList[row]!;
+    return decoder.decode(this.blob.subarray(this.idStart[row]!, this.idStart[row + 1]! - 1));
   }
 
   /** Postings [start, end) of term t in field f. */
@@ -746,10 +771,9 @@ export class Bm25Index {
       if (o >= 0) top.offer(doc, (total[doc]! + spec[doc]!) * (quality[doc]! || 1), o);
     }
     const ranked = top.sorted();
-    const ids = this.ids();
     return ranked.map(({ doc, score }) => ({
       row: doc,
-      id: ids[doc]!,
+      id: this.idAt(doc),
       score,
       terms: objectKeyOrder(unique.filter((_, u) => (masks[doc * W + (u >>> 5)]! & (1 << (u & 31))) !== 0)),
     }));
