@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 export interface BuildRun {
   build: string;
@@ -45,4 +46,43 @@ export function runBuildRounds<T>(tmpPrefix: string, run: (r: BuildRun, position
     process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   });
+}
+
+/**
+ * Stops an indexing run at the first event `stopWhen` accepts (its `onStop` records what it needs
+ * from that event), reopens the index to see what the stop kept, then runs a second pass to the
+ * end: the shape of the stop benchmarks (denseStop.ts, inlineStop.ts).
+ */
+export async function stopThenResume<E extends { type: string }, R>(opts: {
+  start: (signal?: AbortSignal) => AsyncGenerator<E, R>;
+  stopWhen: (e: E) => boolean;
+  onEvent?: (e: E) => void;
+  /** What the stopped run left, read from the reopened index. */
+  kept: () => Promise<number>;
+  what: string;
+}): Promise<{ stopEvent: E; stopMs: number; kept: number; second: R; resumeMs: number }> {
+  const controller = new AbortController();
+  const run = opts.start(controller.signal);
+  let abortedAt = 0;
+  let stopEvent: E | undefined;
+  try {
+    for (let r = await run.next(); !r.done; r = await run.next()) {
+      opts.onEvent?.(r.value);
+      if (!stopEvent && opts.stopWhen(r.value)) {
+        stopEvent = r.value;
+        abortedAt = performance.now();
+        controller.abort();
+      }
+    }
+    throw new Error(`the ${opts.what} ended before it was stopped`);
+  } catch (err) {
+    if (!stopEvent) throw err;
+  }
+  const stopMs = performance.now() - abortedAt;
+  const kept = await opts.kept();
+  const started = performance.now();
+  const second = opts.start();
+  let r = await second.next();
+  while (!r.done) r = await second.next();
+  return { stopEvent, stopMs, kept, second: r.value, resumeMs: performance.now() - started };
 }

@@ -14,8 +14,7 @@
  * `npm run build` (bundles of other commits: `node scripts/bench/bundlesAt.mjs <commit> /tmp/a`).
  */
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { runBuildRounds } from './buildRounds';
+import { runBuildRounds, stopThenResume } from './buildRounds';
 import { writeSourceRepo } from './corpus';
 import { startServer } from './remoteEmbedding';
 import { InferenceClient } from '../../src/core/worker/client';
@@ -52,37 +51,27 @@ async function stopOnce(build: string, workDir: string, files: number, log: (l: 
     signal,
   });
   try {
-    const controller = new AbortController();
-    const run = indexWorkspaceInThread(options(controller.signal), path.join(build, 'indexer.js'));
-    let abortedAt = 0;
-    let stopAt = 0;
-    let atAbort = 0;
+    const indexer = path.join(build, 'indexer.js');
     let chunks = 0;
-    try {
-      for (let r = await run.next(); !r.done; r = await run.next()) {
-        const e = r.value;
+    const { stopEvent, stopMs, kept: afterStop, second } = await stopThenResume({
+      start: (signal) => indexWorkspaceInThread(options(signal), indexer),
+      onEvent: (e) => {
         if (e.type === 'lexical-ready') chunks = e.chunks;
-        if (e.type === 'dense' && !abortedAt && e.done >= e.total / 3) {
-          stopAt = e.done;
-          atAbort = e.embedded;
-          abortedAt = performance.now();
-          controller.abort();
-        }
-      }
-      throw new Error('the dense pass ended before it was stopped');
-    } catch (err) {
-      if (!abortedAt) throw err;
-    }
-    const stopMs = performance.now() - abortedAt;
-    const { store } = await IndexStore.openForRead(indexDir, { files: false });
-    const afterStop = denseCoverage(store!.manifest).embedded;
-    await store!.close();
-    const second = indexWorkspaceInThread(options(), path.join(build, 'indexer.js'));
-    let r = await second.next();
-    while (!r.done) r = await second.next();
+      },
+      stopWhen: (e) => e.type === 'dense' && e.done >= e.total / 3,
+      kept: async () => {
+        const { store } = await IndexStore.openForRead(indexDir, { files: false });
+        const n = denseCoverage(store!.manifest).embedded;
+        await store!.close();
+        return n;
+      },
+      what: 'dense pass',
+    });
+    const stopAt = stopEvent.type === 'dense' ? stopEvent.done : 0;
+    const atAbort = stopEvent.type === 'dense' ? stopEvent.embedded : 0;
     const { texts } = await server.stats();
     // Each run asks the server for one vector first (the probe).
-    const result = { chunks, stopAt, stopMs: Math.round(stopMs), kept: afterStop - atAbort, resumed: r.value.embedded, askedAgain: texts - 2 - chunks };
+    const result = { chunks, stopAt, stopMs: Math.round(stopMs), kept: afterStop - atAbort, resumed: second.embedded, askedAgain: texts - 2 - chunks };
     log(`${build}: ${JSON.stringify(result)}`);
     return result;
   } finally {

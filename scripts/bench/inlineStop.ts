@@ -15,8 +15,7 @@
  * `node scripts/bench/bundlesAt.mjs <commit> /tmp/a`).
  */
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { runBuildRounds } from './buildRounds';
+import { runBuildRounds, stopThenResume } from './buildRounds';
 import { writeSourceRepo } from './corpus';
 import { InferenceClient } from '../../src/core/worker/client';
 import { indexWorkspaceInThread } from '../../src/core/indexing/thread';
@@ -41,32 +40,20 @@ async function stopOnce(build: string, workDir: string, files: number, share: nu
   await client.call('configure', { cacheDir: path.join(workDir, 'models'), allowRemote: false, threads: 2 });
   const options = (signal?: AbortSignal): IndexOptions => ({ root, indexDir, embedding: { model, dtype: 'q8' }, client, signal });
   try {
-    const controller = new AbortController();
-    const run = indexWorkspaceInThread(options(controller.signal), path.join(build, 'indexer.js'));
-    let abortedAt = 0;
-    let stopAt = 0;
-    try {
-      for (let r = await run.next(); !r.done; r = await run.next()) {
-        const e = r.value;
-        if (e.type === 'progress' && !abortedAt && e.filesDone >= files * share) {
-          stopAt = e.embedded;
-          abortedAt = performance.now();
-          controller.abort();
-        }
-      }
-      throw new Error('the run ended before it was stopped');
-    } catch (err) {
-      if (!abortedAt) throw err;
-    }
-    const stopMs = performance.now() - abortedAt;
-    const { store } = await IndexStore.openForRead(indexDir, { files: false });
-    const kept = store ? denseCoverage(store.manifest).embedded : 0;
-    await store?.close();
-    const started = performance.now();
-    const second = indexWorkspaceInThread(options(), path.join(build, 'indexer.js'));
-    let r = await second.next();
-    while (!r.done) r = await second.next();
-    const result = { chunks: r.value.chunks, stopAt, stopMs: Math.round(stopMs), kept, resumed: r.value.embedded, resumeMs: Math.round(performance.now() - started) };
+    const indexer = path.join(build, 'indexer.js');
+    const { stopEvent, stopMs, kept, second, resumeMs } = await stopThenResume({
+      start: (signal) => indexWorkspaceInThread(options(signal), indexer),
+      stopWhen: (e) => e.type === 'progress' && e.filesDone >= files * share,
+      kept: async () => {
+        const { store } = await IndexStore.openForRead(indexDir, { files: false });
+        const n = store ? denseCoverage(store.manifest).embedded : 0;
+        await store?.close();
+        return n;
+      },
+      what: 'run',
+    });
+    const stopAt = stopEvent.type === 'progress' ? stopEvent.embedded : 0;
+    const result = { chunks: second.chunks, stopAt, stopMs: Math.round(stopMs), kept, resumed: second.embedded, resumeMs: Math.round(resumeMs) };
     log(`${build}: ${JSON.stringify(result)}`);
     return result;
   } finally {
