@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { definesNamed, fileEvidence, importNames, importsOf, namedSymbols, relativeScores } from '../../src/core/search/fileEvidence';
+import { definesNamed, fileEvidence, importNames, importsOf, namedSymbols, pathMatches, relativeScores } from '../../src/core/search/fileEvidence';
 import { priorDepth, priorPool } from '../../src/core/search/namedFiles';
 import { applyQuestionPrior, roleExponent } from '../../src/core/search/questionPrior';
 import { understandQuestion } from '../../src/core/query/understand';
@@ -159,5 +159,27 @@ describe('how deep the prior looks', () => {
     assert.equal(depth('Where is the session cookie signed?'), 50);
     assert.equal(depth('How does request routing work?'), 50);
     assert.equal(depth('How is the config loader tested?'), 50);
+  });
+});
+
+describe('a stack trace through an installed TypeScript package names its sources', () => {
+  it('a compiled .js path below the build folder matches the .ts source; line checks keep to exact paths', () => {
+    const cases: [string, string, boolean][] = [
+      ['source/core/index.ts', '/app/node_modules/got/dist/source/core/index.js', true],
+      ['src/lib/converter/symbols.ts', 'C:/w/node_modules/typedoc/dist/lib/converter/symbols.js', true],
+      ['source/index.ts', 'node_modules/ky/distribution/index.js', true],
+      ['source/core/errors.ts', '/app/node_modules/got/dist/source/core/index.js', false],
+      ['lib/runner.js', '/u/node_modules/mocha/lib/runner.js', true],
+      ['src/core/index.py', 'dist/source/core/index.js', false],
+    ];
+    for (const [path, mentioned, want] of cases) assert.equal(pathMatches(path, mentioned), want, `${path} ~ ${mentioned}`);
+    assert.equal(pathMatches('source/core/index.ts', '/app/node_modules/got/dist/source/core/index.js', false), false);
+  });
+  it('the compiled file of the trace lifts its source above a file that only shares the words', () => {
+    const u = understandQuestion(
+      'ReadError on responses without Content-Length\n\nRequestError: socket hang up\n    at ClientRequest.<anonymous> (/app/node_modules/got/dist/source/core/index.js:790:25)\n    at Socket.emit (node:events:518:28)',
+    );
+    const ranked = applyQuestionPrior(list(cand('source/core/errors.ts', 10, ['RequestError'], 'class RequestError'), cand('source/core/index.ts', 8, ['Request'], 'socket hang up')), u);
+    assert.equal(ranked[0]!.chunk.path, 'source/core/index.ts');
   });
 });

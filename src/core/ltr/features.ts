@@ -410,7 +410,7 @@ export function extractFeatures(question: string | QueryInfo, candidates: readon
       ev_defines_name: !fileQualified.get(fileIdx) && has('defines ') ? 1 : 0,
       ev_chunk_defines: chunkDefines[i] ? 1 : 0,
       ev_frame: has('traceback frame '),
-      ev_frame_line: u.frames.some((fr) => fr.line >= ch.startLine && fr.line <= ch.endLine && pathMatches(ch.path, fr.path)) ? 1 : 0,
+      ev_frame_line: u.frames.some((fr) => fr.line >= ch.startLine && fr.line <= ch.endLine && pathMatches(ch.path, fr.path, false)) ? 1 : 0,
       ev_path: has('path '),
       ev_stem: has('file name '),
       ev_imports: has('imports '),

@@ -162,10 +162,31 @@ export function definesNamed(symbols: readonly string[], named: { qualified: rea
   return chunkDefines({ symbols, text: '' }, named, { text: false })?.how;
 }
 
-/** Does a mentioned path (absolute, from another machine, site-packages, ./-prefixed…) name this indexed file? Trailing segments agree: at least two, or all of the shorter one's. */
-export function pathMatches(path: string, mentioned: string): boolean {
+/**
+ * Does a mentioned path (absolute, from another machine, site-packages, ./-prefixed…) name this indexed file? Trailing segments agree: at least two, or all of the shorter one's.
+ * With `compiled` (the default), a compiled `.js` path also names its TypeScript source, below the build folder.
+ */
+export function pathMatches(path: string, mentioned: string, compiled = true): boolean {
   const a = path.split('/').filter((x) => x && x !== '.');
   const b = mentioned.split('/').filter((x) => x && x !== '.');
+  if (suffixMatch(a, b)) return true;
+  // A stack trace through an installed TypeScript package names its compiled JavaScript
+  // (node_modules/got/dist/source/core/index.js:12): that is the source file source/core/index.ts.
+  // Its line numbers are the compiled file's, so line checks pass `compiled` false.
+  if (!compiled || !TS_SOURCE.test(path) || !COMPILED_JS.test(mentioned)) return false;
+  let build = b.length - 1;
+  while (build >= 0 && !BUILD_DIRS.has(b[build]!)) build--;
+  const rest = b.slice(build + 1);
+  if (!rest.length) return false;
+  return suffixMatch([...a.slice(0, -1), a[a.length - 1]!.replace(TS_SOURCE, '')], [...rest.slice(0, -1), rest[rest.length - 1]!.replace(COMPILED_JS, '')]);
+}
+
+/** Folders a TypeScript package's compiled output lives in. */
+const BUILD_DIRS = new Set(['dist', 'distribution', 'build', 'out', 'lib', 'esm', 'cjs', 'es', 'umd']);
+const TS_SOURCE = /\.(?:ts|tsx|mts|cts)$/;
+const COMPILED_JS = /\.(?:js|mjs|cjs|jsx)$/;
+
+function suffixMatch(a: readonly string[], b: readonly string[]): boolean {
   let same = 0;
   while (same < a.length && same < b.length && a[a.length - 1 - same] === b[b.length - 1 - same]) same++;
   return same > 0 && same >= Math.min(2, a.length, b.length);

@@ -34,7 +34,7 @@ export function applyQuestionPrior(candidates: readonly Candidate[], u: Understa
     const lookedUp = c.provenance.definesLookedUp;
     const nb = c.provenance.neighbourOf;
     const matched = [...(lookedUp ? [`defines ${lookedUp} (looked up in the index)`] : []), ...(nb ? [nb] : []), ...f.matched];
-    const frame = u.frames.find((fr) => fr.line >= c.chunk.startLine && fr.line <= c.chunk.endLine && pathMatches(c.chunk.path, fr.path));
+    const frame = u.frames.find((fr) => fr.line >= c.chunk.startLine && fr.line <= c.chunk.endLine && pathMatches(c.chunk.path, fr.path, false));
     if (frame) score *= w.frameLine;
     return { c, i, score, matched };
   });
