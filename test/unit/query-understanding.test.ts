@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_QUESTION_CHARS, understandQuestion, weightedQueryTerms } from '../../src/core/query/understand';
 import { fileRole, rolePrior } from '../../src/core/query/roles';
+import { pathMatches } from '../../src/core/search/fileEvidence';
 
 describe('question understanding: traceback frames', () => {
   it('Python', () => {
@@ -34,9 +35,28 @@ describe('question understanding: traceback frames', () => {
   });
   it('Java', () => {
     const u = understandQuestion('java.lang.IllegalStateException: closed\n\tat com.acme.io.Pool.borrow(Pool.java:88)\n\tat com.acme.App.main(App.java:12)');
-    assert.deepEqual(u.frames.map((f) => [f.path, f.line, f.symbol]), [['Pool.java', 88, 'com.acme.io.Pool.borrow'], ['App.java', 12, 'com.acme.App.main']]);
+    // The package gives the folders: com/acme/io/Pool.java matches src/main/java/com/acme/io/Pool.java, not another Pool.java.
+    assert.deepEqual(u.frames.map((f) => [f.path, f.line, f.symbol]), [['com/acme/io/Pool.java', 88, 'com.acme.io.Pool.borrow'], ['com/acme/App.java', 12, 'com.acme.App.main']]);
+    assert.ok(pathMatches('src/main/java/com/acme/io/Pool.java', u.frames[0]!.path));
+    assert.ok(!pathMatches('src/main/java/com/acme/db/Pool.java', u.frames[0]!.path));
     assert.ok(u.identifiers.includes('borrow'), u.identifiers.join());
     assert.ok(u.errors[0]!.startsWith('java.lang.IllegalStateException'));
+  });
+  it('.NET, PHP and Ruby', () => {
+    const dotnet = understandQuestion(
+      'System.InvalidOperationException: Sequence contains no elements\n   at System.Linq.Enumerable.First[TSource](IEnumerable`1 source)\n   at Shop.Orders.Uploader.Retry(Int32 attempts) in C:\\src\\Shop\\Orders\\Uploader.cs:line 57\n   at Shop.Program.Main(String[] args) in /home/u/src/Shop/Program.cs:line 12',
+    );
+    assert.deepEqual(dotnet.frames.map((f) => [f.path, f.line, f.symbol]), [['C:/src/Shop/Orders/Uploader.cs', 57, 'Shop.Orders.Uploader.Retry'], ['/home/u/src/Shop/Program.cs', 12, 'Shop.Program.Main']]);
+    assert.ok(dotnet.identifiers.includes('Shop.Orders.Uploader.Retry'), dotnet.identifiers.join());
+    assert.equal(dotnet.kind, 'bug');
+    const php = understandQuestion(
+      "PHP Fatal error:  Uncaught TypeError: Cart::total(): Return value must be of type int in /var/www/src/Cart.php:41\nStack trace:\n#0 /var/www/src/Checkout.php(12): App\\Cart->total()\n#1 {main}\n  thrown in /var/www/src/Cart.php on line 41",
+    );
+    assert.deepEqual(php.frames.map((f) => [f.path, f.line, f.symbol]), [['/var/www/src/Checkout.php', 12, 'App.Cart.total'], ['/var/www/src/Cart.php', 41, undefined]]);
+    assert.ok(php.identifiers.includes('total'), php.identifiers.join());
+    const ruby = understandQuestion("NoMethodError: undefined method `price' for nil\n/app/models/cart.rb:10:in `block in total'\n/app/models/cart.rb:9:in `each'\nfrom /app/controllers/carts_controller.rb:5:in 'show'");
+    assert.deepEqual(ruby.frames.map((f) => [f.path, f.line, f.symbol]), [['/app/models/cart.rb', 10, 'total'], ['/app/models/cart.rb', 9, 'each'], ['/app/controllers/carts_controller.rb', 5, 'show']]);
+    assert.equal(ruby.kind, 'bug');
   });
   it('Rust', () => {
     const u = understandQuestion("thread 'main' panicked at 'attempt to divide by zero', src/calc.rs:10:5\nstack backtrace:\n   0: calc::div\n             at src/calc.rs:10:5\n   1: app::run\n             at ./src/app.rs:33:9");

@@ -48,6 +48,14 @@ const JS_FRAME = /\bat (?:(?:async |new )?([\w$.<>[\]]{1,200}) \()?((?:[A-Za-z]:
 const JAVA_FRAME = /\bat ([\w$.<>]{1,300})\(([\w$]{1,200}\.(?:java|kt|scala|groovy)):(\d{1,9})\)/g;
 const GO_FRAME = /^[ \t]*((?:[A-Za-z]:)?[^\s:]{1,400}\.go):(\d{1,9})(?: \+0x[0-9a-f]+)?$/gm;
 const RUST_FRAME = /(?:\bat |panicked at '?)((?:[A-Za-z]:)?[^\s:']{1,400}\.rs):(\d{1,9})(?::\d{1,9})?/g;
+/** .NET: `at Shop.Orders.Uploader.Retry(Int32 n) in C:\src\Shop\Orders\Uploader.cs:line 57`. */
+const DOTNET_FRAME = /\bat ([\w.<>`$+]{1,300})\([^)\n]{0,160}\) in ((?:[A-Za-z]:)?[^\n:]{1,400}\.(?:cs|fs|vb)):line (\d{1,9})/g;
+/** PHP: `#0 /var/www/src/Cart.php(12): App\Cart->total()`, and `… in /var/www/src/Cart.php:12` / `… on line 12`. */
+const PHP_FRAME = /^[ \t]*#\d{1,4} ((?:[A-Za-z]:)?[^\s(]{1,400}\.php)\((\d{1,9})\)(?:: ([\w\\]{1,200}(?:->|::)\w{1,100}))?/gm;
+const PHP_AT = /\bin ((?:[A-Za-z]:)?[^\s]{1,400}\.php)(?::| on line )(\d{1,9})/g;
+/** Ruby: `/app/models/cart.rb:10:in 'total'` (also `` `block in total' ``). */
+// Starts at a line's start or after white space only: unanchored, a long run without spaces was scanned from each of its characters.
+const RUBY_FRAME = /(?:^|[\s(])((?:[A-Za-z]:)?[^\s:'"`(]{1,400}\.rb):(\d{1,9}):in [`'"]([^'"`\n]{1,200})['"`]/gm;
 const PATH = /(?:^|[\s"'`(])((?:[\w.-]{1,100}\/){0,20}[\w.-]{1,100}\.(?:py|pyi|js|jsx|mjs|cjs|ts|tsx|go|rs|java|kt|scala|rb|php|c|h|cc|cpp|hpp|cs|swift|md|rst|json|ya?ml|toml|cfg|ini))(?=$|[\s"'`),:;?!.])/gm;
 const ERROR_LINE = /^[ \t]*((?:[A-Za-z_][\w]*\.){0,6}[A-Z]\w{0,80}(?:Error|Exception|Warning|Exit|Interrupt|Fault)|panic|error(?:\[E\d{4}\])?|fatal error|Traceback)\b(?::[ \t]*([^\n]{0,300}))?/gm;
 const IDENTIFIER = /[A-Za-z_$][\w$]{0,100}(?:(?:\.|::|#)[A-Za-z_$][\w$]{0,100}){0,8}/g;
@@ -72,6 +80,17 @@ function push<T>(list: T[], seen: Set<string>, key: string, item: T): void {
 
 const slashes = (p: string) => p.replace(/\\/g, '/');
 
+/**
+ * A Java / Kotlin frame names its file only (`Pool.java`); its class's package gives the folders:
+ * `com.acme.io.Pool.borrow` → `com/acme/io/Pool.java` (an inner class `Outer$Inner` lives in Outer's file).
+ */
+function javaPath(symbol: string, file: string): string {
+  const parts = symbol.split('.');
+  parts.pop(); // the method
+  parts.pop(); // the class
+  return parts.length && parts.every((p) => /^[a-z_][\w]*$/.test(p)) ? `${parts.join('/')}/${file}` : file;
+}
+
 export function understandQuestion(question: string): Understanding {
   const text = question.length > MAX_QUESTION_CHARS ? question.slice(0, MAX_QUESTION_CHARS) : question;
   const code: string[] = [];
@@ -92,10 +111,14 @@ export function understandQuestion(question: string): Understanding {
     push(frames, frameSeen, `${f.path}:${f.line}`, f);
   };
   for (const m of text.matchAll(PY_FRAME)) frame(m[1]!, m[2]!, m[3] && m[3] !== '<module>' ? m[3] : undefined);
-  for (const m of text.matchAll(JAVA_FRAME)) frame(m[2]!, m[3]!, m[1]!);
+  for (const m of text.matchAll(JAVA_FRAME)) frame(javaPath(m[1]!, m[2]!), m[3]!, m[1]!);
   for (const m of text.matchAll(JS_FRAME)) if (!/\.(?:java|kt|scala|groovy)$/.test(m[2]!)) frame(m[2]!, m[3]!, m[1]?.trim() || undefined);
   for (const m of text.matchAll(GO_FRAME)) frame(m[1]!, m[2]!);
   for (const m of text.matchAll(RUST_FRAME)) frame(m[1]!, m[2]!);
+  for (const m of text.matchAll(DOTNET_FRAME)) frame(m[2]!, m[3]!, m[1]!);
+  for (const m of text.matchAll(PHP_FRAME)) frame(m[1]!, m[2]!, m[3]?.replace(/\\|->|::/g, '.'));
+  for (const m of text.matchAll(PHP_AT)) frame(m[1]!, m[2]!);
+  for (const m of text.matchAll(RUBY_FRAME)) frame(m[1]!, m[2]!, m[3]!.split(' ').pop());
 
   const paths: string[] = [];
   const pathSeen = new Set<string>();
