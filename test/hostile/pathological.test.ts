@@ -313,7 +313,7 @@ describe('pathological inputs: every file, rule and name is bounded (sift index)
 });
 
 describe('pathological questions: lexical work on the calling thread is bounded', () => {
-  it('20 000-character words, uppercase runs, 1 MB questions: tokenised and searched in well under a second each', { timeout: WATCHDOG_MS * 2 }, () => {
+  it('20 000-character words, uppercase runs, 1 MB questions, pasted-issue shapes: understood, tokenised and searched in well under a second each', { timeout: WATCHDOG_MS * 2 }, () => {
     const questions = [
       'x'.repeat(20_000),
       'A'.repeat(20_000),
@@ -321,18 +321,25 @@ describe('pathological questions: lexical work on the calling thread is bounded'
       'word '.repeat(200_000),
       Array.from({ length: 50_000 }, (_, i) => `t${i}x`).join(' '),
       `${'aB1-'.repeat(10_000)}`,
+      // Pasted-issue shapes (searchText, question understanding): comments, checklists, links, template lines, frames.
+      `title\n${'<!-- '.repeat(50_000)}`,
+      `title\n${'- [x] a\n'.repeat(50_000)}`,
+      `title\n${'https://a.b/c'.repeat(20_000)} ${'![a](b) '.repeat(20_000)}`,
+      `title\n${'Expected behavior\n'.repeat(50_000)}`,
+      `title\n${'at a.b(c) in d.cs:line 1 #1 e.php(2) f.rb:3:in \`g\' '.repeat(20_000)}`,
     ];
     // In a child under a watchdog: a quadratic tokenizer blocks this process's timers.
     const script = `
       const { codeTokens } = require(${JSON.stringify(path.join(REPO_ROOT, 'src/core/lexical/tokenize'))});
       const { buildBm25, Bm25Index } = require(${JSON.stringify(path.join(REPO_ROOT, 'src/core/lexical/bm25'))});
       const { lexicalDoc, searchLexical } = require(${JSON.stringify(path.join(REPO_ROOT, 'src/core/lexical/lexical'))});
+      const { searchText, understandQuestion } = require(${JSON.stringify(path.join(REPO_ROOT, 'src/core/query/understand'))});
       (async () => {
         const chunks = Array.from({ length: 200 }, (_, i) => ({ id: 'c' + i, path: 'src/f' + i + '.ts', header: '', symbols: ['retryFailedUpload' + i], text: 'function retry' + i + '() { return word t' + i + 'x; }', startLine: 1, endLine: 1, language: 'typescript' }));
         const index = new Bm25Index(await buildBm25(chunks.map(lexicalDoc)));
         const qs = JSON.parse(require('fs').readFileSync(0, 'utf8'));
         const out = [];
-        for (const q of qs) { const t0 = performance.now(); codeTokens(q); searchLexical(index, q, 50); out.push(performance.now() - t0); }
+        for (const q of qs) { const t0 = performance.now(); understandQuestion(q); codeTokens(q); searchLexical(index, searchText(q), 50); out.push(performance.now() - t0); }
         process.stdout.write(JSON.stringify(out));
       })();`;
     const file = path.join(base(), 'q.ts');
