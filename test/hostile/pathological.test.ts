@@ -326,7 +326,7 @@ describe('pathological questions: lexical work on the calling thread is bounded'
       `title\n${'- [x] a\n'.repeat(50_000)}`,
       `title\n${'https://a.b/c'.repeat(20_000)} ${'![a](b) '.repeat(20_000)}`,
       `title\n${'Expected behavior\n'.repeat(50_000)}`,
-      `title\n${'at a.b(c) in d.cs:line 1 #1 e.php(2) f.rb:3:in \`g\' '.repeat(20_000)}`,
+      `title\n${'at a.b(c) in d.cs:line 1 #1 e.php(2) f.rb:3:in `g\' '.repeat(20_000)}`,
     ];
     // In a child under a watchdog: a quadratic tokenizer blocks this process's timers.
     const script = `
