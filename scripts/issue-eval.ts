@@ -25,6 +25,7 @@ import * as path from 'node:path';
 import { accuracyAt, fileRanking, mrrAt } from '../src/core/eval/metrics';
 import { LtrModel, ltrRerank, shippedLtrModel } from '../src/core/ltr/model';
 import { understandQuestion } from '../src/core/query/understand';
+import { fileRole } from '../src/core/query/roles';
 import { DEFAULT_EVIDENCE_WEIGHTS, type EvidenceWeights } from '../src/core/search/fileEvidence';
 import { pathMatches } from '../src/core/search/fileEvidence';
 import { PRIOR_DEPTH_FACTOR, priorDepth } from '../src/core/search/namedFiles';
@@ -49,6 +50,8 @@ interface Row {
   feedback?: FeedbackResult;
   /** The dumped candidates below K, down to the prior's depth. */
   tail?: Candidate[];
+  /** Every dumped candidate, before the cut to K and the prior's depth (the reference variant's list). */
+  all?: Candidate[];
 }
 
 const argv = process.argv.slice(2);
@@ -115,6 +118,9 @@ const VARIANTS: Record<string, Variant> = {
   'bm25+q': (q, c, _r, row) => applyQuestionPrior(widen(c, row, false), understandQuestion(q), weights),
   'bm25+ltr': (q, c, repo) => ltrRerank(ltrFor(repo), q, c),
   'bm25+ltr+q': (q, c, repo, row) => applyQuestionPrior(widen(ltrRerank(ltrFor(repo), q, c), row, true), understandQuestion(q), weights),
+  // An approximation of the held-out check's reference (plain BM25 over implementation files only):
+  // the dumped plain-bm25 candidates, every one the dump holds, restricted to source-role files.
+  'impl-only bm25': (_q, c, _r, row) => (row.all ?? c).filter((x) => fileRole(x.chunk.path) === 'source'),
 };
 
 interface Score {
@@ -142,6 +148,7 @@ for (const file of files) {
       for (const c of row.candidates.slice(D)) if (!inHead.has(c.chunk.path) && !below.has(c.chunk.path) && mentioned.some((m) => pathMatches(c.chunk.path, m))) below.set(c.chunk.path, c);
       row.named = [...[...below.values()].map((c) => ({ chunk: c.chunk })), ...(row.named ?? [])];
     }
+    row.all = row.candidates;
     row.tail = row.candidates.slice(K, D);
     row.candidates = row.candidates.slice(0, K);
     rows.push({ repo, row });
