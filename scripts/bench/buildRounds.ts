@@ -48,6 +48,20 @@ export function runBuildRounds<T>(tmpPrefix: string, run: (r: BuildRun, position
   });
 }
 
+/** What a stop benchmark reports per run (denseStop.ts and inlineStop.ts add their own fields). */
+export interface StopRunResult {
+  /** The finished index's chunks. */
+  chunks: number;
+  /** Progress when the run was aborted (the script says which count). */
+  stopAt: number;
+  /** From the abort to the run's end, its commit included. */
+  stopMs: number;
+  /** Chunks the index held with vectors after the stop. */
+  kept: number;
+  /** Chunks the second run embedded. */
+  resumed: number;
+}
+
 /**
  * Stops an indexing run at the first event `stopWhen` accepts (its `onStop` records what it needs
  * from that event), reopens the index to see what the stop kept, then runs a second pass to the

@@ -15,7 +15,7 @@
  * `node scripts/bench/bundlesAt.mjs <commit> /tmp/a`).
  */
 import * as path from 'node:path';
-import { runBuildRounds, stopThenResume } from './buildRounds';
+import { type StopRunResult, runBuildRounds, stopThenResume } from './buildRounds';
 import { writeSourceRepo } from './corpus';
 import { InferenceClient } from '../../src/core/worker/client';
 import { indexWorkspaceInThread } from '../../src/core/indexing/thread';
@@ -23,12 +23,7 @@ import type { IndexOptions } from '../../src/core/indexing/indexer';
 import { IndexStore } from '../../src/core/store/store';
 import { denseCoverage } from '../../src/core/store/manifest';
 
-interface StopResult {
-  chunks: number;
-  stopAt: number;
-  stopMs: number;
-  kept: number;
-  resumed: number;
+interface StopResult extends StopRunResult {
   resumeMs: number;
 }
 

@@ -148,14 +148,14 @@ export function understandQuestion(question: string): Understanding {
     if (isIdentifier(word)) push(identifiers, idSeen, word, word);
   }
 
-  const lead = leadOf(prose);
-  const report = isReport(prose, lead);
+  const lines = prose.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lead = leadOf(lines);
+  const report = isReport(prose, lines.length, lead);
   return { kind: report ? reportKind(text, lead, frames, errors) : kindOf(text, frames, errors), identifiers, frames, paths, errors, code, asked: !report && INTERROGATIVE.test(prose) };
 }
 
-/** An issue's title or a commit's subject: the first non-empty line of a text of several lines, else its first sentence. */
-function leadOf(prose: string): string {
-  const lines = prose.split('\n').map((l) => l.trim()).filter(Boolean);
+/** An issue's title or a commit's subject: the first of several non-empty lines, else the one line's first sentence. */
+function leadOf(lines: readonly string[]): string {
   const first = lines[0] ?? '';
   if (lines.length > 1) return first.slice(0, 300);
   const end = first.search(/[.?!](?:\s|$)/);
@@ -172,9 +172,8 @@ const LEAD_ASKS = /\?|^\W*(?:how|what|what's|why|where|which|who|whose|explain|d
  * docs, questions and "where it is defined" in passing — "the test ids are wrong", "the docs say
  * …", "Is this expected?" — and what it is after is still the code to change.
  */
-function isReport(prose: string, lead: string): boolean {
+function isReport(prose: string, lines: number, lead: string): boolean {
   if (LEAD_ASKS.test(lead)) return false;
-  const lines = prose.split('\n').filter((l) => l.trim()).length;
   if (lines > 1) return true;
   let words = 0;
   for (const _ of prose.matchAll(/\S+/g)) if (++words > REPORT_WORDS) return true;
